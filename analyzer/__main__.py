@@ -1,0 +1,5 @@
+"""`python -m analyzer` is the `analyze` command."""
+
+from analyzer.cli import main
+
+main()

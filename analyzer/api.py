@@ -1,0 +1,33 @@
+"""The library API the CLI wraps: `analyze(path) -> Report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.errors import NothingReadable, Problem
+from analyzer.ingest import ingest
+from analyzer.model import Report, order_findings
+from analyzer.normalize import build_run
+from analyzer.rules import evaluate, load_rules
+from analyzer.signals import summarize
+
+
+def analyze(path: str | Path, rules_dirs: list[Path] | None = None) -> Report:
+    """Read a run folder (or one file), merge it, run the rules and return the report.
+
+    Raises FileNotFoundError when the path does not exist and NothingReadable when no file under
+    it could be read. Nothing under `path` is ever written.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(str(path))
+    ingested = ingest(path)
+    if not ingested.frames:
+        problems = ingested.problems or [Problem(str(path), "no training logs, trainer state or configs found")]
+        raise NothingReadable(str(path), problems)
+    run = build_run(path, ingested)
+    rules, rule_problems = load_rules(rules_dirs)
+    run.problems.extend(rule_problems)
+    findings, checked, unchecked = evaluate(run, rules)
+    return Report(run=run, findings=order_findings(findings), signals=summarize(run), checked=checked,
+                  unchecked=unchecked)

@@ -1,0 +1,139 @@
+"""The `analyze` command: a thin shell over analyzer.analyze()."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum, IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from analyzer import __version__
+from analyzer.api import analyze
+from analyzer.errors import NothingReadable
+from analyzer.ingest import PARSERS
+from analyzer.model import severity_rank
+from analyzer.report import render_json, render_markdown
+
+
+class Exit(IntEnum):
+    """Process exit codes (DESIGN.md)."""
+
+    HEALTHY = 0
+    FINDINGS = 1
+    USAGE = 2
+    UNREADABLE = 3
+
+
+class Format(str, Enum):
+    terminal = "terminal"
+    json = "json"
+    markdown = "markdown"
+
+
+class Severity(str, Enum):
+    info = "info"
+    warning = "warning"
+    error = "error"
+    critical = "critical"
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  pretty_exceptions_enable=False,
+                  help="Post-mortem analyzer for ML training runs. `analyze RUN_DIR` is short for "
+                       "`analyze run RUN_DIR`.")
+_COMMANDS = {"run", "formats", "--help", "-h", "--version"}
+
+
+@app.command("run")
+def run_command(
+    path: Annotated[Path, typer.Argument(help="Run folder or a single log/state file.")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")] = Format.terminal,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Also write the post-mortem here (.json for JSON, "
+                                                     "anything else markdown).")] = None,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")] = None,
+    fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this "
+                                                                 "severity.")] = Severity.warning,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
+) -> None:
+    """Analyze one run: verdict, findings with onset step, evidence and ranked causes."""
+    err = Console(stderr=True, no_color=no_color, highlight=False)
+    out = Console(no_color=no_color, highlight=False, soft_wrap=fmt != Format.terminal)
+    if not path.exists():
+        err.print(f"error: {path}: no such file or folder")
+        raise typer.Exit(Exit.USAGE)
+    for folder in rules or []:
+        if not folder.is_dir():
+            err.print(f"error: {folder}: --rules expects a folder of rule files")
+            raise typer.Exit(Exit.USAGE)
+    try:
+        report = analyze(path, rules_dirs=rules)
+    except NothingReadable as exc:
+        for problem in exc.problems:
+            err.print(f"error: {problem}", markup=False)
+        err.print(f"error: nothing readable under {path}", markup=False)
+        raise typer.Exit(Exit.UNREADABLE) from None
+    except Exception as exc:  # a bug in the analyzer: one line for users, the traceback on request
+        if os.environ.get("ANALYZER_DEBUG"):
+            raise
+        err.print(f"internal error while analyzing {path}: {type(exc).__name__}: {exc} "
+                  "(a bug in analyzer: rerun with ANALYZER_DEBUG=1 and report the traceback)", markup=False)
+        raise typer.Exit(Exit.UNREADABLE) from None
+    for problem in report.run.problems:
+        err.print(f"{'warning' if problem.level == 'error' else 'note'}: {problem}", markup=False)
+    if fmt == Format.json:
+        sys.stdout.write(render_json(report))
+    elif fmt == Format.markdown:
+        sys.stdout.write(render_markdown(report))
+    else:
+        from analyzer.report.terminal import render_terminal
+
+        render_terminal(report, out)
+    if output is not None:
+        text = render_json(report) if output.suffix == ".json" else render_markdown(report)
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            err.print(f"error: cannot write {output}: {exc.strerror}", markup=False)
+            raise typer.Exit(Exit.USAGE) from None
+        err.print(f"report written to {output}", markup=False)
+    worst = report.worst_severity()
+    failed = worst is not None and severity_rank(worst) >= severity_rank(fail_on.value)
+    raise typer.Exit(Exit.FINDINGS if failed else Exit.HEALTHY)
+
+
+@app.command("formats")
+def formats_command() -> None:
+    """List the input formats this version reads (detected by content, not by file name)."""
+    for parser in PARSERS:
+        doc = (parser.__doc__ or "").strip().splitlines()[0] if parser.__doc__ else ""
+        typer.echo(f"{parser.name:20s} {doc}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"analyzer {__version__}")
+        raise typer.Exit(Exit.HEALTHY)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version.")] = False) -> None:
+    """Post-mortem analyzer for ML training runs."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: `analyze PATH ...` runs `analyze run PATH ...`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args if not a.startswith("-")), None)
+    if first is not None and first not in _COMMANDS and args and args[0] not in _COMMANDS:
+        args.insert(0, "run")
+    app(args=args, prog_name="analyze")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Ingest: find the readable files of a run and parse each with the parser its content matches."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.errors import InputError, Problem
+from analyzer.ingest import configs, hf_state, llamafactory, results, training_args
+from analyzer.ingest.base import Parser, read_head
+from analyzer.model import Frames, SourceInfo
+
+# The registry, in priority order: when two sources hold the same series at the same step, the
+# earlier parser's value is kept (see analyzer.normalize). Sniffing also tries them in this order.
+PARSERS: tuple[Parser, ...] = (
+    hf_state,  # type: ignore[has-type]
+    llamafactory,  # type: ignore[has-type]
+    results,  # type: ignore[has-type]
+    configs,  # type: ignore[has-type]
+    training_args,  # type: ignore[has-type]
+)
+
+# Names users and trainers give these files: one of them that no parser accepts is reported, not skipped.
+_KNOWN_NAMES = {"trainer_state.json", "trainer_log.jsonl", "all_results.json", "train_results.json",
+                "eval_results.json", "training_args.bin", "adapter_config.json"}
+_SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".hg", ".svn"}
+
+
+@dataclass
+class Ingested:
+    """Everything read under one path: frames per source, what each file was, what went wrong."""
+
+    root: Path
+    frames: list[tuple[str, Frames]] = field(default_factory=list)  # (parser name, frames)
+    sources: list[SourceInfo] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    ignored: int = 0
+
+
+def iter_files(path: Path) -> list[Path]:
+    """Every regular file under a folder (hidden and VCS folders skipped), or the file itself."""
+    if path.is_file():
+        return [path]
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(path, onerror=None):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        found.extend(Path(dirpath) / f for f in sorted(filenames))
+    return found
+
+
+def detect(path: Path) -> Parser | None:
+    """The first registered parser whose sniff accepts the file's content."""
+    head = read_head(path)
+    for parser in PARSERS:
+        if parser.sniff(path, head):
+            return parser
+    return None
+
+
+def ingest(path: Path) -> Ingested:
+    """Read every recognised file under `path`; one bad file never hides the others."""
+    root = path if path.is_dir() else path.parent
+    out = Ingested(root=root)
+    states: list[hf_state.State] = []
+    for file in iter_files(path):
+        source = file.relative_to(root).as_posix()
+        if not os.access(file, os.R_OK):
+            out.problems.append(Problem(source, "cannot read file: permission denied"))
+            out.sources.append(SourceInfo(source, "unknown", status="failed", note="permission denied"))
+            continue
+        parser = detect(file)
+        if parser is None:
+            out.ignored += 1
+            if path.is_file() or file.name in _KNOWN_NAMES:
+                why = _unrecognised(file)
+                out.problems.append(Problem(source, why))
+                out.sources.append(SourceInfo(source, "unknown", status="failed", note=why))
+            continue
+        try:
+            if parser is hf_state:
+                states.append(hf_state.load(file, source))
+                continue
+            frames = parser.parse(file, source)
+        except InputError as exc:
+            out.problems.append(exc.problem)
+            out.sources.append(SourceInfo(source, parser.name, status="failed", note=exc.problem.message))
+            continue
+        _add(out, parser.name, source, frames)
+    if states:
+        chosen, others = hf_state.choose(states)
+        _add(out, hf_state.name, chosen.source, hf_state.to_frames(chosen))
+        for state, why in others:
+            out.sources.append(SourceInfo(state.source, hf_state.name, status="superseded", note=why))
+            if state.root != chosen.root:
+                out.problems.append(Problem(state.source, why, level="note"))
+    return out
+
+
+def _add(out: Ingested, parser_name: str, source: str, frames: Frames) -> None:
+    out.frames.append((parser_name, frames))
+    out.problems.extend(frames.problems)
+    out.sources.append(SourceInfo(source, parser_name, rows=len(frames.metrics)))
+
+
+def _unrecognised(file: Path) -> str:
+    head = read_head(file, 512)
+    if not head.strip():
+        return "file is empty"
+    if head.lstrip().startswith((b"{", b"[")):
+        return "JSON file of an unknown kind (not a trainer_state.json, trainer_log.jsonl, results or config)"
+    return ("format not recognised (readable: trainer_state.json, LLaMA-Factory trainer_log.jsonl, "
+            "*_results.json, model/PEFT/generation/DeepSpeed configs, training_args.bin)")

@@ -1,0 +1,145 @@
+"""What every parser shares: the Parser protocol, a frame builder and safe file reading."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from analyzer.errors import InputError
+from analyzer.model import Frames, validate_events, validate_metrics
+
+SNIFF_BYTES = 8192
+
+
+class Parser(Protocol):
+    """One input format: a cheap content sniff and a parse into contract frames."""
+
+    name: str
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """True when the file's first bytes look like this format (content, not name)."""
+        ...
+
+    def parse(self, path: Path, source: str) -> Frames:
+        """Read the file into frames; raise InputError when nothing of it can be read."""
+        ...
+
+
+def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
+    """The first bytes of a file (empty when unreadable: the parse step reports why)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    except OSError:
+        return b""
+
+
+def read_text(path: Path, source: str) -> str:
+    """A whole file as text; invalid UTF-8 is replaced, unreadable files raise InputError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise InputError(source, "file is empty")
+    return data.decode("utf-8", errors="replace")
+
+
+def load_json(text: str, source: str) -> Any:
+    """json.loads that accepts NaN/Infinity tokens and reports where a broken file breaks."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        what = "JSON ends early (truncated file?)" if exc.pos >= len(text.rstrip()) else "invalid JSON"
+        raise InputError(source, f"{what}: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
+
+
+def to_float(value: Any) -> float | None:
+    """A logged value as float: numbers, numeric strings ('nan', '0.9212'), bools; else None."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace(",", ""))
+        except ValueError:
+            return None
+    return None
+
+
+def is_finite(value: float) -> bool:
+    """math.isfinite that tolerates None."""
+    return value is not None and math.isfinite(value)
+
+
+@dataclass
+class FrameBuilder:
+    """Collects observations row by row and hands over validated contract frames."""
+
+    source: str
+    producer: str
+
+    def __post_init__(self) -> None:
+        self._m: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "split", "metric", "value",
+                                                         "line", "rank")}
+        self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity",
+                                                         "message", "line")}
+
+    def metric(self, step: int, split: str, metric: str, value: float, line: int | None,
+               wall_time: float = math.nan, rank: int | None = None) -> None:
+        """Add one observation."""
+        m = self._m
+        m["step"].append(step)
+        m["wall_time"].append(wall_time)
+        m["split"].append(split)
+        m["metric"].append(metric)
+        m["value"].append(value)
+        m["line"].append(line)
+        m["rank"].append(rank)
+
+    def event(self, kind: str, severity: str, message: str, step: int | None, line: int | None,
+              wall_time: float = math.nan) -> None:
+        """Add one event."""
+        e = self._e
+        e["step"].append(step)
+        e["wall_time"].append(wall_time)
+        e["kind"].append(kind)
+        e["severity"].append(severity)
+        e["message"].append(message)
+        e["line"].append(line)
+
+    def __len__(self) -> int:
+        return len(self._m["step"])
+
+    def frames(self, meta: dict[str, Any] | None = None) -> Frames:
+        """Validated frames of everything added so far."""
+        m = self._m
+        metrics = pd.DataFrame({
+            "step": np.asarray(m["step"], dtype="int64"),
+            "wall_time": np.asarray(m["wall_time"], dtype="float64"),
+            "split": pd.Series(m["split"], dtype="object"),
+            "metric": pd.Series(m["metric"], dtype="object"),
+            "value": np.asarray(m["value"], dtype="float64"),
+            "source": pd.Series([self.source] * len(m["step"]), dtype="object"),
+            "line": pd.array(m["line"], dtype="Int64"),
+            "rank": pd.array(m["rank"], dtype="Int64"),
+        })
+        e = self._e
+        events = pd.DataFrame({
+            "step": pd.array(e["step"], dtype="Int64"),
+            "wall_time": np.asarray(e["wall_time"], dtype="float64"),
+            "kind": pd.Series(e["kind"], dtype="object"),
+            "severity": pd.Series(e["severity"], dtype="object"),
+            "message": pd.Series(e["message"], dtype="object"),
+            "source": pd.Series([self.source] * len(e["kind"]), dtype="object"),
+            "line": pd.array(e["line"], dtype="Int64"),
+        })
+        return Frames(metrics=validate_metrics(metrics, self.producer),
+                      events=validate_events(events, self.producer), meta=meta or {})

@@ -1,0 +1,231 @@
+"""The Run contract (metrics, events, meta) and the Finding and Report types built on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analyzer.errors import ContractError, Problem
+
+# Column -> dtype of the long metrics frame: one row per observed value.
+METRIC_DTYPES: dict[str, str] = {
+    "step": "int64",
+    "wall_time": "float64",  # seconds since the epoch; NaN when unknown
+    "split": "object",  # train | eval | eval_<set> | test | predict | summary | system
+    "metric": "object",  # canonical name (analyzer.names)
+    "value": "float64",  # NaN and ±inf kept: they are evidence
+    "source": "object",  # file path relative to the run folder
+    "line": "Int64",  # line (text) or record number (JSON rows) in that file, 1-based
+    "rank": "Int64",  # distributed rank when known
+}
+
+# Column -> dtype of the events frame: things that happened rather than values.
+EVENT_DTYPES: dict[str, str] = {
+    "step": "Int64",
+    "wall_time": "float64",
+    "kind": "object",  # oom, nccl_timeout, overflow_skip, exception, checkpoint, restart, run_end, ...
+    "severity": "object",  # critical | error | warning | info
+    "message": "object",
+    "source": "object",
+    "line": "Int64",
+}
+
+SEVERITIES: tuple[str, ...] = ("info", "warning", "error", "critical")
+
+# The failure taxonomy of DESIGN.md: every finding names one of these.
+FAILURE_MODES: tuple[str, ...] = (
+    "loss_zero", "loss_zero_grad_nan", "loss_nan", "grad_norm_nan", "eval_loss_nan", "fp16_overflow",
+    "loss_spike", "divergence", "grad_explosion", "not_learning", "plateau", "overfitting", "oom",
+    "memory_growth", "nccl_timeout", "dataloader_error", "crash", "throughput_drop",
+)
+
+
+def severity_rank(severity: str) -> int:
+    """Order of a severity name: info 0 < warning 1 < error 2 < critical 3."""
+    return SEVERITIES.index(severity)
+
+
+def empty_metrics() -> pd.DataFrame:
+    """An empty metrics frame with the contract's columns and dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in METRIC_DTYPES.items()})
+
+
+def empty_events() -> pd.DataFrame:
+    """An empty events frame with the contract's columns and dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EVENT_DTYPES.items()})
+
+
+def _validate(frame: pd.DataFrame, dtypes: dict[str, str], what: str, producer: str) -> pd.DataFrame:
+    missing = [c for c in dtypes if c not in frame.columns]
+    if missing:
+        raise ContractError(f"{producer}: {what} frame lacks columns {missing}")
+    frame = frame[list(dtypes)]
+    for col, dtype in dtypes.items():
+        actual = str(frame[col].dtype)
+        if dtype == "object":
+            if actual not in ("object", "string", "str"):
+                raise ContractError(f"{producer}: {what}.{col} is {actual}, expected strings")
+        elif actual != dtype:
+            raise ContractError(f"{producer}: {what}.{col} is {actual}, expected {dtype}")
+    return frame
+
+
+def validate_metrics(frame: pd.DataFrame, producer: str) -> pd.DataFrame:
+    """Check a metrics frame against the contract; returns it with columns in contract order."""
+    frame = _validate(frame, METRIC_DTYPES, "metrics", producer)
+    for col in ("split", "metric", "source"):
+        if frame[col].isna().any():
+            raise ContractError(f"{producer}: metrics.{col} has missing values")
+    return frame
+
+
+def validate_events(frame: pd.DataFrame, producer: str) -> pd.DataFrame:
+    """Check an events frame against the contract; returns it with columns in contract order."""
+    frame = _validate(frame, EVENT_DTYPES, "events", producer)
+    bad = set(frame["severity"].dropna()) - set(SEVERITIES)
+    if bad:
+        raise ContractError(f"{producer}: unknown event severities {sorted(bad)}")
+    return frame
+
+
+@dataclass
+class Frames:
+    """What one parser read from one file: the contract's frames plus meta and problems."""
+
+    metrics: pd.DataFrame = field(default_factory=empty_metrics)
+    events: pd.DataFrame = field(default_factory=empty_events)
+    meta: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """One input file and what became of it."""
+
+    path: str
+    format: str
+    rows: int = 0
+    status: str = "read"  # read | superseded | failed
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "format": self.format, "rows": self.rows, "status": self.status,
+                "note": self.note}
+
+
+@dataclass
+class Run:
+    """A whole run on one step axis: the contract every later stage reads."""
+
+    path: str
+    metrics: pd.DataFrame
+    events: pd.DataFrame
+    meta: dict[str, Any]
+    sources: list[SourceInfo] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def series(self, metric: str, split: str = "train") -> pd.Series:
+        """Values of one metric in one split, indexed by step (one value per step, lowest rank)."""
+        m = self.metrics
+        sel = m[(m["metric"] == metric) & (m["split"] == split)]
+        if sel.empty:
+            return pd.Series(dtype="float64", name=f"{split}/{metric}")
+        sel = sel.sort_values(["step", "rank"], na_position="first").drop_duplicates("step")
+        return pd.Series(sel["value"].to_numpy(), index=sel["step"].to_numpy(), name=f"{split}/{metric}")
+
+    def has(self, metric: str, split: str = "train") -> bool:
+        """True when at least one value of this series was read."""
+        m = self.metrics
+        return bool(((m["metric"] == metric) & (m["split"] == split)).any())
+
+    def splits(self) -> list[str]:
+        """The splits present in the metrics, sorted."""
+        return sorted(self.metrics["split"].unique().tolist())
+
+    def cite(self, split: str, metric: str, step: int) -> str:
+        """`file:line` of the observation of a metric at a step, for evidence."""
+        m = self.metrics
+        sel = m[(m["metric"] == metric) & (m["split"] == split) & (m["step"] == step)]
+        if sel.empty:
+            return ""
+        row = sel.iloc[0]
+        return f"{row['source']}:{row['line']}" if pd.notna(row["line"]) else str(row["source"])
+
+
+@dataclass
+class Cause:
+    """A candidate cause of a finding, ranked by the evidence for it."""
+
+    id: str
+    title: str
+    score: float  # 0..1, higher is more likely given the evidence present
+    fix: str
+    confirm: str = ""  # how to tell this cause apart from the others
+    evidence: list[str] = field(default_factory=list)  # why it was ranked where it is
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "score": round(self.score, 3), "fix": self.fix,
+                "confirm": self.confirm, "evidence": self.evidence}
+
+
+@dataclass
+class Finding:
+    """One detected failure mode with its onset, evidence and ranked causes."""
+
+    rule_id: str
+    failure_mode: str
+    severity: str
+    confidence: float
+    onset_step: int | None
+    title: str
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    causes: list[Cause] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "failure_mode": self.failure_mode,
+            "severity": self.severity,
+            "confidence": round(self.confidence, 3),
+            "onset_step": self.onset_step,
+            "title": self.title,
+            "message": self.message,
+            "evidence": self.evidence,
+            "causes": [c.to_dict() for c in self.causes],
+            "fixes": self.fixes,
+        }
+
+
+def order_findings(findings: list[Finding]) -> list[Finding]:
+    """Most severe first, then most confident, then earliest onset."""
+    big = np.iinfo(np.int64).max
+    return sorted(findings, key=lambda f: (-severity_rank(f.severity), -f.confidence,
+                                           f.onset_step if f.onset_step is not None else big))
+
+
+@dataclass
+class Report:
+    """The analyzer's answer for one run: the run, its findings and the verdict."""
+
+    run: Run
+    findings: list[Finding]
+    signals: dict[str, dict[str, Any]]
+    checked: list[str] = field(default_factory=list)  # rule ids that ran
+    unchecked: list[dict[str, str]] = field(default_factory=list)  # rule id + the signal it lacked
+
+    @property
+    def verdict(self) -> str:
+        """`healthy`, or the failure mode of the most severe finding at warning or above."""
+        serious = [f for f in self.findings if severity_rank(f.severity) >= severity_rank("warning")]
+        return order_findings(serious)[0].failure_mode if serious else "healthy"
+
+    def worst_severity(self) -> str | None:
+        """The highest severity among the findings, or None without findings."""
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=severity_rank)

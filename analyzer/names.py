@@ -1,0 +1,82 @@
+"""Canonical metric names: one alias table shared by every parser."""
+
+from __future__ import annotations
+
+import re
+
+# alias (lower case, as logged) -> canonical metric name. Unknown names are kept as they are.
+METRIC_ALIASES: dict[str, str] = {
+    "loss": "loss",
+    "train_loss": "loss",
+    "train/loss": "loss",
+    "lm loss": "loss",
+    "lm_loss": "loss",
+    "training_loss": "loss",
+    "learning_rate": "learning_rate",
+    "lr": "learning_rate",
+    "learning rate": "learning_rate",
+    "train/learning_rate": "learning_rate",
+    "grad_norm": "grad_norm",
+    "grad norm": "grad_norm",
+    "gradient_norm": "grad_norm",
+    "train/grad_norm": "grad_norm",
+    "total_norm": "grad_norm",
+    "epoch": "epoch",
+    "train/epoch": "epoch",
+    "loss_scale": "loss_scale",
+    "loss scale": "loss_scale",
+    "throughput": "throughput",
+}
+
+# Prefixes that put a metric into a split: ("eval_loss" -> eval/loss, "val/loss" -> eval/loss).
+SPLIT_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("eval_", "eval"),
+    ("eval/", "eval"),
+    ("val_", "eval"),
+    ("val/", "eval"),
+    ("validation_", "eval"),
+    ("validation/", "eval"),
+    ("test_", "test"),
+    ("test/", "test"),
+    ("predict_", "predict"),
+    ("train/", "train"),
+)
+
+_WS = re.compile(r"\s+")
+
+
+def canonical_metric(name: str) -> str:
+    """Map a logged metric name to its canonical name (unknown names are kept unchanged)."""
+    key = _WS.sub(" ", name.strip()).lower()
+    return METRIC_ALIASES.get(key, name.strip())
+
+
+def split_and_metric(key: str, default_split: str = "train") -> tuple[str, str]:
+    """Split a logged key such as `eval_loss` or `val/acc` into (split, canonical metric)."""
+    low = key.lower()
+    for prefix, split in SPLIT_PREFIXES:
+        if low.startswith(prefix) and len(key) > len(prefix):
+            return split, canonical_metric(key[len(prefix):])
+    return default_split, canonical_metric(key)
+
+
+def is_eval_split(split: str) -> bool:
+    """True for `eval` and for named eval sets such as `eval_g0`."""
+    return split == "eval" or split.startswith("eval_")
+
+
+def infer_trainer_kind(keys: set[str]) -> str:
+    """Guess the trainer from the keys it logs: grpo (GRPO/RLOO), dpo, kto, reward, sft or trainer.
+
+    The kind matters because a loss of exactly 0 is normal in GRPO/RLOO and a failure in SFT.
+    """
+    if {"rewards/chosen", "rewards/margins", "logps/chosen"} & keys:
+        return "kto" if "kl" in keys else "dpo"
+    rl_markers = {"reward", "reward_std", "frac_reward_zero_std", "completion_length"}
+    if rl_markers & keys or any(k.startswith(("completions/", "rewards/", "clip_ratio/")) for k in keys):
+        return "grpo"
+    if {"margin", "mean_reward"} <= keys or ({"accuracy", "margin"} <= keys):
+        return "reward"
+    if {"mean_token_accuracy", "num_tokens"} & keys:
+        return "sft"
+    return "trainer"

@@ -1,0 +1,175 @@
+"""Merge what every source read into one Run: one step axis, one duplicate policy, one meta.
+
+Duplicate-step policy (documented in the README):
+1. Within one source, a later observation of the same (split, metric, step, rank) replaces an
+   earlier one: a resumed run logs the steps after its checkpoint again, and the newer values are
+   the ones the final model went through. Steps that go backwards are reported as `restart` events.
+2. Across sources, the value of the source whose parser comes first in `ingest.PARSERS` is kept
+   (trainer_state.json before trainer_log.jsonl before event files before console text): structured
+   files hold exact values, console lines are rounded for display.
+3. Identical lines printed by several ranks collapse by rule 1 when their rank is unknown.
+The counts of dropped duplicates are kept in meta['duplicates'].
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analyzer.ingest import PARSERS, Ingested
+from analyzer.model import Run, empty_events, empty_metrics, validate_events, validate_metrics
+
+_KEY = ["split", "metric", "step", "rank"]
+
+
+def deep_merge(into: dict[str, Any], other: dict[str, Any]) -> None:
+    """Merge `other` into `into`; values already present win (sources arrive in priority order)."""
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            deep_merge(into[key], value)
+        elif key not in into:
+            into[key] = value
+
+
+def _restarts(metrics: pd.DataFrame) -> pd.DataFrame:
+    """A `restart` event wherever a source's train steps go backwards in file order."""
+    rows: list[dict[str, Any]] = []
+    train = metrics[metrics["split"] == "train"]
+    for source, group in train.groupby("source", sort=False):
+        ordered = group.sort_values("line", kind="stable").drop_duplicates(["line", "step"])
+        steps = ordered["step"].to_numpy()
+        if len(steps) < 2:
+            continue
+        previous_max = np.maximum.accumulate(steps)[:-1]
+        for i in np.flatnonzero(steps[1:] < previous_max) + 1:
+            rows.append({"step": int(steps[i]), "wall_time": math.nan, "kind": "restart", "severity": "info",
+                         "message": f"step went back from {int(previous_max[i - 1])} to {int(steps[i])}: "
+                                    "the run was resumed from an earlier checkpoint",
+                         "source": source, "line": ordered["line"].iloc[i]})
+    frame = pd.DataFrame(rows, columns=list(empty_events().columns)) if rows else empty_events()
+    return frame.astype(empty_events().dtypes.to_dict())
+
+
+def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
+    """All sources' metrics on one axis under the duplicate-step policy."""
+    priority = {parser.name: i for i, parser in enumerate(PARSERS)}
+    parts = []
+    for parser_name, frames in ingested.frames:
+        if not frames.metrics.empty:
+            parts.append(frames.metrics.assign(_prio=priority.get(parser_name, len(priority))))
+    if not parts:
+        return empty_metrics(), {"within_source": 0, "across_sources": 0}
+    metrics = pd.concat(parts, ignore_index=True)
+    metrics["_order"] = np.arange(len(metrics))
+    n0 = len(metrics)
+    metrics = metrics.drop_duplicates(["source", *_KEY], keep="last")
+    n1 = len(metrics)
+    metrics = metrics.sort_values(["_prio", "_order"], kind="stable").drop_duplicates(_KEY, keep="first")
+    n2 = len(metrics)
+    metrics = metrics.sort_values(["split", "metric", "step", "_order"], kind="stable")
+    metrics = metrics.drop(columns=["_prio", "_order"]).reset_index(drop=True)
+    return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
+
+
+def _first(*values: Any) -> Any:
+    for value in values:
+        if value is not None:
+            return value
+    return None
+
+
+def derive_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """Top-level facts the rules use, from whichever sections the sources filled."""
+    args = meta.get("training_args", {})
+    state = meta.get("trainer_state", {})
+    ds = meta.get("deepspeed", {})
+    derived: dict[str, Any] = {}
+    if args.get("bf16") is True:
+        derived["precision"], derived["precision_source"] = "bf16", "training_args.bf16"
+    elif args.get("fp16") is True:
+        derived["precision"], derived["precision_source"] = "fp16", "training_args.fp16"
+    elif ds.get("bf16", {}).get("enabled") is True:
+        derived["precision"], derived["precision_source"] = "bf16", "deepspeed.bf16.enabled"
+    elif ds.get("fp16", {}).get("enabled") is True:
+        derived["precision"], derived["precision_source"] = "fp16", "deepspeed.fp16.enabled"
+    elif args:
+        derived["precision"], derived["precision_source"] = "fp32", "training_args (no bf16/fp16)"
+    model = meta.get("model", {})
+    weights = _first(model.get("dtype"), model.get("torch_dtype"))
+    if weights:
+        derived["weights_dtype"] = weights
+    settings = {
+        "learning_rate": args.get("learning_rate"),
+        "lr_scheduler_type": args.get("lr_scheduler_type"),
+        "warmup_steps": args.get("warmup_steps"),
+        "warmup_ratio": args.get("warmup_ratio"),
+        "max_grad_norm": _first(args.get("max_grad_norm"), ds.get("gradient_clipping")),
+        "optim": args.get("optim"),
+        "per_device_train_batch_size": _first(args.get("per_device_train_batch_size"),
+                                              ds.get("train_micro_batch_size_per_gpu"),
+                                              state.get("train_batch_size")),
+        "gradient_accumulation_steps": _first(args.get("gradient_accumulation_steps"),
+                                              ds.get("gradient_accumulation_steps")),
+        "max_steps": _first(state.get("max_steps"), meta.get("llamafactory", {}).get("total_steps"),
+                            args.get("max_steps") if (args.get("max_steps") or 0) > 0 else None),
+        "logging_steps": _first(state.get("logging_steps"), args.get("logging_steps")),
+        "logging_nan_inf_filter": args.get("logging_nan_inf_filter"),
+    }
+    derived.update({k: v for k, v in settings.items() if v is not None})
+    if ds:
+        derived["deepspeed_stage"] = ds.get("zero_stage")
+    if meta.get("peft"):
+        derived["peft_type"] = meta["peft"].get("peft_type")
+    return derived
+
+
+def run_status(meta: dict[str, Any], metrics: pd.DataFrame) -> tuple[str, str]:
+    """completed | stopped_early | unknown, with the reason (crash evidence comes from events)."""
+    state = meta.get("trainer_state")
+    if state:
+        step, max_steps = state.get("global_step"), state.get("max_steps")
+        summary = state.get("has_summary_row", False)
+        if isinstance(step, (int, float)) and isinstance(max_steps, (int, float)) and 0 < step < max_steps:
+            if summary:
+                return "stopped_early", (f"training ended at step {step:g} of max_steps {max_steps:g} with an "
+                                         "end-of-training summary (early stopping or a callback ended it)")
+            return "stopped_early", (f"history ends at step {step:g} of max_steps {max_steps:g} with no "
+                                     "end-of-training summary: the process stopped before finishing "
+                                     "(crash, kill or time limit), or the newest copy is an older checkpoint")
+        if summary or (isinstance(step, (int, float)) and isinstance(max_steps, (int, float)) and step >= max_steps > 0):
+            return "completed", f"reached step {step} of max_steps {max_steps}" + (
+                " with an end-of-training summary" if summary else "")
+    lf = meta.get("llamafactory")
+    if lf and lf.get("total_steps"):
+        last, total = lf["last_step"], lf["total_steps"]
+        steps = np.unique(metrics.loc[metrics["source"].notna(), "step"].to_numpy())
+        interval = int(np.median(np.diff(steps))) if len(steps) > 2 else 1
+        if total - last >= max(interval, 1):
+            return "stopped_early", f"last logged step {last} of total_steps {total}"
+        return "completed", f"last logged step {last} of total_steps {total}"
+    return "unknown", "no source records how many steps were planned"
+
+
+def build_run(path: Path, ingested: Ingested) -> Run:
+    """The Run: merged metrics and events, merged and derived meta, sources and problems."""
+    metrics, dropped = merge_metrics(ingested)
+    events_parts = [f.events for _, f in ingested.frames if not f.events.empty]
+    events_parts.append(_restarts(pd.concat([f.metrics for _, f in ingested.frames], ignore_index=True))
+                        if ingested.frames else empty_events())
+    non_empty = [e for e in events_parts if not e.empty]
+    events = pd.concat(non_empty, ignore_index=True) if non_empty else empty_events()
+    meta: dict[str, Any] = {}
+    for _, frames in ingested.frames:
+        deep_merge(meta, frames.meta)
+    meta.update(derive_meta(meta))
+    meta["status"], meta["status_reason"] = run_status(meta, metrics)
+    meta["duplicates"] = dropped
+    if ingested.ignored:
+        meta["ignored_files"] = ingested.ignored
+    return Run(path=str(path), metrics=validate_metrics(metrics, "normalize"),
+               events=validate_events(events, "normalize"), meta=meta,
+               sources=ingested.sources, problems=ingested.problems)

@@ -1,0 +1,75 @@
+"""Statistics over series: the per-series summary and the non-finite scan the first rules use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analyzer.model import Run
+
+
+def summarize(run: Run) -> dict[str, dict[str, Any]]:
+    """For each `split/metric` series: count, first_step, last_step and number of non-finite values."""
+    m = run.metrics
+    if m.empty:
+        return {}
+    finite = np.isfinite(m["value"].to_numpy())
+    grouped = m.assign(_nonfinite=~finite).groupby(["split", "metric"], sort=True)
+    table = grouped.agg(count=("step", "size"), first_step=("step", "min"), last_step=("step", "max"),
+                        nonfinite=("_nonfinite", "sum"))
+    return {f"{split}/{metric}": {"count": int(r["count"]), "first_step": int(r["first_step"]),
+                                  "last_step": int(r["last_step"]), "nonfinite": int(r["nonfinite"])}
+            for (split, metric), r in table.iterrows()}
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """Where a series is NaN or ±inf."""
+
+    steps: np.ndarray  # steps of the non-finite points, ascending
+    total: int  # points in the series
+    longest_run: int  # most consecutive non-finite points
+    last_is_nonfinite: bool
+    recovered: bool  # a finite value follows the last non-finite one
+
+    @property
+    def count(self) -> int:
+        return len(self.steps)
+
+    @property
+    def fraction(self) -> float:
+        return self.count / self.total if self.total else 0.0
+
+    @property
+    def first_step(self) -> int | None:
+        return int(self.steps[0]) if self.count else None
+
+
+def longest_true_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True values."""
+    if not mask.any():
+        return 0
+    padded = np.concatenate(([0], mask.astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[::2]).max())
+
+
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) index pairs of the runs of True values, stop exclusive."""
+    padded = np.concatenate(([0], mask.astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def nonfinite_scan(series: pd.Series) -> NonFinite:
+    """First NaN/inf, runs of them and whether the series came back to finite values."""
+    values = series.to_numpy(dtype="float64")
+    bad = ~np.isfinite(values)
+    steps = series.index.to_numpy()[bad]
+    last_bad = int(np.flatnonzero(bad)[-1]) if bad.any() else -1
+    return NonFinite(steps=steps, total=len(values), longest_run=longest_true_run(bad),
+                     last_is_nonfinite=bool(bad[-1]) if len(bad) else False,
+                     recovered=bool(bad.any() and np.isfinite(values[last_bad + 1:]).any()))
