@@ -1,0 +1,98 @@
+"""The `analyze` command as a user runs it: exit codes, formats, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import artifact, sample, tree_digest
+
+
+def analyze_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def test_healthy_run_exits_0():
+    done = analyze_cli(str(sample("hf_healthy")), "--no-color")
+    assert done.returncode == 0, done.stderr
+    assert "verdict: healthy" in done.stdout
+
+
+def test_failed_run_exits_1_and_json_follows_the_contract():
+    done = analyze_cli(str(sample("hf_nan_loss_filtered")), "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)  # strict JSON: no bare NaN tokens
+    assert report["verdict"] == "loss_zero_grad_nan"
+    first = report["findings"][0]
+    for key in ("rule_id", "failure_mode", "severity", "confidence", "onset_step", "message", "evidence",
+                "causes"):
+        assert key in first
+    assert first["onset_step"] == 23
+    signals = report["run"]["signals"]
+    assert signals["train/loss"]["count"] == 60
+    assert signals["train/grad_norm"]["nonfinite"] > 0
+    assert set(signals["train/loss"]) == {"count", "first_step", "last_step", "nonfinite"}
+    assert "meta" in report["run"]
+
+
+def test_fail_on_threshold():
+    assert analyze_cli(str(sample("hf_eval_nan")), "--fail-on", "critical").returncode == 0
+    assert analyze_cli(str(sample("hf_eval_nan")), "--fail-on", "error").returncode == 1
+    # an info finding (benign early fp16 NaN grad norms) does not fail the default threshold
+    assert analyze_cli(str(artifact("005"))).returncode == 0
+
+
+def test_single_file_works_like_a_folder():
+    done = analyze_cli(str(sample("hf_labels_all_masked") / "trainer_state.json"), "-f", "json")
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["verdict"] == "loss_zero"
+
+
+def test_markdown_report_written_and_run_folder_untouched(tmp_path: Path):
+    run = sample("hf_nan_loss_filtered")
+    before = tree_digest(run)
+    out = tmp_path / "report.md"
+    done = analyze_cli(str(run), "-o", str(out))
+    assert done.returncode == 1
+    text = out.read_text()
+    assert text.startswith("# Training run post-mortem")
+    assert "loss_zero_grad_nan" in text and "onset step **23**" in text
+    assert tree_digest(run) == before
+
+
+@pytest.mark.parametrize("content", ["", "{\n  \"log_history\": [\n    {\"loss\": 1.0,", "not a log at all\n"])
+def test_unreadable_input_is_one_line_error_exit_3(tmp_path: Path, content: str):
+    path = tmp_path / "trainer_state.json"
+    path.write_text(content)
+    done = analyze_cli(str(path))
+    assert done.returncode == 3
+    assert "Traceback" not in done.stderr
+    assert "trainer_state.json" in done.stderr.splitlines()[0]
+
+
+def test_folder_with_nothing_readable_exit_3(tmp_path: Path):
+    (tmp_path / "notes.txt").write_text("hello\n")
+    done = analyze_cli(str(tmp_path))
+    assert done.returncode == 3 and "nothing readable" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_unreadable_file_is_named(tmp_path: Path):
+    (tmp_path / "trainer_state.json").symlink_to(tmp_path / "gone.json")
+    done = analyze_cli(str(tmp_path))
+    assert done.returncode == 3
+    assert "trainer_state.json: cannot read file" in done.stderr
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path):
+    done = analyze_cli(str(tmp_path / "nope"))
+    assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_formats_and_version():
+    assert "hf_trainer_state" in analyze_cli("formats").stdout
+    assert analyze_cli("--version").stdout.startswith("analyzer ")

@@ -1,0 +1,44 @@
+"""The duplicate-step policy, restarts and the contract checks at each parser's exit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analyzer import analyze
+from analyzer.errors import ContractError
+from analyzer.model import empty_metrics, validate_metrics
+
+
+def _row(step: int, loss: float, elapsed: str) -> str:
+    return json.dumps({"current_steps": step, "total_steps": 30, "loss": loss, "lr": 1e-4, "epoch": step / 30,
+                       "percentage": step / 0.3, "elapsed_time": elapsed, "remaining_time": "0:01:00"})
+
+
+def test_resumed_run_later_values_win_and_a_restart_is_recorded(tmp_path: Path):
+    # LLaMA-Factory appends to trainer_log.jsonl when a run resumes from checkpoint-10.
+    lines = [_row(5, 2.0, "0:00:05"), _row(10, 1.8, "0:00:10"), _row(15, 1.7, "0:00:15"),
+             _row(15, 1.65, "0:00:20"), _row(20, 1.6, "0:00:25")]
+    lines.insert(3, _row(10, 1.9, "0:00:18"))  # the resumed process logs step 10 again
+    (tmp_path / "trainer_log.jsonl").write_text("\n".join(lines) + "\n")
+    run = analyze(tmp_path).run
+    assert run.series("loss").to_dict() == {5: 2.0, 10: 1.9, 15: 1.65, 20: 1.6}
+    restarts = run.events[run.events["kind"] == "restart"]
+    assert len(restarts) == 1 and restarts.iloc[0]["step"] == 10 and restarts.iloc[0]["line"] == 4
+    assert run.meta["duplicates"]["within_source"] == 6  # steps 10 and 15 x (loss, learning_rate, epoch)
+
+
+def test_contract_validation_rejects_wrong_dtypes():
+    frame = empty_metrics()
+    validate_metrics(frame, "test")
+    with pytest.raises(ContractError):
+        validate_metrics(frame.astype({"step": "float64"}), "test")
+    with pytest.raises(ContractError):
+        validate_metrics(frame.drop(columns=["rank"]), "test")
+    bad = pd.concat([frame, pd.DataFrame({"step": [1], "split": [None], "metric": ["loss"], "value": [1.0],
+                                          "source": ["x"]})]).astype(frame.dtypes.to_dict())
+    with pytest.raises(ContractError):
+        validate_metrics(bad, "test")
