@@ -61,7 +61,7 @@ def run_command(
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
 ) -> None:
     """Analyze one run: verdict, findings with onset step, evidence and ranked causes."""
-    err = Console(stderr=True, no_color=no_color, highlight=False)
+    err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
     out = Console(no_color=no_color, highlight=False, soft_wrap=fmt != Format.terminal)
     if not path.exists():
         err.print(f"error: {path}: no such file or folder")

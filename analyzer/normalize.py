@@ -140,7 +140,8 @@ def run_status(meta: dict[str, Any], metrics: pd.DataFrame) -> tuple[str, str]:
             return "stopped_early", (f"history ends at step {step:g} of max_steps {max_steps:g} with no "
                                      "end-of-training summary: the process stopped before finishing "
                                      "(crash, kill or time limit), or the newest copy is an older checkpoint")
-        if summary or (isinstance(step, (int, float)) and isinstance(max_steps, (int, float)) and step >= max_steps > 0):
+        reached = isinstance(step, (int, float)) and isinstance(max_steps, (int, float)) and step >= max_steps > 0
+        if summary or reached:
             return "completed", f"reached step {step} of max_steps {max_steps}" + (
                 " with an end-of-training summary" if summary else "")
     lf = meta.get("llamafactory")

@@ -14,11 +14,11 @@ from analyzer.model import Frames, SourceInfo
 # The registry, in priority order: when two sources hold the same series at the same step, the
 # earlier parser's value is kept (see analyzer.normalize). Sniffing also tries them in this order.
 PARSERS: tuple[Parser, ...] = (
-    hf_state,  # type: ignore[has-type]
-    llamafactory,  # type: ignore[has-type]
-    results,  # type: ignore[has-type]
-    configs,  # type: ignore[has-type]
-    training_args,  # type: ignore[has-type]
+    hf_state,
+    llamafactory,
+    results,
+    configs,
+    training_args,
 )
 
 # Names users and trainers give these files: one of them that no parser accepts is reported, not skipped.

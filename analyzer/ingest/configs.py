@@ -31,7 +31,7 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def _deepspeed(doc: dict[str, Any]) -> dict[str, Any]:
-    zero = doc.get("zero_optimization") if isinstance(doc.get("zero_optimization"), dict) else {}
+    zero: dict[str, Any] = doc["zero_optimization"] if isinstance(doc.get("zero_optimization"), dict) else {}
     out: dict[str, Any] = {"zero_stage": zero.get("stage")}
     for key in ("train_micro_batch_size_per_gpu", "gradient_accumulation_steps", "train_batch_size",
                 "gradient_clipping"):

@@ -118,11 +118,11 @@ def read_pickle_values(data: bytes) -> Any:
                                                     "EXT4", "INST", "OBJ"):
             stack.append(arg)  # ints, floats, strings, bytes
         elif code in ("PUT", "BINPUT", "LONG_BINPUT"):
-            memo[int(arg)] = stack[-1]
+            memo[int(arg or 0)] = stack[-1]
         elif code == "MEMOIZE":
             memo[len(memo)] = stack[-1]
         elif code in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo.get(int(arg), _UNREADABLE))
+            stack.append(memo.get(int(arg or 0), _UNREADABLE))
         elif code == "GLOBAL":
             stack.append(_Global(str(arg).replace(" ", ".")))
         elif code == "STACK_GLOBAL":

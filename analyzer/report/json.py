@@ -41,7 +41,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "signals": report.signals,
             "sources": [s.to_dict() for s in run.sources],
             "problems": [p.to_dict() for p in run.problems],
-            "events": int(len(run.events)),
+            "events": len(run.events),
         },
         "findings": [f.to_dict() for f in report.findings],
         "checked": report.checked,

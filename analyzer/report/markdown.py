@@ -67,7 +67,8 @@ def render_markdown(report: Report) -> str:
     lines = [f"# Training run post-mortem: `{name}`", ""]
     if serious:
         top = serious[0]
-        lines.append(f"**Verdict: `{report.verdict}`** ({top.severity}, onset at step {top.onset_step}): {top.message}.")
+        lines.append(f"**Verdict: `{report.verdict}`** ({top.severity}, onset at step {top.onset_step}): "
+                     f"{top.message}.")
     else:
         lines.append("**Verdict: `healthy`**: no finding at warning level or above.")
     train = report.signals.get("train/loss")

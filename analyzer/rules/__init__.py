@@ -19,8 +19,8 @@ from analyzer.errors import Problem
 from analyzer.model import FAILURE_MODES, SEVERITIES, Cause, Finding, Run
 from analyzer.rules.checks import CHECKS, Detection
 
-_REQUIRED = {"id": str, "failure_mode": str, "severity": str, "confidence": (int, float), "title": str,
-             "check": str}
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "id": str, "failure_mode": str, "severity": str, "confidence": (int, float), "title": str, "check": str}
 _OPS = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(.+)$")
 
 
@@ -87,7 +87,10 @@ def load_rules(dirs: list[Path] | None = None) -> tuple[list[Rule], list[Problem
     rules: list[Rule] = []
     problems: list[Problem] = []
     seen: set[str] = set()
-    for folder in [builtin_rules_dir(), *(dirs or [])]:
+    builtin = builtin_rules_dir()
+    if not any(builtin.glob("*.yaml")):
+        raise RuntimeError(f"the built-in rule library is missing from {builtin}: a broken installation")
+    for folder in [builtin, *(dirs or [])]:
         for path in sorted(folder.glob("*.yaml")):
             try:
                 rule = load_rule(path)

@@ -59,6 +59,38 @@ def _last_finite_before(series: pd.Series, step: int) -> dict[str, Any] | None:
     return {"step": int(before.index[-1]), "value": fmt(float(before.iloc[-1]))} if len(before) else None
 
 
+def _train_broken_by(run: Run, step: int) -> bool:
+    """The train loss was non-finite, or 0 with a non-finite grad_norm, at or before `step`."""
+    loss, grad = run.series("loss"), run.series("grad_norm")
+    loss = loss[loss.index <= step]
+    if (~np.isfinite(loss.to_numpy())).any():
+        return True
+    bad_grad = grad.index[~np.isfinite(grad.to_numpy())]
+    return bool(((loss == 0) & loss.index.isin(bad_grad)).any())
+
+
+def runup_before(run: Run, onset: int, window: int = 5) -> dict[str, Any] | None:
+    """Whether loss or grad_norm climbed in the logged steps just before `onset`.
+
+    A run-up points at the optimizer (learning rate, precision range); a failure out of a calm,
+    decreasing curve points at one batch or one operation.
+    """
+    loss = run.series("loss")
+    before = loss[(loss.index < onset) & np.isfinite(loss.to_numpy()) & (loss.to_numpy() != 0)]
+    if len(before) < 3:
+        return None
+    recent, earlier = before.iloc[-min(window, len(before) - 1):], before.iloc[:-min(window, len(before) - 1)]
+    loss_up = bool(recent.max() > 1.5 * max(float(earlier.min()), 1e-12))
+    grad = run.series("grad_norm")
+    grad_before = grad[(grad.index < onset) & np.isfinite(grad.to_numpy())]
+    grad_up = False
+    if len(grad_before) >= 3:
+        median = float(np.median(grad_before.iloc[:-min(window, len(grad_before) - 1)]))
+        grad_up = bool(grad_before.iloc[-min(window, len(grad_before) - 1):].max() > 10 * max(median, 1e-12))
+    return {"runup": loss_up or grad_up, "loss_rose": loss_up, "grad_norm_rose": grad_up,
+            "recent_losses": [fmt(float(v)) for v in recent]}
+
+
 def _aligned(run: Run) -> pd.DataFrame:
     """Train loss and grad_norm side by side on their steps (NaN where one was not logged)."""
     return pd.DataFrame({"loss": run.series("loss"), "grad_norm": run.series("grad_norm")}).sort_index()
@@ -74,14 +106,16 @@ def zero_loss_with_nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Dete
         return None
     steps = loss.index[hit.to_numpy()]
     onset = int(steps[0])
-    evidence = {
-        "onset": {"step": onset, "loss": "0", "grad_norm": fmt(float(raw.get(onset, np.nan))),
+    grad_text = fmt(float(raw.get(onset, np.nan)))
+    evidence: dict[str, Any] = {
+        "onset": {"step": onset, "loss": "0", "grad_norm": grad_text,
                   "at": run.cite("train", "loss", onset)},
         "steps_affected": len(steps), "train_steps_logged": len(loss),
         "step_range": [onset, int(steps[-1])],
         "last_finite_loss_before": _last_finite_before(loss[loss != 0], onset),
+        "before_onset": runup_before(run, onset),
     }
-    return Detection(onset, f"loss is exactly 0.0 while grad_norm is {evidence['onset']['grad_norm']} from "
+    return Detection(onset, f"loss is exactly 0.0 while grad_norm is {grad_text} from "
                             f"step {onset} ({len(steps)} of {len(loss)} logged steps)", evidence,
                      confidence=None if len(steps) >= params.get("min_points", 2) else 0.75)
 
@@ -135,7 +169,8 @@ def nonfinite_train_loss(run: Run, params: dict[str, Any]) -> Detection | None:
     evidence = {"onset": _point(run, "train", "loss", onset, float(loss[onset])),
                 "nonfinite_steps": scan.count, "train_steps_logged": scan.total,
                 "longest_run": scan.longest_run, "recovered": scan.recovered,
-                "last_finite_before": _last_finite_before(loss, onset)}
+                "last_finite_before": _last_finite_before(loss, onset),
+                "before_onset": runup_before(run, onset)}
     tail = "and it never came back" if not scan.recovered else "then finite values again"
     return Detection(onset, f"train loss is {fmt(float(loss[onset]))} at step {onset} "
                             f"({scan.count} of {scan.total} logged steps), {tail}", evidence)
@@ -150,8 +185,10 @@ def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
     """
     grad = run.series("grad_norm")
     loss = run.series("loss").reindex(grad.index)
-    hidden_loss = (loss == 0).to_numpy()  # covered by the loss-zero-grad-norm-nan rule
-    candidate = grad[~hidden_loss]
+    # Steps whose loss is 0 or non-finite belong to the loss rules (loss-zero-grad-norm-nan, loss-becomes-nan).
+    values = loss.to_numpy()
+    loss_broken = (values == 0) | np.isinf(values) | (np.isnan(values) & loss.index.isin(run.series("loss").index))
+    candidate = grad[~loss_broken]
     scan = nonfinite_scan(candidate)
     if not scan.count:
         return None
@@ -161,14 +198,15 @@ def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
     positions = np.flatnonzero(~np.isfinite(candidate.to_numpy()))
     benign = (scan.longest_run <= params.get("benign_max_run", 2) and scan.count <= params.get("benign_max_count", 3)
               and not scan.last_is_nonfinite and bool(positions.max() < early_limit))
-    evidence = {"pattern": "early_isolated" if benign else "repeated",
+    bad_steps = [int(s) for s in scan.steps[:20]]
+    evidence: dict[str, Any] = {"pattern": "early_isolated" if benign else "repeated",
                 "onset": _point(run, "train", "grad_norm", onset, float(grad[onset])),
-                "nonfinite_steps": [int(s) for s in scan.steps[:20]], "nonfinite_count": scan.count,
+                "nonfinite_steps": bad_steps, "nonfinite_count": scan.count,
                 "grad_norm_logged": len(grad), "longest_run": scan.longest_run,
                 "loss_at_onset": fmt(float(loss.get(onset, np.nan))) if onset in loss.index else "not logged"}
     if benign:
         return Detection(onset, f"grad_norm is non-finite at {scan.count} isolated early step(s) "
-                                f"({', '.join(map(str, evidence['nonfinite_steps']))}) and finite afterwards: "
+                                f"({', '.join(map(str, bad_steps))}) and finite afterwards: "
                                 "mixed-precision loss-scale calibration, not a failure", evidence,
                          severity="info", confidence=0.6)
     severity = "error" if scan.last_is_nonfinite or scan.longest_run >= 3 else None
@@ -193,8 +231,7 @@ def nonfinite_eval_loss(run: Run, params: dict[str, Any]) -> Detection | None:
     scan = nonfinite_scan(series)
     train = run.series("loss")
     upto = train[train.index <= onset]
-    train_broken = bool(len(upto)) and bool((~np.isfinite(upto.to_numpy())).any()
-                                            or (upto.to_numpy() == 0).all())
+    train_broken = _train_broken_by(run, onset)
     evidence: dict[str, Any] = {
         "pattern": "train_broken" if train_broken else ("train_finite" if len(upto) else "no_train_loss"),
         "onset": _point(run, split, "loss", onset, value), "eval_set": split,

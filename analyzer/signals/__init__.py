@@ -20,9 +20,9 @@ def summarize(run: Run) -> dict[str, dict[str, Any]]:
     grouped = m.assign(_nonfinite=~finite).groupby(["split", "metric"], sort=True)
     table = grouped.agg(count=("step", "size"), first_step=("step", "min"), last_step=("step", "max"),
                         nonfinite=("_nonfinite", "sum"))
-    return {f"{split}/{metric}": {"count": int(r["count"]), "first_step": int(r["first_step"]),
-                                  "last_step": int(r["last_step"]), "nonfinite": int(r["nonfinite"])}
-            for (split, metric), r in table.iterrows()}
+    return {f"{split}/{metric}": {"count": int(c), "first_step": int(f), "last_step": int(last), "nonfinite": int(n)}
+            for (split, metric), c, f, last, n in zip(table.index, table["count"], table["first_step"],
+                                                      table["last_step"], table["nonfinite"], strict=True)}
 
 
 @dataclass(frozen=True)

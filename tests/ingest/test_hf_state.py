@@ -109,7 +109,8 @@ def test_other_training_history_is_reported_not_merged(tmp_path: Path, copy_samp
     run = copy_sample("hf_healthy")
     other = run / "second_run"
     other.mkdir()
-    (other / "trainer_state.json").write_text((sample("hf_killed") / "checkpoint-20" / "trainer_state.json").read_text())
+    killed = sample("hf_killed") / "checkpoint-20" / "trainer_state.json"
+    (other / "trainer_state.json").write_text(killed.read_text())
     report = analyze(run)
     assert len(report.run.series("loss")) == 60
     notes = [p for p in report.run.problems if p.path == "second_run/trainer_state.json"]

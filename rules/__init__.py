@@ -1,0 +1,1 @@
+"""The built-in rule library: YAML content, shipped inside the package as analyzer.builtin_rules."""
