@@ -1,0 +1,732 @@
+"""Generate the ``sample_logs/`` gallery of real Hugging Face Trainer runs with planted faults.
+
+Every case is a genuine ``transformers.Trainer`` run of a tiny, randomly initialised
+Llama model on a synthetic token dataset, on CPU, in a few seconds. Each case runs in
+its own subprocess whose stdout and stderr both go to ``<case>/nohup.out``, exactly
+like ``nohup python train.py > nohup.out 2>&1 &`` (default Python buffering, so the
+console capture is what a user really gets: tqdm bars, the Trainer's printed dict
+lines, warnings, tracebacks). The script then trims checkpoints to the small files,
+reads the real ``trainer_state.json`` back, locates where each fault first shows up and
+writes ``<case>/expected.yaml``.
+
+How to run (from the repository root)::
+
+    . /work/venv/bin/activate
+    python sample_logs/generate.py                      # regenerate every case
+    python sample_logs/generate.py --only hf_healthy    # regenerate some cases
+    python sample_logs/generate.py --list               # list the cases
+
+Internally each case is executed as ``python generate.py --_worker CASE OUTDIR``.
+The script exits non-zero if a case does not show the failure modes it is meant to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+import transformers
+import yaml
+from torch import nn
+from torch.utils.data import Dataset
+from transformers import (
+    LlamaConfig,
+    LlamaForCausalLM,
+    Trainer,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+    default_data_collator,
+    set_seed,
+)
+
+HERE = Path(__file__).resolve().parent
+
+SEED = 42
+VOCAB_SIZE = 64
+SEQ_LEN = 32
+STRIDES = (1, 2, 3, 5)
+N_TRAIN = 256
+N_EVAL = 32
+BATCH_SIZE = 8
+MAX_STEPS = 60
+EVAL_STEPS = 10
+SAVE_STEPS = 20
+IGNORE_INDEX = -100
+
+# Files removed from every checkpoint-*/ after a run, to keep the gallery small.
+CHECKPOINT_JUNK_NAMES = ("optimizer.pt", "scheduler.pt", "scaler.pt")
+CHECKPOINT_JUNK_GLOB = "rng_state*.pth"
+
+# Every failure mode the detector below knows how to locate in log_history.
+KNOWN_MODES = (
+    "healthy",
+    "loss_zero",
+    "loss_zero_grad_nan",
+    "loss_nan",
+    "grad_norm_nan",
+    "grad_norm_zero",
+    "eval_loss_nan",
+    "divergence",
+    "crash",
+)
+
+# A diagnosis whose onset is the first step of a symptom with another name.
+SYMPTOM_OF = {"not_learning": "grad_norm_zero"}
+
+logger = logging.getLogger("train")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One gallery entry: how the run is configured and which fault is planted."""
+
+    name: str
+    how: str
+    planted: str
+    cause: str
+    symptoms: tuple[str, ...]  # what this script checks in log_history (see ``detect``)
+    failure_modes: tuple[str, ...]  # the diagnosis the analyzer must make (DESIGN.md taxonomy)
+    learning_rate: float = 5e-3
+    lr_scheduler_type: str = "cosine"
+    warmup_steps: int = 6
+    logging_nan_inf_filter: bool = True
+    mask_train_labels: bool = False
+    mask_eval_labels: bool = False
+    nan_at_step: int | None = None
+    kill_at_step: int | None = None
+    extra_notes: str = ""
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        name="hf_healthy",
+        how="Normal run: linear warmup from 0 over 6 steps, cosine decay, lr 5e-3.",
+        planted="nothing",
+        cause="none: a healthy reference run",
+        symptoms=("healthy",),
+        failure_modes=("healthy",),
+    ),
+    Case(
+        name="hf_labels_all_masked",
+        how="Every training label is -100 (response-only masking never matched).",
+        planted="labels[:] = -100 for every training example, from step 1; eval labels untouched",
+        cause=(
+            "Label masking bug (e.g. a chat template whose response marker never matches), so no "
+            "token is supervised: each step's loss is sum/num_items_in_batch = 0/0 = NaN, which the "
+            "default logging_nan_inf_filter logs as 0.0, while every gradient is exactly 0, so the "
+            "weights never change and eval_loss stays at its initial value."
+        ),
+        symptoms=("loss_zero", "grad_norm_zero"),
+        failure_modes=("loss_zero",),
+        mask_train_labels=True,
+        extra_notes=(
+            "No NaN ever reaches log_history: the raw per-step loss is NaN (checked by calling the "
+            "model with num_items_in_batch=0) but logging_nan_inf_filter replaces it by the mean of "
+            "the previous logged losses, which is 0.0 with logging_steps=1. grad_norm is exactly 0.0 "
+            "(cross-entropy backward writes 0 for ignored positions), AdamW moves nothing, eval_loss "
+            "is identical at every eval (about ln(64), the uniform-prediction loss) and the summary "
+            "train_loss is 0.0. The console prints {'loss': '0', 'grad_norm': '0', ...}."
+        ),
+    ),
+    Case(
+        name="hf_labels_all_masked_unfiltered",
+        how="Every training label is -100, with logging_nan_inf_filter=False.",
+        planted=(
+            "labels[:] = -100 for every training example, from step 1; eval labels untouched; "
+            "logging_nan_inf_filter=False"
+        ),
+        cause=(
+            "Label masking bug: each step's loss is 0/0 = NaN and is logged as such because the "
+            "NaN filter is off; every gradient is exactly 0 (grad_norm 0.0, not NaN), so the "
+            "weights never change and eval_loss stays finite and flat."
+        ),
+        symptoms=("loss_nan", "grad_norm_zero"),
+        failure_modes=("loss_nan",),
+        mask_train_labels=True,
+        logging_nan_inf_filter=False,
+        extra_notes=(
+            "Same run as hf_labels_all_masked with the filter off: loss NaN from step 1 but "
+            "grad_norm 0.0 (finite), eval_loss finite and constant, summary train_loss NaN."
+        ),
+    ),
+    Case(
+        name="hf_nan_loss_unfiltered",
+        how="NaN injected into the embeddings output at step 23, logging_nan_inf_filter=False.",
+        planted=(
+            "forward hook on embed_tokens multiplies its output by NaN during the forward "
+            "pass of global step 23 only (training mode); the AdamW update then makes "
+            "every weight NaN"
+        ),
+        cause="A single non-finite forward pass (bad batch / activation overflow) poisons the weights.",
+        symptoms=("loss_nan", "grad_norm_nan", "eval_loss_nan"),
+        failure_modes=("loss_nan", "eval_loss_nan"),
+        logging_nan_inf_filter=False,
+        nan_at_step=23,
+        extra_notes=(
+            "The eval at step 20 is finite; the first eval after the poisoned update (step 30) and "
+            "all later ones are NaN. Summary train_loss and perplexity are NaN."
+        ),
+    ),
+    Case(
+        name="hf_nan_loss_filtered",
+        how="Same NaN injection at step 23, default logging_nan_inf_filter=True.",
+        planted=(
+            "forward hook on embed_tokens multiplies its output by NaN during the forward "
+            "pass of global step 23 only (training mode); the AdamW update then makes "
+            "every weight NaN"
+        ),
+        cause=(
+            "A single non-finite forward pass poisons the weights; the Trainer's "
+            "logging_nan_inf_filter hides the NaN train loss."
+        ),
+        symptoms=("loss_zero_grad_nan", "loss_zero", "grad_norm_nan", "eval_loss_nan"),
+        failure_modes=("loss_zero_grad_nan", "eval_loss_nan"),
+        nan_at_step=23,
+        extra_notes=(
+            "The filter logs loss 0.0 (mean of previous logged losses since the last log, which "
+            "is 0 with logging_steps=1) from step 23 on, while grad_norm is NaN. The summary "
+            "train_loss averages the 0.0s in, so it is lower than the healthy run's."
+        ),
+    ),
+    Case(
+        name="hf_eval_nan",
+        how="Every eval label is -100 (eval split truncated before the response).",
+        planted="labels[:] = -100 for every eval example; training data untouched",
+        cause=(
+            "Eval preprocessing bug: no eval token is supervised, so every eval batch "
+            "loss is a mean over zero tokens (NaN) and the Trainer's eval NaN filter "
+            "has no finite batch to fall back on."
+        ),
+        symptoms=("eval_loss_nan",),
+        failure_modes=("eval_loss_nan",),
+        mask_eval_labels=True,
+        extra_notes=(
+            "Chosen over a NaN-injecting eval hook as the more realistic cause. The Trainer's "
+            "evaluation loop drops non-finite batch losses when logging_nan_inf_filter is on and at "
+            "least one batch is finite; here none is, so eval_loss is NaN from the first eval, and "
+            "train loss/grad_norm stay finite and identical to hf_healthy."
+        ),
+    ),
+    Case(
+        name="hf_lr_too_high",
+        how="learning_rate=200 (fp32, constant schedule, no warmup).",
+        planted="learning_rate=200.0, lr_scheduler_type=constant, warmup_steps=0, from step 1",
+        cause=(
+            "Learning rate several orders of magnitude too high: the loss explodes after the "
+            "first update and keeps climbing (finite in fp32), grad_norm grows without bound."
+        ),
+        symptoms=("divergence",),
+        failure_modes=("divergence",),
+        learning_rate=200.0,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        extra_notes=(
+            "The loss stays finite in fp32 (no NaN/inf in log_history) while climbing by about six "
+            "orders of magnitude; grad_norm exceeds 1e12 by the end; perplexity in all_results.json "
+            "is inf (math.exp overflow in the script)."
+        ),
+    ),
+    Case(
+        name="hf_lr_extreme_collapse",
+        how="learning_rate=1000 (fp32, constant schedule, no warmup).",
+        planted="learning_rate=1000.0, lr_scheduler_type=constant, warmup_steps=0, from step 1",
+        cause=(
+            "Learning rate so high that after a two-step loss explosion the network saturates: "
+            "gradients become exactly 0 and the loss freezes at ln(vocab_size), the loss of a "
+            "uniform prediction (a dead model, not a NaN)."
+        ),
+        symptoms=("divergence", "grad_norm_zero"),
+        failure_modes=("divergence", "not_learning"),
+        learning_rate=1000.0,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        extra_notes=(
+            "Steps 2-3 explode (loss above 1e7), then from step 4 on the loss is a constant 4.15888 "
+            "(ln 64) with grad_norm exactly 0.0 and every eval_loss equal to it: no NaN anywhere."
+        ),
+    ),
+    Case(
+        name="hf_killed",
+        how="Process SIGKILLed (as by the OOM killer) at the end of step 45 of 60.",
+        planted="callback calls os.kill(os.getpid(), SIGKILL) in on_step_end at global step 45",
+        cause=(
+            "The process was killed externally: no final log row, no train summary, no "
+            "top-level trainer_state.json; only checkpoint-20/ and checkpoint-40/."
+        ),
+        symptoms=("crash",),
+        failure_modes=("crash",),
+        kill_at_step=45,
+        extra_notes=(
+            "onset_step for a crash is the last step persisted in any trainer_state.json. The kill "
+            "happens in on_step_end of step 45, before the Trainer logs that step, so the console "
+            "shows train log lines for steps 1-44 and the tqdm bar stops there."
+        ),
+    ),
+)
+CASES_BY_NAME = {case.name: case for case in CASES}
+
+
+# --------------------------------------------------------------------------------------
+# Worker side: the actual training run (executed in a subprocess).
+# --------------------------------------------------------------------------------------
+
+
+class PatternDataset(Dataset[dict[str, torch.Tensor]]):
+    """Arithmetic token progressions ``(start + stride * i) % VOCAB_SIZE``.
+
+    The first two tokens reveal the stride, so a tiny causal LM learns the rest quickly.
+    """
+
+    def __init__(self, n: int, seed: int, mask_labels: bool) -> None:
+        gen = torch.Generator().manual_seed(seed)
+        starts = torch.randint(0, VOCAB_SIZE, (n,), generator=gen)
+        stride_idx = torch.randint(0, len(STRIDES), (n,), generator=gen)
+        strides = torch.tensor(STRIDES)[stride_idx]
+        positions = torch.arange(SEQ_LEN)
+        self.input_ids = (starts[:, None] + strides[:, None] * positions) % VOCAB_SIZE
+        self.labels = self.input_ids.clone()
+        if mask_labels:
+            self.labels.fill_(IGNORE_INDEX)
+
+    def __len__(self) -> int:
+        return self.input_ids.shape[0]
+
+    def __getitem__(self, idx: int) -> dict[str, torch.Tensor]:
+        return {
+            "input_ids": self.input_ids[idx],
+            "attention_mask": torch.ones(SEQ_LEN, dtype=torch.long),
+            "labels": self.labels[idx],
+        }
+
+
+class NaNInjector(TrainerCallback):
+    """Makes the embedding output NaN during the training forward pass of one global step."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+        self.current_step = 0
+
+    def on_step_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        # global_step counts completed optimizer steps; this one will become global_step + 1.
+        self.current_step = state.global_step + 1
+
+    def hook(self, module: nn.Module, inputs: Any, output: torch.Tensor) -> torch.Tensor | None:
+        """Forward hook: return a NaN copy of the output at the planted step."""
+        if module.training and self.current_step == self.step:
+            return output * float("nan")
+        return None
+
+
+class Killer(TrainerCallback):
+    """SIGKILLs the training process at the end of a given global step (no cleanup, no flush)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if state.global_step == self.step:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def build_model() -> LlamaForCausalLM:
+    """A ~50k-parameter Llama built from a config (no hub access needed)."""
+    config = LlamaConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=None,
+    )
+    return LlamaForCausalLM(config)
+
+
+def configure_logging() -> None:
+    """Logging set up the way the Hugging Face example scripts (run_clm.py) do it."""
+    logging.basicConfig(
+        format="%(asctime)s - %(levelname)s - %(name)s - %(message)s",
+        datefmt="%m/%d/%Y %H:%M:%S",
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    logger.setLevel(logging.INFO)
+    transformers.utils.logging.set_verbosity_info()
+    transformers.utils.logging.enable_default_handler()
+    transformers.utils.logging.enable_explicit_format()
+
+
+def run_worker(case: Case, outdir: Path) -> None:
+    """Train one case into ``outdir`` (the current directory of the subprocess)."""
+    configure_logging()
+    set_seed(SEED)
+    training_args = TrainingArguments(
+        output_dir=str(outdir),
+        max_steps=MAX_STEPS,
+        per_device_train_batch_size=BATCH_SIZE,
+        per_device_eval_batch_size=BATCH_SIZE,
+        learning_rate=case.learning_rate,
+        lr_scheduler_type=case.lr_scheduler_type,
+        warmup_steps=case.warmup_steps,
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        logging_steps=1,
+        logging_nan_inf_filter=case.logging_nan_inf_filter,
+        eval_strategy="steps",
+        eval_steps=EVAL_STEPS,
+        save_strategy="steps",
+        save_steps=SAVE_STEPS,
+        seed=SEED,
+        data_seed=SEED,
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=False,
+        dataloader_num_workers=0,
+    )
+    logger.warning(
+        f"Process rank: {training_args.local_process_index}, device: {training_args.device}, "
+        f"n_gpu: {training_args.n_gpu}, distributed training: "
+        f"{training_args.parallel_mode.value == 'distributed'}"
+    )
+    logger.info(f"Training/evaluation parameters {training_args}")
+
+    model = build_model()
+    n_params = sum(p.numel() for p in model.parameters())
+    logger.info(f"Training new model from scratch - Total size={n_params / 2**20:.2f}M params")
+
+    train_dataset = PatternDataset(N_TRAIN, seed=SEED, mask_labels=case.mask_train_labels)
+    eval_dataset = PatternDataset(N_EVAL, seed=SEED + 1, mask_labels=case.mask_eval_labels)
+
+    callbacks: list[TrainerCallback] = []
+    if case.nan_at_step is not None:
+        injector = NaNInjector(case.nan_at_step)
+        model.get_input_embeddings().register_forward_hook(injector.hook)
+        callbacks.append(injector)
+    if case.kill_at_step is not None:
+        callbacks.append(Killer(case.kill_at_step))
+
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        data_collator=default_data_collator,
+        callbacks=callbacks,
+    )
+
+    train_result = trainer.train()
+    trainer.save_model()
+    metrics = dict(train_result.metrics)
+    metrics["train_samples"] = len(train_dataset)
+    trainer.log_metrics("train", metrics)
+    trainer.save_metrics("train", metrics)
+    trainer.save_state()
+
+    logger.info("*** Evaluate ***")
+    metrics = trainer.evaluate()
+    metrics["eval_samples"] = len(eval_dataset)
+    try:
+        perplexity = math.exp(metrics["eval_loss"])
+    except OverflowError:
+        perplexity = float("inf")
+    metrics["perplexity"] = perplexity
+    trainer.log_metrics("eval", metrics)
+    trainer.save_metrics("eval", metrics)
+
+
+# --------------------------------------------------------------------------------------
+# Driver side: launch workers, trim checkpoints, read results back, write expected.yaml.
+# --------------------------------------------------------------------------------------
+
+
+def versions() -> dict[str, str]:
+    """Versions of the software that produced the gallery."""
+    return {
+        "python": platform.python_version(),
+        "torch": metadata.version("torch"),
+        "transformers": metadata.version("transformers"),
+        "accelerate": metadata.version("accelerate"),
+        "platform": platform.platform(),
+    }
+
+
+def launch(case: Case, case_dir: Path) -> int:
+    """Run the worker like ``nohup python train.py > nohup.out 2>&1``; return its exit code."""
+    if case_dir.exists():
+        shutil.rmtree(case_dir)
+    case_dir.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env.update({"PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
+    cmd = [sys.executable, os.path.relpath(Path(__file__).resolve(), case_dir)]
+    cmd += ["--_worker", case.name, "."]
+    with open(case_dir / "nohup.out", "wb") as out:
+        proc = subprocess.run(
+            cmd, cwd=case_dir, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, check=False
+        )
+    return proc.returncode
+
+
+def trim_checkpoints(case_dir: Path) -> None:
+    """Delete optimizer/scheduler/RNG/scaler state from every checkpoint-*/ folder."""
+    for ckpt in case_dir.glob("checkpoint-*"):
+        for name in CHECKPOINT_JUNK_NAMES:
+            (ckpt / name).unlink(missing_ok=True)
+        for rng in ckpt.glob(CHECKPOINT_JUNK_GLOB):
+            rng.unlink()
+
+
+def checkpoint_step(path: Path) -> int:
+    """Global step encoded in a ``checkpoint-N`` folder name."""
+    return int(path.name.rsplit("-", 1)[1])
+
+
+def read_state(case_dir: Path) -> tuple[dict[str, Any], str]:
+    """The most complete trainer_state.json: top-level if present, else the latest checkpoint's."""
+    top = case_dir / "trainer_state.json"
+    if top.exists():
+        return json.loads(top.read_text()), "trainer_state.json"
+    ckpts = sorted(case_dir.glob("checkpoint-*/trainer_state.json"), key=lambda p: checkpoint_step(p.parent))
+    if not ckpts:
+        raise RuntimeError(f"{case_dir}: no trainer_state.json at all")
+    latest = ckpts[-1]
+    return json.loads(latest.read_text()), str(latest.relative_to(case_dir))
+
+
+def _nonfinite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _first_step(rows: Sequence[dict[str, Any]], key: str, pred: Any) -> int | None:
+    for row in rows:
+        if key in row and pred(row):
+            return int(row["step"])
+    return None
+
+
+def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returncode: int) -> dict[str, int]:
+    """Locate every known failure mode in a real log_history: ``{mode: first step}``.
+
+    Definitions (train rows are those with ``loss``, eval rows those with ``eval_loss``):
+
+    * ``loss_nan``: train loss NaN/inf.  ``loss_zero``: train loss exactly 0.0.
+    * ``grad_norm_nan``: grad_norm NaN/inf.  ``grad_norm_zero``: grad_norm exactly 0.0.
+    * ``loss_zero_grad_nan``: the same row has loss 0.0 and a non-finite grad_norm.
+    * ``eval_loss_nan``: eval_loss NaN/inf.
+    * ``divergence``: a finite train loss above 2x the first logged loss.
+    * ``crash``: the process exited non-zero; the step is the last one recorded
+      in the newest trainer_state.json (nothing after it was persisted).
+    * ``healthy``: none of the above and the last train loss is < half the first.
+    """
+    train = [r for r in log_history if "loss" in r]
+    found: dict[str, int | None] = {
+        "loss_nan": _first_step(train, "loss", lambda r: _nonfinite(r["loss"])),
+        "loss_zero": _first_step(train, "loss", lambda r: r["loss"] == 0.0),
+        "grad_norm_nan": _first_step(train, "grad_norm", lambda r: _nonfinite(r["grad_norm"])),
+        "grad_norm_zero": _first_step(train, "grad_norm", lambda r: r["grad_norm"] == 0.0),
+        "loss_zero_grad_nan": _first_step(
+            train, "grad_norm", lambda r: r["loss"] == 0.0 and _nonfinite(r["grad_norm"])
+        ),
+        "eval_loss_nan": _first_step(log_history, "eval_loss", lambda r: _nonfinite(r["eval_loss"])),
+    }
+    if train:
+        first_loss = train[0]["loss"]
+        found["divergence"] = _first_step(
+            train, "loss", lambda r: math.isfinite(r["loss"]) and r["loss"] > 2 * first_loss
+        )
+    if returncode != 0:
+        found["crash"] = int(state["global_step"])
+    result = {mode: step for mode, step in found.items() if step is not None}
+    if not result and train and returncode == 0 and train[-1]["loss"] < 0.5 * train[0]["loss"]:
+        result["healthy"] = 0
+    return result
+
+
+def rows_around(
+    log_history: Sequence[dict[str, Any]], steps: Sequence[int], before: int = 2, after: int = 2
+) -> list[dict[str, Any]]:
+    """Train and eval log_history rows within ``[s - before, s + after]`` of any of ``steps``."""
+    keep = ("step", "loss", "grad_norm", "learning_rate", "eval_loss")
+    return [
+        {k: row[k] for k in keep if k in row}
+        for row in log_history
+        if ("loss" in row or "eval_loss" in row)
+        and any(s - before <= row.get("step", -1) <= s + after for s in steps)
+    ]
+
+
+def console_summary(nohup: Path) -> dict[str, Any]:
+    """What the console capture shows: printed log dicts, summary blocks, tracebacks."""
+    text = nohup.read_text(encoding="utf-8", errors="replace")
+    train_lines = re.findall(r"\{'loss': [^}]*\}", text)
+    eval_lines = re.findall(r"\{'eval_loss': [^}]*\}", text)
+    return {
+        "train_log_lines": len(train_lines),
+        "eval_log_lines": len(eval_lines),
+        "last_train_log_line": train_lines[-1] if train_lines else None,
+        "has_train_summary_row": "'train_runtime'" in text,
+        "has_train_metrics_block": "***** train metrics *****" in text,
+        "has_eval_metrics_block": "***** eval metrics *****" in text,
+        "has_traceback": "Traceback (most recent call last)" in text,
+    }
+
+
+def describe_onset(rows: Sequence[dict[str, Any]], step: int) -> str:
+    """Human-readable summary of the log_history rows at the onset step."""
+    parts = []
+    for row in rows:
+        if row["step"] != step:
+            continue
+        fields = ", ".join(f"{k}={row[k]!r}" for k in ("loss", "grad_norm", "eval_loss") if k in row)
+        parts.append(f"{'eval' if 'eval_loss' in row else 'train'} row: {fields}")
+    return f"At step {step} log_history has " + "; ".join(parts) + "."
+
+
+def write_expected(case: Case, case_dir: Path, returncode: int, elapsed: float) -> list[str]:
+    """Write ``expected.yaml`` from the real outputs; return a list of problems found."""
+    state, state_file = read_state(case_dir)
+    log_history = state["log_history"]
+    found = detect(log_history, state, returncode)
+    problems = []
+    if set(found) != set(case.symptoms):
+        problems.append(f"{case.name}: expected symptoms {sorted(case.symptoms)}, detected {found}")
+    by_mode = {m: found.get(m, found.get(SYMPTOM_OF.get(m, ""))) for m in case.failure_modes if m != "healthy"}
+    onset = None if "healthy" in found else min(found.values(), default=None)
+
+    train_rows = [r for r in log_history if "loss" in r]
+    eval_rows = [r for r in log_history if "eval_loss" in r]
+    onset_steps = sorted({step for mode, step in found.items() if mode != "healthy"})
+    rows = rows_around(log_history, onset_steps)
+    notes = [case.how]
+    notes += [describe_onset(rows, step) for step in onset_steps]
+    notes.append(
+        f"Train loss {train_rows[0]['loss']!r} at step {train_rows[0]['step']} -> "
+        f"{train_rows[-1]['loss']!r} at step {train_rows[-1]['step']}; "
+        f"eval_loss {eval_rows[0]['eval_loss']!r} at step {eval_rows[0]['step']} -> "
+        f"{eval_rows[-1]['eval_loss']!r} at step {eval_rows[-1]['step']}."
+    )
+    results_file = case_dir / "all_results.json"
+    if results_file.exists():
+        results = json.loads(results_file.read_text())
+        notes.append(
+            f"all_results.json: train_loss={results['train_loss']!r}, "
+            f"eval_loss={results['eval_loss']!r}, perplexity={results['perplexity']!r}."
+        )
+    console = console_summary(case_dir / "nohup.out")
+    if returncode != 0:
+        ckpts = sorted(p.name for p in case_dir.glob("checkpoint-*"))
+        notes.append(
+            f"nohup.out has {console['train_log_lines']} train log lines (last: "
+            f"{console['last_train_log_line']}) and ends without a traceback or summary."
+        )
+        notes.append(
+            f"Exit status {returncode} ({_signal_name(returncode)}); no all_results.json and no "
+            f"top-level trainer_state.json; newest state is {state_file} (global_step "
+            f"{state['global_step']} of max_steps {state['max_steps']}); checkpoints: {', '.join(ckpts)}."
+        )
+    if case.extra_notes:
+        notes.append(case.extra_notes)
+
+    expected: dict[str, Any] = {
+        "case": case.name,
+        "failure_modes": list(case.failure_modes),
+        "onset_step": onset,
+        "onset_step_by_mode": by_mode,
+        "symptoms": {m: s for m, s in sorted(found.items(), key=lambda kv: kv[1]) if m != "healthy"},
+        "planted": case.planted,
+        "cause": case.cause,
+        "notes": " ".join(notes),
+        "onset_rows": rows,
+        "console": console,
+        "run": {
+            "exit_code": returncode,
+            "planted_step": case.nan_at_step or case.kill_at_step,
+            "state_file": state_file,
+            "global_step": state["global_step"],
+            "max_steps": state["max_steps"],
+            "learning_rate": case.learning_rate,
+            "lr_scheduler_type": case.lr_scheduler_type,
+            "warmup_steps": case.warmup_steps,
+            "logging_nan_inf_filter": case.logging_nan_inf_filter,
+            "eval_steps": EVAL_STEPS,
+            "save_steps": SAVE_STEPS,
+            "wall_seconds": round(elapsed, 1),
+        },
+        "versions": versions(),
+    }
+    with open(case_dir / "expected.yaml", "w") as fh:
+        yaml.safe_dump(expected, fh, sort_keys=False, width=100, allow_unicode=True)
+    return problems
+
+
+def _signal_name(returncode: int) -> str:
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return "error exit"
+
+
+def dir_size(path: Path) -> int:
+    """Total size in bytes of the files under ``path``."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", nargs="+", choices=sorted(CASES_BY_NAME), metavar="CASE", help="cases to run"
+    )
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--_worker", nargs=2, metavar=("CASE", "OUTDIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args._worker:
+        name, outdir = args._worker
+        run_worker(CASES_BY_NAME[name], Path(outdir))
+        return 0
+    if args.list:
+        for case in CASES:
+            print(f"{case.name:32s} {case.how}")
+        return 0
+
+    selected = [CASES_BY_NAME[n] for n in args.only] if args.only else list(CASES)
+    problems: list[str] = []
+    for case in selected:
+        case_dir = HERE / case.name
+        start = time.monotonic()
+        returncode = launch(case, case_dir)
+        elapsed = time.monotonic() - start
+        trim_checkpoints(case_dir)
+        problems += write_expected(case, case_dir, returncode, elapsed)
+        print(f"{case.name:32s} exit={returncode:4d} {elapsed:5.1f}s {dir_size(case_dir) / 1024:7.1f} KiB")
+    print(f"sample_logs total: {dir_size(HERE) / 1024:.1f} KiB")
+    for problem in problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

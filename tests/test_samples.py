@@ -1,0 +1,52 @@
+"""Every bundled sample against its expected.yaml: the planted failure is found at its onset.
+
+The samples are real Hugging Face Trainer runs with planted faults (sample_logs/generate.py).
+Modes the rule library does not cover yet (e.g. divergence) are not required, but no sample may
+raise a finding at warning or above for a mode it does not have.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from analyzer import analyze
+from analyzer.model import severity_rank
+from analyzer.rules import load_rules
+from tests.conftest import SAMPLES
+
+ONSET_TOLERANCE = 0  # logging_steps=1 in every sample: the onset is exact
+CASES = sorted(p.parent.name for p in SAMPLES.glob("*/expected.yaml"))
+
+
+def test_there_are_samples():
+    assert len(CASES) >= 8 and "hf_healthy" in CASES
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_sample_matches_expected(name: str):
+    expected = yaml.safe_load((SAMPLES / name / "expected.yaml").read_text())
+    report = analyze(SAMPLES / name)
+    covered = {rule.failure_mode for rule in load_rules()[0]}
+    wanted = set(expected["failure_modes"]) - {"healthy"}
+    by_mode: dict[str, list[int | None]] = {}
+    for finding in report.findings:
+        by_mode.setdefault(finding.failure_mode, []).append(finding.onset_step)
+    for mode in wanted & covered:
+        assert mode in by_mode, f"{name}: {mode} not found (found {by_mode})"
+        onset = expected["onset_step_by_mode"][mode]
+        assert any(abs(s - onset) <= ONSET_TOLERANCE for s in by_mode[mode] if s is not None), (
+            f"{name}: {mode} onset {by_mode[mode]}, expected {onset}")
+    false_alarms = {f.failure_mode for f in report.findings
+                    if severity_rank(f.severity) >= severity_rank("warning")} - wanted
+    assert not false_alarms, f"{name}: unexpected {false_alarms}"
+    if not wanted:
+        assert report.verdict == "healthy"
+
+
+def test_readme_demo_sample_exists():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "analyze sample_logs/hf_nan_loss_filtered" in readme
+    assert (SAMPLES / "hf_nan_loss_filtered" / "trainer_state.json").is_file()
