@@ -127,19 +127,26 @@ class Run:
     sources: list[SourceInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    def _rows(self, split: str, metric: str) -> np.ndarray:
+        """Row positions of one series (the grouping is computed once; metrics are not changed later)."""
+        index = self.__dict__.get("_series_rows")
+        if index is None:
+            index = {} if self.metrics.empty else self.metrics.groupby(["split", "metric"], sort=False).indices
+            self.__dict__["_series_rows"] = index
+        return np.asarray(index.get((split, metric), ()), dtype=np.int64)
+
     def series(self, metric: str, split: str = "train") -> pd.Series:
         """Values of one metric in one split, indexed by step (one value per step, lowest rank)."""
-        m = self.metrics
-        sel = m[(m["metric"] == metric) & (m["split"] == split)]
-        if sel.empty:
+        rows = self._rows(split, metric)
+        if not len(rows):
             return pd.Series(dtype="float64", name=f"{split}/{metric}")
+        sel = self.metrics.iloc[rows]
         sel = sel.sort_values(["step", "rank"], na_position="first").drop_duplicates("step")
         return pd.Series(sel["value"].to_numpy(), index=sel["step"].to_numpy(), name=f"{split}/{metric}")
 
     def has(self, metric: str, split: str = "train") -> bool:
         """True when at least one value of this series was read."""
-        m = self.metrics
-        return bool(((m["metric"] == metric) & (m["split"] == split)).any())
+        return len(self._rows(split, metric)) > 0
 
     def splits(self) -> list[str]:
         """The splits present in the metrics, sorted."""
@@ -147,8 +154,8 @@ class Run:
 
     def cite(self, split: str, metric: str, step: int) -> str:
         """`file:line` of the observation of a metric at a step, for evidence."""
-        m = self.metrics
-        sel = m[(m["metric"] == metric) & (m["split"] == split) & (m["step"] == step)]
+        sel = self.metrics.iloc[self._rows(split, metric)]
+        sel = sel[sel["step"].to_numpy() == step]
         if sel.empty:
             return ""
         row = sel.iloc[0]

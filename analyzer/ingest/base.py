@@ -79,6 +79,14 @@ def is_finite(value: float) -> bool:
     return value is not None and math.isfinite(value)
 
 
+def nullable_int(values: tuple[Any, ...] | list[Any]) -> pd.arrays.IntegerArray:
+    """An Int64 array from Python ints and Nones, without a per-element Python loop."""
+    objects = np.asarray(values, dtype=object)
+    mask = np.asarray(objects == None, dtype=bool)  # noqa: E711 (elementwise comparison)
+    data = np.where(mask, 0, objects).astype(np.int64) if len(objects) else np.empty(0, dtype=np.int64)
+    return pd.arrays.IntegerArray(data, mask.astype(bool))
+
+
 @dataclass
 class FrameBuilder:
     """Collects observations row by row and hands over validated contract frames."""
@@ -87,22 +95,15 @@ class FrameBuilder:
     producer: str
 
     def __post_init__(self) -> None:
-        self._m: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "split", "metric", "value",
-                                                         "line", "rank")}
+        # One tuple per observation: (step, wall_time, split, metric, value, line, rank).
+        self._m: list[tuple[Any, ...]] = []
         self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity",
                                                          "message", "line")}
 
     def metric(self, step: int, split: str, metric: str, value: float, line: int | None,
                wall_time: float = math.nan, rank: int | None = None) -> None:
         """Add one observation."""
-        m = self._m
-        m["step"].append(step)
-        m["wall_time"].append(wall_time)
-        m["split"].append(split)
-        m["metric"].append(metric)
-        m["value"].append(value)
-        m["line"].append(line)
-        m["rank"].append(rank)
+        self._m.append((step, wall_time, split, metric, value, line, rank))
 
     def event(self, kind: str, severity: str, message: str, step: int | None, line: int | None,
               wall_time: float = math.nan) -> None:
@@ -116,20 +117,21 @@ class FrameBuilder:
         e["line"].append(line)
 
     def __len__(self) -> int:
-        return len(self._m["step"])
+        return len(self._m)
 
     def frames(self, meta: dict[str, Any] | None = None) -> Frames:
         """Validated frames of everything added so far."""
-        m = self._m
+        cols: list[tuple[Any, ...]] = list(zip(*self._m, strict=True)) if self._m else [()] * 7
+        step, wall_time, split, metric, value, line, rank = cols
         metrics = pd.DataFrame({
-            "step": np.asarray(m["step"], dtype="int64"),
-            "wall_time": np.asarray(m["wall_time"], dtype="float64"),
-            "split": pd.Series(m["split"], dtype="object"),
-            "metric": pd.Series(m["metric"], dtype="object"),
-            "value": np.asarray(m["value"], dtype="float64"),
-            "source": pd.Series([self.source] * len(m["step"]), dtype="object"),
-            "line": pd.array(m["line"], dtype="Int64"),
-            "rank": pd.array(m["rank"], dtype="Int64"),
+            "step": np.asarray(step, dtype="int64"),
+            "wall_time": np.asarray(wall_time, dtype="float64"),
+            "split": pd.Series(split, dtype="object"),
+            "metric": pd.Series(metric, dtype="object"),
+            "value": np.asarray(value, dtype="float64"),
+            "source": pd.Series([self.source] * len(step), dtype="object"),
+            "line": nullable_int(line),
+            "rank": nullable_int(rank),
         })
         e = self._e
         events = pd.DataFrame({

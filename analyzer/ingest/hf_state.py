@@ -128,6 +128,25 @@ def classify(row: dict[str, Any]) -> str:
     return "train"
 
 
+def _plan(row: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
+    """The row's kind and, for each of its keys, the (key, split, canonical metric) it lands in."""
+    kind = classify(row)
+    prefix = _eval_prefix(row) if kind == "eval" else kind + "_"
+    split = prefix[:-1] if kind in ("eval", "predict", "test") else kind
+    columns = []
+    for key in row:
+        if key == "step" or (key == "epoch" and kind != "train"):
+            continue
+        if kind in ("eval", "predict", "test"):
+            metric = canonical_metric(key[len(prefix):]) if key.startswith(prefix) else key
+        elif kind == "summary":
+            metric = key
+        else:
+            metric = canonical_metric(key)
+        columns.append((key, split, metric))
+    return kind, columns
+
+
 def to_frames(state: State) -> Frames:
     """Long metrics of every log_history row, plus the state's settings as meta."""
     rows_lines = _row_lines(state)
@@ -137,6 +156,7 @@ def to_frames(state: State) -> Frames:
     has_summary = False
     last_step: int | None = None
     stepless: list[int] = []
+    plans: dict[tuple[str, ...], tuple[str, list[tuple[str, str, str]]]] = {}
     for i, row in enumerate(state.doc["log_history"]):
         where = f"log_history[{i}]"
         if not isinstance(row, dict):
@@ -151,25 +171,19 @@ def to_frames(state: State) -> Frames:
             step_value = last_step
         step = last_step = int(step_value)
         line = rows_lines[i] if rows_lines else i + 1
-        kind = classify(row)
+        keys = tuple(row)
+        plan = plans.get(keys)
+        if plan is None:  # rows share a handful of key layouts: resolve names once per layout
+            plan = plans[keys] = _plan(row)
+        kind, columns = plan
         has_summary |= kind == "summary"
         if kind == "train":
-            train_keys.update(row)
-        prefix = _eval_prefix(row) if kind == "eval" else kind + "_"
-        split = prefix[:-1] if kind in ("eval", "predict", "test") else kind
-        for key, raw in row.items():
-            if key == "step" or (key == "epoch" and kind != "train"):
-                continue
-            value = to_float(raw)
-            if value is None:  # null (TRL's "no valid values"), strings, nested objects
-                continue
-            if kind in ("eval", "predict", "test"):
-                metric = canonical_metric(key[len(prefix):]) if key.startswith(prefix) else key
-            elif kind == "summary":
-                metric = key
-            else:
-                metric = canonical_metric(key)
-            builder.metric(step, split, metric, value, line)
+            train_keys.update(keys)
+        for key, split, metric in columns:
+            raw = row[key]
+            value = raw if type(raw) is float else to_float(raw)
+            if value is not None:  # null (TRL's "no valid values"), strings, nested objects are skipped
+                builder.metric(step, split, metric, value, line)
     if stepless:
         problems.append(Problem(state.source, f"{len(stepless)} row(s) without `step` placed at the step of the "
                                               "row before them", f"log_history[{stepless[0]}]", level="note"))
