@@ -50,3 +50,10 @@ def test_readme_demo_sample_exists():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert "analyze sample_logs/hf_nan_loss_filtered" in readme
     assert (SAMPLES / "hf_nan_loss_filtered" / "trainer_state.json").is_file()
+
+
+def test_ci_runs_the_readme_test_command():
+    repo = Path(__file__).resolve().parents[1]
+    command = "python3 -m venv .venv && . .venv/bin/activate && pip install '.[test]' && python -m pytest"
+    assert command in (repo / "README.md").read_text()
+    assert command in (repo / ".ci" / "run").read_text()

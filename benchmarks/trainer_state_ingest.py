@@ -1,0 +1,79 @@
+"""Benchmark: analyze a large trainer_state.json, beside a bare `json.load` + DataFrame of log_history.
+
+    python benchmarks/trainer_state_ingest.py [ROWS]     (default 200,000 logged steps)
+
+The input is written with the Trainer's own writer when transformers is installed
+(`TrainerState.save_to_json`), otherwise with the same call it makes
+(`json.dumps(asdict(state), indent=2, sort_keys=True)`). Each reader runs in its own process,
+end to end from the command line, three times; the table shows the best wall time, the peak
+resident memory and the ratio to the baseline. The baseline only parses and tabulates: it
+classifies nothing, canonicalizes nothing and runs no rule, so it is a floor, not a peer.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASELINE = ("import json, sys, pandas as pd; d = json.load(open(sys.argv[1])); "
+            "df = pd.DataFrame(d['log_history']); print(df.shape)")
+
+
+def write_state(path: Path, rows: int) -> None:
+    """A trainer_state.json with `rows` train rows and an eval row every 1,000 steps."""
+    rng = random.Random(0)
+    history: list[dict[str, float | int]] = []
+    for step in range(1, rows + 1):
+        history.append({"epoch": step / 1000, "grad_norm": rng.uniform(0.2, 3.0), "learning_rate": 1e-5,
+                        "loss": 2.0 + rng.random(), "step": step})
+        if step % 1000 == 0:
+            history.append({"epoch": step / 1000, "eval_loss": 1.5 + rng.random(), "eval_runtime": 1.2,
+                            "eval_samples_per_second": 30.0, "eval_steps_per_second": 3.0, "step": step})
+    try:
+        from transformers import TrainerState
+
+        state = TrainerState(global_step=rows, max_steps=rows, log_history=history, logging_steps=1)
+        state.save_to_json(str(path))
+    except ImportError:
+        doc = {"global_step": rows, "max_steps": rows, "log_history": history, "logging_steps": 1}
+        path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+
+
+# Runs a command and prints the peak RSS (KiB) of its process tree: a fresh parent per measurement,
+# so one reader's peak never leaks into the other's.
+_PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+         "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def run(cmd: list[str]) -> tuple[float, float]:
+    """Best wall time of three runs (s) and the peak RSS over them (MiB)."""
+    best, peak = float("inf"), 0.0
+    for _ in range(3):
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", _PEAK, *cmd], check=True, capture_output=True, text=True)
+        best = min(best, time.perf_counter() - start)
+        peak = max(peak, int(out.stdout.strip()) / 1024)
+    return best, peak
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "trainer_state.json"
+        write_state(path, rows)
+        size = path.stat().st_size / 2**20
+        base_t, base_m = run([sys.executable, "-c", BASELINE, str(path)])
+        ours_t, ours_m = run([sys.executable, "-m", "analyzer", str(path), "--format", "json"])
+    print(f"trainer_state.json with {rows:,} logged steps ({size:.1f} MiB), best of 3, end to end")
+    print(f"{'reader':44s} {'seconds':>8s} {'peak MiB':>9s} {'time ratio':>10s}")
+    print(f"{'json.load + pandas.DataFrame (floor)':44s} {base_t:8.2f} {base_m:9.0f} {1.0:10.2f}")
+    print(f"{'analyze --format json (ingest + rules)':44s} {ours_t:8.2f} {ours_m:9.0f} {ours_t / base_t:10.2f}")
+
+
+if __name__ == "__main__":
+    main()
