@@ -45,7 +45,8 @@ def iter_files(path: Path) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(path, onerror=None):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in sorted(filenames))
+        # Regular files and symlinks only (a broken link is reported); a FIFO or socket would block a read.
+        found.extend(p for p in (Path(dirpath) / f for f in sorted(filenames)) if p.is_file() or p.is_symlink())
     return found
 
 

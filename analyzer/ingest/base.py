@@ -35,7 +35,7 @@ def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
     """The first bytes of a file (empty when unreadable: the parse step reports why)."""
     try:
         with path.open("rb") as fh:
-            return fh.read(size)
+            return fh.read(size).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM (Windows editors)
     except OSError:
         return b""
 
@@ -48,7 +48,7 @@ def read_text(path: Path, source: str) -> str:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
     if not data.strip():
         raise InputError(source, "file is empty")
-    return data.decode("utf-8", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def load_json(text: str, source: str) -> Any:
@@ -58,6 +58,8 @@ def load_json(text: str, source: str) -> Any:
     except json.JSONDecodeError as exc:
         what = "JSON ends early (truncated file?)" if exc.pos >= len(text.rstrip()) else "invalid JSON"
         raise InputError(source, f"{what}: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError(source, "JSON nested too deeply to be a training log") from None
 
 
 def to_float(value: Any) -> float | None:

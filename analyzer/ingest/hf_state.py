@@ -169,6 +169,9 @@ def to_frames(state: State) -> Frames:
                 continue
             stepless.append(i)  # e.g. predict rows logged by a callback without a step
             step_value = last_step
+        if abs(step_value) > 2**62:
+            problems.append(Problem(state.source, f"step {step_value:g} is out of range; row skipped", where))
+            continue
         step = last_step = int(step_value)
         line = rows_lines[i] if rows_lines else i + 1
         keys = tuple(row)

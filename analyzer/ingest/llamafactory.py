@@ -70,7 +70,7 @@ def parse(path: Path, source: str) -> Frames:
             problems.append(Problem(source, "line is not a JSON object; skipped", f"line {lineno}"))
             continue
         step_value = to_float(row.get("current_steps"))
-        if step_value is None or not math.isfinite(step_value):
+        if step_value is None or not math.isfinite(step_value) or abs(step_value) > 2**62:
             problems.append(Problem(source, "row has no `current_steps`; skipped", f"line {lineno}"))
             continue
         step = int(step_value)

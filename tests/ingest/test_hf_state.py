@@ -164,3 +164,29 @@ def test_content_detection_ignores_file_names(tmp_path: Path):
     (tmp_path / "nohup_state.out").write_bytes((sample("hf_healthy") / "trainer_state.json").read_bytes())
     assert len(analyze(tmp_path / "nohup_state.out").run.series("loss")) == 60
     assert ingest(tmp_path).frames[0][0] == "hf_trainer_state"
+
+
+def test_byte_order_mark_is_tolerated(tmp_path: Path):
+    data = (sample("hf_healthy") / "trainer_state.json").read_bytes()
+    (tmp_path / "trainer_state.json").write_bytes(b"\xef\xbb\xbf" + data)
+    assert len(analyze(tmp_path).run.series("loss")) == 60
+
+
+def test_absurd_nesting_and_steps_are_located_errors(tmp_path: Path):
+    (tmp_path / "trainer_state.json").write_text('{"log_history": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(NothingReadable) as err:
+        analyze(tmp_path)
+    assert "nested too deeply" in err.value.problems[0].message
+    (tmp_path / "trainer_state.json").write_text('{"log_history": [{"loss": 1.0, "step": 1e300}, '
+                                                 '{"loss": 0.5, "step": 2}]}')
+    report = analyze(tmp_path)
+    assert report.run.series("loss").to_dict() == {2: 0.5}
+    assert "out of range" in report.run.problems[0].message
+
+
+def test_fifo_in_the_run_folder_is_not_read(tmp_path: Path, copy_sample):
+    import os
+
+    run = copy_sample("hf_healthy")
+    os.mkfifo(run / "pipe")
+    assert len(analyze(run).run.series("loss")) == 60
