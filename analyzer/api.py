@@ -6,22 +6,25 @@ from pathlib import Path
 
 from analyzer.errors import NothingReadable, Problem
 from analyzer.ingest import ingest
+from analyzer.ingest.grammars import grammars
 from analyzer.model import Report, order_findings
 from analyzer.normalize import build_run
 from analyzer.rules import evaluate, load_rules
 from analyzer.signals import summarize
 
 
-def analyze(path: str | Path, rules_dirs: list[Path] | None = None) -> Report:
+def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
+            grammar_files: list[Path] | None = None) -> Report:
     """Read a run folder (or one file), merge it, run the rules and return the report.
 
     Raises FileNotFoundError when the path does not exist and NothingReadable when no file under
-    it could be read. Nothing under `path` is ever written.
+    it could be read, GrammarError when a user grammar file is broken. Nothing under `path` is
+    ever written.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(str(path))
-    ingested = ingest(path)
+    ingested = ingest(path, grammars(grammar_files) if grammar_files else None)
     if not ingested.frames:
         problems = ingested.problems or [Problem(str(path), "no training logs, trainer state or configs found")]
         raise NothingReadable(str(path), problems)

@@ -15,6 +15,7 @@ from analyzer import __version__
 from analyzer.api import analyze
 from analyzer.errors import NothingReadable
 from analyzer.ingest import PARSERS
+from analyzer.ingest.grammars import GrammarError
 from analyzer.model import severity_rank
 from analyzer.report import render_json, render_markdown
 
@@ -56,6 +57,8 @@ def run_command(
                                                 help="Also write the post-mortem here (.json for JSON, "
                                                      "anything else markdown).")] = None,
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")] = None,
+    grammar: Annotated[list[Path] | None, typer.Option("--grammar", help="Extra console-log grammar file "
+                                                                         "(repeatable; see grammars.yaml).")] = None,
     fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this "
                                                                  "severity.")] = Severity.warning,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
@@ -71,7 +74,10 @@ def run_command(
             err.print(f"error: {folder}: --rules expects a folder of rule files")
             raise typer.Exit(Exit.USAGE)
     try:
-        report = analyze(path, rules_dirs=rules)
+        report = analyze(path, rules_dirs=rules, grammar_files=grammar)
+    except GrammarError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(Exit.USAGE) from None
     except NothingReadable as exc:
         for problem in exc.problems:
             err.print(f"error: {problem}", markup=False)

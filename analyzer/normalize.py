@@ -4,9 +4,11 @@ Duplicate-step policy (documented in the README):
 1. Within one source, a later observation of the same (split, metric, step, rank) replaces an
    earlier one: a resumed run logs the steps after its checkpoint again, and the newer values are
    the ones the final model went through. Steps that go backwards are reported as `restart` events.
-2. Across sources, the value of the source whose parser comes first in `ingest.PARSERS` is kept
-   (trainer_state.json before trainer_log.jsonl before event files before console text): structured
-   files hold exact values, console lines are rounded for display.
+2. Across sources, each (split, metric) series comes from the source whose parser is first in
+   `ingest.PARSERS` (trainer_state.json before trainer_log.jsonl before console text): structured
+   files hold exact values, console lines are rounded for display. Other sources only extend that
+   series past its last step (the console of a killed run goes on after its last checkpoint), and
+   not at all when their own step axis is a guess (console dict lines without a step or a bar).
 3. Identical lines printed by several ranks collapse by rule 1 when their rank is unknown.
 The counts of dropped duplicates are kept in meta['duplicates'].
 """
@@ -54,6 +56,16 @@ def _restarts(metrics: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(empty_events().dtypes.to_dict())
 
 
+def _guessed_axis_sources(ingested: Ingested) -> set[str]:
+    """Console logs whose steps are record counts or guesses, not the trainer's steps."""
+    guessed = set()
+    for _, frames in ingested.frames:
+        for source, info in frames.meta.get("console_log", {}).items():
+            if info.get("step_axis") in ("ordinal", "guessed"):
+                guessed.add(source)
+    return guessed
+
+
 def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     """All sources' metrics on one axis under the duplicate-step policy."""
     priority = {parser.name: i for i, parser in enumerate(PARSERS)}
@@ -68,6 +80,13 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     n0 = len(metrics)
     metrics = metrics.drop_duplicates(["source", *_KEY], keep="last")
     n1 = len(metrics)
+    # Each series from its best source; others only past that source's last step, if their steps are real.
+    series = metrics.groupby(["split", "metric"], sort=False)
+    best = series["_prio"].transform("min")
+    is_best = metrics["_prio"] == best
+    best_last = metrics["step"].where(is_best).groupby([metrics["split"], metrics["metric"]]).transform("max")
+    guessed = metrics["source"].isin(_guessed_axis_sources(ingested))
+    metrics = metrics[is_best | ((metrics["step"] > best_last) & ~guessed)]
     metrics = metrics.sort_values(["_prio", "_order"], kind="stable").drop_duplicates(_KEY, keep="first")
     n2 = len(metrics)
     metrics = metrics.sort_values(["split", "metric", "step", "_order"], kind="stable")
@@ -128,7 +147,7 @@ def derive_meta(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_status(meta: dict[str, Any], metrics: pd.DataFrame) -> tuple[str, str]:
-    """completed | stopped_early | unknown, with the reason (crash evidence comes from events)."""
+    """completed | stopped_early | unknown, with the reason (build_run adds `crashed` from the console)."""
     state = meta.get("trainer_state")
     if state:
         step, max_steps = state.get("global_step"), state.get("max_steps")
@@ -168,6 +187,11 @@ def build_run(path: Path, ingested: Ingested) -> Run:
         deep_merge(meta, frames.meta)
     meta.update(derive_meta(meta))
     meta["status"], meta["status_reason"] = run_status(meta, metrics)
+    if meta["status"] == "stopped_early" and meta.get("console_log") and not (events["kind"] == "run_end").any():
+        last = int(metrics["step"].max()) if not metrics.empty else None
+        meta["status"] = "crashed"
+        meta["status_reason"] += (f"; the console log ends at step {last} without an end-of-training summary, "
+                                  "so the process died (killed, crashed or timed out)")
     meta["duplicates"] = dropped
     if ingested.ignored:
         meta["ignored_files"] = ingested.ignored

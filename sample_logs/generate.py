@@ -610,6 +610,11 @@ def write_expected(case: Case, case_dir: Path, returncode: int, elapsed: float) 
     state, state_file = read_state(case_dir)
     log_history = state["log_history"]
     found = detect(log_history, state, returncode)
+    console = console_summary(case_dir / "nohup.out")
+    if "crash" in found:
+        # The console goes on after the last checkpoint: with logging_steps=1 it prints one train
+        # dict per step, so the last step the process reached is the number of those lines.
+        found["crash"] = max(found["crash"], console["train_log_lines"])
     problems = []
     if set(found) != set(case.symptoms):
         problems.append(f"{case.name}: expected symptoms {sorted(case.symptoms)}, detected {found}")
@@ -635,7 +640,6 @@ def write_expected(case: Case, case_dir: Path, returncode: int, elapsed: float) 
             f"all_results.json: train_loss={results['train_loss']!r}, "
             f"eval_loss={results['eval_loss']!r}, perplexity={results['perplexity']!r}."
         )
-    console = console_summary(case_dir / "nohup.out")
     if returncode != 0:
         ckpts = sorted(p.name for p in case_dir.glob("checkpoint-*"))
         notes.append(

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest import configs, hf_state, llamafactory, results, training_args
+from analyzer.ingest import configs, hf_state, llamafactory, results, textlog, training_args
 from analyzer.ingest.base import Parser, read_head
+from analyzer.ingest.grammars import Grammars
 from analyzer.model import Frames, SourceInfo
 
 # The registry, in priority order: when two sources hold the same series at the same step, the
@@ -19,6 +20,7 @@ PARSERS: tuple[Parser, ...] = (
     results,
     configs,
     training_args,
+    textlog,  # last: it accepts any text the structured parsers did not claim
 )
 
 # Names users and trainers give these files: one of them that no parser accepts is reported, not skipped.
@@ -59,8 +61,11 @@ def detect(path: Path) -> Parser | None:
     return None
 
 
-def ingest(path: Path) -> Ingested:
-    """Read every recognised file under `path`; one bad file never hides the others."""
+def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
+    """Read every recognised file under `path`; one bad file never hides the others.
+
+    `grammars` replaces the console-log grammars (built-in plus user files, see ingest.grammars).
+    """
     root = path if path.is_dir() else path.parent
     out = Ingested(root=root)
     states: list[hf_state.State] = []
@@ -82,7 +87,13 @@ def ingest(path: Path) -> Ingested:
             if parser is hf_state:
                 states.append(hf_state.load(file, source))
                 continue
-            frames = parser.parse(file, source)
+            if parser is textlog:
+                frames = textlog.parse(file, source, grammars)
+                if frames.metrics.empty and frames.events.empty and path.is_dir():
+                    out.ignored += 1  # a text file with nothing of a training run in it
+                    continue
+            else:
+                frames = parser.parse(file, source)
         except InputError as exc:
             out.problems.append(exc.problem)
             out.sources.append(SourceInfo(source, parser.name, status="failed", note=exc.problem.message))

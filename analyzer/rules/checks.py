@@ -6,6 +6,8 @@ evidence, the rule supplies the failure mode, severity, causes and fixes.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -248,12 +250,99 @@ def nonfinite_eval_loss(run: Run, params: dict[str, Any]) -> Detection | None:
                      confidence=0.6 if train_broken else None)
 
 
-@check("stopped_before_max_steps")
-def stopped_before_max_steps(run: Run, params: dict[str, Any]) -> Detection | None:
-    """The run's status says it ended before its planned number of steps."""
-    if run.meta.get("status") != "stopped_early":
+@check("run_status")
+def run_status(run: Run, params: dict[str, Any]) -> Detection | None:
+    """The run's status (meta.status) is one of `params.status`: it ended before its planned steps."""
+    if run.meta.get("status") not in params.get("status", ["stopped_early"]):
         return None
     last = int(run.metrics["step"].max()) if not run.metrics.empty else None
-    return Detection(last, f"the run stopped early: {run.meta.get('status_reason', '')}",
+    return Detection(last, f"the run {run.meta['status'].replace('_', ' ')}: {run.meta.get('status_reason', '')}",
                      {"status_reason": run.meta.get("status_reason", ""), "last_step": last,
                       "max_steps": run.meta.get("max_steps")})
+
+
+def _events(run: Run, kinds: list[str]) -> pd.DataFrame:
+    ev = run.events
+    return ev[ev["kind"].isin(kinds)]
+
+
+def _cite_event(row: pd.Series) -> dict[str, Any]:
+    return {"step": None if pd.isna(row["step"]) else int(row["step"]), "message": row["message"],
+            "at": f"{row['source']}:{row['line']}" if pd.notna(row["line"]) else str(row["source"])}
+
+
+@check("event_present")
+def event_present(run: Run, params: dict[str, Any]) -> Detection | None:
+    """Events of the given kinds happened (OOM, dataloader crash, exception...), unless a more
+    specific kind in `unless_kinds` explains them."""
+    found = _events(run, list(params["kinds"]))
+    if len(found) < params.get("min_count", 1) or not _events(run, list(params.get("unless_kinds", []))).empty:
+        return None
+    first, last = found.iloc[0], found.iloc[-1]
+    onset = None if pd.isna(first["step"]) else int(first["step"])
+    evidence = {"first": _cite_event(first), "count": len(found)}
+    if len(found) > 1:
+        evidence["last"] = _cite_event(last)
+    where = f" at step {onset}" if onset is not None else ""
+    more = f" ({len(found)} times)" if len(found) > 1 else ""
+    return Detection(onset, f"{first['message']}{where}{more}", evidence)
+
+
+_PROGRESS = re.compile(r"rank (?P<rank>\d+): last enqueued work (?P<enq>\d+), last completed (?P<done>-?\d+)")
+
+
+@check("nccl_timeout")
+def nccl_timeout(run: Run, params: dict[str, Any]) -> Detection | None:
+    """A collective timed out; says which ranks timed out and which rank lagged behind the others."""
+    found = _events(run, ["nccl_timeout"])
+    if found.empty:
+        return None
+    first = found.iloc[0]
+    ranks = sorted({int(m) for m in found["message"].str.extract(r"^rank (\d+)")[0].dropna()})
+    progress: dict[int, tuple[int, int]] = {}
+    for message in _events(run, ["nccl_progress"])["message"]:
+        m = _PROGRESS.search(message)
+        if m:
+            progress[int(m["rank"])] = (int(m["enq"]), int(m["done"]))
+    evidence: dict[str, Any] = {"first": _cite_event(first), "ranks_timed_out": ranks, "count": len(found)}
+    lagging = ""
+    if len(progress) > 1:
+        low = min(e for e, _ in progress.values())
+        behind = sorted(r for r, (e, _) in progress.items() if e == low)
+        if len(behind) < len(progress):
+            evidence["lagging_ranks"] = behind
+            lagging = f"; rank(s) {behind} enqueued the fewest collectives ({low}): the one(s) that fell behind"
+        evidence["work_by_rank"] = {str(r): {"enqueued": e, "completed": c} for r, (e, c) in sorted(progress.items())}
+    onset = None if pd.isna(first["step"]) else int(first["step"])
+    return Detection(onset, f"NCCL collective timeout: {first['message']}{lagging}", evidence)
+
+
+@check("loss_scale_collapse")
+def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
+    """The dynamic loss scale fell to its floor, or overflow skips hit consecutive NaN-loss steps.
+
+    A handful of halvings from a high initial scale is the scaler calibrating and stays silent.
+    """
+    skips = _events(run, ["overflow_skip"])
+    at_min = _events(run, ["loss_scale_min"])
+    # Scales after each halving, from the overflow lines only: a bf16 run logs a constant scale of 1.
+    scales = pd.to_numeric(skips["message"].str.extract(r"-> (\S+)$")[0], errors="coerce").dropna()
+    lowest = float(scales.min()) if len(scales) else math.nan
+    floor = float(params.get("floor", 1.0))
+    loss = run.series("loss")
+    nan_steps = set(loss.index[~np.isfinite(loss.to_numpy())])
+    with_nan = sorted({int(s) for s in skips["step"].dropna()} & nan_steps)
+    reason, row = "", None
+    if not at_min.empty:
+        reason, row = "the loss scale reached its minimum", at_min.iloc[0]
+    elif lowest <= floor:
+        reason, row = f"the loss scale fell to {fmt(lowest)} (floor {fmt(floor)})", skips.iloc[0]
+    elif len(with_nan) >= params.get("min_nan_skips", 3):
+        reason, row = f"overflow skips on {len(with_nan)} steps whose loss is NaN", skips.iloc[0]
+    if row is None:
+        return None
+    evidence: dict[str, Any] = {"first_skip": _cite_event(skips.iloc[0]) if len(skips) else None,
+                                "overflow_skips": len(skips), "lowest_scale": fmt(lowest),
+                                "skips_with_nan_loss": len(with_nan)}
+    onset = None if pd.isna(row["step"]) else int(row["step"])
+    return Detection(onset, f"fp16 overflow: {reason} after {len(skips)} skipped step(s)", evidence)

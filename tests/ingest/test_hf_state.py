@@ -43,9 +43,13 @@ def test_killed_run_uses_newest_checkpoint_and_is_stopped_early():
     report = analyze(sample("hf_killed"))
     assert [s.path for s in report.run.sources if s.format == "hf_trainer_state" and s.status == "read"] == [
         "checkpoint-40/trainer_state.json"]
-    assert report.run.meta["status"] == "stopped_early"
     assert "40 of max_steps 60" in report.run.meta["status_reason"]
-    assert report.run.series("loss").index.max() == 40
+    loss = report.run.metrics[(report.run.metrics["metric"] == "loss") & (report.run.metrics["split"] == "train")]
+    assert set(loss.loc[loss["step"] <= 40, "source"]) == {"checkpoint-40/trainer_state.json"}
+    # the console went on after the last checkpoint: steps 41-44 come from nohup.out
+    assert loss.loc[loss["step"] > 40, "step"].tolist() == [41, 42, 43, 44]
+    assert set(loss.loc[loss["step"] > 40, "source"]) == {"nohup.out"}
+    assert report.run.meta["status"] == "crashed"
 
 
 def test_bare_nan_tokens_are_values():

@@ -1,0 +1,138 @@
+"""Console-log grammars as data: load, check and compile grammars.yaml and user grammar files."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# A logged number: 1, -2.5, 3.1E-05, .5, nan, inf, -inf (as printed by Python, C++ and numpy).
+NUM = r"[-+]?(?:[Nn]a[Nn]|[Ii]nf(?:inity)?|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
+BUILTIN = Path(__file__).with_name("grammars.yaml")
+_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+class GrammarError(ValueError):
+    """A grammar file that cannot be used: names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class LineGrammar:
+    """One log-line shape that yields metrics."""
+
+    name: str
+    match: re.Pattern[str]
+    prefilter: str = ""
+    framework: str = ""
+    split: str = "train"
+    pairs: re.Pattern[str] | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    ignore: frozenset[str] = frozenset()
+    eval_keys: re.Pattern[str] | None = None
+    exclude: re.Pattern[str] | None = None
+    step_mode: str = "absolute"  # absolute | per_epoch | epoch_counter
+    epoch_base: int = 0
+    vanishing: str = ""  # a metric whose absence from a record means NaN (Megatron's `lm loss`)
+
+
+@dataclass(frozen=True)
+class EventGrammar:
+    """A one-line signature of something that happened."""
+
+    kind: str
+    severity: str
+    pattern: re.Pattern[str]
+    message: str
+
+
+@dataclass(frozen=True)
+class MetaGrammar:
+    """An environment fact printed in the log."""
+
+    section: str
+    pattern: re.Pattern[str]
+
+
+@dataclass
+class Grammars:
+    """All grammars in the order they are tried (user files first, so they can override)."""
+
+    metrics: list[LineGrammar] = field(default_factory=list)
+    events: list[EventGrammar] = field(default_factory=list)
+    meta: list[MetaGrammar] = field(default_factory=list)
+
+    def event_gate(self) -> re.Pattern[str]:
+        """One regex that any event line matches: a single search per line before the specific ones."""
+        return _gate([e.pattern.pattern for e in self.events])
+
+    def meta_gate(self) -> re.Pattern[str]:
+        """One regex that any line carrying an environment fact matches."""
+        return _gate([m.pattern.pattern for m in self.meta])
+
+
+def _gate(patterns: list[str]) -> re.Pattern[str]:
+    if not patterns:
+        return re.compile(r"(?!x)x")
+    return re.compile("|".join(f"(?:{_GROUP.sub('(?:', p)})" for p in patterns))
+
+
+def _compile(pattern: Any, where: str) -> re.Pattern[str]:
+    if not isinstance(pattern, str):
+        raise GrammarError(f"{where}: pattern must be a string")
+    try:
+        return re.compile(pattern.replace("{num}", NUM))
+    except re.error as exc:
+        raise GrammarError(f"{where}: bad regex: {exc}") from None
+
+
+def _line_grammar(entry: dict[str, Any], where: str) -> LineGrammar:
+    if not isinstance(entry.get("name"), str) or "match" not in entry:
+        raise GrammarError(f"{where}: a metrics entry needs `name` and `match`")
+    mode = entry.get("step_mode", "absolute")
+    if mode not in ("absolute", "per_epoch", "epoch_counter"):
+        raise GrammarError(f"{where}: step_mode must be absolute, per_epoch or epoch_counter")
+    return LineGrammar(
+        name=entry["name"], match=_compile(entry["match"], where), prefilter=str(entry.get("prefilter", "")),
+        framework=str(entry.get("framework", "")), split=str(entry.get("split", "train")),
+        pairs=_compile(entry["pairs"], where) if "pairs" in entry else None,
+        keys={str(k): str(v) for k, v in (entry.get("keys") or {}).items()},
+        ignore=frozenset(map(str, entry.get("ignore") or [])),
+        eval_keys=_compile(entry["eval_keys"], where) if "eval_keys" in entry else None,
+        exclude=_compile(entry["exclude"], where) if "exclude" in entry else None,
+        step_mode=mode, epoch_base=int(entry.get("epoch_base", 0)), vanishing=str(entry.get("vanishing", "")))
+
+
+def load_grammars(path: Path) -> Grammars:
+    """Read one grammar file (yaml.safe_load); GrammarError names the file and the bad entry."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise GrammarError(f"{path}: cannot read grammar file: {exc}") from None
+    if not isinstance(doc, dict):
+        raise GrammarError(f"{path}: a grammar file is a mapping with `metrics`, `events` and `meta` lists")
+    out = Grammars()
+    for i, entry in enumerate(doc.get("metrics") or []):
+        out.metrics.append(_line_grammar(entry, f"{path}: metrics[{i}]"))
+    for i, entry in enumerate(doc.get("events") or []):
+        where = f"{path}: events[{i}]"
+        if not all(k in entry for k in ("kind", "severity", "pattern")):
+            raise GrammarError(f"{where}: an event needs `kind`, `severity` and `pattern`")
+        out.events.append(EventGrammar(str(entry["kind"]), str(entry["severity"]),
+                                       _compile(entry["pattern"], where), str(entry.get("message", entry["kind"]))))
+    for i, entry in enumerate(doc.get("meta") or []):
+        out.meta.append(MetaGrammar(str(entry.get("section", "env")), _compile(entry["pattern"], f"{path}: meta[{i}]")))
+    return out
+
+
+def grammars(extra: list[Path] | None = None) -> Grammars:
+    """User grammar files first, then the built-in ones."""
+    combined = Grammars()
+    for path in [*(extra or []), BUILTIN]:
+        loaded = load_grammars(path)
+        combined.metrics += loaded.metrics
+        combined.events += loaded.events
+        combined.meta += loaded.meta
+    return combined
