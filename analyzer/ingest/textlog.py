@@ -234,10 +234,10 @@ def _flush(state: _State, bar_step: int | None = None) -> None:
 
 def _grammar_line(state: _State, grammar: LineGrammar, match: re.Match[str], text: str, lineno: int) -> None:
     groups = {k: v for k, v in match.groupdict().items() if v is not None}
-    if grammar.step_mode == "epoch_counter":
+    if grammar.step_mode == "epoch_counter":  # one record per epoch: headers set the counter
         state.epoch_counter += 1
-        step = state.step if state.step is not None and state.axis == "logged" else state.epoch_counter
-        state.note_axis("ordinal" if state.axis != "logged" else "logged")
+        step = state.epoch_counter
+        state.note_axis("ordinal")
     elif "step" in groups:
         step = int(groups["step"])
         if grammar.step_mode == "per_epoch" and "total" in groups and "epoch_index" in groups:

@@ -1,0 +1,174 @@
+"""Console logs: the real bug-report logs against hand-read expectations, the real Trainer's
+console against its own trainer_state.json, and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+from pathlib import Path
+
+import pytest
+import yaml
+
+from analyzer import analyze
+from analyzer.errors import NothingReadable
+from analyzer.ingest import textlog
+from analyzer.ingest.grammars import GrammarError, load_grammars
+from tests.conftest import CASES, case, sample
+
+EXPECTED = yaml.safe_load((Path(__file__).parents[1] / "data" / "real_cases_expected.yaml").read_text())
+
+# Where the analyzer deliberately differs from the hand count, and why.
+OVERRIDES: dict[str, dict[str, object]] = {
+    # Megatron prints `lm loss` only when it is >= 0: the record whose field vanished is read as NaN.
+    "018": {"train_loss_lines": 3, "last": (3385, "nan")},
+    # MMEngine / mmcv [epoch][i/n]: the analyzer uses the global iteration, (epoch - 1) * n + i.
+    "026": {"first": (838, 1.5043), "last": (888, 63.1261)},
+    "027": {"first": (44183, None), "last": (44283, None)},
+}
+
+
+def _same(actual: float, expected: object) -> bool:
+    if expected == "nan":
+        return math.isnan(actual)
+    return expected is None or actual == pytest.approx(float(expected), abs=1e-12)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_console_logs_match_hand_reading(name: str):
+    folder = case(name[:3])
+    expected = EXPECTED[name]
+    override = OVERRIDES.get(name[:3], {})
+    try:
+        run = analyze(folder / "stdout.log").run
+    except NothingReadable:
+        assert expected["train_loss_lines"] == 0 and not any(expected["events"].values())
+        return
+    loss = run.series("loss")
+    assert len(loss) == override.get("train_loss_lines", expected["train_loss_lines"])
+    for end, position in (("first", 0), ("last", -1)):
+        want = expected[f"train_loss_{end}"]
+        if want is None:
+            continue
+        step, value = override.get(end, (want["step"], want["value"]))  # type: ignore[misc]
+        assert _same(float(loss.iloc[position]), value), f"{end} value"
+        if step is not None:
+            assert loss.index[position] == step, f"{end} step"
+    assert len(run.series("loss", "eval")) == expected["eval_loss_lines"]
+    kinds = set(run.events["kind"])
+    events = expected["events"]
+    assert ("oom" in kinds) == events["oom"]
+    assert ("nccl_timeout" in kinds) == events["nccl_timeout"]
+    assert ("dataloader_error" in kinds) == events["dataloader_error"]
+    assert ("overflow_skip" in kinds) == (events["overflow_skips"] > 0)
+    if events["traceback"]:
+        messages = run.events.loc[run.events["kind"] == "exception", "message"]
+        assert any(m.startswith(events["traceback"]) for m in messages)
+
+
+def test_every_case_is_covered():
+    if not CASES.is_dir():
+        pytest.skip("../shared/real_logs/cases not available")
+    logs = {p.parent.name for p in CASES.glob("*/stdout.log")}
+    assert logs == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", ["hf_healthy", "hf_nan_loss_filtered", "hf_eval_nan", "hf_lr_too_high"])
+def test_real_trainer_console_agrees_with_its_trainer_state(name: str):
+    # transformers 5.x prints every float as a '.4g' string; the steps come from the progress bar.
+    console = analyze(sample(name) / "nohup.out").run
+    state = json.loads((sample(name) / "trainer_state.json").read_text())["log_history"]
+    for split, key in (("train", "loss"), ("eval", "eval_loss")):
+        series = console.series("loss", split)
+        rows = {r["step"]: r[key] for r in state if key in r}
+        assert list(series.index) == sorted(rows)
+        for step, value in rows.items():
+            assert _same(series[step], "nan" if math.isnan(value) else float(f"{value:.4g}"))
+    assert console.meta["console_log"]["nohup.out"]["step_axis"] == "progress_bar"
+    assert (console.events["kind"] == "run_end").any()
+    assert console.series("train_loss", "summary").iloc[0] == pytest.approx(
+        float(f"{state[-1]['train_loss']:.4g}"), rel=1e-3)
+
+
+def test_console_only_run_is_diagnosed_like_the_full_folder():
+    report = analyze(sample("hf_nan_loss_filtered") / "nohup.out")
+    assert report.verdict == "loss_zero_grad_nan" and report.findings[0].onset_step == 23
+    assert report.findings[0].evidence["onset"]["at"].startswith("nohup.out:")
+
+
+def test_buffered_stdout_marks_the_step_axis_as_guessed(tmp_path: Path):
+    bars = "".join(f"\r {i}%|#| {i}/10 [00:0{i}<00:01,  1.00it/s]" for i in range(1, 11))
+    dicts = "".join(f"{{'loss': {2 - i / 10}, 'learning_rate': 1e-05, 'epoch': {i / 10}}}\n" for i in range(1, 6))
+    path = tmp_path / "train.log"
+    path.write_text(bars + "\n" + dicts)
+    run = analyze(path).run
+    assert run.meta["console_log"]["train.log"]["step_axis"] == "guessed"
+    assert len(run.series("loss")) == 5
+
+
+def test_user_grammar_adds_a_format_without_code(tmp_path: Path):
+    grammar = tmp_path / "mine.yaml"
+    grammar.write_text(
+        "metrics:\n"
+        "  - name: my_trainer\n"
+        "    framework: mine\n"
+        "    prefilter: 'it='\n"
+        "    match: 'it=(?P<step>\\d+) obj=(?P<loss>{num})'\n")
+    log = tmp_path / "run.log"
+    log.write_text("start\nit=1 obj=2.5\nit=2 obj=nan\n")
+    report = analyze(log, grammar_files=[grammar])
+    assert report.run.series("loss").index.tolist() == [1, 2]
+    assert report.verdict == "loss_nan" and report.run.meta["framework"] == "mine"
+    grammar.write_text("metrics:\n  - name: broken\n    match: '(unclosed'\n")
+    with pytest.raises(GrammarError, match=r"mine.yaml: metrics\[0\]: bad regex"):
+        load_grammars(grammar)
+
+
+def test_events_keep_step_and_line(tmp_path: Path):
+    path = tmp_path / "slurm-123.out"
+    path.write_text(
+        "iter 10: loss 2.5000, time 100.00ms, mfu 1.00%\n"
+        "iter 20: loss 2.4000, time 100.00ms, mfu 1.00%\n"
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 300, in <module>\n'
+        "    loss.backward()\n"
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. "
+        "GPU 0 has a total capacity of 79.18 GiB\n")
+    run = analyze(path).run
+    oom = run.events[run.events["kind"] == "oom"].iloc[0]
+    assert (oom["step"], oom["line"]) == (20, 6) and "2.00 GiB" in oom["message"]
+    exc = run.events[run.events["kind"] == "exception"].iloc[0]
+    assert exc["line"] == 3 and "train.py:300 in <module>" in exc["message"]
+    assert analyze(path).verdict == "oom"
+
+
+def test_binary_garbage_is_not_a_log(tmp_path: Path):
+    path = tmp_path / "nohup.out"
+    path.write_bytes(bytes(range(256)) * 4000)
+    with pytest.raises(NothingReadable) as err:
+        analyze(path)
+    assert "not recognised" in err.value.problems[0].message
+
+
+def test_empty_and_bars_only_files(tmp_path: Path):
+    (tmp_path / "empty.log").write_text("")
+    with pytest.raises(NothingReadable):
+        analyze(tmp_path / "empty.log")
+    bars = "".join(f"\r{i}%|#| {i}/100 [00:01<00:10,  9.00it/s]" for i in range(100))
+    (tmp_path / "bars.log").write_text(bars)
+    frames = textlog.parse(tmp_path / "bars.log", "bars.log")
+    assert frames.metrics.empty and frames.events.empty
+
+
+def test_a_200_mb_single_line_is_read_in_bounded_memory(tmp_path: Path):
+    path = tmp_path / "oneline.log"
+    with path.open("w") as fh:
+        for _ in range(200):
+            fh.write("x" * (1 << 20))
+        fh.write("\niter 5: loss 1.2500, time 1.00ms\n")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    run = analyze(path).run
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert run.series("loss").to_dict() == {5: 1.25}
+    assert grown_mib < 100
