@@ -99,6 +99,7 @@ class FrameBuilder:
     def __post_init__(self) -> None:
         # One tuple per observation: (step, wall_time, split, metric, value, line, rank).
         self._m: list[tuple[Any, ...]] = []
+        self._bulk: list[pd.DataFrame] = []
         self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity",
                                                          "message", "line")}
 
@@ -106,6 +107,16 @@ class FrameBuilder:
                wall_time: float = math.nan, rank: int | None = None) -> None:
         """Add one observation."""
         self._m.append((step, wall_time, split, metric, value, line, rank))
+
+    def extend(self, steps: np.ndarray, split: str, metric: str, values: np.ndarray, lines: np.ndarray) -> None:
+        """Add many observations of one series at once (the console reader's fast path)."""
+        n = len(steps)
+        self._bulk.append(pd.DataFrame({
+            "step": np.asarray(steps, dtype="int64"), "wall_time": np.full(n, math.nan),
+            "split": pd.Series([split] * n, dtype="object"), "metric": pd.Series([metric] * n, dtype="object"),
+            "value": np.asarray(values, dtype="float64"), "source": pd.Series([self.source] * n, dtype="object"),
+            "line": pd.array(np.asarray(lines, dtype="int64"), dtype="Int64"),
+            "rank": pd.arrays.IntegerArray(np.zeros(n, dtype="int64"), np.ones(n, dtype=bool))}))
 
     def event(self, kind: str, severity: str, message: str, step: int | None, line: int | None,
               wall_time: float = math.nan) -> None:
@@ -119,7 +130,7 @@ class FrameBuilder:
         e["line"].append(line)
 
     def __len__(self) -> int:
-        return len(self._m)
+        return len(self._m) + sum(len(b) for b in self._bulk)
 
     def frames(self, meta: dict[str, Any] | None = None) -> Frames:
         """Validated frames of everything added so far."""
@@ -135,6 +146,8 @@ class FrameBuilder:
             "line": nullable_int(line),
             "rank": nullable_int(rank),
         })
+        if self._bulk:
+            metrics = pd.concat([metrics, *self._bulk], ignore_index=True)
         e = self._e
         events = pd.DataFrame({
             "step": pd.array(e["step"], dtype="Int64"),

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from analyzer.errors import InputError
 from analyzer.ingest import hf_state
 from analyzer.ingest.base import FrameBuilder, to_float
@@ -57,6 +59,14 @@ _FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure|error))"
                         r"(?::\s*(?P<msg>.*))?$")
 _TERMINATE = re.compile(r"terminate called after throwing an instance of '(?P<type>[^']+)'")
+_BREAK = re.compile(r"(\r\n|\n|\r)")
+_BAR_CORE = r"\d{1,3}%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*\[[^\]\r\n]*\]?"
+_LEADING_BAR = re.compile(r"[\s]*[^\r\n%]{0,200}?" + _BAR_CORE)
+_LAST_BAR = re.compile(r"(?s:.*)" + _BAR_CORE)
+_BARS_ONLY = re.compile(r"(?:[\r\n \t]*[^\r\n%{]{0,200}?" + _BAR_CORE.replace("?P<n>", "").replace("?P<total>", "")
+                        + r")*[\r\n \t]*")
+_ONE_BAR = re.compile(r"[\r\n \t]*[^\r\n%{=]{0,200}?" + _BAR_CORE + r"[\r\n \t]*")
+FAST_AFTER = 20  # a dict layout printed this many times is read in bulk from then on
 # Headers that name the epoch whose one-line summary follows (Keras `Epoch 3/30`, AllenNLP `TRAIN EPOCH 2:`).
 _EPOCH_HEADER = re.compile(r"^(?:Epoch (?P<keras>\d+)/\d+\s*$|TRAIN EPOCH\s+(?P<zero_based>\d+):)")
 
@@ -72,29 +82,27 @@ def sniff(path: Path, head: bytes) -> bool:
     return printable >= 0.95 * len(sample)
 
 
-def fragments(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, fragment) for every piece between `\\n` or `\\r`; invalid UTF-8 is replaced."""
+def blocks(path: Path) -> Iterator[str]:
+    """The file as text in blocks of whole lines; invalid UTF-8 is replaced and a runaway line
+    (no newline for MAX_LINE characters) is cut to its first MAX_LINE characters."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    lineno, pending = 1, ""
+    pending = ""
     with path.open("rb") as fh:
         while True:
-            block = fh.read(BLOCK)
-            text = decoder.decode(block, final=not block)
-            if pending:
-                text = pending + text
-            pieces = re.split(r"(\r\n|\n|\r)", text)
-            pending = pieces.pop() if block else ""
-            if len(pending) > MAX_LINE:  # a runaway line: keep its head, drop the rest
-                yield lineno, pending[:MAX_LINE]
-                pending = ""
-            for i in range(0, len(pieces) - 1, 2):
-                yield lineno, pieces[i][:MAX_LINE]
-                if pieces[i + 1] != "\r":
-                    lineno += 1
-            if not block:
-                if pieces and pieces[-1]:
-                    yield lineno, pieces[-1][:MAX_LINE]
+            raw = fh.read(BLOCK)
+            text = pending + decoder.decode(raw, final=not raw)
+            if not raw:
+                if text:
+                    yield text
                 return
+            cut = max(text.rfind("\n"), text.rfind("\r"))
+            if cut < 0:
+                pending = text if len(text) <= MAX_LINE else text[:MAX_LINE]
+                continue
+            pending = text[cut + 1:]
+            if len(pending) > MAX_LINE:
+                pending = pending[:MAX_LINE]
+            yield text[:cut + 1]
 
 
 @dataclass
@@ -119,6 +127,10 @@ class _State:
     pending: list[tuple[dict[str, Any], int]] = field(default_factory=list)
     last_train_step: int | None = None
     unbarred: int = 0
+    plans: dict[tuple[str, ...], tuple[str, list[tuple[str, str, str]]]] = field(default_factory=dict)
+    lineno: int = 1
+    layouts: dict[tuple[str, ...], int] = field(default_factory=dict)  # how often each dict layout was seen
+    fast: tuple[tuple[str, ...], re.Pattern[str]] | None = None  # the layout read in bulk
     vanishing_seen: set[str] = field(default_factory=set)
     rank: int | None = None
     records: int = 0
@@ -130,6 +142,10 @@ class _State:
 
 
 def _value(text: str) -> float | None:
+    try:
+        return float(text)  # the common case: a bare number
+    except ValueError:
+        pass
     text = text.strip().strip("'\"")
     tensor = _TENSOR.match(text)
     if tensor:
@@ -187,6 +203,10 @@ def _dict_line(state: _State, text: str, lineno: int) -> bool:
         return True
     if text == state.last_dict:  # the same line printed by two ranks
         return True
+    layout = tuple(row)
+    seen = state.layouts[layout] = state.layouts.get(layout, 0) + 1
+    if seen == FAST_AFTER and state.fast is None and not state.echo and _plan(state, row)[0] == "train":
+        state.fast = (layout, _layout_pattern(layout))
     # LLaMA-Factory's callback logs the Trainer's dict through its logger just before the Trainer
     # prints it: the two lines are one logging event and share a step.
     same_event = state.prev_echo and not state.echo and row.get("epoch") == state.last_epoch
@@ -197,8 +217,17 @@ def _dict_line(state: _State, text: str, lineno: int) -> bool:
     return True
 
 
+def _plan(state: _State, row: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
+    """The row's kind and columns, resolved once per key layout (as trainer_state rows are)."""
+    keys = tuple(row)
+    plan = state.plans.get(keys)
+    if plan is None:
+        plan = state.plans[keys] = hf_state._plan(row)
+    return plan
+
+
 def _emit(state: _State, row: dict[str, Any], lineno: int, step: int) -> None:
-    kind, columns = hf_state._plan(row)
+    kind, columns = _plan(state, row)
     for key, split, metric in columns:
         value = _value(row[key])
         if value is not None:
@@ -214,7 +243,7 @@ def _flush(state: _State, bar_step: int | None = None) -> None:
     """Give the waiting dict records their step: the bar drawn after them, else the best guess."""
     if not state.pending:
         return
-    is_train = any(hf_state.classify(row) == "train" for row, _ in state.pending)
+    is_train = any(_plan(state, row)[0] == "train" for row, _ in state.pending)
     if bar_step is not None and state.axis != "ordinal":
         step = bar_step
     elif state.axis == "progress_bar" and state.step is not None:
@@ -394,26 +423,137 @@ def _fact(text: str) -> Any:
     return number if number is not None and not re.fullmatch(r"\d+\.\d+\.\d+.*", text) else text
 
 
+def _fragment(state: _State, fragment: str, lineno: int) -> None:
+    """One piece between line breaks: a progress bar, what follows it, or a plain line."""
+    text = _ANSI.sub("", fragment) if "\x1b" in fragment else fragment
+    if "%" in text and "/" in text:
+        bar = _BAR.search(text)
+        if bar:
+            _bar(state, bar, text[:bar.start()], lineno)
+            text = text[bar.end():]
+    if text and not _BAR_ONLY.match(text):
+        _line(state, text, lineno)
+
+
+def _general(state: _State, text: str) -> None:
+    """Every fragment of a text block, line by line."""
+    pieces = _BREAK.split(text)
+    for i in range(0, len(pieces), 2):
+        if pieces[i]:
+            _fragment(state, pieces[i][:MAX_LINE], state.lineno)
+        if i + 1 < len(pieces) and pieces[i + 1] != "\r":
+            state.lineno += 1
+
+
+def _layout_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    """A regex for one exact printed dict layout, capturing every value (quoted or not)."""
+    value = r"""'?([^,'"{}\r\n]*)'?"""
+    return re.compile(r"\{" + ", ".join(f"'{re.escape(k)}': {value}" for k in keys) + r"\}")
+
+
+def _fast_block(state: _State, text: str) -> None:
+    """A block of a long HF-style log through the layout regex: bulk values, bars read cheaply.
+
+    Same semantics as the line path: a dict's step is the progress bar drawn right after it, the
+    fallback when there is none is the same as _flush's, other text goes through _general.
+    """
+    assert state.fast is not None
+    keys, pattern = state.fast
+    width = len(keys) + 1
+    parts = pattern.split(text)
+    if len(parts) == 1:
+        _general(state, text)
+        return
+    steps: list[int] = []
+    lines: list[int] = []
+    rows: list[list[str]] = []
+    waiting: int | None = None  # line of a dict whose step comes from the next bar
+    for i in range(0, len(parts), width):
+        chunk = parts[i]
+        one = _ONE_BAR.fullmatch(chunk)  # the usual case: just the bar redrawn after the dict
+        if one is not None and int(one["total"]) >= state.bar_total:
+            bar_step = int(one["n"])
+            if waiting is not None:
+                steps.append(bar_step)
+                state.last_train_step = bar_step
+            state.step = bar_step
+            state.lineno += chunk.count("\n")
+            if i + 1 < len(parts):
+                _flush(state)
+                rows.append(parts[i + 1:i + width])
+                lines.append(state.lineno)
+                waiting = state.lineno
+            else:
+                waiting = None
+            continue
+        if waiting is not None:
+            head = _LEADING_BAR.match(chunk)
+            if head and int(head["total"]) >= state.bar_total:
+                step = int(head["n"])
+            else:
+                step = state.step if state.step is not None else 0
+                if state.last_train_step is not None and step <= state.last_train_step:
+                    step = state.last_train_step + 1
+                    state.unbarred += 1
+            steps.append(step)
+            state.last_train_step = step
+        if chunk:
+            if "=" not in chunk and _BARS_ONLY.fullmatch(chunk):
+                last = _LAST_BAR.match(chunk)
+                if last and int(last["total"]) >= state.bar_total:
+                    state.bar_total, state.step = int(last["total"]), int(last["n"])
+                state.lineno += chunk.count("\n")
+            else:
+                _general(state, chunk)
+        if i + 1 < len(parts):
+            _flush(state)
+            rows.append(parts[i + 1:i + width])
+            lines.append(state.lineno)
+            waiting = state.lineno
+        else:
+            waiting = None
+    if len(steps) < len(rows):  # the block ended on a dict: its bar is in the next block, if any
+        steps.append(state.step + 1 if state.step is not None and state.step == state.last_train_step
+                     else state.step or 0)
+        state.last_train_step = steps[-1]
+    _emit_bulk(state, keys, steps, lines, rows)
+
+
+def _emit_bulk(state: _State, keys: tuple[str, ...], steps: list[int], lines: list[int],
+               rows: list[list[str]]) -> None:
+    kind, columns = _plan(state, dict.fromkeys(keys))
+    if not rows:
+        return
+    step_array, line_array = np.asarray(steps, dtype=np.int64), np.asarray(lines, dtype=np.int64)
+    table = list(zip(*rows, strict=True))
+    index = {k: j for j, k in enumerate(keys)}
+    for key, split, metric in columns:
+        raw = table[index[key]]
+        try:
+            values = np.asarray(raw, dtype=np.float64)
+        except ValueError:  # tensor(...), odd strings: the careful way
+            values = np.asarray([np.nan if (v := _value(x)) is None else v for x in raw], dtype=np.float64)
+        state.builder.extend(step_array, split, metric, values, line_array)
+    state.records += len(rows)
+    state.frameworks["transformers"] = state.frameworks.get("transformers", 0) + len(rows)
+    state.note_axis("progress_bar" if state.axis != "ordinal" else "ordinal")
+
+
 def parse(path: Path, source: str, extra: Grammars | None = None) -> Frames:
     """Metrics, events and environment facts from one console capture."""
     state = _State(builder=FrameBuilder(source, producer=name), grammars=extra or grammars())
-    lines = 0
     try:
-        for lineno, fragment in fragments(path):
-            lines = lineno
-            text = _ANSI.sub("", fragment) if "\x1b" in fragment else fragment
-            if "%" in text and "/" in text:
-                bar = _BAR.search(text)
-                if bar:
-                    _bar(state, bar, text[:bar.start()], lineno)
-                    text = text[bar.end():]
-            if text and not _BAR_ONLY.match(text):
-                _line(state, text, lineno)
+        if path.stat().st_size == 0:
+            raise InputError(source, "file is empty")
+        for text in blocks(path):
+            if state.fast is not None and state.axis == "progress_bar":
+                _fast_block(state, text)
+            else:
+                _general(state, text)
         _flush(state)
     except OSError as exc:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
-    if lines == 0:
-        raise InputError(source, "file is empty")
+    lines = state.lineno
     meta: dict[str, Any] = dict(state.meta)
     if state.frameworks:
         meta["framework"] = max(state.frameworks, key=lambda k: state.frameworks[k])
