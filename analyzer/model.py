@@ -14,10 +14,10 @@ from analyzer.errors import ContractError, Problem
 METRIC_DTYPES: dict[str, str] = {
     "step": "int64",
     "wall_time": "float64",  # seconds since the epoch; NaN when unknown
-    "split": "object",  # train | eval | eval_<set> | test | predict | summary | system
-    "metric": "object",  # canonical name (analyzer.names)
+    "split": "category",  # train | eval | eval_<set> | test | predict | summary | system
+    "metric": "category",  # canonical name (analyzer.names)
     "value": "float64",  # NaN and ±inf kept: they are evidence
-    "source": "object",  # file path relative to the run folder
+    "source": "category",  # file path relative to the run folder
     "line": "Int64",  # line (text) or record number (JSON rows) in that file, 1-based
     "rank": "Int64",  # distributed rank when known
 }
@@ -65,8 +65,8 @@ def _validate(frame: pd.DataFrame, dtypes: dict[str, str], what: str, producer: 
     frame = frame[list(dtypes)]
     for col, dtype in dtypes.items():
         actual = str(frame[col].dtype)
-        if dtype == "object":
-            if actual not in ("object", "string", "str"):
+        if dtype in ("object", "category"):  # strings; a few distinct values repeat over millions of rows
+            if actual not in ("object", "string", "str", "category"):
                 raise ContractError(f"{producer}: {what}.{col} is {actual}, expected strings")
         elif actual != dtype:
             raise ContractError(f"{producer}: {what}.{col} is {actual}, expected {dtype}")
@@ -131,7 +131,8 @@ class Run:
         """Row positions of one series (the grouping is computed once; metrics are not changed later)."""
         index = self.__dict__.get("_series_rows")
         if index is None:
-            index = {} if self.metrics.empty else self.metrics.groupby(["split", "metric"], sort=False).indices
+            index = {} if self.metrics.empty else self.metrics.groupby(["split", "metric"], sort=False,
+                                                                       observed=True).indices
             self.__dict__["_series_rows"] = index
         return np.asarray(index.get((split, metric), ()), dtype=np.int64)
 

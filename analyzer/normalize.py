@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.ingest import PARSERS, Ingested
+from analyzer.ingest.base import as_categories
 from analyzer.model import Run, empty_events, empty_metrics, validate_events, validate_metrics
 
 _KEY = ["split", "metric", "step", "rank"]
@@ -37,12 +38,15 @@ def deep_merge(into: dict[str, Any], other: dict[str, Any]) -> None:
             into[key] = value
 
 
-def _restarts(metrics: pd.DataFrame) -> pd.DataFrame:
-    """A `restart` event wherever a source's train steps go backwards in file order."""
+def _restarts(sources: list[pd.DataFrame]) -> pd.DataFrame:
+    """A `restart` event wherever a source's train-loss steps go backwards in file order."""
     rows: list[dict[str, Any]] = []
-    train = metrics[metrics["split"] == "train"]
-    for source, group in train.groupby("source", sort=False):
-        ordered = group.sort_values("line", kind="stable").drop_duplicates(["line", "step"])
+    for metrics in sources:
+        if metrics.empty:
+            continue
+        source = metrics["source"].iloc[0]
+        loss = metrics.loc[((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy(), ["step", "line"]]
+        ordered = loss.sort_values("line", kind="stable")
         steps = ordered["step"].to_numpy()
         if len(steps) < 2:
             continue
@@ -75,22 +79,28 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
             parts.append(frames.metrics.assign(_prio=priority.get(parser_name, len(priority))))
     if not parts:
         return empty_metrics(), {"within_source": 0, "across_sources": 0}
-    metrics = pd.concat(parts, ignore_index=True)
+    if len(parts) == 1:  # one source: only rule 1 applies (no copy of a frame of millions of rows)
+        metrics = parts[0].drop(columns="_prio")
+        duplicated = metrics.duplicated(_KEY, keep="last").to_numpy()
+        if duplicated.any():
+            metrics = metrics[~duplicated].reset_index(drop=True)
+        return metrics, {"within_source": int(duplicated.sum()), "across_sources": 0}
+    metrics = as_categories(pd.concat(parts, ignore_index=True))
     metrics["_order"] = np.arange(len(metrics))
     n0 = len(metrics)
     metrics = metrics.drop_duplicates(["source", *_KEY], keep="last")
     n1 = len(metrics)
     # Each series from its best source; others only past that source's last step, if their steps are real.
-    series = metrics.groupby(["split", "metric"], sort=False)
+    series = metrics.groupby(["split", "metric"], sort=False, observed=True)
     best = series["_prio"].transform("min")
     is_best = metrics["_prio"] == best
-    best_last = metrics["step"].where(is_best).groupby([metrics["split"], metrics["metric"]]).transform("max")
+    best_last = metrics["step"].where(is_best).groupby([metrics["split"], metrics["metric"]],
+                                                       observed=True).transform("max")
     guessed = metrics["source"].isin(_guessed_axis_sources(ingested))
     metrics = metrics[is_best | ((metrics["step"] > best_last) & ~guessed)]
     metrics = metrics.sort_values(["_prio", "_order"], kind="stable").drop_duplicates(_KEY, keep="first")
     n2 = len(metrics)
-    metrics = metrics.sort_values(["split", "metric", "step", "_order"], kind="stable")
-    metrics = metrics.drop(columns=["_prio", "_order"]).reset_index(drop=True)
+    metrics = metrics.sort_values("_order", kind="stable").drop(columns=["_prio", "_order"]).reset_index(drop=True)
     return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
 
 
@@ -178,8 +188,7 @@ def build_run(path: Path, ingested: Ingested) -> Run:
     """The Run: merged metrics and events, merged and derived meta, sources and problems."""
     metrics, dropped = merge_metrics(ingested)
     events_parts = [f.events for _, f in ingested.frames if not f.events.empty]
-    events_parts.append(_restarts(pd.concat([f.metrics for _, f in ingested.frames], ignore_index=True))
-                        if ingested.frames else empty_events())
+    events_parts.append(_restarts([f.metrics for _, f in ingested.frames]))
     non_empty = [e for e in events_parts if not e.empty]
     events = pd.concat(non_empty, ignore_index=True) if non_empty else empty_events()
     meta: dict[str, Any] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,7 +39,8 @@ def test_contract_validation_rejects_wrong_dtypes():
         validate_metrics(frame.astype({"step": "float64"}), "test")
     with pytest.raises(ContractError):
         validate_metrics(frame.drop(columns=["rank"]), "test")
-    bad = pd.concat([frame, pd.DataFrame({"step": [1], "split": [None], "metric": ["loss"], "value": [1.0],
-                                          "source": ["x"]})]).astype(frame.dtypes.to_dict())
+    bad = pd.DataFrame({"step": np.array([1]), "wall_time": [np.nan], "split": pd.Categorical([None]),
+                        "metric": pd.Categorical(["loss"]), "value": [1.0], "source": pd.Categorical(["x"]),
+                        "line": pd.array([1], dtype="Int64"), "rank": pd.array([None], dtype="Int64")})
     with pytest.raises(ContractError):
         validate_metrics(bad, "test")

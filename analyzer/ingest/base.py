@@ -81,6 +81,22 @@ def is_finite(value: float) -> bool:
     return value is not None and math.isfinite(value)
 
 
+def _constant(value: str, n: int) -> pd.Categorical:
+    """n copies of one string, stored once."""
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
+
+
+STRING_COLUMNS = ("split", "metric", "source")
+
+
+def as_categories(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Categorical string columns again after a concat of frames with different categories."""
+    for col in STRING_COLUMNS:
+        if str(metrics[col].dtype) != "category":
+            metrics[col] = metrics[col].astype("category")
+    return metrics
+
+
 def nullable_int(values: tuple[Any, ...] | list[Any]) -> pd.arrays.IntegerArray:
     """An Int64 array from Python ints and Nones, without a per-element Python loop."""
     objects = np.asarray(values, dtype=object)
@@ -113,8 +129,8 @@ class FrameBuilder:
         n = len(steps)
         self._bulk.append(pd.DataFrame({
             "step": np.asarray(steps, dtype="int64"), "wall_time": np.full(n, math.nan),
-            "split": pd.Series([split] * n, dtype="object"), "metric": pd.Series([metric] * n, dtype="object"),
-            "value": np.asarray(values, dtype="float64"), "source": pd.Series([self.source] * n, dtype="object"),
+            "split": _constant(split, n), "metric": _constant(metric, n),
+            "value": np.asarray(values, dtype="float64"), "source": _constant(self.source, n),
             "line": pd.array(np.asarray(lines, dtype="int64"), dtype="Int64"),
             "rank": pd.arrays.IntegerArray(np.zeros(n, dtype="int64"), np.ones(n, dtype=bool))}))
 
@@ -139,15 +155,15 @@ class FrameBuilder:
         metrics = pd.DataFrame({
             "step": np.asarray(step, dtype="int64"),
             "wall_time": np.asarray(wall_time, dtype="float64"),
-            "split": pd.Series(split, dtype="object"),
-            "metric": pd.Series(metric, dtype="object"),
+            "split": pd.Categorical(split),
+            "metric": pd.Categorical(metric),
             "value": np.asarray(value, dtype="float64"),
-            "source": pd.Series([self.source] * len(step), dtype="object"),
+            "source": _constant(self.source, len(step)),
             "line": nullable_int(line),
             "rank": nullable_int(rank),
         })
         if self._bulk:
-            metrics = pd.concat([metrics, *self._bulk], ignore_index=True)
+            metrics = as_categories(pd.concat([metrics, *self._bulk], ignore_index=True))
         e = self._e
         events = pd.DataFrame({
             "step": pd.array(e["step"], dtype="Int64"),

@@ -521,7 +521,7 @@ def _fast_block(state: _State, text: str) -> None:
 
 def _emit_bulk(state: _State, keys: tuple[str, ...], steps: list[int], lines: list[int],
                rows: list[list[str]]) -> None:
-    kind, columns = _plan(state, dict.fromkeys(keys))
+    _, columns = _plan(state, dict.fromkeys(keys))
     if not rows:
         return
     step_array, line_array = np.asarray(steps, dtype=np.int64), np.asarray(lines, dtype=np.int64)

@@ -17,7 +17,8 @@ def summarize(run: Run) -> dict[str, dict[str, Any]]:
     if m.empty:
         return {}
     finite = np.isfinite(m["value"].to_numpy())
-    grouped = m.assign(_nonfinite=~finite).groupby(["split", "metric"], sort=True)
+    slim = pd.DataFrame({"split": m["split"], "metric": m["metric"], "step": m["step"], "_nonfinite": ~finite})
+    grouped = slim.groupby(["split", "metric"], sort=True, observed=True)
     table = grouped.agg(count=("step", "size"), first_step=("step", "min"), last_step=("step", "max"),
                         nonfinite=("_nonfinite", "sum"))
     return {f"{split}/{metric}": {"count": int(c), "first_step": int(f), "last_step": int(last), "nonfinite": int(n)}
