@@ -83,7 +83,7 @@ def is_finite(value: float) -> bool:
 
 def _constant(value: str, n: int) -> pd.Categorical:
     """n copies of one string, stored once."""
-    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([value]))
 
 
 STRING_COLUMNS = ("split", "metric", "source")
