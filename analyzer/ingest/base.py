@@ -81,7 +81,7 @@ def is_finite(value: float) -> bool:
     return value is not None and math.isfinite(value)
 
 
-def _constant(value: str, n: int) -> pd.Categorical:
+def _constant(value: str, n: int) -> pd.Categorical[str]:
     """n copies of one string, stored once."""
     return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([value]))
 
