@@ -96,3 +96,19 @@ def test_missing_path_is_a_usage_error(tmp_path: Path):
 def test_formats_and_version():
     assert "hf_trainer_state" in analyze_cli("formats").stdout
     assert analyze_cli("--version").stdout.startswith("analyzer ")
+
+
+def test_installed_package_runs_outside_the_checkout(tmp_path: Path):
+    # From another folder the checkout is not importable: this runs the installed package, so data
+    # files missing from the wheel (rules, grammars) fail here. Skipped for in-place imports.
+    probe = subprocess.run([sys.executable, "-c", "import analyzer; print(analyzer.__file__)"],
+                           capture_output=True, text=True, cwd=tmp_path)
+    if probe.returncode != 0:
+        pytest.skip("analyzer is not installed in this environment")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "nohup.out").write_bytes((sample("hf_nan_loss_filtered") / "nohup.out").read_bytes())
+    done = subprocess.run([sys.executable, "-m", "analyzer", str(run), "-f", "json"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["verdict"] == "loss_zero_grad_nan"
