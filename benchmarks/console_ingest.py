@@ -16,29 +16,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _measure import measure
 
 GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_trainer_stdout.py"
 RUNS = 2
-_PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
-         "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
 PLAIN = ("import ast, sys\nn = 0\nfor line in open(sys.argv[1], errors='replace'):\n"
          "    i = line.find(\"{'loss'\")\n    if i >= 0:\n"
          "        d = ast.literal_eval(line[i:].strip().replace('nan', 'None')); n += 1\nprint(n)")
 INGEST = ("import sys; from pathlib import Path; from analyzer.ingest import textlog; "
           "textlog.parse(Path(sys.argv[1]), 'x')")
-
-
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Best wall time (s) over RUNS and the peak RSS (MiB) of the command's process tree."""
-    best, peak = float("inf"), 0.0
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", _PEAK, *cmd], check=True, capture_output=True, text=True)
-        best = min(best, time.perf_counter() - start)
-        peak = max(peak, int(out.stdout.strip()) / 1024)
-    return best, peak
 
 
 def main() -> None:
@@ -49,12 +37,13 @@ def main() -> None:
         log = Path(tmp) / "stdout.log"
         subprocess.run([sys.executable, str(GENERATOR), steps, str(log)], check=True)
         size = log.stat().st_size / 1e6
-        rows = [
-            ("grep -c \"'loss'\"", measure(["grep", "-c", "'loss'", str(log)])),
-            ("plain Python loop + literal_eval", measure([sys.executable, "-c", PLAIN, str(log)])),
-            ("analyzer ingest (textlog.parse)", measure([sys.executable, "-c", INGEST, str(log)])),
-            ("analyze --format json (end to end)", measure([sys.executable, "-m", "analyzer", str(log), "-f", "json"])),
+        commands = [
+            ("grep -c \"'loss'\"", ["grep", "-c", "'loss'", str(log)]),
+            ("plain Python loop + literal_eval", [sys.executable, "-c", PLAIN, str(log)]),
+            ("analyzer ingest (textlog.parse)", [sys.executable, "-c", INGEST, str(log)]),
+            ("analyze --format json (end to end)", [sys.executable, "-m", "analyzer", str(log), "-f", "json"]),
         ]
+        rows = [(label, measure(cmd, RUNS)) for label, cmd in commands]
     grep_time = rows[0][1][0]
     print(f"Trainer console log, {int(steps):,} steps ({size:.0f} MB), best of {RUNS}, 2-core machine")
     print(f"{'command':38s} {'seconds':>8s} {'peak MiB':>9s} {'x grep':>8s}")

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _measure import measure
 
 BASELINE = ("import json, sys, pandas as pd; d = json.load(open(sys.argv[1])); "
             "df = pd.DataFrame(d['log_history']); print(df.shape)")
@@ -44,31 +44,14 @@ def write_state(path: Path, rows: int) -> None:
         path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
-# Runs a command and prints the peak RSS (KiB) of its process tree: a fresh parent per measurement,
-# so one reader's peak never leaks into the other's.
-_PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
-         "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-
-
-def run(cmd: list[str]) -> tuple[float, float]:
-    """Best wall time of three runs (s) and the peak RSS over them (MiB)."""
-    best, peak = float("inf"), 0.0
-    for _ in range(3):
-        start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", _PEAK, *cmd], check=True, capture_output=True, text=True)
-        best = min(best, time.perf_counter() - start)
-        peak = max(peak, int(out.stdout.strip()) / 1024)
-    return best, peak
-
-
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "trainer_state.json"
         write_state(path, rows)
         size = path.stat().st_size / 2**20
-        base_t, base_m = run([sys.executable, "-c", BASELINE, str(path)])
-        ours_t, ours_m = run([sys.executable, "-m", "analyzer", str(path), "--format", "json"])
+        base_t, base_m = measure([sys.executable, "-c", BASELINE, str(path)])
+        ours_t, ours_m = measure([sys.executable, "-m", "analyzer", str(path), "--format", "json"])
     print(f"trainer_state.json with {rows:,} logged steps ({size:.1f} MiB), best of 3, end to end")
     print(f"{'reader':44s} {'seconds':>8s} {'peak MiB':>9s} {'time ratio':>10s}")
     print(f"{'json.load + pandas.DataFrame (floor)':44s} {base_t:8.2f} {base_m:9.0f} {1.0:10.2f}")

@@ -467,56 +467,56 @@ def _fast_block(state: _State, text: str) -> None:
     steps: list[int] = []
     lines: list[int] = []
     rows: list[list[str]] = []
-    waiting: int | None = None  # line of a dict whose step comes from the next bar
+    waiting = False  # a dict whose step comes from the bar at the head of the next chunk
     for i in range(0, len(parts), width):
         chunk = parts[i]
-        one = _ONE_BAR.fullmatch(chunk)  # the usual case: just the bar redrawn after the dict
-        if one is not None and int(one["total"]) >= state.bar_total:
-            bar_step = int(one["n"])
-            if waiting is not None:
-                steps.append(bar_step)
-                state.last_train_step = bar_step
-            state.step = bar_step
+        one = _ONE_BAR.fullmatch(chunk)
+        if one is not None and int(one["total"]) >= state.bar_total:  # the usual case: one redrawn bar
+            state.step = int(one["n"])
             state.lineno += chunk.count("\n")
-            if i + 1 < len(parts):
-                _flush(state)
-                rows.append(parts[i + 1:i + width])
-                lines.append(state.lineno)
-                waiting = state.lineno
-            else:
-                waiting = None
-            continue
-        if waiting is not None:
-            head = _LEADING_BAR.match(chunk)
-            if head and int(head["total"]) >= state.bar_total:
-                step = int(head["n"])
-            else:
-                step = state.step if state.step is not None else 0
-                if state.last_train_step is not None and step <= state.last_train_step:
-                    step = state.last_train_step + 1
-                    state.unbarred += 1
-            steps.append(step)
-            state.last_train_step = step
-        if chunk:
-            if "=" not in chunk and _BARS_ONLY.fullmatch(chunk):
-                last = _LAST_BAR.match(chunk)
-                if last and int(last["total"]) >= state.bar_total:
-                    state.bar_total, state.step = int(last["total"]), int(last["n"])
-                state.lineno += chunk.count("\n")
-            else:
-                _general(state, chunk)
-        if i + 1 < len(parts):
+            if waiting:
+                steps.append(state.step)
+        else:
+            if waiting:
+                steps.append(_step_after(state, chunk))
+            _chunk(state, chunk)
+        if waiting:
+            state.last_train_step = steps[-1]
+        waiting = i + 1 < len(parts)
+        if waiting:
             _flush(state)
             rows.append(parts[i + 1:i + width])
             lines.append(state.lineno)
-            waiting = state.lineno
-        else:
-            waiting = None
     if len(steps) < len(rows):  # the block ended on a dict: its bar is in the next block, if any
         steps.append(state.step + 1 if state.step is not None and state.step == state.last_train_step
                      else state.step or 0)
         state.last_train_step = steps[-1]
     _emit_bulk(state, keys, steps, lines, rows)
+
+
+def _step_after(state: _State, chunk: str) -> int:
+    """The step of a dict whose next chunk is not a lone bar: a bar at its head, else _flush's guess."""
+    head = _LEADING_BAR.match(chunk)
+    if head and int(head["total"]) >= state.bar_total:
+        return int(head["n"])
+    step = state.step if state.step is not None else 0
+    if state.last_train_step is not None and step <= state.last_train_step:
+        step = state.last_train_step + 1
+        state.unbarred += 1
+    return step
+
+
+def _chunk(state: _State, chunk: str) -> None:
+    """Text between two bulk-read dicts: bars only (cheap), or anything else line by line."""
+    if not chunk:
+        return
+    if "=" not in chunk and _BARS_ONLY.fullmatch(chunk):
+        last = _LAST_BAR.match(chunk)
+        if last and int(last["total"]) >= state.bar_total:
+            state.bar_total, state.step = int(last["total"]), int(last["n"])
+        state.lineno += chunk.count("\n")
+    else:
+        _general(state, chunk)
 
 
 def _emit_bulk(state: _State, keys: tuple[str, ...], steps: list[int], lines: list[int],
