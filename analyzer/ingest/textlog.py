@@ -186,8 +186,7 @@ def _dict_line(state: _State, text: str, lineno: int) -> bool:
     row: dict[str, Any] = {}
     for pair in _DICT_PAIR.finditer(text, start):
         row[pair["key"]] = pair["value"]
-    if not row or not ({"loss", "eval_loss", "train_runtime", "learning_rate", "grad_norm"} & row.keys()
-                       or any(k.startswith("eval_") for k in row)):
+    if not _is_log_row(row):
         return False
     state.frameworks["transformers"] = state.frameworks.get("transformers", 0) + 1
     step: float | None = None
@@ -224,6 +223,13 @@ def _plan(state: _State, row: dict[str, Any]) -> tuple[str, list[tuple[str, str,
     if plan is None:
         plan = state.plans[keys] = hf_state._plan(row)
     return plan
+
+
+def _is_log_row(row: dict[str, Any]) -> bool:
+    """A Trainer log row (train loss, eval results, end summary), not a printed config dict."""
+    if {"loss", "eval_loss", "train_runtime"} & row.keys():
+        return True
+    return any(k.startswith("eval_") and k.endswith(("_runtime", "_loss")) for k in row)
 
 
 def _emit(state: _State, row: dict[str, Any], lineno: int, step: int) -> None:

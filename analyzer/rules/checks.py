@@ -234,6 +234,15 @@ def nonfinite_eval_loss(run: Run, params: dict[str, Any]) -> Detection | None:
     train = run.series("loss")
     upto = train[train.index <= onset]
     train_broken = _train_broken_by(run, onset)
+    # Lightning's sanity check runs validation on an untrained model before the first training step:
+    # a NaN that only shows there is not a training failure (evaluations during training would repeat it).
+    if len(train) and scan.steps.max() < train.index.min():
+        later = len(series[series.index >= train.index.min()])
+        return Detection(onset, f"{split} loss is {fmt(value)} only before training started (step {onset}, a sanity "
+                                f"check); {later} evaluation(s) during training", {
+                                    "pattern": "before_training", "eval_set": split, "later_evals": later,
+                                    "onset": _point(run, split, "loss", onset, value)},
+                         severity="info", confidence=0.6)
     evidence: dict[str, Any] = {
         "pattern": "train_broken" if train_broken else ("train_finite" if len(upto) else "no_train_loss"),
         "onset": _point(run, split, "loss", onset, value), "eval_set": split,

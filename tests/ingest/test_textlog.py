@@ -15,7 +15,7 @@ from analyzer import analyze
 from analyzer.errors import NothingReadable
 from analyzer.ingest import textlog
 from analyzer.ingest.grammars import GrammarError, load_grammars
-from tests.conftest import CASES, case, sample
+from tests.conftest import CASES, artifact, case, sample
 
 EXPECTED = yaml.safe_load((Path(__file__).parents[1] / "data" / "real_cases_expected.yaml").read_text())
 
@@ -172,3 +172,18 @@ def test_a_200_mb_single_line_is_read_in_bounded_memory(tmp_path: Path):
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert run.series("loss").to_dict() == {5: 1.25}
     assert grown_mib < 100
+
+
+def test_lightning_rich_bar_and_sanity_check_nan():
+    report = analyze(artifact("013"))
+    loss = report.run.series("loss")
+    assert len(loss) == 2 * 1406 and loss.index[0] == 1 and loss.iloc[0] == 5.283 and loss.iloc[-1] == 0.714
+    (finding,) = report.findings  # val_loss: nan in the sanity check before training is not a failure
+    assert finding.failure_mode == "eval_loss_nan" and finding.severity == "info"
+    assert report.verdict == "healthy"
+
+
+def test_printed_config_dicts_are_not_metrics():
+    # W&B's debug.log prints the run config as a Python dict with learning_rate and eval_* keys.
+    with pytest.raises(NothingReadable):
+        analyze(artifact("011"))
