@@ -7,7 +7,7 @@ lines). Each command runs in its own process; best wall time of RUNS runs and th
 memory of its process tree are printed with the ratio to grep. Rows:
 - grep -c "'loss'": the floor the issue measures against (counts lines, parses nothing);
 - plain Python: `for line in file` + `ast.literal_eval` of each dict line (DESIGN.md's 17 s figure);
-- analyzer ingest: the console reader alone (textlog.parse: metrics, events, steps from the bars);
+- analyzer ingest: the console reader alone (console.parse: metrics, events, steps from the bars);
 - analyze end to end: `analyze FILE --format json` (ingest, merge, rules, report).
 """
 
@@ -25,8 +25,8 @@ RUNS = 2
 PLAIN = ("import ast, sys\nn = 0\nfor line in open(sys.argv[1], errors='replace'):\n"
          "    i = line.find(\"{'loss'\")\n    if i >= 0:\n"
          "        d = ast.literal_eval(line[i:].strip().replace('nan', 'None')); n += 1\nprint(n)")
-INGEST = ("import sys; from pathlib import Path; from analyzer.ingest import textlog; "
-          "textlog.parse(Path(sys.argv[1]), 'x')")
+INGEST = ("import sys; from pathlib import Path; from analyzer.ingest import console; "
+          "console.parse(Path(sys.argv[1]), 'x')")
 
 
 def main() -> None:
@@ -40,7 +40,7 @@ def main() -> None:
         commands = [
             ("grep -c \"'loss'\"", ["grep", "-c", "'loss'", str(log)]),
             ("plain Python loop + literal_eval", [sys.executable, "-c", PLAIN, str(log)]),
-            ("analyzer ingest (textlog.parse)", [sys.executable, "-c", INGEST, str(log)]),
+            ("analyzer ingest (console.parse)", [sys.executable, "-c", INGEST, str(log)]),
             ("analyze --format json (end to end)", [sys.executable, "-m", "analyzer", str(log), "-f", "json"]),
         ]
         rows = [(label, measure(cmd, RUNS)) for label, cmd in commands]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest import configs, hf_state, llamafactory, results, textlog, training_args
+from analyzer.ingest import configs, console, hf_state, llamafactory, results, training_args
 from analyzer.ingest.base import Parser, read_head
 from analyzer.ingest.grammars import Grammars
 from analyzer.model import Frames, SourceInfo
@@ -20,7 +20,7 @@ PARSERS: tuple[Parser, ...] = (
     results,
     configs,
     training_args,
-    textlog,  # last: it accepts any text the structured parsers did not claim
+    console,  # last: it accepts any text the structured parsers did not claim
 )
 
 # Names users and trainers give these files: one of them that no parser accepts is reported, not skipped.
@@ -87,8 +87,8 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
             if parser is hf_state:
                 states.append(hf_state.load(file, source))
                 continue
-            if parser is textlog:
-                frames = textlog.parse(file, source, grammars)
+            if parser is console:
+                frames = console.parse(file, source, grammars)
                 if frames.metrics.empty and frames.events.empty and path.is_dir():
                     out.ignored += 1  # a text file with nothing of a training run in it
                     continue

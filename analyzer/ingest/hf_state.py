@@ -128,7 +128,7 @@ def classify(row: dict[str, Any]) -> str:
     return "train"
 
 
-def _plan(row: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
+def row_plan(row: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
     """The row's kind and, for each of its keys, the (key, split, canonical metric) it lands in."""
     kind = classify(row)
     prefix = _eval_prefix(row) if kind == "eval" else kind + "_"
@@ -177,7 +177,7 @@ def to_frames(state: State) -> Frames:
         keys = tuple(row)
         plan = plans.get(keys)
         if plan is None:  # rows share a handful of key layouts: resolve names once per layout
-            plan = plans[keys] = _plan(row)
+            plan = plans[keys] = row_plan(row)
         kind, columns = plan
         has_summary |= kind == "summary"
         if kind == "train":

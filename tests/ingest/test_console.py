@@ -13,7 +13,7 @@ import yaml
 
 from analyzer import analyze
 from analyzer.errors import NothingReadable
-from analyzer.ingest import textlog
+from analyzer.ingest import console
 from analyzer.ingest.grammars import GrammarError, load_grammars
 from tests.conftest import CASES, artifact, case, sample
 
@@ -157,7 +157,7 @@ def test_empty_and_bars_only_files(tmp_path: Path):
         analyze(tmp_path / "empty.log")
     bars = "".join(f"\r{i}%|#| {i}/100 [00:01<00:10,  9.00it/s]" for i in range(100))
     (tmp_path / "bars.log").write_text(bars)
-    frames = textlog.parse(tmp_path / "bars.log", "bars.log")
+    frames = console.parse(tmp_path / "bars.log", "bars.log")
     assert frames.metrics.empty and frames.events.empty
 
 

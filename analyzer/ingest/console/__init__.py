@@ -1,0 +1,62 @@
+"""Raw console output (nohup.out, slurm-*.out, train.log) of any trainer: metrics, events and facts.
+
+The file is streamed in blocks and split on both `\\n` and `\\r`, so progress-bar redraws become
+fragments of their own. A bar fragment updates the current step (and carries Lightning/accelerate
+`key=value` metrics); what follows a bar on the same fragment is read as a line. Lines lose ANSI
+escapes and launcher prefixes, then go through: Python dict lines (HF Trainer, TRL, axolotl,
+LLaMA-Factory, ms-swift), the `***** x metrics *****` block, the line grammars of grammars.yaml,
+event signatures, tracebacks and environment facts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from analyzer.errors import InputError
+from analyzer.ingest.base import FrameBuilder
+from analyzer.ingest.console.bulk import read_bulk
+from analyzer.ingest.console.lines import blocks, read_text
+from analyzer.ingest.console.records import flush
+from analyzer.ingest.console.state import State
+from analyzer.ingest.grammars import Grammars, grammars
+from analyzer.model import Frames
+
+name = "console_log"
+_SKIP_SUFFIXES = {".py", ".md", ".rst", ".ipynb", ".yaml", ".yml", ".toml", ".cfg", ".sh", ".html", ".css",
+                  ".js", ".json", ".csv", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".png", ".jpg"}
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """Text, not claimed by a structured parser, and not source code or a known binary."""
+    if path.suffix.lower() in _SKIP_SUFFIXES or not head:
+        return False
+    if b"\x00" in head[:4096]:
+        return False
+    sample = head[:4096]
+    printable = sum(32 <= b < 127 or b in (9, 10, 13, 27) or b >= 128 for b in sample)
+    return printable >= 0.95 * len(sample)
+
+def parse(path: Path, source: str, extra: Grammars | None = None) -> Frames:
+    """Metrics, events and environment facts from one console capture."""
+    state = State(builder=FrameBuilder(source, producer=name), grammars=extra or grammars())
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(source, "file is empty")
+        for text in blocks(path):
+            if state.fast is not None and state.axis == "progress_bar":
+                read_bulk(state, text)
+            else:
+                read_text(state, text)
+        flush(state)
+    except OSError as exc:
+        raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
+    lines = state.lineno
+    meta: dict[str, Any] = dict(state.meta)
+    if state.frameworks:
+        meta["framework"] = max(state.frameworks, key=lambda k: state.frameworks[k])
+    axis = state.axis or "none"
+    if axis == "progress_bar" and state.unbarred > 1:
+        axis = "guessed"  # dict lines printed apart from their bars: their steps are not reliable
+    meta["console_log"] = {source: {"lines": lines, "records": state.records, "step_axis": axis}}
+    return state.builder.frames(meta)

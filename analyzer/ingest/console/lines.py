@@ -1,0 +1,241 @@
+"""Line by line: prefixes, grammars, metric blocks, tracebacks, events and environment facts."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from analyzer.ingest.base import to_float
+from analyzer.ingest.console.records import read_bar, read_dict_line
+from analyzer.ingest.console.state import State
+from analyzer.ingest.grammars import NUM, LineGrammar
+from analyzer.names import canonical_metric
+
+BLOCK = 1 << 20
+MAX_LINE = 64 * 1024  # longer fragments are cut: a 200 MB single line must not become one string
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB012]")
+_PREFIX = re.compile(
+    r"^(?:\s*\[\d+\]\s(?=\[)"  # line numbers some paste tools add: [80746] [rank0]:...
+    r"|\s*\([^()]*pid=\d+\)\s*"  # ray / skypilot: (head, pid=123)
+    r"|\s*\[(?:rank|default)(?P<rank>\d+)\]:\s?"  # torchrun --tee / elastic
+    r"|\s*\[[\w.-]+:(?P<srank>\d+)\]:\s?"  # srun: [host:3]:
+    r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
+    r")")
+_ARROW = re.compile(r"^\[\w+\|[^\]]*\][^>]*>>\s?")  # [INFO|trainer.py:123] 2025-... >> message
+_BAR = re.compile(r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
+                  r"\[(?P<info>[^\]\[]*?(?:it/s|s/it)(?P<post>,[^\]\[]*)?)\]?")
+_BAR_ONLY = re.compile(r"^\s*[\w\s:.-]*?:?\s*\d+it \[[^\]]*\]\s*$")
+_BLOCK_HEAD = re.compile(r"\*{5} (?P<split>\w+) metrics \*{5}")
+_BLOCK_ROW = re.compile(r"^\s+(?P<key>[\w/.-]+)\s+=\s+(?P<value>\S+)\s*$")
+_DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
+_SIZE = re.compile(rf"^({NUM})\s*(?:GF|MB|GB|TF)$")
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
+_FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)')
+_EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure|error))"
+                        r"(?::\s*(?P<msg>.*))?$")
+_TERMINATE = re.compile(r"terminate called after throwing an instance of '(?P<type>[^']+)'")
+_BREAK = re.compile(r"(\r\n|\n|\r)")
+# Headers that name the epoch whose one-line summary follows (Keras `Epoch 3/30`, AllenNLP `TRAIN EPOCH 2:`).
+_EPOCH_HEADER = re.compile(r"^(?:Epoch (?P<keras>\d+)/\d+\s*$|TRAIN EPOCH\s+(?P<zero_based>\d+):)")
+
+
+def blocks(path: Path) -> Iterator[str]:
+    """The file as text in blocks of whole lines; invalid UTF-8 is replaced and a runaway line
+    (no newline for MAX_LINE characters) is cut to its first MAX_LINE characters."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    with path.open("rb") as fh:
+        while True:
+            raw = fh.read(BLOCK)
+            text = pending + decoder.decode(raw, final=not raw)
+            if not raw:
+                if text:
+                    yield text
+                return
+            cut = max(text.rfind("\n"), text.rfind("\r"))
+            if cut < 0:
+                pending = text if len(text) <= MAX_LINE else text[:MAX_LINE]
+                continue
+            pending = text[cut + 1:]
+            if len(pending) > MAX_LINE:
+                pending = pending[:MAX_LINE]
+            yield text[:cut + 1]
+
+def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text: str, lineno: int) -> None:
+    groups = {k: v for k, v in match.groupdict().items() if v is not None}
+    if grammar.step_mode == "epoch_counter":  # one record per epoch: headers set the counter
+        state.epoch_counter += 1
+        step = state.epoch_counter
+        state.note_axis("ordinal")
+    elif "step" in groups:
+        step = int(groups["step"])
+        if grammar.step_mode == "per_epoch" and "total" in groups and "epoch_index" in groups:
+            step = (int(groups["epoch_index"]) - grammar.epoch_base) * int(groups["total"]) + step
+        state.note_axis("logged")
+    else:
+        step = state.step if state.step is not None else state.counter + 1
+    state.step = step
+    state.frameworks[grammar.framework] = state.frameworks.get(grammar.framework, 0) + 1
+    if "total" in groups and grammar.step_mode == "absolute":
+        state.meta.setdefault("trainer_state", {}).setdefault("max_steps", int(groups["total"]))
+    items = [(k, v) for k, v in groups.items() if k not in ("step", "total", "epoch_index")]
+    if grammar.pairs is not None:
+        items += [(m["key"].strip(), m["value"]) for m in grammar.pairs.finditer(text)]
+    if grammar.vanishing:
+        names = {grammar.keys.get(k) or canonical_metric(k): v for k, v in items}
+        if grammar.vanishing in names:
+            state.vanishing_seen.add(grammar.name)
+        elif grammar.name in state.vanishing_seen and not (to_float(names.get("skipped_iterations", "0")) or 0) > 0:
+            items.append((grammar.vanishing, "nan"))
+            state.builder.event("warning", "warning", f"`{grammar.vanishing}` missing from a {grammar.framework} "
+                                "record: the framework omits it when it is NaN", step, lineno)
+    for key, raw in items:
+        if key in grammar.ignore:
+            continue
+        value = to_float(raw)
+        if value is None:
+            continue
+        split = grammar.split
+        if grammar.eval_keys is not None and grammar.eval_keys.search(key):
+            split, key = "eval", grammar.eval_keys.sub("", key)
+        metric = grammar.keys.get(key) or canonical_metric(key)
+        state.builder.metric(step, split, metric, value, lineno, rank=state.rank)
+    state.records += 1
+
+def _block_value(text: str) -> float | None:
+    duration = _DURATION.match(text)
+    if duration:
+        days, h, m, s = duration.groups()
+        return int(days or 0) * 86400 + int(h) * 3600 + int(m) * 60 + float(s)
+    size = _SIZE.match(text)
+    return to_float(size.group(1) if size else text)
+
+def _traceback_line(state: State, text: str, lineno: int) -> bool:
+    tb = state.traceback
+    if tb is None:
+        return False
+    frame = _FRAME.match(text)
+    if frame:
+        tb["frame"] = f"{frame['file']}:{frame['line']} in {frame['fn']}"
+        return True
+    if text.startswith((" ", "\t")) or not text.strip() or text.strip() == "^" * len(text.strip()):
+        return True
+    exc = _EXCEPTION.match(text.strip())
+    if exc:
+        frame_text = f" (last frame {tb['frame']})" if tb.get("frame") else ""
+        state.builder.event("exception", "error", f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ") + frame_text,
+                            state.step, tb["line"])
+    state.traceback = None
+    return exc is not None
+
+def _line(state: State, text: str, lineno: int) -> None:
+    rank = None
+    while True:
+        prefix = _PREFIX.match(text)
+        if not prefix or not prefix.group(0):
+            break
+        rank = prefix["rank"] or prefix["srank"] or rank
+        text = text[prefix.end():]
+    state.rank = int(rank) if rank is not None else None
+    logged = _ARROW.match(text)
+    if logged:
+        text = text[logged.end():]
+    state.echo = bool(logged) and "{" in text
+    if not text.strip():
+        return
+    if _traceback_line(state, text, lineno):
+        _events_and_meta(state, text, lineno)  # e.g. "RuntimeError: DataLoader worker ... killed"
+        return
+    if _TRACEBACK.search(text):
+        state.traceback = {"line": lineno}
+        return
+    if state.block_split:
+        row = _BLOCK_ROW.match(text)
+        if row:
+            value = _block_value(row["value"])
+            if value is not None and state.step is not None:
+                state.builder.metric(state.step, "summary" if state.block_split == "train" else state.block_split,
+                                     row["key"], value, lineno)
+            return
+        state.block_split = None
+    head = _BLOCK_HEAD.search(text)
+    if head:
+        state.block_split = head["split"]
+    if "{" in text and read_dict_line(state, text, lineno):
+        return
+    header = _EPOCH_HEADER.match(text)
+    if header:  # the next epoch_counter record is this epoch
+        state.epoch_counter = int(header["keras"] or header["zero_based"]) - 1
+    for grammar in state.grammars.metrics:
+        if grammar.prefilter and grammar.prefilter not in text:
+            continue
+        match = grammar.match.search(text)
+        if match and not (grammar.exclude and grammar.exclude.search(text)):
+            _grammar_line(state, grammar, match, text, lineno)
+            break
+    _events_and_meta(state, text, lineno)
+
+
+_GATES: dict[int, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+def _events_and_meta(state: State, text: str, lineno: int) -> None:
+    gates = _GATES.get(id(state.grammars))
+    if gates is None:
+        gates = _GATES[id(state.grammars)] = (state.grammars.event_gate(), state.grammars.meta_gate())
+    if gates[0].search(text):
+        for event in state.grammars.events:
+            match = event.pattern.search(text)
+            if match:
+                groups = {k: v or "" for k, v in match.groupdict().items()}
+                try:
+                    message = event.message.format(**groups)
+                except (KeyError, IndexError, ValueError):
+                    message = event.message
+                state.builder.event(event.kind, event.severity, message, state.step, lineno)
+                if event.kind == "overflow_skip" and groups.get("scale") and state.step is not None:
+                    scale = to_float(groups["scale"])
+                    if scale is not None:
+                        state.builder.metric(state.step, "train", "loss_scale", scale, lineno, rank=state.rank)
+                break
+    terminate = _TERMINATE.search(text)
+    if terminate:
+        state.builder.event("exception", "error", f"terminate: {terminate['type']}", state.step, lineno)
+    if gates[1].search(text):
+        for fact in state.grammars.meta:
+            match = fact.pattern.search(text)
+            if match:
+                section = state.meta.setdefault(fact.section, {})
+                for key, value in match.groupdict().items():
+                    if value is not None and key not in section:
+                        section[key] = _fact(value)
+
+def _fact(text: str) -> Any:
+    if text in ("True", "False"):
+        return text == "True"
+    number = to_float(text.replace(",", ""))
+    if number is not None and re.fullmatch(r"[\d,]+", text):
+        return int(number)
+    return number if number is not None and not re.fullmatch(r"\d+\.\d+\.\d+.*", text) else text
+
+def _fragment(state: State, fragment: str, lineno: int) -> None:
+    """One piece between line breaks: a progress bar, what follows it, or a plain line."""
+    text = _ANSI.sub("", fragment) if "\x1b" in fragment else fragment
+    if "%" in text and "/" in text:
+        bar = _BAR.search(text)
+        if bar:
+            read_bar(state, bar, text[:bar.start()], lineno)
+            text = text[bar.end():]
+    if text and not _BAR_ONLY.match(text):
+        _line(state, text, lineno)
+
+def read_text(state: State, text: str) -> None:
+    """Every fragment of a text block, line by line."""
+    pieces = _BREAK.split(text)
+    for i in range(0, len(pieces), 2):
+        if pieces[i]:
+            _fragment(state, pieces[i][:MAX_LINE], state.lineno)
+        if i + 1 < len(pieces) and pieces[i + 1] != "\r":
+            state.lineno += 1

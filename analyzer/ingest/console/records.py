@@ -1,0 +1,147 @@
+"""Metric records of console logs: printed Trainer dicts and progress bars, and the steps they get."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from analyzer.ingest import hf_state
+from analyzer.ingest.base import to_float
+from analyzer.ingest.console.state import State
+from analyzer.ingest.grammars import NUM
+from analyzer.names import canonical_metric
+
+_BAR = re.compile(r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
+                  r"\[(?P<info>[^\]\[]*?(?:it/s|s/it)(?P<post>,[^\]\[]*)?)\]?")
+_POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*)=(?P<value>{NUM})(?=[,\s\]]|$)")
+_TORCHTUNE_DESC = re.compile(rf"(?:(?P<epoch>\d+)\|(?P<step>\d+))?\|Loss: (?P<loss>{NUM})")
+_LIGHTNING_DESC = re.compile(r"Epoch (?P<epoch>\d+)")
+_DICT_PAIR = re.compile(r"""['"](?P<key>[^'"]+)['"]:\s*(?P<value>'[^']*'|"[^"]*"|tensor\([^)]*\)|[^,}]+)""")
+_TENSOR = re.compile(rf"tensor\(\s*({NUM})")
+FAST_AFTER = 20  # a dict layout printed this many times is read in bulk from then on
+
+
+def value_of(text: str) -> float | None:
+    try:
+        return float(text)  # the common case: a bare number
+    except ValueError:
+        pass
+    text = text.strip().strip("'\"")
+    tensor = _TENSOR.match(text)
+    if tensor:
+        text = tensor.group(1)
+    return to_float(text)
+
+def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> None:
+    n, total = int(match["n"]), int(match["total"])
+    lightning = _LIGHTNING_DESC.search(desc)
+    tune = _TORCHTUNE_DESC.search(desc)
+    step = int(lightning["epoch"]) * total + n if lightning else n
+    if tune and tune["step"]:
+        step = int(tune["step"])
+    if total >= state.bar_total or lightning:
+        state.bar_total = max(state.bar_total, total)
+        if state.axis != "ordinal":
+            state.step = step
+            state.note_axis("progress_bar")
+        flush(state, step)
+    metrics = [(m["key"], m["value"]) for m in _POSTFIX.finditer(match["post"] or "")]
+    if tune:
+        metrics.append(("loss", tune["loss"]))
+    for key, raw in metrics:
+        value = to_float(raw)
+        if value is not None and key != "v_num":
+            metric = "loss" if key in ("step_loss", "train_loss", "loss_step") else canonical_metric(key)
+            state.builder.metric(step, "train", metric, value, lineno, rank=state.rank)
+            state.records += 1
+
+def read_dict_line(state: State, text: str, lineno: int) -> bool:
+    """A printed metrics dict. Without a `step` key its step is only known from the progress bar
+    that tqdm.write redraws right after the line, so the record waits for that bar (see flush)."""
+    start = text.find("{")
+    if start < 0 or (text.find("'", start, start + 3) < 0 and text.find('"', start, start + 3) < 0):
+        return False
+    row: dict[str, Any] = {}
+    for pair in _DICT_PAIR.finditer(text, start):
+        row[pair["key"]] = pair["value"]
+    if not _is_log_row(row):
+        return False
+    state.frameworks["transformers"] = state.frameworks.get("transformers", 0) + 1
+    step: float | None = None
+    if "step" in row:
+        step = value_of(row.pop("step"))
+    elif "global_step/max_steps" in row:  # ms-swift: '12/176'
+        step = to_float(str(row.pop("global_step/max_steps")).strip("'\"").split("/")[0])
+    if step is not None and math.isfinite(step):
+        flush(state)
+        state.step = int(step)
+        state.note_axis("logged")
+        _emit(state, row, lineno, state.step)
+        return True
+    if text == state.last_dict:  # the same line printed by two ranks
+        return True
+    layout = tuple(row)
+    seen = state.layouts[layout] = state.layouts.get(layout, 0) + 1
+    if seen == FAST_AFTER and state.fast is None and not state.echo and plan(state, row)[0] == "train":
+        state.fast = (layout, layout_pattern(layout))
+    # LLaMA-Factory's callback logs the Trainer's dict through its logger just before the Trainer
+    # prints it: the two lines are one logging event and share a step.
+    same_event = state.prev_echo and not state.echo and row.get("epoch") == state.last_epoch
+    if not same_event:
+        flush(state)
+    state.pending.append((row, lineno))
+    state.last_dict, state.last_epoch, state.prev_echo = text, row.get("epoch", ""), state.echo
+    return True
+
+def layout_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    """A regex for one exact printed dict layout, capturing every value (quoted or not)."""
+    value = r"""'?([^,'"{}\r\n]*)'?"""
+    return re.compile(r"\{" + ", ".join(f"'{re.escape(k)}': {value}" for k in keys) + r"\}")
+
+def plan(state: State, row: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
+    """The row's kind and columns, resolved once per key layout (as trainer_state rows are)."""
+    keys = tuple(row)
+    plan = state.plans.get(keys)
+    if plan is None:
+        plan = state.plans[keys] = hf_state.row_plan(row)
+    return plan
+
+def _is_log_row(row: dict[str, Any]) -> bool:
+    """A Trainer log row (train loss, eval results, end summary), not a printed config dict."""
+    if {"loss", "eval_loss", "train_runtime"} & row.keys():
+        return True
+    return any(k.startswith("eval_") and k.endswith(("_runtime", "_loss")) for k in row)
+
+def _emit(state: State, row: dict[str, Any], lineno: int, step: int) -> None:
+    kind, columns = plan(state, row)
+    for key, split, metric in columns:
+        value = value_of(row[key])
+        if value is not None:
+            state.builder.metric(step, split, metric, value, lineno, rank=state.rank)
+    if kind == "summary":
+        state.builder.event("run_end", "info", "end-of-training summary printed", step, lineno)
+    elif kind == "train":
+        state.last_train_step = step
+    state.records += 1
+
+def flush(state: State, bar_step: int | None = None) -> None:
+    """Give the waiting dict records their step: the bar drawn after them, else the best guess."""
+    if not state.pending:
+        return
+    is_train = any(plan(state, row)[0] == "train" for row, _ in state.pending)
+    if bar_step is not None and state.axis != "ordinal":
+        step = bar_step
+    elif state.axis == "progress_bar" and state.step is not None:
+        step = state.step
+        if is_train and state.last_train_step is not None and step <= state.last_train_step:
+            step = state.last_train_step + 1  # no bar after the line (e.g. killed): the next step
+            state.unbarred += 1  # twice or more: stdout was buffered apart from the bars on stderr
+    else:
+        state.counter += 1
+        step = state.counter
+        state.note_axis("ordinal")
+    for row, lineno in state.pending:
+        _emit(state, row, lineno, step)
+    state.pending.clear()
+    state.step = step if state.axis == "ordinal" else state.step

@@ -1,0 +1,46 @@
+"""What the console reader knows at the current line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzer.ingest.base import FrameBuilder
+from analyzer.ingest.grammars import Grammars
+
+
+@dataclass
+class State:
+    """What the reader knows at the current line."""
+
+    builder: FrameBuilder
+    grammars: Grammars
+    step: int | None = None
+    bar_total: int = 0
+    counter: int = 0  # records read on an ordinal axis
+    epoch_counter: int = 0
+    axis: str = ""  # logged | progress_bar | ordinal
+    frameworks: dict[str, int] = field(default_factory=dict)
+    meta: dict[str, dict[str, Any]] = field(default_factory=dict)
+    block_split: str | None = None
+    traceback: dict[str, Any] | None = None
+    last_dict: str = ""
+    last_epoch: str = ""
+    echo: bool = False  # the line came through a logger (LLaMA-Factory echoes the Trainer's dict)
+    prev_echo: bool = False
+    pending: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    last_train_step: int | None = None
+    unbarred: int = 0
+    plans: dict[tuple[str, ...], tuple[str, list[tuple[str, str, str]]]] = field(default_factory=dict)
+    lineno: int = 1
+    layouts: dict[tuple[str, ...], int] = field(default_factory=dict)  # how often each dict layout was seen
+    fast: tuple[tuple[str, ...], re.Pattern[str]] | None = None  # the layout read in bulk
+    vanishing_seen: set[str] = field(default_factory=set)
+    rank: int | None = None
+    records: int = 0
+
+    def note_axis(self, axis: str) -> None:
+        order = ("", "ordinal", "progress_bar", "logged")
+        if order.index(axis) > order.index(self.axis):
+            self.axis = axis
