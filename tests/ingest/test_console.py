@@ -187,3 +187,27 @@ def test_printed_config_dicts_are_not_metrics():
     # W&B's debug.log prints the run config as a Python dict with learning_rate and eval_* keys.
     with pytest.raises(NothingReadable):
         analyze(artifact("011"))
+
+
+def test_bulk_path_keeps_steps_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Real tqdm.write order: the dict line, then the bar redrawn at the dict's step. logging_steps=5,
+    # 3,000 logged steps, read in small blocks so many dicts sit at a block's end.
+    from analyzer.ingest.console import lines
+
+    monkeypatch.setattr(lines, "BLOCK", 4096)
+    total = 15000
+    out = []
+    for step in range(5, total + 1, 5):
+        out.append(f"{{'loss': {1 + step / total:.4f}, 'grad_norm': 0.5, 'learning_rate': 1e-05, 'epoch': 0.1}}\n")
+        out.append(f"\r {100 * step // total}%|#| {step}/{total} [00:01<00:01,  9.00it/s]")
+        if step % 1000 == 0:
+            out.append("\n{'eval_loss': 1.5, 'eval_runtime': 1.0, 'epoch': 0.1}\n")
+            out.append(f"\r {100 * step // total}%|#| {step}/{total} [00:01<00:01,  9.00it/s]")
+    path = tmp_path / "train.log"
+    path.write_text("".join(out))
+    run = analyze(path).run
+    loss = run.series("loss")
+    assert list(loss.index) == list(range(5, total + 1, 5))
+    assert loss[1000] == pytest.approx(1 + 1000 / total, abs=1e-4)
+    assert list(run.series("loss", "eval").index) == list(range(1000, total + 1, 1000))
+    assert run.meta["console_log"]["train.log"]["step_axis"] == "progress_bar"

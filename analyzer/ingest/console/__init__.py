@@ -43,11 +43,15 @@ def parse(path: Path, source: str, extra: Grammars | None = None) -> Frames:
     try:
         if path.stat().st_size == 0:
             raise InputError(source, "file is empty")
+        carry = ""  # a dict whose bar is in the next block
         for text in blocks(path):
             if state.fast is not None and state.axis == "progress_bar":
-                read_bulk(state, text)
+                carry = read_bulk(state, carry + text)
             else:
-                read_text(state, text)
+                read_text(state, carry + text)
+                carry = ""
+        if carry:
+            read_bulk(state, carry, final=True)
         flush(state)
     except OSError as exc:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None

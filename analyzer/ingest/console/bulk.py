@@ -16,49 +16,86 @@ _LAST_BAR = re.compile(r"(?s:.*)" + _BAR_CORE)
 _BARS_ONLY = re.compile(r"(?:[\r\n \t]*[^\r\n%{]{0,200}?" + _BAR_CORE.replace("?P<n>", "").replace("?P<total>", "")
                         + r")*[\r\n \t]*")
 _ONE_BAR = re.compile(r"[\r\n \t]*[^\r\n%{=]{0,200}?" + _BAR_CORE + r"[\r\n \t]*")
+# For all the chunks of a block in one call (joined by \x00): (n, total) of a chunk that is exactly
+# one bar, ('', '') for any other chunk.
+_ONE_BAR_OR_NOT = re.compile(r"(?:^|(?<=\x00))(?:[\r\n \t]*[^\r\n%{=\x00]{0,200}?"
+                             + _BAR_CORE.replace("[^\\]\\r\\n]", "[^\\]\\r\\n\\x00]")
+                             + r"[\r\n \t]*(?=\x00|$)|[^\x00]*)")
+CARRY_LIMIT = 64 * 1024  # a trailing dict waits for the next block's bar when it is this close to the end
 
 
-def read_bulk(state: State, text: str) -> None:
+def read_bulk(state: State, text: str, final: bool = False) -> str:
     """A block of a long HF-style log through the layout regex: bulk values, bars read cheaply.
 
     Same semantics as the line path: a dict's step is the progress bar drawn right after it, the
-    fallback when there is none is the same as flush's, other text goes through read_text.
+    fallback when there is none is the same as flush's, other text goes through read_text. Only the
+    chunks between dicts that are not a single redrawn bar cost Python work per dict. Returns the
+    text to put before the next block: a last dict whose bar is still to come.
     """
     assert state.fast is not None
     keys, pattern = state.fast
+    text, carry = (text, "") if final else _split_carry(keys, pattern, text)
     width = len(keys) + 1
     parts = pattern.split(text)
     if len(parts) == 1:
         read_text(state, text)
-        return
-    steps: list[int] = []
-    lines: list[int] = []
-    rows: list[list[str]] = []
-    waiting = False  # a dict whose step comes from the bar at the head of the next chunk
-    for i in range(0, len(parts), width):
-        chunk = parts[i]
-        one = _ONE_BAR.fullmatch(chunk)
-        if one is not None and int(one["total"]) >= state.bar_total:  # the usual case: one redrawn bar
-            state.step = int(one["n"])
-            state.lineno += chunk.count("\n")
-            if waiting:
-                steps.append(state.step)
-        else:
-            if waiting:
-                steps.append(_step_after(state, chunk))
-            _chunk(state, chunk)
-        if waiting:
-            state.last_train_step = steps[-1]
-        waiting = i + 1 < len(parts)
-        if waiting:
+        return carry
+    _between(state, parts[0])
+    flush(state)
+    after = parts[width::width]  # the text after each dict
+    state.last_dict = ""  # the bulk-read dicts come between any two dict lines read one by one
+    steps, lines = _steps_and_lines(state, after)
+    _emit_bulk(state, keys, steps, lines, [parts[1 + j::width] for j in range(len(keys))])
+    return carry
+
+
+def _split_carry(keys: tuple[str, ...], pattern: re.Pattern[str], text: str) -> tuple[str, str]:
+    """Hold back a trailing dict (and what follows it) when its bar has not been drawn in this block."""
+    start = text.rfind("{'" + keys[0] + "'")
+    if start < 0 or len(text) - start > CARRY_LIMIT:
+        return text, ""
+    match = pattern.match(text, start)
+    if match is None or _LEADING_BAR.match(text, match.end()):
+        return text, ""
+    return text[:start], text[start:]
+
+
+def _steps_and_lines(state: State, after: list[str]) -> tuple[list[int], list[int]]:
+    """Each dict's step (the bar right after it) and line; chunks that are not one bar go one by one."""
+    count = len(after)
+    bars = _ONE_BAR_OR_NOT.findall("\x00".join(after))
+    n = np.fromiter((int(b) if b else -1 for b, _ in bars), dtype=np.int64, count=count)
+    total = np.fromiter((int(t) if t else -1 for _, t in bars), dtype=np.int64, count=count)
+    newlines = np.fromiter((chunk.count("\n") for chunk in after), dtype=np.int64, count=count)
+    lines = state.lineno + np.concatenate(([0], np.cumsum(newlines)[:-1]))
+    steps = n.copy()
+    regular = (n >= 0) & (total >= state.bar_total)
+    for i in np.flatnonzero(~regular).tolist():
+        state.lineno = int(lines[i])
+        if i:
+            state.step = state.last_train_step = int(steps[i - 1])
             flush(state)
-            rows.append(parts[i + 1:i + width])
-            lines.append(state.lineno)
-    if len(steps) < len(rows):  # the block ended on a dict: its bar is in the next block, if any
-        steps.append(state.step + 1 if state.step is not None and state.step == state.last_train_step
-                     else state.step or 0)
-        state.last_train_step = steps[-1]
-    _emit_bulk(state, keys, steps, lines, rows)
+        steps[i] = _step_after(state, after[i])
+        state.last_train_step = int(steps[i])
+        _between(state, after[i])
+        flush(state)
+    state.lineno = int(lines[-1] + newlines[-1])
+    if regular[-1]:
+        state.step = int(n[-1])
+        state.bar_total = max(state.bar_total, int(total[-1]))
+    state.last_train_step = int(steps[-1])
+    return steps.tolist(), lines.tolist()
+
+
+def _between(state: State, chunk: str) -> None:
+    """Text before or after a bulk-read dict: one redrawn bar (the usual case), or _chunk."""
+    one = _ONE_BAR.fullmatch(chunk)
+    if one is not None and int(one["total"]) >= state.bar_total:
+        state.step = int(one["n"])
+        state.lineno += chunk.count("\n")
+    else:
+        _chunk(state, chunk)
+
 
 def _step_after(state: State, chunk: str) -> int:
     """The step of a dict whose next chunk is not a lone bar: a bar at its head, else flush's guess."""
@@ -68,8 +105,10 @@ def _step_after(state: State, chunk: str) -> int:
     step = state.step if state.step is not None else 0
     if state.last_train_step is not None and step <= state.last_train_step:
         step = state.last_train_step + 1
-        state.unbarred += 1
+        if "/" not in chunk or not _LEADING_BAR.search(chunk):  # no bar at all: stdout apart from the bars
+            state.unbarred += 1
     return step
+
 
 def _chunk(state: State, chunk: str) -> None:
     """Text between two bulk-read dicts: bars only (cheap), or anything else line by line."""
@@ -83,13 +122,14 @@ def _chunk(state: State, chunk: str) -> None:
     else:
         read_text(state, chunk)
 
+
 def _emit_bulk(state: State, keys: tuple[str, ...], steps: list[int], lines: list[int],
-               rows: list[list[str]]) -> None:
+               table: list[list[str]]) -> None:
+    """One bulk series per key; `table` holds the raw values column by column."""
     _, columns = plan(state, dict.fromkeys(keys))
-    if not rows:
+    if not steps:
         return
     step_array, line_array = np.asarray(steps, dtype=np.int64), np.asarray(lines, dtype=np.int64)
-    table = list(zip(*rows, strict=True))
     index = {k: j for j, k in enumerate(keys)}
     for key, split, metric in columns:
         raw = table[index[key]]
@@ -98,6 +138,6 @@ def _emit_bulk(state: State, keys: tuple[str, ...], steps: list[int], lines: lis
         except ValueError:  # tensor(...), odd strings: the careful way
             values = np.asarray([np.nan if (v := value_of(x)) is None else v for x in raw], dtype=np.float64)
         state.builder.extend(step_array, split, metric, values, line_array)
-    state.records += len(rows)
-    state.frameworks["transformers"] = state.frameworks.get("transformers", 0) + len(rows)
+    state.records += len(steps)
+    state.frameworks["transformers"] = state.frameworks.get("transformers", 0) + len(steps)
     state.note_axis("progress_bar" if state.axis != "ordinal" else "ordinal")

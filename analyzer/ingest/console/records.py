@@ -79,8 +79,8 @@ def read_dict_line(state: State, text: str, lineno: int) -> bool:
         state.note_axis("logged")
         _emit(state, row, lineno, state.step)
         return True
-    if text == state.last_dict:  # the same line printed by two ranks
-        return True
+    if text == state.last_dict and (state.pending or state.axis == "ordinal"):
+        return True  # the same line printed by two ranks, with no bar drawn in between
     layout = tuple(row)
     seen = state.layouts[layout] = state.layouts.get(layout, 0) + 1
     if seen == FAST_AFTER and state.fast is None and not state.echo and plan(state, row)[0] == "train":
