@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +129,11 @@ def classify(row: dict[str, Any]) -> str:
     return "train"
 
 
-def row_plan(row: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
-    """The row's kind and, for each of its keys, the (key, split, canonical metric) it lands in."""
+@functools.lru_cache(maxsize=4096)
+def layout_plan(keys: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+    """For a row with these keys (logs repeat a handful of layouts, so this is cached): its kind and,
+    for each key, the (key, split, canonical metric) it lands in."""
+    row = dict.fromkeys(keys)
     kind = classify(row)
     prefix = _eval_prefix(row) if kind == "eval" else kind + "_"
     split = prefix[:-1] if kind in ("eval", "predict", "test") else kind
@@ -144,7 +148,7 @@ def row_plan(row: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
         else:
             metric = canonical_metric(key)
         columns.append((key, split, metric))
-    return kind, columns
+    return kind, tuple(columns)
 
 
 def to_frames(state: State) -> Frames:
@@ -156,7 +160,6 @@ def to_frames(state: State) -> Frames:
     has_summary = False
     last_step: int | None = None
     stepless: list[int] = []
-    plans: dict[tuple[str, ...], tuple[str, list[tuple[str, str, str]]]] = {}
     for i, row in enumerate(state.doc["log_history"]):
         where = f"log_history[{i}]"
         if not isinstance(row, dict):
@@ -175,10 +178,7 @@ def to_frames(state: State) -> Frames:
         step = last_step = int(step_value)
         line = rows_lines[i] if rows_lines else i + 1
         keys = tuple(row)
-        plan = plans.get(keys)
-        if plan is None:  # rows share a handful of key layouts: resolve names once per layout
-            plan = plans[keys] = row_plan(row)
-        kind, columns = plan
+        kind, columns = layout_plan(keys)
         has_summary |= kind == "summary"
         if kind == "train":
             train_keys.update(keys)

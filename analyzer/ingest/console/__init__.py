@@ -37,6 +37,7 @@ def sniff(path: Path, head: bytes) -> bool:
     printable = sum(32 <= b < 127 or b in (9, 10, 13, 27) or b >= 128 for b in sample)
     return printable >= 0.95 * len(sample)
 
+
 def parse(path: Path, source: str, extra: Grammars | None = None) -> Frames:
     """Metrics, events and environment facts from one console capture."""
     state = State(builder=FrameBuilder(source, producer=name), grammars=extra or grammars())

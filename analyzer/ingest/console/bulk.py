@@ -6,8 +6,9 @@ import re
 
 import numpy as np
 
+from analyzer.ingest import hf_state
 from analyzer.ingest.console.lines import read_text
-from analyzer.ingest.console.records import flush, plan, value_of
+from analyzer.ingest.console.records import flush, next_train_step, value_of
 from analyzer.ingest.console.state import State
 
 _BAR_CORE = r"\d{1,3}%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*\[[^\]\r\n]*\]?"
@@ -102,11 +103,9 @@ def _step_after(state: State, chunk: str) -> int:
     head = _LEADING_BAR.match(chunk)
     if head and int(head["total"]) >= state.bar_total:
         return int(head["n"])
-    step = state.step if state.step is not None else 0
-    if state.last_train_step is not None and step <= state.last_train_step:
-        step = state.last_train_step + 1
-        if "/" not in chunk or not _LEADING_BAR.search(chunk):  # no bar at all: stdout apart from the bars
-            state.unbarred += 1
+    step, stale = next_train_step(state)
+    if stale and ("/" not in chunk or not _LEADING_BAR.search(chunk)):  # no bar at all: stdout apart from bars
+        state.unbarred += 1
     return step
 
 
@@ -126,7 +125,7 @@ def _chunk(state: State, chunk: str) -> None:
 def _emit_bulk(state: State, keys: tuple[str, ...], steps: list[int], lines: list[int],
                table: list[list[str]]) -> None:
     """One bulk series per key; `table` holds the raw values column by column."""
-    _, columns = plan(state, dict.fromkeys(keys))
+    _, columns = hf_state.layout_plan(keys)
     if not steps:
         return
     step_array, line_array = np.asarray(steps, dtype=np.int64), np.asarray(lines, dtype=np.int64)

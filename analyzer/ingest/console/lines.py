@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.records import read_bar, read_dict_line
+from analyzer.ingest.console.records import BAR, read_bar, read_dict_line
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM, LineGrammar
 from analyzer.names import canonical_metric
@@ -25,8 +25,6 @@ _PREFIX = re.compile(
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r")")
 _ARROW = re.compile(r"^\[\w+\|[^\]]*\][^>]*>>\s?")  # [INFO|trainer.py:123] 2025-... >> message
-_BAR = re.compile(r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
-                  r"\[(?P<info>[^\]\[]*?(?:it/s|s/it)(?P<post>,[^\]\[]*)?)\]?")
 _BAR_ONLY = re.compile(r"^\s*[\w\s:.-]*?:?\s*\d+it \[[^\]]*\]\s*$")
 _BLOCK_HEAD = re.compile(r"\*{5} (?P<split>\w+) metrics \*{5}")
 _BLOCK_ROW = re.compile(r"^\s+(?P<key>[\w/.-]+)\s+=\s+(?P<value>\S+)\s*$")
@@ -63,6 +61,7 @@ def blocks(path: Path) -> Iterator[str]:
             if len(pending) > MAX_LINE:
                 pending = pending[:MAX_LINE]
             yield text[:cut + 1]
+
 
 def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text: str, lineno: int) -> None:
     groups = {k: v for k, v in match.groupdict().items() if v is not None}
@@ -105,6 +104,7 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         state.builder.metric(step, split, metric, value, lineno, rank=state.rank)
     state.records += 1
 
+
 def _block_value(text: str) -> float | None:
     duration = _DURATION.match(text)
     if duration:
@@ -112,6 +112,7 @@ def _block_value(text: str) -> float | None:
         return int(days or 0) * 86400 + int(h) * 3600 + int(m) * 60 + float(s)
     size = _SIZE.match(text)
     return to_float(size.group(1) if size else text)
+
 
 def _traceback_line(state: State, text: str, lineno: int) -> bool:
     tb = state.traceback
@@ -130,6 +131,7 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
                             state.step, tb["line"])
     state.traceback = None
     return exc is not None
+
 
 def _line(state: State, text: str, lineno: int) -> None:
     rank = None
@@ -181,6 +183,7 @@ def _line(state: State, text: str, lineno: int) -> None:
 
 _GATES: dict[int, tuple[re.Pattern[str], re.Pattern[str]]] = {}
 
+
 def _events_and_meta(state: State, text: str, lineno: int) -> None:
     gates = _GATES.get(id(state.grammars))
     if gates is None:
@@ -212,6 +215,7 @@ def _events_and_meta(state: State, text: str, lineno: int) -> None:
                     if value is not None and key not in section:
                         section[key] = _fact(value)
 
+
 def _fact(text: str) -> Any:
     if text in ("True", "False"):
         return text == "True"
@@ -220,16 +224,18 @@ def _fact(text: str) -> Any:
         return int(number)
     return number if number is not None and not re.fullmatch(r"\d+\.\d+\.\d+.*", text) else text
 
+
 def _fragment(state: State, fragment: str, lineno: int) -> None:
     """One piece between line breaks: a progress bar, what follows it, or a plain line."""
     text = _ANSI.sub("", fragment) if "\x1b" in fragment else fragment
     if "%" in text and "/" in text:
-        bar = _BAR.search(text)
+        bar = BAR.search(text)
         if bar:
             read_bar(state, bar, text[:bar.start()], lineno)
             text = text[bar.end():]
     if text and not _BAR_ONLY.match(text):
         _line(state, text, lineno)
+
 
 def read_text(state: State, text: str) -> None:
     """Every fragment of a text block, line by line."""

@@ -12,7 +12,7 @@ from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM
 from analyzer.names import canonical_metric
 
-_BAR = re.compile(r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
+BAR = re.compile(r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
                   r"\[(?P<info>[^\]\[]*?(?:it/s|s/it)(?P<post>,[^\]\[]*)?)\]?")
 _POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*)=(?P<value>{NUM})(?=[,\s\]]|$)")
 _TORCHTUNE_DESC = re.compile(rf"(?:(?P<epoch>\d+)\|(?P<step>\d+))?\|Loss: (?P<loss>{NUM})")
@@ -32,6 +32,7 @@ def value_of(text: str) -> float | None:
     if tensor:
         text = tensor.group(1)
     return to_float(text)
+
 
 def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> None:
     n, total = int(match["n"]), int(match["total"])
@@ -55,6 +56,7 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> None
             metric = "loss" if key in ("step_loss", "train_loss", "loss_step") else canonical_metric(key)
             state.builder.metric(step, "train", metric, value, lineno, rank=state.rank)
             state.records += 1
+
 
 def read_dict_line(state: State, text: str, lineno: int) -> bool:
     """A printed metrics dict. Without a `step` key its step is only known from the progress bar
@@ -83,7 +85,7 @@ def read_dict_line(state: State, text: str, lineno: int) -> bool:
         return True  # the same line printed by two ranks, with no bar drawn in between
     layout = tuple(row)
     seen = state.layouts[layout] = state.layouts.get(layout, 0) + 1
-    if seen == FAST_AFTER and state.fast is None and not state.echo and plan(state, row)[0] == "train":
+    if seen == FAST_AFTER and state.fast is None and not state.echo and hf_state.layout_plan(tuple(row))[0] == "train":
         state.fast = (layout, layout_pattern(layout))
     # LLaMA-Factory's callback logs the Trainer's dict through its logger just before the Trainer
     # prints it: the two lines are one logging event and share a step.
@@ -94,18 +96,12 @@ def read_dict_line(state: State, text: str, lineno: int) -> bool:
     state.last_dict, state.last_epoch, state.prev_echo = text, row.get("epoch", ""), state.echo
     return True
 
+
 def layout_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     """A regex for one exact printed dict layout, capturing every value (quoted or not)."""
     value = r"""'?([^,'"{}\r\n]*)'?"""
     return re.compile(r"\{" + ", ".join(f"'{re.escape(k)}': {value}" for k in keys) + r"\}")
 
-def plan(state: State, row: dict[str, Any]) -> tuple[str, list[tuple[str, str, str]]]:
-    """The row's kind and columns, resolved once per key layout (as trainer_state rows are)."""
-    keys = tuple(row)
-    plan = state.plans.get(keys)
-    if plan is None:
-        plan = state.plans[keys] = hf_state.row_plan(row)
-    return plan
 
 def _is_log_row(row: dict[str, Any]) -> bool:
     """A Trainer log row (train loss, eval results, end summary), not a printed config dict."""
@@ -113,8 +109,9 @@ def _is_log_row(row: dict[str, Any]) -> bool:
         return True
     return any(k.startswith("eval_") and k.endswith(("_runtime", "_loss")) for k in row)
 
+
 def _emit(state: State, row: dict[str, Any], lineno: int, step: int) -> None:
-    kind, columns = plan(state, row)
+    kind, columns = hf_state.layout_plan(tuple(row))
     for key, split, metric in columns:
         value = value_of(row[key])
         if value is not None:
@@ -125,17 +122,26 @@ def _emit(state: State, row: dict[str, Any], lineno: int, step: int) -> None:
         state.last_train_step = step
     state.records += 1
 
+
+def next_train_step(state: State) -> tuple[int, bool]:
+    """The step of a train dict with no bar drawn after it: the current bar's, or the next step when
+    that bar was already used by the previous train dict (stale). Returns (step, stale)."""
+    step = state.step if state.step is not None else 0
+    if state.last_train_step is not None and step <= state.last_train_step:
+        return state.last_train_step + 1, True
+    return step, False
+
+
 def flush(state: State, bar_step: int | None = None) -> None:
     """Give the waiting dict records their step: the bar drawn after them, else the best guess."""
     if not state.pending:
         return
-    is_train = any(plan(state, row)[0] == "train" for row, _ in state.pending)
+    is_train = any(hf_state.layout_plan(tuple(row))[0] == "train" for row, _ in state.pending)
     if bar_step is not None and state.axis != "ordinal":
         step = bar_step
     elif state.axis == "progress_bar" and state.step is not None:
-        step = state.step
-        if is_train and state.last_train_step is not None and step <= state.last_train_step:
-            step = state.last_train_step + 1  # no bar after the line (e.g. killed): the next step
+        step, stale = next_train_step(state) if is_train else (state.step, False)
+        if stale:
             state.unbarred += 1  # twice or more: stdout was buffered apart from the bars on stderr
     else:
         state.counter += 1

@@ -32,7 +32,6 @@ class State:
     pending: list[tuple[dict[str, Any], int]] = field(default_factory=list)
     last_train_step: int | None = None
     unbarred: int = 0
-    plans: dict[tuple[str, ...], tuple[str, list[tuple[str, str, str]]]] = field(default_factory=dict)
     lineno: int = 1
     layouts: dict[tuple[str, ...], int] = field(default_factory=dict)  # how often each dict layout was seen
     fast: tuple[tuple[str, ...], re.Pattern[str]] | None = None  # the layout read in bulk
