@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: `analyze PATH ...` runs `analyze run PATH ...`."""
     args = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in args if not a.startswith("-")), None)
-    if first is not None and first not in _COMMANDS and args and args[0] not in _COMMANDS:
+    if first is not None and first not in _COMMANDS and args[0] not in _COMMANDS:
         args.insert(0, "run")
     app(args=args, prog_name="analyze")
 

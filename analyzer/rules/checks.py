@@ -67,8 +67,7 @@ def _train_broken_by(run: Run, step: int) -> bool:
     loss = loss[loss.index <= step]
     if (~np.isfinite(loss.to_numpy())).any():
         return True
-    bad_grad = grad.index[~np.isfinite(grad.to_numpy())]
-    return bool(((loss == 0) & loss.index.isin(bad_grad)).any())
+    return bool(((loss == 0) & loss.index.isin(_nonfinite_steps(grad))).any())
 
 
 def runup_before(run: Run, onset: int, window: int = 5) -> dict[str, Any] | None:
@@ -93,6 +92,11 @@ def runup_before(run: Run, onset: int, window: int = 5) -> dict[str, Any] | None
             "recent_losses": [fmt(float(v)) for v in recent]}
 
 
+def _nonfinite_steps(series: pd.Series) -> pd.Index:
+    """The steps at which a series is NaN or ±inf."""
+    return series.index[~np.isfinite(series.to_numpy())]
+
+
 def _aligned(run: Run) -> pd.DataFrame:
     """Train loss and grad_norm side by side on their steps (NaN where one was not logged)."""
     return pd.DataFrame({"loss": run.series("loss"), "grad_norm": run.series("grad_norm")}).sort_index()
@@ -102,8 +106,7 @@ def _aligned(run: Run) -> pd.DataFrame:
 def zero_loss_with_nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
     """Steps whose loss is exactly 0 while grad_norm is NaN/inf at the same step."""
     loss, raw = run.series("loss"), run.series("grad_norm")
-    bad_grad = raw.index[~np.isfinite(raw.to_numpy())]
-    hit = (loss == 0) & loss.index.isin(bad_grad)
+    hit = (loss == 0) & loss.index.isin(_nonfinite_steps(raw))
     if not hit.any():
         return None
     steps = loss.index[hit.to_numpy()]
@@ -128,8 +131,7 @@ def zero_loss_run(run: Run, params: dict[str, Any]) -> Detection | None:
     both = _aligned(run).dropna(subset=["loss"])
     if both.empty:
         return None
-    raw = run.series("grad_norm")
-    grad_bad = both.index.isin(raw.index[~np.isfinite(raw.to_numpy())])
+    grad_bad = both.index.isin(_nonfinite_steps(run.series("grad_norm")))
     zero = ((both["loss"] == 0).to_numpy()) & ~grad_bad
     runs = [r for r in true_runs(zero) if r[1] - r[0] >= min(params.get("min_points", 2), len(both))]
     if not runs:
@@ -150,8 +152,8 @@ def zero_loss_run(run: Run, params: dict[str, Any]) -> Detection | None:
         "grad_norm_zero": bool(len(grads)) and not grads.any(),
     }
     if not from_start:
-        evidence["last_nonzero_loss_before"] = _last_finite_before(run.series("loss")[run.series("loss") != 0],
-                                                                     onset)
+        loss = both["loss"]
+        evidence["last_nonzero_loss_before"] = _last_finite_before(loss[loss != 0], onset)
     where = "from the first logged step" if from_start else f"from step {onset} after a non-zero start"
     message = (f"train loss is exactly 0 {where}: {int(zero.sum())} of {len(both)} logged steps, "
                f"grad_norm {evidence['grad_norm_during']}")
@@ -339,7 +341,7 @@ def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
     lowest = float(scales.min()) if len(scales) else math.nan
     floor = float(params.get("floor", 1.0))
     loss = run.series("loss")
-    nan_steps = set(loss.index[~np.isfinite(loss.to_numpy())])
+    nan_steps = set(_nonfinite_steps(loss))
     with_nan = sorted({int(s) for s in skips["step"].dropna()} & nan_steps)
     reason, row = "", None
     if not at_min.empty:
