@@ -8,13 +8,13 @@ from pathlib import Path
 
 from analyzer.errors import InputError, Problem
 from analyzer.ingest import configs, console, hf_state, llamafactory, results, training_args
-from analyzer.ingest.base import Parser, read_head
+from analyzer.ingest.base import GroupParser, Parser, read_head
 from analyzer.ingest.grammars import Grammars
 from analyzer.model import Frames, SourceInfo
 
 # The registry, in priority order: when two sources hold the same series at the same step, the
 # earlier parser's value is kept (see analyzer.normalize). Sniffing also tries them in this order.
-PARSERS: tuple[Parser, ...] = (
+PARSERS: tuple[Parser | GroupParser, ...] = (
     hf_state,
     llamafactory,
     results,
@@ -52,7 +52,7 @@ def iter_files(path: Path) -> list[Path]:
     return found
 
 
-def detect(path: Path) -> Parser | None:
+def detect(path: Path) -> Parser | GroupParser | None:
     """The first registered parser whose sniff accepts the file's content."""
     head = read_head(path)
     for parser in PARSERS:
@@ -69,6 +69,7 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
     root = path if path.is_dir() else path.parent
     out = Ingested(root=root)
     states: list[hf_state.State] = []
+    groups: dict[str, tuple[GroupParser, list[tuple[Path, str]]]] = {}
     for file in iter_files(path):
         source = file.relative_to(root).as_posix()
         if not os.access(file, os.R_OK):
@@ -82,6 +83,9 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
                 why = _unrecognised(file)
                 out.problems.append(Problem(source, why))
                 out.sources.append(SourceInfo(source, "unknown", status="failed", note=why))
+            continue
+        if hasattr(parser, "parse_group"):
+            groups.setdefault(parser.name, (parser, []))[1].append((file, source))  # type: ignore[arg-type]
             continue
         try:
             if parser is hf_state:
@@ -99,6 +103,14 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
             out.sources.append(SourceInfo(source, parser.name, status="failed", note=exc.problem.message))
             continue
         _add(out, parser.name, source, frames)
+    for group_parser, files in groups.values():
+        for source, result in group_parser.parse_group(files):
+            if isinstance(result, InputError):
+                out.problems.append(result.problem)
+                out.sources.append(SourceInfo(source, group_parser.name, status="failed",
+                                              note=result.problem.message))
+            else:
+                _add(out, group_parser.name, source, result)
     if states:
         chosen, others = hf_state.choose(states)
         _add(out, hf_state.name, chosen.source, hf_state.to_frames(chosen))

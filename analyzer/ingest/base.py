@@ -31,6 +31,25 @@ class Parser(Protocol):
         ...
 
 
+class GroupParser(Protocol):
+    """A format whose files belong together (the event files of one TensorBoard run, a W&B run folder,
+    an MLflow run): ingest collects every file its sniff accepts and hands them over in one call."""
+
+    name: str
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """True when this file is one of the format's files (content first, path where the format needs it)."""
+        ...
+
+    def parse_group(self, files: list[tuple[Path, str]]) -> list[tuple[str, Frames | InputError]]:
+        """Read (path, source) pairs, grouped as the format needs; one (source, result) per input read.
+
+        A file that cannot be read yields its InputError and never stops the others. A file the format
+        claims but does not turn into series (a sidecar merged into another source) may be left out.
+        """
+        ...
+
+
 def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
     """The first bytes of a file (empty when unreadable: the parse step reports why)."""
     try:
