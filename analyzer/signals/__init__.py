@@ -1,4 +1,15 @@
-"""Statistics over series: the per-series summary and the non-finite scan the first rules use."""
+"""Statistics over series: pure functions and small estimators over a numeric series indexed by step.
+
+- series.prepare: sort, one value per step, finite part apart, robust noise;
+- nonfinite_scan: first NaN/inf, runs of them, fraction, recovery;
+- spikes.find_spikes: robust z-score spikes against a lagged baseline, recovered or not (O(n));
+- changepoints.segment: piecewise-linear segmentation, binned when long, refined to full resolution;
+- events.change_events: level shifts, divergence onset, plateau start, slope changes with confidence;
+- trend: falling/flat/rising against the noise, eval vs train after eval's best, memory growth;
+- synthetic: curves with planted events and precision/recall scoring, for tests and benchmarks.
+
+`analyze_series` runs them together the way the rules use them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +20,14 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import Run
+from analyzer.signals.changepoints import Segmentation, segment
+from analyzer.signals.events import ChangeEvent, change_events
+from analyzer.signals.series import Prepared, prepare
+from analyzer.signals.spikes import Spike, despike, find_spikes
+from analyzer.signals.trend import Trend, trend
+
+__all__ = ["ChangeEvent", "NonFinite", "Prepared", "SeriesSignals", "Spike", "Trend", "analyze_series",
+           "change_events", "find_spikes", "nonfinite_scan", "prepare", "segment", "summarize", "trend", "true_runs"]
 
 
 def summarize(run: Run) -> dict[str, dict[str, Any]]:
@@ -74,3 +93,26 @@ def nonfinite_scan(series: pd.Series) -> NonFinite:
     return NonFinite(steps=steps, total=len(values), longest_run=longest_true_run(bad),
                      last_is_nonfinite=bool(bad[-1]) if len(bad) else False,
                      recovered=bool(bad.any() and np.isfinite(values[last_bad + 1:]).any()))
+
+
+@dataclass(frozen=True)
+class SeriesSignals:
+    """Everything the statistics say about one series."""
+
+    prepared: Prepared
+    spikes: list[Spike]
+    segmentation: Segmentation
+    events: list[ChangeEvent]
+    trend: Trend
+
+    def events_of(self, kind: str) -> list[ChangeEvent]:
+        return [e for e in self.events if e.kind == kind]
+
+
+def analyze_series(series: pd.Series | tuple[np.ndarray, np.ndarray], direction: str = "up") -> SeriesSignals:
+    """Spikes first; then the segmentation of the series with its recovered spikes taken out (a spike is
+    not a level shift), the named change events and the overall trend."""
+    prep = prepare(series)
+    spikes = find_spikes(prep, direction=direction)
+    seg = segment(despike(prep, spikes))
+    return SeriesSignals(prep, spikes, seg, change_events(seg), trend(prep))
