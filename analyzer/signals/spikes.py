@@ -84,21 +84,30 @@ def block_baseline(values: np.ndarray, block: int = 32, lag: int = 9, noise: flo
     # between the thirds' medians when both go the same way, else none: a level shift inside the
     # window moves one step only and must not be extrapolated as a slope.
     third = lag // 3
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows at the very start
-        early, mid, late = (np.nanmedian(windows[:, k * third:(k + 1) * third], axis=1) for k in range(3))
+    early, mid, late = (_row_medians(windows[:, k * third:(k + 1) * third], lag) for k in range(3))
     first, second = np.nan_to_num(mid - early), np.nan_to_num(late - mid)
     slope = np.where(first * second > 0, np.sign(second) * np.minimum(np.abs(first), np.abs(second)), 0.0) / third
     level = late + slope * (third + 1) / 2  # from the last third's centre to the current block's centre
     base_b = np.concatenate(([np.nan], level))
-    scale_b = np.concatenate(([np.nan], np.nanmedian(sliding_window_view(np.concatenate((pad, scales[:-1])), lag),
-                                                     axis=1)))
+    scale_b = np.concatenate(([np.nan], _row_medians(sliding_window_view(np.concatenate((pad, scales[:-1])), lag),
+                                                     lag)))
     # Floors: a quarter of the series' noise, and the print resolution (the smallest non-zero step) so
     # that a value printed with few digits moving by one unit is never a spike.
     moved = diffs[diffs > 0]
     quantum = float(moved.min()) if len(moved) else 0.0
     floor = max(0.25 * (noise if noise is not None else robust_noise(values)), quantum)
     return base_b, np.maximum(scale_b, max(floor, 1e-12))
+
+
+def _row_medians(rows: np.ndarray, lag: int) -> np.ndarray:
+    """Median of each row; only the first `lag` rows can hold the NaN padding (nanmedian is slow)."""
+    out = np.empty(len(rows))
+    head = min(lag, len(rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows at the very start
+        out[:head] = np.nanmedian(rows[:head], axis=1)
+    out[head:] = np.median(rows[head:], axis=1)
+    return out
 
 
 def _hot(values: np.ndarray, base_b: np.ndarray, scale_b: np.ndarray, block: int, z_min: float,
