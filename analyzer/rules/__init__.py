@@ -17,6 +17,7 @@ import yaml
 
 from analyzer.errors import Problem
 from analyzer.model import FAILURE_MODES, SEVERITIES, Cause, Finding, Run
+from analyzer.rules import curves  # noqa: F401  (registers the curve-shape checks)
 from analyzer.rules.checks import CHECKS, Detection
 
 _REQUIRED: dict[str, type | tuple[type, ...]] = {

@@ -1,0 +1,293 @@
+"""Checks on the shape of curves: spikes, divergence, a loss that does not move, overfitting, memory growth.
+
+Two regimes, because real bug reports paste anything from four log lines to a million steps:
+- long series (at least LONG finite points): the statistics of analyzer.signals (robust spikes,
+  piecewise-linear segmentation and its named events, trends against the noise);
+- short series: direct comparisons between the few logged points, with thresholds stated in each
+  check's parameters and a lower confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analyzer.model import Run
+from analyzer.rules.checks import Detection, check, fmt
+from analyzer.signals import analyze_series, find_spikes
+from analyzer.signals.trend import eval_train_gap, growth, trend
+
+LONG = 32
+_NOT_A_PLAIN_LOSS = {"grpo", "dpo", "kto", "reward"}  # losses that may sit at 0, go negative or rise by design
+
+
+def _finite(series: pd.Series) -> pd.Series:
+    return series[np.isfinite(series.to_numpy())]
+
+
+def _points(run: Run, metric: str, split: str, steps: list[int], values: list[float], limit: int = 8
+            ) -> list[dict[str, Any]]:
+    return [{"step": int(s), "value": fmt(float(v)), "at": run.cite(split, metric, int(s))}
+            for s, v in list(zip(steps, values, strict=True))[:limit]]
+
+
+def _plain_loss(run: Run) -> bool:
+    return str(run.meta.get("trainer_kind", "trainer")) not in _NOT_A_PLAIN_LOSS
+
+
+@check("loss_spike")
+def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
+    """Sudden jumps of the train loss: `min_ratio` × the baseline at least (long series: robust z-score
+    spikes that came back; short series: a point `short_ratio` × the median of the points before it,
+    not followed by a sustained climb, which is the divergence check's)."""
+    metric = str(params.get("metric", "loss"))
+    loss = _finite(run.series(metric))
+    if len(loss) < 2 or not _plain_loss(run):
+        return None
+    min_ratio = float(params.get("min_ratio", 1.5))
+    if len(loss) >= LONG:
+        spikes = [s for s in find_spikes(loss) if s.recovered and s.baseline > 0 and s.ratio >= min_ratio]
+        if not spikes:
+            return None
+        first = spikes[0]
+        listed = [{"step": s.peak_step, "peak": fmt(s.peak), "baseline": fmt(s.baseline), "ratio": round(s.ratio, 2),
+                   "recovered_after_steps": s.recovery_steps, "at": run.cite("train", metric, s.peak_step)}
+                  for s in sorted(spikes, key=lambda s: -s.ratio)[:10]]
+        return Detection(first.step, f"{len(spikes)} loss spike(s) that recovered; the largest reached "
+                         f"{listed[0]['ratio']}× its baseline at step {listed[0]['step']}",
+                         {"spikes": listed, "count": len(spikes), "largest_ratio": listed[0]["ratio"]})
+    values, steps = loss.to_numpy(), loss.index.to_numpy()
+    ratio = float(params.get("short_ratio", 5.0))
+    for i in range(1, len(values)):
+        base = float(np.median(values[:i]))
+        if base <= 0 or values[i] < ratio * base:
+            continue
+        later = values[i + 1:]
+        if len(later) >= 2 and (later[:2] >= min_ratio * base).all():
+            return None  # a sustained climb: a divergence, not a spike
+        recovered = bool(len(later)) and bool(later[0] < min_ratio * base)
+        note = "came back at the next logged point" if recovered else (
+            "the log ends there: recovery not seen" if not len(later) else "had not come back at the next point")
+        return Detection(int(steps[i]), f"loss jumped from {fmt(base)} to {fmt(values[i])} "
+                         f"({values[i] / base:.3g}×) at step {int(steps[i])}; {note}",
+                         {"onset": _points(run, metric, "train", [int(steps[i])], [float(values[i])])[0],
+                          "baseline": fmt(base), "ratio": round(float(values[i] / base), 3), "recovered": recovered,
+                          "points": len(values)},
+                         confidence=0.6)
+    return None
+
+
+@check("divergence")
+def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
+    """The train loss climbs away from its best value and stays up (or blows up into NaN).
+
+    Long series: the segmentation's divergence onset with a rise of at least `min_rise` × the low.
+    Any length: at least two points after the lowest one above `ratio` × the level before it, the
+    last two too; a loss `explosion_ratio` × the median before it (it may fall back afterwards, to a
+    dead constant); a loss above `blowup` in magnitude right before it turns NaN.
+    """
+    metric = str(params.get("metric", "loss"))
+    raw = run.series(metric)
+    loss = _finite(raw)
+    if not _plain_loss(run):
+        return None
+    found = _divergence_long(run, metric, loss, params) if len(loss) >= LONG else None
+    return (found or _divergence_short(run, metric, loss, params)
+            or _explosion(run, metric, loss, float(params.get("explosion_ratio", 1000.0)))
+            or _blowup_into_nan(run, metric, raw, float(params.get("blowup", 1e6))))
+
+
+def _divergence_long(run: Run, metric: str, loss: pd.Series, params: dict[str, Any]) -> Detection | None:
+    sig = analyze_series(loss)
+    for event in sig.events_of("divergence_onset"):
+        low, final = event.before, event.after
+        if low <= 0 or final < (1 + float(params.get("min_rise", 0.2))) * low:
+            continue
+        return Detection(event.step, f"loss climbed from {fmt(low)} to {fmt(final)} from step {event.step} on "
+                         "and did not come back",
+                         {"onset": _points(run, metric, "train", [event.step], [float(loss.get(event.step, low))])[0],
+                          "low": fmt(low), "final": fmt(final), "rise_ratio": round(final / low, 3),
+                          "noise": fmt(sig.prepared.noise), "method": "piecewise-linear segmentation"},
+                         confidence=event.confidence)
+    return None
+
+
+def _divergence_short(run: Run, metric: str, loss: pd.Series, params: dict[str, Any]) -> Detection | None:
+    if len(loss) < 4:
+        return None
+    values, steps = loss.to_numpy(), loss.index.to_numpy()
+    i_min = int(np.argmin(values))
+    # The level the climb is measured from: the median of the points up to the lowest one, so one
+    # lucky low record in a noisy per-step loss is not taken for the run's level.
+    base = float(np.median(values[:i_min + 1]))
+    ratio = float(params.get("ratio", 1.5))
+    after = values[i_min + 1:]
+    high = after >= ratio * base
+    stays = len(after) >= 2 and bool((after[-2:] >= (1 + (ratio - 1) / 2) * base).all())
+    if base <= 0 or int(high.sum()) < 2 or not stays:
+        return None
+    onset = i_min + 1 + int(np.argmax(high))
+    return Detection(int(steps[onset]), f"loss fell to {fmt(float(values[i_min]))} at step {int(steps[i_min])}, "
+                     f"then rose to {fmt(float(after.max()))} and ended at {fmt(float(values[-1]))}: "
+                     "it did not come back",
+                     {"low": _points(run, metric, "train", [int(steps[i_min])], [float(values[i_min])])[0],
+                      "level_before": fmt(base),
+                      "after": _points(run, metric, "train", steps[i_min + 1:].tolist(), after.tolist()),
+                      "rise_ratio": round(float(after.max() / base), 3), "points": len(values)},
+                     confidence=0.7)
+
+
+def _explosion(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:
+    values, steps = loss.to_numpy(), loss.index.to_numpy()
+    if len(values) < 2:
+        return None
+    before = np.maximum.accumulate(np.abs(values))[:-1]  # running max: orders of magnitude, not noise
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jumps = np.flatnonzero((before > 0) & (np.abs(values[1:]) >= ratio * before)) + 1
+    if not len(jumps):
+        return None
+    i = int(jumps[0])
+    level = float(np.median(values[:i]))
+    return Detection(int(steps[i]), f"loss exploded from {fmt(level)} to {fmt(float(values[i]))} at step "
+                     f"{int(steps[i])} ({abs(values[i]) / max(abs(level), 1e-300):.3g}×)",
+                     {"onset": _points(run, metric, "train", [int(steps[i])], [float(values[i])])[0],
+                      "level_before": fmt(level), "peak": fmt(float(np.max(values[i:]))),
+                      "last": fmt(float(values[-1]))}, confidence=0.8)
+
+
+def _blowup_into_nan(run: Run, metric: str, raw: pd.Series, blowup: float) -> Detection | None:
+    bad = ~np.isfinite(raw.to_numpy())
+    if not bad.any():
+        return None
+    first = int(np.argmax(bad))
+    if first == 0 or abs(float(raw.iloc[first - 1])) < blowup:
+        return None
+    step, value = int(raw.index[first - 1]), float(raw.iloc[first - 1])
+    return Detection(step, f"loss reached {fmt(value)} at step {step}, then became non-finite at step "
+                     f"{int(raw.index[first])}: the run blew up",
+                     {"onset": _points(run, metric, "train", [step], [value])[0],
+                      "first_nonfinite_step": int(raw.index[first])}, confidence=0.6)
+
+
+@check("loss_not_moving")
+def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
+    """The train loss never moves: identical at every point, sitting at chance level ln(k), flat
+    against its own noise over a long run, or a learning rate that is 0 at every logged step."""
+    loss = _finite(run.series("loss"))
+    lr = _finite(run.series("learning_rate"))
+    min_points = int(params.get("min_points", 3))
+    if len(lr) >= min_points and (lr == 0).all():
+        return Detection(int(lr.index[0]), f"learning_rate is 0 at all {len(lr)} logged steps: nothing is updated",
+                         {"learning_rate": _points(run, "learning_rate", "train", lr.index.tolist(), lr.tolist(), 3)})
+    if len(loss) < min_points or not _plain_loss(run) or (loss == 0).all():
+        return None  # a loss of exactly 0 is the loss-exactly-zero rule's
+    values = loss.to_numpy()
+    mean = float(values.mean())
+    spread = float(np.ptp(values))
+    evidence: dict[str, Any] = {"points": len(values), "first": _points(run, "loss", "train", loss.index[:3].tolist(),
+                                                                         values[:3].tolist()),
+                                "last": _points(run, "loss", "train", loss.index[-3:].tolist(), values[-3:].tolist())}
+    frozen = _identical_tail(values)
+    if values[-1] != 0 and frozen >= max(min_points, len(values) // 4) and not _warming_up(
+            lr, int(loss.index[len(values) - frozen])):
+        start = len(values) - frozen
+        where = "at all" if start == 0 else f"from step {int(loss.index[start])} on, at the last"
+        return Detection(int(loss.index[start]), f"loss is {fmt(float(values[-1]))} {where} {frozen} logged "
+                         "steps: nothing is learned", {**evidence, "pattern": "identical", "frozen_points": frozen})
+    chance = _chance_level(mean, run, float(params.get("chance_tolerance", 0.015)))
+    flat = spread <= float(params.get("flat_spread", 0.05)) * abs(mean)
+    if chance is not None and flat:
+        k, level = chance
+        return Detection(int(loss.index[0]), f"loss stays at {fmt(mean)} ≈ ln({k}) = {level:.4f} over all "
+                         f"{len(values)} logged steps: the model predicts the uniform distribution over {k} classes",
+                         {**evidence, "pattern": "chance_level", "classes": k, "ln_k": round(level, 4)})
+    if len(values) >= LONG:
+        t = trend(loss)
+        if t.direction == "flat" and abs(t.change) < float(params.get("flat_relative", 0.02)) * abs(mean):
+            return Detection(int(loss.index[0]), f"loss moved by {fmt(t.change)} over {len(values)} steps, "
+                             f"less than its own noise ({fmt(t.noise)}): it is not learning",
+                             {**evidence, "pattern": "flat", "trend": t.to_dict()}, confidence=0.7)
+    return None
+
+
+def _warming_up(lr: pd.Series, since: int) -> bool:
+    """The learning rate rises at every logged step from `since` on (a warmup: tiny updates by design)."""
+    window = lr[lr.index >= since].to_numpy()
+    return len(window) >= 2 and bool((np.diff(window) >= 0).all()) and window[-1] > window[0]
+
+
+def _identical_tail(values: np.ndarray) -> int:
+    """How many points at the end of the series equal the last one exactly."""
+    differs = np.flatnonzero(values != values[-1])
+    return len(values) - (int(differs[-1]) + 1 if len(differs) else 0)
+
+
+def _chance_level(mean: float, run: Run, tolerance: float) -> tuple[int, float] | None:
+    """(k, ln k) when the loss sits at the cross-entropy of a uniform guess over k classes."""
+    candidates = list(range(2, 21))
+    vocab = run.meta.get("model", {}).get("vocab_size") if isinstance(run.meta.get("model"), dict) else None
+    if isinstance(vocab, int) and vocab > 1:
+        candidates.append(vocab)
+    for k in candidates:
+        level = math.log(k)
+        if abs(mean - level) <= tolerance * level:
+            return k, level
+    return None
+
+
+@check("eval_rises_while_train_falls")
+def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection | None:
+    """Overfitting: after its best point the eval loss rises on `min_points` evaluations by more than
+    `min_rise` of its best value, while the train loss keeps falling or stays flat."""
+    evals = _finite(run.series("loss", split="eval"))
+    train = _finite(run.series("loss"))
+    if len(evals) < 3:
+        return None
+    gap = eval_train_gap(train, evals) if len(train) >= 4 else None
+    if gap is None:
+        return None
+    min_rise = float(params.get("min_rise", 0.05)) * abs(gap.best)
+    later = evals[evals.index > gap.best_step]
+    rising = bool(len(later) >= int(params.get("min_points", 2)) and (later.iloc[-2:] > gap.best + min_rise).all())
+    if not rising or gap.train_after.direction == "rising":
+        return None
+    return Detection(gap.best_step, f"eval loss was lowest ({fmt(gap.best)}) at step {gap.best_step} and rose to "
+                     f"{fmt(gap.last)} over {gap.rising_points} evaluations while the train loss was "
+                     f"{gap.train_after.direction}",
+                     {"best": _points(run, "loss", "eval", [gap.best_step], [gap.best])[0],
+                      "after": _points(run, "loss", "eval", later.index.tolist(), later.tolist()),
+                      "train_after": gap.train_after.to_dict()})
+
+
+def _memory_series(run: Run) -> list[tuple[str, str]]:
+    """(split, metric) of every memory series: names with 'mem' in them, allocated or reserved."""
+    pairs = run.metrics[["split", "metric"]].drop_duplicates()
+    return [(str(s), str(m)) for s, m in zip(pairs["split"], pairs["metric"], strict=True)
+            if "mem" in str(m).lower() and "total_peak" not in str(m).lower()]
+
+
+@check("memory_growth")
+def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
+    """Memory that keeps climbing: at least `min_points` values, `min_up` of the moves upward, a rise of
+    `min_rise` (relative), and still rising in the second half of the run (a warm-up plateau is not a leak)."""
+    min_rise, min_up = float(params.get("min_rise", 0.03)), float(params.get("min_up", 0.75))
+    for split, metric in _memory_series(run):
+        series = _finite(run.series(metric, split=split))
+        if len(series) < int(params.get("min_points", 4)) or float(series.iloc[0]) <= 0:
+            continue
+        g = growth(series)
+        values = series.to_numpy()
+        half = values[len(values) // 2:]
+        still_rising = float(half.max()) > float(values[: len(values) // 2].max())
+        rise = float(values[-1] / values[0] - 1)
+        if g is None or g.up_fraction < min_up or rise < min_rise or not still_rising:
+            continue
+        return Detection(int(series.index[0]), f"{metric} rose from {fmt(float(values[0]))} to "
+                         f"{fmt(float(values[-1]))} (+{rise:.1%}), upward in {g.up_fraction:.0%} of its moves",
+                         {"series": f"{split}/{metric}", "rise": round(rise, 4), "growth": g.to_dict(),
+                          "points": _points(run, metric, split, series.index.tolist(), values.tolist())},
+                         confidence=0.6 if len(values) < LONG else 0.8)
+    return None
