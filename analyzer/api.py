@@ -7,6 +7,7 @@ from pathlib import Path
 from analyzer.errors import NothingReadable, Problem
 from analyzer.ingest import ingest
 from analyzer.ingest.grammars import grammars
+from analyzer.ingest.wandb_run import ingest_remote, remote_path
 from analyzer.model import Report, order_findings
 from analyzer.normalize import build_run
 from analyzer.rules import evaluate, load_rules
@@ -19,16 +20,23 @@ def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
 
     Raises FileNotFoundError when the path does not exist and NothingReadable when no file under
     it could be read, GrammarError when a user grammar file is broken. Nothing under `path` is
-    ever written.
+    ever written. `wandb://entity/project/run_id` reads that run through the W&B API (WandbFetchError
+    when the API cannot be reached or refuses).
     """
+    remote = remote_path(path)
     path = Path(path)
-    if not path.exists():
+    if remote is not None:
+        ingested = ingest_remote(remote)
+    elif not path.exists():
         raise FileNotFoundError(str(path))
-    ingested = ingest(path, grammars(grammar_files) if grammar_files else None)
+    else:
+        ingested = ingest(path, grammars(grammar_files) if grammar_files else None)
     if not ingested.frames:
         problems = ingested.problems or [Problem(str(path), "no training logs, trainer state or configs found")]
         raise NothingReadable(str(path), problems)
     run = build_run(path, ingested)
+    if remote is not None:
+        run.path = f"wandb://{remote}"
     rules, rule_problems = load_rules(rules_dirs)
     run.problems.extend(rule_problems)
     findings, checked, unchecked = evaluate(run, rules)

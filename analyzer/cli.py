@@ -16,6 +16,7 @@ from analyzer.api import analyze
 from analyzer.errors import NothingReadable
 from analyzer.ingest import PARSERS
 from analyzer.ingest.grammars import GrammarError
+from analyzer.ingest.wandb_run import WandbFetchError
 from analyzer.model import severity_rank
 from analyzer.report import render_json, render_markdown
 
@@ -51,7 +52,8 @@ _COMMANDS = {"run", "formats", "--help", "-h", "--version"}
 
 @app.command("run")
 def run_command(
-    path: Annotated[Path, typer.Argument(help="Run folder or a single log/state file.")],
+    path: Annotated[Path, typer.Argument(help="Run folder or a single log/state file, or "
+                                                  "wandb://entity/project/run_id (W&B API).")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")] = Format.terminal,
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="Also write the post-mortem here (.json for JSON, "
@@ -66,7 +68,7 @@ def run_command(
     """Analyze one run: verdict, findings with onset step, evidence and ranked causes."""
     err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
     out = Console(no_color=no_color, highlight=False, soft_wrap=fmt != Format.terminal)
-    if not path.exists():
+    if not str(path).startswith("wandb:") and not path.exists():  # wandb://entity/project/run_id: the API
         err.print(f"error: {path}: no such file or folder")
         raise typer.Exit(Exit.USAGE)
     for folder in rules or []:
@@ -75,7 +77,7 @@ def run_command(
             raise typer.Exit(Exit.USAGE)
     try:
         report = analyze(path, rules_dirs=rules, grammar_files=grammar)
-    except GrammarError as exc:
+    except (GrammarError, WandbFetchError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(Exit.USAGE) from None
     except NothingReadable as exc:

@@ -111,6 +111,9 @@ def _first(*values: Any) -> Any:
     return None
 
 
+SETTINGS_SECTIONS = ("wandb", "tensorboard", "mlflow", "lightning")
+
+
 def derive_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """Top-level facts the rules use, from whichever sections the sources filled."""
     args = meta.get("training_args", {})
@@ -149,6 +152,13 @@ def derive_meta(meta: dict[str, Any]) -> dict[str, Any]:
         "logging_nan_inf_filter": args.get("logging_nan_inf_filter"),
     }
     derived.update({k: v for k, v in settings.items() if v is not None})
+    # Trackers and loggers (W&B config, TensorBoard args text, MLflow params, Lightning hparams) put the
+    # same facts under meta[<section>]["settings"] with these key names: fallbacks, in this order.
+    for section in SETTINGS_SECTIONS:
+        found = meta.get(section, {}).get("settings", {}) if isinstance(meta.get(section), dict) else {}
+        for key, value in found.items() if isinstance(found, dict) else ():
+            if value is not None and key not in derived:
+                derived[key] = value
     if ds:
         derived["deepspeed_stage"] = ds.get("zero_stage")
     if meta.get("peft"):
@@ -181,7 +191,31 @@ def run_status(meta: dict[str, Any], metrics: pd.DataFrame) -> tuple[str, str]:
         if total - last >= max(interval, 1):
             return "stopped_early", f"last logged step {last} of total_steps {total}"
         return "completed", f"last logged step {last} of total_steps {total}"
+    tracked = _tracker_status(meta)
+    if tracked:
+        return tracked
     return "unknown", "no source records how many steps were planned"
+
+
+def _tracker_status(meta: dict[str, Any]) -> tuple[str, str] | None:
+    """What an experiment tracker recorded about how the run ended (MLflow's run status, W&B's exit record)."""
+    wb = meta.get("wandb") if isinstance(meta.get("wandb"), dict) else {}
+    if wb and wb.get("exit_record") is False:
+        return "crashed", "no W&B exit record: the process died before wandb.finish() (or was still running)"
+    if wb and isinstance(wb.get("exit_code"), int) and not isinstance(wb.get("exit_code"), bool):
+        code = wb["exit_code"]
+        if code:
+            return "crashed", f"the process exited with code {code} (W&B exit record)"
+        return "completed", "W&B recorded a clean exit (code 0)"
+    status = str(meta.get("mlflow", {}).get("status", "")).upper() if isinstance(meta.get("mlflow"), dict) else ""
+    if status == "FINISHED":
+        return "completed", "MLflow recorded the run as FINISHED"
+    if status in ("FAILED", "KILLED"):
+        return "crashed", f"MLflow recorded the run as {status}"
+    if status in ("RUNNING", "SCHEDULED"):
+        return "unknown", (f"MLflow still marks the run {status}: the process died without ending the run, "
+                           "or it is still running")
+    return None
 
 
 def build_run(path: Path, ingested: Ingested) -> Run:

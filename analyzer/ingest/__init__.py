@@ -7,8 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest import configs, console, hf_state, llamafactory, results, training_args
-from analyzer.ingest.base import GroupParser, Parser, read_head
+from analyzer.ingest import (
+    configs,
+    console,
+    hf_state,
+    lightning_csv,
+    llamafactory,
+    mlflow_store,
+    results,
+    tensorboard,
+    training_args,
+    wandb_csv,
+    wandb_run,
+)
+from analyzer.ingest.base import GroupParser, Parser, Superseded, read_head
 from analyzer.ingest.grammars import Grammars
 from analyzer.model import Frames, SourceInfo
 
@@ -17,6 +29,11 @@ from analyzer.model import Frames, SourceInfo
 PARSERS: tuple[Parser | GroupParser, ...] = (
     hf_state,
     llamafactory,
+    tensorboard,
+    wandb_run,
+    wandb_csv,
+    mlflow_store,
+    lightning_csv,
     results,
     configs,
     training_args,
@@ -109,6 +126,9 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
                 out.problems.append(result.problem)
                 out.sources.append(SourceInfo(source, group_parser.name, status="failed",
                                               note=result.problem.message))
+            elif isinstance(result, Superseded):
+                out.problems.append(Problem(source, result.note, level="note"))
+                out.sources.append(SourceInfo(source, group_parser.name, status="superseded", note=result.note))
             else:
                 _add(out, group_parser.name, source, result)
     if states:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +32,13 @@ class Parser(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Superseded:
+    """A group member read but not analyzed (another run of the same store), with the reason."""
+
+    note: str
+
+
 class GroupParser(Protocol):
     """A format whose files belong together (the event files of one TensorBoard run, a W&B run folder,
     an MLflow run): ingest collects every file its sniff accepts and hands them over in one call."""
@@ -41,7 +49,7 @@ class GroupParser(Protocol):
         """True when this file is one of the format's files (content first, path where the format needs it)."""
         ...
 
-    def parse_group(self, files: list[tuple[Path, str]]) -> list[tuple[str, Frames | InputError]]:
+    def parse_group(self, files: list[tuple[Path, str]]) -> Sequence[tuple[str, Frames | InputError | Superseded]]:
         """Read (path, source) pairs, grouped as the format needs; one (source, result) per input read.
 
         A file that cannot be read yields its InputError and never stops the others. A file the format
@@ -143,11 +151,13 @@ class FrameBuilder:
         """Add one observation."""
         self._m.append((step, wall_time, split, metric, value, line, rank))
 
-    def extend(self, steps: np.ndarray, split: str, metric: str, values: np.ndarray, lines: np.ndarray) -> None:
-        """Add many observations of one series at once (the console reader's fast path)."""
+    def extend(self, steps: np.ndarray, split: str, metric: str, values: np.ndarray, lines: np.ndarray,
+               wall_times: np.ndarray | None = None) -> None:
+        """Add many observations of one series at once (wall_time NaN unless `wall_times` is given)."""
         n = len(steps)
+        walls = np.full(n, math.nan) if wall_times is None else np.asarray(wall_times, dtype="float64")
         self._bulk.append(pd.DataFrame({
-            "step": np.asarray(steps, dtype="int64"), "wall_time": np.full(n, math.nan),
+            "step": np.asarray(steps, dtype="int64"), "wall_time": walls,
             "split": _constant(split, n), "metric": _constant(metric, n),
             "value": np.asarray(values, dtype="float64"), "source": _constant(self.source, n),
             "line": pd.array(np.asarray(lines, dtype="int64"), dtype="Int64"),

@@ -1,50 +1,24 @@
-"""Rules: YAML files naming a registered check plus the human part (causes, fixes), run over a Run.
-
-This is the first engine: each rule runs one check; causes are ranked by weighted conditions on
-`meta` and on the check's evidence. The full condition grammar comes with the rule-engine issue
-and keeps this file format.
+"""Rules: YAML files of named detections over registered checks, joined by a small condition, plus the
+human part (causes ranked by evidence, fixes). The file format is documented in analyzer.rules.schema.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from analyzer.errors import Problem
-from analyzer.model import FAILURE_MODES, SEVERITIES, Cause, Finding, Run
+from analyzer.model import Cause, Finding, Run
 from analyzer.rules import curves  # noqa: F401  (registers the curve-shape checks)
 from analyzer.rules.checks import CHECKS, Detection
+from analyzer.rules.conditions import evaluate as holds_condition
+from analyzer.rules.conditions import positive_names
+from analyzer.rules.schema import Rule, RuleError, load_rule
 
-_REQUIRED: dict[str, type | tuple[type, ...]] = {
-    "id": str, "failure_mode": str, "severity": str, "confidence": (int, float), "title": str, "check": str}
 _OPS = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(.+)$")
 
-
-@dataclass
-class Rule:
-    """One rule file, checked against the schema when loaded."""
-
-    id: str
-    failure_mode: str
-    severity: str
-    confidence: float
-    title: str
-    check: str
-    source: str
-    params: dict[str, Any] = field(default_factory=dict)
-    requires: list[str] = field(default_factory=list)
-    silent_when: dict[str, Any] = field(default_factory=dict)
-    description: str = ""
-    causes: list[dict[str, Any]] = field(default_factory=list)
-    fixes: list[str] = field(default_factory=list)
-    falsepositives: list[str] = field(default_factory=list)
-    references: list[str] = field(default_factory=list)
-    status: str = "experimental"
 
 
 def builtin_rules_dir() -> Path:
@@ -53,34 +27,6 @@ def builtin_rules_dir() -> Path:
     if checkout.is_dir() and any(checkout.glob("*.yaml")):
         return checkout
     return Path(str(resources.files("analyzer.builtin_rules")))
-
-
-def load_rule(path: Path) -> Rule:
-    """Parse one rule file with yaml.safe_load; ValueError names the file, line and problem."""
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise ValueError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"{path}: a rule file holds one mapping")
-    for key, kind in _REQUIRED.items():
-        if not isinstance(doc.get(key), kind):
-            raise ValueError(f"{path}: `{key}` is missing or not a {getattr(kind, '__name__', 'number')}")
-    if doc["failure_mode"] not in FAILURE_MODES:
-        raise ValueError(f"{path}: unknown failure_mode `{doc['failure_mode']}`")
-    if doc["severity"] not in SEVERITIES:
-        raise ValueError(f"{path}: severity must be one of {', '.join(SEVERITIES)}")
-    if doc["check"] not in CHECKS:
-        raise ValueError(f"{path}: unknown check `{doc['check']}` (known: {', '.join(sorted(CHECKS))})")
-    known = {f.name for f in Rule.__dataclass_fields__.values()} - {"source"}
-    unknown = set(doc) - known
-    if unknown:
-        raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
-    return Rule(source=str(path), **doc)
 
 
 def load_rules(dirs: list[Path] | None = None) -> tuple[list[Rule], list[Problem]]:
@@ -95,8 +41,8 @@ def load_rules(dirs: list[Path] | None = None) -> tuple[list[Rule], list[Problem
         for path in sorted(folder.glob("*.yaml")):
             try:
                 rule = load_rule(path)
-            except ValueError as exc:
-                problems.append(Problem(str(path), str(exc).split(": ", 1)[-1]))
+            except RuleError as exc:
+                problems.append(Problem(str(path), exc.message, f"line {exc.line}" if exc.line else ""))
                 continue
             if rule.id in seen:
                 problems.append(Problem(str(path), f"duplicate rule id `{rule.id}`"))
@@ -171,6 +117,31 @@ def rank_causes(rule: Rule, meta: dict[str, Any], evidence: dict[str, Any]) -> l
     return sorted(causes, key=lambda c: -c.score)
 
 
+def _apply(rule: Rule, run: Run) -> Finding | None:
+    """Run a rule's detections, decide its condition, and build the finding from the earliest positive one."""
+    fired: dict[str, Detection] = {}
+    for name, spec in rule.detect.items():
+        detection = CHECKS[spec.check](run, spec.params)
+        if detection is not None:
+            fired[name] = detection
+    names = list(rule.detect)
+    if not holds_condition(rule.tree, set(fired), names):
+        return None
+    basis = [fired[n] for n in names if n in fired and n in positive_names(rule.tree, names)]
+    if not basis:  # a condition true only through `not`: the rule says something is absent
+        basis = [Detection(None, rule.title)]
+    primary = min(basis, key=lambda d: d.onset_step if d.onset_step is not None else float("inf"))
+    evidence = dict(primary.evidence)
+    if len(fired) > 1:
+        evidence["detections"] = {n: {"onset_step": d.onset_step, "message": d.message} for n, d in fired.items()}
+    return Finding(
+        rule_id=rule.id, failure_mode=rule.failure_mode,
+        severity=primary.severity or rule.severity,
+        confidence=primary.confidence if primary.confidence is not None else rule.confidence,
+        onset_step=primary.onset_step, title=rule.title, message=primary.message,
+        evidence=evidence, causes=rank_causes(rule, run.meta, evidence), fixes=list(rule.fixes))
+
+
 def evaluate(run: Run, rules: list[Rule]) -> tuple[list[Finding], list[str], list[dict[str, str]]]:
     """Run every rule: findings, the ids that ran, and the rules skipped for a missing signal."""
     findings: list[Finding] = []
@@ -184,14 +155,7 @@ def evaluate(run: Run, rules: list[Rule]) -> tuple[list[Finding], list[str], lis
         checked.append(rule.id)
         if rule.silent_when and holds(rule.silent_when, run.meta, {}):
             continue
-        detection: Detection | None = CHECKS[rule.check](run, rule.params)
-        if detection is None:
-            continue
-        findings.append(Finding(
-            rule_id=rule.id, failure_mode=rule.failure_mode,
-            severity=detection.severity or rule.severity,
-            confidence=detection.confidence if detection.confidence is not None else rule.confidence,
-            onset_step=detection.onset_step, title=rule.title, message=detection.message,
-            evidence=detection.evidence, causes=rank_causes(rule, run.meta, detection.evidence),
-            fixes=list(rule.fixes)))
+        finding = _apply(rule, run)
+        if finding is not None:
+            findings.append(finding)
     return findings, checked, unchecked

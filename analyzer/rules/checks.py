@@ -33,12 +33,15 @@ class Detection:
 
 Check = Callable[[Run, dict[str, Any]], Detection | None]
 CHECKS: dict[str, Check] = {}
+# Check name -> its parameters and their types (float also accepts an int; list means a list of strings).
+CHECK_PARAMS: dict[str, dict[str, type]] = {}
 
 
-def check(name: str) -> Callable[[Check], Check]:
-    """Register a check under the name rules use."""
+def check(name: str, **params: type) -> Callable[[Check], Check]:
+    """Register a check under the name rules use, with the parameters a rule may set and their types."""
     def register(fn: Check) -> Check:
         CHECKS[name] = fn
+        CHECK_PARAMS[name] = params
         return fn
     return register
 
@@ -102,7 +105,7 @@ def _aligned(run: Run) -> pd.DataFrame:
     return pd.DataFrame({"loss": run.series("loss"), "grad_norm": run.series("grad_norm")}).sort_index()
 
 
-@check("zero_loss_with_nonfinite_grad_norm")
+@check("zero_loss_with_nonfinite_grad_norm", min_points=int)
 def zero_loss_with_nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
     """Steps whose loss is exactly 0 while grad_norm is NaN/inf at the same step."""
     loss, raw = run.series("loss"), run.series("grad_norm")
@@ -125,7 +128,7 @@ def zero_loss_with_nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Dete
                      confidence=None if len(steps) >= params.get("min_points", 2) else 0.75)
 
 
-@check("zero_loss_run")
+@check("zero_loss_run", min_points=int)
 def zero_loss_run(run: Run, params: dict[str, Any]) -> Detection | None:
     """A run of logged train losses that are exactly 0 while grad_norm is finite or not logged."""
     both = _aligned(run).dropna(subset=["loss"])
@@ -180,7 +183,7 @@ def nonfinite_train_loss(run: Run, params: dict[str, Any]) -> Detection | None:
                             f"({scan.count} of {scan.total} logged steps), {tail}", evidence)
 
 
-@check("nonfinite_grad_norm")
+@check("nonfinite_grad_norm", early_points=int, benign_max_run=int, benign_max_count=int)
 def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
     """grad_norm NaN/inf where the loss is finite and non-zero (or not logged).
 
@@ -261,7 +264,7 @@ def nonfinite_eval_loss(run: Run, params: dict[str, Any]) -> Detection | None:
                      confidence=0.6 if train_broken else None)
 
 
-@check("run_status")
+@check("run_status", status=list)
 def run_status(run: Run, params: dict[str, Any]) -> Detection | None:
     """The run's status (meta.status) is one of `params.status`: it ended before its planned steps."""
     if run.meta.get("status") not in params.get("status", ["stopped_early"]):
@@ -282,7 +285,7 @@ def _cite_event(row: pd.Series) -> dict[str, Any]:
             "at": f"{row['source']}:{row['line']}" if pd.notna(row["line"]) else str(row["source"])}
 
 
-@check("event_present")
+@check("event_present", kinds=list, min_count=int, unless_kinds=list)
 def event_present(run: Run, params: dict[str, Any]) -> Detection | None:
     """Events of the given kinds happened (OOM, dataloader crash, exception...), unless a more
     specific kind in `unless_kinds` explains them."""
@@ -328,7 +331,7 @@ def nccl_timeout(run: Run, params: dict[str, Any]) -> Detection | None:
     return Detection(onset, f"NCCL collective timeout: {first['message']}{lagging}", evidence)
 
 
-@check("loss_scale_collapse")
+@check("loss_scale_collapse", floor=float, min_nan_skips=int)
 def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
     """The dynamic loss scale fell to its floor, or overflow skips hit consecutive NaN-loss steps.
 

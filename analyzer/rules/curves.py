@@ -38,7 +38,7 @@ def _plain_loss(run: Run) -> bool:
     return str(run.meta.get("trainer_kind", "trainer")) not in _NOT_A_PLAIN_LOSS
 
 
-@check("loss_spike")
+@check("loss_spike", metric=str, min_ratio=float, short_ratio=float)
 def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
     """Sudden jumps of the train loss: `min_ratio` × the baseline at least (long series: robust z-score
     spikes that came back; short series: a point `short_ratio` × the median of the points before it,
@@ -80,7 +80,7 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
     return None
 
 
-@check("divergence")
+@check("divergence", metric=str, min_rise=float, ratio=float, explosion_ratio=float, blowup=float)
 def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
     """The train loss climbs away from its best value and stays up (or blows up into NaN).
 
@@ -172,7 +172,7 @@ def _blowup_into_nan(run: Run, metric: str, raw: pd.Series, blowup: float) -> De
                       "first_nonfinite_step": int(raw.index[first])}, confidence=0.6)
 
 
-@check("loss_not_moving")
+@check("loss_not_moving", min_points=int, chance_tolerance=float, flat_spread=float, flat_relative=float)
 def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
     """The train loss never moves: identical at every point, sitting at chance level ln(k), flat
     against its own noise over a long run, or a learning rate that is 0 at every logged step."""
@@ -238,7 +238,7 @@ def _chance_level(mean: float, run: Run, tolerance: float) -> tuple[int, float] 
     return None
 
 
-@check("eval_rises_while_train_falls")
+@check("eval_rises_while_train_falls", min_rise=float, min_points=int)
 def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection | None:
     """Overfitting: after its best point the eval loss rises on `min_points` evaluations by more than
     `min_rise` of its best value, while the train loss keeps falling or stays flat."""
@@ -269,7 +269,7 @@ def _memory_series(run: Run) -> list[tuple[str, str]]:
             if "mem" in str(m).lower() and "total_peak" not in str(m).lower()]
 
 
-@check("memory_growth")
+@check("memory_growth", min_points=int, min_rise=float, min_up=float)
 def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
     """Memory that keeps climbing: at least `min_points` values, `min_up` of the moves upward, a rise of
     `min_rise` (relative), and still rising in the second half of the run (a warm-up plateau is not a leak)."""

@@ -120,11 +120,12 @@ def test_every_rule_loads_and_names_a_taxonomy_mode():
 def test_a_broken_user_rule_is_located_and_does_not_stop_the_others(tmp_path: Path):
     (tmp_path / "bad.yaml").write_text("id: x\nfailure_mode: [unclosed\n")
     (tmp_path / "unknown-check.yaml").write_text(
-        "id: y\nfailure_mode: loss_nan\nseverity: error\nconfidence: 0.5\ntitle: t\ncheck: nope\n")
+        "id: y\nfailure_mode: loss_nan\nseverity: error\nconfidence: 0.5\ntitle: t\ncheck: nope\n"
+        "falsepositives: [none]\nreferences: [somewhere]\n")
     rules, problems = load_rules([tmp_path])
     assert len(rules) >= 6
     assert any(p.path.endswith("bad.yaml") and "invalid YAML" in p.message for p in problems)
-    assert any("unknown check `nope`" in p.message for p in problems)
+    assert any("unknown check `nope`" in p.message and p.where == "line 6" for p in problems)
 
 
 @pytest.mark.parametrize("condition, actual, expected", [

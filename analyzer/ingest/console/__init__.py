@@ -10,13 +10,14 @@ event signatures, tracebacks and environment facts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from analyzer.errors import InputError
 from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.console.bulk import read_bulk
-from analyzer.ingest.console.lines import blocks, read_text
+from analyzer.ingest.console.lines import BLOCK, blocks, read_text
 from analyzer.ingest.console.records import flush
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import Grammars, grammars
@@ -40,22 +41,49 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def parse(path: Path, source: str, extra: Grammars | None = None) -> Frames:
     """Metrics, events and environment facts from one console capture."""
-    state = State(builder=FrameBuilder(source, producer=name), grammars=extra or grammars())
     try:
         if path.stat().st_size == 0:
             raise InputError(source, "file is empty")
-        carry = ""  # a dict whose bar is in the next block
-        for text in blocks(path):
-            if state.fast is not None and state.axis == "progress_bar":
-                carry = read_bulk(state, carry + text)
-            else:
-                read_text(state, carry + text)
-                carry = ""
-        if carry:
-            read_bulk(state, carry, final=True)
-        flush(state)
+        return _read(blocks(path), source, extra)
     except OSError as exc:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
+
+
+def parse_text(text: str, source: str, extra: Grammars | None = None) -> Frames:
+    """The same as `parse` for console text already in memory (the console records of a W&B run);
+    line numbers count line breaks in `text`, starting at 1."""
+    if not text:
+        raise InputError(source, "no console text")
+    return _read(_text_blocks(text), source, extra)
+
+
+def _text_blocks(text: str) -> Iterator[str]:
+    """`text` in pieces of about BLOCK characters that end at a line break (as `blocks` reads files)."""
+    start = 0
+    while start < len(text):
+        end = start + BLOCK
+        if end < len(text):
+            cut = max(text.rfind("\n", start, end), text.rfind("\r", start, end))
+            if cut < start:  # one line longer than a block: up to its end
+                ends = [i for i in (text.find("\n", end), text.find("\r", end)) if i >= 0]
+                cut = min(ends) if ends else len(text) - 1
+            end = cut + 1
+        yield text[start:end]
+        start = end
+
+
+def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
+    state = State(builder=FrameBuilder(source, producer=name), grammars=extra or grammars())
+    carry = ""  # a dict whose bar is in the next block
+    for text in chunks:
+        if state.fast is not None and state.axis == "progress_bar":
+            carry = read_bulk(state, carry + text)
+        else:
+            read_text(state, carry + text)
+            carry = ""
+    if carry:
+        read_bulk(state, carry, final=True)
+    flush(state)
     lines = state.lineno
     meta: dict[str, Any] = dict(state.meta)
     if state.frameworks:

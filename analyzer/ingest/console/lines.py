@@ -25,7 +25,8 @@ _PREFIX = re.compile(
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r")")
 _ARROW = re.compile(r"^\[\w+\|[^\]]*\][^>]*>>\s?")  # [INFO|trainer.py:123] 2025-... >> message
-_BAR_ONLY = re.compile(r"^\s*[\w\s:.-]*?:?\s*\d+it \[[^\]]*\]\s*$")
+# One lazy class, anchored: no nested whitespace quantifiers (a line of spaces stayed cubic with them).
+_BAR_ONLY = re.compile(r"^[\w\s:.-]*?\d+it \[[^\]]*\]\s*$")
 _BLOCK_HEAD = re.compile(r"\*{5} (?P<split>\w+) metrics \*{5}")
 _BLOCK_ROW = re.compile(r"^\s+(?P<key>[\w/.-]+)\s+=\s+(?P<value>\S+)\s*$")
 _DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
@@ -233,7 +234,7 @@ def _fragment(state: State, fragment: str, lineno: int) -> None:
         if bar:
             read_bar(state, bar, text[:bar.start()], lineno)
             text = text[bar.end():]
-    if text and not _BAR_ONLY.match(text):
+    if text.strip() and not _BAR_ONLY.match(text):
         _line(state, text, lineno)
 
 

@@ -1,0 +1,290 @@
+"""The rule file format, checked field by field with the line of every mistake.
+
+A rule file is one YAML mapping, read with yaml.safe_load only (no tags, nothing executed):
+
+    id: kebab-case-id                  # stable; never reused
+    status: experimental | stable | deprecated
+    failure_mode: one of analyzer.model.FAILURE_MODES
+    severity: info | warning | error | critical
+    confidence: 0..1
+    title: one line
+    description: why it matters
+    check: registered check            # one detection ...
+    params: {name: value}              #   ... with its typed parameters
+    detect:                            # ... or several named detections
+      spike: {check: loss_spike, params: {...}}
+      nan: {check: nonfinite_train_loss}
+    condition: "spike and not nan"     # and / or / not / ( ) / "1 of spike*" / "all of them"
+    requires: [train/loss]             # series without which the rule is "not checked"
+    silent_when: {trainer_kind: grpo}  # meta conditions that make the pattern normal
+    causes:                            # ranked by prior + the weights of the signals that hold
+      - {id, title, prior, signals: [{when: {key: condition}, weight, says}], fix, confirm}
+    fixes: [...]
+    falsepositives: [...]              # required: what looks like this and is not
+    references: [...]                  # required: where the pattern was seen
+    tests: {fires: [...], silent: [...]}   # sample_logs/<name>, cases/<NNN>, artifacts/<NNN>
+
+`when` keys are `meta` paths (`precision`, `versions.torch`, `adapter.lora_alpha`) or `evidence.<path>`
+into the detection's evidence; values are literals, lists of choices, `present`/`absent`, or
+comparisons (`">=0.7"` on versions, `">1e-3"` on numbers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analyzer.model import FAILURE_MODES, SEVERITIES
+from analyzer.rules.checks import CHECK_PARAMS, CHECKS
+from analyzer.rules.conditions import ConditionError, Node, parse
+
+STATUSES = ("experimental", "stable", "deprecated")
+_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_SERIES = re.compile(r"^[\w.-]+/[\w./()-]+$")
+_EXAMPLE = re.compile(r"^(sample_logs|cases|artifacts)/[\w.-]+$")
+
+
+class RuleError(ValueError):
+    """A mistake in a rule file, located: file, line, message."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        super().__init__(f"{path}{f':{line}' if line else ''}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+@dataclass
+class Detect:
+    """One named detection: a registered check and its parameters."""
+
+    check: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Rule:
+    """One rule file, validated."""
+
+    id: str
+    failure_mode: str
+    severity: str
+    confidence: float
+    title: str
+    source: str
+    detect: dict[str, Detect]
+    condition: str
+    tree: Node
+    status: str = "experimental"
+    description: str = ""
+    requires: list[str] = field(default_factory=list)
+    silent_when: dict[str, Any] = field(default_factory=dict)
+    causes: list[dict[str, Any]] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    falsepositives: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    tests: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def checks(self) -> list[str]:
+        return sorted({d.check for d in self.detect.values()})
+
+
+_TOP = {"id", "status", "failure_mode", "severity", "confidence", "title", "description", "check", "params",
+        "detect", "condition", "requires", "silent_when", "causes", "fixes", "falsepositives", "references",
+        "tests"}
+_CAUSE = {"id", "title", "prior", "signals", "fix", "confirm"}
+_SIGNAL = {"when", "weight", "says"}
+
+
+class _Lines:
+    """Line numbers of the keys and items of a YAML document, by path."""
+
+    def __init__(self, node: yaml.Node | None) -> None:
+        self.root = node
+
+    def of(self, *path: str | int) -> int | None:
+        node = self.root
+        line = node.start_mark.line + 1 if node is not None else None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == part), None)
+                if match is None:
+                    return line
+                line, node = match[0].start_mark.line + 1, match[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line
+
+
+def load_rule(path: Path) -> Rule:
+    """Parse and validate one rule file; RuleError names the file, the line and the mistake."""
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(where, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        doc = yaml.safe_load(text)
+        lines = _Lines(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RuleError(where, mark.line + 1 if mark is not None else None,
+                        f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(doc, dict):
+        raise RuleError(where, 1, "a rule file holds one mapping")
+    return _validate(doc, where, lines)
+
+
+def _fail(where: str, lines: _Lines, message: str, *path: str | int) -> RuleError:
+    return RuleError(where, lines.of(*path), message)
+
+
+def _validate(doc: dict[str, Any], where: str, lines: _Lines) -> Rule:
+    def need(key: str, kind: type | tuple[type, ...], what: str) -> Any:
+        value = doc.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise _fail(where, lines, f"`{key}` is missing or not {what}", key)
+        return value
+
+    unknown = sorted(set(doc) - _TOP)
+    if unknown:
+        raise _fail(where, lines, f"unknown key `{unknown[0]}` (known: {', '.join(sorted(_TOP))})", unknown[0])
+    rule_id = need("id", str, "a string")
+    if not _ID.match(rule_id):
+        raise _fail(where, lines, f"id `{rule_id}` must be kebab-case (a-z, 0-9, -)", "id")
+    if need("failure_mode", str, "a string") not in FAILURE_MODES:
+        raise _fail(where, lines, f"unknown failure_mode `{doc['failure_mode']}` (one of: {', '.join(FAILURE_MODES)})",
+                    "failure_mode")
+    if need("severity", str, "a string") not in SEVERITIES:
+        raise _fail(where, lines, f"severity must be one of {', '.join(SEVERITIES)}", "severity")
+    if doc.get("status", "experimental") not in STATUSES:
+        raise _fail(where, lines, f"status must be one of {', '.join(STATUSES)}", "status")
+    confidence = float(need("confidence", (int, float), "a number"))
+    if not 0 <= confidence <= 1:
+        raise _fail(where, lines, "confidence must lie between 0 and 1", "confidence")
+    need("title", str, "a string")
+    for key in ("falsepositives", "references"):
+        if not isinstance(doc.get(key), list) or not doc[key] or not all(isinstance(x, str) for x in doc[key]):
+            raise _fail(where, lines, f"`{key}` must be a non-empty list of strings", key)
+    detect = _detections(doc, where, lines)
+    condition = doc.get("condition", " and ".join(detect) if len(detect) > 1 else next(iter(detect)))
+    if not isinstance(condition, str):
+        raise _fail(where, lines, "`condition` must be a string", "condition")
+    try:
+        tree = parse(condition, list(detect))
+    except ConditionError as exc:
+        raise _fail(where, lines, f"condition: {exc}", "condition") from None
+    requires = doc.get("requires", [])
+    if not isinstance(requires, list) or not all(isinstance(r, str) and _SERIES.match(r) for r in requires):
+        raise _fail(where, lines, "`requires` must list series as split/metric, e.g. train/loss", "requires")
+    for key in ("silent_when",):
+        if key in doc and not isinstance(doc[key], dict):
+            raise _fail(where, lines, f"`{key}` must be a mapping of meta keys to conditions", key)
+    causes = doc.get("causes", [])
+    _validate_causes(causes, where, lines)
+    tests = doc.get("tests", {})
+    _validate_tests(tests, where, lines)
+    for key in ("fixes",):
+        if not isinstance(doc.get(key, []), list):
+            raise _fail(where, lines, f"`{key}` must be a list of strings", key)
+    return Rule(id=rule_id, failure_mode=doc["failure_mode"], severity=doc["severity"], confidence=confidence,
+                title=doc["title"], source=where, detect=detect, condition=condition, tree=tree,
+                status=doc.get("status", "experimental"), description=str(doc.get("description", "")),
+                requires=requires, silent_when=doc.get("silent_when", {}), causes=causes,
+                fixes=list(doc.get("fixes", [])), falsepositives=doc["falsepositives"],
+                references=doc["references"], tests=tests)
+
+
+def _detections(doc: dict[str, Any], where: str, lines: _Lines) -> dict[str, Detect]:
+    if ("check" in doc) == ("detect" in doc):
+        raise _fail(where, lines, "a rule has either `check` (with `params`) or `detect` (named checks)",
+                    "detect" if "detect" in doc else "id")
+    if "check" in doc:
+        specs: dict[str, Any] = {"main": {"check": doc["check"], "params": doc.get("params", {})}}
+        base: tuple[str, ...] = ()
+    else:
+        specs = doc["detect"]
+        base = ("detect",)
+        if not isinstance(specs, dict) or not specs:
+            raise _fail(where, lines, "`detect` must map names to {check, params}", "detect")
+    out: dict[str, Detect] = {}
+    for name, spec in specs.items():
+        at = (*base, name) if base else ("check",)
+        if not isinstance(spec, dict) or not isinstance(spec.get("check"), str):
+            raise _fail(where, lines, f"detection `{name}` needs a `check` name", *at)
+        if set(spec) - {"check", "params"}:
+            raise _fail(where, lines, f"detection `{name}`: only `check` and `params` are allowed", *at)
+        check_name = spec["check"]
+        if check_name not in CHECKS:
+            raise _fail(where, lines, f"unknown check `{check_name}` (known: {', '.join(sorted(CHECKS))})", *at)
+        params = spec.get("params") or {}
+        if not isinstance(params, dict):
+            raise _fail(where, lines, "`params` must be a mapping", *(base and (*at, "params")) or ("params",))
+        _check_params(check_name, params, where, lines, (*at, "params") if base else ("params",))
+        out[str(name)] = Detect(check_name, params)
+    return out
+
+
+def _check_params(check_name: str, params: dict[str, Any], where: str, lines: _Lines, at: tuple[str, ...]) -> None:
+    spec = CHECK_PARAMS.get(check_name, {})
+    for key, value in params.items():
+        if key not in spec:
+            known = ", ".join(sorted(spec)) or "none"
+            raise _fail(where, lines, f"check `{check_name}` has no parameter `{key}` (parameters: {known})", *at, key)
+        want = spec[key]
+        if not _typed(value, want):
+            hint = ""
+            if isinstance(value, str) and want is float and re.fullmatch(r"[-+]?\d*\.?\d+e\d+", value.strip(), re.I):
+                hint = f" (YAML reads {value} as text: write it with a sign, {value.lower().replace('e', 'e+')})"
+            raise _fail(where, lines, f"parameter `{key}` of `{check_name}` must be {want.__name__}{hint}", *at, key)
+
+
+def _typed(value: Any, want: type) -> bool:
+    """A parameter value of the declared type: float takes ints too, list means a list of strings."""
+    if isinstance(value, bool):
+        return want is bool
+    if want is float:
+        return isinstance(value, (int, float))
+    if want is list:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, want)
+
+
+def _validate_causes(causes: Any, where: str, lines: _Lines) -> None:
+    if not isinstance(causes, list):
+        raise _fail(where, lines, "`causes` must be a list", "causes")
+    seen: set[str] = set()
+    for i, cause in enumerate(causes):
+        if not (isinstance(cause, dict) and isinstance(cause.get("id"), str) and isinstance(cause.get("title"), str)):
+            raise _fail(where, lines, "each cause needs an `id` and a `title`", "causes", i)
+        extra = sorted(set(cause) - _CAUSE)
+        if extra:
+            raise _fail(where, lines, f"cause `{cause['id']}`: unknown key `{extra[0]}`", "causes", i, extra[0])
+        if cause["id"] in seen:
+            raise _fail(where, lines, f"duplicate cause id `{cause['id']}`", "causes", i)
+        seen.add(cause["id"])
+        prior = cause.get("prior", 0.3)
+        if not isinstance(prior, (int, float)) or not 0 <= prior <= 1:
+            raise _fail(where, lines, f"cause `{cause['id']}`: prior must lie between 0 and 1", "causes", i, "prior")
+        for j, signal in enumerate(cause.get("signals", []) or []):
+            if not isinstance(signal, dict) or not isinstance(signal.get("when"), dict) or set(signal) - _SIGNAL:
+                raise _fail(where, lines, f"cause `{cause['id']}`: each signal is {{when: {{...}}, weight, says}}",
+                            "causes", i, "signals", j)
+            if not isinstance(signal.get("weight", 0.2), (int, float)):
+                raise _fail(where, lines, f"cause `{cause['id']}`: signal weight must be a number",
+                            "causes", i, "signals", j)
+
+
+def _validate_tests(tests: Any, where: str, lines: _Lines) -> None:
+    if not isinstance(tests, dict) or set(tests) - {"fires", "silent"}:
+        raise _fail(where, lines, "`tests` maps `fires` and `silent` to lists of examples", "tests")
+    for key, items in tests.items():
+        if not isinstance(items, list) or not all(isinstance(x, str) and _EXAMPLE.match(x) for x in items):
+            raise _fail(where, lines, f"`tests.{key}` lists sample_logs/<name>, cases/<NNN> or artifacts/<NNN>",
+                        "tests", key)

@@ -1,0 +1,106 @@
+"""The rule engine: located schema errors, typed check parameters, the condition grammar, several
+detections in one rule, and that a rule file cannot run code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer import analyze
+from analyzer.rules import load_rules
+from analyzer.rules.conditions import ConditionError, evaluate, parse, positive_names
+from analyzer.rules.schema import RuleError, load_rule
+from tests.conftest import sample
+
+VALID = """\
+id: my-rule
+failure_mode: loss_nan
+severity: error
+confidence: 0.5
+title: A title
+check: nonfinite_train_loss
+falsepositives: [none known]
+references: [https://example.org]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "rule.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(("replace", "by", "line", "message"), [
+    ("failure_mode: loss_nan", "failure_mode: lost", 2, "unknown failure_mode `lost`"),
+    ("severity: error", "severity: loud", 3, "severity must be one of"),
+    ("confidence: 0.5", "confidence: 1.5", 4, "between 0 and 1"),
+    ("id: my-rule", "id: My Rule", 1, "kebab-case"),
+    ("check: nonfinite_train_loss", "check: nonfinite_train_loss\nparams: {floor: 1}", 7, "has no parameter `floor`"),
+    ("references: [https://example.org]", "references: []", 8, "`references` must be a non-empty list"),
+    ("title: A title", "title: A title\nwhen_ever: 1", 6, "unknown key `when_ever`"),
+])
+def test_schema_errors_are_located(tmp_path: Path, replace: str, by: str, line: int, message: str) -> None:
+    with pytest.raises(RuleError) as err:
+        load_rule(write(tmp_path, VALID.replace(replace, by)))
+    assert err.value.line == line and message in err.value.message
+
+
+def test_parameter_types_and_the_yaml_exponent_trap(tmp_path: Path) -> None:
+    text = VALID.replace("check: nonfinite_train_loss", "check: divergence\nparams:\n  min_rise: 0.2\n  blowup: 1.0e6")
+    with pytest.raises(RuleError) as err:
+        load_rule(write(tmp_path, text))
+    assert err.value.line == 9 and "must be float" in err.value.message and "1.0e+6" in err.value.message
+    ok = load_rule(write(tmp_path, text.replace("1.0e6", "1.0e+6")))
+    assert ok.detect["main"].params == {"min_rise": 0.2, "blowup": 1e6}
+
+
+def test_rule_files_cannot_execute_code(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    text = VALID + f"description: !!python/object/apply:os.system ['touch {marker}']\n"
+    with pytest.raises(RuleError, match="invalid YAML"):
+        load_rule(write(tmp_path, text))
+    assert not marker.exists()
+
+
+def test_condition_grammar() -> None:
+    names = ["spike_a", "spike_b", "nan"]
+    tree = parse("1 of spike_* and not nan", names)
+    assert evaluate(tree, {"spike_b"}, names) is True
+    assert evaluate(tree, {"spike_b", "nan"}, names) is False
+    assert evaluate(parse("all of spike_*", names), {"spike_a"}, names) is False
+    assert evaluate(parse("all of them", names), set(names), names) is True
+    assert evaluate(parse("(spike_a or nan) and spike_b", names), {"nan", "spike_b"}, names) is True
+    assert positive_names(parse("spike_a and not nan", names), names) == {"spike_a"}
+    for bad, why in [("spike_a and", "ends early"), ("nope", "unknown detection"), ("1 of x*", "matches no"),
+                     ("(nan", "parenthesis"), ("nan nan", "unexpected"), ("nan; import os", "unexpected text")]:
+        with pytest.raises(ConditionError, match=why):
+            parse(bad, names)
+
+
+def test_two_detections_joined_by_a_condition(tmp_path: Path) -> None:
+    text = VALID.replace("check: nonfinite_train_loss\n", """detect:
+  nan: {check: nonfinite_train_loss}
+  zero_nan: {check: zero_loss_with_nonfinite_grad_norm}
+condition: "nan or zero_nan"
+""").replace("id: my-rule", "id: nan-either-way")
+    write(tmp_path, text)
+    rules, problems = load_rules([tmp_path])
+    assert "nan-either-way" in {r.id for r in rules}
+    assert not problems
+    report = analyze(sample("hf_nan_loss_filtered"), rules_dirs=[tmp_path])
+    mine = [f for f in report.findings if f.rule_id == "nan-either-way"]
+    assert len(mine) == 1 and mine[0].onset_step is not None
+    negated = text.replace('condition: "nan or zero_nan"', 'condition: "nan and not zero_nan"').replace(
+        "nan-either-way", "nan-alone")
+    (tmp_path / "rule.yaml").write_text(negated)
+    report = analyze(sample("hf_nan_loss_filtered"), rules_dirs=[tmp_path])
+    assert not [f for f in report.findings if f.rule_id == "nan-alone"]  # the filter hid the NaN: zero_nan fired
+
+
+def test_every_builtin_rule_is_complete() -> None:
+    rules, problems = load_rules()
+    assert not problems, problems
+    for rule in rules:
+        assert rule.falsepositives and rule.references and rule.description, rule.id
+        assert all(c.get("fix") for c in rule.causes), rule.id
