@@ -19,6 +19,9 @@ from analyzer.ingest.grammars import GrammarError
 from analyzer.ingest.wandb_run import WandbFetchError
 from analyzer.model import severity_rank
 from analyzer.report import render_json, render_markdown
+from analyzer.rules import builtin_rules_dir, load_rules
+from analyzer.rules.docs import check_folder, explain
+from analyzer.rules.schema import Rule
 
 
 class Exit(IntEnum):
@@ -47,7 +50,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   pretty_exceptions_enable=False,
                   help="Post-mortem analyzer for ML training runs. `analyze RUN_DIR` is short for "
                        "`analyze run RUN_DIR`.")
-_COMMANDS = {"run", "formats", "--help", "-h", "--version"}
+_COMMANDS = {"run", "formats", "rules", "--help", "-h", "--version"}
+rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+                        help="The rule library: list, explain, and validate rule folders.")
+app.add_typer(rules_app, name="rules")
 
 
 @app.command("run")
@@ -120,6 +126,54 @@ def formats_command() -> None:
     for parser in PARSERS:
         doc = (parser.__doc__ or "").strip().splitlines()[0] if parser.__doc__ else ""
         typer.echo(f"{parser.name:20s} {doc}")
+
+
+_RulesOption = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")]
+
+
+def _load(extra: list[Path] | None) -> list[Rule]:
+    rules, problems = load_rules(extra)
+    for problem in problems:
+        typer.echo(f"warning: {problem}", err=True)
+    return rules
+
+
+@rules_app.command("list")
+def rules_list(rules: _RulesOption = None) -> None:
+    """Every rule: id, failure mode, severity, status and title."""
+    for rule in sorted(_load(rules), key=lambda r: (r.failure_mode, r.id)):
+        typer.echo(f"{rule.id:36s} {rule.failure_mode:20s} {rule.severity:9s} {rule.status:13s} {rule.title}")
+
+
+@rules_app.command("explain")
+def rules_explain(rule_id: Annotated[str, typer.Argument(help="A rule id from `analyze rules list`.")],
+                  rules: _RulesOption = None) -> None:
+    """A rule's documentation, generated from its file (markdown)."""
+    found = {r.id: r for r in _load(rules)}
+    if rule_id not in found:
+        near = [i for i in found if rule_id.split("-")[0] in i]
+        typer.echo(f"error: no rule `{rule_id}`" + (f" (did you mean {', '.join(near)}?)" if near else ""), err=True)
+        raise typer.Exit(Exit.USAGE)
+    sys.stdout.write(explain(found[rule_id]))
+
+
+@rules_app.command("check")
+def rules_check(folder: Annotated[Path | None, typer.Argument(help="Rule folder (default: the built-in "
+                                                                      "library).")] = None) -> None:
+    """Validate rule files: schema (with the line of each mistake), ids, parameters, conditions, examples."""
+    builtin = builtin_rules_dir()
+    target = folder or builtin
+    if not target.is_dir():
+        typer.echo(f"error: {target}: not a folder", err=True)
+        raise typer.Exit(Exit.USAGE)
+    others = [] if target.resolve() == builtin.resolve() else load_rules()[0]
+    problems = check_folder(target, others, repo=builtin.parent)
+    for problem in problems:
+        typer.echo(problem)
+    count = len(list(target.glob("*.yaml")))
+    typer.echo(f"{count} rule file(s) in {target}: " + (f"{len(problems)} problem(s)" if problems else "all valid"),
+               err=True)
+    raise typer.Exit(Exit.FINDINGS if problems else Exit.HEALTHY)
 
 
 def _version(value: bool) -> None:

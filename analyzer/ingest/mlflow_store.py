@@ -4,9 +4,10 @@ One source per run: the run folder (`mlruns/1/<run_id>`) or `<db>#<run_uuid>`. E
 its own file and line (`mlruns/1/<run_id>/metrics/train/loss`, line = line in that file) or, in the
 SQL store, the `metrics` table's rowid. The run's status becomes an event: FINISHED -> run_end,
 FAILED -> exception, KILLED -> signal, RUNNING/SCHEDULED -> run_incomplete (the process ended without
-closing the run, or is still going). Runs come oldest first, so meta["mlflow"] holds the oldest run's
-facts, params (strings), tags and settings (under derive_meta's names); every run read is listed
-under meta["mlflow"]["runs"][<run_id>] with its status.
+closing the run, or is still going). meta["mlflow"] holds the run's facts, params (strings), tags and
+settings (under derive_meta's names). One Run is one training run: when the folder or store holds
+several, the newest (by start time, else by its first metric timestamp) is analyzed and the others
+are listed as superseded (`newest_only`).
 """
 
 from __future__ import annotations
@@ -172,9 +173,16 @@ def newest_only(results: list[tuple[str, Frames | InputError]]) -> list[tuple[st
 
 
 def _start_time(result: tuple[str, Frames | InputError]) -> float:
+    """When the run started: its recorded start time, else its first metric timestamp (a run whose
+    meta.yaml is broken must not pass for the oldest), else +inf."""
     frames = result[1]
-    start = frames.meta["mlflow"].get("start_time") if isinstance(frames, Frames) else None
-    return start if isinstance(start, float) else math.inf
+    if not isinstance(frames, Frames):
+        return math.inf
+    start = frames.meta["mlflow"].get("start_time")
+    if isinstance(start, float):
+        return start
+    first = frames.metrics["wall_time"].min() if not frames.metrics.empty else math.nan
+    return float(first) if math.isfinite(first) else math.inf
 
 
 def _label(target: Path, root: Path, fallback: str) -> str:

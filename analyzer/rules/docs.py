@@ -1,0 +1,94 @@
+"""Documentation generated from rule files (`analyze rules explain`) and cross-rule validation
+(`analyze rules check`)."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from analyzer.rules.checks import CHECK_PARAMS, CHECKS
+from analyzer.rules.schema import Rule, RuleError, load_rule
+
+
+def explain(rule: Rule) -> str:
+    """A rule as a markdown page: what it detects, how, why, the causes it weighs and what to do."""
+    out = [f"# {rule.title}", "",
+           f"`{rule.id}` · failure mode `{rule.failure_mode}` · severity **{rule.severity}** · "
+           f"confidence {rule.confidence:g} · {rule.status}", "", rule.description.strip(), "", "## Detection", ""]
+    for name, spec in rule.detect.items():
+        doc = inspect.getdoc(CHECKS[spec.check]) or ""
+        params = ", ".join(f"{k}={v!r}" for k, v in spec.params.items()) or "defaults"
+        label = "" if name == "main" else f"**{name}**: "
+        out.append(f"- {label}`{spec.check}` ({params}): {' '.join(doc.split())}")
+    if len(rule.detect) > 1:
+        out += ["", f"Fires when: `{rule.condition}`"]
+    if rule.requires:
+        series = ", ".join(f"`{r}`" for r in rule.requires)
+        out += ["", f"Needs the series: {series} (otherwise listed as not checked)."]
+    if rule.silent_when:
+        out += ["", "Stays silent when: " + ", ".join(f"`{k}` is `{v}`" for k, v in rule.silent_when.items()) + "."]
+    if rule.causes:
+        out += ["", "## Likely causes", "",
+                "Ranked per run: the prior plus the weight of each signal the run shows.", ""]
+        for cause in rule.causes:
+            out.append(f"### {cause['title']} (`{cause['id']}`, prior {cause.get('prior', 0.3):g})")
+            for signal in cause.get("signals", []) or []:
+                when = ", ".join(f"{k} {v}" for k, v in signal["when"].items())
+                out.append(f"- {float(signal.get('weight', 0.2)):+g} when {when}: {signal.get('says', '')}")
+            if cause.get("fix"):
+                out.append(f"- Fix: {cause['fix']}")
+            if cause.get("confirm"):
+                out.append(f"- How to confirm: {cause['confirm']}")
+            out.append("")
+    for heading, items in (("Fixes", rule.fixes), ("False positives", rule.falsepositives),
+                           ("References", rule.references)):
+        if items:
+            out += [f"## {heading}", "", *[f"- {item}" for item in items], ""]
+    if rule.tests:
+        out += ["## Examples", ""]
+        out += [f"- fires on `{x}`" for x in rule.tests.get("fires", [])]
+        out += [f"- stays silent on `{x}`" for x in rule.tests.get("silent", [])]
+        out.append("")
+    out.append(f"Source: `{rule.source}`")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def check_folder(folder: Path, others: list[Rule], repo: Path | None = None) -> list[str]:
+    """Every problem of the rule files in `folder`: schema errors (located), ids that clash with each
+    other or with `others`, examples that do not exist, checks nobody uses. Empty when all is well."""
+    problems: list[str] = []
+    seen = {r.id: r.source for r in others}
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        return [f"{folder}: no rule files (*.yaml)"]
+    for path in files:
+        try:
+            rule = load_rule(path)
+        except RuleError as exc:
+            problems.append(str(exc))
+            continue
+        if rule.id in seen and seen[rule.id] != rule.source:
+            problems.append(f"{path}: rule id `{rule.id}` is already used by {seen[rule.id]}")
+        seen[rule.id] = rule.source
+        for kind, examples in rule.tests.items():
+            for example in examples:
+                if repo is not None and example.startswith("sample_logs/") and not (repo / example).exists():
+                    problems.append(f"{path}: tests.{kind} names {example}, which does not exist")
+        for cause in rule.causes:
+            for signal in cause.get("signals", []) or []:
+                for key in signal["when"]:
+                    if key.startswith("evidence.") and len(key.split(".")) < 2:
+                        problems.append(f"{path}: cause `{cause['id']}`: `{key}` names no evidence field")
+    return problems
+
+
+def unused_checks(rules: list[Rule]) -> list[str]:
+    """Registered checks that no rule uses (worth knowing when writing rules)."""
+    used = {c for r in rules for c in r.checks}
+    return sorted(set(CHECKS) - used)
+
+
+def check_signature(name: str) -> str:
+    """`name(param: type, ...)` of a registered check."""
+    params = ", ".join(f"{k}: {v.__name__}" for k, v in CHECK_PARAMS.get(name, {}).items())
+    return f"{name}({params})"
