@@ -112,3 +112,20 @@ def test_installed_package_runs_outside_the_checkout(tmp_path: Path):
                           text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["verdict"] == "loss_zero_grad_nan"
+
+
+def test_rules_list_explain_and_check(tmp_path: Path):
+    listed = analyze_cli("rules", "list")
+    assert listed.returncode == 0
+    ids = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert "loss-zero-grad-norm-nan" in ids and "loss-diverges" in ids and len(ids) == len(set(ids))
+    doc = analyze_cli("rules", "explain", "loss-zero-grad-norm-nan")
+    assert doc.returncode == 0 and doc.stdout.startswith("# ") and "## Likely causes" in doc.stdout
+    assert analyze_cli("rules", "explain", "no-such-rule").returncode == 2
+    assert analyze_cli("rules", "check").returncode == 0
+    (tmp_path / "mine.yaml").write_text("id: loss-diverges\nfailure_mode: divergence\nseverity: error\n"
+                                        "confidence: 0.5\ntitle: t\ncheck: divergence\nparams: {ratio: high}\n"
+                                        "falsepositives: [x]\nreferences: [y]\n")
+    checked = analyze_cli("rules", "check", str(tmp_path))
+    assert checked.returncode == 1
+    assert "mine.yaml:7: parameter `ratio` of `divergence` must be float" in checked.stdout
