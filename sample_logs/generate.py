@@ -85,6 +85,7 @@ KNOWN_MODES = (
     "grad_norm_zero",
     "eval_loss_nan",
     "divergence",
+    "grad_explosion",
     "crash",
 )
 
@@ -233,8 +234,8 @@ CASES: tuple[Case, ...] = (
             "Learning rate several orders of magnitude too high: the loss explodes after the "
             "first update and keeps climbing (finite in fp32), grad_norm grows without bound."
         ),
-        symptoms=("divergence",),
-        failure_modes=("divergence",),
+        symptoms=("divergence", "grad_explosion"),
+        failure_modes=("divergence", "grad_explosion"),
         learning_rate=200.0,
         lr_scheduler_type="constant",
         warmup_steps=0,
@@ -253,8 +254,8 @@ CASES: tuple[Case, ...] = (
             "gradients become exactly 0 and the loss freezes at ln(vocab_size), the loss of a "
             "uniform prediction (a dead model, not a NaN)."
         ),
-        symptoms=("divergence", "grad_norm_zero"),
-        failure_modes=("divergence", "not_learning"),
+        symptoms=("divergence", "grad_explosion", "grad_norm_zero"),
+        failure_modes=("divergence", "grad_explosion", "not_learning"),
         learning_rate=1000.0,
         lr_scheduler_type="constant",
         warmup_steps=0,
@@ -537,6 +538,7 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
     * ``loss_zero_grad_nan``: the same row has loss 0.0 and a non-finite grad_norm.
     * ``eval_loss_nan``: eval_loss NaN/inf.
     * ``divergence``: a finite train loss above 2x the first logged loss.
+    * ``grad_explosion``: a finite grad_norm above 100x the median of the grad norms before it.
     * ``crash``: the process exited non-zero; the step is the last one recorded
       in the newest trainer_state.json (nothing after it was persisted).
     * ``healthy``: none of the above and the last train loss is < half the first.
@@ -557,6 +559,10 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
         found["divergence"] = _first_step(
             train, "loss", lambda r: math.isfinite(r["loss"]) and r["loss"] > 2 * first_loss
         )
+        norms = [(r["step"], r["grad_norm"]) for r in train if "grad_norm" in r and math.isfinite(r["grad_norm"])]
+        found["grad_explosion"] = next(
+            (step for i, (step, g) in enumerate(norms)
+             if i and g > 100 * sorted(v for _, v in norms[:i])[(i - 1) // 2]), None)
     if returncode != 0:
         found["crash"] = int(state["global_step"])
     result = {mode: step for mode, step in found.items() if step is not None}

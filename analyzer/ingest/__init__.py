@@ -29,10 +29,10 @@ from analyzer.model import Frames, SourceInfo
 PARSERS: tuple[Parser | GroupParser, ...] = (
     hf_state,
     llamafactory,
-    tensorboard,
-    wandb_run,
+    wandb_run,  # float64 values: before TensorBoard's float32 copies of the same series
     wandb_csv,
     mlflow_store,
+    tensorboard,
     lightning_csv,
     results,
     configs,

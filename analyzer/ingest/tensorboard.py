@@ -33,9 +33,10 @@ tags that carry none (Keras writes `epoch_loss` into both); `epoch_loss` reads a
 split test, metric loss.
 
 Meta. meta['tensorboard'] holds per-file counts (`files`), the text summaries (`text`, JSON parsed, e.g.
-the HF Trainer's `args` and `model_config`) and the hparams of `add_hparams` (`hparams`). The HF `args`
-also fill meta['training_args'] and `model_config` fills meta['model'], the sections that
-training_args.bin and config.json fill, so derive_meta finds precision, learning rate and batch size.
+the HF Trainer's `args` and `model_config`), the hparams of `add_hparams` (`hparams`) and, from them, the
+training settings under derive_meta's names (`settings`). The HF `args` also fill meta['training_args'] and
+`model_config` fills meta['model'], the sections that training_args.bin and config.json fill, so
+derive_meta finds precision, learning rate and batch size as it does for those files.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from analyzer.errors import InputError, Problem
 from analyzer.ingest import configs, training_args
 from analyzer.ingest.base import FrameBuilder
+from analyzer.ingest.lightning_csv import settings_from_params
 from analyzer.model import Frames
 from analyzer.names import METRIC_ALIASES, canonical_metric, split_and_metric
 
@@ -683,6 +685,9 @@ def _meta(scan: _Scan, outcome: _Outcome) -> dict[str, Any]:
         section["text"] = scan.text
     if scan.hparams:
         section["hparams"] = scan.hparams
+        settings = settings_from_params(scan.hparams, "tensorboard hparams.")
+        if settings:
+            section["settings"] = settings  # derive_meta's fallback when no TrainingArguments say it
     args, model = scan.text.get("args"), scan.text.get("model_config")
     if isinstance(args, dict):
         meta["training_args"] = {k: args[k] for k in training_args._KEEP if k in args}

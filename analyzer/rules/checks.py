@@ -285,11 +285,14 @@ def _cite_event(row: pd.Series) -> dict[str, Any]:
             "at": f"{row['source']}:{row['line']}" if pd.notna(row["line"]) else str(row["source"])}
 
 
-@check("event_present", kinds=list, min_count=int, unless_kinds=list)
+@check("event_present", kinds=list, min_count=int, unless_kinds=list, pattern=str)
 def event_present(run: Run, params: dict[str, Any]) -> Detection | None:
-    """Events of the given kinds happened (OOM, dataloader crash, exception...), unless a more
-    specific kind in `unless_kinds` explains them."""
-    found = _events(run, list(params["kinds"]))
+    """Events of the given kinds happened (OOM, dataloader crash, exception...), at least `min_count`
+    of them, whose message matches `pattern` (a regular expression) when given, unless a more specific
+    kind in `unless_kinds` explains them."""
+    found = _events(run, list(params.get("kinds", [])))
+    if params.get("pattern"):
+        found = found[found["message"].astype(str).str.contains(str(params["pattern"]), regex=True)]
     if len(found) < params.get("min_count", 1) or not _events(run, list(params.get("unless_kinds", []))).empty:
         return None
     first, last = found.iloc[0], found.iloc[-1]

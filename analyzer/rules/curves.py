@@ -291,3 +291,87 @@ def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
                           "points": _points(run, metric, split, series.index.tolist(), values.tolist())},
                          confidence=0.6 if len(values) < LONG else 0.8)
     return None
+
+
+@check("grad_norm_explosion", factor=float, early_fraction=float)
+def grad_norm_explosion(run: Run, params: dict[str, Any]) -> Detection | None:
+    """grad_norm grows by orders of magnitude: a point `factor` × the median of the points before it
+    (points in the first `early_fraction` of the run only set the baseline). The first point never
+    counts: the large norms of the first steps are normal."""
+    grad = _finite(run.series("grad_norm"))
+    if len(grad) < 2:
+        return None
+    values, steps = grad.to_numpy(), grad.index.to_numpy()
+    factor = float(params.get("factor", 100.0))
+    early = max(1, int(float(params.get("early_fraction", 0.0)) * len(values)))
+    # Candidates: every point on short runs, 4,000 evenly spaced ones on long runs.
+    take = np.unique(np.linspace(early, len(values) - 1, min(len(values) - early, 4000)).astype(int)) if len(
+        values) > early else np.array([], dtype=int)
+    for i in take.tolist():
+        # The median of at most 512 evenly spaced earlier points: O(1) per candidate on long runs.
+        base = float(np.median(values[np.linspace(0, i - 1, min(i, 512)).astype(int)]))
+        if base > 0 and values[i] >= factor * base:
+            later = values[i:]
+            return Detection(int(steps[i]), f"grad_norm reached {fmt(float(values[i]))} at step {int(steps[i])}, "
+                             f"{values[i] / base:.3g}× the median {fmt(base)} of the steps before",
+                             {"onset": _points(run, "grad_norm", "train", [int(steps[i])], [float(values[i])])[0],
+                              "baseline": fmt(base), "ratio": round(float(values[i] / base), 3),
+                              "max_after": fmt(float(later.max())), "last": fmt(float(values[-1]))})
+    return None
+
+
+@check("loss_plateau", min_flat_fraction=float, max_relative_change=float)
+def loss_plateau(run: Run, params: dict[str, Any]) -> Detection | None:
+    """The loss stopped improving: over the last `min_flat_fraction` of the logged points (at least
+    three) it moved by less than `max_relative_change` of its level, after a stretch that fell by
+    more than ten times that. Information: a converged run looks the same; the finding says from
+    which step nothing more was learned."""
+    loss = _finite(run.series("loss"))
+    if len(loss) < 6 or not _plain_loss(run):
+        return None
+    values, steps = loss.to_numpy(), loss.index.to_numpy()
+    tail = max(3, int(float(params.get("min_flat_fraction", 0.4)) * len(values)))
+    level = float(np.median(values[-tail:]))
+    limit = float(params.get("max_relative_change", 0.02)) * abs(level)
+    if level <= 0:
+        return None
+    # Walk back from the end while the points stay inside the band around the final level.
+    inside = np.abs(values - level) <= limit
+    start = len(values) - (int(np.argmin(inside[::-1])) if not inside.all() else len(values))
+    flat = len(values) - start
+    fell = float(values[:max(start, 1)].max() - level)
+    if flat < tail or start == 0 or fell <= 10 * limit:
+        return None
+    return Detection(int(steps[start]), f"loss has stayed within ±{fmt(limit)} of {fmt(level)} since step "
+                     f"{int(steps[start])} ({flat} of {len(values)} logged points), after falling by {fmt(fell)}",
+                     {"level": fmt(level), "flat_points": flat, "fell_by": fmt(fell),
+                      "onset": _points(run, "loss", "train", [int(steps[start])], [float(values[start])])[0]},
+                     severity="info")
+
+
+_THROUGHPUT = ("per_second", "throughput", "tokens_per_s", "samples_per_s", "it/s", "tflops")
+
+
+@check("throughput_drop", min_points=int, max_ratio=float)
+def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
+    """A throughput series (samples, tokens or steps per second) whose last quarter runs at under
+    `max_ratio` of its first half (medians)."""
+    pairs = run.metrics[["split", "metric"]].drop_duplicates()
+    for split, metric in zip(pairs["split"].astype(str), pairs["metric"].astype(str), strict=True):
+        if split not in ("train", "system") or not any(t in metric.lower() for t in _THROUGHPUT):
+            continue
+        series = _finite(run.series(metric, split=split))
+        if len(series) < int(params.get("min_points", 8)):
+            continue
+        values, steps = series.to_numpy(), series.index.to_numpy()
+        before = float(np.median(values[: len(values) // 2]))
+        after = float(np.median(values[-max(2, len(values) // 4):]))
+        if before <= 0 or after > float(params.get("max_ratio", 0.5)) * before:
+            continue
+        drop = np.flatnonzero(values < (before + after) / 2)
+        onset = int(steps[drop[drop >= len(values) // 4][0]]) if (drop >= len(values) // 4).any() else int(steps[0])
+        return Detection(onset, f"{metric} fell from {fmt(before)} to {fmt(after)} ({after / before:.0%} of its "
+                         f"earlier rate) from about step {onset}",
+                         {"series": f"{split}/{metric}", "before": fmt(before), "after": fmt(after),
+                          "ratio": round(after / before, 3)})
+    return None

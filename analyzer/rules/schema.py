@@ -238,6 +238,12 @@ def _check_params(check_name: str, params: dict[str, Any], where: str, lines: _L
             known = ", ".join(sorted(spec)) or "none"
             raise _fail(where, lines, f"check `{check_name}` has no parameter `{key}` (parameters: {known})", *at, key)
         want = spec[key]
+        if key == "pattern" and isinstance(value, str):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise _fail(where, lines, f"parameter `pattern` is not a valid regular expression: {exc}",
+                            *at, key) from None
         if not _typed(value, want):
             hint = ""
             if isinstance(value, str) and want is float and re.fullmatch(r"[-+]?\d*\.?\d+e\d+", value.strip(), re.I):

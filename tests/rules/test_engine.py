@@ -104,3 +104,46 @@ def test_every_builtin_rule_is_complete() -> None:
     for rule in rules:
         assert rule.falsepositives and rule.references and rule.description, rule.id
         assert all(c.get("fix") for c in rule.causes), rule.id
+
+
+def _user_rule(tmp_path: Path, rule_id: str, detect: str, condition: str | None = None) -> Path:
+    text = VALID.replace("id: my-rule", f"id: {rule_id}").replace("check: nonfinite_train_loss\n", detect)
+    if condition:
+        text += f"condition: \"{condition}\"\n"
+    folder = tmp_path / rule_id
+    folder.mkdir()
+    write(folder, text)
+    return folder
+
+
+def test_generic_value_test_and_event_pattern(tmp_path: Path) -> None:
+    zero = _user_rule(tmp_path, "zero-for-five", "check: value_test\nparams: {metric: loss, op: '==', value: 0, "
+                      "min_run: 5}\n")
+    found = [f for f in analyze(sample("hf_labels_all_masked"), rules_dirs=[zero]).findings
+             if f.rule_id == "zero-for-five"]
+    assert len(found) == 1 and found[0].onset_step == 1 and found[0].evidence["fraction"] == 1.0
+    assert not [f for f in analyze(sample("hf_healthy"), rules_dirs=[zero]).findings if f.rule_id == "zero-for-five"]
+    saves = _user_rule(tmp_path, "third-save", "check: event_present\nparams: {kinds: [checkpoint], "
+                       "pattern: 'checkpoint-\\d0$', min_count: 3}\n")
+    hit = [f for f in analyze(sample("hf_healthy"), rules_dirs=[saves]).findings if f.rule_id == "third-save"]
+    assert len(hit) == 1 and hit[0].onset_step == 20 and hit[0].evidence["count"] == 3
+
+
+def test_generic_signal_event_on_a_trainer_log(tmp_path: Path) -> None:
+    # LLaMA-Factory's trainer_log.jsonl (new schema) with a falling loss and one spike at step 300.
+    run = tmp_path / "run"
+    run.mkdir()
+    rows = []
+    for step in range(1, 501):
+        loss = 2.0 + 1.5 * 0.995 ** step + 0.01 * ((step * 7919) % 13 - 6)
+        loss += 3.0 if step == 300 else 0.0
+        rows.append(f'{{"current_steps": {step}, "total_steps": 500, "loss": {loss:.4f}, "lr": 1e-05, '
+                    f'"epoch": {step / 500:.2f}, "percentage": {step / 5:.2f}, "elapsed_time": "0:00:{step % 60:02d}", '
+                    f'"remaining_time": "0:00:00"}}')
+    (run / "trainer_log.jsonl").write_text("\n".join(rows) + "\n")
+    spikes = _user_rule(tmp_path, "any-spike", "check: signal_event\nparams: {metric: loss, kind: spike, "
+                        "min_ratio: 1.5}\n")
+    found = [f for f in analyze(run, rules_dirs=[spikes]).findings if f.rule_id == "any-spike"]
+    assert len(found) == 1 and found[0].onset_step == 300 and found[0].evidence["count"] == 1
+    builtin = {f.rule_id: f for f in analyze(run).findings}
+    assert builtin["loss-spike"].onset_step == 300
