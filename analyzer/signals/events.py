@@ -25,7 +25,6 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.special import ndtr
 
 from analyzer.signals.changepoints import Segment, Segmentation, hinge_index, jump_or_bend
 from analyzer.signals.series import Prepared
@@ -54,7 +53,8 @@ class ChangeEvent:
 
 def _confidence(excess: float) -> float:
     """Standard errors beyond the threshold -> a probability-like score in [0.5, 0.99]."""
-    return float(min(0.99, max(0.5, ndtr(excess))))
+    normal_cdf = 0.5 * (1.0 + math.erf(excess / math.sqrt(2.0)))
+    return float(min(0.99, max(0.5, normal_cdf)))
 
 
 def change_events(seg: Segmentation) -> list[ChangeEvent]:
