@@ -212,3 +212,18 @@ def test_bulk_path_keeps_steps_across_block_boundaries(tmp_path: Path, monkeypat
     assert loss[1000] == pytest.approx(1 + 1000 / total, abs=1e-4)
     assert list(run.series("loss", "eval").index) == list(range(1000, total + 1, 1000))
     assert run.meta["console_log"]["train.log"]["step_axis"] == "progress_bar"
+
+
+def test_xtuner_iteration_lines(tmp_path: Path):
+    # XTuner (MMEngine's iteration-based loop), lines as posted in InternLM/xtuner#658.
+    log = tmp_path / "xtuner.log"
+    log.write_text(
+        "2024/05/07 12:12:19 - mmengine - INFO - Iter(train) [1010/2046]  lr: 1.0704e-04  eta: 0:56:54  "
+        "time: 18.9265  data_time: 16.0600  memory: 15266  loss: 0.7775  grad_norm: 0.0009\n"
+        "2024/05/07 12:12:48 - mmengine - INFO - Iter(train) [1020/2046]  lr: 1.0546e-04  eta: 0:56:17  "
+        "time: 2.8955  data_time: 0.0172  memory: 15266  loss: 0.8473  grad_norm: 0.0009\n")
+    run = analyze(log).run
+    assert run.series("loss").to_dict() == {1010: 0.7775, 1020: 0.8473}
+    assert run.series("learning_rate").iloc[-1] == pytest.approx(1.0546e-04)
+    assert run.series("grad_norm").iloc[0] == 0.0009 and not run.has("eta") and not run.has("data_time")
+    assert run.meta["max_steps"] == 2046
