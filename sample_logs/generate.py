@@ -86,6 +86,7 @@ KNOWN_MODES = (
     "eval_loss_nan",
     "divergence",
     "grad_explosion",
+    "throughput_drop",
     "crash",
 )
 
@@ -113,6 +114,8 @@ class Case:
     mask_eval_labels: bool = False
     nan_at_step: int | None = None
     kill_at_step: int | None = None
+    raise_at_step: int | None = None
+    slow_from_step: int | None = None
     extra_notes: str = ""
 
 
@@ -265,6 +268,32 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        name="hf_exception",
+        how="A data error raised inside training at step 33 of 60 (an uncaught exception).",
+        planted="callback raises RuntimeError in on_step_begin of global step 33 (a corrupt data shard)",
+        cause=(
+            "An uncaught exception ends training: the traceback is the last thing on the console, "
+            "no summary, no final trainer_state.json; only checkpoint-20/ was saved."
+        ),
+        symptoms=("crash",),
+        failure_modes=("crash",),
+        raise_at_step=33,
+        extra_notes="The traceback names the RuntimeError and the callback's frame.",
+    ),
+    Case(
+        name="hf_slowdown",
+        how="Steps slow down sharply from step 30 (a data loader stall simulated by a sleep).",
+        planted=(
+            "callback sleeps 3 s in on_step_begin from global step 30 on; a Trainer subclass logs "
+            "steps_per_second (optimizer steps per second since the previous log) in every log row"
+        ),
+        cause="The input pipeline stalls from step 30: each step waits on data, throughput collapses.",
+        symptoms=("healthy", "throughput_drop"),
+        failure_modes=("throughput_drop",),
+        slow_from_step=30,
+        extra_notes="Loss and grad_norm are those of hf_healthy; only the speed changes.",
+    ),
+    Case(
         name="hf_killed",
         how="Process SIGKILLed (as by the OOM killer) at the end of step 45 of 60.",
         planted="callback calls os.kill(os.getpid(), SIGKILL) in on_step_end at global step 45",
@@ -351,6 +380,46 @@ class Killer(TrainerCallback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+class Raiser(TrainerCallback):
+    """Raises an uncaught exception at the start of a given global step (a corrupt data shard)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if state.global_step + 1 == self.step:
+            raise RuntimeError(f"data shard 3 is corrupt: sample {self.step * BATCH_SIZE} has 0 tokens")
+
+
+class Sleeper(TrainerCallback):
+    """Makes every step from a given global step on wait, like a stalled data loader."""
+
+    def __init__(self, step: int, seconds: float = 3.0) -> None:
+        self.step, self.seconds = step, seconds
+
+    def on_step_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if state.global_step + 1 >= self.step:
+            time.sleep(self.seconds)
+
+
+class ThroughputTrainer(Trainer):
+    """A Trainer that adds steps_per_second (since the previous log) to every training log row."""
+
+    _last: tuple[float, int] | None = None
+
+    def log(self, logs: dict[str, float], *args: Any, **kwargs: Any) -> None:
+        if "loss" in logs:
+            now, step = time.perf_counter(), self.state.global_step
+            if self._last is not None and step > self._last[1]:
+                logs["steps_per_second"] = round((step - self._last[1]) / (now - self._last[0]), 3)
+            self._last = (now, step)
+        super().log(logs, *args, **kwargs)
+
+
 def build_model() -> LlamaForCausalLM:
     """A ~50k-parameter Llama built from a config (no hub access needed)."""
     config = LlamaConfig(
@@ -429,8 +498,13 @@ def run_worker(case: Case, outdir: Path) -> None:
         callbacks.append(injector)
     if case.kill_at_step is not None:
         callbacks.append(Killer(case.kill_at_step))
+    if case.raise_at_step is not None:
+        callbacks.append(Raiser(case.raise_at_step))
+    if case.slow_from_step is not None:
+        callbacks.append(Sleeper(case.slow_from_step))
 
-    trainer = Trainer(
+    trainer_class = ThroughputTrainer if case.slow_from_step is not None else Trainer
+    trainer = trainer_class(
         model=model,
         args=training_args,
         train_dataset=train_dataset,
@@ -539,6 +613,8 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
     * ``eval_loss_nan``: eval_loss NaN/inf.
     * ``divergence``: a finite train loss above 2x the first logged loss.
     * ``grad_explosion``: a finite grad_norm above 100x the median of the grad norms before it.
+    * ``throughput_drop``: ``steps_per_second`` below half the median of its first half, from a
+      step on (that row and 90% of the rows from it; a slow eval step alone does not count).
     * ``crash``: the process exited non-zero; the step is the last one recorded
       in the newest trainer_state.json (nothing after it was persisted).
     * ``healthy``: none of the above and the last train loss is < half the first.
@@ -563,10 +639,18 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
         found["grad_explosion"] = next(
             (step for i, (step, g) in enumerate(norms)
              if i and g > 100 * sorted(v for _, v in norms[:i])[(i - 1) // 2]), None)
+    speed = [(r["step"], r["steps_per_second"]) for r in train if "steps_per_second" in r]
+    if len(speed) >= 8:
+        early = sorted(v for _, v in speed[: len(speed) // 2])[len(speed) // 4]
+        # The first step from which the speed stays low: that row and 90% of the rows from it.
+        found["throughput_drop"] = next(
+            (step for i, (step, v) in enumerate(speed)
+             if v < 0.5 * early and sum(w < 0.5 * early for _, w in speed[i:]) >= 0.9 * (len(speed) - i)), None)
     if returncode != 0:
         found["crash"] = int(state["global_step"])
     result = {mode: step for mode, step in found.items() if step is not None}
-    if not result and train and returncode == 0 and train[-1]["loss"] < 0.5 * train[0]["loss"]:
+    loss_only = {m for m in result if m != "throughput_drop"}
+    if not loss_only and train and returncode == 0 and train[-1]["loss"] < 0.5 * train[0]["loss"]:
         result["healthy"] = 0
     return result
 
@@ -625,7 +709,7 @@ def write_expected(case: Case, case_dir: Path, returncode: int, elapsed: float) 
     if set(found) != set(case.symptoms):
         problems.append(f"{case.name}: expected symptoms {sorted(case.symptoms)}, detected {found}")
     by_mode = {m: found.get(m, found.get(SYMPTOM_OF.get(m, ""))) for m in case.failure_modes if m != "healthy"}
-    onset = None if "healthy" in found else min(found.values(), default=None)
+    onset = min((step for mode, step in found.items() if mode != "healthy"), default=None)
 
     train_rows = [r for r in log_history if "loss" in r]
     eval_rows = [r for r in log_history if "eval_loss" in r]
@@ -650,7 +734,8 @@ def write_expected(case: Case, case_dir: Path, returncode: int, elapsed: float) 
         ckpts = sorted(p.name for p in case_dir.glob("checkpoint-*"))
         notes.append(
             f"nohup.out has {console['train_log_lines']} train log lines (last: "
-            f"{console['last_train_log_line']}) and ends without a traceback or summary."
+            f"{console['last_train_log_line']}) and ends "
+            + ("with a traceback." if console["has_traceback"] else "without a traceback or summary.")
         )
         notes.append(
             f"Exit status {returncode} ({_signal_name(returncode)}); no all_results.json and no "
@@ -673,7 +758,7 @@ def write_expected(case: Case, case_dir: Path, returncode: int, elapsed: float) 
         "console": console,
         "run": {
             "exit_code": returncode,
-            "planted_step": case.nan_at_step or case.kill_at_step,
+            "planted_step": case.nan_at_step or case.kill_at_step or case.raise_at_step or case.slow_from_step,
             "state_file": state_file,
             "global_step": state["global_step"],
             "max_steps": state["max_steps"],

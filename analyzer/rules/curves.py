@@ -368,8 +368,12 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
         after = float(np.median(values[-max(2, len(values) // 4):]))
         if before <= 0 or after > float(params.get("max_ratio", 0.5)) * before:
             continue
-        drop = np.flatnonzero(values < (before + after) / 2)
-        onset = int(steps[drop[drop >= len(values) // 4][0]]) if (drop >= len(values) // 4).any() else int(steps[0])
+        # Onset: the first slow point from which 90% of the points stay slow (a slow eval step alone
+        # is not the start of the drop).
+        slow = values < (before + after) / 2
+        stays = np.cumsum(slow[::-1])[::-1] >= 0.9 * np.arange(len(values), 0, -1)
+        start = np.flatnonzero(slow & stays)
+        onset = int(steps[start[0]]) if len(start) else int(steps[0])
         return Detection(onset, f"{metric} fell from {fmt(before)} to {fmt(after)} ({after / before:.0%} of its "
                          f"earlier rate) from about step {onset}",
                          {"series": f"{split}/{metric}", "before": fmt(before), "after": fmt(after),
