@@ -17,7 +17,7 @@ import pandas as pd
 
 from analyzer.model import Run
 from analyzer.rules.checks import Detection, check, fmt
-from analyzer.signals import analyze_series, find_spikes
+from analyzer.signals import analyze_series, find_spikes, true_runs
 from analyzer.signals.trend import eval_train_gap, growth, trend
 
 LONG = 32
@@ -379,3 +379,41 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
                          {"series": f"{split}/{metric}", "before": fmt(before), "after": fmt(after),
                           "ratio": round(after / before, 3)})
     return None
+
+
+@check("fp16_overflow_skips", persistent_run=int, calibration_points=int)
+def fp16_overflow_skips(run: Run, params: dict[str, Any]) -> Detection | None:
+    """Overflow skips inferred from the logs of an fp16 run whose loss scale is never printed (native
+    AMP under the Trainer): each non-finite grad_norm is a step the GradScaler skipped while halving
+    its scale. `persistent_run` skips in a row (16 take 2^16 down to 1) mean the scale collapsed;
+    skips after the first `calibration_points` logged steps mean activations overflow fp16 mid-run.
+    A few skips at the very start are the scaler calibrating and stay silent."""
+    if run.meta.get("precision") != "fp16":
+        return None
+    grad = run.series("grad_norm")
+    if grad.empty:
+        return None
+    bad = ~np.isfinite(grad.to_numpy())
+    if not bad.any():
+        return None
+    runs = true_runs(bad)
+    longest = max(b - a for a, b in runs)
+    steps = grad.index.to_numpy()
+    calibration = int(params.get("calibration_points", 10))
+    late = [a for a, _ in runs if a >= calibration]
+    persistent = longest >= int(params.get("persistent_run", 16))
+    if not persistent and not late:
+        return None
+    first = runs[0][0] if persistent else late[0]
+    onset = int(steps[first])
+    count = int(bad.sum())
+    if persistent:
+        text = (f"grad_norm is non-finite on {longest} logged steps in a row from step {onset}: in fp16 each is an "
+                f"overflow skip that halves the loss scale, so the scale has collapsed and nothing is learned")
+    else:
+        text = (f"{count} overflow skip(s) in fp16 after the scaler's calibration, first at step {onset} "
+                f"(grad_norm non-finite); activations are reaching fp16's range")
+    return Detection(onset, text, {"skips": count, "longest_run": longest, "persistent": persistent,
+                                   "first": _points(run, "grad_norm", "train", [onset], [float(grad.iloc[first])])[0],
+                                   "skipped_steps": [int(s) for s in steps[bad][:20]]},
+                     severity=None if persistent else "warning")
