@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,6 +56,32 @@ class GroupParser(Protocol):
         claims but does not turn into series (a sidecar merged into another source) may be left out.
         """
         ...
+
+
+def first_wall_time(frames: Frames) -> float:
+    """The earliest wall time of a frame's metrics (seconds since the epoch), +inf when none is known."""
+    if frames.metrics.empty:
+        return math.inf
+    first = float(frames.metrics["wall_time"].min())
+    return first if math.isfinite(first) else math.inf
+
+
+def newest_run_only(results: Sequence[tuple[str, Frames | InputError]], started: Callable[[Frames], float],
+                    note: Callable[[str], str]) -> list[tuple[str, Frames | InputError | Superseded]]:
+    """One Run is one training run: of several runs read from one folder or store, the one that started
+    last is analyzed and the others become Superseded with `note(newest_source)`. A run whose start is
+    unknown (+inf) counts as the oldest."""
+    runs = [(source, r) for source, r in results if isinstance(r, Frames)]
+    if len(runs) < 2:
+        return list(results)
+
+    def key(item: tuple[str, Frames]) -> float:
+        start = started(item[1])
+        return start if math.isfinite(start) else -math.inf
+
+    newest = max(runs, key=key)[0]
+    return [(source, Superseded(note(newest)) if isinstance(result, Frames) and source != newest else result)
+            for source, result in results]
 
 
 def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:

@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest.base import FrameBuilder, Superseded, as_categories, read_head
+from analyzer.ingest.base import FrameBuilder, Superseded, as_categories, newest_run_only, read_head
 from analyzer.ingest.lightning_csv import series_names, settings_from_params
 from analyzer.model import Frames, empty_metrics, validate_metrics
 
@@ -155,21 +155,12 @@ def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Frames | Input
 
 
 def newest_only(results: list[tuple[str, Frames | InputError]]) -> list[tuple[str, Frames | InputError | Superseded]]:
-    """One Run is one training run: with several runs in the folder or store, the newest (by start time)
-    is analyzed and the others are listed as superseded, each with how to analyze it instead."""
-    runs = [(source, r) for source, r in results if isinstance(r, Frames)]
-    if len(runs) < 2:
-        return list(results)
-    newest = max(runs, key=lambda item: (_start_time(item) if _start_time(item) != math.inf else -math.inf))[0]
-    out: list[tuple[str, Frames | InputError | Superseded]] = []
-    for source, result in results:
-        if isinstance(result, Frames) and source != newest:
-            where = "point analyze at its run folder" if "#" not in source else "export it to its own store"
-            out.append((source, Superseded(f"another MLflow run in the same store; only the newest ({newest}) "
-                                           f"is analyzed: {where} to analyze this one")))
-        else:
-            out.append((source, result))
-    return out
+    """One Run is one training run: the newest MLflow run is analyzed, the others listed as superseded."""
+    def note(newest: str) -> str:
+        where = "export it to its own store" if "#" in newest else "point analyze at its run folder"
+        return (f"another MLflow run in the same store; only the newest ({newest}) is analyzed: {where} "
+                "to analyze this one")
+    return newest_run_only(results, lambda frames: _start_time(("", frames)), note)
 
 
 def _start_time(result: tuple[str, Frames | InputError]) -> float:

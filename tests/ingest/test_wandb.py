@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -448,3 +449,19 @@ def test_cli_api_failure_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch)
     done = CliRunner().invoke(app, ["run", "wandb://only-two/parts"])
     assert done.exit_code == 2 and "expected wandb://entity/project/run_id" in done.stderr
 
+
+
+def test_several_runs_in_one_folder_analyze_the_newest(runs: dict[str, Path], tmp_path: Path):
+    # A script run twice into one output_dir leaves two run folders under wandb/: never merge them.
+    wandb_dir = tmp_path / "wandb"
+    wandb_dir.mkdir()
+    for name in ("healthy", "crash"):
+        shutil.copytree(runs[name], wandb_dir / runs[name].name)
+    starts = {name: analyze(runs[name]).run.metrics["wall_time"].min() for name in ("healthy", "crash")}
+    newest = max(starts, key=lambda name: starts[name])
+    run = analyze(tmp_path).run
+    read = {s.path.split("/")[1] for s in run.sources if s.status == "read"}
+    superseded = {s.path.split("/")[1] for s in run.sources if s.status == "superseded"}
+    assert read == {runs[newest].name}
+    assert runs[min(starts, key=lambda name: starts[name])].name in superseded
+    assert all("only the newest" in p.message for p in run.problems if p.level == "note" and "W&B" in p.message)
