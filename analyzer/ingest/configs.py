@@ -20,7 +20,7 @@ _GEN_KEYS = {"max_new_tokens", "do_sample", "num_beams", "temperature", "top_p",
 _PEFT_KEYS = ("peft_type", "task_type", "r", "lora_alpha", "lora_dropout", "target_modules",
               "modules_to_save", "base_model_name_or_path", "use_dora", "use_rslora", "bias",
               "init_lora_weights", "revision")
-_MODEL_KEYS = ("model_type", "architectures", "torch_dtype", "dtype", "transformers_version", "vocab_size",
+MODEL_KEYS = ("model_type", "architectures", "torch_dtype", "dtype", "transformers_version", "vocab_size",
                "hidden_size", "num_hidden_layers", "num_attention_heads", "max_position_embeddings",
                "problem_type", "tie_word_embeddings", "pad_token_id")
 
@@ -73,7 +73,7 @@ def parse(path: Path, source: str) -> Frames:
     elif kind == "deepspeed":
         meta["deepspeed"] = _deepspeed(doc)
     elif kind == "model":
-        model = {k: doc[k] for k in _MODEL_KEYS if k in doc}
+        model = {k: doc[k] for k in MODEL_KEYS if k in doc}
         if isinstance(doc.get("id2label"), dict):
             model["num_labels"] = len(doc["id2label"])
         if isinstance(doc.get("quantization_config"), dict):

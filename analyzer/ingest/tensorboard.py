@@ -690,10 +690,10 @@ def _meta(scan: _Scan, outcome: _Outcome) -> dict[str, Any]:
             section["settings"] = settings  # derive_meta's fallback when no TrainingArguments say it
     args, model = scan.text.get("args"), scan.text.get("model_config")
     if isinstance(args, dict):
-        meta["training_args"] = {k: args[k] for k in training_args._KEEP if k in args}
+        meta["training_args"] = {k: args[k] for k in training_args.TRAINING_ARG_KEYS if k in args}
         meta["framework"] = "transformers"
     if isinstance(model, dict):
-        meta["model"] = {k: model[k] for k in configs._MODEL_KEYS if k in model}
+        meta["model"] = {k: model[k] for k in configs.MODEL_KEYS if k in model}
         if isinstance(model.get("transformers_version"), str):
             meta["versions"] = {"transformers": model["transformers_version"]}
     return meta

@@ -19,7 +19,7 @@ from analyzer.model import Frames
 name = "training_args_bin"
 
 _MAX_BYTES = 16 * 1024 * 1024
-_KEEP = ("learning_rate", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "max_grad_norm",
+TRAINING_ARG_KEYS = ("learning_rate", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "max_grad_norm",
          "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
          "max_steps", "num_train_epochs", "logging_steps", "eval_steps", "save_steps", "bf16", "fp16",
          "tf32", "fp16_opt_level", "half_precision_backend", "optim", "weight_decay", "adam_beta1",
@@ -209,7 +209,7 @@ def parse(path: Path, source: str) -> Frames:
     state = top.state if isinstance(top, _Object) else top
     if not isinstance(state, dict) or "learning_rate" not in state:
         raise InputError(source, "pickle does not hold TrainingArguments fields")
-    values = {k: _plain(state[k]) for k in _KEEP if k in state}
+    values = {k: _plain(state[k]) for k in TRAINING_ARG_KEYS if k in state}
     values = {k: v for k, v in values.items() if not isinstance(v, _Unreadable)}
     cls = top.cls.name if isinstance(top, _Object) and isinstance(top.cls, _Global) else ""
     if isinstance(top, _Object) and isinstance(top.args, tuple) and top.args \

@@ -45,8 +45,8 @@ import yaml
 from analyzer.errors import InputError, Problem
 from analyzer.ingest import console
 from analyzer.ingest.base import FrameBuilder, Superseded, first_wall_time, load_json, read_text
-from analyzer.ingest.configs import _MODEL_KEYS
-from analyzer.ingest.training_args import _KEEP as _TRAINING_ARG_KEYS
+from analyzer.ingest.configs import MODEL_KEYS
+from analyzer.ingest.training_args import TRAINING_ARG_KEYS
 from analyzer.model import Frames
 from analyzer.names import infer_trainer_kind, split_and_metric
 
@@ -545,10 +545,10 @@ def config_meta(config: dict[str, Any]) -> dict[str, Any]:
     normalize.derive_meta reads for training_args.bin and config.json."""
     meta: dict[str, Any] = {"wandb": {"config": config}}
     if {"learning_rate", "per_device_train_batch_size", "gradient_accumulation_steps"} <= config.keys():
-        meta["training_args"] = {k: config[k] for k in _TRAINING_ARG_KEYS if k in config}
+        meta["training_args"] = {k: config[k] for k in TRAINING_ARG_KEYS if k in config}
         meta["framework"] = "transformers"
     if "model_type" in config and ("architectures" in config or "transformers_version" in config):
-        meta["model"] = {k: config[k] for k in _MODEL_KEYS if k in config}
+        meta["model"] = {k: config[k] for k in MODEL_KEYS if k in config}
     if isinstance(config.get("transformers_version"), str):
         meta["versions"] = {"transformers": config["transformers_version"]}
     return meta
