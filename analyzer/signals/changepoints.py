@@ -104,14 +104,9 @@ class _Stats:
             out = np.where(stt > 1e-12 * np.maximum(1.0, np.abs(self.tt[b] - self.tt[a])), syy - sty * sty / stt, syy)
         return np.maximum(np.nan_to_num(out, nan=0.0), 0.0)
 
-    def line(self, a: int, b: int) -> tuple[float, float]:
-        """(intercept at t=0, slope) of the best line over units [a, b)."""
-        n = self.n[b] - self.n[a]
-        t = self.t[b] - self.t[a]
-        y = self.y[b] - self.y[a]
-        stt = (self.tt[b] - self.tt[a]) - t * t / n
-        slope = ((self.ty[b] - self.ty[a]) - t * y / n) / stt if stt > 1e-12 else 0.0
-        return float(y / n - slope * t / n), float(slope)
+    def sums(self, a: int, b: int) -> np.ndarray:
+        """(n, Σt, Σt², Σy, Σty, Σy²) over units [a, b)."""
+        return np.array([p[b] - p[a] for p in (self.n, self.t, self.tt, self.y, self.ty, self.yy)])
 
 
 def _bin_stats(t: np.ndarray, y: np.ndarray, edges: np.ndarray) -> _Stats:
@@ -192,8 +187,7 @@ def segment(series: Prepared | object, penalty: float = 4.0, min_size: int | Non
     if binned:
         raw_cuts = _refine(t, y, raw_cuts, edges, cuts, min_points)
     bounds = [0, *raw_cuts, n]
-    sums = [_range_sums(stats, edges, t, y, a, b) if binned else _sums(t, y, a, b)
-            for a, b in itertools.pairwise(bounds)]
+    sums = [_range_sums(stats, edges, t, y, a, b) for a, b in itertools.pairwise(bounds)]
     if binned:
         sums, bounds = _prune(sums, bounds, pen, min_points)
     per_step = units / span
@@ -249,15 +243,12 @@ def _sums(t: np.ndarray, y: np.ndarray, a: int, b: int) -> np.ndarray:
 
 def _range_sums(stats: _Stats, edges: np.ndarray, t: np.ndarray, y: np.ndarray, a: int, b: int) -> np.ndarray:
     """The sums of raw points [a, b) from the whole bins inside it plus the raw points of the partial
-    bins at its ends: O(bin width), not O(b - a)."""
+    bins at its ends: O(bin width), not O(b - a). Unbinned, every point is a bin of its own."""
     first = int(np.searchsorted(edges, a))  # first bin starting at or after a
     last = int(np.searchsorted(edges, b, side="right")) - 1  # last bin edge at or before b
     if first >= last:
         return _sums(t, y, a, b)
-    whole = np.array([stats.n[last] - stats.n[first], stats.t[last] - stats.t[first],
-                      stats.tt[last] - stats.tt[first], stats.y[last] - stats.y[first],
-                      stats.ty[last] - stats.ty[first], stats.yy[last] - stats.yy[first]])
-    return whole + _sums(t, y, a, int(edges[first])) + _sums(t, y, int(edges[last]), b)
+    return stats.sums(first, last) + _sums(t, y, a, int(edges[first])) + _sums(t, y, int(edges[last]), b)
 
 
 def _line(sums: np.ndarray) -> tuple[float, float, float]:
