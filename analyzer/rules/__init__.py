@@ -20,7 +20,6 @@ from analyzer.rules.schema import Rule, RuleError, load_rule
 _OPS = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(.+)$")
 
 
-
 def builtin_rules_dir() -> Path:
     """The rule library: rules/ at the top of a checkout, or its copy inside an installed wheel."""
     checkout = Path(__file__).resolve().parents[2] / "rules"
@@ -127,7 +126,8 @@ def _apply(rule: Rule, run: Run) -> Finding | None:
     names = list(rule.detect)
     if not holds_condition(rule.tree, set(fired), names):
         return None
-    basis = [fired[n] for n in names if n in fired and n in positive_names(rule.tree, names)]
+    positive = positive_names(rule.tree, names)
+    basis = [fired[n] for n in names if n in fired and n in positive]
     if not basis:  # a condition true only through `not`: the rule says something is absent
         basis = [Detection(None, rule.title)]
     primary = min(basis, key=lambda d: d.onset_step if d.onset_step is not None else float("inf"))

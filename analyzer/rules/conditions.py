@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from typing import Any
 
 # ("name", NAME) | ("not", Node) | ("and" | "or", Node, Node) | ("any" | "all", PATTERN, "")
@@ -51,20 +52,22 @@ def parse(text: str, names: list[str]) -> Node:
     return node
 
 
-def _or(tokens: list[str], names: list[str]) -> tuple[Node, list[str]]:
-    left, tokens = _and(tokens, names)
-    while tokens and tokens[0] == "or":
-        right, tokens = _and(tokens[1:], names)
-        left = ("or", left, right)
+def _chain(tokens: list[str], names: list[str], op: str,
+           operand: Callable[[list[str], list[str]], tuple[Node, list[str]]]) -> tuple[Node, list[str]]:
+    """operand (op operand)*, folded to the left: one precedence level of the grammar."""
+    left, tokens = operand(tokens, names)
+    while tokens and tokens[0] == op:
+        right, tokens = operand(tokens[1:], names)
+        left = (op, left, right)
     return left, tokens
+
+
+def _or(tokens: list[str], names: list[str]) -> tuple[Node, list[str]]:
+    return _chain(tokens, names, "or", _and)
 
 
 def _and(tokens: list[str], names: list[str]) -> tuple[Node, list[str]]:
-    left, tokens = _unary(tokens, names)
-    while tokens and tokens[0] == "and":
-        right, tokens = _unary(tokens[1:], names)
-        left = ("and", left, right)
-    return left, tokens
+    return _chain(tokens, names, "and", _unary)
 
 
 def _unary(tokens: list[str], names: list[str]) -> tuple[Node, list[str]]:

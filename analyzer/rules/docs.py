@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from analyzer.rules.checks import CHECK_PARAMS, CHECKS
+from analyzer.rules.checks import CHECKS
 from analyzer.rules.schema import Rule, RuleError, load_rule
 
 
@@ -55,7 +55,7 @@ def explain(rule: Rule) -> str:
 
 def check_folder(folder: Path, others: list[Rule], repo: Path | None = None) -> list[str]:
     """Every problem of the rule files in `folder`: schema errors (located), ids that clash with each
-    other or with `others`, examples that do not exist, checks nobody uses. Empty when all is well."""
+    other or with `others`, examples that do not exist. Empty when all is well."""
     problems: list[str] = []
     seen = {r.id: r.source for r in others}
     files = sorted(folder.glob("*.yaml"))
@@ -74,21 +74,4 @@ def check_folder(folder: Path, others: list[Rule], repo: Path | None = None) -> 
             for example in examples:
                 if repo is not None and example.startswith("sample_logs/") and not (repo / example).exists():
                     problems.append(f"{path}: tests.{kind} names {example}, which does not exist")
-        for cause in rule.causes:
-            for signal in cause.get("signals", []) or []:
-                for key in signal["when"]:
-                    if key.startswith("evidence.") and len(key.split(".")) < 2:
-                        problems.append(f"{path}: cause `{cause['id']}`: `{key}` names no evidence field")
     return problems
-
-
-def unused_checks(rules: list[Rule]) -> list[str]:
-    """Registered checks that no rule uses (worth knowing when writing rules)."""
-    used = {c for r in rules for c in r.checks}
-    return sorted(set(CHECKS) - used)
-
-
-def check_signature(name: str) -> str:
-    """`name(param: type, ...)` of a registered check."""
-    params = ", ".join(f"{k}: {v.__name__}" for k, v in CHECK_PARAMS.get(name, {}).items())
-    return f"{name}({params})"
