@@ -149,6 +149,11 @@ class Run:
         """True when at least one value of this series was read."""
         return len(self._rows(split, metric)) > 0
 
+    def series_names(self) -> list[tuple[str, str]]:
+        """(split, metric) of every series, in the order they first appear in the metrics."""
+        pairs = self.metrics[["split", "metric"]].drop_duplicates()
+        return [(str(s), str(m)) for s, m in zip(pairs["split"], pairs["metric"], strict=True)]
+
     def splits(self) -> list[str]:
         """The splits present in the metrics, sorted."""
         return sorted(self.metrics["split"].unique().tolist())

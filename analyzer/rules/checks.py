@@ -55,7 +55,8 @@ def fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
-def _point(run: Run, split: str, metric: str, step: int, value: float) -> dict[str, Any]:
+def cite_point(run: Run, split: str, metric: str, step: int, value: float) -> dict[str, Any]:
+    """One observation as evidence: step, value as shown, and its `file:line`."""
     return {"step": int(step), "value": fmt(value), "at": run.cite(split, metric, step)}
 
 
@@ -147,7 +148,7 @@ def zero_loss_run(run: Run, params: dict[str, Any]) -> Detection | None:
     from_start = start == 0
     evidence: dict[str, Any] = {
         "pattern": "from_start" if from_start else "after_finite_start",
-        "onset": _point(run, "train", "loss", onset, 0.0),
+        "onset": cite_point(run, "train", "loss", onset, 0.0),
         "zero_steps": int(zero.sum()), "train_steps_logged": len(both),
         "step_range": [onset, int(steps[stop - 1])],
         "grad_norm_during": ("not logged" if not len(grads) else
@@ -173,7 +174,7 @@ def nonfinite_train_loss(run: Run, params: dict[str, Any]) -> Detection | None:
         return None
     onset = scan.first_step
     assert onset is not None
-    evidence = {"onset": _point(run, "train", "loss", onset, float(loss[onset])),
+    evidence = {"onset": cite_point(run, "train", "loss", onset, float(loss[onset])),
                 "nonfinite_steps": scan.count, "train_steps_logged": scan.total,
                 "longest_run": scan.longest_run, "recovered": scan.recovered,
                 "last_finite_before": _last_finite_before(loss, onset),
@@ -207,7 +208,7 @@ def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
               and not scan.last_is_nonfinite and bool(positions.max() < early_limit))
     bad_steps = [int(s) for s in scan.steps[:20]]
     evidence: dict[str, Any] = {"pattern": "early_isolated" if benign else "repeated",
-                "onset": _point(run, "train", "grad_norm", onset, float(grad[onset])),
+                "onset": cite_point(run, "train", "grad_norm", onset, float(grad[onset])),
                 "nonfinite_steps": bad_steps, "nonfinite_count": scan.count,
                 "grad_norm_logged": len(grad), "longest_run": scan.longest_run,
                 "loss_at_onset": fmt(float(loss.get(onset, np.nan))) if onset in loss.index else "not logged"}
@@ -246,11 +247,11 @@ def nonfinite_eval_loss(run: Run, params: dict[str, Any]) -> Detection | None:
         return Detection(onset, f"{split} loss is {fmt(value)} only before training started (step {onset}, a sanity "
                                 f"check); {later} evaluation(s) during training", {
                                     "pattern": "before_training", "eval_set": split, "later_evals": later,
-                                    "onset": _point(run, split, "loss", onset, value)},
+                                    "onset": cite_point(run, split, "loss", onset, value)},
                          severity="info", confidence=0.6)
     evidence: dict[str, Any] = {
         "pattern": "train_broken" if train_broken else ("train_finite" if len(upto) else "no_train_loss"),
-        "onset": _point(run, split, "loss", onset, value), "eval_set": split,
+        "onset": cite_point(run, split, "loss", onset, value), "eval_set": split,
         "nonfinite_evals": scan.count, "evals": scan.total,
         "eval_sets_affected": sorted({s for _, s, _ in found}),
         "train_loss_at_onset": ({"step": int(upto.index[-1]), "value": fmt(float(upto.iloc[-1]))}

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import Run
-from analyzer.rules.checks import Detection, check, fmt
+from analyzer.rules.checks import Detection, check, cite_point, fmt
 from analyzer.signals import analyze_series, find_spikes, true_runs
 from analyzer.signals.trend import eval_train_gap, growth, trend
 
@@ -30,8 +30,7 @@ def _finite(series: pd.Series) -> pd.Series:
 
 def _points(run: Run, metric: str, split: str, steps: list[int], values: list[float], limit: int = 8
             ) -> list[dict[str, Any]]:
-    return [{"step": int(s), "value": fmt(float(v)), "at": run.cite(split, metric, int(s))}
-            for s, v in list(zip(steps, values, strict=True))[:limit]]
+    return [cite_point(run, split, metric, int(s), float(v)) for s, v in list(zip(steps, values, strict=True))[:limit]]
 
 
 def _plain_loss(run: Run) -> bool:
@@ -264,9 +263,7 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
 
 def _memory_series(run: Run) -> list[tuple[str, str]]:
     """(split, metric) of every memory series: names with 'mem' in them, allocated or reserved."""
-    pairs = run.metrics[["split", "metric"]].drop_duplicates()
-    return [(str(s), str(m)) for s, m in zip(pairs["split"], pairs["metric"], strict=True)
-            if "mem" in str(m).lower() and "total_peak" not in str(m).lower()]
+    return [(s, m) for s, m in run.series_names() if "mem" in m.lower() and "total_peak" not in m.lower()]
 
 
 @check("memory_growth", min_points=int, min_rise=float, min_up=float)
@@ -356,8 +353,7 @@ _THROUGHPUT = ("per_second", "throughput", "tokens_per_s", "samples_per_s", "it/
 def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
     """A throughput series (samples, tokens or steps per second) whose last quarter runs at under
     `max_ratio` of its first half (medians)."""
-    pairs = run.metrics[["split", "metric"]].drop_duplicates()
-    for split, metric in zip(pairs["split"].astype(str), pairs["metric"].astype(str), strict=True):
+    for split, metric in run.series_names():
         if split not in ("train", "system") or not any(t in metric.lower() for t in _THROUGHPUT):
             continue
         series = _finite(run.series(metric, split=split))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.model import Run
-from analyzer.rules.checks import Detection, check, fmt
+from analyzer.rules.checks import Detection, check, cite_point, fmt
 from analyzer.signals import analyze_series, true_runs
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {"==": operator.eq, "!=": operator.ne, "<": operator.lt,
@@ -44,7 +44,7 @@ def value_test(run: Run, params: dict[str, Any]) -> Detection | None:
     test = "non-finite" if op == "nonfinite" else f"{op} {fmt(float(params.get('value', 0.0)))}"
     return Detection(step, f"{split}/{metric} is {test} at {int(passing.sum())} of {len(values)} points, "
                      f"first from step {step} for {stop - start} points",
-                     {"onset": {"step": step, "value": fmt(float(values[start])), "at": run.cite(split, metric, step)},
+                     {"onset": cite_point(run, split, metric, step, float(values[start])),
                       "fraction": round(fraction, 4), "longest_run": max(b - a for a, b in runs)})
 
 
