@@ -66,22 +66,23 @@ def first_wall_time(frames: Frames) -> float:
     return first if math.isfinite(first) else math.inf
 
 
-def newest_run_only(results: Sequence[tuple[str, Frames | InputError]], started: Callable[[Frames], float],
+def newest_run_only(groups: Sequence[Sequence[tuple[str, Frames | InputError]]], started: Callable[[Frames], float],
                     note: Callable[[str], str]) -> list[tuple[str, Frames | InputError | Superseded]]:
-    """One Run is one training run: of several runs read from one folder or store, the one that started
-    last is analyzed and the others become Superseded with `note(newest_source)`. A run whose start is
-    unknown (+inf) counts as the oldest."""
-    runs = [(source, r) for source, r in results if isinstance(r, Frames)]
+    """One Run is one training run: of several runs read from one folder or store (each group holds one
+    run's results: its log and sidecars), the one that started last is analyzed and the read results of
+    the others become Superseded with `note(newest_source)`. A run whose start is unknown (+inf for
+    every part) counts as the oldest."""
+    def start(group: Sequence[tuple[str, Frames | InputError]]) -> float:
+        times = [t for t in (started(r) for _, r in group if isinstance(r, Frames)) if math.isfinite(t)]
+        return min(times) if times else -math.inf
+
+    runs = [g for g in groups if any(isinstance(r, Frames) for _, r in g)]
     if len(runs) < 2:
-        return list(results)
-
-    def key(item: tuple[str, Frames]) -> float:
-        start = started(item[1])
-        return start if math.isfinite(start) else -math.inf
-
-    newest = max(runs, key=key)[0]
-    return [(source, Superseded(note(newest)) if isinstance(result, Frames) and source != newest else result)
-            for source, result in results]
+        return [item for group in groups for item in group]
+    newest = max(runs, key=start)
+    label = next(source for source, r in newest if isinstance(r, Frames))
+    return [(source, Superseded(note(label)) if group is not newest and isinstance(result, Frames) else result)
+            for group in groups for source, result in group]
 
 
 def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:

@@ -160,7 +160,7 @@ def newest_only(results: list[tuple[str, Frames | InputError]]) -> list[tuple[st
         where = "export it to its own store" if "#" in newest else "point analyze at its run folder"
         return (f"another MLflow run in the same store; only the newest ({newest}) is analyzed: {where} "
                 "to analyze this one")
-    return newest_run_only(results, lambda frames: _start_time(("", frames)), note)
+    return newest_run_only([[result] for result in results], lambda frames: _start_time(("", frames)), note)
 
 
 def _start_time(result: tuple[str, Frames | InputError]) -> float:

@@ -44,7 +44,7 @@ import yaml
 
 from analyzer.errors import InputError, Problem
 from analyzer.ingest import console
-from analyzer.ingest.base import FrameBuilder, Superseded, first_wall_time, load_json, read_text
+from analyzer.ingest.base import FrameBuilder, Superseded, first_wall_time, load_json, newest_run_only, read_text
 from analyzer.ingest.configs import MODEL_KEYS
 from analyzer.ingest.training_args import TRAINING_ARG_KEYS
 from analyzer.model import Frames
@@ -757,25 +757,11 @@ def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Frames | Input
     groups: dict[Path, list[tuple[Path, str]]] = {}
     for path, source in files:
         groups.setdefault(run_folder(path) or path, []).append((path, source))
-    per_run = [_parse_run(members) for members in groups.values()]
-    if len(per_run) < 2:
-        return [r for results in per_run for r in results]
     # Several runs in one wandb/ folder (a script run again into the same output_dir): only the run that
     # started last is analyzed, with all of its results (the log, its sidecars, output.log).
-    def started(results: list[tuple[str, Frames | InputError]]) -> float:
-        times = [first_wall_time(r) for _, r in results if isinstance(r, Frames)]
-        finite = [t for t in times if t != float("inf")]
-        return min(finite) if finite else float("-inf")
-
-    newest = max(range(len(per_run)), key=lambda i: started(per_run[i]))
-    label = next((source for source, _ in per_run[newest]), "?")
-    out: list[tuple[str, Frames | InputError | Superseded]] = list(per_run[newest])
-    for i, results in enumerate(per_run):
-        if i != newest:
-            out.extend((source, Superseded(f"another W&B run in the same folder; only the newest ({label}) is "
-                                           "analyzed: point analyze at this run's folder to analyze it")
-                        if isinstance(result, Frames) else result) for source, result in results)
-    return out
+    return newest_run_only([_parse_run(members) for members in groups.values()], first_wall_time, lambda newest: (
+        f"another W&B run in the same folder; only the newest ({newest}) is analyzed: point analyze at this "
+        "run's folder to analyze it"))
 
 
 # --- the W&B API ---------------------------------------------------------------------------------------
