@@ -319,19 +319,23 @@ CASES_BY_NAME = {case.name: case for case in CASES}
 # --------------------------------------------------------------------------------------
 
 
+def progression(starts: torch.Tensor, strides: torch.Tensor, seq_len: int) -> torch.Tensor:
+    """Token rows ``(start + stride * i) % VOCAB_SIZE`` for i < seq_len."""
+    return (starts[:, None] + strides[:, None] * torch.arange(seq_len)) % VOCAB_SIZE
+
+
 class PatternDataset(Dataset[dict[str, torch.Tensor]]):
-    """Arithmetic token progressions ``(start + stride * i) % VOCAB_SIZE``.
+    """Arithmetic token progressions ``(start + stride * i) % VOCAB_SIZE`` of ``seq_len`` tokens.
 
     The first two tokens reveal the stride, so a tiny causal LM learns the rest quickly.
     """
 
-    def __init__(self, n: int, seed: int, mask_labels: bool) -> None:
+    def __init__(self, n: int, seed: int, mask_labels: bool, seq_len: int = SEQ_LEN) -> None:
         gen = torch.Generator().manual_seed(seed)
         starts = torch.randint(0, VOCAB_SIZE, (n,), generator=gen)
         stride_idx = torch.randint(0, len(STRIDES), (n,), generator=gen)
         strides = torch.tensor(STRIDES)[stride_idx]
-        positions = torch.arange(SEQ_LEN)
-        self.input_ids = (starts[:, None] + strides[:, None] * positions) % VOCAB_SIZE
+        self.input_ids = progression(starts, strides, seq_len)
         self.labels = self.input_ids.clone()
         if mask_labels:
             self.labels.fill_(IGNORE_INDEX)
@@ -340,11 +344,8 @@ class PatternDataset(Dataset[dict[str, torch.Tensor]]):
         return self.input_ids.shape[0]
 
     def __getitem__(self, idx: int) -> dict[str, torch.Tensor]:
-        return {
-            "input_ids": self.input_ids[idx],
-            "attention_mask": torch.ones(SEQ_LEN, dtype=torch.long),
-            "labels": self.labels[idx],
-        }
+        ids = self.input_ids[idx]
+        return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": self.labels[idx]}
 
 
 class NaNInjector(TrainerCallback):
@@ -549,18 +550,20 @@ def versions() -> dict[str, str]:
     }
 
 
-def launch(case: Case, case_dir: Path) -> int:
-    """Run the worker like ``nohup python train.py > nohup.out 2>&1``; return its exit code."""
+def launch(name: str, case_dir: Path, script: Path | None = None, extra: Sequence[str] = ()) -> int:
+    """Run the worker like ``nohup python train.py > nohup.out 2>&1`` (default buffering: the environment
+    is passed without PYTHONUNBUFFERED); return its exit code. `script` is the generator to run as the
+    worker (this file by default), `extra` its arguments after the case folder."""
     if case_dir.exists():
         shutil.rmtree(case_dir)
     case_dir.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     env.update({"PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
-    cmd = [sys.executable, os.path.relpath(Path(__file__).resolve(), case_dir)]
-    cmd += ["--_worker", case.name, "."]
+    cmd = [sys.executable, os.path.relpath((script or Path(__file__)).resolve(), case_dir)]
+    cmd += ["--_worker", name, ".", *extra]
     with open(case_dir / "nohup.out", "wb") as out:
         proc = subprocess.run(
-            cmd, cwd=case_dir, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, check=False
+            cmd, cwd=case_dir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, check=False
         )
     return proc.returncode
 
@@ -812,7 +815,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for case in selected:
         case_dir = HERE / case.name
         start = time.monotonic()
-        returncode = launch(case, case_dir)
+        returncode = launch(case.name, case_dir)
         elapsed = time.monotonic() - start
         trim_checkpoints(case_dir)
         problems += write_expected(case, case_dir, returncode, elapsed)

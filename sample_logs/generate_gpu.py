@@ -28,9 +28,7 @@ import itertools
 import json
 import logging
 import math
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -41,7 +39,6 @@ from typing import Any
 
 import torch
 import yaml
-from torch.utils.data import Dataset
 from transformers import (
     LlamaConfig,
     LlamaForCausalLM,
@@ -212,28 +209,6 @@ CASES_BY_NAME = {case.name: case for case in CASES}
 # --------------------------------------------------------------------------------------
 
 
-class PatternDataset(Dataset[dict[str, torch.Tensor]]):
-    """generate.py's arithmetic progressions ``(start + stride * i) % 64``, any length."""
-
-    def __init__(self, n: int, seed: int, seq_len: int) -> None:
-        gen = torch.Generator().manual_seed(seed)
-        starts = torch.randint(0, VOCAB_SIZE, (n,), generator=gen)
-        strides = torch.tensor(cpu_gen.STRIDES)[torch.randint(0, len(cpu_gen.STRIDES), (n,), generator=gen)]
-        self.input_ids = progression(starts, strides, seq_len)
-
-    def __len__(self) -> int:
-        return self.input_ids.shape[0]
-
-    def __getitem__(self, idx: int) -> dict[str, torch.Tensor]:
-        ids = self.input_ids[idx]
-        return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": ids.clone()}
-
-
-def progression(starts: torch.Tensor, strides: torch.Tensor, seq_len: int) -> torch.Tensor:
-    """Token rows ``(start + stride * i) % VOCAB_SIZE`` for i < seq_len."""
-    return (starts[:, None] + strides[:, None] * torch.arange(seq_len)) % VOCAB_SIZE
-
-
 def build_model(case: GpuCase) -> LlamaForCausalLM:
     """A 4.2M-parameter Llama from a config (no hub access needed)."""
     config = LlamaConfig(
@@ -282,7 +257,7 @@ class LongBatch:
             return None
         ids = kwargs["input_ids"]
         strides = (ids[:, 1] - ids[:, 0]) % VOCAB_SIZE
-        long_ids = progression(ids[:, 0].cpu(), strides.cpu(), self.long_len).to(ids.device)
+        long_ids = cpu_gen.progression(ids[:, 0].cpu(), strides.cpu(), self.long_len).to(ids.device)
         kwargs = {**kwargs, "input_ids": long_ids, "labels": long_ids.clone(),
                   "attention_mask": torch.ones_like(long_ids)}
         return args, kwargs
@@ -379,8 +354,8 @@ def run_worker(case: GpuCase, outdir: Path, device: str) -> None:
     n_params = sum(p.numel() for p in model.parameters())
     logger.info(f"Training new model from scratch - Total size={n_params / 2**20:.2f}M params")
 
-    train_dataset = PatternDataset(N_TRAIN, SEED, case.seq_len)
-    eval_dataset = PatternDataset(N_EVAL, SEED + 1, case.seq_len)
+    train_dataset = cpu_gen.PatternDataset(N_TRAIN, SEED, mask_labels=False, seq_len=case.seq_len)
+    eval_dataset = cpu_gen.PatternDataset(N_EVAL, SEED + 1, mask_labels=False, seq_len=case.seq_len)
     tracker = StepTracker()
     callbacks: list[TrainerCallback] = [tracker]
     if case.long_batch_at_step is not None:
@@ -437,20 +412,6 @@ def versions() -> dict[str, Any]:
         except (OSError, subprocess.SubprocessError):
             out["nvidia_driver"] = None
     return out
-
-
-def launch(case: GpuCase, case_dir: Path, device: str) -> int:
-    """Run the worker like ``nohup python train.py > nohup.out 2>&1``; return its exit code."""
-    if case_dir.exists():
-        shutil.rmtree(case_dir)
-    case_dir.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    env.update({"PYTHONHASHSEED": "0", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"})
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--_worker", case.name, ".", device]
-    with open(case_dir / "nohup.out", "wb") as out:
-        proc = subprocess.run(cmd, cwd=case_dir, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                              stderr=subprocess.STDOUT, check=False)
-    return proc.returncode
 
 
 def trim(case_dir: Path) -> None:
@@ -633,7 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for case in selected:
         case_dir = args.out / case.name
         start = time.monotonic()
-        returncode = launch(case, case_dir, args.device)
+        returncode = cpu_gen.launch(case.name, case_dir, Path(__file__), [args.device])
         elapsed = time.monotonic() - start
         trim(case_dir)
         problems += write_expected(case, case_dir, returncode, elapsed, args.device)
