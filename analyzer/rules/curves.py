@@ -186,29 +186,33 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
     values = loss.to_numpy()
     mean = float(values.mean())
     spread = float(np.ptp(values))
-    evidence: dict[str, Any] = {"points": len(values), "first": _points(run, "loss", "train", loss.index[:3].tolist(),
-                                                                         values[:3].tolist()),
-                                "last": _points(run, "loss", "train", loss.index[-3:].tolist(), values[-3:].tolist())}
+
+    def evidence(**pattern: Any) -> dict[str, Any]:
+        """The first and last points, cited (built only for a finding: citing costs a lookup each)."""
+        return {"points": len(values),
+                "first": _points(run, "loss", "train", loss.index[:3].tolist(), values[:3].tolist()),
+                "last": _points(run, "loss", "train", loss.index[-3:].tolist(), values[-3:].tolist()), **pattern}
+
     frozen = _identical_tail(values)
     if values[-1] != 0 and frozen >= max(min_points, len(values) // 4) and not _warming_up(
             lr, int(loss.index[len(values) - frozen])):
         start = len(values) - frozen
         where = "at all" if start == 0 else f"from step {int(loss.index[start])} on, at the last"
         return Detection(int(loss.index[start]), f"loss is {fmt(float(values[-1]))} {where} {frozen} logged "
-                         "steps: nothing is learned", {**evidence, "pattern": "identical", "frozen_points": frozen})
+                         "steps: nothing is learned", evidence(pattern="identical", frozen_points=frozen))
     chance = _chance_level(mean, run, float(params.get("chance_tolerance", 0.015)))
     flat = spread <= float(params.get("flat_spread", 0.05)) * abs(mean)
     if chance is not None and flat:
         k, level = chance
         return Detection(int(loss.index[0]), f"loss stays at {fmt(mean)} ≈ ln({k}) = {level:.4f} over all "
                          f"{len(values)} logged steps: the model predicts the uniform distribution over {k} classes",
-                         {**evidence, "pattern": "chance_level", "classes": k, "ln_k": round(level, 4)})
+                         evidence(pattern="chance_level", classes=k, ln_k=round(level, 4)))
     if len(values) >= LONG:
         t = trend(loss)
         if t.direction == "flat" and abs(t.change) < float(params.get("flat_relative", 0.02)) * abs(mean):
             return Detection(int(loss.index[0]), f"loss moved by {fmt(t.change)} over {len(values)} steps, "
                              f"less than its own noise ({fmt(t.noise)}): it is not learning",
-                             {**evidence, "pattern": "flat", "trend": t.to_dict()}, confidence=0.7)
+                             evidence(pattern="flat", trend=t.to_dict()), confidence=0.7)
     return None
 
 
