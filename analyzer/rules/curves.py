@@ -17,8 +17,8 @@ import pandas as pd
 
 from analyzer.model import Run
 from analyzer.rules.checks import Detection, check, cite_point, fmt
-from analyzer.signals import analyze_series, find_spikes, true_runs
-from analyzer.signals.trend import eval_train_gap, growth, trend
+from analyzer.signals import run_signals, true_runs
+from analyzer.signals.trend import eval_train_gap, growth
 
 LONG = 32
 _NOT_A_PLAIN_LOSS = {"grpo", "dpo", "kto", "reward"}  # losses that may sit at 0, go negative or rise by design
@@ -48,7 +48,7 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
         return None
     min_ratio = float(params.get("min_ratio", 1.5))
     if len(loss) >= LONG:
-        spikes = [s for s in find_spikes(loss) if s.recovered and s.baseline > 0 and s.ratio >= min_ratio]
+        spikes = [s for s in run_signals(run, metric).spikes if s.recovered and s.baseline > 0 and s.ratio >= min_ratio]
         if not spikes:
             return None
         first = spikes[0]
@@ -100,7 +100,7 @@ def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
 
 
 def _divergence_long(run: Run, metric: str, loss: pd.Series, params: dict[str, Any]) -> Detection | None:
-    sig = analyze_series(loss)
+    sig = run_signals(run, metric)
     for event in sig.events_of("divergence_onset"):
         low, final = event.before, event.after
         if low <= 0 or final < (1 + float(params.get("min_rise", 0.2))) * low:
@@ -208,7 +208,7 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
                          f"{len(values)} logged steps: the model predicts the uniform distribution over {k} classes",
                          evidence(pattern="chance_level", classes=k, ln_k=round(level, 4)))
     if len(values) >= LONG:
-        t = trend(loss)
+        t = run_signals(run, "loss").trend
         if t.direction == "flat" and abs(t.change) < float(params.get("flat_relative", 0.02)) * abs(mean):
             return Detection(int(loss.index[0]), f"loss moved by {fmt(t.change)} over {len(values)} steps, "
                              f"less than its own noise ({fmt(t.noise)}): it is not learning",

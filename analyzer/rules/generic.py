@@ -11,7 +11,7 @@ import numpy as np
 
 from analyzer.model import Run
 from analyzer.rules.checks import Detection, check, cite_point, fmt
-from analyzer.signals import analyze_series, true_runs
+from analyzer.signals import run_signals, true_runs
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {"==": operator.eq, "!=": operator.ne, "<": operator.lt,
                                               "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -57,7 +57,7 @@ def signal_event(run: Run, params: dict[str, Any]) -> Detection | None:
     series = run.series(metric, split=split)
     if len(series) < 8:
         return None
-    sig = analyze_series(series)
+    sig = run_signals(run, metric, split)
     kind = str(params.get("kind", "spike"))
     ratio = float(params.get("min_ratio", 0.0))
     found: list[tuple[int, str, dict[str, Any]]] = []

@@ -27,7 +27,8 @@ from analyzer.signals.spikes import Spike, despike, find_spikes
 from analyzer.signals.trend import Trend, trend
 
 __all__ = ["ChangeEvent", "NonFinite", "Prepared", "SeriesSignals", "Spike", "Trend", "analyze_series",
-           "change_events", "find_spikes", "nonfinite_scan", "prepare", "segment", "summarize", "trend", "true_runs"]
+           "change_events", "find_spikes", "nonfinite_scan", "prepare", "run_signals", "segment", "summarize", "trend",
+           "true_runs"]
 
 
 def summarize(run: Run) -> dict[str, dict[str, Any]]:
@@ -116,3 +117,11 @@ def analyze_series(series: pd.Series | tuple[np.ndarray, np.ndarray], direction:
     spikes = find_spikes(prep, direction=direction)
     seg = segment(despike(prep, spikes))
     return SeriesSignals(prep, spikes, seg, change_events(seg), trend(prep))
+
+
+def run_signals(run: Run, metric: str, split: str = "train") -> SeriesSignals:
+    """analyze_series of one series of a run, computed once per run and series (several rules read it)."""
+    cache: dict[tuple[str, str], SeriesSignals] = run.__dict__.setdefault("_signals", {})
+    if (split, metric) not in cache:
+        cache[(split, metric)] = analyze_series(run.series(metric, split=split))
+    return cache[(split, metric)]
