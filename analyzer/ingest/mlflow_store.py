@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest.base import FrameBuilder, Superseded, as_categories, newest_run_only, read_head
+from analyzer.ingest.base import FrameBuilder, Superseded, as_categories, first_wall_time, newest_run_only, read_head
 from analyzer.ingest.lightning_csv import series_names, settings_from_params
 from analyzer.model import Frames, empty_metrics, validate_metrics
 
@@ -160,20 +160,14 @@ def newest_only(results: list[tuple[str, Frames | InputError]]) -> list[tuple[st
         where = "export it to its own store" if "#" in newest else "point analyze at its run folder"
         return (f"another MLflow run in the same store; only the newest ({newest}) is analyzed: {where} "
                 "to analyze this one")
-    return newest_run_only([[result] for result in results], lambda frames: _start_time(("", frames)), note)
+    return newest_run_only([[result] for result in results], _start_time, note)
 
 
-def _start_time(result: tuple[str, Frames | InputError]) -> float:
+def _start_time(frames: Frames) -> float:
     """When the run started: its recorded start time, else its first metric timestamp (a run whose
     meta.yaml is broken must not pass for the oldest), else +inf."""
-    frames = result[1]
-    if not isinstance(frames, Frames):
-        return math.inf
     start = frames.meta["mlflow"].get("start_time")
-    if isinstance(start, float):
-        return start
-    first = frames.metrics["wall_time"].min() if not frames.metrics.empty else math.nan
-    return float(first) if math.isfinite(first) else math.inf
+    return start if isinstance(start, float) else first_wall_time(frames)
 
 
 def _label(target: Path, root: Path, fallback: str) -> str:
