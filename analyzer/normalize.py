@@ -38,13 +38,19 @@ def deep_merge(into: dict[str, Any], other: dict[str, Any]) -> None:
             into[key] = value
 
 
-def _restarts(sources: list[pd.DataFrame]) -> pd.DataFrame:
-    """A `restart` event wherever a source's train-loss steps go backwards in file order."""
+def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
+    """A `restart` event wherever a source's train-loss steps go backwards in file order.
+
+    Sources whose steps are guesses (console dicts printed apart from their progress bars, as block-buffered
+    stdout in a `nohup.out` does) are left out: their steps can run backwards without any resume.
+    """
     rows: list[dict[str, Any]] = []
     for metrics in sources:
         if metrics.empty:
             continue
         source = metrics["source"].iloc[0]
+        if source in guessed:
+            continue
         loss = metrics.loc[((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy(), ["step", "line"]]
         ordered = loss.sort_values("line", kind="stable")
         steps = ordered["step"].to_numpy()
@@ -222,7 +228,7 @@ def build_run(path: Path, ingested: Ingested) -> Run:
     """The Run: merged metrics and events, merged and derived meta, sources and problems."""
     metrics, dropped = merge_metrics(ingested)
     events_parts = [f.events for _, f in ingested.frames if not f.events.empty]
-    events_parts.append(_restarts([f.metrics for _, f in ingested.frames]))
+    events_parts.append(_restarts([f.metrics for _, f in ingested.frames], _guessed_axis_sources(ingested)))
     non_empty = [e for e in events_parts if not e.empty]
     events = pd.concat(non_empty, ignore_index=True) if non_empty else empty_events()
     meta: dict[str, Any] = {}

@@ -32,6 +32,15 @@ def test_resumed_run_later_values_win_and_a_restart_is_recorded(tmp_path: Path):
     assert run.meta["duplicates"]["within_source"] == 6  # steps 10 and 15 x (loss, learning_rate, epoch)
 
 
+def test_block_buffered_console_dicts_are_not_taken_for_a_resume():
+    # A real nohup.out: stdout (the dicts) is block-buffered, stderr (the bars) is not, so ten dicts arrive
+    # together after the bar of the first; their guessed steps run ahead of the next bar.
+    sample = Path(__file__).resolve().parents[1] / "sample_logs" / "gpu_fp16_overflow" / "nohup.out"
+    run = analyze(sample).run
+    assert run.meta["console_log"]["nohup.out"]["step_axis"] == "guessed"
+    assert not (run.events["kind"] == "restart").any()
+
+
 def test_contract_validation_rejects_wrong_dtypes():
     frame = empty_metrics()
     validate_metrics(frame, "test")
