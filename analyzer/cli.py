@@ -17,8 +17,10 @@ from analyzer.errors import NothingReadable
 from analyzer.ingest import PARSERS
 from analyzer.ingest.grammars import GrammarError
 from analyzer.ingest.wandb_run import WandbFetchError
-from analyzer.model import severity_rank
+from analyzer.model import Report, severity_rank
 from analyzer.report import render_json, render_markdown
+from analyzer.report.html import render_html
+from analyzer.report.plots import panels, write_plots
 from analyzer.rules import builtin_rules_dir, load_rules
 from analyzer.rules.docs import check_folder, explain
 from analyzer.rules.schema import Rule
@@ -62,8 +64,11 @@ def run_command(
                                                   "wandb://entity/project/run_id (W&B API).")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")] = Format.terminal,
     output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Also write the post-mortem here (.json for JSON, "
-                                                     "anything else markdown).")] = None,
+                                                help="Also write the post-mortem here: .json for JSON, .html for "
+                                                     "a web page, anything else markdown; PNG plots go to "
+                                                     "<name>_files/ beside it.")] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots beside the -o report.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Terminal: the verdict line only.")] = False,
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")] = None,
     grammar: Annotated[list[Path] | None, typer.Option("--grammar", help="Extra console-log grammar file "
                                                                          "(repeatable; see grammars.yaml).")] = None,
@@ -106,18 +111,31 @@ def run_command(
     else:
         from analyzer.report.terminal import render_terminal
 
-        render_terminal(report, out)
+        render_terminal(report, out, quiet=quiet)
     if output is not None:
-        text = render_json(report) if output.suffix == ".json" else render_markdown(report)
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            err.print(f"error: cannot write {output}: {exc.strerror}", markup=False)
-            raise typer.Exit(Exit.USAGE) from None
-        err.print(f"report written to {output}", markup=False)
+        _write_report(report, output, plots, err)
     worst = report.worst_severity()
     failed = worst is not None and severity_rank(worst) >= severity_rank(fail_on.value)
     raise typer.Exit(Exit.FINDINGS if failed else Exit.HEALTHY)
+
+
+def _write_report(report: Report, output: Path, with_plots: bool, err: Console) -> None:
+    """Write the report file (and its plots beside it); a write failure is a usage error."""
+    try:
+        if output.suffix.lower() == ".json":
+            output.write_text(render_json(report), encoding="utf-8")
+        else:
+            plots = write_plots(report, output.parent / f"{output.stem}_files") if with_plots else []
+            text = render_markdown(report, plots)
+            if output.suffix.lower() in (".html", ".htm"):
+                text = render_html(text, title=f"Post-mortem: {Path(report.run.path).name}")
+            output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        err.print(f"error: cannot write {exc.filename or output}: {exc.strerror}", markup=False)
+        raise typer.Exit(Exit.USAGE) from None
+    extra = f" (plots in {output.parent / (output.stem + '_files')})" if output.suffix != ".json" and with_plots \
+        and panels(report.run) else ""
+    err.print(f"report written to {output}{extra}", markup=False)
 
 
 @app.command("formats")

@@ -60,6 +60,12 @@ def split_and_metric(key: str, default_split: str = "train") -> tuple[str, str]:
     return default_split, canonical_metric(key)
 
 
+def is_memory_metric(metric: str) -> bool:
+    """Memory series (allocated, reserved, used...): names with 'mem' in them, except a one-off total peak."""
+    low = metric.lower()
+    return "mem" in low and "total_peak" not in low
+
+
 def is_eval_split(split: str) -> bool:
     """True for `eval` and for named eval sets such as `eval_g0`."""
     return split == "eval" or split.startswith("eval_")

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from analyzer.model import Report
+from analyzer.report.timeline import timeline
 
 SCHEMA_VERSION = 1
 
@@ -44,6 +45,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "events": len(run.events),
         },
         "findings": [f.to_dict() for f in report.findings],
+        "timeline": [e.to_dict() for e in timeline(report)],
         "checked": report.checked,
         "unchecked": report.unchecked,
     })

@@ -2,37 +2,81 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from analyzer.model import Finding, Report
+from analyzer.names import is_eval_split, is_memory_metric
+from analyzer.report.plots import Plot
+from analyzer.report.sparkline import sparkline
+from analyzer.report.timeline import timeline
 
 MAX_CHARS = 65_000  # a GitHub issue body's limit
-_MAX_ROWS = 40
+_SCREEN = 15  # rows a reader sees without scrolling: longer tables fold into <details>
+_CONFIG_KEYS = ("framework", "trainer_kind", "precision", "precision_source", "weights_dtype", "learning_rate",
+                "lr_scheduler_type", "warmup_steps", "warmup_ratio", "max_grad_norm", "per_device_train_batch_size",
+                "gradient_accumulation_steps", "max_steps", "num_train_epochs", "logging_steps",
+                "logging_nan_inf_filter", "deepspeed_stage", "peft_type", "versions", "model", "peft", "gpu")
 
 
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+@dataclass(frozen=True)
+class Budget:
+    """How much of each kind of content fits: rows per table and characters per cell."""
+
+    rows: int = 40
+    cell: int = 300
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+_BUDGETS = (Budget(), Budget(15, 160), Budget(6, 80))
+
+
+def _num(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.6g}"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    return str(value)
+
+
+def _cell(value: Any, budget: Budget) -> str:
+    text = _text(value).replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= budget.cell else text[: budget.cell - 1] + "…"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], budget: Budget, summary: str = "") -> list[str]:
+    """A markdown table; past a screenful it folds into <details> under `summary`; past the budget it is cut."""
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows[:_MAX_ROWS]]
-    if len(rows) > _MAX_ROWS:
-        out.append(f"| … {len(rows) - _MAX_ROWS} more | " + " | " * (len(header) - 1))
+    out += ["| " + " | ".join(_cell(v, budget) for v in row) + " |" for row in rows[: budget.rows]]
+    if len(rows) > budget.rows:
+        out.append(f"| … {len(rows) - budget.rows} more (`--format json` has them all) |" + " |" * (len(header) - 1))
+    if summary and len(rows) > _SCREEN:
+        return [f"<details><summary>{summary} ({len(rows)} rows)</summary>", "", *out, "", "</details>"]
     return out
 
 
 def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:
-    if isinstance(value, dict):
+    if isinstance(value, dict) and value:
         for key, sub in value.items():
             _flat(f"{prefix}.{key}" if prefix else str(key), sub, out)
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, sub in enumerate(value):
+            _flat(f"{prefix}[{i}]", sub, out)
     else:
         out.append([prefix, value])
 
 
-def _finding(index: int, f: Finding) -> list[str]:
+def _finding(index: int, f: Finding, budget: Budget) -> list[str]:
     onset = f"step **{f.onset_step}**" if f.onset_step is not None else "unknown step"
     lines = [f"### {index}. {f.title}", "",
              f"`{f.failure_mode}` · {f.severity} · confidence {f.confidence:.2f} · onset {onset} · "
@@ -40,7 +84,7 @@ def _finding(index: int, f: Finding) -> list[str]:
     evidence: list[list[Any]] = []
     _flat("", f.evidence, evidence)
     if evidence:
-        lines += ["<details><summary>Evidence</summary>", "", *_table(["what", "value"], evidence), "",
+        lines += ["<details><summary>Evidence</summary>", "", *_table(["what", "value"], evidence, budget), "",
                   "</details>", ""]
     if f.causes:
         lines += ["**Likely causes, most likely first:**", ""]
@@ -57,54 +101,125 @@ def _finding(index: int, f: Finding) -> list[str]:
     return lines
 
 
-def render_markdown(report: Report) -> str:
-    """The whole post-mortem as markdown, kept under GitHub's 65,000-character issue limit."""
-    from analyzer import __version__
+def main_series(report: Report) -> list[tuple[str, str]]:
+    """The series a reader looks at first: train and eval loss, grad_norm, learning rate, loss scale, memory."""
+    names = report.run.series_names()
+    present = set(names)
+    picked = [p for p in (("train", "loss"),) if p in present]
+    picked += sorted(p for p in present if p[1] == "loss" and is_eval_split(p[0]))[:2]
+    picked += [p for p in (("train", "grad_norm"), ("train", "learning_rate"), ("train", "loss_scale"))
+               if p in present]
+    picked += [p for p in names if is_memory_metric(p[1])][:1]
+    return picked
 
+
+def _summary(report: Report) -> list[str]:
     run, meta = report.run, report.run.meta
-    name = Path(run.path).name or run.path
     serious = [f for f in report.findings if f.severity != "info"]
-    lines = [f"# Training run post-mortem: `{name}`", ""]
     if serious:
         top = serious[0]
-        lines.append(f"**Verdict: `{report.verdict}`** ({top.severity}, onset at step {top.onset_step}): "
-                     f"{top.message}.")
+        verdict = (f"**Verdict: `{report.verdict}`** ({top.severity}, onset at step {top.onset_step}): "
+                   f"{top.message}.")
     else:
-        lines.append("**Verdict: `healthy`**: no finding at warning level or above.")
+        verdict = "**Verdict: `healthy`**: no finding at warning level or above."
+    what = " ".join(str(meta[k]) for k in ("framework", "trainer_kind") if meta.get(k)) or "training"
+    model = (meta.get("model") or {}).get("model_type") if isinstance(meta.get("model"), dict) else None
+    precision = f" in {meta['precision']}" if meta.get("precision") else ""
     train = report.signals.get("train/loss")
-    span = (f"{train['count']} train-loss points from step {train['first_step']} to {train['last_step']}"
-            if train else "no train loss")
-    read = [s.path for s in run.sources if s.status == "read"]
-    lines += ["", f"Read {len(read)} file(s) ({', '.join(read[:5])}{'…' if len(read) > 5 else ''}): {span}. "
-              f"Run status: **{meta.get('status', 'unknown')}** ({meta.get('status_reason', '')}). "
-              f"{len(serious)} finding(s) at warning or above, {len(report.findings) - len(serious)} informational.",
-              ""]
+    if train:
+        loss = report.run.series("loss")
+        span = (f"logged {train['count']} train-loss points over steps {train['first_step']}–{train['last_step']}, "
+                f"the loss going from {_num(float(loss.iloc[0]))} to {_num(float(loss.iloc[-1]))}")
+    else:
+        span = "logged no train loss"
+    status = meta.get("status", "unknown")
+    reason = f" ({meta['status_reason']})" if meta.get("status_reason") else ""
+    found = "; ".join(f"`{f.failure_mode}` from step {f.onset_step} ({f.severity})" for f in serious[:4])
+    findings = (f"{len(serious)} finding(s) at warning or above: {found}" if serious
+                else "no finding at warning or above") + f"; {len(report.findings) - len(serious)} informational."
+    read = sum(s.status == "read" for s in run.sources)
+    text = (f"A {what} run{f' of a `{model}` model' if model else ''}{precision} {span}. It ended **{status}**"
+            f"{reason}. {findings} Read from {read} file(s).")
+    return [verdict, "", text, ""]
+
+
+def _shapes(report: Report, budget: Budget) -> list[str]:
+    rows = []
+    for split, metric in main_series(report):
+        line = sparkline(report.run.series(metric, split=split), width=40 if budget.rows > 6 else 24)
+        if line is not None:
+            rows.append([f"{split}/{metric}", f"`{line.text}`", line.caption()])
+    return [*_table(["series", "shape", "first → last"], rows, budget), ""] if rows else []
+
+
+def _timeline(report: Report, budget: Budget) -> list[str]:
+    rows = [[e.step if e.step is not None else "–", e.kind, e.severity, e.text, f"`{e.where}`" if e.where else ""]
+            for e in timeline(report)]
+    return ["## Timeline", "", *_table(["step", "event", "severity", "what", "where"], rows, budget,
+                                       "Timeline"), ""] if rows else []
+
+
+def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tuple[str, list[str]]]:
+    """(name, lines) in reading order."""
+    run, meta = report.run, report.run.meta
+    name = Path(run.path).name or run.path
+    head = [f"# Training run post-mortem: `{name}`", "", *_summary(report), *_shapes(report, budget)]
+    findings: list[str] = []
     if report.findings:
-        lines += ["## Findings", ""]
+        findings += ["## Findings", ""]
         for i, f in enumerate(report.findings, start=1):
-            lines += _finding(i, f)
-    lines += ["## Signals", "", *_table(["series", "points", "first step", "last step", "non-finite"],
-              [[k, v["count"], v["first_step"], v["last_step"], v["nonfinite"]] for k, v in report.signals.items()]),
-              ""]
+            findings += _finding(i, f, budget)
+    checked = ["## What was checked", "", "Rules run: " + ", ".join(f"`{r}`" for r in report.checked) + "."]
+    if report.unchecked:
+        checked += ["", "Not checked for lack of signals: " +
+                    "; ".join(f"`{u['rule_id']}` (needs {u['missing']})" for u in report.unchecked) + "."]
+    checked.append("")
+    figures = ["## Plots", "", *[f"![{p.title}]({p.path})" for p in plots], ""] if plots else []
     env: list[list[Any]] = []
-    for key in ("framework", "trainer_kind", "precision", "precision_source", "weights_dtype", "learning_rate",
-                "lr_scheduler_type", "warmup_steps", "max_grad_norm", "per_device_train_batch_size",
-                "gradient_accumulation_steps", "max_steps", "logging_steps", "deepspeed_stage", "peft_type",
-                "versions", "model", "peft"):
+    for key in _CONFIG_KEYS:
         if meta.get(key) not in (None, {}, ""):
             _flat(key, meta[key], env)
-    if env:
-        lines += ["## Environment and configuration", "", *_table(["setting", "value"], env), ""]
-    lines += ["## Sources", "", *_table(["file", "format", "rows", "status", "note"],
-              [[s.path, s.format, s.rows, s.status, s.note] for s in run.sources]), ""]
-    if run.problems:
-        lines += ["## Problems reading the inputs", "", *[f"- `{p}`" for p in run.problems[:_MAX_ROWS]], ""]
-    lines += ["## What was checked", "", "Rules run: " + ", ".join(f"`{r}`" for r in report.checked) + "."]
-    if report.unchecked:
-        lines += ["", "Not checked for lack of signals: " +
-                  "; ".join(f"`{u['rule_id']}` (needs {u['missing']})" for u in report.unchecked) + "."]
-    lines += ["", "---", f"Generated by analyzer {__version__}.", ""]
-    text = "\n".join(lines)
-    if len(text) > MAX_CHARS:
-        text = text[: MAX_CHARS - 200] + "\n\n… report cut to fit a GitHub issue (65,000 characters).\n"
-    return text
+    config = ["## Environment and configuration", "",
+              *_table(["setting", "value"], env, budget, "Settings"), ""] if env else []
+    signals = ["## Signals", "", *_table(["series", "points", "first step", "last step", "non-finite"],
+               [[k, v["count"], v["first_step"], v["last_step"], v["nonfinite"]] for k, v in report.signals.items()],
+               budget, "Every series read"), ""]
+    sources = ["## Sources", "", *_table(["file", "format", "rows", "status", "note"],
+               [[s.path, s.format, s.rows, s.status, s.note] for s in run.sources], budget, "Files"), ""]
+    problems = ["## Problems reading the inputs", "", *_table(["problem"], [[f"`{p}`"] for p in run.problems],
+                                                                 budget, "Problems"), ""] if run.problems else []
+    return [("head", head), ("plots", figures), ("findings", findings), ("timeline", _timeline(report, budget)),
+            ("environment", config), ("problems", problems), ("checked", checked), ("signals", signals),
+            ("sources", sources)]
+
+
+_DROP_ORDER = ("sources", "signals", "environment", "problems", "timeline", "plots")
+
+
+def render_markdown(report: Report, plots: Sequence[Plot] = ()) -> str:
+    """The whole post-mortem as markdown, under GitHub's 65,000-character issue limit however long the run.
+
+    Tables shrink first (fewer rows, shorter cells); then whole reference sections are left out, each
+    replaced by a line that says so; the verdict, summary, findings and the list of checks always stay
+    (findings are cut last, at a finding's boundary). `plots` are linked by their relative paths.
+    """
+    from analyzer import __version__
+
+    footer = ["---", f"Generated by analyzer {__version__}. The same analysis as JSON: "
+              "`analyze RUN --format json`.", ""]
+    for budget in _BUDGETS:
+        sections = _sections(report, plots, budget)
+        parts = dict(sections)
+        order = [name for name, _ in sections]
+        text = "\n".join([*(line for name in order for line in parts[name]), *footer])
+        if len(text) <= MAX_CHARS:
+            return text
+    for name in _DROP_ORDER:
+        parts[name] = [f"_The {name} section was left out to fit GitHub's {MAX_CHARS:,}-character limit "
+                       "(`--format json` has it)._", ""] if parts[name] else []
+        text = "\n".join([*(line for n in order for line in parts[n]), *footer])
+        if len(text) <= MAX_CHARS:
+            return text
+    cut = text[: MAX_CHARS - 400].rsplit("\n### ", 1)[0]  # last resort: keep whole findings only
+    return cut + "\n\n_Further findings were left out to fit the limit (`--format json` has them all)._\n\n" + \
+        "\n".join(footer)

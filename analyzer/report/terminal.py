@@ -1,33 +1,61 @@
-"""The terminal view (rich): verdict, findings table, top causes. Imported by the CLI only."""
+"""The terminal view (rich): verdict, sparklines of the main series, findings table. Imported by the CLI only."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from analyzer.model import Report
+from analyzer.report.markdown import main_series
+from analyzer.report.sparkline import sparkline
 
 _STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
+_NARROW = 100  # below this width the table drops its cause column and sparklines shrink
 
 
-def render_terminal(report: Report, console: Console) -> None:
-    """Print the verdict and the findings to the console."""
-    meta = report.run.meta
+def verdict_line(report: Report) -> Text:
+    """One line: the verdict, the worst finding's onset and the run's path (what `--quiet` prints)."""
     verdict = report.verdict
     style = "bold green" if verdict == "healthy" else _STYLE.get(report.worst_severity() or "", "bold")
-    console.print(f"[{style}]verdict: {verdict}[/]  [dim]{report.run.path}[/]")
+    line = Text(f"verdict: {verdict}", style=style)
+    serious = [f for f in report.findings if f.severity != "info"]
+    if serious and serious[0].onset_step is not None:
+        line.append(f" at step {serious[0].onset_step}", style=style)
+    line.append(f"  {report.run.path}", style="dim")
+    return line
+
+
+def render_terminal(report: Report, console: Console, quiet: bool = False) -> None:
+    """Print the verdict (and unless quiet: the main series' shapes and the findings) to the console."""
+    console.print(verdict_line(report))
+    if quiet:
+        return
+    meta = report.run.meta
+    narrow = console.width < _NARROW
     train = report.signals.get("train/loss")
     span = f"{train['count']} train-loss points, steps {train['first_step']}–{train['last_step']}" if train \
         else "no train loss"
     console.print(f"[dim]{span} · status {meta.get('status', 'unknown')} · "
                   f"{sum(s.status == 'read' for s in report.run.sources)} file(s) read[/]")
+    width = max(8, min(40, console.width - 48 if narrow else 40))
+    for split, metric in main_series(report)[:4]:
+        line = sparkline(report.run.series(metric, split=split), width=width)
+        if line is not None:
+            text = Text(f"{split + '/' + metric:22.22s} ", style="dim")
+            text.append(line.text)
+            text.append(f"  {line.caption()}", style="dim")
+            console.print(text, overflow="ellipsis", no_wrap=True)
     if not report.findings:
         return
     table = Table(show_header=True, header_style="bold", expand=False)
-    for col in ("severity", "failure mode", "onset", "finding", "most likely cause"):
+    columns = ("severity", "failure mode", "onset", "finding") + (() if narrow else ("most likely cause",))
+    for col in columns:
         table.add_column(col, overflow="fold")
     for f in report.findings:
-        cause = f.causes[0].title if f.causes else ""
-        table.add_row(f"[{_STYLE.get(f.severity, '')}]{f.severity}[/]", f.failure_mode,
-                      str(f.onset_step) if f.onset_step is not None else "-", f.message, cause)
+        row = [f"[{_STYLE.get(f.severity, '')}]{f.severity}[/]", f.failure_mode,
+               str(f.onset_step) if f.onset_step is not None else "-", f.message]
+        if not narrow:
+            row.append(f.causes[0].title if f.causes else "")
+        table.add_row(*row)
     console.print(table)

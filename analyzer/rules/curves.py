@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import Run
+from analyzer.names import is_memory_metric
 from analyzer.rules.checks import Detection, check, cite_point, fmt
 from analyzer.signals import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
@@ -267,7 +268,7 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
 
 def _memory_series(run: Run) -> list[tuple[str, str]]:
     """(split, metric) of every memory series: names with 'mem' in them, allocated or reserved."""
-    return [(s, m) for s, m in run.series_names() if "mem" in m.lower() and "total_peak" not in m.lower()]
+    return [(s, m) for s, m in run.series_names() if is_memory_metric(m)]
 
 
 @check("memory_growth", min_points=int, min_rise=float, min_up=float)
