@@ -63,6 +63,38 @@ def test_markdown_report_written_and_run_folder_untouched(tmp_path: Path):
     assert text.startswith("# Training run post-mortem")
     assert "loss_zero_grad_nan" in text and "onset step **23**" in text
     assert tree_digest(run) == before
+    plots = sorted(p.name for p in (tmp_path / "report_files").iterdir())
+    assert plots == ["grad_norm.png", "learning_rate.png", "loss.png"]
+    assert "![Loss](report_files/loss.png)" in text
+    assert f"plots in {tmp_path / 'report_files'}" in done.stderr
+
+
+def test_no_plots_and_html_output(tmp_path: Path):
+    out = tmp_path / "post-mortem.html"
+    done = analyze_cli(str(sample("hf_healthy")), "-o", str(out), "--no-plots", "-q")
+    assert done.returncode == 0, done.stderr
+    html = out.read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<table>" in html and "<h1>Training run post-mortem" in html
+    assert "<img" not in html and not (tmp_path / "post-mortem_files").exists()
+
+
+def test_quiet_prints_the_verdict_line_only():
+    done = analyze_cli(str(sample("hf_lr_too_high")), "-q", "--no-color")
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [f"verdict: divergence at step 2  {sample('hf_lr_too_high')}"]
+
+
+def test_terminal_is_width_aware_and_plain_without_colour():
+    import os
+
+    wide = subprocess.run([sys.executable, "-m", "analyzer", str(sample("hf_lr_too_high")), "--no-color"],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"}, timeout=120)
+    narrow = subprocess.run([sys.executable, "-m", "analyzer", str(sample("hf_lr_too_high")), "--no-color"],
+                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "70"}, timeout=120)
+    assert "most likely cause" in wide.stdout and "most likely cause" not in narrow.stdout
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 70
+    assert "\x1b[" not in wide.stdout + narrow.stdout
+    assert "train/loss" in wide.stdout and "▇" in wide.stdout  # the loss sparkline
 
 
 @pytest.mark.parametrize("content", ["", "{\n  \"log_history\": [\n    {\"loss\": 1.0,", "not a log at all\n"])
