@@ -28,7 +28,9 @@ import itertools
 import json
 import logging
 import math
+import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -87,11 +89,24 @@ class GpuCase:
     leak: bool = False
     cap_at_step: int | None = None  # leak case: per-process memory cap set at this step ...
     cap_oom_target_step: int | None = None  # ... sized to run out around this step
+    deepspeed: bool = False  # DeepSpeed ZeRO-2 with its own fp16 loss scaler (DS_CONFIG)
     extra_notes: str = ""
 
 
 MLP_SCALE = 175.0
 MLP_SCALE_BIG = 300.0
+# DeepSpeed's documented fp16 block: dynamic loss scale from 2^16, halved after `hysteresis` overflows,
+# never below min_loss_scale (DeepSpeed then stops the run).
+DS_CONFIG: dict[str, Any] = {
+    "fp16": {"enabled": True, "loss_scale": 0, "initial_scale_power": 16, "loss_scale_window": 1000,
+             "hysteresis": 2, "min_loss_scale": 1},
+    "zero_optimization": {"stage": 2},
+    "zero_allow_untested_optimizer": True,
+    "train_micro_batch_size_per_gpu": "auto",
+    "gradient_accumulation_steps": "auto",
+    "gradient_clipping": "auto",
+    "steps_per_print": 10,
+}
 
 CASES: tuple[GpuCase, ...] = (
     GpuCase(
@@ -199,6 +214,27 @@ CASES: tuple[GpuCase, ...] = (
         leak=True,
         cap_at_step=10,
         cap_oom_target_step=150,
+    ),
+    GpuCase(
+        name="gpu_deepspeed_fp16_scale_collapse",
+        how=(
+            f"DeepSpeed ZeRO-2 with fp16 (dynamic loss scale from 2^16, min 1) on the Llama of "
+            f"gpu_fp16_overflow_from_start (MLP weights {MLP_SCALE_BIG:g}x): every step overflows."
+        ),
+        planted=(
+            f"gate_proj.weight and up_proj.weight of every layer multiplied by {MLP_SCALE_BIG:g} at init; "
+            "deepspeed=DS_CONFIG (fp16 enabled, loss_scale 0 = dynamic, hysteresis 2, min_loss_scale 1)"
+        ),
+        cause=(
+            "fp16 loss-scale collapse: activations overflow fp16 at any scale, so DeepSpeed skips every step "
+            "and halves the loss scale until it reaches min_loss_scale, then stops the run."
+        ),
+        expect=("crash",),
+        precision="fp16",
+        mlp_scale=MLP_SCALE_BIG,
+        max_steps=60,
+        save_steps=5,  # the run stops before step 20: keep checkpoints from before the collapse
+        deepspeed=True,
     ),
 )
 CASES_BY_NAME = {case.name: case for case in CASES}
@@ -314,6 +350,10 @@ def run_worker(case: GpuCase, outdir: Path, device: str) -> None:
     cpu_gen.configure_logging()
     set_seed(SEED)
     on_gpu = device == "cuda"
+    if case.deepspeed and on_gpu:  # one process without the `deepspeed` launcher: the env it would set
+        for key, value in {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1",
+                           "MASTER_PORT": "29512"}.items():
+            os.environ.setdefault(key, value)
     if not on_gpu:  # smoke test: a few steps, the OOM batch early
         case = dataclasses.replace(case, max_steps=SMOKE_STEPS, save_steps=5,
                                    long_batch_at_step=case.long_batch_at_step and 7)
@@ -332,12 +372,13 @@ def run_worker(case: GpuCase, outdir: Path, device: str) -> None:
         eval_steps=EVAL_STEPS,
         save_strategy="steps",
         save_steps=case.save_steps,
-        save_only_model=True,
+        save_only_model=not case.deepspeed,
         fp16=case.precision == "fp16" and on_gpu,
         bf16=case.precision == "bf16",
+        deepspeed=DS_CONFIG if case.deepspeed and on_gpu else None,
         seed=SEED,
         data_seed=SEED,
-        report_to="none",
+        report_to=["tensorboard", "wandb"],  # W&B offline (generate.launch sets WANDB_MODE)
         use_cpu=not on_gpu,
         disable_tqdm=False,
         dataloader_num_workers=0,
@@ -420,6 +461,10 @@ def trim(case_dir: Path) -> None:
     for weights in case_dir.rglob("model.safetensors"):
         if weights.stat().st_size > WEIGHT_FILE_LIMIT:
             weights.unlink()
+    for folder in case_dir.glob("checkpoint-*/global_step*"):  # DeepSpeed's optimizer and weight shards
+        shutil.rmtree(folder)
+    for script in case_dir.glob("checkpoint-*/zero_to_*.py"):  # a script DeepSpeed copies in
+        script.unlink()
 
 
 OOM_RE = re.compile(r"(torch\.OutOfMemoryError|torch\.cuda\.OutOfMemoryError): (CUDA out of memory\..*)")
@@ -440,8 +485,10 @@ def memory_growth_step(train_rows: Sequence[dict[str, Any]]) -> int | None:
     return None
 
 
-def write_expected(case: GpuCase, case_dir: Path, returncode: int, elapsed: float, device: str) -> list[str]:
-    """Write ``expected.yaml`` from the real outputs; return the problems found."""
+def write_expected(case: GpuCase, case_dir: Path, returncode: int, elapsed: float, device: str,
+                   recorded: dict[str, Any] | None = None) -> list[str]:
+    """Write ``expected.yaml`` from the real outputs; return the problems found. `recorded`: the versions
+    of the machine that made the run (``--reexpect`` keeps those of the existing expected.yaml)."""
     state, state_file = cpu_gen.read_state(case_dir)
     log_history = state["log_history"]
     found = cpu_gen.detect(log_history, state, returncode)
@@ -478,7 +525,13 @@ def write_expected(case: GpuCase, case_dir: Path, returncode: int, elapsed: floa
             modes[mode] = found[mode]
     if "grad_norm_nan" in found and not {"loss_zero_grad_nan", "loss_nan"} & set(found):
         modes["grad_norm_nan"] = found["grad_norm_nan"]
-    if "crash" in found and "oom" not in found:
+    # DeepSpeed stops a run whose loss scale reached its minimum: that end is the fp16 overflow's, as an
+    # OOM's end is the OOM's, not a separate crash.
+    scale_min = "Current loss scale already at minimum" in text
+    console["loss_scale_at_minimum"] = scale_min
+    if case.precision == "fp16" and scale_min:
+        modes.setdefault("fp16_overflow", found.get("crash", 0))
+    if "crash" in found and "oom" not in found and not scale_min:
         modes["crash"] = found["crash"]
     if not modes and "healthy" in found:
         modes["healthy"] = 0
@@ -563,7 +616,7 @@ def write_expected(case: GpuCase, case_dir: Path, returncode: int, elapsed: floa
             "device": device,
             "wall_seconds": round(elapsed, 1),
         },
-        "versions": versions(),
+        "versions": recorded or versions(),
     }
     with open(case_dir / "expected.yaml", "w") as fh:
         yaml.safe_dump(expected, fh, sort_keys=False, width=100, allow_unicode=True)
@@ -577,6 +630,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE, help="folder that receives the gpu_*/ cases")
     parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--reexpect", action="store_true",
+                        help="rewrite expected.yaml from the runs already in --out (no GPU, no training): for a "
+                             "change in how the outputs are read; keeps the recorded exit code, time and versions")
     parser.add_argument("--_worker", nargs=3, metavar=("CASE", "OUTDIR", "DEVICE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args._worker:
@@ -586,6 +642,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         for case in CASES:
             print(f"{case.name:24s} {case.how}")
+        return 0
+    if args.reexpect:
+        for case in [CASES_BY_NAME[n] for n in args.only] if args.only else list(CASES):
+            old = yaml.safe_load((args.out / case.name / "expected.yaml").read_text())
+            write_expected(case, args.out / case.name, old["run"]["exit_code"], old["run"]["wall_seconds"],
+                           old["run"]["device"], recorded=old["versions"])
         return 0
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("no CUDA device: use --device cpu for a smoke test")

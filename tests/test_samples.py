@@ -61,3 +61,27 @@ def test_ci_runs_the_readme_test_command():
     command = "python3 -m venv .venv && . .venv/bin/activate && pip install '.[test]' && python -m pytest"
     assert command in (repo / "README.md").read_text()
     assert command in (repo / ".ci" / "run").read_text()
+
+
+def _train_loss(folder: Path) -> dict[int, float]:
+    series = analyze(folder).run.series("loss")
+    return {int(k): float(v) for k, v in series.items()}
+
+
+@pytest.mark.parametrize("name", [c for c in CASES if (SAMPLES / c / "runs").is_dir()])
+def test_tensorboard_and_wandb_outputs_agree_with_trainer_state(name: str):
+    """Each sample's TensorBoard events and W&B offline run, read on their own, hold the train loss of its
+    trainer_state.json (float32 in both writers) at the same steps."""
+    import numpy as np
+
+    folder = SAMPLES / name
+    states = sorted(folder.glob("checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name.split("-")[1]))
+    state = folder / "trainer_state.json" if (folder / "trainer_state.json").exists() else states[-1]
+    truth = _train_loss(state)
+    for tracker in (folder / "runs", folder / "wandb"):
+        got = _train_loss(tracker)
+        common = sorted(set(truth) & set(got))
+        assert len(common) >= min(len(truth), 5), f"{tracker.name}: only steps {sorted(got)[:10]}"
+        a = np.array([truth[s] for s in common], dtype=np.float32)
+        b = np.array([got[s] for s in common], dtype=np.float32)
+        assert np.array_equal(a, b, equal_nan=True), f"{name}/{tracker.name} differs from {state.name}"

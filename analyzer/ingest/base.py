@@ -66,13 +66,16 @@ def first_wall_time(frames: Frames) -> float:
     return first if math.isfinite(first) else math.inf
 
 
-def newest_run_only(groups: Sequence[Sequence[tuple[str, Frames | InputError]]], started: Callable[[Frames], float],
-                    note: Callable[[str], str]) -> list[tuple[str, Frames | InputError | Superseded]]:
+Result = Frames | InputError | Superseded  # what a group parser says of one file
+
+
+def newest_run_only(groups: Sequence[Sequence[tuple[str, Result]]], started: Callable[[Frames], float],
+                    note: Callable[[str], str]) -> list[tuple[str, Result]]:
     """One Run is one training run: of several runs read from one folder or store (each group holds one
     run's results: its log and sidecars), the one that started last is analyzed and the read results of
     the others become Superseded with `note(newest_source)`. A run whose start is unknown (+inf for
     every part) counts as the oldest."""
-    def start(group: Sequence[tuple[str, Frames | InputError]]) -> float:
+    def start(group: Sequence[tuple[str, Result]]) -> float:
         times = [t for t in (started(r) for _, r in group if isinstance(r, Frames)) if math.isfinite(t)]
         return min(times) if times else -math.inf
 

@@ -44,7 +44,15 @@ import yaml
 
 from analyzer.errors import InputError, Problem
 from analyzer.ingest import console
-from analyzer.ingest.base import FrameBuilder, Superseded, first_wall_time, load_json, newest_run_only, read_text
+from analyzer.ingest.base import (
+    FrameBuilder,
+    Result,
+    Superseded,
+    first_wall_time,
+    load_json,
+    newest_run_only,
+    read_text,
+)
 from analyzer.ingest.configs import MODEL_KEYS
 from analyzer.ingest.training_args import TRAINING_ARG_KEYS
 from analyzer.model import Frames
@@ -513,10 +521,11 @@ def add_console(builder: FrameBuilder, log: _Log, axis: _Axis, source: str) -> F
 
 
 def add_exit(builder: FrameBuilder, log: _Log, axis: _Axis) -> None:
-    """How the run ended, as an event: run_end (exit 0), exception (another code) or signal (no exit record)."""
+    """How the run ended, as an event: run_end (exit 0), exception (another code) or no_exit_record (the log
+    stops: the process was killed, or is still running; the run status rules weigh it with the others)."""
     if log.exit is None:
-        builder.event("signal", "error", "no W&B exit record: the process ended without wandb.finish() (killed, "
-                      "preempted, out of host memory or a native crash), or the run was still going",
+        builder.event("no_exit_record", "warning", "no W&B exit record: the process ended without wandb.finish() "
+                      "(killed, preempted, out of host memory or a native crash), or the run was still going",
                       axis.last_step, log.last_line or None, wall_time=log.last_time)
         return
     line, code, _ = log.exit
@@ -697,7 +706,7 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _side_meta(side: dict[str, tuple[Path, str]], results: list[tuple[str, Frames | InputError]]) -> dict[str, Any]:
+def _side_meta(side: dict[str, tuple[Path, str]], results: list[tuple[str, Result]]) -> dict[str, Any]:
     """meta from config.yaml, wandb-metadata.json and requirements.txt; a file that fails is a result of its own."""
     meta: dict[str, Any] = {}
     for file_name, reader in _SIDE_READERS.items():
@@ -709,10 +718,10 @@ def _side_meta(side: dict[str, tuple[Path, str]], results: list[tuple[str, Frame
     return meta
 
 
-def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Frames | InputError]]:
+def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Frames | InputError | Superseded]]:
     """One run folder: its log(s) with the sidecars' meta merged into the first, or the sidecars alone."""
     side = {p.name: (p, s) for p, s in members if p.suffix != ".wandb" and p.name in _SIDECARS}
-    results: list[tuple[str, Frames | InputError]] = []
+    results: list[tuple[str, Frames | InputError | Superseded]] = []
     meta = _side_meta(side, results)
     carriers: list[tuple[str, Frames]] = []  # what was read, in order; the first one takes the sidecars' meta
     for path, source in (m for m in members if m[0].suffix == ".wandb"):
@@ -735,8 +744,7 @@ def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Frames | Inpu
     if "output.log" in side and _size(side["output.log"][0]):
         path, source = side["output.log"]
         if main is not None and main.meta.get("console_log"):
-            notes.append(Problem(source, f"not read: the same console text is in the records of {carriers[0][0]}",
-                                 level="note"))
+            results.append((source, Superseded(f"the same console text is in the records of {carriers[0][0]}")))
         else:
             try:
                 carriers.append((source, console.parse(path, source)))

@@ -109,7 +109,9 @@ def main_series(report: Report) -> list[tuple[str, str]]:
     picked += sorted(p for p in present if p[1] == "loss" and is_eval_split(p[0]))[:2]
     picked += [p for p in (("train", "grad_norm"), ("train", "learning_rate"), ("train", "loss_scale"))
                if p in present]
-    picked += [p for p in names if is_memory_metric(p[1])][:1]
+    memory = [p for p in names
+              if is_memory_metric(p[1]) and report.signals.get(f"{p[0]}/{p[1]}", {}).get("count", 0) >= 3]
+    picked += sorted(memory, key=lambda p: p[0] != "train")[:1]  # the trainer's own figure before host stats
     return picked
 
 

@@ -46,7 +46,9 @@ def panels(run: Run) -> list[_Panel]:
               _Panel("grad_norm", "Gradient norm", (("train", "grad_norm"),), "auto"),
               _Panel("learning_rate", "Learning rate", (("train", "learning_rate"),), "linear"),
               _Panel("loss_scale", "fp16 loss scale", (("train", "loss_scale"),), "log2"),
-              _Panel("memory", "Memory", tuple(p for p in sorted(names) if is_memory_metric(p[1]))[:4], "linear")]
+              _Panel("memory", "Memory", tuple(p for p in sorted(names, key=lambda p: (p[0] != "train", p))
+                                                if is_memory_metric(p[1]) and len(run.series(p[1], p[0])) >= 3)[:4],
+                     "linear")]
     return [p for p in wanted if any(s in names for s in p.series)]
 
 

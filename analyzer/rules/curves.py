@@ -38,6 +38,25 @@ def _plain_loss(run: Run) -> bool:
     return str(run.meta.get("trainer_kind", "trainer")) not in _NOT_A_PLAIN_LOSS
 
 
+def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
+    """The logged learning rate at the spike or the step before, when it is over twice its neighbours'
+    median: the update that caused the spike was larger than the schedule around it."""
+    lr = _finite(run.series("learning_rate"))
+    if len(lr) < 5:
+        return None
+    steps, values = lr.index.to_numpy(), lr.to_numpy()
+    for at in (step - 1, step):
+        i = int(np.searchsorted(steps, at))
+        if i >= len(steps) or steps[i] != at:
+            continue
+        around = np.concatenate([values[max(0, i - 3):i], values[i + 1:i + 4]])
+        usual = float(np.median(around)) if len(around) else 0.0
+        if usual > 0 and values[i] > 2 * usual:
+            return {"step": int(at), "learning_rate": fmt(float(values[i])), "usual": fmt(usual),
+                    "ratio": round(float(values[i]) / usual, 2), "at": run.cite("train", "learning_rate", int(at))}
+    return None
+
+
 @check("loss_spike", metric=str, min_ratio=float, short_ratio=float)
 def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
     """Sudden jumps of the train loss: `min_ratio` × the baseline at least (long series: robust z-score
@@ -49,16 +68,30 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
         return None
     min_ratio = float(params.get("min_ratio", 1.5))
     if len(loss) >= LONG:
-        spikes = [s for s in run_signals(run, metric).spikes if s.recovered and s.baseline > 0 and s.ratio >= min_ratio]
-        if not spikes:
+        sig = run_signals(run, metric)
+        values = sig.prepared.values
+        sized = []
+        for s in sig.spikes:
+            # The size against the level just before the spike as well as against the detector's trend
+            # baseline: a spike that decays over several points lifts that baseline and would hide itself.
+            before = values[max(0, s.index - 5):s.index]
+            level = float(np.median(before)) if len(before) else s.baseline
+            base = min(s.baseline, level) if level > 0 else s.baseline
+            if s.recovered and base > 0 and s.peak / base >= min_ratio:
+                sized.append((s, base, s.peak / base))
+        if not sized:
             return None
-        first = spikes[0]
-        listed = [{"step": s.peak_step, "peak": fmt(s.peak), "baseline": fmt(s.baseline), "ratio": round(s.ratio, 2),
+        first = sized[0][0]
+        listed = [{"step": s.peak_step, "peak": fmt(s.peak), "baseline": fmt(base), "ratio": round(ratio, 2),
                    "recovered_after_steps": s.recovery_steps, "at": run.cite("train", metric, s.peak_step)}
-                  for s in sorted(spikes, key=lambda s: -s.ratio)[:10]]
+                  for s, base, ratio in sorted(sized, key=lambda t: -t[2])[:10]]
+        spikes = [s for s, _, _ in sized]
+        evidence: dict[str, Any] = {"spikes": listed, "count": len(spikes), "largest_ratio": listed[0]["ratio"]}
+        jump = _lr_jump(run, first.step)
+        if jump:
+            evidence["learning_rate_jump"] = jump
         return Detection(first.step, f"{len(spikes)} loss spike(s) that recovered; the largest reached "
-                         f"{listed[0]['ratio']}× its baseline at step {listed[0]['step']}",
-                         {"spikes": listed, "count": len(spikes), "largest_ratio": listed[0]["ratio"]})
+                         f"{listed[0]['ratio']}× its baseline at step {listed[0]['step']}", evidence)
     values, steps = loss.to_numpy(), loss.index.to_numpy()
     ratio = float(params.get("short_ratio", 5.0))
     for i in range(1, len(values)):
@@ -179,7 +212,9 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
     loss = _finite(run.series("loss"))
     lr = _finite(run.series("learning_rate"))
     min_points = int(params.get("min_points", 3))
-    if len(lr) >= min_points and (lr == 0).all():
+    grad = run.series("grad_norm").to_numpy()
+    skipped = len(grad) > 0 and float((~np.isfinite(grad)).mean()) >= 0.9
+    if len(lr) >= min_points and (lr == 0).all() and not skipped:  # skipped: an fp16 scaler skipped every
         return Detection(int(lr.index[0]), f"learning_rate is 0 at all {len(lr)} logged steps: nothing is updated",
                          {"learning_rate": _points(run, "learning_rate", "train", lr.index.tolist(), lr.tolist(), 3)})
     if len(loss) < min_points or not _plain_loss(run) or (loss == 0).all():
@@ -283,7 +318,10 @@ def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
         g = growth(series)
         values = series.to_numpy()
         half = values[len(values) // 2:]
-        still_rising = float(half.max()) > float(values[: len(values) // 2].max())
+        # Still rising in the second half by a real amount: a warm-up jump followed by a flat line (host
+        # RSS after the first batches) is not a leak.
+        still_rising = (float(half.max()) - float(values[: len(values) // 2].max())) / float(values[0]) \
+            >= min_rise / 4
         rise = float(values[-1] / values[0] - 1)
         if g is None or g.up_fraction < min_up or rise < min_rise or not still_rising:
             continue

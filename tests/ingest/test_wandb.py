@@ -176,7 +176,7 @@ def test_killed_run_has_no_exit_record(runs: dict[str, Path]):
     run = analyze(runs["killed"]).run
     steps = list(run.series("loss").index)
     assert 0 < len(steps) <= 400 and steps == list(range(1, len(steps) + 1))
-    died = run.events[run.events["kind"] == "signal"]
+    died = run.events[run.events["kind"] == "no_exit_record"]
     assert len(died) == 1 and "no W&B exit record" in died.iloc[0]["message"]
     assert died.iloc[0]["step"] == steps[-1]
     assert run.meta["wandb"]["exit_record"] is False and run.meta["wandb"]["exit_code"] is None
@@ -201,7 +201,7 @@ def test_truncated_log_is_read_up_to_the_cut(runs: dict[str, Path], tmp_path: Pa
     assert train_loss_steps(frames) == [10, 20, 30, 40]
     problem = frames.problems[0]
     assert problem.where == f"byte {fifth}" and "truncated" in problem.message
-    assert "signal" in set(frames.events["kind"])  # the exit record was cut off with the rest
+    assert "no_exit_record" in set(frames.events["kind"])  # the exit record was cut off with the rest
 
 
 def test_corrupted_chunk_is_skipped_with_its_offset(runs: dict[str, Path], tmp_path: Path):

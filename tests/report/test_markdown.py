@@ -60,8 +60,10 @@ def test_healthy_run_reads_healthy_with_shapes_and_checks() -> None:
 
 def test_crash_only_run_names_the_exception_with_its_line() -> None:
     text = render_markdown(analyze(sample("hf_exception")))
+    console = (sample("hf_exception") / "nohup.out").read_bytes().split(b"\n")  # lines as an editor counts them
+    line = next(i for i, t in enumerate(console, start=1) if t.startswith(b"Traceback (most recent call last)"))
     assert "**Verdict: `crash`**" in text
-    assert "RuntimeError: data shard 3 is corrupt" in text and "`nohup.out:211`" in text
+    assert "RuntimeError: data shard 3 is corrupt" in text and f"`nohup.out:{line}`" in text
     timeline = text.split("## Timeline", 1)[1].split("##", 1)[0]
     assert "| 32 | exception | error |" in timeline
 

@@ -17,6 +17,7 @@ from typing import Any
 from analyzer.errors import InputError
 from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.console.bulk import read_bulk
+from analyzer.ingest.console.epochs import restep_by_epoch
 from analyzer.ingest.console.lines import BLOCK, blocks, read_text
 from analyzer.ingest.console.records import flush
 from analyzer.ingest.console.state import State
@@ -91,5 +92,8 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
     axis = state.axis or "none"
     if axis == "progress_bar" and state.unbarred > 1:
         axis = "guessed"  # dict lines printed apart from their bars: their steps are not reliable
-    meta["console_log"] = {source: {"lines": lines, "records": state.records, "step_axis": axis}}
-    return state.builder.frames(meta)
+    frames = state.builder.frames(meta)
+    if axis == "guessed" and restep_by_epoch(frames, state.epoch_lines):
+        axis = "epoch"  # exact again: step = epoch x update steps per epoch
+    frames.meta["console_log"] = {source: {"lines": lines, "records": state.records, "step_axis": axis}}
+    return frames

@@ -116,6 +116,10 @@ def _emit(state: State, row: dict[str, Any], lineno: int, step: int) -> None:
         value = value_of(row[key])
         if value is not None:
             state.builder.metric(step, split, metric, value, lineno, rank=state.rank)
+    if kind != "train" and "epoch" in row:  # not a metric of these rows, but it places them (epochs.py)
+        epoch = value_of(row["epoch"])
+        if epoch is not None:
+            state.epoch_lines[lineno] = epoch
     if kind == "summary":
         state.builder.event("run_end", "info", "end-of-training summary printed", step, lineno)
     elif kind == "train":

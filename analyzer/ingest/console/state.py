@@ -38,6 +38,7 @@ class State:
     vanishing_seen: set[str] = field(default_factory=set)
     rank: int | None = None
     records: int = 0
+    epoch_lines: dict[int, float] = field(default_factory=dict)  # line -> epoch of eval/summary dicts
 
     def note_axis(self, axis: str) -> None:
         order = ("", "ordinal", "progress_bar", "logged")
