@@ -127,7 +127,8 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
                 out.sources.append(SourceInfo(source, group_parser.name, status="failed",
                                               note=result.problem.message))
             elif isinstance(result, Superseded):
-                out.problems.append(Problem(source, result.note, level="note"))
+                if not result.quiet:
+                    out.problems.append(Problem(source, result.note, level="note"))
                 out.sources.append(SourceInfo(source, group_parser.name, status="superseded", note=result.note))
             else:
                 _add(out, group_parser.name, source, result)

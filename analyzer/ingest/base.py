@@ -37,6 +37,7 @@ class Superseded:
     """A group member read but not analyzed (another run of the same store), with the reason."""
 
     note: str
+    quiet: bool = False  # a plain copy of something read (not worth a line on stderr): listed in sources only
 
 
 class GroupParser(Protocol):

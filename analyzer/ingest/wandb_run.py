@@ -744,7 +744,8 @@ def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Frames | Inpu
     if "output.log" in side and _size(side["output.log"][0]):
         path, source = side["output.log"]
         if main is not None and main.meta.get("console_log"):
-            results.append((source, Superseded(f"the same console text is in the records of {carriers[0][0]}")))
+            results.append((source, Superseded(f"the same console text is in the records of {carriers[0][0]}",
+                                                quiet=True)))
         else:
             try:
                 carriers.append((source, console.parse(path, source)))

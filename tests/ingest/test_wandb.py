@@ -144,7 +144,8 @@ def test_console_records_give_events_once(runs: dict[str, Path]):
     assert any("OutOfMemoryError" in m for m in events.loc[events["kind"] == "exception", "message"])
     ended = events[events["message"].str.contains("exited with code 1")]
     assert list(ended["kind"]) == ["exception"]
-    assert any("output.log" in p.path and p.level == "note" for p in run.problems)
+    assert any(s.path.endswith("files/output.log") and s.status == "superseded" for s in run.sources)
+    assert not any("output.log" in p.path for p in run.problems)  # a plain copy: no line on stderr
     assert not run.has("loss", "summary")  # printed dicts are rounded copies of the history: not read
 
 
@@ -326,7 +327,7 @@ def test_real_synced_run_with_sidecars():
     assert list(run.events["kind"]) == ["run_end"]
     assert run.meta["wandb"]["config"]["learning_rate"] == 1e-05 and run.meta["wandb"]["config"]["epochs"] == 10
     assert run.meta["versions"]["transformers"] == "4.34.0" and run.meta["versions"]["torch"] == "2.0.1+cu118"
-    assert any(p.path.endswith("files/output.log") and p.level == "note" for p in run.problems)
+    assert any(s.path.endswith("files/output.log") and s.status == "superseded" for s in run.sources)
 
 
 def test_real_lone_summary_json():
