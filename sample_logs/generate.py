@@ -517,9 +517,10 @@ class ThroughputTrainer(Trainer):
 class FaultTrainer(Trainer):
     """The Trainer with this script's planted faults: labels masked from a step on, a one-step LR pulse."""
 
-    mask_from_step: int | None = None
-    pulse_at: int | None = None
-    pulse_factor: float = 1.0
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mask_from_step, self.pulse_at, self.pulse_factor = (case.mask_train_from_step, case.lr_pulse_at,
+                                                                 case.lr_pulse_factor)
 
     def compute_loss(self, model: nn.Module, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         if model.training and self.mask_from_step is not None and self.state.global_step + 1 >= self.mask_from_step:
@@ -660,19 +661,13 @@ def run_worker(case: Case, outdir: Path) -> None:
     if case.slow_from_step is not None:
         callbacks.append(Sleeper(case.slow_from_step))
 
-    faulty = case.mask_train_from_step is not None or case.lr_pulse_at is not None
-    trainer_class = FaultTrainer if faulty else ThroughputTrainer if case.slow_from_step is not None else Trainer
-    if faulty:
-        FaultTrainer.mask_from_step, FaultTrainer.pulse_at = case.mask_train_from_step, case.lr_pulse_at
-        FaultTrainer.pulse_factor = case.lr_pulse_factor
-    trainer = trainer_class(
-        model=model,
-        args=training_args,
-        train_dataset=train_dataset,
-        eval_dataset=eval_dataset,
-        data_collator=default_data_collator,
-        callbacks=callbacks,
-    )
+    common: dict[str, Any] = {"model": model, "args": training_args, "train_dataset": train_dataset,
+                              "eval_dataset": eval_dataset, "data_collator": default_data_collator,
+                              "callbacks": callbacks}
+    if case.mask_train_from_step is not None or case.lr_pulse_at is not None:
+        trainer: Trainer = FaultTrainer(**common, case=case)
+    else:
+        trainer = (ThroughputTrainer if case.slow_from_step is not None else Trainer)(**common)
 
     train_result = trainer.train()
     trainer.save_model()

@@ -730,7 +730,6 @@ def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Frames | Inpu
         except InputError as exc:
             results.append((source, exc))
     main = carriers[0][1] if carriers else None
-    notes: list[Problem] = []
     if "wandb-summary.json" in side:
         path, source = side["wandb-summary.json"]
         try:
@@ -755,7 +754,6 @@ def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Frames | Inpu
         carriers.append((next(iter(side.values()))[1], Frames()))
     if carriers:
         _merge(carriers[0][1].meta, meta)
-        carriers[0][1].problems.extend(notes)
     return [*carriers, *results]
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from analyzer.model import Finding, Report
-from analyzer.names import is_eval_split, is_memory_metric
-from analyzer.report.plots import Plot
+from analyzer.names import is_eval_split
+from analyzer.report.plots import Plot, memory_series
 from analyzer.report.sparkline import sparkline
 from analyzer.report.timeline import timeline
+from analyzer.rules.checks import fmt
 
 MAX_CHARS = 65_000  # a GitHub issue body's limit
 _SCREEN = 15  # rows a reader sees without scrolling: longer tables fold into <details>
@@ -33,17 +33,9 @@ class Budget:
 _BUDGETS = (Budget(), Budget(15, 160), Budget(6, 80))
 
 
-def _num(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return f"{value:.6g}"
-
-
 def _text(value: Any) -> str:
     if isinstance(value, float):
-        return _num(value)
+        return fmt(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_text(v) for v in value) + "]"
     return str(value)
@@ -109,10 +101,7 @@ def main_series(report: Report) -> list[tuple[str, str]]:
     picked += sorted(p for p in present if p[1] == "loss" and is_eval_split(p[0]))[:2]
     picked += [p for p in (("train", "grad_norm"), ("train", "learning_rate"), ("train", "loss_scale"))
                if p in present]
-    memory = [p for p in names
-              if is_memory_metric(p[1]) and report.signals.get(f"{p[0]}/{p[1]}", {}).get("count", 0) >= 3]
-    picked += sorted(memory, key=lambda p: p[0] != "train")[:1]  # the trainer's own figure before host stats
-    return picked
+    return picked + memory_series(report.run)[:1]
 
 
 def _summary(report: Report) -> list[str]:
@@ -131,7 +120,7 @@ def _summary(report: Report) -> list[str]:
     if train:
         loss = report.run.series("loss")
         span = (f"logged {train['count']} train-loss points over steps {train['first_step']}–{train['last_step']}, "
-                f"the loss going from {_num(float(loss.iloc[0]))} to {_num(float(loss.iloc[-1]))}")
+                f"the loss going from {fmt(float(loss.iloc[0]))} to {fmt(float(loss.iloc[-1]))}")
     else:
         span = "logged no train loss"
     status = meta.get("status", "unknown")

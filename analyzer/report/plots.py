@@ -38,6 +38,13 @@ class _Panel:
     scale: str  # auto | log2 | linear
 
 
+def memory_series(run: Run) -> list[tuple[str, str]]:
+    """(split, metric) of the memory series worth drawing (3 points or more): the trainer's own figures
+    before host statistics, then by name."""
+    return [p for p in sorted(run.series_names(), key=lambda p: (p[0] != "train", p))
+            if is_memory_metric(p[1]) and len(run.series(p[1], p[0])) >= 3]
+
+
 def panels(run: Run) -> list[_Panel]:
     """The plots this run's signals allow: loss (train and eval), grad_norm, learning rate, loss scale, memory."""
     names = set(run.series_names())
@@ -46,9 +53,7 @@ def panels(run: Run) -> list[_Panel]:
               _Panel("grad_norm", "Gradient norm", (("train", "grad_norm"),), "auto"),
               _Panel("learning_rate", "Learning rate", (("train", "learning_rate"),), "linear"),
               _Panel("loss_scale", "fp16 loss scale", (("train", "loss_scale"),), "log2"),
-              _Panel("memory", "Memory", tuple(p for p in sorted(names, key=lambda p: (p[0] != "train", p))
-                                                if is_memory_metric(p[1]) and len(run.series(p[1], p[0])) >= 3)[:4],
-                     "linear")]
+              _Panel("memory", "Memory", tuple(memory_series(run)[:4]), "linear")]
     return [p for p in wanted if any(s in names for s in p.series)]
 
 

@@ -40,8 +40,7 @@ def timeline(report: Report) -> list[Entry]:
     """Events in step order (those without a step last); one entry per kind when it repeats."""
     run = report.run
     entries: list[Entry] = []
-    events = run.events.drop_duplicates(["step", "kind", "message"])
-    for kind, group in events.groupby("kind", sort=False):
+    for kind, group in run.events.groupby("kind", sort=False):
         rows = list(group.sort_values("step", na_position="last").itertuples(index=False))
         if len(rows) > _FOLD:
             steps = group["step"].dropna()
