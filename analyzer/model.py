@@ -137,13 +137,24 @@ class Run:
         return np.asarray(index.get((split, metric), ()), dtype=np.int64)
 
     def series(self, metric: str, split: str = "train") -> pd.Series:
-        """Values of one metric in one split, indexed by step (one value per step, lowest rank)."""
+        """Values of one metric in one split, indexed by step (one value per step, lowest rank).
+        Computed once per series: the rules and the report ask for the same series many times."""
+        cache = self.__dict__.setdefault("_series_cache", {})
+        if (split, metric) not in cache:
+            cache[(split, metric)] = self._series(split, metric)
+        return cache[(split, metric)].copy()
+
+    def _series(self, split: str, metric: str) -> pd.Series:
         rows = self._rows(split, metric)
+        name = f"{split}/{metric}"
         if not len(rows):
-            return pd.Series(dtype="float64", name=f"{split}/{metric}")
+            return pd.Series(dtype="float64", name=name)
+        steps = self.metrics["step"].to_numpy()[rows]
+        if len(steps) < 2 or bool((np.diff(steps) > 0).all()):  # the usual case: one row per step, in order
+            return pd.Series(self.metrics["value"].to_numpy()[rows], index=steps, name=name)
         sel = self.metrics.iloc[rows]
         sel = sel.sort_values(["step", "rank"], na_position="first").drop_duplicates("step")
-        return pd.Series(sel["value"].to_numpy(), index=sel["step"].to_numpy(), name=f"{split}/{metric}")
+        return pd.Series(sel["value"].to_numpy(), index=sel["step"].to_numpy(), name=name)
 
     def has(self, metric: str, split: str = "train") -> bool:
         """True when at least one value of this series was read."""
@@ -151,8 +162,10 @@ class Run:
 
     def series_names(self) -> list[tuple[str, str]]:
         """(split, metric) of every series, in the order they first appear in the metrics."""
-        pairs = self.metrics[["split", "metric"]].drop_duplicates()
-        return [(str(s), str(m)) for s, m in zip(pairs["split"], pairs["metric"], strict=True)]
+        self._rows("", "")
+        index = self.__dict__["_series_rows"]
+        pairs = sorted(index, key=lambda key: int(np.min(index[key])))
+        return [(str(s), str(m)) for s, m in pairs]
 
     def splits(self) -> list[str]:
         """The splits present in the metrics, sorted."""

@@ -157,10 +157,15 @@ def as_categories(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def nullable_int(values: tuple[Any, ...] | list[Any]) -> pd.arrays.IntegerArray:
     """An Int64 array from Python ints and Nones, without a per-element Python loop."""
+    return pd.arrays.IntegerArray(*_int_and_mask(values))
+
+
+def _int_and_mask(values: tuple[Any, ...] | list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """int64 data and a missing-value mask from Python ints and Nones."""
     objects = np.asarray(values, dtype=object)
     mask = np.asarray(objects == None, dtype=bool)  # noqa: E711 (elementwise comparison)
     data = np.where(mask, 0, objects).astype(np.int64) if len(objects) else np.empty(0, dtype=np.int64)
-    return pd.arrays.IntegerArray(data, mask.astype(bool))
+    return data, mask.astype(bool)
 
 
 @dataclass
@@ -173,7 +178,8 @@ class FrameBuilder:
     def __post_init__(self) -> None:
         # One tuple per observation: (step, wall_time, split, metric, value, line, rank).
         self._m: list[tuple[Any, ...]] = []
-        self._bulk: list[pd.DataFrame] = []
+        # Bulk observations, one entry per `extend` call: (split, metric, steps, walls, values, lines).
+        self._bulk: list[tuple[str, str, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]] = []
         self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity",
                                                          "message", "line")}
 
@@ -185,14 +191,9 @@ class FrameBuilder:
     def extend(self, steps: np.ndarray, split: str, metric: str, values: np.ndarray, lines: np.ndarray,
                wall_times: np.ndarray | None = None) -> None:
         """Add many observations of one series at once (wall_time NaN unless `wall_times` is given)."""
-        n = len(steps)
-        walls = np.full(n, math.nan) if wall_times is None else np.asarray(wall_times, dtype="float64")
-        self._bulk.append(pd.DataFrame({
-            "step": np.asarray(steps, dtype="int64"), "wall_time": walls,
-            "split": _constant(split, n), "metric": _constant(metric, n),
-            "value": np.asarray(values, dtype="float64"), "source": _constant(self.source, n),
-            "line": pd.array(np.asarray(lines, dtype="int64"), dtype="Int64"),
-            "rank": pd.arrays.IntegerArray(np.zeros(n, dtype="int64"), np.ones(n, dtype=bool))}))
+        walls = None if wall_times is None else np.asarray(wall_times, dtype="float64")
+        self._bulk.append((split, metric, np.asarray(steps, dtype="int64"), walls,
+                           np.asarray(values, dtype="float64"), np.asarray(lines, dtype="int64")))
 
     def event(self, kind: str, severity: str, message: str, step: int | None, line: int | None,
               wall_time: float = math.nan) -> None:
@@ -206,24 +207,42 @@ class FrameBuilder:
         e["line"].append(line)
 
     def __len__(self) -> int:
-        return len(self._m) + sum(len(b) for b in self._bulk)
+        return len(self._m) + sum(len(b[2]) for b in self._bulk)
+
+    def _metrics(self) -> pd.DataFrame:
+        """The row-by-row and the bulk observations as one frame, each column built once."""
+        cols: list[tuple[Any, ...]] = list(zip(*self._m, strict=True)) if self._m else [()] * 7
+        step, wall_time, split, metric, value, line, rank = cols
+        bulk = self._bulk
+        sizes = np.asarray([len(b[2]) for b in bulk], dtype="int64")
+        n = len(step) + int(sizes.sum())
+
+        def coded(rows: tuple[Any, ...], names: list[str]) -> pd.Categorical:
+            categories = pd.Index(sorted(set(rows) | set(names)), dtype="object")
+            codes = [pd.Categorical(rows, categories=categories).codes,
+                     np.repeat(categories.get_indexer(pd.Index(names, dtype="object")).astype("int32"), sizes)]
+            return pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
+
+        line_data, line_mask = _int_and_mask(line)
+        rank_data, rank_mask = _int_and_mask(rank)
+        bulk_n = n - len(step)
+        return pd.DataFrame({
+            "step": np.concatenate([np.asarray(step, dtype="int64"), *(b[2] for b in bulk)]),
+            "wall_time": np.concatenate([np.asarray(wall_time, dtype="float64"),
+                                         *(np.full(len(b[2]), math.nan) if b[3] is None else b[3] for b in bulk)]),
+            "split": coded(split, [b[0] for b in bulk]),
+            "metric": coded(metric, [b[1] for b in bulk]),
+            "value": np.concatenate([np.asarray(value, dtype="float64"), *(b[4] for b in bulk)]),
+            "source": _constant(self.source, n),
+            "line": pd.arrays.IntegerArray(np.concatenate([line_data, *(b[5] for b in bulk)]),
+                                           np.concatenate([line_mask, np.zeros(bulk_n, dtype=bool)])),
+            "rank": pd.arrays.IntegerArray(np.concatenate([rank_data, np.zeros(bulk_n, dtype="int64")]),
+                                           np.concatenate([rank_mask, np.ones(bulk_n, dtype=bool)])),
+        })
 
     def frames(self, meta: dict[str, Any] | None = None) -> Frames:
         """Validated frames of everything added so far."""
-        cols: list[tuple[Any, ...]] = list(zip(*self._m, strict=True)) if self._m else [()] * 7
-        step, wall_time, split, metric, value, line, rank = cols
-        metrics = pd.DataFrame({
-            "step": np.asarray(step, dtype="int64"),
-            "wall_time": np.asarray(wall_time, dtype="float64"),
-            "split": pd.Categorical(split),
-            "metric": pd.Categorical(metric),
-            "value": np.asarray(value, dtype="float64"),
-            "source": _constant(self.source, len(step)),
-            "line": nullable_int(line),
-            "rank": nullable_int(rank),
-        })
-        if self._bulk:
-            metrics = as_categories(pd.concat([metrics, *self._bulk], ignore_index=True))
+        metrics = self._metrics()
         e = self._e
         events = pd.DataFrame({
             "step": pd.array(e["step"], dtype="Int64"),
