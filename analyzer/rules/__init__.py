@@ -41,7 +41,7 @@ def load_rules(dirs: list[Path] | None = None) -> tuple[list[Rule], list[Problem
             try:
                 rule = load_rule(path)
             except RuleError as exc:
-                problems.append(Problem(str(path), exc.message, f"line {exc.line}" if exc.line else ""))
+                problems += [Problem(str(path), e.message, f"line {e.line}" if e.line else "") for e in exc.errors]
                 continue
             if rule.id in seen:
                 problems.append(Problem(str(path), f"duplicate rule id `{rule.id}`"))

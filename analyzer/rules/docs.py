@@ -65,7 +65,7 @@ def check_folder(folder: Path, others: list[Rule], repo: Path | None = None) -> 
         try:
             rule = load_rule(path)
         except RuleError as exc:
-            problems.append(str(exc))
+            problems += [str(e) for e in exc.errors]
             continue
         if rule.id in seen and seen[rule.id] != rule.source:
             problems.append(f"{path}: rule id `{rule.id}` is already used by {seen[rule.id]}")

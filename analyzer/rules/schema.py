@@ -54,6 +54,25 @@ class RuleError(ValueError):
     def __init__(self, path: str, line: int | None, message: str) -> None:
         super().__init__(f"{path}{f':{line}' if line else ''}: {message}")
         self.path, self.line, self.message = path, line, message
+        self.errors: list[RuleError] = [self]  # every mistake of the file, in line order; this is the first
+
+
+class _Errors:
+    """The mistakes of one rule file, collected so that one file reports all of them at once."""
+
+    def __init__(self, where: str, lines: _Lines) -> None:
+        self.where, self.lines = where, lines
+        self.found: list[RuleError] = []
+
+    def add(self, message: str, *path: str | int) -> None:
+        self.found.append(RuleError(self.where, self.lines.of(*path), message))
+
+    def raise_any(self) -> None:
+        if self.found:
+            ordered = sorted(self.found, key=lambda e: e.line or 0)
+            first = ordered[0]
+            first.errors = ordered
+            raise first
 
 
 @dataclass
@@ -141,70 +160,73 @@ def load_rule(path: Path) -> Rule:
     return _validate(doc, where, lines)
 
 
-def _fail(where: str, lines: _Lines, message: str, *path: str | int) -> RuleError:
-    return RuleError(where, lines.of(*path), message)
-
-
 def _validate(doc: dict[str, Any], where: str, lines: _Lines) -> Rule:
+    """Every field checked; all mistakes of the file are collected and raised together."""
+    errors = _Errors(where, lines)
+
     def need(key: str, kind: type | tuple[type, ...], what: str) -> Any:
         value = doc.get(key)
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise _fail(where, lines, f"`{key}` is missing or not {what}", key)
+            errors.add(f"`{key}` is missing or not {what}", key)
+            return None
         return value
 
-    unknown = sorted(set(doc) - _TOP)
-    if unknown:
-        raise _fail(where, lines, f"unknown key `{unknown[0]}` (known: {', '.join(sorted(_TOP))})", unknown[0])
+    for key in sorted(set(doc) - _TOP):
+        errors.add(f"unknown key `{key}` (known: {', '.join(sorted(_TOP))})", key)
     rule_id = need("id", str, "a string")
-    if not _ID.match(rule_id):
-        raise _fail(where, lines, f"id `{rule_id}` must be kebab-case (a-z, 0-9, -)", "id")
-    if need("failure_mode", str, "a string") not in FAILURE_MODES:
-        raise _fail(where, lines, f"unknown failure_mode `{doc['failure_mode']}` (one of: {', '.join(FAILURE_MODES)})",
-                    "failure_mode")
-    if need("severity", str, "a string") not in SEVERITIES:
-        raise _fail(where, lines, f"severity must be one of {', '.join(SEVERITIES)}", "severity")
+    if rule_id is not None and not _ID.match(rule_id):
+        errors.add(f"id `{rule_id}` must be kebab-case (a-z, 0-9, -)", "id")
+    if need("failure_mode", str, "a string") not in (None, *FAILURE_MODES):
+        errors.add(f"unknown failure_mode `{doc['failure_mode']}` (one of: {', '.join(FAILURE_MODES)})",
+                   "failure_mode")
+    if need("severity", str, "a string") not in (None, *SEVERITIES):
+        errors.add(f"severity must be one of {', '.join(SEVERITIES)}", "severity")
     if doc.get("status", "experimental") not in STATUSES:
-        raise _fail(where, lines, f"status must be one of {', '.join(STATUSES)}", "status")
-    confidence = float(need("confidence", (int, float), "a number"))
-    if not 0 <= confidence <= 1:
-        raise _fail(where, lines, "confidence must lie between 0 and 1", "confidence")
+        errors.add(f"status must be one of {', '.join(STATUSES)}", "status")
+    confidence = need("confidence", (int, float), "a number")
+    if confidence is not None and not 0 <= confidence <= 1:
+        errors.add("confidence must lie between 0 and 1", "confidence")
     need("title", str, "a string")
     for key in ("falsepositives", "references"):
         if not isinstance(doc.get(key), list) or not doc[key] or not all(isinstance(x, str) for x in doc[key]):
-            raise _fail(where, lines, f"`{key}` must be a non-empty list of strings", key)
-    detect = _detections(doc, where, lines)
-    condition = doc.get("condition", " and ".join(detect) if len(detect) > 1 else next(iter(detect)))
+            errors.add(f"`{key}` must be a non-empty list of strings", key)
+    detect = _detections(doc, errors)
+    condition = doc.get("condition", " and ".join(detect) if len(detect) != 1 else next(iter(detect)))
+    tree: Node | None = None
     if not isinstance(condition, str):
-        raise _fail(where, lines, "`condition` must be a string", "condition")
-    try:
-        tree = parse(condition, list(detect))
-    except ConditionError as exc:
-        raise _fail(where, lines, f"condition: {exc}", "condition") from None
+        errors.add("`condition` must be a string", "condition")
+    elif detect:
+        try:
+            tree = parse(condition, list(detect))
+        except ConditionError as exc:
+            errors.add(f"condition: {exc}", "condition")
     requires = doc.get("requires", [])
     if not isinstance(requires, list) or not all(isinstance(r, str) and _SERIES.match(r) for r in requires):
-        raise _fail(where, lines, "`requires` must list series as split/metric, e.g. train/loss", "requires")
-    for key in ("silent_when",):
-        if key in doc and not isinstance(doc[key], dict):
-            raise _fail(where, lines, f"`{key}` must be a mapping of meta keys to conditions", key)
+        errors.add("`requires` must list series as split/metric, e.g. train/loss", "requires")
+    if "silent_when" in doc and not isinstance(doc["silent_when"], dict):
+        errors.add("`silent_when` must be a mapping of meta keys to conditions", "silent_when")
     causes = doc.get("causes", [])
-    _validate_causes(causes, where, lines)
+    _validate_causes(causes, errors)
     tests = doc.get("tests", {})
-    _validate_tests(tests, where, lines)
-    for key in ("fixes",):
-        if not isinstance(doc.get(key, []), list):
-            raise _fail(where, lines, f"`{key}` must be a list of strings", key)
-    return Rule(id=rule_id, failure_mode=doc["failure_mode"], severity=doc["severity"], confidence=confidence,
-                title=doc["title"], source=where, detect=detect, condition=condition, tree=tree,
-                status=doc.get("status", "experimental"), description=str(doc.get("description", "")),
-                requires=requires, silent_when=doc.get("silent_when", {}), causes=causes,
-                fixes=list(doc.get("fixes", [])), falsepositives=doc["falsepositives"],
-                references=doc["references"], tests=tests)
+    _validate_tests(tests, errors)
+    if not isinstance(doc.get("fixes", []), list):
+        errors.add("`fixes` must be a list of strings", "fixes")
+    errors.raise_any()
+    assert tree is not None  # no error was found, so the condition parsed
+    return Rule(id=rule_id, failure_mode=doc["failure_mode"], severity=doc["severity"],
+                confidence=float(confidence), title=doc["title"], source=where, detect=detect,
+                condition=condition, tree=tree, status=doc.get("status", "experimental"),
+                description=str(doc.get("description", "")), requires=requires,
+                silent_when=doc.get("silent_when", {}), causes=causes, fixes=list(doc.get("fixes", [])),
+                falsepositives=doc["falsepositives"], references=doc["references"], tests=tests)
 
 
-def _detections(doc: dict[str, Any], where: str, lines: _Lines) -> dict[str, Detect]:
+def _detections(doc: dict[str, Any], errors: _Errors) -> dict[str, Detect]:
+    """The named detections that are valid (the others are reported)."""
     if ("check" in doc) == ("detect" in doc):
-        raise _fail(where, lines, "a rule has either `check` (with `params`) or `detect` (named checks)",
-                    "detect" if "detect" in doc else "id")
+        errors.add("a rule has either `check` (with `params`) or `detect` (named checks)",
+                   "detect" if "detect" in doc else "id")
+        return {}
     if "check" in doc:
         specs: dict[str, Any] = {"main": {"check": doc["check"], "params": doc.get("params", {})}}
         base: tuple[str, ...] = ()
@@ -212,43 +234,47 @@ def _detections(doc: dict[str, Any], where: str, lines: _Lines) -> dict[str, Det
         specs = doc["detect"]
         base = ("detect",)
         if not isinstance(specs, dict) or not specs:
-            raise _fail(where, lines, "`detect` must map names to {check, params}", "detect")
+            errors.add("`detect` must map names to {check, params}", "detect")
+            return {}
     out: dict[str, Detect] = {}
     for name, spec in specs.items():
         at = (*base, name) if base else ("check",)
         if not isinstance(spec, dict) or not isinstance(spec.get("check"), str):
-            raise _fail(where, lines, f"detection `{name}` needs a `check` name", *at)
+            errors.add(f"detection `{name}` needs a `check` name", *at)
+            continue
         if set(spec) - {"check", "params"}:
-            raise _fail(where, lines, f"detection `{name}`: only `check` and `params` are allowed", *at)
+            errors.add(f"detection `{name}`: only `check` and `params` are allowed", *at)
         check_name = spec["check"]
         if check_name not in CHECKS:
-            raise _fail(where, lines, f"unknown check `{check_name}` (known: {', '.join(sorted(CHECKS))})", *at)
+            errors.add(f"unknown check `{check_name}` (known: {', '.join(sorted(CHECKS))})", *at)
+            continue
         params = spec.get("params") or {}
         if not isinstance(params, dict):
-            raise _fail(where, lines, "`params` must be a mapping", *(base and (*at, "params")) or ("params",))
-        _check_params(check_name, params, where, lines, (*at, "params") if base else ("params",))
+            errors.add("`params` must be a mapping", *(base and (*at, "params")) or ("params",))
+            continue
+        _check_params(check_name, params, errors, (*at, "params") if base else ("params",))
         out[str(name)] = Detect(check_name, params)
     return out
 
 
-def _check_params(check_name: str, params: dict[str, Any], where: str, lines: _Lines, at: tuple[str, ...]) -> None:
+def _check_params(check_name: str, params: dict[str, Any], errors: _Errors, at: tuple[str, ...]) -> None:
     spec = CHECK_PARAMS.get(check_name, {})
     for key, value in params.items():
         if key not in spec:
             known = ", ".join(sorted(spec)) or "none"
-            raise _fail(where, lines, f"check `{check_name}` has no parameter `{key}` (parameters: {known})", *at, key)
+            errors.add(f"check `{check_name}` has no parameter `{key}` (parameters: {known})", *at, key)
+            continue
         want = spec[key]
         if key == "pattern" and isinstance(value, str):
             try:
                 re.compile(value)
             except re.error as exc:
-                raise _fail(where, lines, f"parameter `pattern` is not a valid regular expression: {exc}",
-                            *at, key) from None
+                errors.add(f"parameter `pattern` is not a valid regular expression: {exc}", *at, key)
         if not _typed(value, want):
             hint = ""
             if isinstance(value, str) and want is float and re.fullmatch(r"[-+]?\d*\.?\d+e\d+", value.strip(), re.I):
                 hint = f" (YAML reads {value} as text: write it with a sign, {value.lower().replace('e', 'e+')})"
-            raise _fail(where, lines, f"parameter `{key}` of `{check_name}` must be {want.__name__}{hint}", *at, key)
+            errors.add(f"parameter `{key}` of `{check_name}` must be {want.__name__}{hint}", *at, key)
 
 
 def _typed(value: Any, want: type) -> bool:
@@ -262,35 +288,39 @@ def _typed(value: Any, want: type) -> bool:
     return isinstance(value, want)
 
 
-def _validate_causes(causes: Any, where: str, lines: _Lines) -> None:
+def _validate_causes(causes: Any, errors: _Errors) -> None:
     if not isinstance(causes, list):
-        raise _fail(where, lines, "`causes` must be a list", "causes")
+        errors.add("`causes` must be a list", "causes")
+        return
     seen: set[str] = set()
     for i, cause in enumerate(causes):
         if not (isinstance(cause, dict) and isinstance(cause.get("id"), str) and isinstance(cause.get("title"), str)):
-            raise _fail(where, lines, "each cause needs an `id` and a `title`", "causes", i)
-        extra = sorted(set(cause) - _CAUSE)
-        if extra:
-            raise _fail(where, lines, f"cause `{cause['id']}`: unknown key `{extra[0]}`", "causes", i, extra[0])
+            errors.add("each cause needs an `id` and a `title`", "causes", i)
+            continue
+        for extra in sorted(set(cause) - _CAUSE):
+            errors.add(f"cause `{cause['id']}`: unknown key `{extra}`", "causes", i, extra)
         if cause["id"] in seen:
-            raise _fail(where, lines, f"duplicate cause id `{cause['id']}`", "causes", i)
+            errors.add(f"duplicate cause id `{cause['id']}`", "causes", i)
         seen.add(cause["id"])
         prior = cause.get("prior", 0.3)
         if not isinstance(prior, (int, float)) or not 0 <= prior <= 1:
-            raise _fail(where, lines, f"cause `{cause['id']}`: prior must lie between 0 and 1", "causes", i, "prior")
-        for j, signal in enumerate(cause.get("signals", []) or []):
+            errors.add(f"cause `{cause['id']}`: prior must lie between 0 and 1", "causes", i, "prior")
+        signals = cause.get("signals", []) or []
+        if not isinstance(signals, list):
+            errors.add(f"cause `{cause['id']}`: `signals` must be a list", "causes", i, "signals")
+            continue
+        for j, signal in enumerate(signals):
             if not isinstance(signal, dict) or not isinstance(signal.get("when"), dict) or set(signal) - _SIGNAL:
-                raise _fail(where, lines, f"cause `{cause['id']}`: each signal is {{when: {{...}}, weight, says}}",
-                            "causes", i, "signals", j)
-            if not isinstance(signal.get("weight", 0.2), (int, float)):
-                raise _fail(where, lines, f"cause `{cause['id']}`: signal weight must be a number",
-                            "causes", i, "signals", j)
+                errors.add(f"cause `{cause['id']}`: each signal is {{when: {{...}}, weight, says}}",
+                           "causes", i, "signals", j)
+            elif not isinstance(signal.get("weight", 0.2), (int, float)):
+                errors.add(f"cause `{cause['id']}`: signal weight must be a number", "causes", i, "signals", j)
 
 
-def _validate_tests(tests: Any, where: str, lines: _Lines) -> None:
+def _validate_tests(tests: Any, errors: _Errors) -> None:
     if not isinstance(tests, dict) or set(tests) - {"fires", "silent"}:
-        raise _fail(where, lines, "`tests` maps `fires` and `silent` to lists of examples", "tests")
+        errors.add("`tests` maps `fires` and `silent` to lists of examples", "tests")
+        return
     for key, items in tests.items():
         if not isinstance(items, list) or not all(isinstance(x, str) and _EXAMPLE.match(x) for x in items):
-            raise _fail(where, lines, f"`tests.{key}` lists sample_logs/<name>, cases/<NNN> or artifacts/<NNN>",
-                        "tests", key)
+            errors.add(f"`tests.{key}` lists sample_logs/<name>, cases/<NNN> or artifacts/<NNN>", "tests", key)

@@ -147,3 +147,23 @@ def test_generic_signal_event_on_a_trainer_log(tmp_path: Path) -> None:
     assert len(found) == 1 and found[0].onset_step == 300 and found[0].evidence["count"] == 1
     builtin = {f.rule_id: f for f in analyze(run).findings}
     assert builtin["loss-spike"].onset_step == 300
+
+
+def test_every_mistake_of_a_file_is_reported_with_its_line(tmp_path: Path) -> None:
+    text = (VALID.replace("severity: error", "severity: loud").replace("confidence: 0.5", "confidence: 1.5")
+            .replace("check: nonfinite_train_loss", "check: divergence\nparams: {blowup: 1.0e6, floor: 3}")
+            + "causes:\n  - {id: a, title: A, prior: 2}\n  - {id: a, title: B}\n")
+    with pytest.raises(RuleError) as err:
+        load_rule(write(tmp_path, text))
+    found = [(e.line, e.message.split(" (")[0]) for e in err.value.errors]
+    assert found == [
+        (3, "severity must be one of info, warning, error, critical"),
+        (4, "confidence must lie between 0 and 1"),
+        (7, "parameter `blowup` of `divergence` must be float"),
+        (7, "check `divergence` has no parameter `floor`"),
+        (11, "cause `a`: prior must lie between 0 and 1"),
+        (12, "duplicate cause id `a`"),
+    ]
+    assert err.value is err.value.errors[0]  # the exception itself is the first mistake
+    rules, problems = load_rules([tmp_path])
+    assert "my-rule" not in {r.id for r in rules} and len(problems) == 6
