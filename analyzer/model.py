@@ -156,6 +156,13 @@ class Run:
         sel = sel.sort_values(["step", "rank"], na_position="first").drop_duplicates("step")
         return pd.Series(sel["value"].to_numpy(), index=sel["step"].to_numpy(), name=name)
 
+    def wall_times(self, metric: str, split: str = "train") -> pd.Series:
+        """Wall-clock time (seconds) of each logged step of one series, where a source recorded it."""
+        rows = self._rows(split, metric)
+        frame = self.metrics.iloc[rows]
+        frame = frame[frame["wall_time"].notna()]
+        return frame.groupby("step")["wall_time"].min().astype("float64")
+
     def has(self, metric: str, split: str = "train") -> bool:
         """True when at least one value of this series was read."""
         return len(self._rows(split, metric)) > 0

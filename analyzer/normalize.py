@@ -96,6 +96,8 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     n0 = len(metrics)
     metrics = metrics.drop_duplicates(["source", *_KEY], keep="last")
     n1 = len(metrics)
+    clocked = metrics[metrics["wall_time"].notna()]
+    walls = clocked.groupby([clocked["split"].astype(str), clocked["step"]])["wall_time"].min()
     # Each series from its best source; others only past that source's last step, if their steps are real.
     series = metrics.groupby(["split", "metric"], sort=False, observed=True)
     best = series["_prio"].transform("min")
@@ -107,7 +109,18 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     metrics = metrics.sort_values(["_prio", "_order"], kind="stable").drop_duplicates(_KEY, keep="first")
     n2 = len(metrics)
     metrics = metrics.sort_values("_order", kind="stable").drop(columns=["_prio", "_order"]).reset_index(drop=True)
+    _fill_wall_times(metrics, walls)
     return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
+
+
+def _fill_wall_times(metrics: pd.DataFrame, walls: pd.Series) -> None:
+    """Rows kept from a source without clocks (trainer_state.json, console dicts) take the wall time
+    another source recorded for the same split and step (TensorBoard, W&B: the same logging call)."""
+    missing = metrics["wall_time"].isna().to_numpy()
+    if not missing.any() or walls.empty:
+        return
+    keys = pd.MultiIndex.from_arrays([metrics["split"].astype(str)[missing], metrics["step"][missing]])
+    metrics.loc[missing, "wall_time"] = walls.reindex(keys).to_numpy()
 
 
 def _first(*values: Any) -> Any:

@@ -24,17 +24,19 @@ from analyzer.model import severity_rank
 from analyzer.rules import load_rules
 
 
-def evaluate_case(folder: Path) -> tuple[set[str], set[str], str]:
-    """(expected labels, found modes at warning or above, error text) for one case folder."""
+def evaluate_case(folder: Path) -> tuple[set[str], set[str], str, dict[str, str]]:
+    """(expected labels, found modes at warning or above, error text, {rule id: failure mode} of the
+    findings at warning or above) for one case folder."""
     labels = set(yaml.safe_load((folder / "label.yaml").read_text())["labels"])
     logs = [p for p in folder.iterdir() if p.name != "label.yaml"]
     target = logs[0] if len(logs) == 1 else folder
     try:
         report = analyze(target)
     except NothingReadable as exc:
-        return labels, set(), str(exc.problems[0]) if exc.problems else "nothing readable"
-    found = {f.failure_mode for f in report.findings if severity_rank(f.severity) >= severity_rank("warning")}
-    return labels, found, ""
+        return labels, set(), str(exc.problems[0]) if exc.problems else "nothing readable", {}
+    loud = {f.rule_id: f.failure_mode for f in report.findings
+            if severity_rank(f.severity) >= severity_rank("warning")}
+    return labels, set(loud.values()), "", loud
 
 
 def main() -> None:
@@ -47,10 +49,15 @@ def main() -> None:
     totals: Counter[str] = Counter()
     false_alarms, healthy, failing, primary_found = [], 0, 0, 0
     misses: list[str] = []
+    # Per rule: fired on a case labelled with its failure mode / on another failing case / on a healthy one.
+    per_rule: dict[str, Counter[str]] = {rule.id: Counter() for rule in load_rules()[0]}
     folders = sorted((p for root in roots for p in root.iterdir() if (p / "label.yaml").is_file()),
                      key=lambda p: (p.parent.name, p.name))
     for folder in folders:
-        labels, found, error = evaluate_case(folder)
+        labels, found, error, loud = evaluate_case(folder)
+        for rule_id, mode in loud.items():
+            kind = "healthy" if "healthy" in labels else "labelled" if mode in labels else "other"
+            per_rule.setdefault(rule_id, Counter())[kind] += 1
         primary = yaml.safe_load((folder / "label.yaml").read_text())["labels"][0]
         name = f"{folder.parent.name}/{folder.name}"
         if "healthy" in labels:
@@ -72,6 +79,10 @@ def main() -> None:
     print(f"{'label':20s} {'found':>5s} {'of':>4s}  covered by a rule")
     for label in sorted(totals):
         print(f"{label:20s} {hits[label]:5d} {totals[label]:4d}  {'yes' if label in covered else 'no'}")
+    print(f"\n{'rule (fired at warning or above)':40s} {'on its label':>12s} {'on other':>8s} {'healthy':>7s}")
+    for rule_id, counts in sorted(per_rule.items()):
+        print(f"{rule_id:40s} {counts['labelled']:12d} {counts['other']:8d} {counts['healthy']:7d}")
+    print()
     print("misses:", *misses, sep="\n  ") if misses else print("misses: none")
     print("healthy false alarms:", *false_alarms, sep="\n  ") if false_alarms else None
     silent = healthy - len(false_alarms)

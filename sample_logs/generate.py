@@ -125,6 +125,8 @@ class Case:
     lr_pulse_factor: float = 1.0
     n_train: int = N_TRAIN
     random_tokens: bool = False  # sequences of random tokens: nothing to generalise, only to memorise
+    unknown_token_rows: int = 0  # training rows holding a token id the model's embedding does not have
+    contention_from_step: int | None = None  # CPU-bound processes compete with training from this step on
     max_steps: int = MAX_STEPS
     save_steps: int = SAVE_STEPS
     lr_scheduler_kwargs: dict[str, Any] | None = None
@@ -307,6 +309,32 @@ CASES: tuple[Case, ...] = (
         extra_notes="Loss and grad_norm are those of hf_healthy; only the speed changes.",
     ),
     Case(
+        name="hf_vocab_mismatch_crash",
+        how=("One training row holds token id 66 while the model's embedding has 64 rows (tokens added to the "
+             "tokenizer, embeddings never resized): the batch that draws it crashes."),
+        planted=("input_ids of the last of the 256 training rows carry id VOCAB_SIZE + 2; nothing else is changed: the "
+                 "crash is torch's own IndexError in the embedding lookup"),
+        cause=("An uncaught IndexError ('index out of range in self') from nn.Embedding ends training at the "
+               "first batch holding the unknown id: traceback last on the console, no summary."),
+        symptoms=("crash",),
+        failure_modes=("crash",),
+        unknown_token_rows=1,
+        save_steps=5,
+        extra_notes="The traceback ends in torch.nn.functional.embedding.",
+    ),
+    Case(
+        name="hf_cpu_contention",
+        how=("From step 30 three CPU-bound processes (another job on the same 2-core machine) compete with "
+             "training; the Trainer's own steps slow down."),
+        planted=("callback starts 3 busy-looping Python processes at the start of global step 30 and stops them "
+                 "when training ends; a Trainer subclass logs steps_per_second in every log row"),
+        cause="Training shares its CPU with other processes from step 30: every step takes longer.",
+        symptoms=("healthy", "throughput_drop"),
+        failure_modes=("throughput_drop",),
+        contention_from_step=30,
+        extra_notes="Loss and grad_norm are those of hf_healthy; only the speed changes.",
+    ),
+    Case(
         name="hf_killed",
         how="Process SIGKILLed (as by the OOM killer) at the end of step 45 of 60.",
         planted="callback calls os.kill(os.getpid(), SIGKILL) in on_step_end at global step 45",
@@ -420,8 +448,8 @@ class PatternDataset(Dataset[dict[str, torch.Tensor]]):
     The first two tokens reveal the stride, so a tiny causal LM learns the rest quickly.
     """
 
-    def __init__(self, n: int, seed: int, mask_labels: bool, seq_len: int = SEQ_LEN, random_tokens: bool = False
-                 ) -> None:
+    def __init__(self, n: int, seed: int, mask_labels: bool, seq_len: int = SEQ_LEN, random_tokens: bool = False,
+                 unknown_token_rows: int = 0) -> None:
         gen = torch.Generator().manual_seed(seed)
         starts = torch.randint(0, VOCAB_SIZE, (n,), generator=gen)
         stride_idx = torch.randint(0, len(STRIDES), (n,), generator=gen)
@@ -429,6 +457,8 @@ class PatternDataset(Dataset[dict[str, torch.Tensor]]):
         self.input_ids = progression(starts, strides, seq_len)
         if random_tokens:  # no pattern: a model can only memorise the training rows
             self.input_ids = torch.randint(0, VOCAB_SIZE, (n, seq_len), generator=gen)
+        if unknown_token_rows:  # the newest rows use a token the tokenizer gained and the embedding lacks
+            self.input_ids[n - unknown_token_rows:, seq_len // 2] = VOCAB_SIZE + 2
         self.labels = self.input_ids.clone()
         if mask_labels:
             self.labels.fill_(IGNORE_INDEX)
@@ -498,6 +528,28 @@ class Sleeper(TrainerCallback):
     ) -> None:
         if state.global_step + 1 >= self.step:
             time.sleep(self.seconds)
+
+
+class CpuHogs(TrainerCallback):
+    """Starts busy-looping processes at a given global step (another job on the machine) and stops them
+    when training ends."""
+
+    def __init__(self, step: int, count: int = 3) -> None:
+        self.step, self.count = step, count
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def on_step_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if state.global_step + 1 == self.step and not self.procs:
+            self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.count)]
+
+    def on_train_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
 
 
 class ThroughputTrainer(Trainer):
@@ -645,7 +697,7 @@ def run_worker(case: Case, outdir: Path) -> None:
     logger.info(f"Training new model from scratch - Total size={n_params / 2**20:.2f}M params")
 
     train_dataset = PatternDataset(case.n_train, seed=SEED, mask_labels=case.mask_train_labels,
-                                   random_tokens=case.random_tokens)
+                                   random_tokens=case.random_tokens, unknown_token_rows=case.unknown_token_rows)
     eval_dataset = PatternDataset(N_EVAL, seed=SEED + 1, mask_labels=case.mask_eval_labels,
                                   random_tokens=case.random_tokens)
 
@@ -660,6 +712,8 @@ def run_worker(case: Case, outdir: Path) -> None:
         callbacks.append(Raiser(case.raise_at_step))
     if case.slow_from_step is not None:
         callbacks.append(Sleeper(case.slow_from_step))
+    if case.contention_from_step is not None:
+        callbacks.append(CpuHogs(case.contention_from_step))
 
     common: dict[str, Any] = {"model": model, "args": training_args, "train_dataset": train_dataset,
                               "eval_dataset": eval_dataset, "data_collator": default_data_collator,
@@ -667,7 +721,8 @@ def run_worker(case: Case, outdir: Path) -> None:
     if case.mask_train_from_step is not None or case.lr_pulse_at is not None:
         trainer: Trainer = FaultTrainer(**common, case=case)
     else:
-        trainer = (ThroughputTrainer if case.slow_from_step is not None else Trainer)(**common)
+        timed = case.slow_from_step is not None or case.contention_from_step is not None
+        trainer = (ThroughputTrainer if timed else Trainer)(**common)
 
     train_result = trainer.train()
     trainer.save_model()
@@ -952,7 +1007,8 @@ def write_expected(case: Case, case_dir: Path, returncode: int, elapsed: float) 
         "console": console,
         "run": {
             "exit_code": returncode,
-            "planted_step": case.nan_at_step or case.kill_at_step or case.raise_at_step or case.slow_from_step,
+            "planted_step": (case.nan_at_step or case.kill_at_step or case.raise_at_step or case.slow_from_step
+                             or case.contention_from_step),
             "state_file": state_file,
             "global_step": state["global_step"],
             "max_steps": state["max_steps"],

@@ -77,7 +77,7 @@ def _compare(actual: Any, op: str, target: str) -> bool:
 
 def matches(condition: Any, actual: Any) -> bool:
     """One expected value against the actual one: equality, a list of choices, present/absent,
-    or a comparison such as '>=0.7' (versions) or '>1e-3' (numbers)."""
+    a comparison such as '>=0.7' (versions) or '>1e-3' (numbers), or '~regex' (searched, any case)."""
     if condition == "present":
         return actual is not None
     if condition == "absent":
@@ -86,6 +86,8 @@ def matches(condition: Any, actual: Any) -> bool:
         return False
     if isinstance(condition, list):
         return any(matches(c, actual) for c in condition)
+    if isinstance(condition, str) and condition.startswith("~"):
+        return re.search(condition[1:].strip(), str(actual), re.IGNORECASE) is not None
     if isinstance(condition, str) and (m := _OPS.match(condition)):
         try:
             return _compare(actual, m.group(1), m.group(2))

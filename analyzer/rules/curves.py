@@ -86,7 +86,8 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
                    "recovered_after_steps": s.recovery_steps, "at": run.cite("train", metric, s.peak_step)}
                   for s, base, ratio in sorted(sized, key=lambda t: -t[2])[:10]]
         spikes = [s for s, _, _ in sized]
-        evidence: dict[str, Any] = {"spikes": listed, "count": len(spikes), "largest_ratio": listed[0]["ratio"]}
+        evidence: dict[str, Any] = {"spikes": listed, "count": len(spikes), "largest_ratio": listed[0]["ratio"],
+                                    "one_point": all((s.recovery_steps or 0) <= 1 for s in spikes)}
         jump = _lr_jump(run, first.step)
         if jump:
             evidence["learning_rate_jump"] = jump
@@ -395,11 +396,14 @@ _THROUGHPUT = ("per_second", "throughput", "tokens_per_s", "samples_per_s", "it/
 @check("throughput_drop", min_points=int, max_ratio=float)
 def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
     """A throughput series (samples, tokens or steps per second) whose last quarter runs at under
-    `max_ratio` of its first half (medians)."""
-    for split, metric in run.series_names():
-        if split not in ("train", "system") or not any(t in metric.lower() for t in _THROUGHPUT):
-            continue
-        series = _finite(run.series(metric, split=split))
+    `max_ratio` of its first half (medians). Without a logged one, the steps per second between
+    logged train-loss points, from the wall-clock times TensorBoard or W&B recorded."""
+    logged = [(split, metric) for split, metric in run.series_names()
+              if split in ("train", "system") and any(t in metric.lower() for t in _THROUGHPUT)]
+    candidates = [(f"{split}/{metric}", metric, _finite(run.series(metric, split=split))) for split, metric in logged]
+    if not logged:
+        candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run)))
+    for name, label, series in candidates:
         if len(series) < int(params.get("min_points", 8)):
             continue
         values, steps = series.to_numpy(), series.index.to_numpy()
@@ -408,16 +412,32 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
         if before <= 0 or after > float(params.get("max_ratio", 0.5)) * before:
             continue
         # Onset: the first slow point from which 90% of the points stay slow (a slow eval step alone
-        # is not the start of the drop).
+        # is not the start of the drop), with at least 4 points before it, 75% of them fast: a drop is a
+        # change from a faster regime, not a run that was uneven from its start.
         slow = values < (before + after) / 2
-        stays = np.cumsum(slow[::-1])[::-1] >= 0.9 * np.arange(len(values), 0, -1)
-        start = np.flatnonzero(slow & stays)
-        onset = int(steps[start[0]]) if len(start) else int(steps[0])
-        return Detection(onset, f"{metric} fell from {fmt(before)} to {fmt(after)} ({after / before:.0%} of its "
+        count = np.arange(len(values))
+        stays = np.cumsum(slow[::-1])[::-1] >= 0.9 * (len(values) - count)
+        fast_before = np.concatenate(([0], np.cumsum(~slow)[:-1])) >= 0.75 * count
+        start = np.flatnonzero(slow & stays & fast_before & (count >= 4))
+        if not len(start):
+            continue
+        onset = int(steps[start[0]])
+        return Detection(onset, f"{label} fell from {fmt(before)} to {fmt(after)} ({after / before:.0%} of its "
                          f"earlier rate) from about step {onset}",
-                         {"series": f"{split}/{metric}", "before": fmt(before), "after": fmt(after),
+                         {"series": name, "before": fmt(before), "after": fmt(after),
                           "ratio": round(after / before, 3)})
     return None
+
+
+def _steps_per_second(run: Run) -> pd.Series:
+    """Optimizer steps per second between consecutive logged train-loss points, at the later point."""
+    walls = run.wall_times("loss")
+    if len(walls) < 2:
+        return pd.Series(dtype="float64")
+    steps, seconds = walls.index.to_numpy(), walls.to_numpy()
+    elapsed, advanced = np.diff(seconds), np.diff(steps)
+    keep = elapsed > 0
+    return pd.Series(advanced[keep] / elapsed[keep], index=steps[1:][keep])
 
 
 @check("fp16_overflow_skips", persistent_run=int, calibration_points=int)

@@ -1,5 +1,6 @@
 """Generic checks a rule can use without new code: a value test over any series, a named event from
-the statistics (analyzer.signals), and event counts (checks.event_present)."""
+the statistics (analyzer.signals), a comparison of two series step by step, and event counts
+(checks.event_present)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,40 @@ def signal_event(run: Run, params: dict[str, Any]) -> Detection | None:
                                                                           else ""),
                      {"onset": {**first, "at": run.cite(split, metric, step)}, "count": len(found),
                       "events": [f[2] for f in found[:10]]})
+
+
+@check("series_compare", a=str, b=str, op=str, value=float, min_points=int)
+def series_compare(run: Run, params: dict[str, Any]) -> Detection | None:
+    """Two series compared step by step: each point of `a` (split/metric, e.g. eval/loss) meets the
+    latest point of `b` (e.g. train/loss) logged at or before its step; fires when a / b passes
+    `op value` at each of the last `min_points` such pairs (a gap that holds at the end of the run)."""
+    pairs = []
+    for name in (str(params.get("a", "eval/loss")), str(params.get("b", "train/loss"))):
+        split, _, metric = name.partition("/")
+        pairs.append(run.series(metric, split=split).dropna())
+    a, b = pairs
+    a, b = a[np.isfinite(a.to_numpy())], b[np.isfinite(b.to_numpy())]
+    if a.empty or b.empty:
+        return None
+    positions = np.searchsorted(b.index.to_numpy(), a.index.to_numpy(), side="right") - 1
+    keep = positions >= 0
+    steps, left, right = a.index.to_numpy()[keep], a.to_numpy()[keep], b.to_numpy()[positions[keep]]
+    need = int(params.get("min_points", 3))
+    if len(steps) < need:
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = left / right
+    op, value = str(params.get("op", ">")), float(params.get("value", 1.0))
+    if op not in _OPS:
+        raise ValueError(f"series_compare: unknown op {op!r}")
+    passing = np.asarray(_OPS[op](ratio, value), dtype=bool) & np.isfinite(ratio)
+    if not passing[-need:].all():
+        return None
+    start = len(passing) - next((i for i, ok in enumerate(passing[::-1]) if not ok), len(passing))
+    step = int(steps[start])
+    a_name, b_name = str(params.get("a", "eval/loss")), str(params.get("b", "train/loss"))
+    return Detection(step, f"{a_name} / {b_name} {op} {fmt(value)} from step {step} to the end "
+                     f"({len(passing) - start} points; last ratio {fmt(float(ratio[-1]))})",
+                     {"first": {"step": step, "a": fmt(float(left[start])), "b": fmt(float(right[start])),
+                                "ratio": round(float(ratio[start]), 4)},
+                      "last_ratio": round(float(ratio[-1]), 4), "points": int(len(passing) - start)})

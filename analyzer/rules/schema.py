@@ -26,7 +26,8 @@ A rule file is one YAML mapping, read with yaml.safe_load only (no tags, nothing
 
 `when` keys are `meta` paths (`precision`, `versions.torch`, `adapter.lora_alpha`) or `evidence.<path>`
 into the detection's evidence; values are literals, lists of choices, `present`/`absent`, or
-comparisons (`">=0.7"` on versions, `">1e-3"` on numbers).
+comparisons (`">=0.7"` on versions, `">1e-3"` on numbers), or `"~regex"` (searched in the value's text,
+ignoring case: `evidence.first.message: "~index out of range in self"`).
 """
 
 from __future__ import annotations
@@ -315,6 +316,19 @@ def _validate_causes(causes: Any, errors: _Errors) -> None:
                            "causes", i, "signals", j)
             elif not isinstance(signal.get("weight", 0.2), (int, float)):
                 errors.add(f"cause `{cause['id']}`: signal weight must be a number", "causes", i, "signals", j)
+            else:
+                _check_patterns(signal["when"], errors, ("causes", i, "signals", j))
+
+
+def _check_patterns(when: dict[str, Any], errors: _Errors, at: tuple[str | int, ...]) -> None:
+    """`~regex` conditions must compile."""
+    for key, condition in when.items():
+        for item in condition if isinstance(condition, list) else [condition]:
+            if isinstance(item, str) and item.startswith("~"):
+                try:
+                    re.compile(item[1:].strip())
+                except re.error as exc:
+                    errors.add(f"`{key}: {item}` is not a valid regular expression: {exc}", *at)
 
 
 def _validate_tests(tests: Any, errors: _Errors) -> None:

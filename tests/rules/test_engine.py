@@ -167,3 +167,16 @@ def test_every_mistake_of_a_file_is_reported_with_its_line(tmp_path: Path) -> No
     assert err.value is err.value.errors[0]  # the exception itself is the first mistake
     rules, problems = load_rules([tmp_path])
     assert "my-rule" not in {r.id for r in rules} and len(problems) == 6
+
+
+def test_a_user_rule_compares_two_series(tmp_path: Path) -> None:
+    """The generic series_compare check in a user's own rule folder (what `--rules DIR` loads)."""
+    write(tmp_path, VALID.replace("id: my-rule", "id: eval-far-above-train")
+          .replace("failure_mode: loss_nan", "failure_mode: overfitting").replace("severity: error", "severity: warning")
+          .replace("check: nonfinite_train_loss",
+                   "check: series_compare\nparams: {a: eval/loss, b: train/loss, op: '>', value: 1.5, min_points: 3}"))
+    finding = next(f for f in analyze(sample("hf_overfit_tiny_train"), rules_dirs=[tmp_path]).findings
+                   if f.rule_id == "eval-far-above-train")
+    assert finding.onset_step == 30 and finding.evidence["first"]["ratio"] > 1.5 and finding.evidence["points"] >= 3
+    healthy = analyze(sample("hf_healthy"), rules_dirs=[tmp_path])
+    assert "eval-far-above-train" not in {f.rule_id for f in healthy.findings}

@@ -132,6 +132,36 @@ def test_a_broken_user_rule_is_located_and_does_not_stop_the_others(tmp_path: Pa
     (">=0.7", "0.10.1", True), (">=0.7", "0.6.2", False), ("==2.5.0", "2.5.0+cu121", True),
     (">1e-3", 0.005, True), (">1e-3", 1e-4, False), (["bf16", "fp16"], "fp16", True), ("present", None, False),
     ("absent", None, True), ("FP16", "fp16", True),
+    ("~index out of range", "IndexError: Index out of range in self", True),
+    ("~^RuntimeError", "IndexError: x", False), ("~embedding", None, False),
 ])
 def test_cause_conditions(condition: object, actual: object, expected: bool):
     assert matches(condition, actual) is expected
+
+
+def test_crash_cause_is_named_from_the_exception_message():
+    """A real IndexError from nn.Embedding (a token id past the table) ranks that cause first."""
+    finding = analyze(sample("hf_vocab_mismatch_crash")).findings[0]
+    assert (finding.rule_id, finding.onset_step) == ("training-crashed-with-exception", 23)
+    assert finding.causes[0].id == "token-id-beyond-embedding"
+    generic = analyze(sample("hf_exception")).findings[0]
+    assert generic.causes[0].id == "code-or-config-error"
+
+
+@pytest.mark.parametrize("name", ["hf_cpu_contention", "hf_slowdown"])
+def test_throughput_from_wall_clock_when_no_speed_is_logged(name: str):
+    """Without the logged steps_per_second, the steps per second come from the wall-clock times the
+    Trainer's TensorBoard and W&B callbacks recorded (trainer_state.json has none; they are merged in)."""
+    from analyzer.ingest import ingest
+    from analyzer.normalize import build_run
+    from analyzer.rules import curves
+
+    run = build_run(sample(name), ingest(sample(name)))
+    keep = ~run.metrics["metric"].astype(str).str.contains("per_second")
+    run = type(run)(path=run.path, metrics=run.metrics[keep].reset_index(drop=True), events=run.events, meta=run.meta)
+    detection = curves.throughput_drop(run, {"min_points": 8, "max_ratio": 0.5})
+    assert detection is not None and detection.onset_step == 30
+    assert detection.evidence["series"] == "train/loss wall-clock"
+    healthy = build_run(sample("hf_healthy"), ingest(sample("hf_healthy")))
+    assert healthy.wall_times("loss").notna().sum() == 60  # the clocks are there, and stay silent
+    assert curves.throughput_drop(healthy, {"min_points": 8, "max_ratio": 0.5}) is None

@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from analyzer import analyze
 from analyzer.rules import load_rules
-from tests.conftest import SAMPLES, artifact, case
+from tests.conftest import ARTIFACTS, CASES, SAMPLES, artifact, case
 
 RULES = load_rules()[0]
 # Rules whose only examples need a run this repository does not have yet (no traceback-only crash sample).
@@ -44,3 +45,23 @@ def test_every_rule_has_examples(rule) -> None:  # type: ignore[no-untyped-def]
     assert rule.tests.get("silent"), f"{rule.id} lists no example where it must stay silent"
     if rule.id not in NO_FIRING_EXAMPLE_YET:
         assert rule.tests.get("fires"), f"{rule.id} lists no example where it must fire"
+
+
+def _corpus_modes() -> set[str]:
+    """Failure modes the public real-log corpus has at least one case of (empty without ../shared)."""
+    labels = [p for root in (CASES, ARTIFACTS) if root.is_dir() for p in root.glob("*/label.yaml")]
+    return {label for p in labels for label in yaml.safe_load(p.read_text())["labels"]}
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.status == "stable"], ids=lambda r: r.id)
+def test_stable_rules_meet_the_bar(rule) -> None:  # type: ignore[no-untyped-def]
+    """`stable` (README, "Rule status"): fires on two independent real runs or more, one of them from the
+    public corpus whenever the corpus has the failure mode; silent examples include healthy runs."""
+    fires = rule.tests.get("fires", [])
+    assert len(fires) >= 2, f"{rule.id}: a stable rule fires on at least two runs"
+    corpus = _corpus_modes()
+    if not corpus:
+        pytest.skip("../shared/real_logs is not here")
+    if rule.failure_mode in corpus:
+        assert any(not f.startswith("sample_logs/") for f in fires), \
+            f"{rule.id}: the corpus has {rule.failure_mode} cases, and none is among the examples it fires on"
