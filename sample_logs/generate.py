@@ -91,10 +91,11 @@ KNOWN_MODES = (
     "loss_spike",
     "overfitting",
     "crash",
+    "lr_reaches_zero",
 )
 
 # A diagnosis whose onset is the first step of a symptom with another name.
-SYMPTOM_OF = {"not_learning": "grad_norm_zero"}
+SYMPTOM_OF = {"not_learning": ("grad_norm_zero", "lr_reaches_zero")}
 GRPO_STEPS = 40
 
 logger = logging.getLogger("train")
@@ -127,6 +128,7 @@ class Case:
     random_tokens: bool = False  # sequences of random tokens: nothing to generalise, only to memorise
     unknown_token_rows: int = 0  # training rows holding a token id the model's embedding does not have
     contention_from_step: int | None = None  # CPU-bound processes compete with training from this step on
+    schedule_steps: int | None = None  # the LR scheduler is built for this many steps instead of max_steps
     max_steps: int = MAX_STEPS
     save_steps: int = SAVE_STEPS
     lr_scheduler_kwargs: dict[str, Any] | None = None
@@ -333,6 +335,20 @@ CASES: tuple[Case, ...] = (
         failure_modes=("throughput_drop",),
         contention_from_step=30,
         extra_notes="Loss and grad_norm are those of hf_healthy; only the speed changes.",
+    ),
+    Case(
+        name="hf_lr_schedule_too_short",
+        how=("The linear LR schedule is built for 30 steps (the steps of one epoch) while training runs 60: the "
+             "logged learning rate is 0 from step 31 and the second half updates nothing."),
+        planted=("a Trainer subclass builds its scheduler with transformers.get_scheduler(num_training_steps=30) "
+                 "instead of max_steps=60 (lr_scheduler_type linear)"),
+        cause=("The scheduler was sized for fewer steps than the run: the learning rate is 0 from step 31 on and "
+               "the loss stops improving there."),
+        symptoms=("lr_reaches_zero",),
+        failure_modes=("not_learning",),
+        lr_scheduler_type="linear",
+        schedule_steps=30,
+        extra_notes="log_history shows learning_rate 0.0 from step 31 to step 60.",
     ),
     Case(
         name="hf_killed",
@@ -573,6 +589,7 @@ class FaultTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.mask_from_step, self.pulse_at, self.pulse_factor = (case.mask_train_from_step, case.lr_pulse_at,
                                                                  case.lr_pulse_factor)
+        self.schedule_steps = case.schedule_steps
 
     def compute_loss(self, model: nn.Module, inputs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         if model.training and self.mask_from_step is not None and self.state.global_step + 1 >= self.mask_from_step:
@@ -580,6 +597,8 @@ class FaultTrainer(Trainer):
         return super().compute_loss(model, inputs, *args, **kwargs)
 
     def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+        if self.schedule_steps is not None:  # the user passed the steps of one epoch, not of the run
+            num_training_steps = self.schedule_steps
         scheduler = super().create_scheduler(num_training_steps, optimizer)
         if self.pulse_at is not None and isinstance(scheduler, torch.optim.lr_scheduler.LambdaLR):
             # The pulse goes into the schedule itself, so the logged learning_rate shows it as well.
@@ -718,7 +737,7 @@ def run_worker(case: Case, outdir: Path) -> None:
     common: dict[str, Any] = {"model": model, "args": training_args, "train_dataset": train_dataset,
                               "eval_dataset": eval_dataset, "data_collator": default_data_collator,
                               "callbacks": callbacks}
-    if case.mask_train_from_step is not None or case.lr_pulse_at is not None:
+    if case.mask_train_from_step is not None or case.lr_pulse_at is not None or case.schedule_steps is not None:
         trainer: Trainer = FaultTrainer(**common, case=case)
     else:
         timed = case.slow_from_step is not None or case.contention_from_step is not None
@@ -836,6 +855,8 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
       under 1.2x that median within 10 steps.
     * ``overfitting``: the last eval_loss is more than 10% above the best one, which came before it,
       while the train loss went on falling (the step is the best eval's).
+    * ``lr_reaches_zero``: learning_rate exactly 0 from a step on (3 logged rows or more) after a positive
+      value: the rest of the run updates nothing.
     * ``crash``: the process exited non-zero; the step is the last one recorded
       in the newest trainer_state.json (nothing after it was persisted).
     * ``healthy``: none of the above and the last train loss is < half the first (for GRPO, whose loss
@@ -886,6 +907,10 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
         found["throughput_drop"] = next(
             (step for i, (step, v) in enumerate(speed)
              if v < 0.5 * early and sum(w < 0.5 * early for _, w in speed[i:]) >= 0.9 * (len(speed) - i)), None)
+    rates = [(int(r["step"]), r["learning_rate"]) for r in train if "learning_rate" in r]
+    zero_from = next((i for i in range(len(rates)) if all(v == 0.0 for _, v in rates[i:])), len(rates))
+    if 0 < zero_from <= len(rates) - 3 and any(v > 0 for _, v in rates[:zero_from]):
+        found["lr_reaches_zero"] = rates[zero_from][0]
     if returncode != 0:
         found["crash"] = int(state["global_step"])
     result = {mode: step for mode, step in found.items() if step is not None}
@@ -959,7 +984,8 @@ def write_expected(case: Case, case_dir: Path, returncode: int, elapsed: float) 
     problems = []
     if set(found) != set(case.symptoms):
         problems.append(f"{case.name}: expected symptoms {sorted(case.symptoms)}, detected {found}")
-    by_mode = {m: found.get(m, found.get(SYMPTOM_OF.get(m, ""))) for m in case.failure_modes if m != "healthy"}
+    by_mode = {m: found.get(m, next((found[x] for x in SYMPTOM_OF.get(m, ()) if x in found), None))
+               for m in case.failure_modes if m != "healthy"}
     onset = min((step for mode, step in found.items() if mode != "healthy"), default=None)
 
     train_rows = [r for r in log_history if "loss" in r]

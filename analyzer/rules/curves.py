@@ -440,6 +440,36 @@ def _steps_per_second(run: Run) -> pd.Series:
     return pd.Series(advanced[keep] / elapsed[keep], index=steps[1:][keep])
 
 
+@check("lr_reaches_zero", min_points=int, min_fraction=float)
+def lr_reaches_zero(run: Run, params: dict[str, Any]) -> Detection | None:
+    """The learning rate was positive, then exactly 0 at every logged step to the end, for at least
+    `min_points` points and `min_fraction` of the run: training went on without updating anything.
+    A schedule that decays to 0 on its last step, or warms up from 0, stays silent."""
+    lr = _finite(run.series("learning_rate"))
+    if len(lr) < 2:
+        return None
+    values, steps = lr.to_numpy(), lr.index.to_numpy()
+    nonzero = np.flatnonzero(values != 0)
+    if not len(nonzero) or nonzero[-1] == len(values) - 1:
+        return None
+    start = int(nonzero[-1]) + 1
+    zeros = len(values) - start
+    if zeros < int(params.get("min_points", 3)) or zeros < float(params.get("min_fraction", 0.2)) * len(values):
+        return None
+    onset = int(steps[start])
+    loss = _finite(run.series("loss"))
+    after = loss[loss.index >= onset]
+    evidence: dict[str, Any] = {
+        "last_positive": cite_point(run, "train", "learning_rate", int(steps[start - 1]), float(values[start - 1])),
+        "first_zero": cite_point(run, "train", "learning_rate", onset, 0.0),
+        "zero_points": zeros, "fraction": round(zeros / len(values), 3),
+        "max_steps": run.meta.get("max_steps"), "restarted": bool((run.events["kind"] == "restart").any())}
+    if len(after) >= 2:
+        evidence["loss_after"] = {"first": fmt(float(after.iloc[0])), "last": fmt(float(after.iloc[-1]))}
+    return Detection(onset, f"learning_rate is 0 from step {onset} to the end ({zeros} of {len(values)} logged "
+                     f"points): the last {zeros / len(values):.0%} of the run updated nothing", evidence)
+
+
 @check("fp16_overflow_skips", persistent_run=int, calibration_points=int)
 def fp16_overflow_skips(run: Run, params: dict[str, Any]) -> Detection | None:
     """Overflow skips inferred from the logs of an fp16 run whose loss scale is never printed (native

@@ -172,7 +172,8 @@ def test_every_mistake_of_a_file_is_reported_with_its_line(tmp_path: Path) -> No
 def test_a_user_rule_compares_two_series(tmp_path: Path) -> None:
     """The generic series_compare check in a user's own rule folder (what `--rules DIR` loads)."""
     write(tmp_path, VALID.replace("id: my-rule", "id: eval-far-above-train")
-          .replace("failure_mode: loss_nan", "failure_mode: overfitting").replace("severity: error", "severity: warning")
+          .replace("failure_mode: loss_nan", "failure_mode: overfitting")
+          .replace("severity: error", "severity: warning")
           .replace("check: nonfinite_train_loss",
                    "check: series_compare\nparams: {a: eval/loss, b: train/loss, op: '>', value: 1.5, min_points: 3}"))
     finding = next(f for f in analyze(sample("hf_overfit_tiny_train"), rules_dirs=[tmp_path]).findings
