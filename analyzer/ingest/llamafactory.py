@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from analyzer.errors import InputError, Problem
-from analyzer.ingest.base import FrameBuilder, read_text, to_float
+from analyzer.ingest.base import FrameBuilder, to_float
 from analyzer.model import Frames
 from analyzer.names import canonical_metric
 
@@ -50,21 +53,26 @@ def parse_duration(text: str) -> float:
 
 
 def parse(path: Path, source: str) -> Frames:
-    """Every row's metrics at its `current_steps`; `elapsed_time` becomes seconds since the start."""
-    text = read_text(path, source)
-    builder = FrameBuilder(source, producer=name)
+    """Every row's metrics at its `current_steps`; `elapsed_time` becomes seconds since the start.
+    Values are collected per key and converted one column at a time (a million lines in seconds)."""
     problems: list[Problem] = []
-    last_step, total_steps, rows = -1, None, 0
-    lines = text.split("\n")
-    for lineno, raw_line in enumerate(lines, start=1):
+    total_steps: Any = None
+    steps: list[int] = []
+    elapsed: list[str] = []
+    row_lines: list[int] = []
+    columns: dict[str, tuple[list[int], list[Any]]] = {}  # key -> (row indices, raw values)
+    broken: tuple[int, json.JSONDecodeError] | None = None  # the last unreadable line, until one follows it
+    for lineno, raw_line in enumerate(_lines(path, source), start=1):
         if not raw_line.strip():
             continue
+        if broken is not None:
+            problems.append(Problem(source, f"invalid JSON: {broken[1].msg}",
+                                    f"line {broken[0]} column {broken[1].colno}"))
+            broken = None
         try:
             row: Any = json.loads(raw_line)
         except json.JSONDecodeError as exc:
-            cut = lineno == len(lines) or (lineno == len(lines) - 1 and not lines[-1])
-            why = "last line is cut off (run killed while writing?)" if cut else f"invalid JSON: {exc.msg}"
-            problems.append(Problem(source, why, f"line {lineno} column {exc.colno}"))
+            broken = (lineno, exc)
             continue
         if not isinstance(row, dict):
             problems.append(Problem(source, "line is not a JSON object; skipped", f"line {lineno}"))
@@ -73,28 +81,71 @@ def parse(path: Path, source: str) -> Frames:
         if step_value is None or not math.isfinite(step_value) or abs(step_value) > 2**62:
             problems.append(Problem(source, "row has no `current_steps`; skipped", f"line {lineno}"))
             continue
-        step = int(step_value)
-        rows += 1
-        last_step = max(last_step, step)
-        total = to_float(row.get("total_steps"))
-        if total is not None and math.isfinite(total):
-            total_steps = int(total)
-        elapsed = parse_duration(row.get("elapsed_time", ""))
+        index = len(steps)
+        steps.append(int(step_value))
+        row_lines.append(lineno)
+        elapsed.append(row.get("elapsed_time", ""))
+        total = row.get("total_steps")
+        if total is not None:
+            total_steps = total
         for key, raw in row.items():
-            if key in _SKIP or raw is None:
-                continue
-            value = to_float(raw)
-            if value is None:
-                continue
-            split, metric = _KEYS.get(key, ("train", canonical_metric(key)))
-            builder.metric(step, split, metric, value, lineno, wall_time=elapsed)
+            if raw is not None and key not in _SKIP:
+                column = columns.get(key)
+                if column is None:
+                    column = columns[key] = ([], [])
+                column[0].append(index)
+                column[1].append(raw)
+    if broken is not None:  # nothing readable after it: the file ends inside this line
+        problems.append(Problem(source, "last line is cut off (run killed while writing?)",
+                                f"line {broken[0]} column {broken[1].colno}"))
+    rows = len(steps)
     if rows == 0:
         raise InputError(source, "no readable LLaMA-Factory log rows", problems[0].where if problems else "")
+    total = to_float(total_steps)
+    step_array, line_array = np.asarray(steps, dtype=np.int64), np.asarray(row_lines, dtype=np.int64)
+    walls = np.asarray([parse_duration(e) for e in elapsed], dtype=np.float64)
+    builder = FrameBuilder(source, producer=name)
+    for key, (indices, raws) in columns.items():
+        values = _floats(raws)
+        keep = ~np.isnan(values)
+        for i in np.flatnonzero(~keep).tolist():  # text that is not a number is skipped, a logged NaN kept
+            keep[i] = _is_nan(raws[i])
+        at = np.asarray(indices, dtype=np.int64)[keep]
+        split, metric = _KEYS.get(key, ("train", canonical_metric(key)))
+        builder.extend(step_array[at], split, metric, values[keep], line_array[at], walls[at])
     meta: dict[str, Any] = {
         "framework": "llamafactory",
         "clock": "elapsed",
-        "llamafactory": {"last_step": last_step, "total_steps": total_steps, "rows": rows},
+        "llamafactory": {"last_step": int(step_array.max()), "rows": rows,
+                         "total_steps": int(total) if total is not None and math.isfinite(total) else None},
     }
     frames = builder.frames(meta)
     frames.problems.extend(problems)
     return frames
+
+
+def _lines(path: Path, source: str) -> Iterator[str]:
+    """The file's lines, streamed (invalid UTF-8 replaced); an empty or unreadable file raises InputError."""
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(source, "file is empty")
+        with path.open(encoding="utf-8-sig", errors="replace", newline="\n") as fh:
+            yield from fh
+    except OSError as exc:
+        raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
+
+
+def _floats(raws: list[Any]) -> np.ndarray:
+    """Logged values as float64: numbers and bools at C speed, anything else through to_float (NaN
+    where it is not a number)."""
+    try:
+        return np.asarray(raws, dtype=np.float64)
+    except (ValueError, TypeError):
+        return np.asarray([math.nan if (v := to_float(r)) is None else v for r in raws], dtype=np.float64)
+
+
+def _is_nan(raw: Any) -> bool:
+    """The logged value itself is NaN (a JSON NaN or the text 'nan'), not a non-number."""
+    if isinstance(raw, float):
+        return raw != raw
+    return isinstance(raw, str) and raw.strip().lower() == "nan"
