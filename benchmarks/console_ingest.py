@@ -6,6 +6,8 @@ The input comes from ../shared/bench/gen_trainer_stdout.py (dict lines, tqdm red
 lines). Each command runs in its own process; best wall time of RUNS runs and the peak resident
 memory of its process tree are printed with the ratio to grep. Rows:
 - grep -c "'loss'": the floor the issue measures against (counts lines, parses nothing);
+- python -c "import pandas": starting Python and importing pandas, which any reader that returns the
+  Run contract's pandas frames pays before it reads a byte (reads nothing);
 - plain Python: `for line in file` + `ast.literal_eval` of each dict line (DESIGN.md's 17 s figure);
 - analyzer ingest: the console reader alone (console.parse: metrics, events, steps from the bars);
 - analyze end to end: `analyze FILE --format json` (ingest, merge, rules, report).
@@ -39,6 +41,7 @@ def main() -> None:
         size = log.stat().st_size / 1e6
         commands = [
             ("grep -c \"'loss'\"", ["grep", "-c", "'loss'", str(log)]),
+            ("python -c 'import pandas' (reads nothing)", [sys.executable, "-c", "import pandas"]),
             ("plain Python loop + literal_eval", [sys.executable, "-c", PLAIN, str(log)]),
             ("analyzer ingest (console.parse)", [sys.executable, "-c", INGEST, str(log)]),
             ("analyze --format json (end to end)", [sys.executable, "-m", "analyzer", str(log), "-f", "json"]),
@@ -46,9 +49,9 @@ def main() -> None:
         rows = [(label, measure(cmd, RUNS)) for label, cmd in commands]
     grep_time = rows[0][1][0]
     print(f"Trainer console log, {int(steps):,} steps ({size:.0f} MB), best of {RUNS}, 2-core machine")
-    print(f"{'command':38s} {'seconds':>8s} {'peak MiB':>9s} {'x grep':>8s}")
+    print(f"{'command':42s} {'seconds':>8s} {'peak MiB':>9s} {'x grep':>8s}")
     for label, (seconds, peak) in rows:
-        print(f"{label:38s} {seconds:8.2f} {peak:9.0f} {seconds / grep_time:8.1f}")
+        print(f"{label:42s} {seconds:8.2f} {peak:9.0f} {seconds / grep_time:8.1f}")
 
 
 if __name__ == "__main__":
