@@ -119,6 +119,7 @@ class Case:
     mask_eval_labels: bool = False
     nan_at_step: int | None = None
     kill_at_step: int | None = None
+    kill_signal: int = signal.SIGKILL
     raise_at_step: int | None = None
     slow_from_step: int | None = None
     mask_train_from_step: int | None = None  # labels of every training batch from this step on are -100
@@ -351,6 +352,18 @@ CASES: tuple[Case, ...] = (
         extra_notes="log_history shows learning_rate 0.0 from step 31 to step 60.",
     ),
     Case(
+        name="hf_sigterm_time_limit",
+        how=("The job's time limit ends the run: SIGTERM at the end of step 52 of 60, as a batch scheduler sends "
+             "it; nothing in the run handles the signal, so the process ends at once."),
+        planted="callback calls os.kill(os.getpid(), SIGTERM) in on_step_end at global step 52",
+        cause=("The process was terminated from outside (time limit or preemption): no final log row, no train "
+               "summary, no top-level trainer_state.json; newest state checkpoint-40/."),
+        symptoms=("crash",),
+        failure_modes=("crash",),
+        kill_at_step=52,
+        kill_signal=signal.SIGTERM,
+    ),
+    Case(
         name="hf_killed",
         how="Process SIGKILLed (as by the OOM killer) at the end of step 45 of 60.",
         planted="callback calls os.kill(os.getpid(), SIGKILL) in on_step_end at global step 45",
@@ -508,16 +521,17 @@ class NaNInjector(TrainerCallback):
 
 
 class Killer(TrainerCallback):
-    """SIGKILLs the training process at the end of a given global step (no cleanup, no flush)."""
+    """Sends a signal (SIGKILL: no cleanup, no flush) to the training process at the end of a given
+    global step."""
 
-    def __init__(self, step: int) -> None:
-        self.step = step
+    def __init__(self, step: int, signum: int = signal.SIGKILL) -> None:
+        self.step, self.signum = step, signum
 
     def on_step_end(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
         if state.global_step == self.step:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.signum)
 
 
 class Raiser(TrainerCallback):
@@ -726,7 +740,7 @@ def run_worker(case: Case, outdir: Path) -> None:
         model.get_input_embeddings().register_forward_hook(injector.hook)
         callbacks.append(injector)
     if case.kill_at_step is not None:
-        callbacks.append(Killer(case.kill_at_step))
+        callbacks.append(Killer(case.kill_at_step, case.kill_signal))
     if case.raise_at_step is not None:
         callbacks.append(Raiser(case.raise_at_step))
     if case.slow_from_step is not None:

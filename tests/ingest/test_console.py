@@ -229,3 +229,23 @@ def test_xtuner_iteration_lines(tmp_path: Path):
     assert run.series("learning_rate").iloc[-1] == pytest.approx(1.0546e-04)
     assert run.series("grad_norm").iloc[0] == 0.0009 and not run.has("eta") and not run.has("data_time")
     assert run.meta["max_steps"] == 2046
+
+
+def test_scheduler_cancellations_are_signal_events(tmp_path: Path):
+    """SLURM's cancel lines (new and old layouts, as pasted in public bug reports) end the run with a
+    signal event, so the crash rule names a scheduler kill instead of a silent death."""
+    log = tmp_path / "slurm-494583.out"
+    log.write_text(
+        "{'loss': 2.1, 'grad_norm': 1.2, 'learning_rate': 2e-05, 'epoch': 0.1}\n"
+        "{'loss': 2.0, 'grad_norm': 1.1, 'learning_rate': 2e-05, 'epoch': 0.2}\n"
+        "srun: Job step aborted: Waiting up to 47 seconds for job step to finish.\n"
+        "slurmstepd: error: *** JOB 494583 ON gpu-node17 CANCELLED AT 2024-04-20T09:09:37 DUE TO TIME LIMIT ***\n"
+        "slurmstepd: *** JOB 830329 CANCELLED AT 2018-08-06T17:21:44 DUE TO TIME LIMIT on n447 ***\n"
+        "slurmstepd: error: *** JOB 602025 ON compute-2-4 CANCELLED AT 2017-07-12T15:20:54 ***\n")
+    events = console.parse(log, log.name).events
+    assert events[["kind", "message", "line"]].values.tolist() == [
+        ["signal", "SLURM cancelled job 494583 due to TIME LIMIT (SIGTERM, then SIGKILL)", 4],
+        ["signal", "SLURM cancelled job 830329 due to TIME LIMIT (SIGTERM, then SIGKILL)", 5],
+        ["signal", "SLURM cancelled job 602025 (scancel or a signal)", 6]]
+    finding = analyze(log).findings[0]
+    assert finding.rule_id == "training-crashed-with-exception" and finding.causes[0].id == "killed-externally"
