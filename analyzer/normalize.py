@@ -96,8 +96,7 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     n0 = len(metrics)
     metrics = metrics.drop_duplicates(["source", *_KEY], keep="last")
     n1 = len(metrics)
-    clocked = metrics[metrics["wall_time"].notna()]
-    walls = clocked.groupby([clocked["split"].astype(str), clocked["step"]])["wall_time"].min()
+    walls = _one_clock(metrics)
     # Each series from its best source; others only past that source's last step, if their steps are real.
     series = metrics.groupby(["split", "metric"], sort=False, observed=True)
     best = series["_prio"].transform("min")
@@ -111,6 +110,17 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     metrics = metrics.sort_values("_order", kind="stable").drop(columns=["_prio", "_order"]).reset_index(drop=True)
     _fill_wall_times(metrics, walls)
     return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
+
+
+def _one_clock(metrics: pd.DataFrame) -> pd.Series:
+    """Wall time by (split, step) from the one source that recorded the most of them: clocks of
+    different sources (Unix time, LLaMA-Factory's time since start) are never mixed."""
+    clocked = metrics[metrics["wall_time"].notna()]
+    if clocked.empty:
+        return pd.Series(dtype="float64")
+    source = clocked["source"].astype(str).value_counts().index[0]
+    clocked = clocked[clocked["source"].astype(str) == source]
+    return clocked.groupby([clocked["split"].astype(str), clocked["step"]])["wall_time"].min()
 
 
 def _fill_wall_times(metrics: pd.DataFrame, walls: pd.Series) -> None:

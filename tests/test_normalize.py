@@ -53,3 +53,17 @@ def test_contract_validation_rejects_wrong_dtypes():
                         "line": pd.array([1], dtype="Int64"), "rank": pd.array([None], dtype="Int64")})
     with pytest.raises(ContractError):
         validate_metrics(bad, "test")
+
+
+def test_rows_without_a_clock_take_one_other_source_clock(tmp_path: Path):
+    """trainer_state.json wins the loss but has no wall time: its rows take the clock of the source that
+    recorded the most steps (here LLaMA-Factory's time since start), never a mix of two clocks."""
+    history = [{"step": s, "loss": 2.0 - s / 100, "learning_rate": 1e-4, "epoch": s / 30} for s in (5, 10, 15, 20)]
+    (tmp_path / "trainer_state.json").write_text(json.dumps(
+        {"global_step": 20, "max_steps": 30, "log_history": history}))
+    lines = [_row(s, 2.0 - s / 100, f"0:00:{s:02d}") for s in (5, 10, 15, 20)]
+    (tmp_path / "trainer_log.jsonl").write_text("\n".join(lines) + "\n")
+    run = analyze(tmp_path).run
+    loss = run.metrics[(run.metrics["metric"] == "loss") & (run.metrics["split"] == "train")]
+    assert set(loss["source"].astype(str)) == {"trainer_state.json"}
+    assert run.wall_times("loss").to_dict() == {5: 5.0, 10: 10.0, 15: 15.0, 20: 20.0}
