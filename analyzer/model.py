@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -127,14 +127,18 @@ class Run:
     sources: list[SourceInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    def _rows(self, split: str, metric: str) -> np.ndarray:
-        """Row positions of one series (the grouping is computed once; metrics are not changed later)."""
+    def _series_index(self) -> dict[tuple[str, str], np.ndarray]:
+        """Row positions of every (split, metric) series, grouped once (metrics are not changed later)."""
         index = self.__dict__.get("_series_rows")
         if index is None:
             index = {} if self.metrics.empty else self.metrics.groupby(["split", "metric"], sort=False,
                                                                        observed=True).indices
             self.__dict__["_series_rows"] = index
-        return np.asarray(index.get((split, metric), ()), dtype=np.int64)
+        return cast(dict[tuple[str, str], np.ndarray], index)
+
+    def _rows(self, split: str, metric: str) -> np.ndarray:
+        """Row positions of one series."""
+        return np.asarray(self._series_index().get((split, metric), ()), dtype=np.int64)
 
     def series(self, metric: str, split: str = "train") -> pd.Series:
         """Values of one metric in one split, indexed by step (one value per step, lowest rank).
@@ -169,8 +173,7 @@ class Run:
 
     def series_names(self) -> list[tuple[str, str]]:
         """(split, metric) of every series, in the order they first appear in the metrics."""
-        self._rows("", "")
-        index = self.__dict__["_series_rows"]
+        index = self._series_index()
         pairs = sorted(index, key=lambda key: int(np.min(index[key])))
         return [(str(s), str(m)) for s, m in pairs]
 
