@@ -21,3 +21,17 @@ def measure(cmd: list[str], runs: int = 3) -> tuple[float, float]:
         best = min(best, time.perf_counter() - start)
         peak = max(peak, int(out.stdout.strip()) / 1024)
     return best, peak
+
+
+def print_table(title: str, rows: list[tuple[str, tuple[float, float]]], ratio: str,
+                per: tuple[str, int] | None = None) -> None:
+    """The benchmark's table: each command's best seconds and peak MiB, its time as a multiple of the
+    first row's (column `ratio`), and with `per` = (column, count) microseconds per counted unit."""
+    width = max(40, *(len(label) + 2 for label, _ in rows))
+    extra = f" {per[0]:>8s}" if per else ""
+    print(title)
+    print(f"{'command':{width}s} {'seconds':>8s} {'peak MiB':>9s} {ratio:>10s}{extra}")
+    first = rows[0][1][0]
+    for label, (seconds, peak) in rows:
+        extra = f" {seconds / per[1] * 1e6:8.1f}" if per else ""
+        print(f"{label:{width}s} {seconds:8.2f} {peak:9.0f} {seconds / first:10.2f}{extra}")

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import measure
+from _measure import measure, print_table
 
 GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_trainer_stdout.py"
 RUNS = 2
@@ -47,11 +47,8 @@ def main() -> None:
             ("analyze --format json (end to end)", [sys.executable, "-m", "analyzer", str(log), "-f", "json"]),
         ]
         rows = [(label, measure(cmd, RUNS)) for label, cmd in commands]
-    grep_time = rows[0][1][0]
-    print(f"Trainer console log, {int(steps):,} steps ({size:.0f} MB), best of {RUNS}, 2-core machine")
-    print(f"{'command':42s} {'seconds':>8s} {'peak MiB':>9s} {'x grep':>8s}")
-    for label, (seconds, peak) in rows:
-        print(f"{label:42s} {seconds:8.2f} {peak:9.0f} {seconds / grep_time:8.1f}")
+    print_table(f"Trainer console log, {int(steps):,} steps ({size:.0f} MB), best of {RUNS}, 2-core machine",
+                rows, "x grep")
 
 
 if __name__ == "__main__":

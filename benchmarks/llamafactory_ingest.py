@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import measure
+from _measure import measure, print_table
 
 BASELINE = ("import json, sys, pandas as pd; rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]; "
             "print(pd.DataFrame(rows).shape)")
@@ -46,11 +46,8 @@ def main() -> None:
                 ("analyzer ingest (llamafactory.parse)", measure([sys.executable, "-c", INGEST, str(log)], 2)),
                 ("analyze --format json (end to end)", measure([sys.executable, "-m", "analyzer", str(log), "-f",
                                                                 "json"], 2))]
-    base = rows[0][1][0]
-    print(f"LLaMA-Factory trainer_log.jsonl, {lines:,} lines ({size:.0f} MB), best of 2")
-    print(f"{'command':40s} {'seconds':>8s} {'peak MiB':>9s} {'x floor':>8s} {'us/line':>8s}")
-    for label, (seconds, peak) in rows:
-        print(f"{label:40s} {seconds:8.2f} {peak:9.0f} {seconds / base:8.2f} {seconds / lines * 1e6:8.1f}")
+    print_table(f"LLaMA-Factory trainer_log.jsonl, {lines:,} lines ({size:.0f} MB), best of 2", rows, "x floor",
+                per=("us/line", lines))
 
 
 if __name__ == "__main__":

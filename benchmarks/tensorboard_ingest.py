@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import measure
+from _measure import measure, print_table
 
 GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_tensorboard.py"
 OURS = ("import sys; from pathlib import Path; from analyzer.ingest import ingest; "
@@ -68,11 +68,8 @@ def main() -> None:
         ]
         rows = [(label, measure(cmd, args.runs)) for label, cmd in commands]
         found = {name: int(path.read_text()) if path.exists() else None for name, path in counts.items()}
-    ours = rows[0][1][0]
-    print(f"TensorBoard event file, {int(args.steps) * 8:,} scalar events ({size:.0f} MB), best of {args.runs}")
-    print(f"{'command':40s} {'seconds':>8s} {'peak MiB':>9s} {'x ours':>7s}")
-    for label, (seconds, peak) in rows:
-        print(f"{label:40s} {seconds:8.2f} {peak:9.0f} {seconds / ours:7.1f}")
+    print_table(f"TensorBoard event file, {int(args.steps) * 8:,} scalar events ({size:.0f} MB), best of {args.runs}",
+                rows, "x ours")
     print("scalar points found: " + ", ".join(f"{k} {v:,}" if v is not None else f"{k} ?" for k, v in found.items()))
     if found["ours"] != found["tbparse"]:
         sys.exit(f"MISMATCH: ours found {found['ours']} points, tbparse {found['tbparse']}")

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import measure
+from _measure import measure, print_table
 
 BASELINE = ("import json, sys, pandas as pd; d = json.load(open(sys.argv[1])); "
             "df = pd.DataFrame(d['log_history']); print(df.shape)")
@@ -50,12 +50,11 @@ def main() -> None:
         path = Path(tmp) / "trainer_state.json"
         write_state(path, rows)
         size = path.stat().st_size / 2**20
-        base_t, base_m = measure([sys.executable, "-c", BASELINE, str(path)])
-        ours_t, ours_m = measure([sys.executable, "-m", "analyzer", str(path), "--format", "json"])
-    print(f"trainer_state.json with {rows:,} logged steps ({size:.1f} MiB), best of 3, end to end")
-    print(f"{'reader':44s} {'seconds':>8s} {'peak MiB':>9s} {'time ratio':>10s}")
-    print(f"{'json.load + pandas.DataFrame (floor)':44s} {base_t:8.2f} {base_m:9.0f} {1.0:10.2f}")
-    print(f"{'analyze --format json (ingest + rules)':44s} {ours_t:8.2f} {ours_m:9.0f} {ours_t / base_t:10.2f}")
+        table = [("json.load + pandas.DataFrame (floor)", measure([sys.executable, "-c", BASELINE, str(path)])),
+                 ("analyze --format json (ingest + rules)",
+                  measure([sys.executable, "-m", "analyzer", str(path), "--format", "json"]))]
+    print_table(f"trainer_state.json with {rows:,} logged steps ({size:.1f} MiB), best of 3, end to end", table,
+                "time ratio")
 
 
 if __name__ == "__main__":
