@@ -155,11 +155,6 @@ def as_categories(metrics: pd.DataFrame) -> pd.DataFrame:
     return metrics
 
 
-def nullable_int(values: tuple[Any, ...] | list[Any]) -> pd.arrays.IntegerArray:
-    """An Int64 array from Python ints and Nones, without a per-element Python loop."""
-    return pd.arrays.IntegerArray(*_int_and_mask(values))
-
-
 def _int_and_mask(values: tuple[Any, ...] | list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """int64 data and a missing-value mask from Python ints and Nones."""
     objects = np.asarray(values, dtype=object)

@@ -106,10 +106,7 @@ def parse(path: Path, source: str) -> Frames:
     walls = np.asarray([parse_duration(e) for e in elapsed], dtype=np.float64)
     builder = FrameBuilder(source, producer=name)
     for key, (indices, raws) in columns.items():
-        values = _floats(raws)
-        keep = ~np.isnan(values)
-        for i in np.flatnonzero(~keep).tolist():  # text that is not a number is skipped, a logged NaN kept
-            keep[i] = _is_nan(raws[i])
+        values, keep = _floats(raws)  # text that is not a number is skipped, a logged NaN kept
         at = np.asarray(indices, dtype=np.int64)[keep]
         split, metric = _KEYS.get(key, ("train", canonical_metric(key)))
         builder.extend(step_array[at], split, metric, values[keep], line_array[at], walls[at])
@@ -135,17 +132,13 @@ def _lines(path: Path, source: str) -> Iterator[str]:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
 
 
-def _floats(raws: list[Any]) -> np.ndarray:
-    """Logged values as float64: numbers and bools at C speed, anything else through to_float (NaN
-    where it is not a number)."""
+def _floats(raws: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Logged values as float64 and a mask of those that are numbers (NaN included): numbers and bools
+    at C speed, anything else through to_float."""
     try:
-        return np.asarray(raws, dtype=np.float64)
+        values = np.asarray(raws, dtype=np.float64)
+        return values, np.ones(len(values), dtype=bool)
     except (ValueError, TypeError):
-        return np.asarray([math.nan if (v := to_float(r)) is None else v for r in raws], dtype=np.float64)
-
-
-def _is_nan(raw: Any) -> bool:
-    """The logged value itself is NaN (a JSON NaN or the text 'nan'), not a non-number."""
-    if isinstance(raw, float):
-        return raw != raw
-    return isinstance(raw, str) and raw.strip().lower() == "nan"
+        parsed = [to_float(r) for r in raws]
+        return (np.asarray([math.nan if v is None else v for v in parsed], dtype=np.float64),
+                np.asarray([v is not None for v in parsed], dtype=bool))

@@ -83,3 +83,15 @@ def test_no_readable_rows(tmp_path: Path):
 def test_parse_duration(text: str, seconds: float):
     value = parse_duration(text)
     assert value == seconds or (value != value and seconds != seconds)
+
+
+def test_logged_nan_is_kept_and_text_that_is_no_number_is_skipped(tmp_path: Path):
+    rows = ['{"current_steps": 1, "total_steps": 3, "loss": 2.5, "note": "warmup", "grad_norm": "1.5"}',
+            '{"current_steps": 2, "total_steps": 3, "loss": NaN, "note": "x", "grad_norm": "nan"}',
+            '{"current_steps": 3, "total_steps": 3, "loss": 2.1, "grad_norm": true}']
+    (tmp_path / "trainer_log.jsonl").write_text("\n".join(rows) + "\n")
+    run = analyze(tmp_path / "trainer_log.jsonl").run
+    loss, grad = run.series("loss"), run.series("grad_norm")
+    assert list(loss.index) == [1, 2, 3] and loss[1] == 2.5 and loss[2] != loss[2] and loss[3] == 2.1
+    assert list(grad.index) == [1, 2, 3] and grad[1] == 1.5 and grad[2] != grad[2] and grad[3] == 1.0
+    assert not run.has("note")
