@@ -46,6 +46,11 @@ def check(name: str, **params: type) -> Callable[[Check], Check]:
     return register
 
 
+def finite(series: pd.Series) -> pd.Series:
+    """The points of a series that are neither NaN nor inf."""
+    return series[np.isfinite(series.to_numpy())]
+
+
 def fmt(value: float) -> str:
     """A value as a report shows it: NaN, inf, or up to 6 significant digits."""
     if np.isnan(value):

@@ -17,16 +17,12 @@ import pandas as pd
 
 from analyzer.model import Run
 from analyzer.names import is_memory_metric
-from analyzer.rules.checks import Detection, check, cite_point, fmt
+from analyzer.rules.checks import Detection, check, cite_point, finite, fmt
 from analyzer.signals import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
 LONG = 32
 _NOT_A_PLAIN_LOSS = {"grpo", "dpo", "kto", "reward"}  # losses that may sit at 0, go negative or rise by design
-
-
-def _finite(series: pd.Series) -> pd.Series:
-    return series[np.isfinite(series.to_numpy())]
 
 
 def _points(run: Run, metric: str, split: str, steps: list[int], values: list[float], limit: int = 8
@@ -41,7 +37,7 @@ def _plain_loss(run: Run) -> bool:
 def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
     """The logged learning rate at the spike or the step before, when it is over twice its neighbours'
     median: the update that caused the spike was larger than the schedule around it."""
-    lr = _finite(run.series("learning_rate"))
+    lr = finite(run.series("learning_rate"))
     if len(lr) < 5:
         return None
     steps, values = lr.index.to_numpy(), lr.to_numpy()
@@ -63,7 +59,7 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
     spikes that came back; short series: a point `short_ratio` × the median of the points before it,
     not followed by a sustained climb, which is the divergence check's)."""
     metric = str(params.get("metric", "loss"))
-    loss = _finite(run.series(metric))
+    loss = finite(run.series(metric))
     if len(loss) < 2 or not _plain_loss(run):
         return None
     min_ratio = float(params.get("min_ratio", 1.5))
@@ -125,7 +121,7 @@ def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
     """
     metric = str(params.get("metric", "loss"))
     raw = run.series(metric)
-    loss = _finite(raw)
+    loss = finite(raw)
     if not _plain_loss(run):
         return None
     found = _divergence_long(run, metric, loss, params) if len(loss) >= LONG else None
@@ -210,8 +206,8 @@ def _blowup_into_nan(run: Run, metric: str, raw: pd.Series, blowup: float) -> De
 def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
     """The train loss never moves: identical at every point, sitting at chance level ln(k), flat
     against its own noise over a long run, or a learning rate that is 0 at every logged step."""
-    loss = _finite(run.series("loss"))
-    lr = _finite(run.series("learning_rate"))
+    loss = finite(run.series("loss"))
+    lr = finite(run.series("learning_rate"))
     min_points = int(params.get("min_points", 3))
     grad = run.series("grad_norm").to_numpy()
     skipped = len(grad) > 0 and float((~np.isfinite(grad)).mean()) >= 0.9
@@ -282,8 +278,8 @@ def _chance_level(mean: float, run: Run, tolerance: float) -> tuple[int, float] 
 def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection | None:
     """Overfitting: after its best point the eval loss rises on `min_points` evaluations by more than
     `min_rise` of its best value, while the train loss keeps falling or stays flat."""
-    evals = _finite(run.series("loss", split="eval"))
-    train = _finite(run.series("loss"))
+    evals = finite(run.series("loss", split="eval"))
+    train = finite(run.series("loss"))
     if len(evals) < 3:
         return None
     gap = eval_train_gap(train, evals) if len(train) >= 4 else None
@@ -313,7 +309,7 @@ def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
     `min_rise` (relative), and still rising in the second half of the run (a warm-up plateau is not a leak)."""
     min_rise, min_up = float(params.get("min_rise", 0.03)), float(params.get("min_up", 0.75))
     for split, metric in _memory_series(run):
-        series = _finite(run.series(metric, split=split))
+        series = finite(run.series(metric, split=split))
         if len(series) < int(params.get("min_points", 4)) or float(series.iloc[0]) <= 0:
             continue
         g = growth(series)
@@ -339,7 +335,7 @@ def grad_norm_explosion(run: Run, params: dict[str, Any]) -> Detection | None:
     """grad_norm grows by orders of magnitude: a point `factor` × the median of the points before it
     (points in the first `early_fraction` of the run only set the baseline). The first point never
     counts: the large norms of the first steps are normal."""
-    grad = _finite(run.series("grad_norm"))
+    grad = finite(run.series("grad_norm"))
     if len(grad) < 2:
         return None
     values, steps = grad.to_numpy(), grad.index.to_numpy()
@@ -367,7 +363,7 @@ def loss_plateau(run: Run, params: dict[str, Any]) -> Detection | None:
     three) it moved by less than `max_relative_change` of its level, after a stretch that fell by
     more than ten times that. Information: a converged run looks the same; the finding says from
     which step nothing more was learned."""
-    loss = _finite(run.series("loss"))
+    loss = finite(run.series("loss"))
     if len(loss) < 6 or not _plain_loss(run):
         return None
     values, steps = loss.to_numpy(), loss.index.to_numpy()
@@ -400,7 +396,7 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
     logged train-loss points, from the wall-clock times TensorBoard or W&B recorded."""
     logged = [(split, metric) for split, metric in run.series_names()
               if split in ("train", "system") and any(t in metric.lower() for t in _THROUGHPUT)]
-    candidates = [(f"{split}/{metric}", metric, _finite(run.series(metric, split=split))) for split, metric in logged]
+    candidates = [(f"{split}/{metric}", metric, finite(run.series(metric, split=split))) for split, metric in logged]
     if not logged:
         candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run)))
     for name, label, series in candidates:
@@ -445,7 +441,7 @@ def lr_reaches_zero(run: Run, params: dict[str, Any]) -> Detection | None:
     """The learning rate was positive, then exactly 0 at every logged step to the end, for at least
     `min_points` points and `min_fraction` of the run: training went on without updating anything.
     A schedule that decays to 0 on its last step, or warms up from 0, stays silent."""
-    lr = _finite(run.series("learning_rate"))
+    lr = finite(run.series("learning_rate"))
     if len(lr) < 2:
         return None
     values, steps = lr.to_numpy(), lr.index.to_numpy()
@@ -457,7 +453,7 @@ def lr_reaches_zero(run: Run, params: dict[str, Any]) -> Detection | None:
     if zeros < int(params.get("min_points", 3)) or zeros < float(params.get("min_fraction", 0.2)) * len(values):
         return None
     onset = int(steps[start])
-    loss = _finite(run.series("loss"))
+    loss = finite(run.series("loss"))
     after = loss[loss.index >= onset]
     evidence: dict[str, Any] = {
         "last_positive": cite_point(run, "train", "learning_rate", int(steps[start - 1]), float(values[start - 1])),

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.model import Run
-from analyzer.rules.checks import Detection, check, cite_point, fmt
+from analyzer.rules.checks import Detection, check, cite_point, finite, fmt
 from analyzer.signals import run_signals, true_runs
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {"==": operator.eq, "!=": operator.ne, "<": operator.lt,
@@ -89,12 +89,9 @@ def series_compare(run: Run, params: dict[str, Any]) -> Detection | None:
     """Two series compared step by step: each point of `a` (split/metric, e.g. eval/loss) meets the
     latest point of `b` (e.g. train/loss) logged at or before its step; fires when a / b passes
     `op value` at each of the last `min_points` such pairs (a gap that holds at the end of the run)."""
-    pairs = []
-    for name in (str(params.get("a", "eval/loss")), str(params.get("b", "train/loss"))):
-        split, _, metric = name.partition("/")
-        pairs.append(run.series(metric, split=split).dropna())
-    a, b = pairs
-    a, b = a[np.isfinite(a.to_numpy())], b[np.isfinite(b.to_numpy())]
+    a_name, b_name = str(params.get("a", "eval/loss")), str(params.get("b", "train/loss"))
+    a, b = (finite(run.series(metric, split=split)) for split, _, metric in
+            (a_name.partition("/"), b_name.partition("/")))
     if a.empty or b.empty:
         return None
     positions = np.searchsorted(b.index.to_numpy(), a.index.to_numpy(), side="right") - 1
@@ -111,9 +108,8 @@ def series_compare(run: Run, params: dict[str, Any]) -> Detection | None:
     passing = np.asarray(_OPS[op](ratio, value), dtype=bool) & np.isfinite(ratio)
     if not passing[-need:].all():
         return None
-    start = len(passing) - next((i for i, ok in enumerate(passing[::-1]) if not ok), len(passing))
+    start = true_runs(passing)[-1][0]  # the run of passing pairs that reaches the end
     step = int(steps[start])
-    a_name, b_name = str(params.get("a", "eval/loss")), str(params.get("b", "train/loss"))
     return Detection(step, f"{a_name} / {b_name} {op} {fmt(value)} from step {step} to the end "
                      f"({len(passing) - start} points; last ratio {fmt(float(ratio[-1]))})",
                      {"first": {"step": step, "a": fmt(float(left[start])), "b": fmt(float(right[start])),
