@@ -40,6 +40,9 @@ class Superseded:
     quiet: bool = False  # a plain copy of something read (not worth a line on stderr): listed in sources only
 
 
+Result = Frames | InputError | Superseded  # what a group parser says of one file
+
+
 class GroupParser(Protocol):
     """A format whose files belong together (the event files of one TensorBoard run, a W&B run folder,
     an MLflow run): ingest collects every file its sniff accepts and hands them over in one call."""
@@ -50,7 +53,7 @@ class GroupParser(Protocol):
         """True when this file is one of the format's files (content first, path where the format needs it)."""
         ...
 
-    def parse_group(self, files: list[tuple[Path, str]]) -> Sequence[tuple[str, Frames | InputError | Superseded]]:
+    def parse_group(self, files: list[tuple[Path, str]]) -> Sequence[tuple[str, Result]]:
         """Read (path, source) pairs, grouped as the format needs; one (source, result) per input read.
 
         A file that cannot be read yields its InputError and never stops the others. A file the format
@@ -65,9 +68,6 @@ def first_wall_time(frames: Frames) -> float:
         return math.inf
     first = float(frames.metrics["wall_time"].min())
     return first if math.isfinite(first) else math.inf
-
-
-Result = Frames | InputError | Superseded  # what a group parser says of one file
 
 
 def newest_run_only(groups: Sequence[Sequence[tuple[str, Result]]], started: Callable[[Frames], float],

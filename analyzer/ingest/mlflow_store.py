@@ -30,7 +30,14 @@ import pandas as pd
 import yaml
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest.base import FrameBuilder, Superseded, as_categories, first_wall_time, newest_run_only, read_head
+from analyzer.ingest.base import (
+    FrameBuilder,
+    Result,
+    as_categories,
+    first_wall_time,
+    newest_run_only,
+    read_head,
+)
 from analyzer.ingest.lightning_csv import series_names, settings_from_params
 from analyzer.model import Frames, empty_metrics, validate_metrics
 
@@ -129,7 +136,7 @@ def _metric_fields(line: str) -> tuple[int, float, int | None] | None:
         return None
 
 
-def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Frames | InputError | Superseded]]:
+def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Result]]:
     """One result per run: every file-store run the files belong to and every run of each SQLite store."""
     results: list[tuple[str, Frames | InputError]] = []
     runs: dict[Path, list[tuple[Path, str, str]]] = {}
@@ -154,7 +161,7 @@ def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Frames | Input
     return newest_only(results + read)
 
 
-def newest_only(results: list[tuple[str, Frames | InputError]]) -> list[tuple[str, Frames | InputError | Superseded]]:
+def newest_only(results: list[tuple[str, Frames | InputError]]) -> list[tuple[str, Result]]:
     """One Run is one training run: the newest MLflow run is analyzed, the others listed as superseded."""
     def note(newest: str) -> str:
         where = "export it to its own store" if "#" in newest else "point analyze at its run folder"

@@ -718,10 +718,10 @@ def _side_meta(side: dict[str, tuple[Path, str]], results: list[tuple[str, Resul
     return meta
 
 
-def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Frames | InputError | Superseded]]:
+def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Result]]:
     """One run folder: its log(s) with the sidecars' meta merged into the first, or the sidecars alone."""
     side = {p.name: (p, s) for p, s in members if p.suffix != ".wandb" and p.name in _SIDECARS}
-    results: list[tuple[str, Frames | InputError | Superseded]] = []
+    results: list[tuple[str, Result]] = []
     meta = _side_meta(side, results)
     carriers: list[tuple[str, Frames]] = []  # what was read, in order; the first one takes the sidecars' meta
     for path, source in (m for m in members if m[0].suffix == ".wandb"):
@@ -757,7 +757,7 @@ def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Frames | Inpu
     return [*carriers, *results]
 
 
-def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Frames | InputError | Superseded]]:
+def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Result]]:
     """Every run folder's `.wandb` log with its files/ (one result per log; config.yaml, wandb-metadata.json
     and requirements.txt join its meta), or its files alone; a lone wandb-summary.json is a run of its own.
     W&B's own debug logs are claimed and left out."""
