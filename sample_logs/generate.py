@@ -921,10 +921,7 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
         found["throughput_drop"] = next(
             (step for i, (step, v) in enumerate(speed)
              if v < 0.5 * early and sum(w < 0.5 * early for _, w in speed[i:]) >= 0.9 * (len(speed) - i)), None)
-    rates = [(int(r["step"]), r["learning_rate"]) for r in train if "learning_rate" in r]
-    zero_from = next((i for i in range(len(rates)) if all(v == 0.0 for _, v in rates[i:])), len(rates))
-    if 0 < zero_from <= len(rates) - 3 and any(v > 0 for _, v in rates[:zero_from]):
-        found["lr_reaches_zero"] = rates[zero_from][0]
+    found["lr_reaches_zero"] = lr_zero_from(train)
     if returncode != 0:
         found["crash"] = int(state["global_step"])
     result = {mode: step for mode, step in found.items() if step is not None}
@@ -938,6 +935,16 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
     if not loss_only and train and returncode == 0 and train[-1]["loss"] < 0.5 * train[0]["loss"]:
         result["healthy"] = 0
     return result
+
+
+def lr_zero_from(rows: Sequence[dict[str, Any]]) -> int | None:
+    """The step from which learning_rate is exactly 0 to the end (3 logged rows or more), after a positive
+    value; None when the learning rate never does that."""
+    rates = [(int(r["step"]), r["learning_rate"]) for r in rows if "learning_rate" in r]
+    zero_from = next((i for i in range(len(rates)) if all(v == 0.0 for _, v in rates[i:])), len(rates))
+    if 0 < zero_from <= len(rates) - 3 and any(v > 0 for _, v in rates[:zero_from]):
+        return rates[zero_from][0]
+    return None
 
 
 def rows_around(

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 import yaml
-from generate import BATCH_SIZE, N_TRAIN, SEED, PatternDataset, build_model, versions
+from generate import BATCH_SIZE, N_TRAIN, SEED, PatternDataset, build_model, lr_zero_from, versions
 from torch.utils.data import DataLoader
 from torch.utils.tensorboard import SummaryWriter
 
@@ -95,9 +95,10 @@ def train(case: Case, folder: Path) -> list[dict[str, float]]:
 
 
 def write_expected(case: Case, folder: Path, logged: list[dict[str, float]]) -> None:
-    rates = [row["learning_rate"] for row in logged]
-    zero_from = next(i for i in range(len(rates)) if all(r == 0.0 for r in rates[i:]))
-    onset = int(logged[zero_from]["step"])
+    onset = lr_zero_from(logged)
+    if onset is None:
+        raise RuntimeError(f"{case.name}: the learning rate never stayed at 0: the planted fault did not happen")
+    loss = {int(row["step"]): row["loss"] for row in logged}
     first, last = logged[0]["loss"], logged[-1]["loss"]
     expected: dict[str, Any] = {
         "case": case.name,
@@ -105,8 +106,9 @@ def write_expected(case: Case, folder: Path, logged: list[dict[str, float]]) -> 
         "onset_step": onset,
         "onset_step_by_mode": {"not_learning": onset},
         "cause": case.cause,
-        "notes": (f"{case.how} Logged learning rate {rates[0]:.3g} at step 1, 0.0 from step {onset} to {STEPS}. "
-                  f"Train loss {first:.4f} at step 1 -> {logged[zero_from - 1]['loss']:.4f} at step {onset - 1} "
+        "notes": (f"{case.how} Logged learning rate {logged[0]['learning_rate']:.3g} at step 1, 0.0 from step "
+                  f"{onset} to {STEPS}. "
+                  f"Train loss {first:.4f} at step 1 -> {loss[onset - 1]:.4f} at step {onset - 1} "
                   f"-> {last:.4f} at step {STEPS}. No trainer_state.json: train.log (console) and runs/ "
                   "(TensorBoard, torch SummaryWriter) only."),
         "versions": versions(),
