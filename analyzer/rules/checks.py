@@ -35,13 +35,18 @@ Check = Callable[[Run, dict[str, Any]], Detection | None]
 CHECKS: dict[str, Check] = {}
 # Check name -> its parameters and their types (float also accepts an int; list means a list of strings).
 CHECK_PARAMS: dict[str, dict[str, type]] = {}
+# Check name -> the parameters that take one of a fixed set of words (an operator, an event kind).
+CHECK_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {}
 
 
-def check(name: str, **params: type) -> Callable[[Check], Check]:
-    """Register a check under the name rules use, with the parameters a rule may set and their types."""
+def check(name: str, choices: dict[str, tuple[str, ...]] | None = None, **params: type
+          ) -> Callable[[Check], Check]:
+    """Register a check under the name rules use, with the parameters a rule may set, their types, and
+    for some of them the only values they take (checked when the rule loads, not when it runs)."""
     def register(fn: Check) -> Check:
         CHECKS[name] = fn
         CHECK_PARAMS[name] = params
+        CHECK_CHOICES[name] = choices or {}
         return fn
     return register
 

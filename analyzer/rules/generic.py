@@ -16,9 +16,12 @@ from analyzer.signals import run_signals, true_runs
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {"==": operator.eq, "!=": operator.ne, "<": operator.lt,
                                               "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+# What signal_event can look for: recovered spikes, or a change event of analyzer.signals.events.
+_EVENT_KINDS = ("spike", "level_shift_up", "level_shift_down", "divergence_onset", "plateau_start", "slope_change")
 
 
-@check("value_test", metric=str, split=str, op=str, value=float, min_run=int, min_fraction=float)
+@check("value_test", choices={"op": ("nonfinite", *_OPS)}, metric=str, split=str, op=str, value=float, min_run=int,
+       min_fraction=float)
 def value_test(run: Run, params: dict[str, Any]) -> Detection | None:
     """Points of one series that pass a test (`op` one of == != < <= > >= against `value`, or `nonfinite`):
     fires on the first run of at least `min_run` consecutive passing points, when at least
@@ -49,7 +52,8 @@ def value_test(run: Run, params: dict[str, Any]) -> Detection | None:
                       "fraction": round(fraction, 4), "longest_run": max(b - a for a, b in runs)})
 
 
-@check("signal_event", metric=str, split=str, kind=str, min_ratio=float, min_confidence=float, min_count=int)
+@check("signal_event", choices={"kind": _EVENT_KINDS}, metric=str, split=str, kind=str, min_ratio=float,
+       min_confidence=float, min_count=int)
 def signal_event(run: Run, params: dict[str, Any]) -> Detection | None:
     """A named event of the statistics on one series: `spike` (recovered; `min_ratio` = peak over
     baseline) or a change event (`level_shift_up`, `level_shift_down`, `divergence_onset`,
@@ -84,7 +88,7 @@ def signal_event(run: Run, params: dict[str, Any]) -> Detection | None:
                       "events": [f[2] for f in found[:10]]})
 
 
-@check("series_compare", a=str, b=str, op=str, value=float, min_points=int)
+@check("series_compare", choices={"op": tuple(_OPS)}, a=str, b=str, op=str, value=float, min_points=int)
 def series_compare(run: Run, params: dict[str, Any]) -> Detection | None:
     """Two series compared step by step: each point of `a` (split/metric, e.g. eval/loss) meets the
     latest point of `b` (e.g. train/loss) logged at or before its step; fires when a / b passes

@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from analyzer.model import FAILURE_MODES, SEVERITIES
-from analyzer.rules.checks import CHECK_PARAMS, CHECKS
+from analyzer.rules.checks import CHECK_CHOICES, CHECK_PARAMS, CHECKS
 from analyzer.rules.conditions import ConditionError, Node, parse
 
 STATUSES = ("experimental", "stable", "deprecated")
@@ -276,6 +276,9 @@ def _check_params(check_name: str, params: dict[str, Any], errors: _Errors, at: 
             if isinstance(value, str) and want is float and re.fullmatch(r"[-+]?\d*\.?\d+e\d+", value.strip(), re.I):
                 hint = f" (YAML reads {value} as text: write it with a sign, {value.lower().replace('e', 'e+')})"
             errors.add(f"parameter `{key}` of `{check_name}` must be {want.__name__}{hint}", *at, key)
+        elif value not in CHECK_CHOICES.get(check_name, {}).get(key, (value,)):
+            allowed = ", ".join(CHECK_CHOICES[check_name][key])
+            errors.add(f"parameter `{key}` of `{check_name}` must be one of {allowed}", *at, key)
 
 
 def _typed(value: Any, want: type) -> bool:

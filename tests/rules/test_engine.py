@@ -39,6 +39,10 @@ def write(tmp_path: Path, text: str, name: str = "rule.yaml") -> Path:
     ("check: nonfinite_train_loss", "check: nonfinite_train_loss\nparams: {floor: 1}", 7, "has no parameter `floor`"),
     ("references: [https://example.org]", "references: []", 8, "`references` must be a non-empty list"),
     ("title: A title", "title: A title\nwhen_ever: 1", 6, "unknown key `when_ever`"),
+    ("check: nonfinite_train_loss", "check: series_compare\nparams: {op: '=>'}", 7,
+     "parameter `op` of `series_compare` must be one of ==, !=, <, <=, >, >="),
+    ("check: nonfinite_train_loss", "check: signal_event\nparams: {kind: jump}", 7,
+     "parameter `kind` of `signal_event` must be one of spike, level_shift_up"),
 ])
 def test_schema_errors_are_located(tmp_path: Path, replace: str, by: str, line: int, message: str) -> None:
     with pytest.raises(RuleError) as err:
