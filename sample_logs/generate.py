@@ -809,7 +809,18 @@ def launch(name: str, case_dir: Path, script: Path | None = None, extra: Sequenc
         proc = subprocess.run(
             cmd, cwd=case_dir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, check=False
         )
+    drop_outside_links(case_dir)
     return proc.returncode
+
+
+def drop_outside_links(case_dir: Path) -> None:
+    """Delete symlinks that leave the case folder or dangle. W&B links ``logs/debug-core.log`` to
+    ``~/.cache/wandb/logs/``: committed, such a link resolves only on the machine that made it."""
+    top = case_dir.resolve()
+    for link in [p for p in case_dir.rglob("*") if p.is_symlink()]:
+        target = link.resolve()
+        if not target.exists() or not target.is_relative_to(top):
+            link.unlink()
 
 
 def trim_checkpoints(case_dir: Path) -> None:
