@@ -57,16 +57,66 @@ class Ingested:
     ignored: int = 0
 
 
-def iter_files(path: Path) -> list[Path]:
-    """Every regular file under a folder (hidden and VCS folders skipped), or the file itself."""
-    if path.is_file():
-        return [path]
+def iter_files(path: Path) -> tuple[list[Path], list[Problem]]:
+    """Every regular file under a folder (hidden and VCS folders skipped), or the file itself, and a
+    problem for each entry that is not read: a broken link, a link loop, a file link that leaves the
+    run folder, a FIFO or socket (a read would block).
+
+    Links: a linked *folder* that points outside the run folder is followed (a checkpoint folder moved
+    to another disk is a real layout), once; one that points inside it is not (its files are read under
+    their own path, as W&B's `latest-run` link would otherwise double them). A linked *file* is read only
+    when its target lies inside the run folder or a followed folder: a link named trainer_state.json that
+    points at /etc/passwd is reported, not read. A file given directly is read wherever it points."""
+    if not path.is_dir():
+        problem = _entry_problem(path, [Path(path.anchor or "/")], path.parent)
+        return ([], [problem]) if problem else ([path], [])
+    allowed = [path.resolve()]
+    entries: list[Path] = []
+    problems: list[Problem] = []
+    for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
+        here = Path(dirpath)
+        keep = []
+        for d in sorted(dirnames):
+            if d in _SKIP_DIRS or d.startswith("."):
+                continue
+            sub = here / d
+            if sub.is_symlink():
+                real = sub.resolve()
+                if any(real.is_relative_to(top) for top in allowed):
+                    continue  # inside the run (or a followed folder), or a loop: read under its own path
+                allowed.append(real)
+            keep.append(d)
+        dirnames[:] = keep
+        entries.extend(here / f for f in sorted(filenames))
+    # Judged once every followed folder is known: a file link may point into a linked folder walked later.
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(path, onerror=None):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        # Regular files and symlinks only (a broken link is reported); a FIFO or socket would block a read.
-        found.extend(p for p in (Path(dirpath) / f for f in sorted(filenames)) if p.is_file() or p.is_symlink())
-    return found
+    for entry in entries:
+        problem = _entry_problem(entry, allowed, path)
+        if problem:
+            problems.append(problem)
+        else:
+            found.append(entry)
+    return found, problems
+
+
+def _entry_problem(file: Path, allowed: list[Path], root: Path) -> Problem | None:
+    """Why a directory entry is not read, or None for a regular file that may be read."""
+    source = file.relative_to(root).as_posix() if file.is_relative_to(root) else str(file)
+    if file.is_symlink():
+        target = os.readlink(file)
+        try:
+            real = file.resolve(strict=True)
+        except FileNotFoundError:
+            return Problem(source, f"broken link to {target}: the target does not exist, not read")
+        except (RuntimeError, OSError):
+            return Problem(source, f"link loop ({target}): not read")
+        if not any(real.is_relative_to(top) for top in allowed):
+            return Problem(source, f"link leaves the run folder (to {real}): not read", level="note")
+    if file.is_file():
+        return None
+    if not file.exists():
+        return Problem(source, "file vanished before it was read")
+    return Problem(source, "not a regular file (a FIFO, socket or device): not read", level="note")
 
 
 def detect(path: Path) -> Parser | GroupParser | None:
@@ -87,7 +137,8 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
     out = Ingested(root=root)
     states: list[hf_state.State] = []
     groups: dict[str, tuple[GroupParser, list[tuple[Path, str]]]] = {}
-    for file in iter_files(path):
+    files, out.problems = iter_files(path)
+    for file in files:
         source = file.relative_to(root).as_posix()
         if not os.access(file, os.R_OK):
             out.problems.append(Problem(source, "cannot read file: permission denied"))
@@ -120,8 +171,8 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
             out.sources.append(SourceInfo(source, parser.name, status="failed", note=exc.problem.message))
             continue
         _add(out, parser.name, source, frames)
-    for group_parser, files in groups.values():
-        for source, result in group_parser.parse_group(files):
+    for group_parser, members in groups.values():
+        for source, result in group_parser.parse_group(members):
             if isinstance(result, InputError):
                 out.problems.append(result.problem)
                 out.sources.append(SourceInfo(source, group_parser.name, status="failed",
