@@ -24,18 +24,10 @@ import pandas as pd
 
 from analyzer.ingest import PARSERS, Ingested
 from analyzer.ingest.base import as_categories
+from analyzer.ingest.settings import deep_merge
 from analyzer.model import Run, empty_events, empty_metrics, validate_events, validate_metrics
 
 _KEY = ["split", "metric", "step", "rank"]
-
-
-def deep_merge(into: dict[str, Any], other: dict[str, Any]) -> None:
-    """Merge `other` into `into`; values already present win (sources arrive in priority order)."""
-    for key, value in other.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            deep_merge(into[key], value)
-        elif key not in into:
-            into[key] = value
 
 
 def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:

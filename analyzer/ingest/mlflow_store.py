@@ -38,7 +38,8 @@ from analyzer.ingest.base import (
     newest_run_only,
     read_head,
 )
-from analyzer.ingest.lightning_csv import series_names, settings_from_params
+from analyzer.ingest.lightning_csv import series_names
+from analyzer.ingest.settings import settings_from_params
 from analyzer.model import Frames, empty_metrics, validate_metrics
 
 name = "mlflow"

@@ -59,7 +59,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from analyzer.errors import InputError, Problem
 from analyzer.ingest import configs, training_args
 from analyzer.ingest.base import FrameBuilder
-from analyzer.ingest.lightning_csv import settings_from_params
+from analyzer.ingest.settings import settings_from_params
 from analyzer.model import Frames
 from analyzer.names import METRIC_ALIASES, canonical_metric, split_and_metric
 

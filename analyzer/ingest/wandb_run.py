@@ -54,6 +54,7 @@ from analyzer.ingest.base import (
     read_text,
 )
 from analyzer.ingest.configs import MODEL_KEYS
+from analyzer.ingest.settings import deep_merge
 from analyzer.ingest.training_args import TRAINING_ARG_KEYS
 from analyzer.model import Frames
 from analyzer.names import infer_trainer_kind, split_and_metric
@@ -539,15 +540,6 @@ def add_exit(builder: FrameBuilder, log: _Log, axis: _Axis) -> None:
 # --- meta ---------------------------------------------------------------------------------------------
 
 
-def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
-    """Merge `other` into `into`; values already in `into` win."""
-    for key, value in other.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        elif key not in into:
-            into[key] = value
-
-
 def config_meta(config: dict[str, Any]) -> dict[str, Any]:
     """meta sections a run config fills: meta['wandb']['config'] always; the HF integration's config (all
     TrainingArguments plus the model config) also fills `training_args` and `model`, the sections
@@ -583,7 +575,7 @@ def _log_meta(log: _Log, axis: _Axis, source: str) -> dict[str, Any]:
     info["summary"] = {k: v for k, v in log.summary.items() if isinstance(v, (float, str)) and not k.startswith("_")}
     meta = config_meta(log.config)
     meta["wandb"].update(info)
-    _merge(meta, _facts_meta(info, log.versions))
+    deep_merge(meta, _facts_meta(info, log.versions))
     if meta.get("framework") == "transformers":
         train = {metric for split, metric in map(split_and_metric, axis.keys) if split == "train"}
         meta["trainer_kind"] = infer_trainer_kind(train)
@@ -614,7 +606,7 @@ def parse_log(path: Path, source: str) -> Frames:
     add_exit(builder, log, axis)
     meta = _log_meta(log, axis, source)
     if console_frames is not None:
-        _merge(meta, console_frames.meta)
+        deep_merge(meta, console_frames.meta)
         problems.extend(console_frames.problems)
     frames = builder.frames(meta)
     frames.problems.extend(problems)
@@ -648,7 +640,7 @@ def _config_yaml(path: Path, source: str) -> dict[str, Any]:
     meta = config_meta(config)
     versions = {k: str(internal[f]) for k, f in (("python", "python_version"), ("wandb", "cli_version"),
                                                   ("transformers", "huggingface_version")) if internal.get(f)}
-    _merge(meta, {"versions": versions} if versions else {})
+    deep_merge(meta, {"versions": versions} if versions else {})
     return meta
 
 
@@ -712,7 +704,7 @@ def _side_meta(side: dict[str, tuple[Path, str]], results: list[tuple[str, Resul
     for file_name, reader in _SIDE_READERS.items():
         if file_name in side:
             try:
-                _merge(meta, reader(*side[file_name]))
+                deep_merge(meta, reader(*side[file_name]))
             except InputError as exc:
                 results.append((side[file_name][1], exc))
     return meta
@@ -753,7 +745,7 @@ def _parse_run(members: list[tuple[Path, str]]) -> list[tuple[str, Result]]:
     if not carriers and meta:
         carriers.append((next(iter(side.values()))[1], Frames()))
     if carriers:
-        _merge(carriers[0][1].meta, meta)
+        deep_merge(carriers[0][1].meta, meta)
     return [*carriers, *results]
 
 
@@ -818,7 +810,7 @@ def api_frames(rows: Iterable[dict[str, Any]], config: dict[str, Any], summary: 
                          summary={k: v for k, v in flat_summary.items()
                                   if isinstance(v, (float, str)) and not k.startswith("_")})
     if internal.get("cli_version"):
-        _merge(meta, {"versions": {"wandb": str(internal["cli_version"])}})
+        deep_merge(meta, {"versions": {"wandb": str(internal["cli_version"])}})
     if meta.get("framework") == "transformers":
         meta["trainer_kind"] = infer_trainer_kind(
             {metric for split, metric in map(split_and_metric, axis.keys) if split == "train"})
