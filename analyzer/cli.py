@@ -21,6 +21,7 @@ from analyzer.model import Report, severity_rank
 from analyzer.report import render_json, render_markdown
 from analyzer.report.html import render_html
 from analyzer.report.plots import panels, write_plots
+from analyzer.report.safe import plain
 from analyzer.rules import builtin_rules_dir, load_rules
 from analyzer.rules.docs import check_folder, explain
 from analyzer.rules.schema import Rule
@@ -80,30 +81,30 @@ def run_command(
     err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
     out = Console(no_color=no_color, highlight=False, soft_wrap=fmt != Format.terminal)
     if not str(path).startswith("wandb:") and not path.exists():  # wandb://entity/project/run_id: the API
-        err.print(f"error: {path}: no such file or folder")
+        _say(err, f"error: {path}: no such file or folder")
         raise typer.Exit(Exit.USAGE)
     for folder in rules or []:
         if not folder.is_dir():
-            err.print(f"error: {folder}: --rules expects a folder of rule files")
+            _say(err, f"error: {folder}: --rules expects a folder of rule files")
             raise typer.Exit(Exit.USAGE)
     try:
         report = analyze(path, rules_dirs=rules, grammar_files=grammar)
     except (GrammarError, WandbFetchError) as exc:
-        err.print(f"error: {exc}", markup=False)
+        _say(err, f"error: {exc}")
         raise typer.Exit(Exit.USAGE) from None
     except NothingReadable as exc:
         for problem in exc.problems:
-            err.print(f"error: {problem}", markup=False)
-        err.print(f"error: nothing readable under {path}", markup=False)
+            _say(err, f"error: {problem}")
+        _say(err, f"error: nothing readable under {path}")
         raise typer.Exit(Exit.UNREADABLE) from None
     except Exception as exc:  # a bug in the analyzer: one line for users, the traceback on request
         if os.environ.get("ANALYZER_DEBUG"):
             raise
-        err.print(f"internal error while analyzing {path}: {type(exc).__name__}: {exc} "
-                  "(a bug in analyzer: rerun with ANALYZER_DEBUG=1 and report the traceback)", markup=False)
+        _say(err, f"internal error while analyzing {path}: {type(exc).__name__}: {exc} "
+                  "(a bug in analyzer: rerun with ANALYZER_DEBUG=1 and report the traceback)")
         raise typer.Exit(Exit.UNREADABLE) from None
     for problem in report.run.problems:
-        err.print(f"{'warning' if problem.level == 'error' else 'note'}: {problem}", markup=False)
+        _say(err, f"{'warning' if problem.level == 'error' else 'note'}: {problem}")
     if fmt == Format.json:
         sys.stdout.write(render_json(report))
     elif fmt == Format.markdown:
@@ -119,6 +120,11 @@ def run_command(
     raise typer.Exit(Exit.FINDINGS if failed else Exit.HEALTHY)
 
 
+def _say(console: Console, text: str) -> None:
+    """A diagnostic line: paths and messages from the input shown literally, without control characters."""
+    console.print(plain(text), markup=False)
+
+
 def _write_report(report: Report, output: Path, with_plots: bool, err: Console) -> None:
     """Write the report file (and its plots beside it); a write failure is a usage error."""
     try:
@@ -131,11 +137,11 @@ def _write_report(report: Report, output: Path, with_plots: bool, err: Console) 
                 text = render_html(text, title=f"Post-mortem: {Path(report.run.path).name}")
             output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        err.print(f"error: cannot write {exc.filename or output}: {exc.strerror}", markup=False)
+        _say(err, f"error: cannot write {exc.filename or output}: {exc.strerror}")
         raise typer.Exit(Exit.USAGE) from None
     extra = f" (plots in {output.parent / (output.stem + '_files')})" if output.suffix != ".json" and with_plots \
         and panels(report.run) else ""
-    err.print(f"report written to {output}{extra}", markup=False)
+    _say(err, f"report written to {output}{extra}")
 
 
 @app.command("formats")

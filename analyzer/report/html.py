@@ -1,10 +1,20 @@
-"""The post-mortem as a standalone HTML page: the markdown rendered by markdown-it (CommonMark + tables)."""
+"""The post-mortem as a standalone HTML page: the markdown rendered by markdown-it (CommonMark + tables),
+then cleaned by nh3 (the ammonia sanitiser) to an allow-list of tags and attributes.
+
+The markdown already shows every input-derived string as literal text (analyzer.report.safe); the
+sanitiser is the second wall: whatever markup would slip past it, no script, event handler, style,
+frame, form or javascript: URL reaches the page, and links and images may only be relative or http(s)."""
 
 from __future__ import annotations
 
 import html
 
+import nh3
 from markdown_it import MarkdownIt
+
+_TAGS = {"h1", "h2", "h3", "h4", "p", "br", "hr", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
+         "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "img", "a"}
+_ATTRIBUTES = {"img": {"src", "alt"}, "a": {"href"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
 
 _CSS = """body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}
@@ -14,6 +24,8 @@ details{margin:.5rem 0}summary{cursor:pointer}"""
 
 def render_html(markdown_text: str, title: str = "Training run post-mortem") -> str:
     """A full HTML document; raw HTML in the markdown (`<details>`) passes through as GitHub lets it."""
-    body = MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown_text)
+    raw = MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown_text)
+    body = nh3.clean(raw, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https"},
+                     link_rel="noopener noreferrer nofollow")
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{_CSS}</style></head>\n<body>\n{body}</body></html>\n")

@@ -10,6 +10,7 @@ from typing import Any
 from analyzer.model import Finding, Report
 from analyzer.names import is_eval_split
 from analyzer.report.plots import Plot, memory_series
+from analyzer.report.safe import Md, code, md
 from analyzer.report.sparkline import sparkline
 from analyzer.report.timeline import timeline
 from analyzer.rules.checks import fmt
@@ -42,8 +43,13 @@ def _text(value: Any) -> str:
 
 
 def _cell(value: Any, budget: Budget) -> str:
-    text = _text(value).replace("|", "\\|").replace("\n", " ")
-    return text if len(text) <= budget.cell else text[: budget.cell - 1] + "…"
+    """A table cell: the renderer's own markdown (`Md`) as is, anything else escaped as literal text,
+    cut to the budget before escaping so that an escape is never cut in half."""
+    if isinstance(value, Md):
+        text = value.replace("|", "\\|").replace("\n", " ")
+        return text if len(text) <= budget.cell else text[: budget.cell - 1] + "…"
+    text = _text(value)
+    return md(text if len(text) <= budget.cell else text[: budget.cell - 1] + "…")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], budget: Budget, summary: str = "") -> list[str]:
@@ -70,9 +76,9 @@ def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:
 
 def _finding(index: int, f: Finding, budget: Budget) -> list[str]:
     onset = f"step **{f.onset_step}**" if f.onset_step is not None else "unknown step"
-    lines = [f"### {index}. {f.title}", "",
-             f"`{f.failure_mode}` · {f.severity} · confidence {f.confidence:.2f} · onset {onset} · "
-             f"rule `{f.rule_id}`", "", f.message + ".", ""]
+    lines = [f"### {index}. {md(f.title)}", "",
+             f"{code(f.failure_mode)} · {f.severity} · confidence {f.confidence:.2f} · onset {onset} · "
+             f"rule {code(f.rule_id)}", "", md(f.message) + ".", ""]
     evidence: list[list[Any]] = []
     _flat("", f.evidence, evidence)
     if evidence:
@@ -81,7 +87,7 @@ def _finding(index: int, f: Finding, budget: Budget) -> list[str]:
     if f.causes:
         lines += ["**Likely causes, most likely first:**", ""]
         for i, cause in enumerate(f.causes, start=1):
-            why = f" Evidence: {'; '.join(cause.evidence)}." if cause.evidence else ""
+            why = f" Evidence: {md('; '.join(cause.evidence))}." if cause.evidence else ""
             lines.append(f"{i}. **{cause.title}** (score {cause.score:.2f}).{why}")
             if cause.fix:
                 lines.append(f"   - Fix: {cause.fix}")
@@ -109,13 +115,13 @@ def _summary(report: Report) -> list[str]:
     serious = [f for f in report.findings if f.severity != "info"]
     if serious:
         top = serious[0]
-        verdict = (f"**Verdict: `{report.verdict}`** ({top.severity}, onset at step {top.onset_step}): "
-                   f"{top.message}.")
+        verdict = (f"**Verdict: {code(report.verdict)}** ({top.severity}, onset at step {top.onset_step}): "
+                   f"{md(top.message)}.")
     else:
         verdict = "**Verdict: `healthy`**: no finding at warning level or above."
-    what = " ".join(str(meta[k]) for k in ("framework", "trainer_kind") if meta.get(k)) or "training"
+    what = md(" ".join(str(meta[k]) for k in ("framework", "trainer_kind") if meta.get(k)) or "training")
     model = (meta.get("model") or {}).get("model_type") if isinstance(meta.get("model"), dict) else None
-    precision = f" in {meta['precision']}" if meta.get("precision") else ""
+    precision = f" in {md(meta['precision'])}" if meta.get("precision") else ""
     train = report.signals.get("train/loss")
     if train:
         loss = report.run.series("loss")
@@ -123,13 +129,13 @@ def _summary(report: Report) -> list[str]:
                 f"the loss going from {fmt(float(loss.iloc[0]))} to {fmt(float(loss.iloc[-1]))}")
     else:
         span = "logged no train loss"
-    status = meta.get("status", "unknown")
-    reason = f" ({meta['status_reason']})" if meta.get("status_reason") else ""
-    found = "; ".join(f"`{f.failure_mode}` from step {f.onset_step} ({f.severity})" for f in serious[:4])
+    status = md(meta.get("status", "unknown"))
+    reason = f" ({md(meta['status_reason'])})" if meta.get("status_reason") else ""
+    found = "; ".join(f"{code(f.failure_mode)} from step {f.onset_step} ({f.severity})" for f in serious[:4])
     findings = (f"{len(serious)} finding(s) at warning or above: {found}" if serious
                 else "no finding at warning or above") + f"; {len(report.findings) - len(serious)} informational."
     read = sum(s.status == "read" for s in run.sources)
-    text = (f"A {what} run{f' of a `{model}` model' if model else ''}{precision} {span}. It ended **{status}**"
+    text = (f"A {what} run{f' of a {code(model)} model' if model else ''}{precision} {span}. It ended **{status}**"
             f"{reason}. {findings} Read from {read} file(s).")
     return [verdict, "", text, ""]
 
@@ -139,12 +145,12 @@ def _shapes(report: Report, budget: Budget) -> list[str]:
     for split, metric in main_series(report):
         line = sparkline(report.run.series(metric, split=split), width=40 if budget.rows > 6 else 24)
         if line is not None:
-            rows.append([f"{split}/{metric}", f"`{line.text}`", line.caption()])
+            rows.append([f"{split}/{metric}", code(line.text), line.caption()])
     return [*_table(["series", "shape", "first → last"], rows, budget), ""] if rows else []
 
 
 def _timeline(report: Report, budget: Budget) -> list[str]:
-    rows = [[e.step if e.step is not None else "–", e.kind, e.severity, e.text, f"`{e.where}`" if e.where else ""]
+    rows = [[e.step if e.step is not None else "–", e.kind, e.severity, e.text, code(e.where) if e.where else ""]
             for e in timeline(report)]
     return ["## Timeline", "", *_table(["step", "event", "severity", "what", "where"], rows, budget,
                                        "Timeline"), ""] if rows else []
@@ -154,18 +160,18 @@ def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tup
     """(name, lines) in reading order."""
     run, meta = report.run, report.run.meta
     name = Path(run.path).name or run.path
-    head = [f"# Training run post-mortem: `{name}`", "", *_summary(report), *_shapes(report, budget)]
+    head = [f"# Training run post-mortem: {code(name)}", "", *_summary(report), *_shapes(report, budget)]
     findings: list[str] = []
     if report.findings:
         findings += ["## Findings", ""]
         for i, f in enumerate(report.findings, start=1):
             findings += _finding(i, f, budget)
-    checked = ["## What was checked", "", "Rules run: " + ", ".join(f"`{r}`" for r in report.checked) + "."]
+    checked = ["## What was checked", "", "Rules run: " + ", ".join(code(r) for r in report.checked) + "."]
     if report.unchecked:
         checked += ["", "Not checked for lack of signals: " +
-                    "; ".join(f"`{u['rule_id']}` (needs {u['missing']})" for u in report.unchecked) + "."]
+                    "; ".join(f"{code(u['rule_id'])} (needs {md(u['missing'])})" for u in report.unchecked) + "."]
     checked.append("")
-    figures = ["## Plots", "", *[f"![{p.title}]({p.path})" for p in plots], ""] if plots else []
+    figures = ["## Plots", "", *[f"![{md(p.title)}]({p.path})" for p in plots], ""] if plots else []
     env: list[list[Any]] = []
     for key in _CONFIG_KEYS:
         if meta.get(key) not in (None, {}, ""):
@@ -177,7 +183,7 @@ def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tup
                budget, "Every series read"), ""]
     sources = ["## Sources", "", *_table(["file", "format", "rows", "status", "note"],
                [[s.path, s.format, s.rows, s.status, s.note] for s in run.sources], budget, "Files"), ""]
-    problems = ["## Problems reading the inputs", "", *_table(["problem"], [[f"`{p}`"] for p in run.problems],
+    problems = ["## Problems reading the inputs", "", *_table(["problem"], [[code(p)] for p in run.problems],
                                                                  budget, "Problems"), ""] if run.problems else []
     return [("head", head), ("plots", figures), ("findings", findings), ("timeline", _timeline(report, budget)),
             ("environment", config), ("problems", problems), ("checked", checked), ("signals", signals),

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from analyzer.model import Report
 from analyzer.report.markdown import main_series
+from analyzer.report.safe import plain
 from analyzer.report.sparkline import sparkline
 
 _STYLE = {"critical": "bold red", "error": "red", "warning": "yellow", "info": "cyan"}
@@ -22,7 +23,7 @@ def verdict_line(report: Report) -> Text:
     serious = [f for f in report.findings if f.severity != "info"]
     if serious and serious[0].onset_step is not None:
         line.append(f" at step {serious[0].onset_step}", style=style)
-    line.append(f"  {report.run.path}", style="dim")
+    line.append(f"  {plain(report.run.path)}", style="dim")
     return line
 
 
@@ -36,13 +37,13 @@ def render_terminal(report: Report, console: Console, quiet: bool = False) -> No
     train = report.signals.get("train/loss")
     span = f"{train['count']} train-loss points, steps {train['first_step']}–{train['last_step']}" if train \
         else "no train loss"
-    console.print(f"[dim]{span} · status {meta.get('status', 'unknown')} · "
-                  f"{sum(s.status == 'read' for s in report.run.sources)} file(s) read[/]")
+    console.print(Text(f"{span} · status {plain(meta.get('status', 'unknown'))} · "
+                       f"{sum(s.status == 'read' for s in report.run.sources)} file(s) read", style="dim"))
     width = max(8, min(40, console.width - 48 if narrow else 40))
     for split, metric in main_series(report)[:4]:
         line = sparkline(report.run.series(metric, split=split), width=width)
         if line is not None:
-            text = Text(f"{split + '/' + metric:22.22s} ", style="dim")
+            text = Text(f"{plain(split + '/' + metric):22.22s} ", style="dim")
             text.append(line.text)
             text.append(f"  {line.caption()}", style="dim")
             console.print(text, overflow="ellipsis", no_wrap=True)
@@ -53,9 +54,10 @@ def render_terminal(report: Report, console: Console, quiet: bool = False) -> No
     for col in columns:
         table.add_column(col, overflow="fold")
     for f in report.findings:
-        row = [f"[{_STYLE.get(f.severity, '')}]{f.severity}[/]", f.failure_mode,
-               str(f.onset_step) if f.onset_step is not None else "-", f.message]
+        # Text, not str: rich would read "[...]" in a logged message as its own markup.
+        row = [Text(f.severity, style=_STYLE.get(f.severity, "")), Text(plain(f.failure_mode)),
+               Text(str(f.onset_step) if f.onset_step is not None else "-"), Text(plain(f.message))]
         if not narrow:
-            row.append(f.causes[0].title if f.causes else "")
+            row.append(Text(plain(f.causes[0].title) if f.causes else ""))
         table.add_row(*row)
     console.print(table)
