@@ -83,3 +83,33 @@ def test_chromium_screenshot_has_the_plots_pixels(page: Path, tmp_path: Path) ->
     blue = np.abs(pixels - np.array([0x1F, 0x77, 0xB4]) / 255).max(axis=2) < 0.05  # matplotlib's first line colour
     red = np.abs(pixels - np.array([0xDC, 0x14, 0x3C]) / 255).max(axis=2) < 0.05  # the onset line (crimson)
     assert blue.sum() > 500 and red.sum() > 100, (blue.sum(), red.sum())  # no image: both 0
+
+
+_TRAP = """<head><script>window.__ran = [];
+["alert", "confirm", "prompt"].forEach(n => { window[n] = (...a) => window.__ran.push(n + ":" + a.join()); });
+window.addEventListener("load", () => setTimeout(() => {
+  document.body.setAttribute("data-ran", JSON.stringify(window.__ran));
+  document.body.setAttribute("data-scripts", document.scripts.length);
+  document.body.setAttribute("data-links", document.links.length);
+}, 500));</script>"""
+
+
+def test_chromium_runs_no_script_from_a_hostile_log(tmp_path: Path) -> None:
+    """The hostile log of test_hostile.py, opened as a page: nothing it carries runs, even with a trap that
+    records every alert/confirm/prompt call (the only script on the page is the trap itself)."""
+    from tests.report.test_hostile import hostile_run
+
+    browser = chromium()
+    out = tmp_path / "report.html"
+    done = subprocess.run([sys.executable, "-m", "analyzer", str(hostile_run(tmp_path / "run")), "-o", str(out),
+                           "-q"], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 1 and out.exists(), done.stderr
+    trapped = tmp_path / "trapped.html"
+    trapped.write_text(out.read_text(encoding="utf-8").replace("<head>", _TRAP, 1), encoding="utf-8")
+    dom = browse(browser, tmp_path, "--virtual-time-budget=10000", "--dump-dom", trapped.as_uri())
+    body = re.search(r"<body([^>]*)>", dom)
+    assert body, dom[:500]
+    attrs = dict(re.findall(r'data-(\w+)="([^"]*)"', body.group(1).replace("&quot;", '"')))
+    assert json.loads(attrs["ran"]) == []
+    assert attrs["scripts"] == "1" and attrs["links"] == "0"
+    assert "RuntimeError: boom" in dom  # the message is there, as text
