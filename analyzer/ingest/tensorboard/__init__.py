@@ -2,7 +2,7 @@
 
 The reader, stage by stage:
 - framing: the file mapped, its TFRecord records found and their header checksums verified;
-- checksums: CRC-32C of one record, or of many records of one length at once with numpy;
+- checksums: CRC-32C of one record (google-crc32c), or of many short records of one length at once (numpy);
 - fast: Events holding one `simple_value` (the commonest record) decoded with numpy;
 - events: every other record through tensorboard's protobuf classes (tensor scalars, text, hparams,
   SessionLog);
