@@ -6,8 +6,6 @@ from pathlib import Path
 
 from analyzer.errors import NothingReadable, Problem
 from analyzer.ingest import ingest
-from analyzer.ingest.grammars import grammars
-from analyzer.ingest.wandb_run import ingest_remote, remote_path
 from analyzer.model import Report, order_findings
 from analyzer.normalize import build_run
 from analyzer.rules import evaluate, load_rules
@@ -23,14 +21,22 @@ def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
     ever written. `wandb://entity/project/run_id` reads that run through the W&B API (WandbFetchError
     when the API cannot be reached or refuses).
     """
-    remote = remote_path(path)
+    remote = None
+    if str(path).startswith("wandb:"):
+        from analyzer.ingest.wandb_run import ingest_remote, remote_path
+
+        remote = remote_path(path)
     path = Path(path)
     if remote is not None:
         ingested = ingest_remote(remote)
     elif not path.exists():
         raise FileNotFoundError(str(path))
+    elif grammar_files:
+        from analyzer.ingest.grammars import grammars
+
+        ingested = ingest(path, grammars(grammar_files))
     else:
-        ingested = ingest(path, grammars(grammar_files) if grammar_files else None)
+        ingested = ingest(path)
     if not ingested.frames:
         problems = ingested.problems or [Problem(str(path), "no training logs, trainer state or configs found")]
         raise NothingReadable(str(path), problems)

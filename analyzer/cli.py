@@ -1,4 +1,8 @@
-"""The `analyze` command: a thin shell over analyzer.analyze()."""
+"""The `analyze` command: a thin shell over analyzer.analyze().
+
+Start-up matters (`analyze --help` must answer at once): this module imports only typer and rich; the
+analysis (pandas, the readers, the rules) and each renderer are imported by the command that uses them.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,18 @@ import os
 import sys
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from analyzer import __version__
-from analyzer.api import analyze
-from analyzer.errors import NothingReadable
-from analyzer.ingest import PARSERS
-from analyzer.ingest.grammars import GrammarError
-from analyzer.ingest.wandb_run import WandbFetchError
-from analyzer.model import Report, severity_rank
-from analyzer.report import render_json, render_markdown
-from analyzer.report.html import render_html
-from analyzer.report.plots import panels, write_plots
+from analyzer.errors import NothingReadable, WandbFetchError
 from analyzer.report.safe import plain
-from analyzer.rules import builtin_rules_dir, load_rules
-from analyzer.rules.docs import check_folder, explain
-from analyzer.rules.schema import Rule
+
+if TYPE_CHECKING:
+    from analyzer.model import Report
+    from analyzer.rules.schema import Rule
 
 
 class Exit(IntEnum):
@@ -87,6 +84,11 @@ def run_command(
         if not folder.is_dir():
             _say(err, f"error: {folder}: --rules expects a folder of rule files")
             raise typer.Exit(Exit.USAGE)
+    from analyzer.api import analyze
+    from analyzer.ingest.grammars import GrammarError
+    from analyzer.model import severity_rank
+    from analyzer.report import render_json, render_markdown
+
     try:
         report = analyze(path, rules_dirs=rules, grammar_files=grammar)
     except (GrammarError, WandbFetchError) as exc:
@@ -127,6 +129,10 @@ def _say(console: Console, text: str) -> None:
 
 def _write_report(report: Report, output: Path, with_plots: bool, err: Console) -> None:
     """Write the report file (and its plots beside it); a write failure is a usage error."""
+    from analyzer.report import render_json, render_markdown
+    from analyzer.report.html import render_html
+    from analyzer.report.plots import panels, write_plots
+
     try:
         if output.suffix.lower() == ".json":
             output.write_text(render_json(report), encoding="utf-8")
@@ -147,6 +153,8 @@ def _write_report(report: Report, output: Path, with_plots: bool, err: Console) 
 @app.command("formats")
 def formats_command() -> None:
     """List the input formats this version reads (detected by content, not by file name)."""
+    from analyzer.ingest import PARSERS
+
     for parser in PARSERS:
         doc = (parser.__doc__ or "").strip().splitlines()[0] if parser.__doc__ else ""
         typer.echo(f"{parser.name:20s} {doc}")
@@ -156,6 +164,8 @@ _RulesOption = Annotated[list[Path] | None, typer.Option("--rules", help="Extra 
 
 
 def _load(extra: list[Path] | None) -> list[Rule]:
+    from analyzer.rules import load_rules
+
     rules, problems = load_rules(extra)
     for problem in problems:
         typer.echo(f"warning: {problem}", err=True)
@@ -178,6 +188,8 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="A rule id from `a
         near = [i for i in found if rule_id.split("-")[0] in i]
         typer.echo(f"error: no rule `{rule_id}`" + (f" (did you mean {', '.join(near)}?)" if near else ""), err=True)
         raise typer.Exit(Exit.USAGE)
+    from analyzer.rules.docs import explain
+
     sys.stdout.write(explain(found[rule_id]))
 
 
@@ -185,6 +197,9 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="A rule id from `a
 def rules_check(folder: Annotated[Path | None, typer.Argument(help="Rule folder (default: the built-in "
                                                                       "library).")] = None) -> None:
     """Validate rule files: schema (with the line of each mistake), ids, parameters, conditions, examples."""
+    from analyzer.rules import builtin_rules_dir, load_rules
+    from analyzer.rules.docs import check_folder
+
     builtin = builtin_rules_dir()
     target = folder or builtin
     if not target.is_dir():

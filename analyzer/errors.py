@@ -45,3 +45,7 @@ class NothingReadable(Exception):
 
 class ContractError(AssertionError):
     """A parser produced frames that break the Run contract: a bug in the analyzer, not in the input."""
+
+
+class WandbFetchError(Exception):
+    """The W&B API could not be reached or refused the request (network, login, unknown run)."""

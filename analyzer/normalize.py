@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analyzer.ingest import PARSERS, Ingested
+from analyzer.ingest import PRIORITY, Ingested
 from analyzer.ingest.base import as_categories
 from analyzer.ingest.settings import deep_merge
 from analyzer.model import Run, empty_events, empty_metrics, validate_events, validate_metrics
@@ -70,7 +70,7 @@ def _guessed_axis_sources(ingested: Ingested) -> set[str]:
 
 def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     """All sources' metrics on one axis under the duplicate-step policy."""
-    priority = {parser.name: i for i, parser in enumerate(PARSERS)}
+    priority = PRIORITY
     parts = []
     for parser_name, frames in ingested.frames:
         if not frames.metrics.empty:

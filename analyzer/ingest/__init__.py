@@ -6,39 +6,54 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import importlib
+from collections.abc import Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 from analyzer.errors import InputError, Problem
-from analyzer.ingest import (
-    configs,
-    console,
-    hf_state,
-    lightning_csv,
-    llamafactory,
-    mlflow_store,
-    results,
-    tensorboard,
-    training_args,
-    wandb_csv,
-    wandb_run,
-)
+from analyzer.ingest import hf_state
 from analyzer.ingest.base import GroupParser, Parser, Superseded, read_head
-from analyzer.ingest.grammars import Grammars
 from analyzer.model import Frames, SourceInfo
+
+if TYPE_CHECKING:
+    from analyzer.ingest.grammars import Grammars
 
 # The registry, in priority order: when two sources hold the same series at the same step, the
 # earlier parser's value is kept (see analyzer.normalize). Sniffing also tries them in this order.
-PARSERS: tuple[Parser | GroupParser, ...] = (
-    hf_state,
-    llamafactory,
-    wandb_run,  # float64 values: before TensorBoard's float32 copies of the same series
-    wandb_csv,
-    mlflow_store,
-    tensorboard,
-    lightning_csv,
-    results,
-    configs,
-    training_args,
-    console,  # last: it accepts any text the structured parsers did not claim
+# (module, parser name): a module is imported when a file reaches it in the sniffing order, so that
+# reading one trainer_state.json does not import the TensorBoard, W&B and console readers.
+REGISTRY: tuple[tuple[str, str], ...] = (
+    ("hf_state", "hf_trainer_state"),
+    ("llamafactory", "llamafactory_jsonl"),
+    ("wandb_run", "wandb"),  # float64 values: before TensorBoard's float32 copies of the same series
+    ("wandb_csv", "wandb_csv"),
+    ("mlflow_store", "mlflow"),
+    ("tensorboard", "tensorboard"),
+    ("lightning_csv", "lightning_csv"),
+    ("results", "hf_results"),
+    ("configs", "json_config"),
+    ("training_args", "training_args_bin"),
+    ("console", "console_log"),  # last: it accepts any text the structured parsers did not claim
 )
+PRIORITY = {name: i for i, (_, name) in enumerate(REGISTRY)}
+
+
+def _module(module: str) -> ModuleType:
+    return importlib.import_module(f"analyzer.ingest.{module}")
+
+
+def parsers() -> Iterator[Parser | GroupParser]:
+    """The registered parsers in priority order, each imported when first reached."""
+    for module, _ in REGISTRY:
+        yield _module(module)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PARSERS":  # every parser, imported (the `formats` command, tests)
+        return tuple(parsers())
+    raise AttributeError(f"module 'analyzer.ingest' has no attribute {name!r}")
+
 
 # Names users and trainers give these files: one of them that no parser accepts is reported, not skipped.
 _KNOWN_NAMES = {"trainer_state.json", "trainer_log.jsonl", "all_results.json", "train_results.json",
@@ -122,7 +137,7 @@ def _entry_problem(file: Path, allowed: list[Path], root: Path) -> Problem | Non
 def detect(path: Path) -> Parser | GroupParser | None:
     """The first registered parser whose sniff accepts the file's content."""
     head = read_head(path)
-    for parser in PARSERS:
+    for parser in parsers():
         if parser.sniff(path, head):
             return parser
     return None
@@ -159,8 +174,8 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
             if parser is hf_state:
                 states.append(hf_state.load(file, source))
                 continue
-            if parser is console:
-                frames = console.parse(file, source, grammars)
+            if parser.name == "console_log":
+                frames = parser.parse(file, source, grammars)  # type: ignore[call-arg]
                 if frames.metrics.empty and frames.events.empty and path.is_dir():
                     out.ignored += 1  # a text file with nothing of a training run in it
                     continue

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from analyzer.errors import InputError
+from analyzer.errors import InputError, WandbFetchError
 from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.settings import deep_merge
 from analyzer.ingest.wandb_run.frames import add_history, add_summary, name
@@ -26,10 +26,6 @@ _STATES = {
     "crashed": ("signal", "error", "W&B reports the run crashed (its heartbeat stopped: the process died)"),
     "killed": ("signal", "error", "W&B reports the run was killed"),
 }
-
-
-class WandbFetchError(Exception):
-    """The W&B API could not be reached or refused the request (network, login, unknown run)."""
 
 
 def remote_path(path: str | Path) -> str | None:
