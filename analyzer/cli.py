@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class Exit(IntEnum):
-    """Process exit codes (DESIGN.md)."""
+    """Process exit codes (docs/design.md, Outputs)."""
 
     HEALTHY = 0
     FINDINGS = 1

@@ -35,7 +35,7 @@ EVENT_DTYPES: dict[str, str] = {
 
 SEVERITIES: tuple[str, ...] = ("info", "warning", "error", "critical")
 
-# The failure taxonomy of DESIGN.md: every finding names one of these.
+# The failure taxonomy (docs/design.md): every finding names one of these.
 FAILURE_MODES: tuple[str, ...] = (
     "loss_zero", "loss_zero_grad_nan", "loss_nan", "grad_norm_nan", "eval_loss_nan", "fp16_overflow",
     "loss_spike", "divergence", "grad_explosion", "not_learning", "plateau", "overfitting", "oom",

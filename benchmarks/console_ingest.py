@@ -8,7 +8,7 @@ memory of its process tree are printed with the ratio to grep. Rows:
 - grep -c "'loss'": the floor the issue measures against (counts lines, parses nothing);
 - python -c "import pandas": starting Python and importing pandas, which any reader that returns the
   Run contract's pandas frames pays before it reads a byte (reads nothing);
-- plain Python: `for line in file` + `ast.literal_eval` of each dict line (DESIGN.md's 17 s figure);
+- plain Python: `for line in file` + `ast.literal_eval` of each dict line (the 17 s figure of docs/design.md);
 - analyzer ingest: the console reader alone (console.parse: metrics, events, steps from the bars);
 - analyze end to end: `analyze FILE --format json` (ingest, merge, rules, report).
 """

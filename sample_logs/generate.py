@@ -110,7 +110,7 @@ class Case:
     planted: str
     cause: str
     symptoms: tuple[str, ...]  # what this script checks in log_history (see ``detect``)
-    failure_modes: tuple[str, ...]  # the diagnosis the analyzer must make (DESIGN.md taxonomy)
+    failure_modes: tuple[str, ...]  # the diagnosis the analyzer must make (the taxonomy of docs/design.md)
     learning_rate: float = 5e-3
     lr_scheduler_type: str = "cosine"
     warmup_steps: int = 6

@@ -11,7 +11,7 @@ from analyzer.errors import NothingReadable
 from analyzer.ingest.llamafactory import parse_duration
 from tests.conftest import artifact, case
 
-# Rows as published (FORMATS.md §2.1): old schema with explicit nulls and `learning_rate`,
+# Rows as published (docs/formats.md §2.1): old schema with explicit nulls and `learning_rate`,
 # old schema with a string `throughput`.
 OLD_NULLS = ('{"current_steps": 5, "total_steps": 8712, "loss": 1.7484, "eval_loss": null, "predict_loss": null, '
              '"reward": null, "learning_rate": 4.999995936372264e-05, "epoch": 0.0, "percentage": 0.06, '

@@ -240,7 +240,7 @@ def test_hf_trainer_callback_layout_end_to_end(tmp_path: Path, monkeypatch: pyte
 
 
 def test_resumed_run_purge_and_overlapping_file(tmp_path: Path):
-    # FORMATS.md §3.7: A logs 0-9, B (a second file) 5-7, C (purge_step=6) 6-7.
+    # docs/formats.md §3.6: A logs 0-9, B (a second file) 5-7, C (purge_step=6) 6-7.
     for steps, purge, offset in ((range(10), None, 0), (range(5, 8), None, 100), (range(6, 8), 6, 200)):
         with torch_tb.SummaryWriter(str(tmp_path), purge_step=purge, filename_suffix="") as writer:
             for step in steps:

@@ -9,6 +9,8 @@ The reader, stage by stage:
 - scan: one file read whole, through the stages above;
 - policy: resumed runs across the files of one directory (SessionLog START, later file wins);
 - run: one run per directory, one source per file; series names, frames and meta.
+
+The format facts it relies on: docs/formats.md §3.
 """
 
 from analyzer.ingest.tensorboard.checksums import _crc_rows as _crc_rows

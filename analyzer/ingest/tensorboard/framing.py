@@ -1,8 +1,8 @@
 """TFRecord framing of an event file: records found, headers checked, breaks reported; and sniff.
 
-A file is mapped into memory and framed (FORMATS.md §3.1: `uint64 length`, masked CRC32C of the length,
-the serialized `Event`, masked CRC32C of the data): the headers of records under 64 KiB are found over
-the whole file at once with numpy (six zero bytes, then the checksum of the length) and chained from
+A file is mapped into memory and framed (docs/formats.md §3.1: `uint64 length`, masked CRC32C of the
+length, the serialized `Event`, masked CRC32C of the data): the headers of records under 64 KiB are found
+over the whole file at once with numpy (six zero bytes, then the checksum of the length) and chained from
 byte 0; larger records are stepped over with struct. Every header checksum is verified: after a bad one
 the framing cannot be trusted, so the file is read up to there. A file that ends mid-record (a crashed
 run) is read up to the break and the break is reported.

@@ -3,6 +3,7 @@
 The `.wandb` file is read directly: its blocks and chunks (log), the protobuf records in them (records),
 the frames (frames) and meta (meta) they give; run reads a run folder with the files beside the log
 (side_files); api reads a run through the W&B API.
+The format facts it relies on: docs/formats.md §4.
 
 Policies:
 - Step: the trainer's own step metric when the run has one (the `step_metric` of its `define_metric`

@@ -1,7 +1,7 @@
 """The `.wandb` transaction log: its header and LevelDB-style block framing, into record payloads.
 
-The `.wandb` file is read directly (FORMATS.md §4.2): a 7-byte `:W&B` header, then a LevelDB-style log of
-32 KiB blocks whose chunks (FULL, or FIRST MIDDLE* LAST) carry a CRC-32 of their type byte and data.
+The `.wandb` file is read directly (docs/formats.md §4.2): a 7-byte `:W&B` header, then a LevelDB-style
+log of 32 KiB blocks whose chunks (FULL, or FIRST MIDDLE* LAST) carry a CRC-32 of their type byte and data.
 """
 
 from __future__ import annotations
