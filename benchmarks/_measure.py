@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_tensorboard.py"
 
 # Runs a command and prints the peak RSS (KiB) of its process tree: a fresh parent per measurement,
 # so one command's peak never leaks into another's.
@@ -35,3 +39,23 @@ def print_table(title: str, rows: list[tuple[str, tuple[float, float]]], ratio: 
     for label, (seconds, peak) in rows:
         extra = f" {seconds / per[1] * 1e6:8.1f}" if per else ""
         print(f"{label:{width}s} {seconds:8.2f} {peak:9.0f} {seconds / first:10.2f}{extra}")
+
+
+def tensorboard_arguments(description: str, runs: int) -> argparse.Namespace:
+    """STEPS, --runs and --dir of a benchmark on gen_tensorboard.py's event file."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("steps", nargs="?", default="125000")
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--dir", type=Path, help="an input folder written before by gen_tensorboard.py")
+    return parser.parse_args()
+
+
+def tensorboard_input(args: argparse.Namespace, tmp: str) -> Path:
+    """The folder of the event file: `--dir`, else one written into `tmp` by gen_tensorboard.py (minutes)."""
+    if args.dir is not None:
+        return Path(args.dir)
+    if not GENERATOR.is_file():
+        sys.exit(f"needs {GENERATOR} (the shared benchmark generators)")
+    folder = Path(tmp) / "run"
+    subprocess.run([sys.executable, str(GENERATOR), args.steps, str(folder)], check=True)
+    return folder

@@ -18,27 +18,24 @@ Every method must give the same checksums, and every stored checksum of the file
 
 from __future__ import annotations
 
-import argparse
 import mmap
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import crc32c
 import google_crc32c
 import numpy as np
+from _measure import tensorboard_arguments, tensorboard_input
 from numpy.lib.stride_tricks import sliding_window_view
 
 from analyzer.ingest.tensorboard.checksums import _crc_rows, _crc_table, _data_crc_ok
 from analyzer.ingest.tensorboard.framing import _records, _View
 
-GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_tensorboard.py"
 _MASK_DELTA = np.uint32(0xA282EAD8)
 _TABLE = [int(x) for x in _crc_table()]
 
@@ -182,21 +179,13 @@ def crossover(runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("steps", nargs="?", default="125000")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--dir", type=Path, help="an input folder written before by gen_tensorboard.py")
-    args = parser.parse_args()
+    args = tensorboard_arguments(__doc__.splitlines()[0], runs=3)
     print(
         f"google-crc32c {version('google-crc32c')} ({google_crc32c.implementation} implementation), "
         f"crc32c {version('crc32c')} (hardware: {crc32c.hardware_based})\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        folder = args.dir or Path(tmp) / "run"
-        if args.dir is None:
-            if not GENERATOR.is_file():
-                sys.exit(f"needs {GENERATOR} (the shared benchmark generators)")
-            subprocess.run([sys.executable, str(GENERATOR), args.steps, str(folder)], check=True)
+        folder = tensorboard_input(args, tmp)
         path = max(folder.rglob("*tfevents*"), key=lambda p: p.stat().st_size)
         with path.open("rb") as fh:
             data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)

@@ -18,15 +18,12 @@ scalar points as tbparse and EventAccumulator.
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _measure import measure, print_table
+from _measure import measure, print_table, tensorboard_arguments, tensorboard_input
 
-GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_tensorboard.py"
 OURS = ("import sys; from pathlib import Path; from analyzer.ingest import ingest; "
         "n = sum(len(f.metrics) for _, f in ingest(Path(sys.argv[1])).frames); open(sys.argv[2], 'w').write(str(n))")
 TBPARSE = ("import sys; from tbparse import SummaryReader; "
@@ -43,17 +40,9 @@ def tool(name: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("steps", nargs="?", default="125000")
-    parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--dir", type=Path, help="an input folder written before by gen_tensorboard.py")
-    args = parser.parse_args()
+    args = tensorboard_arguments(__doc__.splitlines()[0], runs=1)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = args.dir or Path(tmp) / "run"
-        if args.dir is None:
-            if not GENERATOR.is_file():
-                sys.exit(f"needs {GENERATOR} (the shared benchmark generators)")
-            subprocess.run([sys.executable, str(GENERATOR), args.steps, str(folder)], check=True)
+        folder = tensorboard_input(args, tmp)
         size = sum(p.stat().st_size for p in folder.rglob("*tfevents*")) / 1e6
         counts = {name: Path(tmp) / f"{name}.count" for name in ("ours", "tbparse", "accumulator")}
         commands = [
