@@ -18,6 +18,7 @@ from analyzer.errors import InputError
 from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.console.bulk import read_bulk
 from analyzer.ingest.console.epochs import restep_by_epoch
+from analyzer.ingest.console.generic import finish
 from analyzer.ingest.console.lines import BLOCK, blocks, read_text
 from analyzer.ingest.console.records import flush
 from analyzer.ingest.console.state import State
@@ -85,6 +86,9 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
     if carry:
         read_bulk(state, carry, final=True)
     flush(state)
+    read = finish(state.generic, state.builder, stepped=state.axis in ("logged", "progress_bar"))
+    if read["templates"] and not state.axis:
+        state.axis = read["templates"][0]["step_axis"]
     lines = state.lineno
     meta: dict[str, Any] = dict(state.meta)
     if state.frameworks:
@@ -95,5 +99,6 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
     frames = state.builder.frames(meta)
     if axis == "guessed" and restep_by_epoch(frames, state.epoch_lines):
         axis = "epoch"  # exact again: step = epoch x update steps per epoch
-    frames.meta["console_log"] = {source: {"lines": lines, "records": state.records, "step_axis": axis}}
+    frames.meta["console_log"] = {source: {"lines": lines, "records": state.records + sum(
+        t["records"] for t in read["templates"]), "step_axis": axis, **read}}
     return frames

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.ingest.base import to_float
+from analyzer.ingest.console.generic import observe
 from analyzer.ingest.console.records import BAR, read_bar, read_dict_line
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM, LineGrammar
@@ -179,6 +180,9 @@ def _line(state: State, text: str, lineno: int) -> None:
         if match and not (grammar.exclude and grammar.exclude.search(text)):
             _grammar_line(state, grammar, match, text, lineno)
             break
+    else:  # no hint describes the line: the generic reader infers its structure (console.generic)
+        if not head:
+            observe(state.generic, text, lineno, state.step, state.rank)
     _events_and_meta(state, text, lineno)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.ingest.base import FrameBuilder
+from analyzer.ingest.console.generic import Collector
 from analyzer.ingest.grammars import Grammars
 
 
@@ -39,6 +40,7 @@ class State:
     rank: int | None = None
     records: int = 0
     epoch_lines: dict[int, float] = field(default_factory=dict)  # line -> epoch of eval/summary dicts
+    generic: Collector = field(default_factory=Collector)  # lines no reader claimed (console.generic)
 
     def note_axis(self, axis: str) -> None:
         order = ("", "ordinal", "progress_bar", "logged")

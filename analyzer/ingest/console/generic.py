@@ -1,0 +1,384 @@
+"""Structure inference for printed logs no grammar describes: line templates, named slots, a step axis.
+
+A line that no other reader claimed and that holds numbers is cut into a *template* (its text with
+every number replaced by a slot, timestamps and durations set aside) and the numbers themselves. Lines
+of one template are one kind of record. At the end of the file each template is judged:
+
+- Every slot is named from the words just before it, up to the nearest separator (`|`, `,`, `;`,
+  ` - `, a tab or a run of spaces): `loss: 1.2`, `loss=1.2`, `Loss = 1.2`, `'loss': 1.2`,
+  `train_loss= 1.2`, `| lm loss 6.7 |`, `global step 2454: loss = 0.69`. A slot after `/` or `of` is
+  the total of the counter before it; a number in parentheses right after a named one is its running
+  mean (`loss=1.27 (1.50)`); a cell of a `| name | value |` row takes its name from the cell before.
+- The name gives the split (`val`, `valid`, `validation`, `eval`, `dev`, `test` in it: eval; a segment
+  that starts with such a word carries it to the names after it) and, through the alias table, the
+  metric (`train_loss`, `Train Loss`, `tot_loss`, `main/loss`, `lm loss`: loss).
+- A template is a record when it repeats and carries a named metric, or, printed once (a bug report
+  pastes one line), when it carries two named metrics or more, one of them known. Everything else is
+  prose: a number in a sentence is not a metric.
+- The step axis comes from the template's counters: a global step (`step`, `iter`, `iteration`,
+  `global step`, `num_updates`, `total_timesteps`...) first; else an epoch with a batch `i/n` in it
+  (step = (epoch - first epoch) x n + i); else an epoch alone; else a record with no counter takes the
+  step of the last stepped record before it (an eval line after its train line), or its order in the
+  file. The axis is stated (`meta.console_log[file].step_axis` and per template).
+- Records printed twice (two ranks, a paste repeated) are kept once per step and value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from analyzer.ingest.base import FrameBuilder, to_float
+from analyzer.names import canonical_metric
+
+# A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
+_NUMBER = re.compile(
+    r"(?<![\w.])(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
+    r"(?P<pct>%)?"
+    r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])")
+# Dates, clock times and durations are not metrics: they are set aside before slots are cut.
+_CLOCK = re.compile(r"\d{4}[-/]\d\d[-/]\d\d(?:[ T_]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?|\b\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"
+                    r"|\b\d+ days?, \d+:\d\d:\d\d")
+_TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
+_CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
+_WORDS = re.compile(r"([A-Za-z_][\w./-]*(?:\s+\(?[A-Za-z_][\w./-]*\)?){0,3})\s*$")
+_LEADING_UNIT = re.compile(r"^[A-Za-z%/]+(?=[\s(|,;\]]|$)")
+_UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$", re.I)
+_SPLIT_WORDS = {"val": "eval", "valid": "eval", "validation": "eval", "eval": "eval", "evaluation": "eval",
+                "dev": "eval", "test": "eval", "train": "train", "training": "train", "trn": "train"}
+_LOSS_QUALIFIERS = {"total", "tot", "reduced", "lm", "main", "avg", "mean", "overall", "batch", "running"}
+_STEP_NAMES = {"step", "steps", "iter", "iters", "iteration", "iterations", "global_step", "globalstep", "it",
+               "update", "updates", "num_updates", "total_timesteps", "timesteps", "global_iter", "gstep",
+               "global_iteration", "train_step", "optimizer_step", "n_iter", "niter", "itr"}
+_EPOCH_NAMES = {"epoch", "epochs", "ep", "epoch_idx", "pass"}
+_BATCH_NAMES = {"batch", "batches", "batch_idx", "minibatch", "mini_batch"}
+_KNOWN = {"loss", "learning_rate", "grad_norm", "loss_scale", "accuracy", "acc", "ppl", "perplexity", "throughput",
+          "epoch", "f1", "bleu", "wer", "cer", "reward", "kl", "nll_loss", "top1", "top5", "map", "miou", "auc"}
+_METRIC_WORD = re.compile(r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|"
+                          r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem")
+MAX_TEMPLATES = 5000  # distinct templates kept per file: a log of ever-new lines must not grow without end
+MAX_EXAMPLES = 3
+
+
+@dataclass
+class Slot:
+    """One numeric field of a template: its name (raw and canonical), split and role."""
+
+    raw: str
+    metric: str
+    split: str
+    role: str = "value"  # value | total | mean | step | epoch | batch | skip
+
+
+@dataclass
+class Template:
+    """Lines of one shape: their numbers per slot, line numbers and the step known when each was read."""
+
+    key: str
+    example: str
+    first_line: int
+    rows: list[list[float]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    context: list[int] = field(default_factory=list)  # the reader's step at the line (-1: none)
+    ranks: list[int] = field(default_factory=list)
+    slots: list[Slot] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    axis: str = ""
+    why: str = ""
+
+
+@dataclass
+class Collector:
+    """The templates of one file, in order of first appearance."""
+
+    templates: dict[str, Template] = field(default_factory=dict)
+    unread: int = 0  # number-bearing lines that did not fit a template slot (over MAX_TEMPLATES)
+
+
+def _value(match: re.Match[str]) -> float | None:
+    if match["special"]:
+        return to_float(match["special"])
+    text = match["num"].replace(",", "")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def observe(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
+    """Remember one unclaimed line if it holds a number."""
+    if not any(c.isdigit() for c in text) and "nan" not in text.lower() and "inf" not in text.lower():
+        return
+    text = _TENSOR.sub(r"\1", text) if "tensor(" in text else text
+    text = _CLOCK.sub("\x00T", text)
+    labels: list[str] = []
+    values: list[float] = []
+    last = 0
+    for match in _NUMBER.finditer(text):
+        value = _value(match)
+        if value is None:
+            continue
+        labels.append(text[last:match.start()])
+        values.append(value / 100 if match["pct"] else value)
+        last = match.end()
+    if not values or len(values) > 64:
+        return
+    key = "\x01".join(labels) + "\x01" + _squash(text[last:])
+    tpl = collector.templates.get(key)
+    if tpl is None:
+        if len(collector.templates) >= MAX_TEMPLATES:
+            collector.unread += 1
+            return
+        tpl = collector.templates[key] = Template(key, text.replace("\x00T", "<time>").strip()[:300], lineno,
+                                                  labels=labels)
+    tpl.rows.append(values)
+    tpl.lines.append(lineno)
+    tpl.context.append(-1 if step is None else step)
+    tpl.ranks.append(-1 if rank is None else rank)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:80]
+
+
+def _name(label: str, previous: Slot | None, before: str, closes: bool) -> tuple[str, str]:
+    """(raw name, role) of the slot whose preceding text is `label`; `closes`: the text after the
+    number starts with `)` (a running mean in parentheses)."""
+    if previous is not None:
+        label = _LEADING_UNIT.sub("", label)  # 49.66GiB(52%): the unit belongs to the number before
+    bare = label.strip()
+    if previous is not None and bare in ("/", "of", "out of"):
+        return previous.raw, "total"
+    if previous is not None and bare == "(" and closes:
+        return previous.raw, "mean"
+    if previous is not None and bare in ("-", "~", "x", "*", "("):
+        return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
+    pieces = [p for p in _CUT.split(label.rstrip()) if p.strip(" :=")] or [""]
+    tail = pieces[-1].replace("\x00T", " ")
+    tail = re.sub(r"['\"{}\[\]()<>#]|^[\s:=]+|[\s:=]+$", " ", tail)
+    tail = _UNIT.sub("", tail).strip(" :=.-")
+    found = _WORDS.search(tail)
+    if found:
+        return found.group(1).strip(), "value"
+    if label.rstrip().endswith("|"):  # | name | value |: the name is the cell before
+        cells = [c for c in (before + label).rstrip().rstrip("|").split("|")]
+        cell = re.sub(r"[^\w\s./-]", " ", cells[-1] if cells else "").strip()
+        if cell and not any(c.isdigit() for c in cell):
+            return cell, "value"
+    return "", "value"
+
+
+def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
+    """(split, metric) of a raw slot name."""
+    tokens = [t for t in re.split(r"[\s_./-]+", raw.lower()) if t]
+    split = segment_split
+    rest: list[str] = []
+    for t in tokens:
+        if t in _SPLIT_WORDS and len(tokens) > 1:  # the name's own split word wins over its segment's
+            split = _SPLIT_WORDS[t]
+        else:
+            rest.append(t)
+    if not rest:
+        return split, canonical_metric(raw)
+    if rest[-1] in ("loss", "cost") and all(t in _LOSS_QUALIFIERS for t in rest[:-1]):
+        return split, "loss"
+    joined = "_".join(rest)
+    if joined in ("lr", "learning_rate"):
+        return split, "learning_rate"
+    return split, canonical_metric(joined)
+
+
+def _segment_splits(labels: list[str]) -> list[str]:
+    """The split each slot's segment announces. The line's own (`| valid | epoch 1 | loss 3.1`: the
+    first split word before the first number) holds unless a segment names another (`| Test Loss: 0.3
+    Acc: 0.8`: both eval); a new segment without one falls back to the line's."""
+    head = re.findall(r"[A-Za-z]+", labels[0].lower()) if labels else []
+    line = next((_SPLIT_WORDS[w] for w in head if w in _SPLIT_WORDS), "train")
+    out, current = [], line
+    for i, label in enumerate(labels):
+        pieces = _CUT.split(label) if i else [label.rsplit("|", 1)[-1]]
+        for j, piece in enumerate(pieces):
+            words = re.findall(r"[A-Za-z]+", piece.lower())
+            if words and words[0] in _SPLIT_WORDS:
+                current = _SPLIT_WORDS[words[0]]
+            elif j > 0 and words:
+                current = line  # a new segment that names no split
+        out.append(current)
+    return out
+
+
+def _name_slots(tpl: Template) -> None:
+    slots: list[Slot] = []
+    splits = _segment_splits(tpl.labels)
+    before = ""
+    following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
+    for i, label in enumerate(tpl.labels):
+        raw, role = _name(label, slots[-1] if slots else None, before, following[i].lstrip().startswith(")"))
+        before += label + "0"
+        if role in ("total", "mean", "skip"):
+            prev = slots[-1]
+            slots.append(Slot(prev.raw, prev.metric + ("_avg" if role == "mean" else ""), prev.split,
+                              "value" if role == "mean" and prev.role == "value" else role))
+            if role == "total" and prev.role == "value":
+                prev.role = "counter"
+            continue
+        low = re.sub(r"[\s-]+", "_", raw.lower())
+        if low in _STEP_NAMES or low.endswith("_step") or low in ("global_steps",):
+            slots.append(Slot(raw, "step", "train", "step"))
+        elif low in _EPOCH_NAMES:
+            slots.append(Slot(raw, "epoch", "train", "epoch"))
+        elif low in _BATCH_NAMES:
+            slots.append(Slot(raw, "batch", "train", "batch"))
+        elif raw:
+            split, metric = _canonical(raw, splits[i])
+            slots.append(Slot(raw, metric, split))
+        else:
+            slots.append(Slot("", "", "train", "unnamed"))
+    for slot in slots:  # an unnamed i/n counter: a step, or the batch within the epoch beside it
+        if slot.role == "counter" and slot.raw == "":
+            slot.role = "batch" if any(s.role == "epoch" for s in slots) else "step"
+            slot.metric = slot.role
+        elif slot.role == "counter":
+            low = re.sub(r"[\s-]+", "_", slot.raw.lower())
+            slot.role = "epoch" if low in _EPOCH_NAMES else "batch" if low in _BATCH_NAMES else "step"
+            slot.metric = slot.role
+    tpl.slots = slots
+
+
+def _metric_like(metric: str) -> bool:
+    return metric in _KNOWN or bool(_METRIC_WORD.search(metric))
+
+
+def _is_record(tpl: Template) -> bool:
+    """Records carry a metric-like name (loss, acc, lr, norm, reward, ...): a number after `line`, `pid`
+    or a path repeats in warnings without being a metric. Printed once, only an explicit record
+    (two `name: value` / `name=value` fields or more)."""
+    values = [s for s in tpl.slots if s.role == "value" and s.metric]
+    if not any(_metric_like(s.metric) for s in values):
+        return False
+    if len(tpl.rows) >= 2:
+        return True
+    explicit = sum(bool(re.search(r"[:=]\s*$", label)) for label in tpl.labels)
+    return len(values) >= 2 and explicit >= 2
+
+
+def _monotonic(column: np.ndarray) -> bool:
+    finite = column[np.isfinite(column)]
+    return len(finite) > 0 and bool(np.all(np.diff(finite) >= 0)) and bool(np.all(finite == np.round(finite)))
+
+
+def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str]:
+    """(steps, axis, why) from the template's own counters; None when it has none."""
+    roles = [s.role for s in tpl.slots]
+    for i, role in enumerate(roles):
+        if role == "step" and _monotonic_or_restarts(data[:, i]):
+            return data[:, i].astype(np.int64), "step", f"global step from `{tpl.slots[i].raw or 'i/n'}`"
+    epoch = next((i for i, r in enumerate(roles) if r == "epoch"), None)
+    batch = next((i for i, r in enumerate(roles) if r == "batch"), None)
+    if epoch is not None and batch is not None:
+        total_i = batch + 1 if batch + 1 < len(roles) and roles[batch + 1] == "total" else None
+        per = int(np.nanmax(data[:, total_i])) if total_i is not None else int(np.nanmax(data[:, batch])) + 1
+        base = int(np.nanmin(data[:, epoch]))
+        steps = (data[:, epoch] - base) * per + data[:, batch]
+        return steps.astype(np.int64), "batch_in_epoch", (f"epoch `{tpl.slots[epoch].raw}` x {per} batches + "
+                                                          f"batch `{tpl.slots[batch].raw or 'i/n'}`")
+    if epoch is not None and np.all(data[:, epoch] == np.round(data[:, epoch])):
+        return data[:, epoch].astype(np.int64), "epoch", f"epoch `{tpl.slots[epoch].raw}` (no step printed)"
+    if batch is not None and _monotonic_or_restarts(data[:, batch]):
+        return data[:, batch].astype(np.int64), "step", f"batch counter `{tpl.slots[batch].raw or 'i/n'}`"
+    return None, "", ""
+
+
+def _monotonic_or_restarts(column: np.ndarray) -> bool:
+    finite = column[np.isfinite(column)]
+    return len(finite) > 0 and bool(np.all(finite == np.round(finite))) and bool(np.all(finite >= 0))
+
+
+def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[str, Any]:
+    """Judge every template, emit the records as metrics, and describe what was read (for `inspect`).
+
+    `stepped`: the other readers of this file placed records on a step axis already (HF dict lines,
+    grammars): a record with no counter of its own then takes the step the reader had at its line."""
+    merged: dict[tuple[tuple[str, str, str], ...], Template] = {}
+    for tpl in collector.templates.values():
+        _name_slots(tpl)
+        # Lines whose slots name the same fields are one record kind, whatever text varies between them
+        # (a padded counter, a word that changes): merged before they are judged.
+        signature = tuple((s.metric, s.split, s.role) for s in tpl.slots)
+        if any(s.metric for s in tpl.slots if s.role == "value") and signature in merged:
+            _merge(merged[signature], tpl)
+        else:
+            merged[signature if any(s.metric for s in tpl.slots) else (("", tpl.key, ""),)] = tpl
+    records = [tpl for tpl in merged.values() if _is_record(tpl)]
+    described: list[dict[str, Any]] = []
+    stepped_lines: list[tuple[int, int]] = []  # (line, step) of records placed by a counter
+    plans = []
+    for tpl in sorted(records, key=lambda t: -len(t.rows)):
+        data = np.asarray(tpl.rows, dtype=np.float64)
+        steps, axis, why = _steps(tpl, data)
+        if steps is not None:
+            stepped_lines += list(zip(tpl.lines, steps.tolist(), strict=True))
+        plans.append((tpl, data, steps, axis, why))
+    stepped_lines.sort()
+    known_lines = np.asarray([line for line, _ in stepped_lines], dtype=np.int64)
+    known_steps = np.asarray([s for _, s in stepped_lines], dtype=np.int64)
+    has_loss_counter = any(steps is not None and any(s.metric == "loss" for s in tpl.slots)
+                           for tpl, _, steps, _, _ in plans)
+    primary_loss = False
+    for tpl, data, steps, axis, why in plans:
+        if steps is None:
+            context = np.asarray(tpl.context, dtype=np.int64)
+            if stepped and np.all(context >= 0):
+                steps, axis, why = context, "context", "the step the log was at (progress bar or step line before it)"
+            elif len(known_lines):
+                at = np.searchsorted(known_lines, np.asarray(tpl.lines), side="right") - 1
+                if np.all(at >= 0):
+                    steps, axis, why = known_steps[at], "context", "the step of the last counted record before it"
+            if steps is None:
+                steps, axis, why = np.arange(1, len(tpl.rows) + 1, dtype=np.int64), "record", "record order (no counter)"
+        tpl.axis, tpl.why = axis, why
+        carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
+        # A second template with a train loss (an epoch summary beside per-batch lines) is kept apart.
+        suffix = "_epoch" if carries_loss and primary_loss and (axis in ("epoch", "context", "record")
+                                                                or has_loss_counter) else ""
+        primary_loss = primary_loss or carries_loss
+        _emit(builder, tpl, data, steps, suffix)
+        described.append({
+            "template": tpl.example, "records": len(tpl.rows), "first_line": tpl.first_line, "step_axis": axis,
+            "why": why, "slots": [{"name": s.raw, "metric": s.metric + (suffix if s.role == "value" else ""),
+                                   "split": s.split, "role": s.role} for s in tpl.slots]})
+    prose = [t for t in merged.values() if t not in records]
+    return {"templates": described, "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
+            "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]]}
+
+
+def _merge(into: Template, other: Template) -> None:
+    """Add `other`'s rows to `into`, in line order."""
+    order = np.argsort(np.asarray(into.lines + other.lines), kind="stable")
+    for name in ("rows", "lines", "context", "ranks"):
+        joined = getattr(into, name) + getattr(other, name)
+        setattr(into, name, [joined[i] for i in order])
+    into.first_line = min(into.first_line, other.first_line)
+
+
+def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndarray, suffix: str) -> None:
+    seen: set[tuple[int, int, bytes]] = set()
+    lines = np.asarray(tpl.lines, dtype=np.int64)
+    columns = [(j, s) for j, s in enumerate(tpl.slots) if s.role == "value" and s.metric]
+    epoch = next((j for j, s in enumerate(tpl.slots) if s.role == "epoch"), None)
+    if epoch is not None:
+        columns.append((epoch, Slot(tpl.slots[epoch].raw, "epoch", "train")))
+    for k in range(len(data)):
+        rank = tpl.ranks[k]
+        key = (int(steps[k]), rank, data[k].tobytes())
+        if key in seen or (int(steps[k]), -2, data[k].tobytes()) in seen:
+            continue  # the same record printed twice (a repeated paste, two ranks printing the same line)
+        seen.add(key)
+        seen.add((int(steps[k]), -2, data[k].tobytes()))
+        for j, slot in columns:
+            metric = slot.metric + (suffix if slot.metric != "epoch" else "")
+            builder.metric(int(steps[k]), slot.split, metric, float(data[k, j]), int(lines[k]),
+                           rank=rank if rank >= 0 else None)
