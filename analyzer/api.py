@@ -13,12 +13,13 @@ from analyzer.signals import summarize
 
 
 def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
-            grammar_files: list[Path] | None = None) -> Report:
+            grammar_files: list[Path] | None = None, hints: bool | None = None) -> Report:
     """Read a run folder (or one file), merge it, run the rules and return the report.
 
     Raises FileNotFoundError when the path does not exist and NothingReadable when no file under
     it could be read, GrammarError when a user grammar file is broken. Nothing under `path` is
-    ever written. `wandb://entity/project/run_id` reads that run through the W&B API (WandbFetchError
+    ever written. `hints=False` leaves out the built-in line grammars (the generic reader alone; default:
+    on unless ANALYZER_NO_GRAMMAR_HINTS=1). `wandb://entity/project/run_id` reads that run through the W&B API (WandbFetchError
     when the API cannot be reached or refuses).
     """
     remote = None
@@ -31,10 +32,10 @@ def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
         ingested = ingest_remote(remote)
     elif not path.exists():
         raise FileNotFoundError(str(path))
-    elif grammar_files:
+    elif grammar_files or hints is not None:
         from analyzer.ingest.grammars import grammars
 
-        ingested = ingest(path, grammars(grammar_files))
+        ingested = ingest(path, grammars(grammar_files, hints))
     else:
         ingested = ingest(path)
     if not ingested.frames:

@@ -70,6 +70,8 @@ def run_command(
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")] = None,
     grammar: Annotated[list[Path] | None, typer.Option("--grammar", help="Extra console-log grammar file "
                                                                          "(repeatable; see grammars.yaml).")] = None,
+    no_hints: Annotated[bool, typer.Option("--no-hints", help="Leave out the built-in line grammars: the generic "
+                                                               "reader infers every console format.")] = False,
     fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this "
                                                                  "severity.")] = Severity.warning,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
@@ -90,7 +92,7 @@ def run_command(
     from analyzer.report import render_json, render_markdown
 
     try:
-        report = analyze(path, rules_dirs=rules, grammar_files=grammar)
+        report = analyze(path, rules_dirs=rules, grammar_files=grammar, hints=False if no_hints else None)
     except (GrammarError, WandbFetchError) as exc:
         _say(err, f"error: {exc}")
         raise typer.Exit(Exit.USAGE) from None

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import os
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from analyzer import safe_yaml
 
 # A logged number: 1, -2.5, 3.1E-05, .5, nan, inf, -inf (as printed by Python, C++ and numpy).
 NUM = r"[-+]?(?:[Nn]a[Nn]|[Ii]nf(?:inity)?|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
@@ -94,6 +99,12 @@ def _line_grammar(entry: dict[str, Any], where: str) -> LineGrammar:
     mode = entry.get("step_mode", "absolute")
     if mode not in ("absolute", "per_epoch", "epoch_counter"):
         raise GrammarError(f"{where}: step_mode must be absolute, per_epoch or epoch_counter")
+    if not isinstance(entry.get("keys") or {}, dict):
+        raise GrammarError(f"{where}: `keys` must be a mapping of logged names to metric names")
+    if not isinstance(entry.get("ignore") or [], list):
+        raise GrammarError(f"{where}: `ignore` must be a list of logged names")
+    if type(entry.get("epoch_base", 0)) is not int:
+        raise GrammarError(f"{where}: `epoch_base` must be a whole number")
     return LineGrammar(
         name=entry["name"], match=_compile(entry["match"], where), prefilter=str(entry.get("prefilter", "")),
         framework=str(entry.get("framework", "")), split=str(entry.get("split", "train")),
@@ -108,31 +119,62 @@ def _line_grammar(entry: dict[str, Any], where: str) -> LineGrammar:
 def load_grammars(path: Path) -> Grammars:
     """Read one grammar file (yaml.safe_load); GrammarError names the file and the bad entry."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        doc = safe_yaml.load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise GrammarError(f"{path}: cannot read grammar file: {exc}") from None
     if not isinstance(doc, dict):
         raise GrammarError(f"{path}: a grammar file is a mapping with `metrics`, `events` and `meta` lists")
     out = Grammars()
-    for i, entry in enumerate(doc.get("metrics") or []):
+    for i, entry in _entries(doc, "metrics", path):
         out.metrics.append(_line_grammar(entry, f"{path}: metrics[{i}]"))
-    for i, entry in enumerate(doc.get("events") or []):
+    for i, entry in _entries(doc, "events", path):
         where = f"{path}: events[{i}]"
         if not all(k in entry for k in ("kind", "severity", "pattern")):
             raise GrammarError(f"{where}: an event needs `kind`, `severity` and `pattern`")
         out.events.append(EventGrammar(str(entry["kind"]), str(entry["severity"]),
                                        _compile(entry["pattern"], where), str(entry.get("message", entry["kind"]))))
-    for i, entry in enumerate(doc.get("meta") or []):
+    for i, entry in _entries(doc, "meta", path):
+        if "pattern" not in entry:
+            raise GrammarError(f"{path}: meta[{i}]: a meta entry needs `pattern`")
         out.meta.append(MetaGrammar(str(entry.get("section", "env")), _compile(entry["pattern"], f"{path}: meta[{i}]")))
+    try:  # the patterns are also searched joined into one (their named groups made plain): a back-reference breaks
+        out.event_gate(), out.meta_gate()
+    except re.error as exc:
+        raise GrammarError(f"{path}: a pattern cannot be joined with the others (a back-reference?): {exc}") from None
     return out
 
 
-def grammars(extra: list[Path] | None = None) -> Grammars:
-    """User grammar files first, then the built-in ones."""
+def _entries(doc: dict[str, Any], key: str, path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The numbered entries of one list of a grammar file, each checked to be a mapping."""
+    entries = doc.get(key) or []
+    if not isinstance(entries, list):
+        raise GrammarError(f"{path}: `{key}` must be a list of entries")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise GrammarError(f"{path}: {key}[{i}]: an entry is a mapping of keys to values")
+    return list(enumerate(entries))
+
+
+def hints_enabled() -> bool:
+    """Whether the built-in metric grammars are used as hints (ANALYZER_NO_GRAMMAR_HINTS=1 turns them off:
+    the generic reader alone, as `analyze --no-hints`)."""
+    return os.environ.get("ANALYZER_NO_GRAMMAR_HINTS", "") in ("", "0")
+
+
+def grammars(extra: list[Path] | None = None, hints: bool | None = None) -> Grammars:
+    """User grammar files first, then the built-in ones. With `hints` off (default: hints_enabled()) the
+    built-in *metric* entries are left out and the generic reader reads every metric line; the built-in
+    event and environment signatures stay, and so do the user's own files."""
+    return _combined(tuple(extra or ()), hints_enabled() if hints is None else hints)
+
+
+@functools.lru_cache(maxsize=8)
+def _combined(extra: tuple[Path, ...], hints: bool) -> Grammars:
     combined = Grammars()
-    for path in [*(extra or []), BUILTIN]:
+    for path in [*extra, BUILTIN]:
         loaded = load_grammars(path)
-        combined.metrics += loaded.metrics
+        if hints or path != BUILTIN:
+            combined.metrics += loaded.metrics
         combined.events += loaded.events
         combined.meta += loaded.meta
     return combined

@@ -45,7 +45,7 @@ _CLOCK = re.compile(r"\d{4}[-/]\d\d[-/]\d\d(?:[ T_]\d\d:\d\d(?::\d\d)?(?:[.,]\d+
 _TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
 _WORDS = re.compile(r"([A-Za-z_][\w./-]*(?:\s+\(?[A-Za-z_][\w./-]*\)?){0,3})\s*$")
-_LEADING_UNIT = re.compile(r"^[A-Za-z%/]+(?=[\s(|,;\]]|$)")
+_LEADING_UNIT = re.compile(r"^[A-Za-z%]+(?:/[A-Za-z]+)?(?=[\s(|,;\]]|$)")
 _UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$", re.I)
 _SPLIT_WORDS = {"val": "eval", "valid": "eval", "validation": "eval", "eval": "eval", "evaluation": "eval",
                 "dev": "eval", "test": "eval", "train": "train", "training": "train", "trn": "train"}
@@ -59,6 +59,7 @@ _KNOWN = {"loss", "learning_rate", "grad_norm", "loss_scale", "accuracy", "acc",
           "epoch", "f1", "bleu", "wer", "cer", "reward", "kl", "nll_loss", "top1", "top5", "map", "miou", "auc"}
 _METRIC_WORD = re.compile(r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|"
                           r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem")
+_GLOBAL = re.compile(r"global|num_updates|n_updates|total_timesteps|timesteps|total_steps|optimizer")
 MAX_TEMPLATES = 5000  # distinct templates kept per file: a log of ever-new lines must not grow without end
 MAX_EXAMPLES = 3
 
@@ -162,7 +163,10 @@ def _name(label: str, previous: Slot | None, before: str, closes: bool) -> tuple
     tail = _UNIT.sub("", tail).strip(" :=.-")
     found = _WORDS.search(tail)
     if found:
-        return found.group(1).strip(), "value"
+        words = found.group(1).split()
+        while len(words) > 1 and any(c.isdigit() for c in words[0]):
+            words.pop(0)  # "E5 iter[": the glued counter is not part of the name
+        return " ".join(words), "value"
     if label.rstrip().endswith("|"):  # | name | value |: the name is the cell before
         cells = [c for c in (before + label).rstrip().rstrip("|").split("|")]
         cell = re.sub(r"[^\w\s./-]", " ", cells[-1] if cells else "").strip()
@@ -222,7 +226,7 @@ def _name_slots(tpl: Template) -> None:
             prev = slots[-1]
             slots.append(Slot(prev.raw, prev.metric + ("_avg" if role == "mean" else ""), prev.split,
                               "value" if role == "mean" and prev.role == "value" else role))
-            if role == "total" and prev.role == "value":
+            if role == "total" and prev.role in ("value", "unnamed"):
                 prev.role = "counter"
             continue
         low = re.sub(r"[\s-]+", "_", raw.lower())
@@ -265,36 +269,49 @@ def _is_record(tpl: Template) -> bool:
     return len(values) >= 2 and explicit >= 2
 
 
-def _monotonic(column: np.ndarray) -> bool:
+def _counts(column: np.ndarray) -> bool:
+    """A usable counter: whole, non-negative, mostly rising, and taking new values (a constant `50000/50000`
+    that Keras prints at every epoch's end is not a step; two ranks may print each value twice)."""
     finite = column[np.isfinite(column)]
-    return len(finite) > 0 and bool(np.all(np.diff(finite) >= 0)) and bool(np.all(finite == np.round(finite)))
+    if len(finite) == 0 or not np.all(finite == np.round(finite)) or not np.all(finite >= 0):
+        return False
+    if len(finite) == 1:
+        return True
+    rising = np.mean(np.diff(finite) >= 0)
+    return len(np.unique(finite)) >= max(2, len(finite) // 2) and rising >= 0.8
 
 
 def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str]:
-    """(steps, axis, why) from the template's own counters; None when it has none."""
-    roles = [s.role for s in tpl.slots]
-    for i, role in enumerate(roles):
-        if role == "step" and _monotonic_or_restarts(data[:, i]):
-            return data[:, i].astype(np.int64), "step", f"global step from `{tpl.slots[i].raw or 'i/n'}`"
-    epoch = next((i for i, r in enumerate(roles) if r == "epoch"), None)
-    batch = next((i for i, r in enumerate(roles) if r == "batch"), None)
-    if epoch is not None and batch is not None:
-        total_i = batch + 1 if batch + 1 < len(roles) and roles[batch + 1] == "total" else None
-        per = int(np.nanmax(data[:, total_i])) if total_i is not None else int(np.nanmax(data[:, batch])) + 1
+    """(steps, axis, why) from the template's own counters; None when it has none usable.
+
+    In order: a global counter (`global step`, `num_updates`, `total_timesteps`), a step counter with no
+    total, an epoch with a batch i/n in it, a counter i/n alone, an epoch alone."""
+    slots = tpl.slots
+    total = [i + 1 < len(slots) and slots[i + 1].role == "total" for i in range(len(slots))]
+    usable = [_counts(data[:, i]) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
+
+    def named(i: int) -> str:
+        return slots[i].raw or "i/n"
+
+    ranked = sorted((i for i, s in enumerate(slots) if s.role == "step" and usable[i]),
+                    key=lambda i: (not _GLOBAL.search(slots[i].raw.lower()), total[i]))
+    if ranked and (not total[ranked[0]] or not any(s.role == "epoch" for s in slots)):
+        i = ranked[0]
+        return data[:, i].astype(np.int64), "step", f"global step from `{named(i)}`"
+    epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
+    batch = next((i for i, s in enumerate(slots) if s.role in ("batch", "step") and total[i]), None)
+    if epoch is not None and batch is not None and np.all(data[:, epoch] == np.round(data[:, epoch])):
+        per = int(np.nanmax(data[:, batch + 1]))
         base = int(np.nanmin(data[:, epoch]))
         steps = (data[:, epoch] - base) * per + data[:, batch]
-        return steps.astype(np.int64), "batch_in_epoch", (f"epoch `{tpl.slots[epoch].raw}` x {per} batches + "
-                                                          f"batch `{tpl.slots[batch].raw or 'i/n'}`")
-    if epoch is not None and np.all(data[:, epoch] == np.round(data[:, epoch])):
-        return data[:, epoch].astype(np.int64), "epoch", f"epoch `{tpl.slots[epoch].raw}` (no step printed)"
-    if batch is not None and _monotonic_or_restarts(data[:, batch]):
-        return data[:, batch].astype(np.int64), "step", f"batch counter `{tpl.slots[batch].raw or 'i/n'}`"
+        return steps.astype(np.int64), "batch_in_epoch", (f"epoch `{named(epoch)}` x {per} batches + "
+                                                          f"batch `{named(batch)}`")
+    if epoch is not None and usable[epoch]:
+        return data[:, epoch].astype(np.int64), "epoch", f"epoch `{named(epoch)}` (no step printed)"
+    if ranked:
+        i = ranked[0]
+        return data[:, i].astype(np.int64), "step", f"counter `{named(i)}`"
     return None, "", ""
-
-
-def _monotonic_or_restarts(column: np.ndarray) -> bool:
-    finite = column[np.isfinite(column)]
-    return len(finite) > 0 and bool(np.all(finite == np.round(finite))) and bool(np.all(finite >= 0))
 
 
 def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[str, Any]:
@@ -313,18 +330,28 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         else:
             merged[signature if any(s.metric for s in tpl.slots) else (("", tpl.key, ""),)] = tpl
     records = [tpl for tpl in merged.values() if _is_record(tpl)]
+    _name_the_loss(records)
     described: list[dict[str, Any]] = []
-    stepped_lines: list[tuple[int, int]] = []  # (line, step) of records placed by a counter
+    stepped_lines: list[tuple[int, int, str]] = []  # (line, step, axis) of lines placed by a counter
     plans = []
     for tpl in sorted(records, key=lambda t: -len(t.rows)):
         data = np.asarray(tpl.rows, dtype=np.float64)
         steps, axis, why = _steps(tpl, data)
         if steps is not None:
-            stepped_lines += list(zip(tpl.lines, steps.tolist(), strict=True))
+            stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
         plans.append((tpl, data, steps, axis, why))
+    # Headers: lines that carry a counter and no metric (Keras `Epoch 3/30`, `Epoch 1 of 500 took 494s`)
+    # place the records printed under them.
+    for tpl in merged.values():
+        if tpl not in records and any(s.role in ("step", "epoch") for s in tpl.slots) and not any(
+                s.role == "value" and s.metric and _metric_like(s.metric) for s in tpl.slots):
+            steps, axis, _ = _steps(tpl, np.asarray(tpl.rows, dtype=np.float64))
+            if steps is not None:
+                stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
     stepped_lines.sort()
-    known_lines = np.asarray([line for line, _ in stepped_lines], dtype=np.int64)
-    known_steps = np.asarray([s for _, s in stepped_lines], dtype=np.int64)
+    known_lines = np.asarray([line for line, _, _ in stepped_lines], dtype=np.int64)
+    known_steps = np.asarray([s for _, s, _ in stepped_lines], dtype=np.int64)
+    known_axes = [a for _, _, a in stepped_lines]
     has_loss_counter = any(steps is not None and any(s.metric == "loss" for s in tpl.slots)
                            for tpl, _, steps, _, _ in plans)
     primary_loss = False
@@ -336,7 +363,8 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             elif len(known_lines):
                 at = np.searchsorted(known_lines, np.asarray(tpl.lines), side="right") - 1
                 if np.all(at >= 0):
-                    steps, axis, why = known_steps[at], "context", "the step of the last counted record before it"
+                    axis = known_axes[int(at[0])]
+                    steps, why = known_steps[at], f"the {axis} of the last counted line before it"
             if steps is None:
                 steps, axis, why = np.arange(1, len(tpl.rows) + 1, dtype=np.int64), "record", "record order (no counter)"
         tpl.axis, tpl.why = axis, why
@@ -353,6 +381,19 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     prose = [t for t in merged.values() if t not in records]
     return {"templates": described, "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
             "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]]}
+
+
+def _name_the_loss(records: list[Template]) -> None:
+    """With no train field named `loss`, one train field whose name ends in `loss` (`closs`, `tot_loss`,
+    `total_loss`) is the loss; two or more (a GAN's d_loss and g_loss) stay as they are."""
+    train = [s for t in records for s in t.slots if s.role == "value" and s.split == "train"]
+    if any(s.metric == "loss" for s in train):
+        return
+    lossy = {s.metric for s in train if s.metric.endswith("loss")}
+    if len(lossy) == 1:
+        for s in train:
+            if s.metric in lossy:
+                s.metric = "loss"
 
 
 def _merge(into: Template, other: Template) -> None:
