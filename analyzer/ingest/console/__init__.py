@@ -18,7 +18,7 @@ from analyzer.errors import InputError
 from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.console.bulk import read_bulk
 from analyzer.ingest.console.epochs import restep_by_epoch
-from analyzer.ingest.console.generic import finish
+from analyzer.ingest.console.generic import close, finish
 from analyzer.ingest.console.lines import BLOCK, blocks, read_text
 from analyzer.ingest.console.records import flush
 from analyzer.ingest.console.state import State
@@ -86,6 +86,7 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
     if carry:
         read_bulk(state, carry, final=True)
     flush(state)
+    close(state.generic)
     read = finish(state.generic, state.builder, stepped=state.axis in ("logged", "progress_bar"))
     if read["templates"] and not state.axis:
         state.axis = read["templates"][0]["step_axis"]

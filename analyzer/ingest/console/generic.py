@@ -46,6 +46,7 @@ _TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
 _WORDS = re.compile(r"([A-Za-z_][\w./-]*(?:\s+\(?[A-Za-z_][\w./-]*\)?){0,3})\s*$")
 _LEADING_UNIT = re.compile(r"^[A-Za-z%]+(?:/[A-Za-z]+)?(?=[\s(|,;\]]|$)")
+_POSTFIX_NAME = re.compile(r"^\s+([A-Za-z_][\w./-]*(?:\s+[A-Za-z_][\w./-]*){0,2})\s*$")
 _UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$", re.I)
 _SPLIT_WORDS = {"val": "eval", "valid": "eval", "validation": "eval", "eval": "eval", "evaluation": "eval",
                 "dev": "eval", "test": "eval", "train": "train", "training": "train", "trn": "train"}
@@ -93,10 +94,48 @@ class Template:
 
 @dataclass
 class Collector:
-    """The templates of one file, in order of first appearance."""
+    """The templates of one file, in order of first appearance, and the multi-line record being read."""
 
     templates: dict[str, Template] = field(default_factory=dict)
     unread: int = 0  # number-bearing lines that did not fit a template slot (over MAX_TEMPLATES)
+    block: list[tuple[str, str, int, int | None, int | None]] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)  # the cells of the last table header seen
+
+
+# One `name: value` per line: a pretty-printed JSON record, a Stable-Baselines3 box, an indented report.
+_BLOCK_LINE = re.compile(r"""^[\s|{,]*["']?(?P<name>[A-Za-z_][\w ./()-]*?)["']?\s*(?:[:=|]\s*|\t+|\s{2,})"""
+                         r"""(?P<value>[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|\.\d+|nan|NaN|inf|-inf|Infinity))"""
+                         r"""\s*%?\s*[|,}]?\s*\|?\s*$""")
+_DELIMITER = re.compile(r"^\s*(?:[-=+|*_\s]{4,}|[\[\]{}(),\s]+)\s*$")
+_CELLS = re.compile(r"\s*\|\s*|\t+|\s{2,}")
+
+
+def gap(collector: Collector, text: str, lineno: int) -> None:
+    """Every line passes here first: a line that cannot continue the multi-line record ends it, and a
+    row of names with no number (a table header) names the cells of the numeric rows under it."""
+    if collector.block and not _BLOCK_LINE.match(text):
+        short_header = len(text.strip()) <= 40 and not any(c.isdigit() for c in text) and not _DELIMITER.match(text)
+        if not short_header or text.strip().startswith(("{", "}")):
+            _close_block(collector)
+    if not any(c.isdigit() for c in text) and ("|" in text or "\t" in text or "  " in text.strip()):
+        cells = [c for c in _CELLS.split(text.strip().strip("|")) if c]
+        if len(cells) >= 3 and all(re.search(r"[A-Za-z]", c) for c in cells):
+            collector.header = cells
+
+
+def _close_block(collector: Collector) -> None:
+    block, collector.block = collector.block, []
+    if len(block) == 1:
+        name, value, lineno, step, rank = block[0]
+        _observe_line(collector, f"{name}: {value}", lineno, step, rank)
+    elif block:
+        _, _, lineno, step, rank = block[0]
+        _observe_line(collector, " | ".join(f"{n}: {v}" for n, v, *_ in block), lineno, step, rank)
+
+
+def close(collector: Collector) -> None:
+    """The end of the file: the record being read is complete."""
+    _close_block(collector)
 
 
 def _value(match: re.Match[str]) -> float | None:
@@ -110,9 +149,17 @@ def _value(match: re.Match[str]) -> float | None:
 
 
 def observe(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
-    """Remember one unclaimed line if it holds a number."""
+    """Remember one unclaimed line if it holds a number (a `name: value` line joins the record being read)."""
     if not any(c.isdigit() for c in text) and "nan" not in text.lower() and "inf" not in text.lower():
         return
+    member = _BLOCK_LINE.match(text)
+    if member:
+        collector.block.append((member["name"].strip(), member["value"], lineno, step, rank))
+        return
+    _observe_line(collector, text, lineno, step, rank)
+
+
+def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
     text = _TENSOR.sub(r"\1", text) if "tensor(" in text else text
     text = _CLOCK.sub("\x00T", text)
     labels: list[str] = []
@@ -127,6 +174,9 @@ def observe(collector: Collector, text: str, lineno: int, step: int | None, rank
         last = match.end()
     if not values or len(values) > 64:
         return
+    if collector.header and len(collector.header) == len(values) and all(
+            not re.search(r"[A-Za-z]", label) for label in labels):  # a row under a table header
+        labels = [("" if i == 0 else " | ") + name + ": " for i, name in enumerate(collector.header)]
     key = "\x01".join(labels) + "\x01" + _squash(text[last:])
     tpl = collector.templates.get(key)
     if tpl is None:
@@ -145,9 +195,9 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:80]
 
 
-def _name(label: str, previous: Slot | None, before: str, closes: bool) -> tuple[str, str]:
-    """(raw name, role) of the slot whose preceding text is `label`; `closes`: the text after the
-    number starts with `)` (a running mean in parentheses)."""
+def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[str, str]:
+    """(raw name, role) of the slot whose preceding text is `label` and following text `after`."""
+    closes = after.lstrip().startswith(")")  # `loss=1.27 (1.50)`: a running mean in parentheses
     if previous is not None:
         label = _LEADING_UNIT.sub("", label)  # 49.66GiB(52%): the unit belongs to the number before
     bare = label.strip()
@@ -157,7 +207,7 @@ def _name(label: str, previous: Slot | None, before: str, closes: bool) -> tuple
         return previous.raw, "mean"
     if previous is not None and bare in ("-", "~", "x", "*", "("):
         return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
-    pieces = [p for p in _CUT.split(label.rstrip()) if p.strip(" :=")] or [""]
+    pieces = _CUT.split(label.rstrip())  # the name lies after the last separator, or there is none
     tail = pieces[-1].replace("\x00T", " ")
     tail = re.sub(r"['\"{}\[\]()<>#]|^[\s:=]+|[\s:=]+$", " ", tail)
     tail = _UNIT.sub("", tail).strip(" :=.-")
@@ -172,7 +222,16 @@ def _name(label: str, previous: Slot | None, before: str, closes: bool) -> tuple
         cell = re.sub(r"[^\w\s./-]", " ", cells[-1] if cells else "").strip()
         if cell and not any(c.isdigit() for c in cell):
             return cell, "value"
+    postfix = _POSTFIX_NAME.match(_CUT.split(after)[0]) if not label.rstrip().endswith(("=", ":")) else None
+    if postfix:  # `11.8750 loss, 1e-12 LR`: the name follows the number
+        return postfix.group(1), "value"
     return "", "value"
+
+
+def metric_name(raw: str) -> tuple[str, str]:
+    """(split, canonical metric) of a logged key, as the generic reader names its slots (for the other
+    readers' keys: `loss (batch)`, `reduced_train_loss`, `val/acc`)."""
+    return _canonical(_UNIT.sub("", raw).strip(), "train")
 
 
 def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
@@ -220,7 +279,7 @@ def _name_slots(tpl: Template) -> None:
     before = ""
     following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
     for i, label in enumerate(tpl.labels):
-        raw, role = _name(label, slots[-1] if slots else None, before, following[i].lstrip().startswith(")"))
+        raw, role = _name(label, slots[-1] if slots else None, before, following[i])
         before += label + "0"
         if role in ("total", "mean", "skip"):
             prev = slots[-1]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import observe
+from analyzer.ingest.console.generic import gap, observe
 from analyzer.ingest.console.records import BAR, read_bar, read_dict_line
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM, LineGrammar
@@ -43,13 +44,16 @@ _EPOCH_HEADER = re.compile(r"^(?:Epoch (?P<keras>\d+)/\d+\s*$|TRAIN EPOCH\s+(?P<
 
 
 def blocks(path: Path) -> Iterator[str]:
-    """The file as text in blocks of whole lines; invalid UTF-8 is replaced and a runaway line
-    (no newline for MAX_LINE characters) is cut to its first MAX_LINE characters."""
+    """The file as text in blocks of whole lines, up to its size when opened (a file that grows while it
+    is read ends); invalid UTF-8 is replaced and a runaway line (no newline for MAX_LINE characters) is
+    cut to its first MAX_LINE characters."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     pending = ""
     with path.open("rb") as fh:
+        left = os.fstat(fh.fileno()).st_size  # a run still writing: what it appends meanwhile is not read
         while True:
-            raw = fh.read(BLOCK)
+            raw = fh.read(min(BLOCK, left)) if left > 0 else b""
+            left -= len(raw)
             text = pending + decoder.decode(raw, final=not raw)
             if not raw:
                 if text:
@@ -150,6 +154,7 @@ def _line(state: State, text: str, lineno: int) -> None:
     state.echo = bool(logged) and "{" in text
     if not text.strip():
         return
+    gap(state.generic, text, lineno)
     if _traceback_line(state, text, lineno):
         _events_and_meta(state, text, lineno)  # e.g. "RuntimeError: DataLoader worker ... killed"
         return
