@@ -21,8 +21,13 @@ def deep_merge(into: dict[str, Any], other: dict[str, Any]) -> None:
 # Setting -> names it goes by in hyperparameter files (Lightning hparams, MLflow params, HF, Keras autolog).
 _SETTING_NAMES: dict[str, tuple[str, ...]] = {
     "learning_rate": ("learning_rate", "lr", "opt_learning_rate", "base_lr", "init_lr", "initial_lr"),
-    "per_device_train_batch_size": ("per_device_train_batch_size", "batch_size", "train_batch_size",
-                                    "micro_batch_size", "per_gpu_train_batch_size"),
+    "per_device_train_batch_size": (
+        "per_device_train_batch_size",
+        "batch_size",
+        "train_batch_size",
+        "micro_batch_size",
+        "per_gpu_train_batch_size",
+    ),
     "gradient_accumulation_steps": ("gradient_accumulation_steps", "accumulate_grad_batches", "grad_accum_steps"),
     "max_grad_norm": ("max_grad_norm", "gradient_clip_val", "clipnorm", "opt_clipnorm", "grad_clip"),
     "max_steps": ("max_steps",),
@@ -35,8 +40,14 @@ _SETTING_NAMES: dict[str, tuple[str, ...]] = {
     "lr_scheduler_type": ("lr_scheduler_type", "lr_scheduler", "scheduler"),
 }
 _TEXT_SETTINGS = {"optim", "lr_scheduler_type"}
-_INT_SETTINGS = {"per_device_train_batch_size", "gradient_accumulation_steps", "max_steps", "num_train_epochs",
-                 "warmup_steps", "logging_steps"}
+_INT_SETTINGS = {
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "max_steps",
+    "num_train_epochs",
+    "warmup_steps",
+    "logging_steps",
+}
 
 
 def flatten_params(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
