@@ -109,15 +109,35 @@ def read_text(path: Path, source: str) -> str:
     return data.decode("utf-8-sig", errors="replace")
 
 
+MAX_JSON_DEPTH = 100  # nesting levels: what reads a value later (the JSON report) recurses once per level
+
+
 def load_json(text: str, source: str) -> Any:
-    """json.loads that accepts NaN/Infinity tokens and reports where a broken file breaks."""
+    """json.loads that accepts NaN/Infinity tokens and reports where a broken file breaks; a document
+    nested more than MAX_JSON_DEPTH levels deep is refused (InputError)."""
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         what = "JSON ends early (truncated file?)" if exc.pos >= len(text.rstrip()) else "invalid JSON"
         raise InputError(source, f"{what}: {exc.msg}", f"line {exc.lineno} column {exc.colno}") from None
     except RecursionError:
         raise InputError(source, "JSON nested too deeply to be a training log") from None
+    if not json_depth_ok(doc):
+        raise InputError(source, f"JSON nested more than {MAX_JSON_DEPTH} levels deep: too deep to be a training log")
+    return doc
+
+
+def json_depth_ok(doc: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when no list or object of `doc` lies more than `limit` levels deep (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return False
+        for child in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return True
 
 
 def to_float(value: Any) -> float | None:
@@ -203,6 +223,11 @@ class FrameBuilder:
 
     def __len__(self) -> int:
         return len(self._m) + sum(len(b[2]) for b in self._bulk)
+
+    def has(self, split: str, metric: str) -> bool:
+        """Whether any observation of this series was added."""
+        return any(b[0] == split and b[1] == metric for b in self._bulk) or any(
+            m[2] == split and m[3] == metric for m in self._m)
 
     def _metrics(self) -> pd.DataFrame:
         """The row-by-row and the bulk observations as one frame, each column built once."""

@@ -191,6 +191,11 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     tpl.ranks.append(-1 if rank is None else rank)
 
 
+def count_numbers(text: str) -> int:
+    """How many numbers the generic reader sees in a line (clock times and dates not counted)."""
+    return len(_NUMBER.findall(_CLOCK.sub(" ", text)))
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:80]
 
@@ -413,7 +418,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     known_axes = [a for _, _, a in stepped_lines]
     has_loss_counter = any(steps is not None and any(s.metric == "loss" for s in tpl.slots)
                            for tpl, _, steps, _, _ in plans)
-    primary_loss = False
+    primary_loss = builder.has("train", "loss")  # a train loss from a hint or a dict line is the primary one
     for tpl, data, steps, axis, why in plans:
         if steps is None:
             context = np.asarray(tpl.context, dtype=np.int64)
@@ -428,14 +433,16 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                 steps, axis, why = np.arange(1, len(tpl.rows) + 1, dtype=np.int64), "record", "record order (no counter)"
         tpl.axis, tpl.why = axis, why
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
-        # A second template with a train loss (an epoch summary beside per-batch lines) is kept apart.
-        suffix = "_epoch" if carries_loss and primary_loss and (axis in ("epoch", "context", "record")
-                                                                or has_loss_counter) else ""
+        # A second kind of record with a train loss (an epoch summary beside per-batch lines, a periodic
+        # estimate) keeps its train fields apart as `<name>_summary`; its eval fields are the eval series.
+        suffix = "_summary" if carries_loss and primary_loss and (axis in ("epoch", "context", "record")
+                                                                  or has_loss_counter) else ""
         primary_loss = primary_loss or carries_loss
         _emit(builder, tpl, data, steps, suffix)
         described.append({
             "template": tpl.example, "records": len(tpl.rows), "first_line": tpl.first_line, "step_axis": axis,
-            "why": why, "slots": [{"name": s.raw, "metric": s.metric + (suffix if s.role == "value" else ""),
+            "why": why, "slots": [{"name": s.raw, "metric": s.metric + (suffix if s.role == "value"
+                                                                         and s.split == "train" else ""),
                                    "split": s.split, "role": s.role} for s in tpl.slots]})
     prose = [t for t in merged.values() if t not in records]
     return {"templates": described, "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
@@ -479,6 +486,6 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
         seen.add(key)
         seen.add((int(steps[k]), -2, data[k].tobytes()))
         for j, slot in columns:
-            metric = slot.metric + (suffix if slot.metric != "epoch" else "")
+            metric = slot.metric + (suffix if slot.metric != "epoch" and slot.split == "train" else "")
             builder.metric(int(steps[k]), slot.split, metric, float(data[k, j]), int(lines[k]),
                            rank=rank if rank >= 0 else None)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import gap, observe
+from analyzer.ingest.console.generic import count_numbers, gap, metric_name, observe
 from analyzer.ingest.console.records import BAR, read_bar, read_dict_line
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM, LineGrammar
@@ -106,9 +106,26 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         split = grammar.split
         if grammar.eval_keys is not None and grammar.eval_keys.search(key):
             split, key = "eval", grammar.eval_keys.sub("", key)
-        metric = grammar.keys.get(key) or canonical_metric(key)
+        metric = grammar.keys.get(key) or _hint_metric(key)
         state.builder.metric(step, split, metric, value, lineno, rank=state.rank)
     state.records += 1
+
+
+def _hint_metric(key: str) -> str:
+    """A field a hint did not name explicitly: the alias table, else the generic reader's naming
+    (`reduced_train_loss` is the loss)."""
+    metric = canonical_metric(key)
+    return metric if metric != key.strip() else metric_name(key)[1]
+
+
+def _covers(grammar: LineGrammar, match: re.Match[str], text: str) -> bool:
+    """A hint is trusted for a line when it reads more than half of the line's numbers: an entry written
+    for one version of a format (Megatron's `lm loss: x`) must not hide the fields of another version
+    (`lm loss x`) from the generic reader."""
+    fields = sum(v is not None for v in match.groupdict().values())
+    if grammar.pairs is not None:
+        fields += sum(1 for _ in grammar.pairs.finditer(text))
+    return 2 * fields > count_numbers(text)
 
 
 def _block_value(text: str) -> float | None:
@@ -182,7 +199,7 @@ def _line(state: State, text: str, lineno: int) -> None:
         if grammar.prefilter and grammar.prefilter not in text:
             continue
         match = grammar.match.search(text)
-        if match and not (grammar.exclude and grammar.exclude.search(text)):
+        if match and not (grammar.exclude and grammar.exclude.search(text)) and _covers(grammar, match, text):
             _grammar_line(state, grammar, match, text, lineno)
             break
     else:  # no hint describes the line: the generic reader infers its structure (console.generic)
