@@ -74,6 +74,9 @@ def parse(path: Path, source: str) -> Frames:
         except json.JSONDecodeError as exc:
             broken = (lineno, exc)
             continue
+        except RecursionError:  # json's C decoder recurses once per `[`
+            problems.append(Problem(source, "line nested too deeply to be a log row; skipped", f"line {lineno}"))
+            continue
         if not isinstance(row, dict):
             problems.append(Problem(source, "line is not a JSON object; skipped", f"line {lineno}"))
             continue

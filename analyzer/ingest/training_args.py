@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pickletools
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,7 +201,9 @@ def parse(path: Path, source: str) -> Frames:
             if info.file_size > _MAX_BYTES:
                 raise InputError(source, f"data.pkl is {info.file_size} bytes; too large to be training args")
             data = archive.read(names[0])
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error) as exc:
+        # A damaged archive fails in zipfile in many ways: a member name that is not UTF-8 (ValueError), an
+        # unknown compression method (NotImplementedError), an 'encrypted' flag (RuntimeError), bad deflate data.
         raise InputError(source, f"not a readable torch.save archive: {exc}") from None
     try:
         top = read_pickle_values(data)
