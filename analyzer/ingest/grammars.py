@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,8 +119,12 @@ def load_grammars(path: Path) -> Grammars:
     """Read one grammar file (yaml.safe_load); GrammarError names the file and the bad entry."""
     try:
         doc = safe_yaml.load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise GrammarError(f"{path}: cannot read grammar file: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GrammarError(f"{path}: cannot read grammar file: {getattr(exc, 'strerror', None) or exc}") from None
+    except yaml.YAMLError as exc:  # one line: where, and what (a syntax error, a YAML bomb)
+        mark = getattr(exc, "problem_mark", None)
+        where = f":line {mark.line + 1}" if mark is not None else ""
+        raise GrammarError(f"{path}{where}: invalid grammar file: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(doc, dict):
         raise GrammarError(f"{path}: a grammar file is a mapping with `metrics`, `events` and `meta` lists")
     out = Grammars()

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analyzer import safe_yaml
 from analyzer.errors import InputError, Problem
 from analyzer.ingest.base import FrameBuilder, read_head, read_text, to_float
 from analyzer.ingest.settings import settings_from_params
@@ -262,11 +263,11 @@ def load_hparams(path: Path, source: str, problems: list[Problem]) -> dict[str, 
         problems.append(Problem(source, f"cannot read file: {exc.strerror or exc}"))
         return None
     try:
-        doc = yaml.safe_load(text)
+        doc = safe_yaml.load(text)  # bounded: an alias bomb or a loop is a YAMLError
     except yaml.constructor.ConstructorError as exc:
         where = f"line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
         try:
-            doc = yaml.load(text, Loader=_PlainLoader)  # a SafeLoader: nothing is constructed from tags
+            doc = safe_yaml.load(text, _PlainLoader)  # a SafeLoader: nothing is constructed from tags
         except yaml.YAMLError as exc2:
             _yaml_problem(source, exc2, problems)
             return None

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analyzer import safe_yaml
 from analyzer.errors import InputError, Problem
 from analyzer.ingest.base import (
     FrameBuilder,
@@ -210,7 +211,7 @@ def _run_info(meta: Path, source: str, problems: list[Problem]) -> dict[str, Any
         return None
     try:
         text = meta.read_text(encoding="utf-8", errors="replace")
-        doc = yaml.safe_load(text)
+        doc = safe_yaml.load(text)
     except OSError as exc:
         problems.append(Problem(source, f"cannot read file: {exc.strerror or exc}"))
         return None
