@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,12 +126,19 @@ def parse(path: Path, source: str) -> Frames:
 
 
 def _lines(path: Path, source: str) -> Iterator[str]:
-    """The file's lines, streamed (invalid UTF-8 replaced); an empty or unreadable file raises InputError."""
+    """The file's lines, streamed (invalid UTF-8 replaced) up to its size when opened (a run still writing
+    appends meanwhile: the read ends); an empty or unreadable file raises InputError."""
     try:
-        if path.stat().st_size == 0:
-            raise InputError(source, "file is empty")
-        with path.open(encoding="utf-8-sig", errors="replace", newline="\n") as fh:
-            yield from fh
+        with path.open("rb") as fh:
+            left = os.fstat(fh.fileno()).st_size
+            if left == 0:
+                raise InputError(source, "file is empty")
+            for number, raw in enumerate(fh):
+                line = raw[:left].decode("utf-8", errors="replace")
+                yield line.removeprefix("\ufeff") if number == 0 else line
+                left -= len(raw)
+                if left <= 0:
+                    return
     except OSError as exc:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
 
