@@ -38,9 +38,13 @@ def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
         ingested = ingest(path, grammars(grammar_files, hints))
     else:
         ingested = ingest(path)
-    if not ingested.frames:
-        problems = ingested.problems or [Problem(str(path), "no training logs, trainer state or configs found")]
-        raise NothingReadable(str(path), problems)
+    if not any(len(frames.metrics) or len(frames.events) for _, frames in ingested.frames):
+        # Never a false "healthy": settings alone, or text with no metric and no event, say nothing of a run.
+        read = [s.path for s in ingested.sources if s.status == "read"]
+        what = (f"no training metrics or events recognised; read only settings or text from: {', '.join(read[:6])}"
+                if read else "no training logs, trainer state or configs found")
+        said = [p for p in ingested.problems]
+        raise NothingReadable(str(path), [*said, Problem(str(path), what)] if read or not said else said)
     run = build_run(path, ingested)
     if remote is not None:
         run.path = f"wandb://{remote}"

@@ -99,7 +99,7 @@ def run_command(
     except NothingReadable as exc:
         for problem in exc.problems:
             _say(err, f"error: {problem}")
-        _say(err, f"error: nothing readable under {path}")
+        _say(err, f"error: nothing readable under {path}: no training metric or event recognised")
         raise typer.Exit(Exit.UNREADABLE) from None
     except Exception as exc:  # a bug in the analyzer: one line for users, the traceback on request
         if os.environ.get("ANALYZER_DEBUG"):

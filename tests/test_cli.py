@@ -161,3 +161,27 @@ def test_rules_list_explain_and_check(tmp_path: Path):
     checked = analyze_cli("rules", "check", str(tmp_path))
     assert checked.returncode == 1
     assert "mine.yaml:7: parameter `ratio` of `divergence` must be float" in checked.stdout
+
+
+def test_text_without_metrics_is_never_healthy(tmp_path: Path):
+    """A file of prose is read the same given directly or in its folder: exit 3, saying what was seen."""
+    (tmp_path / "notes.log").write_text("starting the job on 4 nodes\nsee you in 3 days\n")
+    for target in (tmp_path / "notes.log", tmp_path):
+        done = analyze_cli(str(target))
+        assert done.returncode == 3, done.stdout
+        assert "notes.log: text with no training metric or event recognised (2 lines)" in done.stderr
+        assert "healthy" not in done.stdout
+
+
+def test_settings_alone_are_not_a_healthy_run(tmp_path: Path):
+    (tmp_path / "config.json").write_text('{"model_type": "llama", "architectures": ["LlamaForCausalLM"]}')
+    done = analyze_cli(str(tmp_path))
+    assert done.returncode == 3 and "read only settings or text from: config.json" in done.stderr
+
+
+def test_a_log_with_only_an_error_gets_its_finding(tmp_path: Path):
+    (tmp_path / "err.log").write_text(
+        "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    step()\n"
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n")
+    done = analyze_cli(str(tmp_path / "err.log"), "-q")
+    assert done.returncode == 1 and done.stdout.startswith("verdict: oom")

@@ -176,8 +176,11 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
                 continue
             if parser.name == "console_log":
                 frames = parser.parse(file, source, grammars)  # type: ignore[call-arg]
-                if frames.metrics.empty and frames.events.empty and path.is_dir():
-                    out.ignored += 1  # a text file with nothing of a training run in it
+                if frames.metrics.empty and frames.events.empty:
+                    out.ignored += 1  # a text file with nothing of a training run in it: said, not read
+                    lines = (frames.meta.get("console_log") or {}).get(source, {}).get("lines", 0)
+                    out.problems.append(Problem(source, f"text with no training metric or event recognised "
+                                                        f"({max(lines - 1, 0)} lines)", level="note"))
                     continue
             else:
                 frames = parser.parse(file, source)
