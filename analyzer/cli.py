@@ -50,7 +50,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                   pretty_exceptions_enable=False,
                   help="Post-mortem analyzer for ML training runs. `analyze RUN_DIR` is short for "
                        "`analyze run RUN_DIR`.")
-_COMMANDS = {"run", "formats", "rules", "--help", "-h", "--version"}
+_COMMANDS = {"run", "formats", "rules", "inspect", "--help", "-h", "--version"}
 rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                         help="The rule library: list, explain, and validate rule folders.")
 app.add_typer(rules_app, name="rules")
@@ -150,6 +150,82 @@ def _write_report(report: Report, output: Path, with_plots: bool, err: Console) 
     extra = f" (plots in {output.parent / (output.stem + '_files')})" if output.suffix != ".json" and with_plots \
         and panels(report.run) else ""
     _say(err, f"report written to {output}{extra}")
+
+
+@app.command("inspect")
+def inspect_command(
+    path: Annotated[Path, typer.Argument(help="Run folder or one file.")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="terminal or json.")] = Format.terminal,
+    export: Annotated[Path | None, typer.Option("--export", help="Write every metric read to this CSV or "
+                                                               ".parquet file.")] = None,
+    grammar: Annotated[list[Path] | None, typer.Option("--grammar", help="Extra console-log grammar file.")] = None,
+    no_hints: Annotated[bool, typer.Option("--no-hints", help="Leave out the built-in line grammars.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
+) -> None:
+    """Show what was read from each file and how: templates, fields, step axis, unread lines, events."""
+    import json
+
+    from analyzer.ingest.grammars import GrammarError
+    from analyzer.inspect import describe, export as write_export, metrics_frame, read
+
+    err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+    if not path.exists():
+        _say(err, f"error: {path}: no such file or folder")
+        raise typer.Exit(Exit.USAGE)
+    try:
+        ingested = read(path, grammar, False if no_hints else None)
+    except GrammarError as exc:
+        _say(err, f"error: {exc}")
+        raise typer.Exit(Exit.USAGE) from None
+    account = describe(ingested)
+    if fmt == Format.json:
+        sys.stdout.write(json.dumps(account, indent=2, default=str) + "\n")
+    else:
+        _print_account(Console(no_color=no_color, highlight=False, soft_wrap=True), account)
+    if export is not None:
+        try:
+            write_export(metrics_frame(ingested), export)
+        except (OSError, ImportError) as exc:
+            _say(err, f"error: cannot write {export}: {exc}")
+            raise typer.Exit(Exit.USAGE) from None
+        _say(err, f"metrics written to {export}")
+    raise typer.Exit(Exit.HEALTHY if ingested.frames else Exit.UNREADABLE)
+
+
+def _print_account(out: Console, account: dict[str, object]) -> None:
+    """The inspect view: plain text (every string from the input through plain(), never markup)."""
+    from rich.text import Text
+
+    def line(text: str, style: str = "") -> None:
+        out.print(Text(plain(text), style=style))
+
+    for entry in account["files"]:  # type: ignore[attr-defined]
+        line(f"{entry['path']}  [{entry['format']}, {entry['status']}, {entry['rows']} rows]"
+             + (f"  {entry['note']}" if entry["note"] else ""), "bold")
+        console = entry.get("console")
+        if console:
+            line(f"  step axis: {console['step_axis']} · {console['lines']} lines · {console['records']} records")
+            for tpl in console.get("templates", []):
+                line(f"  template ({tpl['records']} records from line {tpl['first_line']}, step axis "
+                     f"{tpl['step_axis']}: {tpl['why']})", "cyan")
+                line(f"    {tpl['template'][:160]}", "dim")
+                fields = [f"{s['name'] or '?'} -> {s['split']}/{s['metric']}" if s["role"] == "value" and s["metric"]
+                          else f"{s['name'] or '?'} -> {s['role']}" for s in tpl["slots"]]
+                line("    " + "; ".join(fields))
+            if console.get("prose_lines"):
+                line(f"  {console['prose_lines']} line(s) with numbers left unread as prose, e.g.:", "yellow")
+                for example in console.get("prose_examples", []):
+                    line(f"    {example[:160]}", "dim")
+        for name, info in entry["series"].items():
+            line(f"  series {name}: {info['points']} points, steps {info['first_step']}–{info['last_step']}")
+        for event in entry["events"][:20]:
+            line(f"  event {event['kind']} ({event['severity']}) at step {event['step']}, line {event['line']}: "
+                 f"{event['message'][:140]}")
+        if len(entry["events"]) > 20:
+            line(f"  ... {len(entry['events']) - 20} more events (--format json has them all)")
+    for problem in account["problems"]:  # type: ignore[attr-defined]
+        line(f"problem: {problem['path']}{':' + problem['where'] if problem['where'] else ''}: {problem['message']}",
+             "red")
 
 
 @app.command("formats")

@@ -185,3 +185,22 @@ def test_a_log_with_only_an_error_gets_its_finding(tmp_path: Path):
         "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n")
     done = analyze_cli(str(tmp_path / "err.log"), "-q")
     assert done.returncode == 1 and done.stdout.startswith("verdict: oom")
+
+
+def test_inspect_shows_templates_fields_axis_and_unread_lines(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"Epoch [{e}/3] | Train Loss: {2 - e / 10:.4f} Acc: 0.{e}0 | Test Loss: {2.1 - e / 10:.4f}\n"
+                           for e in (1, 2, 3)) + "the job used 4 GPUs for 2 hours\n")
+    done = analyze_cli("inspect", str(log), "--format", "json", "--export", str(tmp_path / "m.csv"))
+    assert done.returncode == 0, done.stderr
+    entry = json.loads(done.stdout)["files"][0]
+    template = entry["console"]["templates"][0]
+    assert template["records"] == 3 and template["step_axis"] == "epoch"
+    fields = {s["name"]: (s["split"], s["metric"]) for s in template["slots"] if s["role"] == "value"}
+    assert fields == {"Train Loss": ("train", "loss"), "Acc": ("train", "acc"), "Test Loss": ("eval", "loss")}
+    assert entry["console"]["prose_lines"] == 1
+    assert entry["series"]["train/loss"] == {"points": 3, "first_step": 1, "last_step": 3}
+    csv = (tmp_path / "m.csv").read_text().splitlines()
+    assert csv[0] == "step,wall_time,split,metric,value,source,line,rank" and len(csv) > 9
+    terminal = analyze_cli("inspect", str(log), "--no-color")
+    assert "Train Loss -> train/loss" in terminal.stdout and "left unread as prose" in terminal.stdout
