@@ -58,6 +58,21 @@ def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
     return frame.astype(empty_events().dtypes.to_dict())
 
 
+_UNITS = {"epoch": "epoch", "record": "record", "ordinal": "record"}
+
+
+def step_unit(meta: dict[str, Any], metrics: pd.DataFrame) -> str:
+    """What the step column counts for the train loss: `step` (a trainer's or loop's global step or
+    batch count), `epoch` (a log that prints epochs only) or `record` (a log with no counter: the
+    records' order). Reports write onsets with this word, never a made-up step."""
+    loss = metrics.loc[(metrics["split"] == "train") & (metrics["metric"] == "loss"), "source"]
+    if loss.empty:
+        return "step"
+    source = str(loss.value_counts().index[0])
+    axis = (meta.get("console_log") or {}).get(source, {}).get("step_axis", "")
+    return _UNITS.get(str(axis), "step")
+
+
 def _guessed_axis_sources(ingested: Ingested) -> set[str]:
     """Console logs whose steps are record counts or guesses, not the trainer's steps."""
     guessed = set()
@@ -258,6 +273,7 @@ def build_run(path: Path, ingested: Ingested) -> Run:
         meta["status"] = "crashed"
         meta["status_reason"] += (f"; the console log ends at step {last} without an end-of-training summary, "
                                   "so the process died (killed, crashed or timed out)")
+    meta["step_unit"] = step_unit(meta, metrics)
     meta["duplicates"] = dropped
     if ingested.ignored:
         meta["ignored_files"] = ingested.ignored

@@ -37,7 +37,7 @@ def test_block_buffered_console_dicts_are_not_taken_for_a_resume():
     # together after the bar of the first; their guessed steps run ahead of the next bar.
     sample = Path(__file__).resolve().parents[1] / "sample_logs" / "gpu_fp16_overflow" / "nohup.out"
     run = analyze(sample).run
-    assert run.meta["console_log"]["nohup.out"]["step_axis"] in ("guessed", "epoch")
+    assert run.meta["console_log"]["nohup.out"]["step_axis"] in ("guessed", "epoch_x_steps")
     assert not (run.events["kind"] == "restart").any()
 
 

@@ -74,8 +74,8 @@ def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:
         out.append([prefix, value])
 
 
-def _finding(index: int, f: Finding, budget: Budget) -> list[str]:
-    onset = f"step **{f.onset_step}**" if f.onset_step is not None else "unknown step"
+def _finding(index: int, f: Finding, budget: Budget, unit: str = "step") -> list[str]:
+    onset = f"{unit} **{f.onset_step}**" if f.onset_step is not None else f"unknown {unit}"
     lines = [f"### {index}. {md(f.title)}", "",
              f"{code(f.failure_mode)} · {f.severity} · confidence {f.confidence:.2f} · onset {onset} · "
              f"rule {code(f.rule_id)}", "", md(f.message) + ".", ""]
@@ -99,6 +99,11 @@ def _finding(index: int, f: Finding, budget: Budget) -> list[str]:
     return lines
 
 
+def _unit(report: Report) -> str:
+    """What the step column counts: step, epoch or record (analyzer.normalize.step_unit)."""
+    return str(report.run.meta.get("step_unit") or "step")
+
+
 def main_series(report: Report) -> list[tuple[str, str]]:
     """The series a reader looks at first: train and eval loss, grad_norm, learning rate, loss scale, memory."""
     names = report.run.series_names()
@@ -115,7 +120,7 @@ def _summary(report: Report) -> list[str]:
     serious = [f for f in report.findings if f.severity != "info"]
     if serious:
         top = serious[0]
-        verdict = (f"**Verdict: {code(report.verdict)}** ({top.severity}, onset at step {top.onset_step}): "
+        verdict = (f"**Verdict: {code(report.verdict)}** ({top.severity}, onset at {_unit(report)} {top.onset_step}): "
                    f"{md(top.message)}.")
     else:
         verdict = "**Verdict: `healthy`**: no finding at warning level or above."
@@ -125,13 +130,13 @@ def _summary(report: Report) -> list[str]:
     train = report.signals.get("train/loss")
     if train:
         loss = report.run.series("loss")
-        span = (f"logged {train['count']} train-loss points over steps {train['first_step']}–{train['last_step']}, "
+        span = (f"logged {train['count']} train-loss points over {_unit(report)}s {train['first_step']}–{train['last_step']}, "
                 f"the loss going from {fmt(float(loss.iloc[0]))} to {fmt(float(loss.iloc[-1]))}")
     else:
         span = "logged no train loss"
     status = md(meta.get("status", "unknown"))
     reason = f" ({md(meta['status_reason'])})" if meta.get("status_reason") else ""
-    found = "; ".join(f"{code(f.failure_mode)} from step {f.onset_step} ({f.severity})" for f in serious[:4])
+    found = "; ".join(f"{code(f.failure_mode)} from {_unit(report)} {f.onset_step} ({f.severity})" for f in serious[:4])
     findings = (f"{len(serious)} finding(s) at warning or above: {found}" if serious
                 else "no finding at warning or above") + f"; {len(report.findings) - len(serious)} informational."
     read = sum(s.status == "read" for s in run.sources)
@@ -152,7 +157,7 @@ def _shapes(report: Report, budget: Budget) -> list[str]:
 def _timeline(report: Report, budget: Budget) -> list[str]:
     rows = [[e.step if e.step is not None else "–", e.kind, e.severity, e.text, code(e.where) if e.where else ""]
             for e in timeline(report)]
-    return ["## Timeline", "", *_table(["step", "event", "severity", "what", "where"], rows, budget,
+    return ["## Timeline", "", *_table([_unit(report), "event", "severity", "what", "where"], rows, budget,
                                        "Timeline"), ""] if rows else []
 
 
@@ -165,7 +170,7 @@ def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tup
     if report.findings:
         findings += ["## Findings", ""]
         for i, f in enumerate(report.findings, start=1):
-            findings += _finding(i, f, budget)
+            findings += _finding(i, f, budget, _unit(report))
     checked = ["## What was checked", "", "Rules run: " + ", ".join(code(r) for r in report.checked) + "."]
     if report.unchecked:
         checked += ["", "Not checked for lack of signals: " +

@@ -22,7 +22,7 @@ def verdict_line(report: Report) -> Text:
     line = Text(f"verdict: {verdict}", style=style)
     serious = [f for f in report.findings if f.severity != "info"]
     if serious and serious[0].onset_step is not None:
-        line.append(f" at step {serious[0].onset_step}", style=style)
+        line.append(f" at {report.run.meta.get('step_unit') or 'step'} {serious[0].onset_step}", style=style)
     line.append(f"  {plain(report.run.path)}", style="dim")
     return line
 
@@ -35,7 +35,8 @@ def render_terminal(report: Report, console: Console, quiet: bool = False) -> No
     meta = report.run.meta
     narrow = console.width < _NARROW
     train = report.signals.get("train/loss")
-    span = f"{train['count']} train-loss points, steps {train['first_step']}–{train['last_step']}" if train \
+    unit = report.run.meta.get("step_unit") or "step"
+    span = f"{train['count']} train-loss points, {unit}s {train['first_step']}–{train['last_step']}" if train \
         else "no train loss"
     console.print(Text(f"{span} · status {plain(meta.get('status', 'unknown'))} · "
                        f"{sum(s.status == 'read' for s in report.run.sources)} file(s) read", style="dim"))

@@ -91,7 +91,7 @@ def test_real_trainer_console_agrees_with_its_trainer_state(name: str):
             assert _same(series[step], "nan" if math.isnan(value) else float(f"{value:.4g}"))
     # The samples' stdout (the dicts) is block-buffered apart from the bars on stderr, so the bars cannot place
     # the dicts; the printed epoch x the banner's update steps per epoch does, exactly.
-    assert console.meta["console_log"]["nohup.out"]["step_axis"] == "epoch"
+    assert console.meta["console_log"]["nohup.out"]["step_axis"] == "epoch_x_steps"
     assert (console.events["kind"] == "run_end").any()
     assert console.series("train_loss", "summary").iloc[0] == pytest.approx(
         float(f"{state[-1]['train_loss']:.4g}"), rel=1e-3)

@@ -99,7 +99,7 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
         axis = "guessed"  # dict lines printed apart from their bars: their steps are not reliable
     frames = state.builder.frames(meta)
     if axis == "guessed" and restep_by_epoch(frames, state.epoch_lines):
-        axis = "epoch"  # exact again: step = epoch x update steps per epoch
+        axis = "epoch_x_steps"  # exact again: step = epoch x update steps per epoch
     frames.meta["console_log"] = {source: {"lines": lines, "records": state.records + sum(
         t["records"] for t in read["templates"]), "step_axis": axis, **read}}
     return frames

@@ -329,8 +329,10 @@ def _is_record(tpl: Template) -> bool:
         return False
     if len(tpl.rows) >= 2:
         return True
+    # Printed once it must also carry a loss: a settings dump (`learning_rate=5e-05, max_grad_norm=1.0`)
+    # is explicit too, and is no record of training.
     explicit = sum(bool(re.search(r"[:=]\s*$", label)) for label in tpl.labels)
-    return len(values) >= 2 and explicit >= 2
+    return len(values) >= 2 and explicit >= 2 and any(s.metric.endswith("loss") for s in values)
 
 
 def _counts(column: np.ndarray) -> bool:

@@ -74,7 +74,7 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
     if grammar.step_mode == "epoch_counter":  # one record per epoch: headers set the counter
         state.epoch_counter += 1
         step = state.epoch_counter
-        state.note_axis("ordinal")
+        state.note_axis("epoch")  # the epoch number (from its header, else counted)
     elif "step" in groups:
         step = int(groups["step"])
         if grammar.step_mode == "per_epoch" and "total" in groups and "epoch_index" in groups:

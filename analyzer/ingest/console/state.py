@@ -43,6 +43,6 @@ class State:
     generic: Collector = field(default_factory=Collector)  # lines no reader claimed (console.generic)
 
     def note_axis(self, axis: str) -> None:
-        order = ("", "ordinal", "progress_bar", "logged")
+        order = ("", "ordinal", "epoch", "progress_bar", "logged")
         if order.index(axis) > order.index(self.axis):
             self.axis = axis
