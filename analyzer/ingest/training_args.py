@@ -61,15 +61,26 @@ def _collapse(obj: Any) -> Any:
     return obj
 
 
-def _plain(value: Any) -> Any:
+_MAX_DEPTH = 32  # a TrainingArguments field is a number, a string or a short list or dict
+_MAX_VALUES = 100_000  # values of one field, shared parts counted at each use
+
+
+def _plain(value: Any, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """A field as plain data; objects are unreadable, and so is a value nested past _MAX_DEPTH (a list
+    that contains itself: the memo lets a pickle build one) or past _MAX_VALUES values (the memo also
+    lets it share one list many times over, a bomb)."""
+    budget = [_MAX_VALUES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0 or depth > _MAX_DEPTH:
+        return _UNREADABLE
     value = _collapse(value)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, (list, tuple)):
-        items = [_plain(v) for v in value]
+        items = [_plain(v, budget, depth + 1) for v in value]
         return items if all(not isinstance(v, _Unreadable) for v in items) else _UNREADABLE
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, budget, depth + 1) for k, v in value.items()}
     return _UNREADABLE
 
 
@@ -140,7 +151,9 @@ def read_pickle_values(data: bytes) -> Any:
             stack.append(pop_mark())
         elif code == "DICT":
             items = pop_mark()
-            stack.append(dict(zip(items[::2], items[1::2], strict=False)))
+            stack.append({})
+            for key, value in zip(items[::2], items[1::2], strict=False):
+                _setitem(stack[-1], key, value)  # an unhashable key (a list) cannot stop the read
         elif code == "APPEND":
             value = stack.pop()
             if isinstance(stack[-1], list):
@@ -184,8 +197,11 @@ def read_pickle_values(data: bytes) -> Any:
 
 
 def _setitem(target: Any, key: Any, value: Any) -> None:
+    # A key that is no plain value (a list, a placeholder) is named by its type: it may be unhashable, and
+    # its repr may be huge (a shared list) or endless.
+    key = key if key is None or isinstance(key, (str, int, float, bool)) else f"<{type(key).__name__}>"
     if isinstance(target, dict):
-        target[key if isinstance(key, (str, int, float, bool)) else repr(key)] = value
+        target[key] = value
     elif isinstance(target, _Object):
         target.items[key] = value
 
@@ -204,7 +220,7 @@ def parse(path: Path, source: str) -> Frames:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error) as exc:
         # A damaged archive fails in zipfile in many ways: a member name that is not UTF-8 (ValueError), an
         # unknown compression method (NotImplementedError), an 'encrypted' flag (RuntimeError), bad deflate data.
-        raise InputError(source, f"not a readable torch.save archive: {exc}") from None
+        raise InputError(source, f"not a readable torch.save archive: {exc or 'it ends early'}") from None
     try:
         top = read_pickle_values(data)
     except (ValueError, IndexError, KeyError) as exc:
