@@ -137,23 +137,48 @@ def _block_value(text: str) -> float | None:
     return to_float(size.group(1) if size else text)
 
 
+_LIBRARY = re.compile(r"[/\\](?:site-packages|dist-packages|lib[/\\]python\d[\d.]*)[/\\]|^<frozen |^<string>")
+
+
 def _traceback_line(state: State, text: str, lineno: int) -> bool:
+    """A line inside a traceback: frames are remembered (the last one, and the last one in the user's
+    own code rather than a library's), the exception line closes it with an event. A traceback cut off
+    before its exception line (the paste ends, another line interrupts it) is still an exception."""
     tb = state.traceback
     if tb is None:
         return False
+    if tb.get("prefix") and text.startswith(tb["prefix"]):
+        text = text[len(tb["prefix"]):]  # a logger prints its prefix on every line of the traceback
     frame = _FRAME.match(text)
     if frame:
         tb["frame"] = f"{frame['file']}:{frame['line']} in {frame['fn']}"
+        if not _LIBRARY.search(frame["file"]):
+            tb["user_frame"] = tb["frame"]
         return True
     if text.startswith((" ", "\t")) or not text.strip() or text.strip() == "^" * len(text.strip()):
         return True
     exc = _EXCEPTION.match(text.strip())
     if exc:
-        frame_text = f" (last frame {tb['frame']})" if tb.get("frame") else ""
-        state.builder.event("exception", "error", f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ") + frame_text,
-                            state.step, tb["line"])
+        where = f" (last frame {tb['frame']}" if tb.get("frame") else ""
+        if tb.get("user_frame") and tb["user_frame"] != tb.get("frame"):
+            where += f"; in your code: {tb['user_frame']}"
+        state.builder.event("exception", "error", f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ")
+                            + (where + ")" if where else ""), state.step, tb["line"])
+    else:
+        end_traceback(state)
     state.traceback = None
     return exc is not None
+
+
+def end_traceback(state: State) -> None:
+    """A traceback that never reached its exception line: an exception all the same, said as such."""
+    tb = state.traceback
+    if tb is None:
+        return
+    where = f" (last frame {tb['user_frame'] if tb.get('user_frame') else tb['frame']})" if tb.get("frame") else ""
+    state.builder.event("exception", "error", f"a Python traceback whose exception line is not in the log{where}",
+                        state.step, tb["line"])
+    state.traceback = None
 
 
 def _line(state: State, text: str, lineno: int) -> None:
@@ -175,8 +200,9 @@ def _line(state: State, text: str, lineno: int) -> None:
     if _traceback_line(state, text, lineno):
         _events_and_meta(state, text, lineno)  # e.g. "RuntimeError: DataLoader worker ... killed"
         return
-    if _TRACEBACK.search(text):
-        state.traceback = {"line": lineno}
+    found = _TRACEBACK.search(text)
+    if found:
+        state.traceback = {"line": lineno, "prefix": text[:found.start()]}
         return
     if state.block_split:
         row = _BLOCK_ROW.match(text)
