@@ -72,7 +72,8 @@ def is_eval_split(split: str) -> bool:
 
 
 def infer_trainer_kind(keys: set[str]) -> str:
-    """Guess the trainer from the keys it logs: grpo (GRPO/RLOO), dpo, kto, reward, sft or trainer.
+    """Guess the trainer from the keys it logs: grpo (GRPO/RLOO), rl (other reinforcement learning), dpo, kto,
+    reward, sft or trainer.
 
     The kind matters because a loss of exactly 0 is normal in GRPO/RLOO and a failure in SFT.
     """
@@ -81,6 +82,12 @@ def infer_trainer_kind(keys: set[str]) -> str:
     rl_markers = {"reward", "reward_std", "frac_reward_zero_std", "completion_length"}
     if rl_markers & keys or any(k.startswith(("completions/", "rewards/", "clip_ratio/")) for k in keys):
         return "grpo"
+    # Reinforcement learning outside LLMs (Stable-Baselines3, RSL-RL, CleanRL): a TD or value loss that
+    # moves with the policy's data, spiky and rising by design, logged beside episode returns.
+    rl_keys = ("ep_rew", "ep_len", "episode_reward", "episode_return", "exploration_rate", "value_loss",
+               "value_function_loss", "policy_loss", "policy_gradient_loss", "surrogate", "entropy_loss", "approx_kl")
+    if any(k.startswith(rl_keys) or k.endswith(rl_keys) for k in keys):
+        return "rl"
     if {"margin", "mean_reward"} <= keys or ({"accuracy", "margin"} <= keys):
         return "reward"
     if {"mean_token_accuracy", "num_tokens"} & keys:

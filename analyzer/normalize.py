@@ -25,6 +25,7 @@ import pandas as pd
 from analyzer.ingest import PRIORITY, Ingested
 from analyzer.ingest.base import as_categories
 from analyzer.ingest.settings import deep_merge
+from analyzer.names import infer_trainer_kind
 from analyzer.model import Run, empty_events, empty_metrics, validate_events, validate_metrics
 
 _KEY = ["split", "metric", "step", "rank"]
@@ -274,6 +275,10 @@ def build_run(path: Path, ingested: Ingested) -> Run:
         meta["status_reason"] += (f"; the console log ends at step {last} without an end-of-training summary, "
                                   "so the process died (killed, crashed or timed out)")
     meta["step_unit"] = step_unit(meta, metrics)
+    if "trainer_kind" not in meta or meta["trainer_kind"] == "trainer":  # console logs and CSVs name no trainer:
+        kind = infer_trainer_kind(set(metrics.loc[metrics["split"] == "train", "metric"].astype(str)))  # its keys do
+        if kind != "trainer" or "trainer_kind" in meta:
+            meta["trainer_kind"] = kind
     meta["duplicates"] = dropped
     if ingested.ignored:
         meta["ignored_files"] = ingested.ignored

@@ -22,7 +22,7 @@ from analyzer.signals import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
 LONG = 32
-_NOT_A_PLAIN_LOSS = {"grpo", "dpo", "kto", "reward"}  # losses that may sit at 0, go negative or rise by design
+_NOT_A_PLAIN_LOSS = {"grpo", "rl", "dpo", "kto", "reward"}  # losses that may sit at 0, go negative or rise by design
 
 
 def _points(run: Run, metric: str, split: str, steps: list[int], values: list[float], limit: int = 8
@@ -387,6 +387,8 @@ def loss_plateau(run: Run, params: dict[str, Any]) -> Detection | None:
 
 
 _THROUGHPUT = ("per_second", "throughput", "tokens_per_s", "samples_per_s", "it/s", "tflops")
+_DURATION = ("time", "dt", "duration", "sec_per", "s_per")
+_NOT_DURATION = ("elapsed", "total", "eta", "data", "remaining", "wall", "since", "timestep", "per_second")
 
 
 @check("throughput_drop", min_points=int, max_ratio=float)
@@ -394,10 +396,16 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
     """A throughput series (samples, tokens or steps per second) whose last quarter runs at under
     `max_ratio` of its first half (medians). Without a logged one, the steps per second between
     logged train-loss points, from the wall-clock times TensorBoard or W&B recorded."""
-    logged = [(split, metric) for split, metric in run.series_names()
-              if split in ("train", "system") and any(t in metric.lower() for t in _THROUGHPUT)]
+    names = [(split, metric) for split, metric in run.series_names() if split in ("train", "system")]
+    logged = [(split, metric) for split, metric in names if any(t in metric.lower() for t in _THROUGHPUT)]
     candidates = [(f"{split}/{metric}", metric, finite(run.series(metric, split=split))) for split, metric in logged]
-    if not logged:
+    if not logged:  # a time per step or per epoch (`time: 0.37`, `time this epoch= 1.7`) is a rate upside down
+        for split, metric in names:
+            low = metric.lower()
+            if any(t in low for t in _DURATION) and not any(t in low for t in _NOT_DURATION):
+                durations = finite(run.series(metric, split=split))
+                candidates.append((f"{split}/{metric}", f"1 / {metric}", 1.0 / durations[durations > 0]))
+    if not candidates:
         candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run)))
     for name, label, series in candidates:
         if len(series) < int(params.get("min_points", 8)):

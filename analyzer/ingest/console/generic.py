@@ -46,6 +46,9 @@ _TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
 _WORDS = re.compile(r"([A-Za-z_][\w./-]*(?:\s+\(?[A-Za-z_][\w./-]*\)?){0,3})\s*$")
 _LEADING_UNIT = re.compile(r"^[A-Za-z%]+(?:/[A-Za-z]+)?(?=[\s(|,;\]]|$)")
+_RATE = re.compile(r"^\s*(samples?|tokens?|toks?|img|images?|words?|sents?|sentences|seqs?|sequences|examples?|it|"
+                   r"steps?|batches)\s*/\s*(?:s|sec|second)\b", re.I)
+_LEVEL = re.compile(r"\b(?:WARNING|WARN|ERROR|CRITICAL|FATAL)\b|\[[WE]\s|\b[WE]\d{4} ")
 _POSTFIX_NAME = re.compile(r"^\s+([A-Za-z_][\w./-]*(?:\s+[A-Za-z_][\w./-]*){0,2})\s*$")
 _UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$", re.I)
 _SPLIT_WORDS = {"val": "eval", "valid": "eval", "validation": "eval", "eval": "eval", "evaluation": "eval",
@@ -59,7 +62,7 @@ _BATCH_NAMES = {"batch", "batches", "batch_idx", "minibatch", "mini_batch"}
 _KNOWN = {"loss", "learning_rate", "grad_norm", "loss_scale", "accuracy", "acc", "ppl", "perplexity", "throughput",
           "epoch", "f1", "bleu", "wer", "cer", "reward", "kl", "nll_loss", "top1", "top5", "map", "miou", "auc"}
 _METRIC_WORD = re.compile(r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|"
-                          r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem")
+                          r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem|time|speed|per_second")
 _GLOBAL = re.compile(r"global|num_updates|n_updates|total_timesteps|timesteps|total_steps|optimizer")
 MAX_TEMPLATES = 5000  # distinct templates kept per file: a log of ever-new lines must not grow without end
 MAX_EXAMPLES = 3
@@ -302,6 +305,9 @@ def _name_slots(tpl: Template) -> None:
             slots.append(Slot(raw, "batch", "train", "batch"))
         elif raw:
             split, metric = _canonical(raw, splits[i])
+            rate = _RATE.match(following[i])
+            if rate and metric not in _KNOWN:  # `Speed: 95.7 samples/sec`: the unit says what it counts
+                metric = f"{rate.group(1).lower()}_per_second"
             slots.append(Slot(raw, metric, split))
         else:
             slots.append(Slot("", "", "train", "unnamed"))
@@ -325,8 +331,8 @@ def _is_record(tpl: Template) -> bool:
     or a path repeats in warnings without being a metric. Printed once, only an explicit record
     (two `name: value` / `name=value` fields or more)."""
     values = [s for s in tpl.slots if s.role == "value" and s.metric]
-    if not any(_metric_like(s.metric) for s in values):
-        return False
+    if not any(_metric_like(s.metric) for s in values) or _LEVEL.search(tpl.example):
+        return False  # no metric; or a warning/error line, whose numbers describe a problem (an event)
     if len(tpl.rows) >= 2:
         return True
     # Printed once it must also carry a loss: a settings dump (`learning_rate=5e-05, max_grad_norm=1.0`)
@@ -372,6 +378,13 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         steps = (data[:, epoch] - base) * per + data[:, batch]
         return steps.astype(np.int64), "batch_in_epoch", (f"epoch `{named(epoch)}` x {per} batches + "
                                                           f"batch `{named(batch)}`")
+    plain_batch = next((i for i, s in enumerate(slots) if s.role == "batch"), None)
+    if epoch is not None and plain_batch is not None and np.all(data[:, epoch] == np.round(data[:, epoch])):
+        # No total printed: (epoch, batch) in order, with the largest batch seen + 1 as the epoch's length.
+        per = int(np.nanmax(data[:, plain_batch])) + 1
+        steps = (data[:, epoch] - np.nanmin(data[:, epoch])) * per + data[:, plain_batch]
+        return steps.astype(np.int64), "batch_in_epoch", (f"epoch `{named(epoch)}` x {per} (largest batch + 1: "
+                                                          f"no total printed) + batch `{named(plain_batch)}`")
     if epoch is not None and usable[epoch]:
         return data[:, epoch].astype(np.int64), "epoch", f"epoch `{named(epoch)}` (no step printed)"
     if ranked:
