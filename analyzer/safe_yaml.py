@@ -74,8 +74,9 @@ def _check(root: yaml.Node) -> None:
             open_nodes.discard(key)
             total = 1 + sum(size[id(child)] for child in _children(node))
             if total > MAX_VALUES:
-                raise YAMLTooLarge(f"aliases expand this document past {MAX_VALUES:,} values (a YAML bomb?); "
-                                   "not read", node.start_mark)
+                raise YAMLTooLarge(
+                    f"aliases expand this document past {MAX_VALUES:,} values (a YAML bomb?); not read", node.start_mark
+                )
             size[key] = total
             continue
         if key in size:
@@ -86,7 +87,6 @@ def _check(root: yaml.Node) -> None:
         stack.append((node, True))
         for child in _children(node):
             if id(child) in open_nodes:
-                raise YAMLTooLarge("an alias refers to a value that contains it (a loop); not read",
-                                   child.start_mark)
+                raise YAMLTooLarge("an alias refers to a value that contains it (a loop); not read", child.start_mark)
             if id(child) not in size:
                 stack.append((child, False))

@@ -65,12 +65,16 @@ class Seed:
 
     def data(self, target: str) -> bytes:
         src = dict(self.files)[target]
-        return gzip.decompress(src.read_bytes()) if src.suffix == ".gz" and not target.endswith(".gz") \
+        return (
+            gzip.decompress(src.read_bytes())
+            if src.suffix == ".gz" and not target.endswith(".gz")
             else src.read_bytes()
+        )
 
 
-def _folder(name: str, base: Path, targets: tuple[str, ...], under: str = "", only: tuple[str, ...] = (),
-            codec: str = "") -> Seed:
+def _folder(
+    name: str, base: Path, targets: tuple[str, ...], under: str = "", only: tuple[str, ...] = (), codec: str = ""
+) -> Seed:
     """A seed of every file under `base` (or only those named), placed under `under` in the run folder."""
     files = sorted(p for p in base.rglob("*") if p.is_file() and (not only or p.relative_to(base).as_posix() in only))
     placed = tuple(((Path(under) / p.relative_to(base)).as_posix(), p) for p in files)
@@ -97,43 +101,74 @@ READERS: dict[str, tuple[Seed, ...]] = {
     "hf_trainer_state": (
         _folder("hf_state_grpo", SEEDS / "hf_state_grpo", ("trainer_state.json",)),
         _folder("hf_state_llamafactory_cpt", SEEDS / "hf_state_llamafactory_cpt", ("trainer_state.json",)),
-        _folder("sample_hf_healthy_ckpt20", SAMPLES / "hf_healthy" / "checkpoint-20", ("trainer_state.json",),
-                only=("trainer_state.json",)),
+        _folder(
+            "sample_hf_healthy_ckpt20",
+            SAMPLES / "hf_healthy" / "checkpoint-20",
+            ("trainer_state.json",),
+            only=("trainer_state.json",),
+        ),
     ),
-    "llamafactory_jsonl": (
-        _folder("llamafactory_phi4", SEEDS / "llamafactory_phi4", ("trainer_log.jsonl",)),
-    ),
+    "llamafactory_jsonl": (_folder("llamafactory_phi4", SEEDS / "llamafactory_phi4", ("trainer_log.jsonl",)),),
     "tensorboard": (
-        _folder("tensorboard_gpt2", SEEDS / "tensorboard_gpt2", (
-            f"{_TB_GPT2}/events.out.tfevents.1719642696.6a29ce405cda.1269.0",
-            f"{_TB_GPT2}/events.out.tfevents.1719645922.6a29ce405cda.1269.2",
-            f"{_TB_GPT2}/1719642696.8209522/events.out.tfevents.1719642696.6a29ce405cda.1269.1"), codec="tfrecord"),
-        _folder("tensorboard_t5", SEEDS / "tensorboard_t5",
-                ("runs/events.out.tfevents.1742884204.DESKTOP-41L2EO3.107869.1",), codec="tfrecord"),
-        _folder("sample_torch_plain", SAMPLES / "torch_lr_schedule_too_short", (_TB_TORCH,), only=(_TB_TORCH,),
-                codec="tfrecord"),
+        _folder(
+            "tensorboard_gpt2",
+            SEEDS / "tensorboard_gpt2",
+            (
+                f"{_TB_GPT2}/events.out.tfevents.1719642696.6a29ce405cda.1269.0",
+                f"{_TB_GPT2}/events.out.tfevents.1719645922.6a29ce405cda.1269.2",
+                f"{_TB_GPT2}/1719642696.8209522/events.out.tfevents.1719642696.6a29ce405cda.1269.1",
+            ),
+            codec="tfrecord",
+        ),
+        _folder(
+            "tensorboard_t5",
+            SEEDS / "tensorboard_t5",
+            ("runs/events.out.tfevents.1742884204.DESKTOP-41L2EO3.107869.1",),
+            codec="tfrecord",
+        ),
+        _folder(
+            "sample_torch_plain",
+            SAMPLES / "torch_lr_schedule_too_short",
+            (_TB_TORCH,),
+            only=(_TB_TORCH,),
+            codec="tfrecord",
+        ),
     ),
     "wandb_run": (
         _folder("sample_wandb_offline", _WANDB, ("run-15dxxbi5.wandb",), under=_WANDB_DIR, codec="wandb"),
-        Seed("wandb_sidecars",
-             _folder("", _WANDB, (), under=_WANDB_DIR).files
-             + _folder("", SEEDS / "wandb_kobert_files", (), under=f"{_WANDB_DIR}/files").files,
-             (f"{_WANDB_DIR}/files/config.yaml", f"{_WANDB_DIR}/files/wandb-summary.json",
-              f"{_WANDB_DIR}/files/output.log")),
+        Seed(
+            "wandb_sidecars",
+            _folder("", _WANDB, (), under=_WANDB_DIR).files
+            + _folder("", SEEDS / "wandb_kobert_files", (), under=f"{_WANDB_DIR}/files").files,
+            (
+                f"{_WANDB_DIR}/files/config.yaml",
+                f"{_WANDB_DIR}/files/wandb-summary.json",
+                f"{_WANDB_DIR}/files/output.log",
+            ),
+        ),
     ),
-    "wandb_csv": (
-        _folder("wandb_csv", SEEDS / "wandb_csv", ("wandb_export_hf_healthy.csv",)),
-    ),
+    "wandb_csv": (_folder("wandb_csv", SEEDS / "wandb_csv", ("wandb_export_hf_healthy.csv",)),),
     "mlflow_store": (
-        _folder("mlflow_keras", SEEDS / "mlflow_keras", (
-            f"{_MLFLOW_RUN}/metrics/loss", f"{_MLFLOW_RUN}/meta.yaml", "mlruns/1/meta.yaml",
-            f"{_MLFLOW_RUN}/params/opt_learning_rate", f"{_MLFLOW_RUN}/tags/mlflow.log-model.history")),
+        _folder(
+            "mlflow_keras",
+            SEEDS / "mlflow_keras",
+            (
+                f"{_MLFLOW_RUN}/metrics/loss",
+                f"{_MLFLOW_RUN}/meta.yaml",
+                "mlruns/1/meta.yaml",
+                f"{_MLFLOW_RUN}/params/opt_learning_rate",
+                f"{_MLFLOW_RUN}/tags/mlflow.log-model.history",
+            ),
+        ),
         Seed("mlflow_sqlite", (("mlflow.db", SEEDS / "mlflow.db.gz"),), ("mlflow.db",)),
     ),
     "lightning_csv": (
         _folder("lightning_stuck", SEEDS / "lightning_stuck", ("metrics.csv", "hparams.yaml")),
-        _folder("lightning_tiny", REPO / "tests" / "data" / "lightning" / "csvlogger_tiny" / "lightning_logs",
-                ("version_0/metrics.csv", "version_0/hparams.yaml")),
+        _folder(
+            "lightning_tiny",
+            REPO / "tests" / "data" / "lightning" / "csvlogger_tiny" / "lightning_logs",
+            ("version_0/metrics.csv", "version_0/hparams.yaml"),
+        ),
     ),
     "console": (
         _folder("console_llamafactory", SEEDS / "console_llamafactory", ("training_v3.log",)),
@@ -142,24 +177,74 @@ READERS: dict[str, tuple[Seed, ...]] = {
         _folder("sample_nohup", SAMPLES / "hf_exception", ("nohup.out",), only=("nohup.out",)),
     ),
     "side_files": (  # model/generation/PEFT configs and *_results.json beside a run
-        _with_state(_folder("sample_hf_configs", SAMPLES / "hf_healthy",
-                            ("config.json", "generation_config.json", "all_results.json", "eval_results.json"),
-                            only=("config.json", "generation_config.json", "all_results.json", "eval_results.json",
-                                  "train_results.json"))),
-        _with_state(_folder("llamafactory_results", SEEDS / "llamafactory_phi4", ("all_results.json",),
-                            only=("all_results.json",))),
+        _with_state(
+            _folder(
+                "sample_hf_configs",
+                SAMPLES / "hf_healthy",
+                ("config.json", "generation_config.json", "all_results.json", "eval_results.json"),
+                only=(
+                    "config.json",
+                    "generation_config.json",
+                    "all_results.json",
+                    "eval_results.json",
+                    "train_results.json",
+                ),
+            )
+        ),
+        _with_state(
+            _folder(
+                "llamafactory_results", SEEDS / "llamafactory_phi4", ("all_results.json",), only=("all_results.json",)
+            )
+        ),
     ),
     "training_args": (
-        _with_state(_folder("sample_training_args", SAMPLES / "hf_healthy", ("training_args.bin",),
-                            only=("training_args.bin",), codec="torch_zip")),
+        _with_state(
+            _folder(
+                "sample_training_args",
+                SAMPLES / "hf_healthy",
+                ("training_args.bin",),
+                only=("training_args.bin",),
+                codec="torch_zip",
+            )
+        ),
     ),
 }
 
 # Byte strings that mean something to one format or another, spliced in by the mutations.
-TOKENS = (b"\x00", b"\xff" * 8, b"\x80", b"\xef\xbb\xbf", b"NaN", b"-Infinity", b"1e309", b"-1", b"9" * 40,
-          b"18446744073709551616", b"{", b"}", b"[", b"]", b'"', b",", b":", b"\n", b"\r", b"\r\n", b"\t",
-          b"null", b"true", b"*a", b"&a ", b"!!python/object/apply:os.system", b"\x1b[2K", b"%", b"\\u0000",
-          b"\xf0\x9f", b":W&B", b"PK\x03\x04")
+TOKENS = (
+    b"\x00",
+    b"\xff" * 8,
+    b"\x80",
+    b"\xef\xbb\xbf",
+    b"NaN",
+    b"-Infinity",
+    b"1e309",
+    b"-1",
+    b"9" * 40,
+    b"18446744073709551616",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b'"',
+    b",",
+    b":",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b"\t",
+    b"null",
+    b"true",
+    b"*a",
+    b"&a ",
+    b"!!python/object/apply:os.system",
+    b"\x1b[2K",
+    b"%",
+    b"\\u0000",
+    b"\xf0\x9f",
+    b":W&B",
+    b"PK\x03\x04",
+)
 
 
 @st.composite
@@ -170,7 +255,7 @@ def mutated(draw: st.DrawFn, data: bytes) -> bytes:
     if kind == "arbitrary" or n == 0:
         return draw(st.binary(max_size=4096))
     if kind == "truncate":
-        return data[:draw(st.integers(0, n - 1))]
+        return data[: draw(st.integers(0, n - 1))]
     if kind == "flip":
         flipped = bytearray(data)
         for pos, bit in draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 7)), min_size=1, max_size=16)):
@@ -182,11 +267,12 @@ def mutated(draw: st.DrawFn, data: bytes) -> bytes:
         return data[:end] + data[start:end] * draw(st.integers(1, 3)) + data[end:]
     cut = draw(st.integers(0, min(256, n - start)))
     insert = draw(st.one_of(st.sampled_from(TOKENS), st.binary(max_size=64)))
-    return data[:start] + insert + data[start + cut:]
+    return data[:start] + insert + data[start + cut :]
 
 
 # ---- records under checksums: a bit flip in a TensorBoard or W&B record fails its CRC and is skipped,
 # and one in training_args.bin fails the zip's CRC, so these mutate a record and write the checksums again.
+
 
 def _crc32c_table() -> list[int]:
     table = []
@@ -268,6 +354,7 @@ def _zip_join_like(original: bytes) -> Callable[[list[bytes]], bytes]:
             for member_name, member in zip(names, members, strict=False):
                 archive.writestr(member_name, member)
         return buffer.getvalue()
+
     return join
 
 
@@ -310,6 +397,7 @@ def _address_space() -> int:
 @contextlib.contextmanager
 def bounded(seconds: float = SECONDS, memory: int = MEMORY) -> Iterator[None]:
     """Raise TooSlow after `seconds`, and MemoryError past `memory` more bytes of address space (Linux)."""
+
     def overtime(signum: int, frame: object) -> None:
         raise TooSlow(f"analysis still running after {seconds:g} s")
 

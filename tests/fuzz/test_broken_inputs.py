@@ -61,6 +61,7 @@ def _lightning(tmp_path: Path) -> Path:
 
 # ---- YAML: bombs, alias loops, deep nesting -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", sorted(YAMLS))
 def test_bounded_yaml_loader_refuses_before_building(kind: str) -> None:
     started = time.perf_counter()
@@ -87,8 +88,12 @@ def test_yaml_bomb_in_mlflow_meta(kind: str, meta: str, tmp_path: Path) -> None:
     check_clean(run)
 
 
-@pytest.mark.xfail(strict=True, raises=Exception, reason="analyzer/ingest/wandb_run/side_files.py reads config.yaml "
-                   "with yaml.safe_load (not safe_yaml.load): the bomb loads and expands in the JSON report")
+@pytest.mark.xfail(
+    strict=True,
+    raises=Exception,
+    reason="analyzer/ingest/wandb_run/side_files.py reads config.yaml "
+    "with yaml.safe_load (not safe_yaml.load): the bomb loads and expands in the JSON report",
+)
 def test_yaml_bomb_in_wandb_config(tmp_path: Path) -> None:
     """Owned by the W&B reader (another engineer's): kept as a known failure until it uses safe_yaml.load."""
     run = tmp_path / "run"
@@ -107,12 +112,21 @@ def test_yaml_bomb_in_user_grammar_is_a_grammar_error(tmp_path: Path) -> None:
         analyze(run, grammar_files=[grammar])
 
 
-@pytest.mark.parametrize("text", [LOOP, DEEP_YAML, "metrics: [[1, 2]]\n", "metrics: oops\n", "events: [{kind: x}]\n",
-                                  "meta: [{section: env}]\n",
-                                  'metrics: [{name: x, match: "a", keys: [1]}]\n',
-                                  'metrics: [{name: x, match: "a", epoch_base: one}]\n',
-                                  'events: [{kind: k, severity: error, pattern: "(?P<a>x)(?P=a)"}]\n',
-                                  "\xff\xfe not utf-8"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        LOOP,
+        DEEP_YAML,
+        "metrics: [[1, 2]]\n",
+        "metrics: oops\n",
+        "events: [{kind: x}]\n",
+        "meta: [{section: env}]\n",
+        'metrics: [{name: x, match: "a", keys: [1]}]\n',
+        'metrics: [{name: x, match: "a", epoch_base: one}]\n',
+        'events: [{kind: k, severity: error, pattern: "(?P<a>x)(?P=a)"}]\n',
+        "\xff\xfe not utf-8",
+    ],
+)
 def test_broken_user_grammar_is_a_grammar_error(text: str, tmp_path: Path) -> None:
     grammar = tmp_path / "grammar.yaml"
     grammar.write_bytes(b"\xff\xfe\x00x" if text.startswith("\xff") else text.encode())
@@ -120,8 +134,9 @@ def test_broken_user_grammar_is_a_grammar_error(text: str, tmp_path: Path) -> No
         analyze(_lightning(tmp_path), grammar_files=[grammar])
 
 
-@pytest.mark.parametrize("text", [BOMB, "id: bomb\n" + BOMB + "references: *l8\nfalsepositives: *l8\n", LOOP,
-                                  DEEP_YAML])
+@pytest.mark.parametrize(
+    "text", [BOMB, "id: bomb\n" + BOMB + "references: *l8\nfalsepositives: *l8\n", LOOP, DEEP_YAML]
+)
 def test_yaml_bomb_in_user_rules_is_a_rule_problem(text: str, tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     rules.mkdir()
@@ -133,8 +148,14 @@ def test_yaml_bomb_in_user_rules_is_a_rule_problem(text: str, tmp_path: Path) ->
 
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "ANALYZER_DEBUG": ""}, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "ANALYZER_DEBUG": ""},
+        cwd=REPO,
+    )
 
 
 def test_yaml_bombs_on_the_command_line(tmp_path: Path) -> None:
@@ -162,14 +183,17 @@ N = 100_000
 DEEP = "[" * N + "]" * N
 
 
-@pytest.mark.parametrize("name, text", [
-    ("trainer_state.json", DEEP),
-    ("trainer_state.json", '{"log_history": ' + DEEP + "}"),
-    ("trainer_state.json", '{"log_history": [{"step": 1, "loss": 2.0, "x": ' + "[" * 900 + "]" * 900 + "}]}"),
-    ("config.json", '{"model_type": "gpt2", "architectures": ' + "[" * 900 + "]" * 900 + "}"),
-    ("all_results.json", '{"epoch": 1.0, "train_loss": ' + DEEP + "}"),
-    ("trainer_log.jsonl", '{"current_steps": 1, "total_steps": 2, "loss": ' + DEEP + "}\n"),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("trainer_state.json", DEEP),
+        ("trainer_state.json", '{"log_history": ' + DEEP + "}"),
+        ("trainer_state.json", '{"log_history": [{"step": 1, "loss": 2.0, "x": ' + "[" * 900 + "]" * 900 + "}]}"),
+        ("config.json", '{"model_type": "gpt2", "architectures": ' + "[" * 900 + "]" * 900 + "}"),
+        ("all_results.json", '{"epoch": 1.0, "train_loss": ' + DEEP + "}"),
+        ("trainer_log.jsonl", '{"current_steps": 1, "total_steps": 2, "loss": ' + DEEP + "}\n"),
+    ],
+)
 def test_deeply_nested_json_alone_is_nothing_readable(name: str, text: str, tmp_path: Path) -> None:
     (tmp_path / name).write_text(text)
     assert check_clean(tmp_path) == "nothing readable"
@@ -212,24 +236,36 @@ def _tensorboard_with_event(root: Path, event: bytes) -> Path:
     return run
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="analyzer/ingest/wandb_run/records.py keeps a config "
-                   "item's JSON value as it is (_config_items): 900 levels reach the JSON report, which recurses")
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="analyzer/ingest/wandb_run/records.py keeps a config "
+    "item's JSON value as it is (_config_items): 900 levels reach the JSON report, which recurses",
+)
 def test_deep_json_in_a_wandb_config_record(tmp_path: Path) -> None:
     from wandb.proto import wandb_internal_pb2 as pb
 
     item = pb.ConfigItem(key="deep", value_json="[" * 900 + "]" * 900)
-    check_clean(_wandb_with_record(tmp_path / "run", pb.Record(config=pb.ConfigRecord(update=[item]))
-                                   .SerializeToString()))
+    check_clean(
+        _wandb_with_record(tmp_path / "run", pb.Record(config=pb.ConfigRecord(update=[item])).SerializeToString())
+    )
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="analyzer/ingest/tensorboard/events.py parses a text "
-                   "summary that looks like JSON (_text) and keeps it at any depth: the JSON report recurses")
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="analyzer/ingest/tensorboard/events.py parses a text "
+    "summary that looks like JSON (_text) and keeps it at any depth: the JSON report recurses",
+)
 def test_deep_json_in_a_tensorboard_text_summary(tmp_path: Path) -> None:
     from tensorboard.compat.proto import event_pb2, summary_pb2, tensor_pb2, types_pb2
 
     text = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text"))
-    value = summary_pb2.Summary.Value(tag="args/text_summary", metadata=text, tensor=tensor_pb2.TensorProto(
-        dtype=types_pb2.DT_STRING, string_val=[b"[" * 900 + b"]" * 900]))
+    value = summary_pb2.Summary.Value(
+        tag="args/text_summary",
+        metadata=text,
+        tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[b"[" * 900 + b"]" * 900]),
+    )
     event = event_pb2.Event(step=1, wall_time=1.0, summary=summary_pb2.Summary(value=[value]))
     check_clean(_tensorboard_with_event(tmp_path / "run", event.SerializeToString()))
 
@@ -239,14 +275,18 @@ def test_deep_json_elsewhere_in_wandb_records_is_read(tmp_path: Path) -> None:
     from wandb.proto import wandb_internal_pb2 as pb
 
     deep = '{"a":' * 990 + "1" + "}" * 990
-    history = pb.Record(history=pb.HistoryRecord(item=[pb.HistoryItem(key="x", value_json=deep),
-                                                       pb.HistoryItem(key="_step", value_json="1")]))
+    history = pb.Record(
+        history=pb.HistoryRecord(
+            item=[pb.HistoryItem(key="x", value_json=deep), pb.HistoryItem(key="_step", value_json="1")]
+        )
+    )
     summary = pb.Record(summary=pb.SummaryRecord(update=[pb.SummaryItem(key="s", value_json=deep)]))
     for i, record in enumerate((history, summary)):
         check_clean(_wandb_with_record(tmp_path / f"run{i}", record.SerializeToString()))
 
 
 # ---- files that change while they are read ---------------------------------------------------------------
+
 
 def _first_target(reader: str) -> tuple[str, str]:
     seed = READERS[reader][0]
@@ -264,8 +304,9 @@ CHANGES = {
 
 @pytest.mark.parametrize("change", sorted(CHANGES))
 @pytest.mark.parametrize("reader", sorted(READERS))
-def test_file_changes_between_listing_and_reading(reader: str, change: str, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_changes_between_listing_and_reading(
+    reader: str, change: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The file is listed and sniffed, then changes before its reader opens it (a run still writing, a cleanup)."""
     seed = READERS[reader][0]
     run = seed.build(tmp_path / "run")
@@ -282,16 +323,20 @@ def test_file_changes_between_listing_and_reading(reader: str, change: str, tmp_
     check_clean(run)
 
 
-@pytest.mark.parametrize("name, line", [
-    ("trainer_log.jsonl", '{{"current_steps": {i}, "total_steps": 100000, "loss": 1.5, "lr": 1e-4}}\n'),
-    ("train.log", "{{'loss': 1.5, 'grad_norm': 0.5, 'learning_rate': 1e-4, 'epoch': {i}}}\n"),
-    ("metrics.csv", "{i},1.5,\n"),
-])
+@pytest.mark.parametrize(
+    "name, line",
+    [
+        ("trainer_log.jsonl", '{{"current_steps": {i}, "total_steps": 100000, "loss": 1.5, "lr": 1e-4}}\n'),
+        ("train.log", "{{'loss': 1.5, 'grad_norm': 0.5, 'learning_rate': 1e-4, 'epoch': {i}}}\n"),
+        ("metrics.csv", "{i},1.5,\n"),
+    ],
+)
 def test_file_written_while_it_is_read(name: str, line: str, tmp_path: Path) -> None:
     """A writer thread appends lines (and at times a half line) for as long as the analysis runs."""
     path = tmp_path / name
-    path.write_text(("step,train_loss,epoch\n" if name == "metrics.csv" else "")
-                    + "".join(line.format(i=i) for i in range(1, 200)))
+    path.write_text(
+        ("step,train_loss,epoch\n" if name == "metrics.csv" else "") + "".join(line.format(i=i) for i in range(1, 200))
+    )
     stop = threading.Event()
 
     def write() -> None:
@@ -315,8 +360,11 @@ def test_file_written_while_it_is_read(name: str, line: str, tmp_path: Path) -> 
         writer.join()
 
 
-@pytest.mark.xfail(strict=True, reason="analyzer/ingest/tensorboard/framing.py maps the event file (mmap); a file cut "
-                   "shorter while it is mapped makes the next read of a lost page a SIGBUS, which kills the process")
+@pytest.mark.xfail(
+    strict=True,
+    reason="analyzer/ingest/tensorboard/framing.py maps the event file (mmap); a file cut "
+    "shorter while it is mapped makes the next read of a lost page a SIGBUS, which kills the process",
+)
 def test_event_file_truncated_while_mapped(tmp_path: Path) -> None:
     """Another engineer's reader: kept as a known failure (run in a child process, which the signal kills)."""
     seed = READERS["tensorboard"][0]
@@ -345,6 +393,7 @@ except NothingReadable:
 
 
 # ---- FIFOs and unreadable files ------------------------------------------------------------------------------
+
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
 @pytest.mark.parametrize("name", ["trainer_state.json", "train.log", "events.out.tfevents.1.host"])
@@ -401,6 +450,7 @@ def test_open_denied_after_access_check(reader: str, tmp_path: Path, monkeypatch
             if denied(file):
                 raise PermissionError(13, "Permission denied", os.fspath(file))
             return real(file, *args, **kwargs)
+
         return opener
 
     monkeypatch.setattr(builtins, "open", guard(real_open))
@@ -411,8 +461,10 @@ def test_open_denied_after_access_check(reader: str, tmp_path: Path, monkeypatch
 
 # ---- size ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["train.log", "trainer_state.json", "trainer_log.jsonl", "metrics.csv",
-                                  "events.out.tfevents.1.host"])
+
+@pytest.mark.parametrize(
+    "name", ["train.log", "trainer_state.json", "trainer_log.jsonl", "metrics.csv", "events.out.tfevents.1.host"]
+)
 def test_500_mb_sparse_file(name: str, tmp_path: Path) -> None:
     """500 MB of NUL bytes (sparse: costs no disk and no time to make) ends cleanly and fast."""
     with (tmp_path / name).open("wb") as fh:

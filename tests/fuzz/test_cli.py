@@ -15,8 +15,9 @@ from tests.fuzz.harness import READERS, REPO
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "ANALYZER_DEBUG"}
-    return subprocess.run([sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, timeout=300,
-                          cwd=REPO, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, timeout=300, cwd=REPO, env=env
+    )
 
 
 def _clean(done: subprocess.CompletedProcess[str]) -> None:

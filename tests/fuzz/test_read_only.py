@@ -26,8 +26,13 @@ def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
             path = Path(dirpath) / name
             info = path.lstat()
             digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(info.st_mode) else ""
-            entries[path.relative_to(root).as_posix()] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode),
-                                                          info.st_mtime_ns, info.st_size, digest)
+            entries[path.relative_to(root).as_posix()] = (
+                stat.S_IFMT(info.st_mode),
+                stat.S_IMODE(info.st_mode),
+                info.st_mtime_ns,
+                info.st_size,
+                digest,
+            )
     entries["."] = (root.stat().st_mtime_ns,)
     return entries
 
@@ -43,8 +48,10 @@ def _mixed(dest: Path) -> Path:
 RUNS = {  # name -> (how to make the run folder, report file name)
     "hf_healthy": (lambda dest: shutil.copytree(SAMPLES / "hf_healthy", dest), "report.md"),
     "gpu_cuda_oom": (lambda dest: shutil.copytree(SAMPLES / "gpu_cuda_oom", dest), "report.html"),
-    "torch_lr_schedule_too_short": (lambda dest: shutil.copytree(SAMPLES / "torch_lr_schedule_too_short", dest),
-                                    "post-mortem.markdown"),
+    "torch_lr_schedule_too_short": (
+        lambda dest: shutil.copytree(SAMPLES / "torch_lr_schedule_too_short", dest),
+        "post-mortem.markdown",
+    ),
     "mlflow_and_lightning": (_mixed, "report.json"),
 }
 
@@ -57,13 +64,19 @@ def test_analyze_writes_nothing_in_the_run_folder(name: str, tmp_path: Path) -> 
     out = tmp_path / "reports"
     out.mkdir()
     before = snapshot(run)
-    done = subprocess.run([sys.executable, "-m", "analyzer", str(run), "-o", str(out / report_name), "-q"],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzer", str(run), "-o", str(out / report_name), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode in (0, 1), done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     after = snapshot(run)
-    assert after.keys() == before.keys(), f"new: {sorted(after.keys() - before.keys())}, " \
-                                          f"gone: {sorted(before.keys() - after.keys())}"
+    assert after.keys() == before.keys(), (
+        f"new: {sorted(after.keys() - before.keys())}, gone: {sorted(before.keys() - after.keys())}"
+    )
     changed = {k for k in before if before[k] != after[k]}
     assert not changed, changed
     assert (out / report_name).is_file() and (out / report_name).stat().st_size > 0

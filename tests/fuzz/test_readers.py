@@ -41,8 +41,9 @@ def test_mutated_real_files_end_cleanly(reader: str, data: st.DataObject) -> Non
     target = data.draw(st.sampled_from(seed.targets), label="target")
     original = seed.data(target)
     under_checksums = bool(seed.codec) and data.draw(st.booleans(), label="records under checksums")
-    content = data.draw(mutated_records(original, seed.codec) if under_checksums else mutated(original),
-                        label="content")
+    content = data.draw(
+        mutated_records(original, seed.codec) if under_checksums else mutated(original), label="content"
+    )
     with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
         run = seed.build(Path(tmp) / "run")
         (run / target).write_bytes(content)

@@ -19,22 +19,90 @@ from tests.fuzz.harness import READERS, TRIED, bounded, check_clean, mutated
 RULE_FILES = sorted(builtin_rules_dir().glob("*.yaml"))
 RUN_SEEDS = (READERS["console"][3], READERS["hf_trainer_state"][2])  # a console log with a traceback, a state
 
-RULE_KEYS = ("id", "status", "failure_mode", "severity", "confidence", "title", "description", "check", "params",
-             "detect", "condition", "requires", "silent_when", "causes", "fixes", "falsepositives", "references",
-             "tests", "when", "weight", "says", "prior", "fix", "confirm")
-GRAMMAR_KEYS = ("metrics", "events", "meta", "name", "match", "prefilter", "framework", "split", "pairs", "keys",
-                "ignore", "eval_keys", "exclude", "step_mode", "epoch_base", "vanishing", "kind", "severity",
-                "pattern", "message", "section")
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=24),
-                    st.sampled_from(["loss", "train/loss", "(?P<loss>{num})", "a and not b", ">=0.7", "~x(",
-                                     "critical", "nan_loss", "absolute", "per_epoch", "[", "(?P<x>a)(?P=x)"]))
+RULE_KEYS = (
+    "id",
+    "status",
+    "failure_mode",
+    "severity",
+    "confidence",
+    "title",
+    "description",
+    "check",
+    "params",
+    "detect",
+    "condition",
+    "requires",
+    "silent_when",
+    "causes",
+    "fixes",
+    "falsepositives",
+    "references",
+    "tests",
+    "when",
+    "weight",
+    "says",
+    "prior",
+    "fix",
+    "confirm",
+)
+GRAMMAR_KEYS = (
+    "metrics",
+    "events",
+    "meta",
+    "name",
+    "match",
+    "prefilter",
+    "framework",
+    "split",
+    "pairs",
+    "keys",
+    "ignore",
+    "eval_keys",
+    "exclude",
+    "step_mode",
+    "epoch_base",
+    "vanishing",
+    "kind",
+    "severity",
+    "pattern",
+    "message",
+    "section",
+)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(),
+    st.text(max_size=24),
+    st.sampled_from(
+        [
+            "loss",
+            "train/loss",
+            "(?P<loss>{num})",
+            "a and not b",
+            ">=0.7",
+            "~x(",
+            "critical",
+            "nan_loss",
+            "absolute",
+            "per_epoch",
+            "[",
+            "(?P<x>a)(?P=x)",
+        ]
+    ),
+)
 
 
 def documents(keys: tuple[str, ...]) -> st.SearchStrategy[object]:
     """YAML documents that use the format's own keys at every level, with values of any type."""
-    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                        | st.dictionaries(st.sampled_from(keys) | st.text(max_size=8), inner, max_size=6),
-                        max_leaves=24)
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(st.sampled_from(keys) | st.text(max_size=8), inner, max_size=6)
+        ),
+        max_leaves=24,
+    )
 
 
 def _run(root: Path) -> Path:
