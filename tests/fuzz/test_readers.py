@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -20,7 +22,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analyzer.ingest import ingest
-from tests.fuzz.harness import READERS, REGRESSIONS, Seed, check_clean, mutated, mutated_records
+from tests.fuzz.harness import (
+    READERS,
+    REGRESSIONS,
+    Seed,
+    TooSlow,
+    bounded,
+    check_clean,
+    mutated,
+    mutated_records,
+)
 
 
 def _keep_crash(reader: str, seed: Seed, run: Path, target: str) -> None:
@@ -75,3 +86,14 @@ def test_regression_inputs_end_cleanly(case: Path, tmp_path: Path) -> None:
     run = tmp_path / case.name
     shutil.copytree(case, run)
     check_clean(run, "regression")
+
+
+def test_the_bounds_hold() -> None:
+    """The harness's safety net itself: past its time a TooSlow, past its address space a MemoryError (Linux),
+    and both limits lifted afterwards."""
+    with pytest.raises(TooSlow), bounded(seconds=0.2):
+        time.sleep(5)
+    if sys.platform == "linux":
+        with pytest.raises(MemoryError), bounded(memory=256 << 20):
+            bytearray(1 << 30)
+    assert len(bytearray(1 << 30)) == 1 << 30
