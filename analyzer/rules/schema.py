@@ -39,6 +39,7 @@ from typing import Any
 
 import yaml
 
+from analyzer import safe_yaml
 from analyzer.model import FAILURE_MODES, SEVERITIES
 from analyzer.rules.checks import CHECK_CHOICES, CHECK_PARAMS, CHECKS
 from analyzer.rules.conditions import ConditionError, Node, parse
@@ -150,8 +151,9 @@ def load_rule(path: Path) -> Rule:
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(where, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        doc = yaml.safe_load(text)
-        lines = _Lines(yaml.compose(text, Loader=yaml.SafeLoader))
+        # One bounded parse (libyaml's when present): the node tree gives the lines, the same tree the values.
+        doc, node = safe_yaml.load_with_node(text)
+        lines = _Lines(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise RuleError(where, mark.line + 1 if mark is not None else None,
