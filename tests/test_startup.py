@@ -34,6 +34,6 @@ def test_one_trainer_state_imports_only_its_reader() -> None:
     code = (f"from analyzer.cli import main\ntry:\n    main([{str(path)!r}, '-q'])\nexcept SystemExit:\n    pass")
     loaded = imported_after(code)
     assert "analyzer.ingest.hf_state" in loaded
-    heavy = {"scipy", "matplotlib", "tensorboard", "wandb", "google.protobuf", "markdown_it", "nh3",
+    heavy = {"scipy", "matplotlib", "tensorboard", "wandb", "google.protobuf", "markdown_it", "nh3", "pydantic",
              "analyzer.ingest.console", "analyzer.ingest.tensorboard", "analyzer.ingest.wandb_run"}
     assert not loaded & heavy, loaded & heavy
