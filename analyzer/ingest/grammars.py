@@ -44,12 +44,15 @@ class LineGrammar:
 
 @dataclass(frozen=True)
 class EventGrammar:
-    """A one-line signature of something that happened."""
+    """A one-line signature of something that happened. With `prefilter` (lower-case literals), the
+    pattern is only tried on lines that contain one of them, once lower-cased; such entries stay out of
+    the joined gate (a case-insensitive generic pattern there slowed every line)."""
 
     kind: str
     severity: str
     pattern: re.Pattern[str]
     message: str
+    prefilter: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,11 @@ class Grammars:
 
     def event_gate(self) -> re.Pattern[str]:
         """One regex that any event line matches: a single search per line before the specific ones."""
-        return _gate([e.pattern.pattern for e in self.events])
+        return _gate([e.pattern.pattern for e in self.events if not e.prefilter])
+
+    def event_literals(self) -> tuple[str, ...]:
+        """The lower-case literals of the prefiltered event entries."""
+        return tuple(literal for e in self.events for literal in e.prefilter)
 
     def meta_gate(self) -> re.Pattern[str]:
         """One regex that any line carrying an environment fact matches."""
@@ -134,8 +141,12 @@ def load_grammars(path: Path) -> Grammars:
         where = f"{path}: events[{i}]"
         if not all(k in entry for k in ("kind", "severity", "pattern")):
             raise GrammarError(f"{where}: an event needs `kind`, `severity` and `pattern`")
+        prefilter = entry.get("prefilter") or []
+        if not isinstance(prefilter, list) or not all(isinstance(p, str) and p for p in prefilter):
+            raise GrammarError(f"{where}: `prefilter` must be a list of literal strings")
         out.events.append(EventGrammar(str(entry["kind"]), str(entry["severity"]),
-                                       _compile(entry["pattern"], where), str(entry.get("message", entry["kind"]))))
+                                       _compile(entry["pattern"], where), str(entry.get("message", entry["kind"])),
+                                       tuple(p.lower() for p in prefilter)))
     for i, entry in _entries(doc, "meta", path):
         if "pattern" not in entry:
             raise GrammarError(f"{path}: meta[{i}]: a meta entry needs `pattern`")

@@ -106,9 +106,12 @@ class Collector:
 
 
 # One `name: value` per line: a pretty-printed JSON record, a Stable-Baselines3 box, an indented report.
-_BLOCK_LINE = re.compile(r"""^[\s|{,]*["']?(?P<name>[A-Za-z_][\w ./()-]*?)["']?\s*(?:[:=|]\s*|\t+|\s{2,})"""
+# Words joined by single spaces, then a separator: no two quantifiers compete for the same characters
+# (a lazy name beside `\s*` was quadratic on long lines).
+_BLOCK_LINE = re.compile(r"""^[\s|{,]*["']?(?P<name>[A-Za-z_][\w./()-]*(?: [A-Za-z_(][\w./()-]*){0,5})["']?"""
+                         r"""(?:[ \t]*[:=|][ \t]*|[ \t]+)"""
                          r"""(?P<value>[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|\.\d+|nan|NaN|inf|-inf|Infinity))"""
-                         r"""\s*%?\s*[|,}]?\s*\|?\s*$""")
+                         r"""[ \t]*%?[ \t]*[|,}]?[ \t]*\|?[ \t]*$""")
 _DELIMITER = re.compile(r"^\s*(?:[-=+|*_\s]{4,}|[\[\]{}(),\s]+)\s*$")
 _CELLS = re.compile(r"\s*\|\s*|\t+|\s{2,}")
 

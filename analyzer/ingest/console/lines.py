@@ -234,15 +234,20 @@ def _line(state: State, text: str, lineno: int) -> None:
     _events_and_meta(state, text, lineno)
 
 
-_GATES: dict[int, tuple[re.Pattern[str], re.Pattern[str]]] = {}
+_GATES: dict[int, tuple[re.Pattern[str], re.Pattern[str], tuple[str, ...]]] = {}
 
 
 def _events_and_meta(state: State, text: str, lineno: int) -> None:
     gates = _GATES.get(id(state.grammars))
     if gates is None:
-        gates = _GATES[id(state.grammars)] = (state.grammars.event_gate(), state.grammars.meta_gate())
-    if gates[0].search(text):
+        gates = _GATES[id(state.grammars)] = (state.grammars.event_gate(), state.grammars.meta_gate(),
+                                              state.grammars.event_literals())
+    low = text.lower() if gates[2] else ""
+    prefiltered = any(literal in low for literal in gates[2])
+    if prefiltered or gates[0].search(text):
         for event in state.grammars.events:
+            if event.prefilter and not (prefiltered and any(literal in low for literal in event.prefilter)):
+                continue
             match = event.pattern.search(text)
             if match:
                 groups = {k: v or "" for k, v in match.groupdict().items()}
