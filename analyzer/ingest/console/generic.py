@@ -300,6 +300,9 @@ def _name_slots(tpl: Template) -> None:
                 prev.role = "counter"
             continue
         low = re.sub(r"[\s-]+", "_", raw.lower())
+        bare = "_".join(w for w in low.split("_") if w not in _SPLIT_WORDS)  # `TRAIN EPOCH 0:` is an epoch
+        if bare in _EPOCH_NAMES and low != bare:
+            low = bare
         if low in _STEP_NAMES or low.endswith("_step") or low in ("global_steps",):
             slots.append(Slot(raw, "step", "train", "step"))
         elif low in _EPOCH_NAMES:
