@@ -82,10 +82,13 @@ def test_yaml_bomb_in_lightning_hparams(kind: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", sorted(YAMLS))
 @pytest.mark.parametrize("meta", [f"{MLFLOW_RUN}/meta.yaml", "mlruns/1/meta.yaml"])
 def test_yaml_bomb_in_mlflow_meta(kind: str, meta: str, tmp_path: Path) -> None:
+    """The run's name and status are read from meta.yaml: the bomb sits where a value is used."""
     run = tmp_path / "run"
     shutil.copytree(SEEDS / "mlflow_keras", run)
-    (run / meta).write_text(YAMLS[kind])
+    (run / meta).write_text(YAMLS[kind] + ("run_name: *l8\nstatus: *l8\n" if kind == "bomb" else ""))
     check_clean(run)
+    if meta.endswith("b8/meta.yaml"):
+        assert any(p.startswith(meta) and "invalid YAML" in p for p in problems_of(run))
 
 
 @pytest.mark.xfail(
