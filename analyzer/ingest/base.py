@@ -221,6 +221,13 @@ class FrameBuilder:
         e["message"].append(message)
         e["line"].append(line)
 
+    def place_events(self, place: Callable[[int], int | None]) -> None:
+        """Give the events added before any step was known (step None, line known) the step `place(line)`."""
+        e = self._e
+        for i, (step, line) in enumerate(zip(e["step"], e["line"], strict=True)):
+            if step is None and line is not None:
+                e["step"][i] = place(int(line))
+
     def __len__(self) -> int:
         return len(self._m) + sum(len(b[2]) for b in self._bulk)
 

@@ -356,6 +356,11 @@ def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
     # Scales after each halving, from the overflow lines only: a bf16 run logs a constant scale of 1.
     scales = pd.to_numeric(skips["message"].str.extract(r"-> (\S+)$")[0], errors="coerce").dropna()
     lowest = float(scales.min()) if len(scales) else math.nan
+    # A logged loss-scale series that fell (fairseq's `loss_scale 0` field) says the same; a constant one
+    # (a bf16 run logs 1 throughout) does not.
+    logged = finite(run.series("loss_scale"))
+    if len(logged) >= 2 and float(logged.min()) < float(logged.max()):
+        lowest = float(np.nanmin([lowest, float(logged.min())]))
     floor = float(params.get("floor", 1.0))
     loss = run.series("loss")
     nan_steps = set(_nonfinite_steps(loss))
@@ -364,7 +369,12 @@ def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
     if not at_min.empty:
         reason, row = "the loss scale reached its minimum", at_min.iloc[0]
     elif lowest <= floor:
-        reason, row = f"the loss scale fell to {fmt(lowest)} (floor {fmt(floor)})", skips.iloc[0]
+        reason = f"the loss scale fell to {fmt(lowest)} (floor {fmt(floor)})"
+        if len(skips):
+            row = skips.iloc[0]
+        else:  # only the logged series says so: the onset is where it first reached the floor
+            first = int(np.argmax(logged.to_numpy() <= floor))
+            row = pd.Series({"step": int(logged.index.to_numpy()[first])}, dtype="object")
     elif len(with_nan) >= params.get("min_nan_skips", 3):
         reason, row = f"overflow skips on {len(with_nan)} steps whose loss is NaN", skips.iloc[0]
     if row is None:

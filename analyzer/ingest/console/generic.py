@@ -102,6 +102,7 @@ class Collector:
     templates: dict[str, Template] = field(default_factory=dict)
     unread: int = 0  # number-bearing lines that did not fit a template slot (over MAX_TEMPLATES)
     block: list[tuple[str, str, int, int | None, int | None]] = field(default_factory=list)
+    scales: list[tuple[int, float]] = field(default_factory=list)  # (line, loss scale) of overflow events
     header: list[str] = field(default_factory=list)  # the cells of the last table header seen
 
 
@@ -465,6 +466,16 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             "why": why, "slots": [{"name": s.raw, "metric": s.metric + (suffix if s.role == "value"
                                                                          and s.split == "train" else ""),
                                    "split": s.split, "role": s.role} for s in tpl.slots]})
+    # Events and loss scales read before any step was known take the step of the last counted line.
+    def place(line: int) -> int | None:
+        at = int(np.searchsorted(known_lines, line, side="right")) - 1
+        return int(known_steps[at]) if at >= 0 else None
+
+    builder.place_events(place)
+    for line, scale in collector.scales:
+        step = place(line)
+        if step is not None:
+            builder.metric(step, "train", "loss_scale", scale, line)
     prose = [t for t in merged.values() if t not in records]
     return {"templates": described, "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
             "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]]}

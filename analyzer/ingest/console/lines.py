@@ -228,22 +228,26 @@ def _line(state: State, text: str, lineno: int) -> None:
         if match and not (grammar.exclude and grammar.exclude.search(text)) and _covers(grammar, match, text):
             _grammar_line(state, grammar, match, text, lineno)
             break
-    else:  # no hint describes the line: the generic reader infers its structure (console.generic)
-        if not head:
+    else:  # no hint describes the line: the generic reader infers its structure (console.generic), unless
+        # it is an event (an overflow line's scale is read with the event; its words are no metric names)
+        if not _events_and_meta(state, text, lineno) and not head:
             observe(state.generic, text, lineno, state.step, state.rank)
+        return
     _events_and_meta(state, text, lineno)
 
 
 _GATES: dict[int, tuple[re.Pattern[str], re.Pattern[str], tuple[str, ...]]] = {}
 
 
-def _events_and_meta(state: State, text: str, lineno: int) -> None:
+def _events_and_meta(state: State, text: str, lineno: int) -> bool:
+    """Events and environment facts of one line; True when an event signature matched."""
     gates = _GATES.get(id(state.grammars))
     if gates is None:
         gates = _GATES[id(state.grammars)] = (state.grammars.event_gate(), state.grammars.meta_gate(),
                                               state.grammars.event_literals())
     low = text.lower() if gates[2] else ""
     prefiltered = any(literal in low for literal in gates[2])
+    matched = False
     if prefiltered or gates[0].search(text):
         for event in state.grammars.events:
             if event.prefilter and not (prefiltered and any(literal in low for literal in event.prefilter)):
@@ -256,10 +260,12 @@ def _events_and_meta(state: State, text: str, lineno: int) -> None:
                 except (KeyError, IndexError, ValueError):
                     message = event.message
                 state.builder.event(event.kind, event.severity, message, state.step, lineno)
-                if event.kind == "overflow_skip" and groups.get("scale") and state.step is not None:
-                    scale = to_float(groups["scale"])
-                    if scale is not None:
-                        state.builder.metric(state.step, "train", "loss_scale", scale, lineno, rank=state.rank)
+                scale = to_float(groups["scale"]) if event.kind == "overflow_skip" and groups.get("scale") else None
+                if scale is not None and state.step is not None:
+                    state.builder.metric(state.step, "train", "loss_scale", scale, lineno, rank=state.rank)
+                elif scale is not None:  # placed when the generic reader knows the steps (console.generic.finish)
+                    state.generic.scales.append((lineno, scale))
+                matched = True
                 break
     terminate = _TERMINATE.search(text)
     if terminate:
@@ -272,6 +278,7 @@ def _events_and_meta(state: State, text: str, lineno: int) -> None:
                 for key, value in match.groupdict().items():
                     if value is not None and key not in section:
                         section[key] = _fact(value)
+    return matched
 
 
 def _fact(text: str) -> Any:
