@@ -46,34 +46,55 @@ class Severity(str, Enum):
     critical = "critical"
 
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  pretty_exceptions_enable=False,
-                  help="Post-mortem analyzer for ML training runs. `analyze RUN_DIR` is short for "
-                       "`analyze run RUN_DIR`.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="Post-mortem analyzer for ML training runs. `analyze RUN_DIR` is short for `analyze run RUN_DIR`.",
+)
 _COMMANDS = {"run", "formats", "rules", "inspect", "--help", "-h", "--version"}
-rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
-                        help="The rule library: list, explain, and validate rule folders.")
+rules_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="The rule library: list, explain, and validate rule folders.",
+)
 app.add_typer(rules_app, name="rules")
 
 
 @app.command("run")
 def run_command(
-    path: Annotated[Path, typer.Argument(help="Run folder or a single log/state file, or "
-                                                  "wandb://entity/project/run_id (W&B API).")],
+    path: Annotated[
+        Path, typer.Argument(help="Run folder or a single log/state file, or wandb://entity/project/run_id (W&B API).")
+    ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")] = Format.terminal,
-    output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Also write the post-mortem here: .json for JSON, .html for "
-                                                     "a web page, anything else markdown; PNG plots go to "
-                                                     "<name>_files/ beside it.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write the post-mortem here: .json for JSON, .html for "
+            "a web page, anything else markdown; PNG plots go to "
+            "<name>_files/ beside it.",
+        ),
+    ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots beside the -o report.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Terminal: the verdict line only.")] = False,
     rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")] = None,
-    grammar: Annotated[list[Path] | None, typer.Option("--grammar", help="Extra console-log grammar file "
-                                                                         "(repeatable; see grammars.yaml).")] = None,
-    no_hints: Annotated[bool, typer.Option("--no-hints", help="Leave out the built-in line grammars: the generic "
-                                                               "reader infers every console format.")] = False,
-    fail_on: Annotated[Severity, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this "
-                                                                 "severity.")] = Severity.warning,
+    grammar: Annotated[
+        list[Path] | None,
+        typer.Option("--grammar", help="Extra console-log grammar file (repeatable; see grammars.yaml)."),
+    ] = None,
+    no_hints: Annotated[
+        bool,
+        typer.Option(
+            "--no-hints", help="Leave out the built-in line grammars: the generic reader infers every console format."
+        ),
+    ] = False,
+    fail_on: Annotated[
+        Severity, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
+    ] = Severity.warning,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
 ) -> None:
     """Analyze one run: verdict, findings with onset step, evidence and ranked causes."""
@@ -104,21 +125,34 @@ def run_command(
     except Exception as exc:  # a bug in the analyzer: one line for users, the traceback on request
         if os.environ.get("ANALYZER_DEBUG"):
             raise
-        _say(err, f"internal error while analyzing {path}: {type(exc).__name__}: {exc} "
-                  "(a bug in analyzer: rerun with ANALYZER_DEBUG=1 and report the traceback)")
+        _say(
+            err,
+            f"internal error while analyzing {path}: {type(exc).__name__}: {exc} "
+            "(a bug in analyzer: rerun with ANALYZER_DEBUG=1 and report the traceback)",
+        )
         raise typer.Exit(Exit.UNREADABLE) from None
     for problem in report.run.problems:
         _say(err, f"{'warning' if problem.level == 'error' else 'note'}: {problem}")
-    if fmt == Format.json:
-        sys.stdout.write(render_json(report))
-    elif fmt == Format.markdown:
-        sys.stdout.write(render_markdown(report))
-    else:
-        from analyzer.report.terminal import render_terminal
+    try:
+        if fmt == Format.json:
+            sys.stdout.write(render_json(report))
+        elif fmt == Format.markdown:
+            sys.stdout.write(render_markdown(report))
+        else:
+            from analyzer.report.terminal import render_terminal
 
-        render_terminal(report, out, quiet=quiet)
-    if output is not None:
-        _write_report(report, output, plots, err)
+            render_terminal(report, out, quiet=quiet)
+        if output is not None:
+            _write_report(report, output, plots, err)
+    except Exception as exc:  # rendering is analyzer code too: a bug there is one line, not a traceback
+        if os.environ.get("ANALYZER_DEBUG") or isinstance(exc, typer.Exit):
+            raise
+        _say(
+            err,
+            f"internal error while writing the report of {path}: {type(exc).__name__}: {exc} "
+            "(a bug in analyzer: rerun with ANALYZER_DEBUG=1 and report the traceback)",
+        )
+        raise typer.Exit(Exit.UNREADABLE) from None
     worst = report.worst_severity()
     failed = worst is not None and severity_rank(worst) >= severity_rank(fail_on.value)
     raise typer.Exit(Exit.FINDINGS if failed else Exit.HEALTHY)
@@ -147,8 +181,11 @@ def _write_report(report: Report, output: Path, with_plots: bool, err: Console) 
     except OSError as exc:
         _say(err, f"error: cannot write {exc.filename or output}: {exc.strerror}")
         raise typer.Exit(Exit.USAGE) from None
-    extra = f" (plots in {output.parent / (output.stem + '_files')})" if output.suffix != ".json" and with_plots \
-        and panels(report.run) else ""
+    extra = (
+        f" (plots in {output.parent / (output.stem + '_files')})"
+        if output.suffix != ".json" and with_plots and panels(report.run)
+        else ""
+    )
     _say(err, f"report written to {output}{extra}")
 
 
@@ -156,8 +193,9 @@ def _write_report(report: Report, output: Path, with_plots: bool, err: Console) 
 def inspect_command(
     path: Annotated[Path, typer.Argument(help="Run folder or one file.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="terminal or json.")] = Format.terminal,
-    export: Annotated[Path | None, typer.Option("--export", help="Write every metric read to this CSV or "
-                                                               ".parquet file.")] = None,
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write every metric read to this CSV or .parquet file.")
+    ] = None,
     grammar: Annotated[list[Path] | None, typer.Option("--grammar", help="Extra console-log grammar file.")] = None,
     no_hints: Annotated[bool, typer.Option("--no-hints", help="Leave out the built-in line grammars.")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
@@ -166,7 +204,8 @@ def inspect_command(
     import json
 
     from analyzer.ingest.grammars import GrammarError
-    from analyzer.inspect import describe, export as write_export, metrics_frame, read
+    from analyzer.inspect import describe, metrics_frame, read
+    from analyzer.inspect import export as write_export
 
     err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
     if not path.exists():
@@ -200,17 +239,27 @@ def _print_account(out: Console, account: dict[str, object]) -> None:
         out.print(Text(plain(text), style=style))
 
     for entry in account["files"]:  # type: ignore[attr-defined]
-        line(f"{entry['path']}  [{entry['format']}, {entry['status']}, {entry['rows']} rows]"
-             + (f"  {entry['note']}" if entry["note"] else ""), "bold")
+        line(
+            f"{entry['path']}  [{entry['format']}, {entry['status']}, {entry['rows']} rows]"
+            + (f"  {entry['note']}" if entry["note"] else ""),
+            "bold",
+        )
         console = entry.get("console")
         if console:
             line(f"  step axis: {console['step_axis']} · {console['lines']} lines · {console['records']} records")
             for tpl in console.get("templates", []):
-                line(f"  template ({tpl['records']} records from line {tpl['first_line']}, step axis "
-                     f"{tpl['step_axis']}: {tpl['why']})", "cyan")
+                line(
+                    f"  template ({tpl['records']} records from line {tpl['first_line']}, step axis "
+                    f"{tpl['step_axis']}: {tpl['why']})",
+                    "cyan",
+                )
                 line(f"    {tpl['template'][:160]}", "dim")
-                fields = [f"{s['name'] or '?'} -> {s['split']}/{s['metric']}" if s["role"] == "value" and s["metric"]
-                          else f"{s['name'] or '?'} -> {s['role']}" for s in tpl["slots"]]
+                fields = [
+                    f"{s['name'] or '?'} -> {s['split']}/{s['metric']}"
+                    if s["role"] == "value" and s["metric"]
+                    else f"{s['name'] or '?'} -> {s['role']}"
+                    for s in tpl["slots"]
+                ]
                 line("    " + "; ".join(fields))
             if console.get("prose_lines"):
                 line(f"  {console['prose_lines']} line(s) with numbers left unread as prose, e.g.:", "yellow")
@@ -219,13 +268,17 @@ def _print_account(out: Console, account: dict[str, object]) -> None:
         for name, info in entry["series"].items():
             line(f"  series {name}: {info['points']} points, steps {info['first_step']}–{info['last_step']}")
         for event in entry["events"][:20]:
-            line(f"  event {event['kind']} ({event['severity']}) at step {event['step']}, line {event['line']}: "
-                 f"{event['message'][:140]}")
+            line(
+                f"  event {event['kind']} ({event['severity']}) at step {event['step']}, line {event['line']}: "
+                f"{event['message'][:140]}"
+            )
         if len(entry["events"]) > 20:
             line(f"  ... {len(entry['events']) - 20} more events (--format json has them all)")
     for problem in account["problems"]:  # type: ignore[attr-defined]
-        line(f"problem: {problem['path']}{':' + problem['where'] if problem['where'] else ''}: {problem['message']}",
-             "red")
+        line(
+            f"problem: {problem['path']}{':' + problem['where'] if problem['where'] else ''}: {problem['message']}",
+            "red",
+        )
 
 
 @app.command("formats")
@@ -258,8 +311,9 @@ def rules_list(rules: _RulesOption = None) -> None:
 
 
 @rules_app.command("explain")
-def rules_explain(rule_id: Annotated[str, typer.Argument(help="A rule id from `analyze rules list`.")],
-                  rules: _RulesOption = None) -> None:
+def rules_explain(
+    rule_id: Annotated[str, typer.Argument(help="A rule id from `analyze rules list`.")], rules: _RulesOption = None
+) -> None:
     """A rule's documentation, generated from its file (markdown)."""
     found = {r.id: r for r in _load(rules)}
     if rule_id not in found:
@@ -272,8 +326,9 @@ def rules_explain(rule_id: Annotated[str, typer.Argument(help="A rule id from `a
 
 
 @rules_app.command("check")
-def rules_check(folder: Annotated[Path | None, typer.Argument(help="Rule folder (default: the built-in "
-                                                                      "library).")] = None) -> None:
+def rules_check(
+    folder: Annotated[Path | None, typer.Argument(help="Rule folder (default: the built-in library).")] = None,
+) -> None:
     """Validate rule files: schema (with the line of each mistake), ids, parameters, conditions, examples."""
     from analyzer.rules import builtin_rules_dir, load_rules
     from analyzer.rules.docs import check_folder
@@ -288,8 +343,9 @@ def rules_check(folder: Annotated[Path | None, typer.Argument(help="Rule folder 
     for problem in problems:
         typer.echo(problem)
     count = len(list(target.glob("*.yaml")))
-    typer.echo(f"{count} rule file(s) in {target}: " + (f"{len(problems)} problem(s)" if problems else "all valid"),
-               err=True)
+    typer.echo(
+        f"{count} rule file(s) in {target}: " + (f"{len(problems)} problem(s)" if problems else "all valid"), err=True
+    )
     raise typer.Exit(Exit.FINDINGS if problems else Exit.HEALTHY)
 
 
@@ -300,8 +356,11 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Print the version.")] = False) -> None:
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
     """Post-mortem analyzer for ML training runs."""
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.errors import Problem
+from analyzer.ingest.base import json_depth_ok
 from analyzer.ingest.tensorboard.checksums import masked_crc32c
 from analyzer.ingest.tensorboard.framing import _View
 
@@ -89,9 +90,12 @@ def _text(value: str) -> Any:
     """A text summary as stored in meta: JSON objects and lists parsed (json, never eval), long text cut."""
     if value.lstrip().startswith(("{", "[")):
         try:
-            return json.loads(value)
+            doc = json.loads(value)
         except (ValueError, RecursionError):
             pass
+        else:
+            if json_depth_ok(doc):  # a value nested deeper than the report can walk stays text
+                return doc
     return value if len(value) <= _MAX_TEXT else value[:_MAX_TEXT] + " [cut]"
 
 

@@ -10,7 +10,6 @@ run) is read up to the break and the break is reported.
 
 from __future__ import annotations
 
-import mmap
 import struct
 from dataclasses import dataclass
 from functools import cache
@@ -31,7 +30,7 @@ _SCAN_BYTES = 1 << 22
 class _View:
     """A file's bytes with numpy views: bytes, and little-endian numbers starting at every byte offset."""
 
-    data: bytes | mmap.mmap
+    data: bytes
     u8: np.ndarray
     u32: np.ndarray
     u64: np.ndarray
@@ -39,7 +38,7 @@ class _View:
     f64: np.ndarray
 
     @classmethod
-    def of(cls, data: bytes | mmap.mmap) -> _View:
+    def of(cls, data: bytes) -> _View:
         n = len(data)
 
         def at(dtype: str, size: int) -> np.ndarray:
@@ -127,8 +126,11 @@ def _cut_off(source: str, offset: int, records: int) -> Problem:
     )
 
 
-def _open(path: Path, source: str) -> mmap.mmap:
-    """The file mapped read-only; InputError when it is unreadable, empty or a Git LFS pointer."""
+def _open(path: Path, source: str) -> bytes:
+    """The file's bytes; InputError when it is unreadable, empty or a Git LFS pointer.
+
+    Read into memory rather than mapped: a map of a file that another process truncates while it is
+    read raises SIGBUS and kills the analysis with no message (found by tests/fuzz)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(len(_LFS))
@@ -136,7 +138,7 @@ def _open(path: Path, source: str) -> mmap.mmap:
                 raise InputError(source, "file is empty")
             if head.startswith(_LFS):
                 raise InputError(source, "Git LFS pointer, not the event file: run git lfs pull")
-            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            return head + fh.read()
     except OSError as exc:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
 

@@ -5,7 +5,6 @@ The data checksum of every record up to 1 KiB (all scalar events) is verified be
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +18,7 @@ from analyzer.ingest.tensorboard.framing import _open, _records, _View
 
 def _scan_file(path: Path, source: str) -> _Scan:
     """Read one event file: framing, checksums, fast path, then the protobuf path for the rest."""
-    data = _open(path, source)
-    try:
-        return _scan(_View.of(data), source)
-    finally:
-        with contextlib.suppress(BufferError):  # a numpy view still points into the map: it goes with it
-            data.close()
+    return _scan(_View.of(_open(path, source)), source)
 
 
 def _scan(view: _View, source: str) -> _Scan:

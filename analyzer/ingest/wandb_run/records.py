@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.errors import InputError, Problem
+from analyzer.ingest.base import json_depth_ok
 
 _NONFINITE = {
     "NaN": math.nan,
@@ -95,9 +96,10 @@ def _config_items(items: Any, into: dict[str, Any]) -> None:
         key = item.key or ".".join(item.nested_key)
         if key != "_wandb":
             try:
-                into[key] = json.loads(item.value_json)
+                value = json.loads(item.value_json)
             except (ValueError, RecursionError):
-                into[key] = item.value_json
+                value = item.value_json
+            into[key] = value if json_depth_ok(value) else item.value_json  # too deep to report: as text
 
 
 def _telemetry(message: Any, log: _Log) -> None:

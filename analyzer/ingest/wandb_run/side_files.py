@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from analyzer import safe_yaml
 from analyzer.errors import InputError
 from analyzer.ingest.base import FrameBuilder, Result, load_json, read_text
 from analyzer.ingest.settings import deep_merge
@@ -25,7 +26,7 @@ _PACKAGES = re.compile(
 
 def _config_yaml(path: Path, source: str) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(read_text(path, source))
+        doc = safe_yaml.load(read_text(path, source))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
