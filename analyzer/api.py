@@ -12,15 +12,19 @@ from analyzer.rules import evaluate, load_rules
 from analyzer.signals import summarize
 
 
-def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
-            grammar_files: list[Path] | None = None, hints: bool | None = None) -> Report:
+def analyze(
+    path: str | Path,
+    rules_dirs: list[Path] | None = None,
+    grammar_files: list[Path] | None = None,
+    hints: bool | None = None,
+) -> Report:
     """Read a run folder (or one file), merge it, run the rules and return the report.
 
     Raises FileNotFoundError when the path does not exist and NothingReadable when no file under
     it could be read, GrammarError when a user grammar file is broken. Nothing under `path` is
-    ever written. `hints=False` leaves out the built-in line grammars (the generic reader alone; default:
-    on unless ANALYZER_NO_GRAMMAR_HINTS=1). `wandb://entity/project/run_id` reads that run through the W&B API (WandbFetchError
-    when the API cannot be reached or refuses).
+    ever written. `hints=False` leaves out the built-in line grammars (the generic reader alone;
+    default: on unless ANALYZER_NO_GRAMMAR_HINTS=1). `wandb://entity/project/run_id` reads that run
+    through the W&B API (WandbFetchError when the API cannot be reached or refuses).
     """
     remote = None
     if str(path).startswith("wandb:"):
@@ -41,8 +45,11 @@ def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
     if not any(len(frames.metrics) or len(frames.events) for _, frames in ingested.frames):
         # Never a false "healthy": settings alone, or text with no metric and no event, say nothing of a run.
         read = [s.path for s in ingested.sources if s.status == "read"]
-        what = (f"no training metrics or events recognised; read only settings or text from: {', '.join(read[:6])}"
-                if read else "no training logs, trainer state or configs found")
+        what = (
+            f"no training metrics or events recognised; read only settings or text from: {', '.join(read[:6])}"
+            if read
+            else "no training logs, trainer state or configs found"
+        )
         said = [p for p in ingested.problems]
         raise NothingReadable(str(path), [*said, Problem(str(path), what)] if read or not said else said)
     run = build_run(path, ingested)
@@ -51,5 +58,6 @@ def analyze(path: str | Path, rules_dirs: list[Path] | None = None,
     rules, rule_problems = load_rules(rules_dirs)
     run.problems.extend(rule_problems)
     findings, checked, unchecked = evaluate(run, rules)
-    return Report(run=run, findings=order_findings(findings), signals=summarize(run), checked=checked,
-                  unchecked=unchecked)
+    return Report(
+        run=run, findings=order_findings(findings), signals=summarize(run), checked=checked, unchecked=unchecked
+    )

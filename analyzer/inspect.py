@@ -38,20 +38,28 @@ def describe(ingested: Ingested) -> dict[str, Any]:
         for _, frames in by_source.get(info.path, []):
             metrics = frames.metrics[frames.metrics["source"] == info.path] if len(frames.metrics) else frames.metrics
             for (split, metric), group in metrics.groupby(["split", "metric"], observed=True, sort=False):
-                series[f"{split}/{metric}"] = {"points": len(group), "first_step": int(group["step"].min()),
-                                               "last_step": int(group["step"].max())}
+                series[f"{split}/{metric}"] = {
+                    "points": len(group),
+                    "first_step": int(group["step"].min()),
+                    "last_step": int(group["step"].max()),
+                }
             for row in frames.events.itertuples(index=False):
-                events.append({"kind": row.kind, "severity": row.severity, "message": row.message,
-                               "step": None if pd.isna(row.step) else int(row.step),
-                               "line": None if pd.isna(row.line) else int(row.line)})
+                events.append(
+                    {
+                        "kind": row.kind,
+                        "severity": row.severity,
+                        "message": row.message,
+                        "step": None if pd.isna(row.step) else int(row.step),
+                        "line": None if pd.isna(row.line) else int(row.line),
+                    }
+                )
             console = (frames.meta.get("console_log") or {}).get(info.path)
             if console:
                 entry["console"] = console
         entry["series"] = series
         entry["events"] = events
         files.append(entry)
-    return {"path": str(ingested.root), "files": files,
-            "problems": [p.to_dict() for p in ingested.problems]}
+    return {"path": str(ingested.root), "files": files, "problems": [p.to_dict() for p in ingested.problems]}
 
 
 def metrics_frame(ingested: Ingested) -> pd.DataFrame:
@@ -59,8 +67,9 @@ def metrics_frame(ingested: Ingested) -> pd.DataFrame:
     parts = [frames.metrics for _, frames in ingested.frames if len(frames.metrics)]
     if not parts:
         return pd.DataFrame(columns=["step", "wall_time", "split", "metric", "value", "source", "line", "rank"])
-    frame = pd.concat([p.astype({c: "object" for c in ("split", "metric", "source")}) for p in parts],
-                      ignore_index=True)
+    frame = pd.concat(
+        [p.astype({c: "object" for c in ("split", "metric", "source")}) for p in parts], ignore_index=True
+    )
     return frame
 
 

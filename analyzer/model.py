@@ -37,9 +37,24 @@ SEVERITIES: tuple[str, ...] = ("info", "warning", "error", "critical")
 
 # The failure taxonomy (docs/design.md): every finding names one of these.
 FAILURE_MODES: tuple[str, ...] = (
-    "loss_zero", "loss_zero_grad_nan", "loss_nan", "grad_norm_nan", "eval_loss_nan", "fp16_overflow",
-    "loss_spike", "divergence", "grad_explosion", "not_learning", "plateau", "overfitting", "oom",
-    "memory_growth", "nccl_timeout", "dataloader_error", "crash", "throughput_drop",
+    "loss_zero",
+    "loss_zero_grad_nan",
+    "loss_nan",
+    "grad_norm_nan",
+    "eval_loss_nan",
+    "fp16_overflow",
+    "loss_spike",
+    "divergence",
+    "grad_explosion",
+    "not_learning",
+    "plateau",
+    "overfitting",
+    "oom",
+    "memory_growth",
+    "nccl_timeout",
+    "dataloader_error",
+    "crash",
+    "throughput_drop",
 )
 
 
@@ -112,8 +127,7 @@ class SourceInfo:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "format": self.format, "rows": self.rows, "status": self.status,
-                "note": self.note}
+        return {"path": self.path, "format": self.format, "rows": self.rows, "status": self.status, "note": self.note}
 
 
 @dataclass
@@ -131,8 +145,11 @@ class Run:
         """Row positions of every (split, metric) series, grouped once (metrics are not changed later)."""
         index = self.__dict__.get("_series_rows")
         if index is None:
-            index = {} if self.metrics.empty else self.metrics.groupby(["split", "metric"], sort=False,
-                                                                       observed=True).indices
+            index = (
+                {}
+                if self.metrics.empty
+                else self.metrics.groupby(["split", "metric"], sort=False, observed=True).indices
+            )
             self.__dict__["_series_rows"] = index
         return cast(dict[tuple[str, str], np.ndarray], index)
 
@@ -203,8 +220,14 @@ class Cause:
     evidence: list[str] = field(default_factory=list)  # why it was ranked where it is
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "score": round(self.score, 3), "fix": self.fix,
-                "confirm": self.confirm, "evidence": self.evidence}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": round(self.score, 3),
+            "fix": self.fix,
+            "confirm": self.confirm,
+            "evidence": self.evidence,
+        }
 
 
 @dataclass
@@ -240,8 +263,10 @@ class Finding:
 def order_findings(findings: list[Finding]) -> list[Finding]:
     """Most severe first, then most confident, then earliest onset."""
     big = np.iinfo(np.int64).max
-    return sorted(findings, key=lambda f: (-severity_rank(f.severity), -f.confidence,
-                                           f.onset_step if f.onset_step is not None else big))
+    return sorted(
+        findings,
+        key=lambda f: (-severity_rank(f.severity), -f.confidence, f.onset_step if f.onset_step is not None else big),
+    )
 
 
 @dataclass

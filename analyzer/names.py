@@ -56,7 +56,7 @@ def split_and_metric(key: str, default_split: str = "train") -> tuple[str, str]:
     low = key.lower()
     for prefix, split in SPLIT_PREFIXES:
         if low.startswith(prefix) and len(key) > len(prefix):
-            return split, canonical_metric(key[len(prefix):])
+            return split, canonical_metric(key[len(prefix) :])
     return default_split, canonical_metric(key)
 
 
@@ -84,8 +84,20 @@ def infer_trainer_kind(keys: set[str]) -> str:
         return "grpo"
     # Reinforcement learning outside LLMs (Stable-Baselines3, RSL-RL, CleanRL): a TD or value loss that
     # moves with the policy's data, spiky and rising by design, logged beside episode returns.
-    rl_keys = ("ep_rew", "ep_len", "episode_reward", "episode_return", "exploration_rate", "value_loss",
-               "value_function_loss", "policy_loss", "policy_gradient_loss", "surrogate", "entropy_loss", "approx_kl")
+    rl_keys = (
+        "ep_rew",
+        "ep_len",
+        "episode_reward",
+        "episode_return",
+        "exploration_rate",
+        "value_loss",
+        "value_function_loss",
+        "policy_loss",
+        "policy_gradient_loss",
+        "surrogate",
+        "entropy_loss",
+        "approx_kl",
+    )
     if any(k.startswith(rl_keys) or k.endswith(rl_keys) for k in keys):
         return "rl"
     if {"margin", "mean_reward"} <= keys or ({"accuracy", "margin"} <= keys):

@@ -25,8 +25,8 @@ import pandas as pd
 from analyzer.ingest import PRIORITY, Ingested
 from analyzer.ingest.base import as_categories
 from analyzer.ingest.settings import deep_merge
-from analyzer.names import infer_trainer_kind
 from analyzer.model import Run, empty_events, empty_metrics, validate_events, validate_metrics
+from analyzer.names import infer_trainer_kind
 
 _KEY = ["split", "metric", "step", "rank"]
 
@@ -51,10 +51,18 @@ def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
             continue
         previous_max = np.maximum.accumulate(steps)[:-1]
         for i in np.flatnonzero(steps[1:] < previous_max) + 1:
-            rows.append({"step": int(steps[i]), "wall_time": math.nan, "kind": "restart", "severity": "info",
-                         "message": f"step went back from {int(previous_max[i - 1])} to {int(steps[i])}: "
-                                    "the run was resumed from an earlier checkpoint",
-                         "source": source, "line": ordered["line"].iloc[i]})
+            rows.append(
+                {
+                    "step": int(steps[i]),
+                    "wall_time": math.nan,
+                    "kind": "restart",
+                    "severity": "info",
+                    "message": f"step went back from {int(previous_max[i - 1])} to {int(steps[i])}: "
+                    "the run was resumed from an earlier checkpoint",
+                    "source": source,
+                    "line": ordered["line"].iloc[i],
+                }
+            )
     frame = pd.DataFrame(rows, columns=list(empty_events().columns)) if rows else empty_events()
     return frame.astype(empty_events().dtypes.to_dict())
 
@@ -109,8 +117,9 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     series = metrics.groupby(["split", "metric"], sort=False, observed=True)
     best = series["_prio"].transform("min")
     is_best = metrics["_prio"] == best
-    best_last = metrics["step"].where(is_best).groupby([metrics["split"], metrics["metric"]],
-                                                       observed=True).transform("max")
+    best_last = (
+        metrics["step"].where(is_best).groupby([metrics["split"], metrics["metric"]], observed=True).transform("max")
+    )
     guessed = metrics["source"].isin(_guessed_axis_sources(ingested))
     metrics = metrics[is_best | ((metrics["step"] > best_last) & ~guessed)]
     metrics = metrics.sort_values(["_prio", "_order"], kind="stable").drop_duplicates(_KEY, keep="first")
@@ -178,13 +187,19 @@ def derive_meta(meta: dict[str, Any]) -> dict[str, Any]:
         "warmup_ratio": args.get("warmup_ratio"),
         "max_grad_norm": _first(args.get("max_grad_norm"), ds.get("gradient_clipping")),
         "optim": args.get("optim"),
-        "per_device_train_batch_size": _first(args.get("per_device_train_batch_size"),
-                                              ds.get("train_micro_batch_size_per_gpu"),
-                                              state.get("train_batch_size")),
-        "gradient_accumulation_steps": _first(args.get("gradient_accumulation_steps"),
-                                              ds.get("gradient_accumulation_steps")),
-        "max_steps": _first(state.get("max_steps"), meta.get("llamafactory", {}).get("total_steps"),
-                            args.get("max_steps") if (args.get("max_steps") or 0) > 0 else None),
+        "per_device_train_batch_size": _first(
+            args.get("per_device_train_batch_size"),
+            ds.get("train_micro_batch_size_per_gpu"),
+            state.get("train_batch_size"),
+        ),
+        "gradient_accumulation_steps": _first(
+            args.get("gradient_accumulation_steps"), ds.get("gradient_accumulation_steps")
+        ),
+        "max_steps": _first(
+            state.get("max_steps"),
+            meta.get("llamafactory", {}).get("total_steps"),
+            args.get("max_steps") if (args.get("max_steps") or 0) > 0 else None,
+        ),
         "logging_steps": _first(state.get("logging_steps"), args.get("logging_steps")),
         "logging_nan_inf_filter": args.get("logging_nan_inf_filter"),
     }
@@ -211,15 +226,20 @@ def run_status(meta: dict[str, Any], metrics: pd.DataFrame) -> tuple[str, str]:
         summary = state.get("has_summary_row", False)
         if isinstance(step, (int, float)) and isinstance(max_steps, (int, float)) and 0 < step < max_steps:
             if summary:
-                return "stopped_early", (f"training ended at step {step:g} of max_steps {max_steps:g} with an "
-                                         "end-of-training summary (early stopping or a callback ended it)")
-            return "stopped_early", (f"history ends at step {step:g} of max_steps {max_steps:g} with no "
-                                     "end-of-training summary: the process stopped before finishing "
-                                     "(crash, kill or time limit), or the newest copy is an older checkpoint")
+                return "stopped_early", (
+                    f"training ended at step {step:g} of max_steps {max_steps:g} with an "
+                    "end-of-training summary (early stopping or a callback ended it)"
+                )
+            return "stopped_early", (
+                f"history ends at step {step:g} of max_steps {max_steps:g} with no "
+                "end-of-training summary: the process stopped before finishing "
+                "(crash, kill or time limit), or the newest copy is an older checkpoint"
+            )
         reached = isinstance(step, (int, float)) and isinstance(max_steps, (int, float)) and step >= max_steps > 0
         if summary or reached:
             return "completed", f"reached step {step} of max_steps {max_steps}" + (
-                " with an end-of-training summary" if summary else "")
+                " with an end-of-training summary" if summary else ""
+            )
     lf = meta.get("llamafactory")
     if lf and lf.get("total_steps"):
         last, total = lf["last_step"], lf["total_steps"]
@@ -250,8 +270,9 @@ def _tracker_status(meta: dict[str, Any]) -> tuple[str, str] | None:
     if status in ("FAILED", "KILLED"):
         return "crashed", f"MLflow recorded the run as {status}"
     if status in ("RUNNING", "SCHEDULED"):
-        return "unknown", (f"MLflow still marks the run {status}: the process died without ending the run, "
-                           "or it is still running")
+        return "unknown", (
+            f"MLflow still marks the run {status}: the process died without ending the run, or it is still running"
+        )
     return None
 
 
@@ -272,8 +293,10 @@ def build_run(path: Path, ingested: Ingested) -> Run:
     if meta["status"] == "stopped_early" and meta.get("console_log") and not (events["kind"] == "run_end").any():
         last = int(metrics["step"].max()) if not metrics.empty else None
         meta["status"] = "crashed"
-        meta["status_reason"] += (f"; the console log ends at step {last} without an end-of-training summary, "
-                                  "so the process died (killed, crashed or timed out)")
+        meta["status_reason"] += (
+            f"; the console log ends at step {last} without an end-of-training summary, "
+            "so the process died (killed, crashed or timed out)"
+        )
     meta["step_unit"] = step_unit(meta, metrics)
     if "trainer_kind" not in meta or meta["trainer_kind"] == "trainer":  # console logs and CSVs name no trainer:
         kind = infer_trainer_kind(set(metrics.loc[metrics["split"] == "train", "metric"].astype(str)))  # its keys do
@@ -282,6 +305,11 @@ def build_run(path: Path, ingested: Ingested) -> Run:
     meta["duplicates"] = dropped
     if ingested.ignored:
         meta["ignored_files"] = ingested.ignored
-    return Run(path=str(path), metrics=validate_metrics(metrics, "normalize"),
-               events=validate_events(events, "normalize"), meta=meta,
-               sources=ingested.sources, problems=ingested.problems)
+    return Run(
+        path=str(path),
+        metrics=validate_metrics(metrics, "normalize"),
+        events=validate_events(events, "normalize"),
+        meta=meta,
+        sources=ingested.sources,
+        problems=ingested.problems,
+    )

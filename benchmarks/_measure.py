@@ -12,8 +12,10 @@ GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_tens
 
 # Runs a command and prints the peak RSS (KiB) of its process tree: a fresh parent per measurement,
 # so one command's peak never leaks into another's.
-_PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
-         "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+_PEAK = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+    "stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 
 
 def measure(cmd: list[str], runs: int = 3) -> tuple[float, float]:
@@ -27,8 +29,9 @@ def measure(cmd: list[str], runs: int = 3) -> tuple[float, float]:
     return best, peak
 
 
-def print_table(title: str, rows: list[tuple[str, tuple[float, float]]], ratio: str,
-                per: tuple[str, int] | None = None) -> None:
+def print_table(
+    title: str, rows: list[tuple[str, tuple[float, float]]], ratio: str, per: tuple[str, int] | None = None
+) -> None:
     """The benchmark's table: each command's best seconds and peak MiB, its time as a multiple of the
     first row's (column `ratio`), and with `per` = (column, count) microseconds per counted unit."""
     width = max(40, *(len(label) + 2 for label, _ in rows))

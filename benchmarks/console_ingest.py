@@ -24,11 +24,14 @@ from _measure import measure, print_table
 
 GENERATOR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_trainer_stdout.py"
 RUNS = 2
-PLAIN = ("import ast, sys\nn = 0\nfor line in open(sys.argv[1], errors='replace'):\n"
-         "    i = line.find(\"{'loss'\")\n    if i >= 0:\n"
-         "        d = ast.literal_eval(line[i:].strip().replace('nan', 'None')); n += 1\nprint(n)")
-INGEST = ("import sys; from pathlib import Path; from analyzer.ingest import console; "
-          "console.parse(Path(sys.argv[1]), 'x')")
+PLAIN = (
+    "import ast, sys\nn = 0\nfor line in open(sys.argv[1], errors='replace'):\n"
+    "    i = line.find(\"{'loss'\")\n    if i >= 0:\n"
+    "        d = ast.literal_eval(line[i:].strip().replace('nan', 'None')); n += 1\nprint(n)"
+)
+INGEST = (
+    "import sys; from pathlib import Path; from analyzer.ingest import console; console.parse(Path(sys.argv[1]), 'x')"
+)
 
 
 def main() -> None:
@@ -47,8 +50,9 @@ def main() -> None:
             ("analyze --format json (end to end)", [sys.executable, "-m", "analyzer", str(log), "-f", "json"]),
         ]
         rows = [(label, measure(cmd, RUNS)) for label, cmd in commands]
-    print_table(f"Trainer console log, {int(steps):,} steps ({size:.0f} MB), best of {RUNS}, 2-core machine",
-                rows, "x grep")
+    print_table(
+        f"Trainer console log, {int(steps):,} steps ({size:.0f} MB), best of {RUNS}, 2-core machine", rows, "x grep"
+    )
 
 
 if __name__ == "__main__":

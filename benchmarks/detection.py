@@ -34,8 +34,7 @@ def evaluate_case(folder: Path) -> tuple[set[str], set[str], str, dict[str, str]
         report = analyze(target)
     except NothingReadable as exc:
         return labels, set(), str(exc.problems[0]) if exc.problems else "nothing readable", {}
-    loud = {f.rule_id: f.failure_mode for f in report.findings
-            if severity_rank(f.severity) >= severity_rank("warning")}
+    loud = {f.rule_id: f.failure_mode for f in report.findings if severity_rank(f.severity) >= severity_rank("warning")}
     return labels, set(loud.values()), "", loud
 
 
@@ -51,8 +50,10 @@ def main() -> None:
     misses: list[str] = []
     # Per rule: fired on a case labelled with its failure mode / on another failing case / on a healthy one.
     per_rule: dict[str, Counter[str]] = {rule.id: Counter() for rule in load_rules()[0]}
-    folders = sorted((p for root in roots for p in root.iterdir() if (p / "label.yaml").is_file()),
-                     key=lambda p: (p.parent.name, p.name))
+    folders = sorted(
+        (p for root in roots for p in root.iterdir() if (p / "label.yaml").is_file()),
+        key=lambda p: (p.parent.name, p.name),
+    )
     for folder in folders:
         labels, found, error, loud = evaluate_case(folder)
         for rule_id, mode in loud.items():
@@ -72,8 +73,10 @@ def main() -> None:
             if label in found:
                 hits[label] += 1
             else:
-                misses.append(f"{name}: {label}{'' if label in covered else ' (no rule yet)'}"
-                              f"{' (' + error + ')' if error else ''}")
+                misses.append(
+                    f"{name}: {label}{'' if label in covered else ' (no rule yet)'}"
+                    f"{' (' + error + ')' if error else ''}"
+                )
         if verbose:
             print(f"{name[:66]:66s} labels={sorted(labels)} found={sorted(found)} {error}")
     print(f"{'label':20s} {'found':>5s} {'of':>4s}  covered by a rule")
@@ -86,9 +89,11 @@ def main() -> None:
     print("misses:", *misses, sep="\n  ") if misses else print("misses: none")
     print("healthy false alarms:", *false_alarms, sep="\n  ") if false_alarms else None
     silent = healthy - len(false_alarms)
-    print(f"primary label found: {primary_found}/{failing} failing cases ({primary_found / max(failing, 1):.0%}); "
-          f"healthy silent: {silent}/{healthy} ({silent / max(healthy, 1):.0%}); "
-          f"all labels: {sum(hits.values())}/{sum(totals.values())}")
+    print(
+        f"primary label found: {primary_found}/{failing} failing cases ({primary_found / max(failing, 1):.0%}); "
+        f"healthy silent: {silent}/{healthy} ({silent / max(healthy, 1):.0%}); "
+        f"all labels: {sum(hits.values())}/{sum(totals.values())}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,14 +20,17 @@ from _measure import measure
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT.parent / "shared" / "real_logs" / "cases"
-PROBE = ("import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
-         "from analyzer.ingest.console import parse; f = parse(Path(sys.argv[2]), 'mix.log'); "
-         "print(len(f.metrics), len(f.events))")
+PROBE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; "
+    "from analyzer.ingest.console import parse; f = parse(Path(sys.argv[2]), 'mix.log'); "
+    "print(len(f.metrics), len(f.events))"
+)
 
 
 def rows(checkout: Path, log: Path) -> str:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(checkout), str(log)], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(checkout), str(log)], capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -48,7 +51,7 @@ def main() -> None:
             print(f"{len(logs)} logs x {times} = {mix.stat().st_size / 2**20:.1f} MiB")
             print(f"{'reader':28s} {'seconds':>8s} {'peak MiB':>9s}  rows, events")
             results = []
-            for label, checkout in ((f"this checkout", ROOT), (f"baseline {baseline}", old)):
+            for label, checkout in (("this checkout", ROOT), (f"baseline {baseline}", old)):
                 seconds, peak = measure([sys.executable, "-c", PROBE, str(checkout), str(mix)])
                 results.append(seconds)
                 print(f"{label:28s} {seconds:8.2f} {peak:9.0f}  {rows(checkout, mix)}")

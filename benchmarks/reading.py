@@ -112,11 +112,17 @@ def _check(exp: dict[str, Any], got: Got) -> Verdict:
             axis = False
         else:
             axis = same(got.epochs[0], exp["first_step"]) and same(got.epochs[-1], exp["last_step"])
-    return Verdict(True, len(got.values) == exp["points"], same(got.values[0], exp["first"]),
-                   same(got.values[-1], exp["last"]), axis)
+    return Verdict(
+        True,
+        len(got.values) == exp["points"],
+        same(got.values[0], exp["first"]),
+        same(got.values[-1], exp["last"]),
+        axis,
+    )
 
 
 # --------------------------------------------------------------------------------------------- ours
+
 
 def read_ours(path: Path) -> Got:
     from analyzer import analyze
@@ -131,10 +137,17 @@ def read_ours(path: Path) -> Got:
     run = report.run
     series = run.series("loss", split="train")
     axis_kinds = sorted({str(v.get("step_axis")) for v in (run.meta.get("console_log") or {}).values()})
-    others = [f"{split}/{metric}({len(run.series(metric, split))})" for split, metric in run.series_names()
-              if (split, metric) != ("train", "loss")]
-    got = Got(values=[float(v) for v in series.to_numpy()], steps=[int(s) for s in series.index],
-              note="step_axis " + "/".join(axis_kinds), others=others)
+    others = [
+        f"{split}/{metric}({len(run.series(metric, split))})"
+        for split, metric in run.series_names()
+        if (split, metric) != ("train", "loss")
+    ]
+    got = Got(
+        values=[float(v) for v in series.to_numpy()],
+        steps=[int(s) for s in series.index],
+        note="step_axis " + "/".join(axis_kinds),
+        others=others,
+    )
     if len(series) and run.has("epoch", "train"):
         epoch = run.series("epoch", split="train")
         got.epochs = [float(epoch[s]) if s in epoch.index else None for s in series.index]
@@ -147,6 +160,7 @@ def no_hints_honoured() -> bool:
 
 
 # ------------------------------------------------------------------------------------------ epochix
+
 
 def epochix_available() -> bool:
     try:
@@ -165,16 +179,27 @@ def read_epochix(path: Path) -> Got:
     store = RunStore(db_path=":memory:")
     run_id = "bench"
     try:
-        run = asyncio.run(run_pipeline(ingester=make_ingester(source="file", run_id=run_id, path=str(path)),
-                                       run_id=run_id, store=store, hub=Hub()))
+        run = asyncio.run(
+            run_pipeline(
+                ingester=make_ingester(source="file", run_id=run_id, path=str(path)),
+                run_id=run_id,
+                store=store,
+                hub=Hub(),
+            )
+        )
         events = [e for e in store.get_metric_events(run_id) if e.canonical_key == "train_loss"]
     except Exception as exc:
         return Got(error=f"{type(exc).__name__}: {exc}"[:120])
-    return Got(values=[float(e.value) for e in events], steps=[e.step for e in events],
-               epochs=[e.epoch for e in events], note=run.parser_used)
+    return Got(
+        values=[float(e.value) for e in events],
+        steps=[e.step for e in events],
+        epochs=[e.epoch for e in events],
+        note=run.parser_used,
+    )
 
 
 # ------------------------------------------------------------------------------------------- report
+
 
 def cell(exp: dict[str, Any], got: Got, verdict: Verdict) -> str:
     """One tool's cell: points read, then one mark per check (+ ok, - wrong, . not checkable)."""
@@ -209,8 +234,10 @@ def why(exp: dict[str, Any], got: Got, verdict: Verdict) -> str:
         parts.append(f"last {got.values[-1]!r}, expected {exp['last']!r}")
     if verdict.axis is False:
         have = got.epochs if exp["axis"] == "epoch" else got.steps
-        parts.append(f"{exp['axis']} {have[0]!r}..{have[-1]!r}, expected {exp['first_step']!r}..{exp['last_step']!r}"
-                     f" ({got.note})")
+        parts.append(
+            f"{exp['axis']} {have[0]!r}..{have[-1]!r}, expected {exp['first_step']!r}..{exp['last_step']!r}"
+            f" ({got.note})"
+        )
     return "; ".join(parts)
 
 
@@ -236,11 +263,13 @@ def main() -> None:
 
     start = time.perf_counter()
     import analyzer  # noqa: F401  (import costs shown apart from the reading time)
+
     imports = {"ours": time.perf_counter() - start}
     if "epochix" in tools:
         start = time.perf_counter()
         import epochix.pipeline
         import epochix.store.sqlite_store  # noqa: F401
+
         imports["epochix"] = time.perf_counter() - start
 
     got: dict[str, dict[str, Got]] = {t: {} for t in tools}
@@ -258,10 +287,14 @@ def main() -> None:
     hints = "off" if args.no_hints else "on"
     print(f"Train-loss series on {len(entries)} console logs of {args.cases} (grammar hints {hints})")
     if args.no_hints and not no_hints_honoured():
-        print(f"NOTE: {NO_HINTS_VAR}=1 was set but nothing under analyzer/ reads it yet: grammars.yaml was "
-              "still used, so this run measures the grammars, not the generic reader.")
-    print("cell = points read, then points/first/last/axis: + right, - wrong, . axis not checkable; "
-          "'alt' = matches the entry's alternative reading")
+        print(
+            f"NOTE: {NO_HINTS_VAR}=1 was set but nothing under analyzer/ reads it yet: grammars.yaml was "
+            "still used, so this run measures the grammars, not the generic reader."
+        )
+    print(
+        "cell = points read, then points/first/last/axis: + right, - wrong, . axis not checkable; "
+        "'alt' = matches the entry's alternative reading"
+    )
     header = f"{'case':44s} {'exp':>4s} {'axis':14s} " + " ".join(f"{t:>17s}" for t in tools)
     print(header)
     print("-" * len(header))
@@ -269,8 +302,11 @@ def main() -> None:
     for entry in loss_cases:
         name = entry["case"]
         cells = [cell(entry, got[t][name], verdicts[t][name]) for t in tools]
-        print(f"{name[:44]:44s} {entry['points']:4d} {entry['axis']:14s} "
-              + " ".join(f"{c:>17s}" for c in cells) + ("  (ambiguous)" if entry.get("ambiguous") else ""))
+        print(
+            f"{name[:44]:44s} {entry['points']:4d} {entry['axis']:14s} "
+            + " ".join(f"{c:>17s}" for c in cells)
+            + ("  (ambiguous)" if entry.get("ambiguous") else "")
+        )
     print()
     no_loss = [e["case"] for e in entries if not e["prints_train_loss"]]
     print(f"{len(no_loss)} logs print no train loss; a series read from one of them is spurious:")
@@ -279,18 +315,22 @@ def main() -> None:
         print(f"  {tool:8s} {len(spurious)} spurious: {', '.join(spurious) or '-'}")
     print()
     total = max(1, len(loss_cases))
-    print(f"{'tool':10s} {'series found':>14s} {'points':>8s} {'first':>7s} {'last':>7s} {'axis ok':>9s} "
-          f"{'fully right':>13s} {'(via alt)':>9s} {'errors':>7s} {'read s':>8s} {'import s':>9s}")
+    print(
+        f"{'tool':10s} {'series found':>14s} {'points':>8s} {'first':>7s} {'last':>7s} {'axis ok':>9s} "
+        f"{'fully right':>13s} {'(via alt)':>9s} {'errors':>7s} {'read s':>8s} {'import s':>9s}"
+    )
     for tool in tools:
         vs = list(verdicts[tool].values())
         found, right = sum(v.found for v in vs), sum(v.right for v in vs)
         checkable = [v for v in vs if v.found and v.axis is not None]
         errors = sum(bool(g.error) for g in got[tool].values())
-        print(f"{tool:10s} {found:>7d}/{len(vs):<3d} {100 * found / total:3.0f}% {sum(v.points for v in vs):>8d} "
-              f"{sum(v.first for v in vs):>7d} {sum(v.last for v in vs):>7d} "
-              f"{sum(bool(v.axis) for v in checkable):>5d}/{len(checkable):<3d} "
-              f"{right:>6d}/{len(vs):<3d}{100 * right / total:3.0f}% {sum(v.alt for v in vs):>9d} "
-              f"{errors:>7d} {seconds[tool]:8.2f} {imports[tool]:9.2f}")
+        print(
+            f"{tool:10s} {found:>7d}/{len(vs):<3d} {100 * found / total:3.0f}% {sum(v.points for v in vs):>8d} "
+            f"{sum(v.first for v in vs):>7d} {sum(v.last for v in vs):>7d} "
+            f"{sum(bool(v.axis) for v in checkable):>5d}/{len(checkable):<3d} "
+            f"{right:>6d}/{len(vs):<3d}{100 * right / total:3.0f}% {sum(v.alt for v in vs):>9d} "
+            f"{errors:>7d} {seconds[tool]:8.2f} {imports[tool]:9.2f}"
+        )
     print()
     failing: dict[str, list[str]] = defaultdict(list)
     for entry in loss_cases:
@@ -298,7 +338,8 @@ def main() -> None:
         if not verdict.right:
             failing[entry.get("format_kind", "?")].append(
                 f"  {entry['case']}: {why(entry, got['ours'][entry['case']], verdict)}\n"
-                f"      line {entry['sample_line']}: {sample(entry, args.cases)}")
+                f"      line {entry['sample_line']}: {sample(entry, args.cases)}"
+            )
     print(f"Where ours is not fully right ({sum(len(v) for v in failing.values())} cases), by line format:")
     for kind in sorted(failing, key=lambda k: -len(failing[k])):
         print(f"[{kind}]")

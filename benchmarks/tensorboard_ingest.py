@@ -24,13 +24,19 @@ from pathlib import Path
 
 from _measure import measure, print_table, tensorboard_arguments, tensorboard_input
 
-OURS = ("import sys; from pathlib import Path; from analyzer.ingest import ingest; "
-        "n = sum(len(f.metrics) for _, f in ingest(Path(sys.argv[1])).frames); open(sys.argv[2], 'w').write(str(n))")
-TBPARSE = ("import sys; from tbparse import SummaryReader; "
-           "open(sys.argv[2], 'w').write(str(len(SummaryReader(sys.argv[1]).scalars)))")
-ACCUMULATOR = ("import sys; from tensorboard.backend.event_processing.event_accumulator import EventAccumulator; "
-               "ea = EventAccumulator(sys.argv[1], size_guidance={'scalars': 0, 'tensors': 0}); ea.Reload(); "
-               "n = sum(len(ea.Scalars(t)) for t in ea.Tags()['scalars']); open(sys.argv[2], 'w').write(str(n))")
+OURS = (
+    "import sys; from pathlib import Path; from analyzer.ingest import ingest; "
+    "n = sum(len(f.metrics) for _, f in ingest(Path(sys.argv[1])).frames); open(sys.argv[2], 'w').write(str(n))"
+)
+TBPARSE = (
+    "import sys; from tbparse import SummaryReader; "
+    "open(sys.argv[2], 'w').write(str(len(SummaryReader(sys.argv[1]).scalars)))"
+)
+ACCUMULATOR = (
+    "import sys; from tensorboard.backend.event_processing.event_accumulator import EventAccumulator; "
+    "ea = EventAccumulator(sys.argv[1], size_guidance={'scalars': 0, 'tensors': 0}); ea.Reload(); "
+    "n = sum(len(ea.Scalars(t)) for t in ea.Tags()['scalars']); open(sys.argv[2], 'w').write(str(n))"
+)
 
 
 def tool(name: str) -> str:
@@ -48,17 +54,24 @@ def main() -> None:
         commands = [
             ("analyzer ingest (TensorBoard reader)", [sys.executable, "-c", OURS, str(folder), str(counts["ours"])]),
             ("analyze --format json (end to end)", [sys.executable, "-m", "analyzer", str(folder), "-f", "json"]),
-            ("tbparse SummaryReader(dir).scalars",
-             [sys.executable, "-c", TBPARSE, str(folder), str(counts["tbparse"])]),
-            ("EventAccumulator (size_guidance 0)",
-             [sys.executable, "-c", ACCUMULATOR, str(folder), str(counts["accumulator"])]),
+            (
+                "tbparse SummaryReader(dir).scalars",
+                [sys.executable, "-c", TBPARSE, str(folder), str(counts["tbparse"])],
+            ),
+            (
+                "EventAccumulator (size_guidance 0)",
+                [sys.executable, "-c", ACCUMULATOR, str(folder), str(counts["accumulator"])],
+            ),
             ("trainproof doctor DIR", [tool("trainproof"), "doctor", str(folder)]),
             ("losslint check DIR", [tool("losslint"), "check", str(folder)]),
         ]
         rows = [(label, measure(cmd, args.runs)) for label, cmd in commands]
         found = {name: int(path.read_text()) if path.exists() else None for name, path in counts.items()}
-    print_table(f"TensorBoard event file, {int(args.steps) * 8:,} scalar events ({size:.0f} MB), best of {args.runs}",
-                rows, "x ours")
+    print_table(
+        f"TensorBoard event file, {int(args.steps) * 8:,} scalar events ({size:.0f} MB), best of {args.runs}",
+        rows,
+        "x ours",
+    )
     print("scalar points found: " + ", ".join(f"{k} {v:,}" if v is not None else f"{k} ?" for k, v in found.items()))
     if found["ours"] != found["tbparse"]:
         sys.exit(f"MISMATCH: ours found {found['ours']} points, tbparse {found['tbparse']}")

@@ -20,8 +20,10 @@ from pathlib import Path
 
 from _measure import measure, print_table
 
-BASELINE = ("import json, sys, pandas as pd; d = json.load(open(sys.argv[1])); "
-            "df = pd.DataFrame(d['log_history']); print(df.shape)")
+BASELINE = (
+    "import json, sys, pandas as pd; d = json.load(open(sys.argv[1])); "
+    "df = pd.DataFrame(d['log_history']); print(df.shape)"
+)
 
 
 def write_state(path: Path, rows: int) -> None:
@@ -29,11 +31,26 @@ def write_state(path: Path, rows: int) -> None:
     rng = random.Random(0)
     history: list[dict[str, float | int]] = []
     for step in range(1, rows + 1):
-        history.append({"epoch": step / 1000, "grad_norm": rng.uniform(0.2, 3.0), "learning_rate": 1e-5,
-                        "loss": 2.0 + rng.random(), "step": step})
+        history.append(
+            {
+                "epoch": step / 1000,
+                "grad_norm": rng.uniform(0.2, 3.0),
+                "learning_rate": 1e-5,
+                "loss": 2.0 + rng.random(),
+                "step": step,
+            }
+        )
         if step % 1000 == 0:
-            history.append({"epoch": step / 1000, "eval_loss": 1.5 + rng.random(), "eval_runtime": 1.2,
-                            "eval_samples_per_second": 30.0, "eval_steps_per_second": 3.0, "step": step})
+            history.append(
+                {
+                    "epoch": step / 1000,
+                    "eval_loss": 1.5 + rng.random(),
+                    "eval_runtime": 1.2,
+                    "eval_samples_per_second": 30.0,
+                    "eval_steps_per_second": 3.0,
+                    "step": step,
+                }
+            )
     try:
         from transformers import TrainerState
 
@@ -50,11 +67,16 @@ def main() -> None:
         path = Path(tmp) / "trainer_state.json"
         write_state(path, rows)
         size = path.stat().st_size / 2**20
-        table = [("json.load + pandas.DataFrame (floor)", measure([sys.executable, "-c", BASELINE, str(path)])),
-                 ("analyze --format json (ingest + rules)",
-                  measure([sys.executable, "-m", "analyzer", str(path), "--format", "json"]))]
-    print_table(f"trainer_state.json with {rows:,} logged steps ({size:.1f} MiB), best of 3, end to end", table,
-                "time ratio")
+        table = [
+            ("json.load + pandas.DataFrame (floor)", measure([sys.executable, "-c", BASELINE, str(path)])),
+            (
+                "analyze --format json (ingest + rules)",
+                measure([sys.executable, "-m", "analyzer", str(path), "--format", "json"]),
+            ),
+        ]
+    print_table(
+        f"trainer_state.json with {rows:,} logged steps ({size:.1f} MiB), best of 3, end to end", table, "time ratio"
+    )
 
 
 if __name__ == "__main__":

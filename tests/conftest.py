@@ -40,15 +40,20 @@ def sample(name: str) -> Path:
 
 def tree_digest(root: Path) -> dict[str, tuple[str, float]]:
     """Content hash and mtime of every file under root: proof that nothing was written."""
-    return {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
 def copy_sample(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Copy a sample run into tmp_path so a test can alter it."""
+
     def _copy(name: str) -> Path:
         dest = tmp_path / name
         shutil.copytree(sample(name), dest)
         return dest
+
     return _copy

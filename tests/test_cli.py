@@ -13,8 +13,9 @@ from tests.conftest import artifact, sample, tree_digest
 
 
 def analyze_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_healthy_run_exits_0():
@@ -29,8 +30,7 @@ def test_failed_run_exits_1_and_json_follows_the_contract():
     report = json.loads(done.stdout)  # strict JSON: no bare NaN tokens
     assert report["verdict"] == "loss_zero_grad_nan"
     first = report["findings"][0]
-    for key in ("rule_id", "failure_mode", "severity", "confidence", "onset_step", "message", "evidence",
-                "causes"):
+    for key in ("rule_id", "failure_mode", "severity", "confidence", "onset_step", "message", "evidence", "causes"):
         assert key in first
     assert first["onset_step"] == 23
     signals = report["run"]["signals"]
@@ -87,17 +87,27 @@ def test_quiet_prints_the_verdict_line_only():
 def test_terminal_is_width_aware_and_plain_without_colour():
     import os
 
-    wide = subprocess.run([sys.executable, "-m", "analyzer", str(sample("hf_lr_too_high")), "--no-color"],
-                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "160"}, timeout=120)
-    narrow = subprocess.run([sys.executable, "-m", "analyzer", str(sample("hf_lr_too_high")), "--no-color"],
-                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "70"}, timeout=120)
+    wide = subprocess.run(
+        [sys.executable, "-m", "analyzer", str(sample("hf_lr_too_high")), "--no-color"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "160"},
+        timeout=120,
+    )
+    narrow = subprocess.run(
+        [sys.executable, "-m", "analyzer", str(sample("hf_lr_too_high")), "--no-color"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "70"},
+        timeout=120,
+    )
     assert "most likely cause" in wide.stdout and "most likely cause" not in narrow.stdout
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 70
     assert "\x1b[" not in wide.stdout + narrow.stdout
     assert "train/loss" in wide.stdout and "▇" in wide.stdout  # the loss sparkline
 
 
-@pytest.mark.parametrize("content", ["", "{\n  \"log_history\": [\n    {\"loss\": 1.0,", "not a log at all\n"])
+@pytest.mark.parametrize("content", ["", '{\n  "log_history": [\n    {"loss": 1.0,', "not a log at all\n"])
 def test_unreadable_input_is_one_line_error_exit_3(tmp_path: Path, content: str):
     path = tmp_path / "trainer_state.json"
     path.write_text(content)
@@ -133,15 +143,24 @@ def test_formats_and_version():
 def test_installed_package_runs_outside_the_checkout(tmp_path: Path):
     # From another folder the checkout is not importable: this runs the installed package, so data
     # files missing from the wheel (rules, grammars) fail here. Skipped for in-place imports.
-    probe = subprocess.run([sys.executable, "-c", "import analyzer; print(analyzer.__file__)"],
-                           capture_output=True, text=True, cwd=tmp_path)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import analyzer; print(analyzer.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     if probe.returncode != 0:
         pytest.skip("analyzer is not installed in this environment")
     run = tmp_path / "run"
     run.mkdir()
     (run / "nohup.out").write_bytes((sample("hf_nan_loss_filtered") / "nohup.out").read_bytes())
-    done = subprocess.run([sys.executable, "-m", "analyzer", str(run), "-f", "json"], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzer", str(run), "-f", "json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["verdict"] == "loss_zero_grad_nan"
 
@@ -155,9 +174,11 @@ def test_rules_list_explain_and_check(tmp_path: Path):
     assert doc.returncode == 0 and doc.stdout.startswith("# ") and "## Likely causes" in doc.stdout
     assert analyze_cli("rules", "explain", "no-such-rule").returncode == 2
     assert analyze_cli("rules", "check").returncode == 0
-    (tmp_path / "mine.yaml").write_text("id: loss-diverges\nfailure_mode: divergence\nseverity: error\n"
-                                        "confidence: 0.5\ntitle: t\ncheck: divergence\nparams: {ratio: high}\n"
-                                        "falsepositives: [x]\nreferences: [y]\n")
+    (tmp_path / "mine.yaml").write_text(
+        "id: loss-diverges\nfailure_mode: divergence\nseverity: error\n"
+        "confidence: 0.5\ntitle: t\ncheck: divergence\nparams: {ratio: high}\n"
+        "falsepositives: [x]\nreferences: [y]\n"
+    )
     checked = analyze_cli("rules", "check", str(tmp_path))
     assert checked.returncode == 1
     assert "mine.yaml:7: parameter `ratio` of `divergence` must be float" in checked.stdout
@@ -181,16 +202,22 @@ def test_settings_alone_are_not_a_healthy_run(tmp_path: Path):
 
 def test_a_log_with_only_an_error_gets_its_finding(tmp_path: Path):
     (tmp_path / "err.log").write_text(
-        "Traceback (most recent call last):\n  File \"train.py\", line 3, in <module>\n    step()\n"
-        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n")
+        'Traceback (most recent call last):\n  File "train.py", line 3, in <module>\n    step()\n'
+        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n"
+    )
     done = analyze_cli(str(tmp_path / "err.log"), "-q")
     assert done.returncode == 1 and done.stdout.startswith("verdict: oom")
 
 
 def test_inspect_shows_templates_fields_axis_and_unread_lines(tmp_path: Path):
     log = tmp_path / "train.log"
-    log.write_text("".join(f"Epoch [{e}/3] | Train Loss: {2 - e / 10:.4f} Acc: 0.{e}0 | Test Loss: {2.1 - e / 10:.4f}\n"
-                           for e in (1, 2, 3)) + "the job used 4 GPUs for 2 hours\n")
+    log.write_text(
+        "".join(
+            f"Epoch [{e}/3] | Train Loss: {2 - e / 10:.4f} Acc: 0.{e}0 | Test Loss: {2.1 - e / 10:.4f}\n"
+            for e in (1, 2, 3)
+        )
+        + "the job used 4 GPUs for 2 hours\n"
+    )
     done = analyze_cli("inspect", str(log), "--format", "json", "--export", str(tmp_path / "m.csv"))
     assert done.returncode == 0, done.stderr
     entry = json.loads(done.stdout)["files"][0]

@@ -15,14 +15,29 @@ from analyzer.model import empty_metrics, validate_metrics
 
 
 def _row(step: int, loss: float, elapsed: str) -> str:
-    return json.dumps({"current_steps": step, "total_steps": 30, "loss": loss, "lr": 1e-4, "epoch": step / 30,
-                       "percentage": step / 0.3, "elapsed_time": elapsed, "remaining_time": "0:01:00"})
+    return json.dumps(
+        {
+            "current_steps": step,
+            "total_steps": 30,
+            "loss": loss,
+            "lr": 1e-4,
+            "epoch": step / 30,
+            "percentage": step / 0.3,
+            "elapsed_time": elapsed,
+            "remaining_time": "0:01:00",
+        }
+    )
 
 
 def test_resumed_run_later_values_win_and_a_restart_is_recorded(tmp_path: Path):
     # LLaMA-Factory appends to trainer_log.jsonl when a run resumes from checkpoint-10.
-    lines = [_row(5, 2.0, "0:00:05"), _row(10, 1.8, "0:00:10"), _row(15, 1.7, "0:00:15"),
-             _row(15, 1.65, "0:00:20"), _row(20, 1.6, "0:00:25")]
+    lines = [
+        _row(5, 2.0, "0:00:05"),
+        _row(10, 1.8, "0:00:10"),
+        _row(15, 1.7, "0:00:15"),
+        _row(15, 1.65, "0:00:20"),
+        _row(20, 1.6, "0:00:25"),
+    ]
     lines.insert(3, _row(10, 1.9, "0:00:18"))  # the resumed process logs step 10 again
     (tmp_path / "trainer_log.jsonl").write_text("\n".join(lines) + "\n")
     run = analyze(tmp_path).run
@@ -48,9 +63,18 @@ def test_contract_validation_rejects_wrong_dtypes():
         validate_metrics(frame.astype({"step": "float64"}), "test")
     with pytest.raises(ContractError):
         validate_metrics(frame.drop(columns=["rank"]), "test")
-    bad = pd.DataFrame({"step": np.array([1]), "wall_time": [np.nan], "split": pd.Categorical([None]),
-                        "metric": pd.Categorical(["loss"]), "value": [1.0], "source": pd.Categorical(["x"]),
-                        "line": pd.array([1], dtype="Int64"), "rank": pd.array([None], dtype="Int64")})
+    bad = pd.DataFrame(
+        {
+            "step": np.array([1]),
+            "wall_time": [np.nan],
+            "split": pd.Categorical([None]),
+            "metric": pd.Categorical(["loss"]),
+            "value": [1.0],
+            "source": pd.Categorical(["x"]),
+            "line": pd.array([1], dtype="Int64"),
+            "rank": pd.array([None], dtype="Int64"),
+        }
+    )
     with pytest.raises(ContractError):
         validate_metrics(bad, "test")
 
@@ -59,8 +83,9 @@ def test_rows_without_a_clock_take_one_other_source_clock(tmp_path: Path):
     """trainer_state.json wins the loss but has no wall time: its rows take the clock of the source that
     recorded the most steps (here LLaMA-Factory's time since start), never a mix of two clocks."""
     history = [{"step": s, "loss": 2.0 - s / 100, "learning_rate": 1e-4, "epoch": s / 30} for s in (5, 10, 15, 20)]
-    (tmp_path / "trainer_state.json").write_text(json.dumps(
-        {"global_step": 20, "max_steps": 30, "log_history": history}))
+    (tmp_path / "trainer_state.json").write_text(
+        json.dumps({"global_step": 20, "max_steps": 30, "log_history": history})
+    )
     lines = [_row(s, 2.0 - s / 100, f"0:00:{s:02d}") for s in (5, 10, 15, 20)]
     (tmp_path / "trainer_log.jsonl").write_text("\n".join(lines) + "\n")
     run = analyze(tmp_path).run

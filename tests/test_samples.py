@@ -42,9 +42,11 @@ def test_sample_matches_expected(name: str):
         onset = expected["onset_step_by_mode"][mode]
         tolerance = 1 if mode in EVENT_MODES else ONSET_TOLERANCE
         assert any(abs(s - onset) <= tolerance for s in by_mode[mode] if s is not None), (
-            f"{name}: {mode} onset {by_mode[mode]}, expected {onset}")
-    false_alarms = {f.failure_mode for f in report.findings
-                    if severity_rank(f.severity) >= severity_rank("warning")} - wanted
+            f"{name}: {mode} onset {by_mode[mode]}, expected {onset}"
+        )
+    false_alarms = {
+        f.failure_mode for f in report.findings if severity_rank(f.severity) >= severity_rank("warning")
+    } - wanted
     assert not false_alarms, f"{name}: unexpected {false_alarms}"
     if not wanted:
         assert report.verdict == "healthy"
@@ -68,8 +70,9 @@ def _train_loss(folder: Path) -> dict[int, float]:
     return {int(k): float(v) for k, v in series.items()}
 
 
-@pytest.mark.parametrize("name", [c for c in CASES if (SAMPLES / c / "runs").is_dir()
-                                  and any((SAMPLES / c).glob("**/trainer_state.json"))])
+@pytest.mark.parametrize(
+    "name", [c for c in CASES if (SAMPLES / c / "runs").is_dir() and any((SAMPLES / c).glob("**/trainer_state.json"))]
+)
 def test_tensorboard_and_wandb_outputs_agree_with_trainer_state(name: str):
     """Each sample's TensorBoard events and W&B offline run, read on their own, hold the train loss of its
     trainer_state.json (float32 in both writers) at the same steps."""

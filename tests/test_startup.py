@@ -24,16 +24,27 @@ def test_registry_names_are_the_readers_own() -> None:
 
 
 def test_help_imports_no_analysis_library() -> None:
-    code = ("from analyzer.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass")
+    code = "from analyzer.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
     loaded = imported_after(code)
     assert not loaded & {"pandas", "numpy", "scipy", "matplotlib", "yaml", "analyzer.api", "analyzer.ingest"}
 
 
 def test_one_trainer_state_imports_only_its_reader() -> None:
     path = sample("hf_healthy") / "trainer_state.json"
-    code = (f"from analyzer.cli import main\ntry:\n    main([{str(path)!r}, '-q'])\nexcept SystemExit:\n    pass")
+    code = f"from analyzer.cli import main\ntry:\n    main([{str(path)!r}, '-q'])\nexcept SystemExit:\n    pass"
     loaded = imported_after(code)
     assert "analyzer.ingest.hf_state" in loaded
-    heavy = {"scipy", "matplotlib", "tensorboard", "wandb", "google.protobuf", "markdown_it", "nh3", "pydantic",
-             "analyzer.ingest.console", "analyzer.ingest.tensorboard", "analyzer.ingest.wandb_run"}
+    heavy = {
+        "scipy",
+        "matplotlib",
+        "tensorboard",
+        "wandb",
+        "google.protobuf",
+        "markdown_it",
+        "nh3",
+        "pydantic",
+        "analyzer.ingest.console",
+        "analyzer.ingest.tensorboard",
+        "analyzer.ingest.wandb_run",
+    }
     assert not loaded & heavy, loaded & heavy

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import importlib
-from collections.abc import Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -56,8 +55,15 @@ def __getattr__(name: str) -> Any:
 
 
 # Names users and trainers give these files: one of them that no parser accepts is reported, not skipped.
-_KNOWN_NAMES = {"trainer_state.json", "trainer_log.jsonl", "all_results.json", "train_results.json",
-                "eval_results.json", "training_args.bin", "adapter_config.json"}
+_KNOWN_NAMES = {
+    "trainer_state.json",
+    "trainer_log.jsonl",
+    "all_results.json",
+    "train_results.json",
+    "eval_results.json",
+    "training_args.bin",
+    "adapter_config.json",
+}
 _SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".hg", ".svn"}
 
 
@@ -179,8 +185,13 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
                 if frames.metrics.empty and frames.events.empty:
                     out.ignored += 1  # a text file with nothing of a training run in it: said, not read
                     lines = (frames.meta.get("console_log") or {}).get(source, {}).get("lines", 0)
-                    out.problems.append(Problem(source, f"text with no training metric or event recognised "
-                                                        f"({max(lines - 1, 0)} lines)", level="note"))
+                    out.problems.append(
+                        Problem(
+                            source,
+                            f"text with no training metric or event recognised ({max(lines - 1, 0)} lines)",
+                            level="note",
+                        )
+                    )
                     continue
             else:
                 frames = parser.parse(file, source)
@@ -193,8 +204,7 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
         for source, result in group_parser.parse_group(members):
             if isinstance(result, InputError):
                 out.problems.append(result.problem)
-                out.sources.append(SourceInfo(source, group_parser.name, status="failed",
-                                              note=result.problem.message))
+                out.sources.append(SourceInfo(source, group_parser.name, status="failed", note=result.problem.message))
             elif isinstance(result, Superseded):
                 if not result.quiet:
                     out.problems.append(Problem(source, result.note, level="note"))
@@ -223,5 +233,7 @@ def _unrecognised(file: Path) -> str:
         return "file is empty"
     if head.lstrip().startswith((b"{", b"[")):
         return "JSON file of an unknown kind (not a trainer_state.json, trainer_log.jsonl, results or config)"
-    return ("format not recognised (readable: trainer_state.json, LLaMA-Factory trainer_log.jsonl, "
-            "*_results.json, model/PEFT/generation/DeepSpeed configs, training_args.bin)")
+    return (
+        "format not recognised (readable: trainer_state.json, LLaMA-Factory trainer_log.jsonl, "
+        "*_results.json, model/PEFT/generation/DeepSpeed configs, training_args.bin)"
+    )

@@ -70,12 +70,14 @@ def first_wall_time(frames: Frames) -> float:
     return first if math.isfinite(first) else math.inf
 
 
-def newest_run_only(groups: Sequence[Sequence[tuple[str, Result]]], started: Callable[[Frames], float],
-                    note: Callable[[str], str]) -> list[tuple[str, Result]]:
+def newest_run_only(
+    groups: Sequence[Sequence[tuple[str, Result]]], started: Callable[[Frames], float], note: Callable[[str], str]
+) -> list[tuple[str, Result]]:
     """One Run is one training run: of several runs read from one folder or store (each group holds one
     run's results: its log and sidecars), the one that started last is analyzed and the read results of
     the others become Superseded with `note(newest_source)`. A run whose start is unknown (+inf for
     every part) counts as the oldest."""
+
     def start(group: Sequence[tuple[str, Result]]) -> float:
         times = [t for t in (started(r) for _, r in group if isinstance(r, Frames)) if math.isfinite(t)]
         return min(times) if times else -math.inf
@@ -85,8 +87,11 @@ def newest_run_only(groups: Sequence[Sequence[tuple[str, Result]]], started: Cal
         return [item for group in groups for item in group]
     newest = max(runs, key=start)
     label = next(source for source, r in newest if isinstance(r, Frames))
-    return [(source, Superseded(note(label)) if group is not newest and isinstance(result, Frames) else result)
-            for group in groups for source, result in group]
+    return [
+        (source, Superseded(note(label)) if group is not newest and isinstance(result, Frames) else result)
+        for group in groups
+        for source, result in group
+    ]
 
 
 def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
@@ -195,23 +200,46 @@ class FrameBuilder:
         self._m: list[tuple[Any, ...]] = []
         # Bulk observations, one entry per `extend` call: (split, metric, steps, walls, values, lines).
         self._bulk: list[tuple[str, str, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]] = []
-        self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity",
-                                                         "message", "line")}
+        self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity", "message", "line")}
 
-    def metric(self, step: int, split: str, metric: str, value: float, line: int | None,
-               wall_time: float = math.nan, rank: int | None = None) -> None:
+    def metric(
+        self,
+        step: int,
+        split: str,
+        metric: str,
+        value: float,
+        line: int | None,
+        wall_time: float = math.nan,
+        rank: int | None = None,
+    ) -> None:
         """Add one observation."""
         self._m.append((step, wall_time, split, metric, value, line, rank))
 
-    def extend(self, steps: np.ndarray, split: str, metric: str, values: np.ndarray, lines: np.ndarray,
-               wall_times: np.ndarray | None = None) -> None:
+    def extend(
+        self,
+        steps: np.ndarray,
+        split: str,
+        metric: str,
+        values: np.ndarray,
+        lines: np.ndarray,
+        wall_times: np.ndarray | None = None,
+    ) -> None:
         """Add many observations of one series at once (wall_time NaN unless `wall_times` is given)."""
         walls = None if wall_times is None else np.asarray(wall_times, dtype="float64")
-        self._bulk.append((split, metric, np.asarray(steps, dtype="int64"), walls,
-                           np.asarray(values, dtype="float64"), np.asarray(lines, dtype="int64")))
+        self._bulk.append(
+            (
+                split,
+                metric,
+                np.asarray(steps, dtype="int64"),
+                walls,
+                np.asarray(values, dtype="float64"),
+                np.asarray(lines, dtype="int64"),
+            )
+        )
 
-    def event(self, kind: str, severity: str, message: str, step: int | None, line: int | None,
-              wall_time: float = math.nan) -> None:
+    def event(
+        self, kind: str, severity: str, message: str, step: int | None, line: int | None, wall_time: float = math.nan
+    ) -> None:
         """Add one event."""
         e = self._e
         e["step"].append(step)
@@ -234,7 +262,8 @@ class FrameBuilder:
     def has(self, split: str, metric: str) -> bool:
         """Whether any observation of this series was added."""
         return any(b[0] == split and b[1] == metric for b in self._bulk) or any(
-            m[2] == split and m[3] == metric for m in self._m)
+            m[2] == split and m[3] == metric for m in self._m
+        )
 
     def _metrics(self) -> pd.DataFrame:
         """The row-by-row and the bulk observations as one frame, each column built once."""
@@ -246,39 +275,56 @@ class FrameBuilder:
 
         def coded(rows: tuple[Any, ...], names: list[str]) -> pd.Categorical:
             categories = pd.Index(sorted(set(rows) | set(names)), dtype="object")
-            codes = [pd.Categorical(rows, categories=categories).codes,
-                     np.repeat(categories.get_indexer(pd.Index(names, dtype="object")).astype("int32"), sizes)]
+            codes = [
+                pd.Categorical(rows, categories=categories).codes,
+                np.repeat(categories.get_indexer(pd.Index(names, dtype="object")).astype("int32"), sizes),
+            ]
             return pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
 
         line_data, line_mask = _int_and_mask(line)
         rank_data, rank_mask = _int_and_mask(rank)
         bulk_n = n - len(step)
-        return pd.DataFrame({
-            "step": np.concatenate([np.asarray(step, dtype="int64"), *(b[2] for b in bulk)]),
-            "wall_time": np.concatenate([np.asarray(wall_time, dtype="float64"),
-                                         *(np.full(len(b[2]), math.nan) if b[3] is None else b[3] for b in bulk)]),
-            "split": coded(split, [b[0] for b in bulk]),
-            "metric": coded(metric, [b[1] for b in bulk]),
-            "value": np.concatenate([np.asarray(value, dtype="float64"), *(b[4] for b in bulk)]),
-            "source": _constant(self.source, n),
-            "line": pd.arrays.IntegerArray(np.concatenate([line_data, *(b[5] for b in bulk)]),
-                                           np.concatenate([line_mask, np.zeros(bulk_n, dtype=bool)])),
-            "rank": pd.arrays.IntegerArray(np.concatenate([rank_data, np.zeros(bulk_n, dtype="int64")]),
-                                           np.concatenate([rank_mask, np.ones(bulk_n, dtype=bool)])),
-        })
+        return pd.DataFrame(
+            {
+                "step": np.concatenate([np.asarray(step, dtype="int64"), *(b[2] for b in bulk)]),
+                "wall_time": np.concatenate(
+                    [
+                        np.asarray(wall_time, dtype="float64"),
+                        *(np.full(len(b[2]), math.nan) if b[3] is None else b[3] for b in bulk),
+                    ]
+                ),
+                "split": coded(split, [b[0] for b in bulk]),
+                "metric": coded(metric, [b[1] for b in bulk]),
+                "value": np.concatenate([np.asarray(value, dtype="float64"), *(b[4] for b in bulk)]),
+                "source": _constant(self.source, n),
+                "line": pd.arrays.IntegerArray(
+                    np.concatenate([line_data, *(b[5] for b in bulk)]),
+                    np.concatenate([line_mask, np.zeros(bulk_n, dtype=bool)]),
+                ),
+                "rank": pd.arrays.IntegerArray(
+                    np.concatenate([rank_data, np.zeros(bulk_n, dtype="int64")]),
+                    np.concatenate([rank_mask, np.ones(bulk_n, dtype=bool)]),
+                ),
+            }
+        )
 
     def frames(self, meta: dict[str, Any] | None = None) -> Frames:
         """Validated frames of everything added so far."""
         metrics = self._metrics()
         e = self._e
-        events = pd.DataFrame({
-            "step": pd.array(e["step"], dtype="Int64"),
-            "wall_time": np.asarray(e["wall_time"], dtype="float64"),
-            "kind": pd.Series(e["kind"], dtype="object"),
-            "severity": pd.Series(e["severity"], dtype="object"),
-            "message": pd.Series(e["message"], dtype="object"),
-            "source": pd.Series([self.source] * len(e["kind"]), dtype="object"),
-            "line": pd.array(e["line"], dtype="Int64"),
-        })
-        return Frames(metrics=validate_metrics(metrics, self.producer),
-                      events=validate_events(events, self.producer), meta=meta or {})
+        events = pd.DataFrame(
+            {
+                "step": pd.array(e["step"], dtype="Int64"),
+                "wall_time": np.asarray(e["wall_time"], dtype="float64"),
+                "kind": pd.Series(e["kind"], dtype="object"),
+                "severity": pd.Series(e["severity"], dtype="object"),
+                "message": pd.Series(e["message"], dtype="object"),
+                "source": pd.Series([self.source] * len(e["kind"]), dtype="object"),
+                "line": pd.array(e["line"], dtype="Int64"),
+            }
+        )
+        return Frames(
+            metrics=validate_metrics(metrics, self.producer),
+            events=validate_events(events, self.producer),
+            meta=meta or {},
+        )

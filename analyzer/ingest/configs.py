@@ -11,18 +11,65 @@ from analyzer.model import Frames
 
 name = "json_config"
 
-_MARKERS = (b'"peft_type"', b'"architectures"', b'"model_type"', b'"zero_optimization"',
-            b'"train_micro_batch_size_per_gpu"', b'"_from_model_config"', b'"decoder_start_token_id"')
-_DS_KEYS = {"zero_optimization", "train_micro_batch_size_per_gpu", "train_batch_size", "gradient_clipping",
-            "zero_allow_untested_optimizer", "steps_per_print"}
-_GEN_KEYS = {"max_new_tokens", "do_sample", "num_beams", "temperature", "top_p", "top_k", "eos_token_id",
-             "bos_token_id", "pad_token_id", "decoder_start_token_id"}
-_PEFT_KEYS = ("peft_type", "task_type", "r", "lora_alpha", "lora_dropout", "target_modules",
-              "modules_to_save", "base_model_name_or_path", "use_dora", "use_rslora", "bias",
-              "init_lora_weights", "revision")
-MODEL_KEYS = ("model_type", "architectures", "torch_dtype", "dtype", "transformers_version", "vocab_size",
-               "hidden_size", "num_hidden_layers", "num_attention_heads", "max_position_embeddings",
-               "problem_type", "tie_word_embeddings", "pad_token_id")
+_MARKERS = (
+    b'"peft_type"',
+    b'"architectures"',
+    b'"model_type"',
+    b'"zero_optimization"',
+    b'"train_micro_batch_size_per_gpu"',
+    b'"_from_model_config"',
+    b'"decoder_start_token_id"',
+)
+_DS_KEYS = {
+    "zero_optimization",
+    "train_micro_batch_size_per_gpu",
+    "train_batch_size",
+    "gradient_clipping",
+    "zero_allow_untested_optimizer",
+    "steps_per_print",
+}
+_GEN_KEYS = {
+    "max_new_tokens",
+    "do_sample",
+    "num_beams",
+    "temperature",
+    "top_p",
+    "top_k",
+    "eos_token_id",
+    "bos_token_id",
+    "pad_token_id",
+    "decoder_start_token_id",
+}
+_PEFT_KEYS = (
+    "peft_type",
+    "task_type",
+    "r",
+    "lora_alpha",
+    "lora_dropout",
+    "target_modules",
+    "modules_to_save",
+    "base_model_name_or_path",
+    "use_dora",
+    "use_rslora",
+    "bias",
+    "init_lora_weights",
+    "revision",
+)
+MODEL_KEYS = (
+    "model_type",
+    "architectures",
+    "torch_dtype",
+    "dtype",
+    "transformers_version",
+    "vocab_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "max_position_embeddings",
+    "problem_type",
+    "tie_word_embeddings",
+    "pad_token_id",
+)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -33,8 +80,12 @@ def sniff(path: Path, head: bytes) -> bool:
 def _deepspeed(doc: dict[str, Any]) -> dict[str, Any]:
     zero: dict[str, Any] = doc["zero_optimization"] if isinstance(doc.get("zero_optimization"), dict) else {}
     out: dict[str, Any] = {"zero_stage": zero.get("stage")}
-    for key in ("train_micro_batch_size_per_gpu", "gradient_accumulation_steps", "train_batch_size",
-                "gradient_clipping"):
+    for key in (
+        "train_micro_batch_size_per_gpu",
+        "gradient_accumulation_steps",
+        "train_batch_size",
+        "gradient_clipping",
+    ):
         if key in doc:
             out[key] = doc[key]
     for prec in ("fp16", "bf16"):

@@ -112,14 +112,20 @@ def _line_grammar(entry: dict[str, Any], where: str) -> LineGrammar:
     if type(entry.get("epoch_base", 0)) is not int:
         raise GrammarError(f"{where}: `epoch_base` must be a whole number")
     return LineGrammar(
-        name=entry["name"], match=_compile(entry["match"], where), prefilter=str(entry.get("prefilter", "")),
-        framework=str(entry.get("framework", "")), split=str(entry.get("split", "train")),
+        name=entry["name"],
+        match=_compile(entry["match"], where),
+        prefilter=str(entry.get("prefilter", "")),
+        framework=str(entry.get("framework", "")),
+        split=str(entry.get("split", "train")),
         pairs=_compile(entry["pairs"], where) if "pairs" in entry else None,
         keys={str(k): str(v) for k, v in (entry.get("keys") or {}).items()},
         ignore=frozenset(map(str, entry.get("ignore") or [])),
         eval_keys=_compile(entry["eval_keys"], where) if "eval_keys" in entry else None,
         exclude=_compile(entry["exclude"], where) if "exclude" in entry else None,
-        step_mode=mode, epoch_base=int(entry.get("epoch_base", 0)), vanishing=str(entry.get("vanishing", "")))
+        step_mode=mode,
+        epoch_base=int(entry.get("epoch_base", 0)),
+        vanishing=str(entry.get("vanishing", "")),
+    )
 
 
 def load_grammars(path: Path) -> Grammars:
@@ -144,9 +150,15 @@ def load_grammars(path: Path) -> Grammars:
         prefilter = entry.get("prefilter") or []
         if not isinstance(prefilter, list) or not all(isinstance(p, str) and p for p in prefilter):
             raise GrammarError(f"{where}: `prefilter` must be a list of literal strings")
-        out.events.append(EventGrammar(str(entry["kind"]), str(entry["severity"]),
-                                       _compile(entry["pattern"], where), str(entry.get("message", entry["kind"])),
-                                       tuple(p.lower() for p in prefilter)))
+        out.events.append(
+            EventGrammar(
+                str(entry["kind"]),
+                str(entry["severity"]),
+                _compile(entry["pattern"], where),
+                str(entry.get("message", entry["kind"])),
+                tuple(p.lower() for p in prefilter),
+            )
+        )
     for i, entry in _entries(doc, "meta", path):
         if "pattern" not in entry:
             raise GrammarError(f"{path}: meta[{i}]: a meta entry needs `pattern`")

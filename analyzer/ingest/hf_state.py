@@ -17,9 +17,22 @@ name = "hf_trainer_state"
 
 _CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
 _ROW_START = re.compile(r"^[ \t]*\{[ \t]*\r?$", re.MULTILINE)
-_SETTINGS = ("global_step", "max_steps", "num_train_epochs", "logging_steps", "eval_steps", "save_steps",
-             "train_batch_size", "epoch", "best_metric", "best_model_checkpoint", "best_global_step",
-             "total_flos", "num_input_tokens_seen", "is_hyper_param_search")
+_SETTINGS = (
+    "global_step",
+    "max_steps",
+    "num_train_epochs",
+    "logging_steps",
+    "eval_steps",
+    "save_steps",
+    "train_batch_size",
+    "epoch",
+    "best_metric",
+    "best_model_checkpoint",
+    "best_global_step",
+    "total_flos",
+    "num_input_tokens_seen",
+    "is_hyper_param_search",
+)
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -84,8 +97,9 @@ def choose(states: list[State]) -> tuple[State, list[tuple[State, str]]]:
         if s.root == best.root:
             others.append((s, f"superseded by {best.source} (history to step {best.global_step})"))
         else:
-            others.append((s, f"another training history (to step {s.global_step}) not analyzed: "
-                              f"run analyze on {s.root} for it"))
+            others.append(
+                (s, f"another training history (to step {s.global_step}) not analyzed: run analyze on {s.root} for it")
+            )
     return best, others
 
 
@@ -142,7 +156,7 @@ def layout_plan(keys: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str, str],
         if key == "step" or (key == "epoch" and kind != "train"):
             continue
         if kind in ("eval", "predict", "test"):
-            metric = canonical_metric(key[len(prefix):]) if key.startswith(prefix) else key
+            metric = canonical_metric(key[len(prefix) :]) if key.startswith(prefix) else key
         elif kind == "summary":
             metric = key
         else:
@@ -188,8 +202,14 @@ def to_frames(state: State) -> Frames:
             if value is not None:  # null (TRL's "no valid values"), strings, nested objects are skipped
                 builder.metric(step, split, metric, value, line)
     if stepless:
-        problems.append(Problem(state.source, f"{len(stepless)} row(s) without `step` placed at the step of the "
-                                              "row before them", f"log_history[{stepless[0]}]", level="note"))
+        problems.append(
+            Problem(
+                state.source,
+                f"{len(stepless)} row(s) without `step` placed at the step of the row before them",
+                f"log_history[{stepless[0]}]",
+                level="note",
+            )
+        )
     settings = {k: state.doc[k] for k in _SETTINGS if k in state.doc}
     settings["has_summary_row"] = has_summary
     settings["rows"] = len(state.doc["log_history"])

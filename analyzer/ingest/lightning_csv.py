@@ -73,8 +73,9 @@ def _is_number(cell: str) -> bool:
 def series_names(keys: list[str]) -> dict[str, tuple[str, str]]:
     """Each CSV column other than `step` -> (split, canonical metric), under the module's naming rules."""
     present = set(keys)
-    lr_key = next((k for k in sorted(keys) if _LR_MONITOR.match(k) and not k.endswith("/pg1")), None) \
-        or next((k for k in sorted(keys) if _LR_MONITOR.match(k)), None)
+    lr_key = next((k for k in sorted(keys) if _LR_MONITOR.match(k) and not k.endswith("/pg1")), None) or next(
+        (k for k in sorted(keys) if _LR_MONITOR.match(k)), None
+    )
     names: dict[str, tuple[str, str]] = {}
     for key in keys:
         if key == "step":
@@ -89,8 +90,11 @@ def series_names(keys: list[str]) -> dict[str, tuple[str, str]]:
             base = key[:-6]
             suffix = "_epoch" if f"{base}_step" in present else ""
         # Lightning's `train_<name>` is the train split (names.py only knows `train/` and `train_loss`).
-        split, metric = ("train", canonical_metric(base[6:])) if base.lower().startswith("train_") \
-            and len(base) > 6 else split_and_metric(base)
+        split, metric = (
+            ("train", canonical_metric(base[6:]))
+            if base.lower().startswith("train_") and len(base) > 6
+            else split_and_metric(base)
+        )
         names[key] = (split, metric + suffix)
     return names
 
@@ -136,8 +140,16 @@ def _fast_table(text: str, header: list[str]) -> tuple[list[Column], np.ndarray]
     blank = lengths <= (raw[ends - 1] == 13)  # an empty line, or only its \r
     if not ((commas == len(header) - 1) | blank).all():
         return None
-    frame = pd.read_csv(io.StringIO(text), header=None, skiprows=1, names=list(range(len(header))),
-                        keep_default_na=False, na_values=[""], skip_blank_lines=False, engine="c")
+    frame = pd.read_csv(
+        io.StringIO(text),
+        header=None,
+        skiprows=1,
+        names=list(range(len(header))),
+        keep_default_na=False,
+        na_values=[""],
+        skip_blank_lines=False,
+        engine="c",
+    )
     rows = ~blank[1:]
     columns: list[Column] = []
     for col in range(len(header)):
@@ -151,8 +163,9 @@ def _fast_table(text: str, header: list[str]) -> tuple[list[Column], np.ndarray]
     return columns, np.flatnonzero(rows).astype(np.int64) + 2
 
 
-def _slow_table(lines: list[str], header: list[str], cut: bool, source: str,
-                problems: list[Problem]) -> tuple[list[Column], np.ndarray]:
+def _slow_table(
+    lines: list[str], header: list[str], cut: bool, source: str, problems: list[Problem]
+) -> tuple[list[Column], np.ndarray]:
     """Columns and line numbers line by line: quoted cells, a cut last line, rows of the wrong width."""
     rows: list[list[str]] = []
     numbers: list[int] = []
@@ -163,8 +176,14 @@ def _slow_table(lines: list[str], header: list[str], cut: bool, source: str,
             continue
         cells = _cells(line)
         if cut and lineno == len(lines):
-            problems.append(Problem(source, "last line is cut off (run killed while writing?); its complete "
-                                            "cells were kept, the last one dropped", f"line {lineno}"))
+            problems.append(
+                Problem(
+                    source,
+                    "last line is cut off (run killed while writing?); its complete "
+                    "cells were kept, the last one dropped",
+                    f"line {lineno}",
+                )
+            )
             cells = cells[:-1] + [""] * (width - len(cells) + 1)
         if len(cells) != width:
             misshapen.append(lineno)
@@ -172,8 +191,13 @@ def _slow_table(lines: list[str], header: list[str], cut: bool, source: str,
         rows.append(cells)
         numbers.append(lineno)
     if misshapen:
-        problems.append(Problem(source, f"{len(misshapen)} row(s) do not have the header's {width} cells; skipped",
-                                f"line {misshapen[0]}"))
+        problems.append(
+            Problem(
+                source,
+                f"{len(misshapen)} row(s) do not have the header's {width} cells; skipped",
+                f"line {misshapen[0]}",
+            )
+        )
     grid = np.array(rows, dtype=str).reshape(len(rows), width)
     return [_floats(grid[:, col]) for col in range(width)], np.asarray(numbers, dtype=np.int64)
 
@@ -209,8 +233,13 @@ def parse(path: Path, source: str) -> Frames:
             continue
         corrupted = filled & ~ok
         if corrupted.any():
-            problems.append(Problem(source, f"column `{key}`: {int(corrupted.sum())} cell(s) are not numbers; "
-                                            "skipped", f"line {line_numbers[corrupted][0]}"))
+            problems.append(
+                Problem(
+                    source,
+                    f"column `{key}`: {int(corrupted.sum())} cell(s) are not numbers; skipped",
+                    f"line {line_numbers[corrupted][0]}",
+                )
+            )
         keep = ok & step_ok
         if keep.any():
             split, metric = names[key]
@@ -224,8 +253,11 @@ def parse(path: Path, source: str) -> Frames:
 
 
 def _meta(path: Path, source: str, header: list[str], steps: np.ndarray, problems: list[Problem]) -> dict[str, Any]:
-    section: dict[str, Any] = {"columns": header, "rows": len(steps),
-                               "last_step": int(steps.max()) if len(steps) else None}
+    section: dict[str, Any] = {
+        "columns": header,
+        "rows": len(steps),
+        "last_step": int(steps.max()) if len(steps) else None,
+    }
     hparams_source = posixpath.join(posixpath.dirname(source), HPARAMS)
     hparams = load_hparams(path.with_name(HPARAMS), hparams_source, problems)
     if hparams is not None:
@@ -271,8 +303,14 @@ def load_hparams(path: Path, source: str, problems: list[Problem]) -> dict[str, 
         except yaml.YAMLError as exc2:
             _yaml_problem(source, exc2, problems)
             return None
-        problems.append(Problem(source, f"Python object tags ({exc.problem}) read as plain values; nothing was "
-                                        "executed", where, level="note"))
+        problems.append(
+            Problem(
+                source,
+                f"Python object tags ({exc.problem}) read as plain values; nothing was executed",
+                where,
+                level="note",
+            )
+        )
     except yaml.YAMLError as exc:
         _yaml_problem(source, exc, problems)
         return None

@@ -67,8 +67,9 @@ def parse(path: Path, source: str) -> Frames:
         if not raw_line.strip():
             continue
         if broken is not None:
-            problems.append(Problem(source, f"invalid JSON: {broken[1].msg}",
-                                    f"line {broken[0]} column {broken[1].colno}"))
+            problems.append(
+                Problem(source, f"invalid JSON: {broken[1].msg}", f"line {broken[0]} column {broken[1].colno}")
+            )
             broken = None
         try:
             row: Any = json.loads(raw_line)
@@ -100,8 +101,11 @@ def parse(path: Path, source: str) -> Frames:
                 column[0].append(index)
                 column[1].append(raw)
     if broken is not None:  # nothing readable after it: the file ends inside this line
-        problems.append(Problem(source, "last line is cut off (run killed while writing?)",
-                                f"line {broken[0]} column {broken[1].colno}"))
+        problems.append(
+            Problem(
+                source, "last line is cut off (run killed while writing?)", f"line {broken[0]} column {broken[1].colno}"
+            )
+        )
     rows = len(steps)
     if rows == 0:
         raise InputError(source, "no readable LLaMA-Factory log rows", problems[0].where if problems else "")
@@ -117,8 +121,11 @@ def parse(path: Path, source: str) -> Frames:
     meta: dict[str, Any] = {
         "framework": "llamafactory",
         "clock": "elapsed",
-        "llamafactory": {"last_step": int(step_array.max()), "rows": rows,
-                         "total_steps": int(total) if total is not None and math.isfinite(total) else None},
+        "llamafactory": {
+            "last_step": int(step_array.max()),
+            "rows": rows,
+            "total_steps": int(total) if total is not None and math.isfinite(total) else None,
+        },
     }
     frames = builder.frames(meta)
     frames.problems.extend(problems)
@@ -151,5 +158,7 @@ def _floats(raws: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         return values, np.ones(len(values), dtype=bool)
     except (ValueError, TypeError):
         parsed = [to_float(r) for r in raws]
-        return (np.asarray([math.nan if v is None else v for v in parsed], dtype=np.float64),
-                np.asarray([v is not None for v in parsed], dtype=bool))
+        return (
+            np.asarray([math.nan if v is None else v for v in parsed], dtype=np.float64),
+            np.asarray([v is not None for v in parsed], dtype=bool),
+        )

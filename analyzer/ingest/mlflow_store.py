@@ -49,11 +49,18 @@ STATUS_NAMES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KI
 # Run status -> (event kind, severity, what it means).
 STATUS_EVENTS: dict[str, tuple[str, str, str]] = {
     "FINISHED": ("run_end", "info", "the run was ended normally"),
-    "FAILED": ("exception", "error", "the run ended with an error (an exception left `mlflow.start_run()`, "
-                                     "or the code set FAILED)"),
+    "FAILED": (
+        "exception",
+        "error",
+        "the run ended with an error (an exception left `mlflow.start_run()`, or the code set FAILED)",
+    ),
     "KILLED": ("signal", "error", "the run was killed (KeyboardInterrupt, SIGTERM or a cancelled job)"),
-    "RUNNING": ("run_incomplete", "warning", "the run was never ended: the process died without closing it "
-                                            "(killed, crashed in native code) or is still running"),
+    "RUNNING": (
+        "run_incomplete",
+        "warning",
+        "the run was never ended: the process died without closing it "
+        "(killed, crashed in native code) or is still running",
+    ),
     "SCHEDULED": ("run_incomplete", "warning", "the run was scheduled but never started"),
 }
 # Hugging Face's MLflowCallback logs the end-of-training summary as metrics at the last step.
@@ -165,10 +172,13 @@ def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Result]]:
 
 def newest_only(results: list[tuple[str, Frames | InputError]]) -> list[tuple[str, Result]]:
     """One Run is one training run: the newest MLflow run is analyzed, the others listed as superseded."""
+
     def note(newest: str) -> str:
         where = "export it to its own store" if "#" in newest else "point analyze at its run folder"
-        return (f"another MLflow run in the same store; only the newest ({newest}) is analyzed: {where} "
-                "to analyze this one")
+        return (
+            f"another MLflow run in the same store; only the newest ({newest}) is analyzed: {where} to analyze this one"
+        )
+
     return newest_run_only([[result] for result in results], _start_time, note)
 
 
@@ -192,8 +202,11 @@ def _read_run(run_dir: Path, run_source: str, root: Path, members: list[tuple[Pa
     info = _run_info(run_dir / "meta.yaml", meta_source, problems)
     params = _values(run_dir / "params", members, "param")
     tags = _values(run_dir / "tags", members, "tag")
-    parts = [_read_metric(path, source, path.relative_to(run_dir / "metrics").as_posix(), problems)
-             for path, source, role in members if role == "metric"]
+    parts = [
+        _read_metric(path, source, path.relative_to(run_dir / "metrics").as_posix(), problems)
+        for path, source, role in members
+        if role == "metric"
+    ]
     metrics = name_series([p for p in parts if p is not None])
     if info is None and metrics.empty:
         raise InputError(run_source, "MLflow run folder with neither a readable meta.yaml nor metric values")
@@ -217,21 +230,28 @@ def _run_info(meta: Path, source: str, problems: list[Problem]) -> dict[str, Any
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(source, f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-                                f"line {mark.line + 1}" if mark is not None else ""))
+        problems.append(
+            Problem(
+                source,
+                f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                f"line {mark.line + 1}" if mark is not None else "",
+            )
+        )
         return None
     if not isinstance(doc, dict):
         problems.append(Problem(source, "meta.yaml is not a mapping; run status unknown"))
         return None
     status = doc.get("status")
-    return {"run_id": str(doc.get("run_id") or doc.get("run_uuid") or meta.parent.name),
-            "run_name": str(doc.get("run_name") or doc.get("name") or ""),
-            "experiment_id": str(doc.get("experiment_id", "")),
-            "status": STATUS_NAMES.get(status, str(status)) if isinstance(status, int) else str(status or ""),
-            "start_time": _seconds(doc.get("start_time")), "end_time": _seconds(doc.get("end_time")),
-            "lifecycle_stage": str(doc.get("lifecycle_stage") or ""),
-            "_status_line": next((i for i, line in enumerate(text.splitlines(), 1) if line.startswith("status:")),
-                                 None)}
+    return {
+        "run_id": str(doc.get("run_id") or doc.get("run_uuid") or meta.parent.name),
+        "run_name": str(doc.get("run_name") or doc.get("name") or ""),
+        "experiment_id": str(doc.get("experiment_id", "")),
+        "status": STATUS_NAMES.get(status, str(status)) if isinstance(status, int) else str(status or ""),
+        "start_time": _seconds(doc.get("start_time")),
+        "end_time": _seconds(doc.get("end_time")),
+        "lifecycle_stage": str(doc.get("lifecycle_stage") or ""),
+        "_status_line": next((i for i, line in enumerate(text.splitlines(), 1) if line.startswith("status:")), None),
+    }
 
 
 def _seconds(ms: Any) -> float | None:
@@ -263,8 +283,9 @@ def _read_metric(path: Path, source: str, key: str, problems: list[Problem]) -> 
         return None
     lines = text.splitlines()
     if not text.endswith("\n"):  # MLflow writes whole lines: an unterminated one was cut while written
-        problems.append(Problem(source, "last line is cut off (run killed while writing?); skipped",
-                                f"line {len(lines)}"))
+        problems.append(
+            Problem(source, "last line is cut off (run killed while writing?); skipped", f"line {len(lines)}")
+        )
         lines.pop()
     rows: list[tuple[int, float, int | None]] = []
     numbers: list[int] = []
@@ -277,32 +298,42 @@ def _read_metric(path: Path, source: str, key: str, problems: list[Problem]) -> 
         elif line.strip():
             bad.append(lineno)
     if bad:
-        problems.append(Problem(source, f"{len(bad)} line(s) are not `timestamp value step`; skipped",
-                                f"line {bad[0]}"))
+        problems.append(
+            Problem(source, f"{len(bad)} line(s) are not `timestamp value step`; skipped", f"line {bad[0]}")
+        )
     if not rows:
         return None
     ts, values, steps = zip(*rows, strict=True)
     if any(s is None for s in steps):
-        problems.append(Problem(source, "lines without a step (MLflow before 1.0): record numbers used as steps",
-                                level="note"))
+        problems.append(
+            Problem(source, "lines without a step (MLflow before 1.0): record numbers used as steps", level="note")
+        )
         steps = tuple(range(len(steps)))
     return metrics_frame(source, [key] * len(rows), steps, ts, values, numbers)
 
 
-def metrics_frame(source: str, keys: Sequence[str], steps: Sequence[Any], ts_ms: Sequence[Any],
-                  values: Sequence[float] | np.ndarray, lines: Sequence[int]) -> pd.DataFrame:
+def metrics_frame(
+    source: str,
+    keys: Sequence[str],
+    steps: Sequence[Any],
+    ts_ms: Sequence[Any],
+    values: Sequence[float] | np.ndarray,
+    lines: Sequence[int],
+) -> pd.DataFrame:
     """Observations of raw MLflow keys (held in `metric` until `name_series` names them)."""
     n = len(keys)
-    return pd.DataFrame({
-        "step": np.asarray(steps, dtype=np.int64),
-        "wall_time": np.asarray(ts_ms, dtype=np.float64) / 1000,
-        "split": pd.Categorical(["train"] * n),
-        "metric": pd.Categorical(list(keys)),
-        "value": np.asarray(values, dtype=np.float64),
-        "source": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([source])),
-        "line": pd.array(np.asarray(lines, dtype=np.int64), dtype="Int64"),
-        "rank": pd.array([None] * n, dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "step": np.asarray(steps, dtype=np.int64),
+            "wall_time": np.asarray(ts_ms, dtype=np.float64) / 1000,
+            "split": pd.Categorical(["train"] * n),
+            "metric": pd.Categorical(list(keys)),
+            "value": np.asarray(values, dtype=np.float64),
+            "source": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([source])),
+            "line": pd.array(np.asarray(lines, dtype=np.int64), dtype="Int64"),
+            "rank": pd.array([None] * n, dtype="Int64"),
+        }
+    )
 
 
 def name_series(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -321,22 +352,36 @@ def name_series(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return validate_metrics(metrics, name)
 
 
-def _frames(info: dict[str, Any], params: dict[str, str], tags: dict[str, str], metrics: pd.DataFrame,
-            run_source: str, store: str, problems: list[Problem], status_at: tuple[str, int | None]) -> Frames:
+def _frames(
+    info: dict[str, Any],
+    params: dict[str, str],
+    tags: dict[str, str],
+    metrics: pd.DataFrame,
+    run_source: str,
+    store: str,
+    problems: list[Problem],
+    status_at: tuple[str, int | None],
+) -> Frames:
     """The run's frames: its metrics, its status as an event, meta["mlflow"]."""
     builder = FrameBuilder(status_at[0], producer=name)
     status = info.get("status", "")
     if status in STATUS_EVENTS:
         kind, severity, meaning = STATUS_EVENTS[status]
         end = info.get("end_time")
-        builder.event(kind, severity, f"MLflow run status {status}: {meaning}",
-                      int(metrics["step"].max()) if not metrics.empty else None, status_at[1],
-                      wall_time=end if isinstance(end, float) else math.nan)
+        builder.event(
+            kind,
+            severity,
+            f"MLflow run status {status}: {meaning}",
+            int(metrics["step"].max()) if not metrics.empty else None,
+            status_at[1],
+            wall_time=end if isinstance(end, float) else math.nan,
+        )
     elif status:
         problems.append(Problem(status_at[0], f"unknown MLflow run status {status!r}", level="note"))
     if info.get("lifecycle_stage") == "deleted":
-        problems.append(Problem(run_source, "the run was deleted in MLflow (lifecycle_stage: deleted); read anyway",
-                                level="note"))
+        problems.append(
+            Problem(run_source, "the run was deleted in MLflow (lifecycle_stage: deleted); read anyway", level="note")
+        )
     frames = builder.frames(run_meta(info, params, tags, run_source, store))
     if not metrics.empty:
         frames.metrics = metrics
@@ -344,8 +389,9 @@ def _frames(info: dict[str, Any], params: dict[str, str], tags: dict[str, str], 
     return frames
 
 
-def run_meta(info: dict[str, Any], params: dict[str, str], tags: dict[str, str], source: str,
-             store: str) -> dict[str, Any]:
+def run_meta(
+    info: dict[str, Any], params: dict[str, str], tags: dict[str, str], source: str, store: str
+) -> dict[str, Any]:
     """meta["mlflow"]: the run's facts, params (strings), tags, settings under derive_meta's names, and
     the run again under `runs` so that every run of a store stays visible after the merge."""
     run: dict[str, Any] = {**info, "source": source, "store": store, "params": params, "tags": tags}
@@ -353,8 +399,10 @@ def run_meta(info: dict[str, Any], params: dict[str, str], tags: dict[str, str],
     if settings:
         run["settings"] = settings
     summary = {k: run[k] for k in ("source", "status", "run_name", "lifecycle_stage") if k in run}
-    return {"framework": tags.get("mlflow.autologging") or "mlflow",
-            "mlflow": {**run, "runs": {str(info.get("run_id") or source): summary}}}
+    return {
+        "framework": tags.get("mlflow.autologging") or "mlflow",
+        "mlflow": {**run, "runs": {str(info.get("run_id") or source): summary}},
+    }
 
 
 # ---- SQL store (SQLite) -------------------------------------------------------------------------------
@@ -368,8 +416,11 @@ def _open_db(path: Path) -> Iterator[sqlite3.Connection]:
     """A read-only connection that writes nothing beside the user's file: `immutable=1` creates no -wal,
     -shm or -journal and takes no lock. A database with a pending -wal or -journal is copied to a
     temporary folder first, so that its last transactions are read."""
-    pending = [p for p in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal"))
-               if p.is_file() and p.stat().st_size > 0]
+    pending = [
+        p
+        for p in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal"))
+        if p.is_file() and p.stat().st_size > 0
+    ]
     if not pending:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
         try:
@@ -401,13 +452,14 @@ def read_store(path: Path, source: str) -> list[tuple[str, Frames | InputError]]
     """Every run of an MLflow SQLite store, oldest first, each as `<source>#<run_uuid>`."""
     try:
         with _open_db(path) as conn:
-            runs = conn.execute("SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, "
-                                "experiment_id FROM runs ORDER BY start_time, run_uuid").fetchall()
+            runs = conn.execute(
+                "SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, "
+                "experiment_id FROM runs ORDER BY start_time, run_uuid"
+            ).fetchall()
             if not runs:
                 return [(source, InputError(source, "the MLflow store holds no runs"))]
             columns = {row[1] for row in conn.execute("PRAGMA table_info(metrics)")}
-            return [(f"{source}#{run[0]}", _read_db_run(conn, run, f"{source}#{run[0]}", columns))
-                    for run in runs]
+            return [(f"{source}#{run[0]}", _read_db_run(conn, run, f"{source}#{run[0]}", columns)) for run in runs]
     except (sqlite3.Error, OSError) as exc:
         return [(source, InputError(source, f"cannot read the SQLite database: {exc}"))]
 
@@ -418,8 +470,9 @@ def _read_db_run(conn: sqlite3.Connection, run: tuple[Any, ...], source: str, co
     step = "step" if "step" in columns else "0"
     is_nan = "is_nan" if "is_nan" in columns else "0"
     # Column names from the two fixed choices above, never from the file; the run id is a bound parameter.
-    rows = conn.execute(f"SELECT rowid, key, value, timestamp, {step}, {is_nan} FROM metrics "
-                        "WHERE run_uuid = ? ORDER BY rowid", (uuid,)).fetchall()
+    rows = conn.execute(
+        f"SELECT rowid, key, value, timestamp, {step}, {is_nan} FROM metrics WHERE run_uuid = ? ORDER BY rowid", (uuid,)
+    ).fetchall()
     parts = []
     if rows:
         rowid, keys, value, ts, steps, nan_flag = zip(*rows, strict=True)
@@ -428,9 +481,17 @@ def _read_db_run(conn: sqlite3.Connection, run: tuple[Any, ...], source: str, co
         values[np.abs(values) == _INF] = np.copysign(math.inf, values[np.abs(values) == _INF])
         parts.append(metrics_frame(source, keys, steps, ts, values, rowid))
     params = dict(conn.execute("SELECT key, value FROM params WHERE run_uuid = ?", (uuid,)).fetchall())
-    tags = {k: (v or "")[:_TAG_CHARS] for k, v in
-            conn.execute("SELECT key, value FROM tags WHERE run_uuid = ?", (uuid,)).fetchall()}
-    info = {"run_id": uuid, "run_name": run_name or tags.get("mlflow.runName", ""),
-            "experiment_id": str(experiment), "status": str(status or ""), "start_time": _seconds(start),
-            "end_time": _seconds(end), "lifecycle_stage": str(stage or "")}
+    tags = {
+        k: (v or "")[:_TAG_CHARS]
+        for k, v in conn.execute("SELECT key, value FROM tags WHERE run_uuid = ?", (uuid,)).fetchall()
+    }
+    info = {
+        "run_id": uuid,
+        "run_name": run_name or tags.get("mlflow.runName", ""),
+        "experiment_id": str(experiment),
+        "status": str(status or ""),
+        "start_time": _seconds(start),
+        "end_time": _seconds(end),
+        "lifecycle_stage": str(stage or ""),
+    }
     return _frames(info, params, tags, name_series(parts), source, "sqlite", [], (source, None))

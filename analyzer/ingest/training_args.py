@@ -20,14 +20,51 @@ from analyzer.model import Frames
 name = "training_args_bin"
 
 _MAX_BYTES = 16 * 1024 * 1024
-TRAINING_ARG_KEYS = ("learning_rate", "lr_scheduler_type", "warmup_steps", "warmup_ratio", "max_grad_norm",
-         "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
-         "max_steps", "num_train_epochs", "logging_steps", "eval_steps", "save_steps", "bf16", "fp16",
-         "tf32", "fp16_opt_level", "half_precision_backend", "optim", "weight_decay", "adam_beta1",
-         "adam_beta2", "adam_epsilon", "seed", "deepspeed", "gradient_checkpointing", "logging_nan_inf_filter",
-         "torch_compile", "eval_strategy", "evaluation_strategy", "save_strategy", "output_dir",
-         "dataloader_num_workers", "label_smoothing_factor", "group_by_length", "local_rank",
-         "world_size", "n_gpu", "use_cpu", "no_cuda", "bf16_full_eval", "fp16_full_eval", "run_name")
+TRAINING_ARG_KEYS = (
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "warmup_ratio",
+    "max_grad_norm",
+    "per_device_train_batch_size",
+    "per_device_eval_batch_size",
+    "gradient_accumulation_steps",
+    "max_steps",
+    "num_train_epochs",
+    "logging_steps",
+    "eval_steps",
+    "save_steps",
+    "bf16",
+    "fp16",
+    "tf32",
+    "fp16_opt_level",
+    "half_precision_backend",
+    "optim",
+    "weight_decay",
+    "adam_beta1",
+    "adam_beta2",
+    "adam_epsilon",
+    "seed",
+    "deepspeed",
+    "gradient_checkpointing",
+    "logging_nan_inf_filter",
+    "torch_compile",
+    "eval_strategy",
+    "evaluation_strategy",
+    "save_strategy",
+    "output_dir",
+    "dataloader_num_workers",
+    "label_smoothing_factor",
+    "group_by_length",
+    "local_rank",
+    "world_size",
+    "n_gpu",
+    "use_cpu",
+    "no_cuda",
+    "bf16_full_eval",
+    "fp16_full_eval",
+    "run_name",
+)
 
 
 @dataclass
@@ -55,8 +92,12 @@ def sniff(path: Path, head: bytes) -> bool:
 
 def _collapse(obj: Any) -> Any:
     """Plain value of a placeholder: an enum-like call with one plain argument reads as that argument."""
-    if isinstance(obj, _Object) and isinstance(obj.args, tuple) and len(obj.args) == 1 \
-            and isinstance(obj.args[0], (str, int, float, bool)):
+    if (
+        isinstance(obj, _Object)
+        and isinstance(obj.args, tuple)
+        and len(obj.args) == 1
+        and isinstance(obj.args[0], (str, int, float, bool))
+    ):
         return obj.args[0]
     return obj
 
@@ -125,9 +166,21 @@ def read_pickle_values(data: bytes) -> Any:
             stack.append(None)
         elif code in ("NEWTRUE", "NEWFALSE"):
             stack.append(code == "NEWTRUE")
-        elif op.arg is not None and code not in ("PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET",
-                                                    "LONG_BINGET", "GLOBAL", "PERSID", "EXT1", "EXT2",
-                                                    "EXT4", "INST", "OBJ"):
+        elif op.arg is not None and code not in (
+            "PUT",
+            "BINPUT",
+            "LONG_BINPUT",
+            "GET",
+            "BINGET",
+            "LONG_BINGET",
+            "GLOBAL",
+            "PERSID",
+            "EXT1",
+            "EXT2",
+            "EXT4",
+            "INST",
+            "OBJ",
+        ):
             stack.append(arg)  # ints, floats, strings, bytes
         elif code in ("PUT", "BINPUT", "LONG_BINPUT"):
             memo[int(arg or 0)] = stack[-1]
@@ -231,8 +284,7 @@ def parse(path: Path, source: str) -> Frames:
     values = {k: _plain(state[k]) for k in TRAINING_ARG_KEYS if k in state}
     values = {k: v for k, v in values.items() if not isinstance(v, _Unreadable)}
     cls = top.cls.name if isinstance(top, _Object) and isinstance(top.cls, _Global) else ""
-    if isinstance(top, _Object) and isinstance(top.args, tuple) and top.args \
-            and isinstance(top.args[0], _Global):
+    if isinstance(top, _Object) and isinstance(top.args, tuple) and top.args and isinstance(top.args[0], _Global):
         cls = top.args[0].name  # copyreg._reconstructor(cls, base, state)
     meta: dict[str, Any] = {"training_args": values}
     if cls:

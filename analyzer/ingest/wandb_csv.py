@@ -88,14 +88,26 @@ def parse(path: Path, source: str) -> Frames:
     problems: list[Problem] = []
     chosen = runs[0]
     if len(runs) > 1:
-        problems.append(Problem(source, f"{len(runs)} runs in one export; read `{chosen}`, left out: "
-                                        + ", ".join(f"`{r}`" for r in runs[1:]), "line 1", level="note"))
+        problems.append(
+            Problem(
+                source,
+                f"{len(runs)} runs in one export; read `{chosen}`, left out: " + ", ".join(f"`{r}`" for r in runs[1:]),
+                "line 1",
+                level="note",
+            )
+        )
     xs = [to_float(row[0]) if row else None for _, row in rows]
     steps = _steps(xs)
     if steps is None:
         steps = list(range(len(rows)))
-        problems.append(Problem(source, f"x-axis `{header[0]}` is not a whole-number step; rows are numbered "
-                                        "from 0 instead", "line 2", level="note"))
+        problems.append(
+            Problem(
+                source,
+                f"x-axis `{header[0]}` is not a whole-number step; rows are numbered from 0 instead",
+                "line 2",
+                level="note",
+            )
+        )
     builder = FrameBuilder(source, producer=name)
     keep = [(i, split_and_metric(metric)) for i, run, metric in columns if run == chosen]
     bad: list[int] = []

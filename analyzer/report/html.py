@@ -12,8 +12,33 @@ import html
 import nh3
 from markdown_it import MarkdownIt
 
-_TAGS = {"h1", "h2", "h3", "h4", "p", "br", "hr", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
-         "table", "thead", "tbody", "tr", "th", "td", "details", "summary", "img", "a"}
+_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "p",
+    "br",
+    "hr",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "details",
+    "summary",
+    "img",
+    "a",
+}
 _ATTRIBUTES = {"img": {"src", "alt"}, "a": {"href"}, "th": {"align"}, "td": {"align"}, "ol": {"start"}}
 
 _CSS = """body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
@@ -25,7 +50,10 @@ details{margin:.5rem 0}summary{cursor:pointer}"""
 def render_html(markdown_text: str, title: str = "Training run post-mortem") -> str:
     """A full HTML document; raw HTML in the markdown (`<details>`) passes through as GitHub lets it."""
     raw = MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown_text)
-    body = nh3.clean(raw, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https"},
-                     link_rel="noopener noreferrer nofollow")
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head>\n<body>\n{body}</body></html>\n")
+    body = nh3.clean(
+        raw, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes={"http", "https"}, link_rel="noopener noreferrer nofollow"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_CSS}</style></head>\n<body>\n{body}</body></html>\n"
+    )

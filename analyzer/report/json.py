@@ -32,23 +32,25 @@ def to_dict(report: Report) -> dict[str, Any]:
     from analyzer import __version__
 
     run = report.run
-    return _clean({
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "analyzer", "version": __version__},
-        "verdict": report.verdict,
-        "run": {
-            "path": run.path,
-            "meta": run.meta,
-            "signals": report.signals,
-            "sources": [s.to_dict() for s in run.sources],
-            "problems": [p.to_dict() for p in run.problems],
-            "events": len(run.events),
-        },
-        "findings": [f.to_dict() for f in report.findings],
-        "timeline": [e.to_dict() for e in timeline(report)],
-        "checked": report.checked,
-        "unchecked": report.unchecked,
-    })
+    return _clean(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "analyzer", "version": __version__},
+            "verdict": report.verdict,
+            "run": {
+                "path": run.path,
+                "meta": run.meta,
+                "signals": report.signals,
+                "sources": [s.to_dict() for s in run.sources],
+                "problems": [p.to_dict() for p in run.problems],
+                "events": len(run.events),
+            },
+            "findings": [f.to_dict() for f in report.findings],
+            "timeline": [e.to_dict() for e in timeline(report)],
+            "checked": report.checked,
+            "unchecked": report.unchecked,
+        }
+    )
 
 
 def render_json(report: Report) -> str:

@@ -17,10 +17,30 @@ from analyzer.rules.checks import fmt
 
 MAX_CHARS = 65_000  # a GitHub issue body's limit
 _SCREEN = 15  # rows a reader sees without scrolling: longer tables fold into <details>
-_CONFIG_KEYS = ("framework", "trainer_kind", "precision", "precision_source", "weights_dtype", "learning_rate",
-                "lr_scheduler_type", "warmup_steps", "warmup_ratio", "max_grad_norm", "per_device_train_batch_size",
-                "gradient_accumulation_steps", "max_steps", "num_train_epochs", "logging_steps",
-                "logging_nan_inf_filter", "deepspeed_stage", "peft_type", "versions", "model", "peft", "gpu")
+_CONFIG_KEYS = (
+    "framework",
+    "trainer_kind",
+    "precision",
+    "precision_source",
+    "weights_dtype",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "warmup_ratio",
+    "max_grad_norm",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "max_steps",
+    "num_train_epochs",
+    "logging_steps",
+    "logging_nan_inf_filter",
+    "deepspeed_stage",
+    "peft_type",
+    "versions",
+    "model",
+    "peft",
+    "gpu",
+)
 
 
 @dataclass(frozen=True)
@@ -76,14 +96,26 @@ def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:
 
 def _finding(index: int, f: Finding, budget: Budget, unit: str = "step") -> list[str]:
     onset = f"{unit} **{f.onset_step}**" if f.onset_step is not None else f"unknown {unit}"
-    lines = [f"### {index}. {md(f.title)}", "",
-             f"{code(f.failure_mode)} · {f.severity} · confidence {f.confidence:.2f} · onset {onset} · "
-             f"rule {code(f.rule_id)}", "", md(f.message) + ".", ""]
+    lines = [
+        f"### {index}. {md(f.title)}",
+        "",
+        f"{code(f.failure_mode)} · {f.severity} · confidence {f.confidence:.2f} · onset {onset} · "
+        f"rule {code(f.rule_id)}",
+        "",
+        md(f.message) + ".",
+        "",
+    ]
     evidence: list[list[Any]] = []
     _flat("", f.evidence, evidence)
     if evidence:
-        lines += ["<details><summary>Evidence</summary>", "", *_table(["what", "value"], evidence, budget), "",
-                  "</details>", ""]
+        lines += [
+            "<details><summary>Evidence</summary>",
+            "",
+            *_table(["what", "value"], evidence, budget),
+            "",
+            "</details>",
+            "",
+        ]
     if f.causes:
         lines += ["**Likely causes, most likely first:**", ""]
         for i, cause in enumerate(f.causes, start=1):
@@ -110,8 +142,7 @@ def main_series(report: Report) -> list[tuple[str, str]]:
     present = set(names)
     picked = [p for p in (("train", "loss"),) if p in present]
     picked += sorted(p for p in present if p[1] == "loss" and is_eval_split(p[0]))[:2]
-    picked += [p for p in (("train", "grad_norm"), ("train", "learning_rate"), ("train", "loss_scale"))
-               if p in present]
+    picked += [p for p in (("train", "grad_norm"), ("train", "learning_rate"), ("train", "loss_scale")) if p in present]
     return picked + memory_series(report.run)[:1]
 
 
@@ -120,8 +151,10 @@ def _summary(report: Report) -> list[str]:
     serious = [f for f in report.findings if f.severity != "info"]
     if serious:
         top = serious[0]
-        verdict = (f"**Verdict: {code(report.verdict)}** ({top.severity}, onset at {_unit(report)} {top.onset_step}): "
-                   f"{md(top.message)}.")
+        verdict = (
+            f"**Verdict: {code(report.verdict)}** ({top.severity}, onset at {_unit(report)} {top.onset_step}): "
+            f"{md(top.message)}."
+        )
     else:
         verdict = "**Verdict: `healthy`**: no finding at warning level or above."
     what = md(" ".join(str(meta[k]) for k in ("framework", "trainer_kind") if meta.get(k)) or "training")
@@ -130,18 +163,24 @@ def _summary(report: Report) -> list[str]:
     train = report.signals.get("train/loss")
     if train:
         loss = report.run.series("loss")
-        span = (f"logged {train['count']} train-loss points over {_unit(report)}s {train['first_step']}–{train['last_step']}, "
-                f"the loss going from {fmt(float(loss.iloc[0]))} to {fmt(float(loss.iloc[-1]))}")
+        span = (
+            f"logged {train['count']} train-loss points over {_unit(report)}s "
+            f"{train['first_step']}–{train['last_step']}, "
+            f"the loss going from {fmt(float(loss.iloc[0]))} to {fmt(float(loss.iloc[-1]))}"
+        )
     else:
         span = "logged no train loss"
     status = md(meta.get("status", "unknown"))
     reason = f" ({md(meta['status_reason'])})" if meta.get("status_reason") else ""
     found = "; ".join(f"{code(f.failure_mode)} from {_unit(report)} {f.onset_step} ({f.severity})" for f in serious[:4])
-    findings = (f"{len(serious)} finding(s) at warning or above: {found}" if serious
-                else "no finding at warning or above") + f"; {len(report.findings) - len(serious)} informational."
+    findings = (
+        f"{len(serious)} finding(s) at warning or above: {found}" if serious else "no finding at warning or above"
+    ) + f"; {len(report.findings) - len(serious)} informational."
     read = sum(s.status == "read" for s in run.sources)
-    text = (f"A {what} run{f' of a {code(model)} model' if model else ''}{precision} {span}. It ended **{status}**"
-            f"{reason}. {findings} Read from {read} file(s).")
+    text = (
+        f"A {what} run{f' of a {code(model)} model' if model else ''}{precision} {span}. It ended **{status}**"
+        f"{reason}. {findings} Read from {read} file(s)."
+    )
     return [verdict, "", text, ""]
 
 
@@ -155,10 +194,20 @@ def _shapes(report: Report, budget: Budget) -> list[str]:
 
 
 def _timeline(report: Report, budget: Budget) -> list[str]:
-    rows = [[e.step if e.step is not None else "–", e.kind, e.severity, e.text, code(e.where) if e.where else ""]
-            for e in timeline(report)]
-    return ["## Timeline", "", *_table([_unit(report), "event", "severity", "what", "where"], rows, budget,
-                                       "Timeline"), ""] if rows else []
+    rows = [
+        [e.step if e.step is not None else "–", e.kind, e.severity, e.text, code(e.where) if e.where else ""]
+        for e in timeline(report)
+    ]
+    return (
+        [
+            "## Timeline",
+            "",
+            *_table([_unit(report), "event", "severity", "what", "where"], rows, budget, "Timeline"),
+            "",
+        ]
+        if rows
+        else []
+    )
 
 
 def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tuple[str, list[str]]]:
@@ -173,26 +222,66 @@ def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tup
             findings += _finding(i, f, budget, _unit(report))
     checked = ["## What was checked", "", "Rules run: " + ", ".join(code(r) for r in report.checked) + "."]
     if report.unchecked:
-        checked += ["", "Not checked for lack of signals: " +
-                    "; ".join(f"{code(u['rule_id'])} (needs {md(u['missing'])})" for u in report.unchecked) + "."]
+        checked += [
+            "",
+            "Not checked for lack of signals: "
+            + "; ".join(f"{code(u['rule_id'])} (needs {md(u['missing'])})" for u in report.unchecked)
+            + ".",
+        ]
     checked.append("")
     figures = ["## Plots", "", *[f"![{md(p.title)}]({p.path})" for p in plots], ""] if plots else []
     env: list[list[Any]] = []
     for key in _CONFIG_KEYS:
         if meta.get(key) not in (None, {}, ""):
             _flat(key, meta[key], env)
-    config = ["## Environment and configuration", "",
-              *_table(["setting", "value"], env, budget, "Settings"), ""] if env else []
-    signals = ["## Signals", "", *_table(["series", "points", "first step", "last step", "non-finite"],
-               [[k, v["count"], v["first_step"], v["last_step"], v["nonfinite"]] for k, v in report.signals.items()],
-               budget, "Every series read"), ""]
-    sources = ["## Sources", "", *_table(["file", "format", "rows", "status", "note"],
-               [[s.path, s.format, s.rows, s.status, s.note] for s in run.sources], budget, "Files"), ""]
-    problems = ["## Problems reading the inputs", "", *_table(["problem"], [[code(p)] for p in run.problems],
-                                                                 budget, "Problems"), ""] if run.problems else []
-    return [("head", head), ("plots", figures), ("findings", findings), ("timeline", _timeline(report, budget)),
-            ("environment", config), ("problems", problems), ("checked", checked), ("signals", signals),
-            ("sources", sources)]
+    config = (
+        ["## Environment and configuration", "", *_table(["setting", "value"], env, budget, "Settings"), ""]
+        if env
+        else []
+    )
+    signals = [
+        "## Signals",
+        "",
+        *_table(
+            ["series", "points", "first step", "last step", "non-finite"],
+            [[k, v["count"], v["first_step"], v["last_step"], v["nonfinite"]] for k, v in report.signals.items()],
+            budget,
+            "Every series read",
+        ),
+        "",
+    ]
+    sources = [
+        "## Sources",
+        "",
+        *_table(
+            ["file", "format", "rows", "status", "note"],
+            [[s.path, s.format, s.rows, s.status, s.note] for s in run.sources],
+            budget,
+            "Files",
+        ),
+        "",
+    ]
+    problems = (
+        [
+            "## Problems reading the inputs",
+            "",
+            *_table(["problem"], [[code(p)] for p in run.problems], budget, "Problems"),
+            "",
+        ]
+        if run.problems
+        else []
+    )
+    return [
+        ("head", head),
+        ("plots", figures),
+        ("findings", findings),
+        ("timeline", _timeline(report, budget)),
+        ("environment", config),
+        ("problems", problems),
+        ("checked", checked),
+        ("signals", signals),
+        ("sources", sources),
+    ]
 
 
 _DROP_ORDER = ("sources", "signals", "environment", "problems", "timeline", "plots")
@@ -207,8 +296,11 @@ def render_markdown(report: Report, plots: Sequence[Plot] = ()) -> str:
     """
     from analyzer import __version__
 
-    footer = ["---", f"Generated by analyzer {__version__}. The same analysis as JSON: "
-              "`analyze RUN --format json`.", ""]
+    footer = [
+        "---",
+        f"Generated by analyzer {__version__}. The same analysis as JSON: `analyze RUN --format json`.",
+        "",
+    ]
     for budget in _BUDGETS:
         sections = _sections(report, plots, budget)
         parts = dict(sections)
@@ -217,11 +309,21 @@ def render_markdown(report: Report, plots: Sequence[Plot] = ()) -> str:
         if len(text) <= MAX_CHARS:
             return text
     for name in _DROP_ORDER:
-        parts[name] = [f"_The {name} section was left out to fit GitHub's {MAX_CHARS:,}-character limit "
-                       "(`--format json` has it)._", ""] if parts[name] else []
+        parts[name] = (
+            [
+                f"_The {name} section was left out to fit GitHub's {MAX_CHARS:,}-character limit "
+                "(`--format json` has it)._",
+                "",
+            ]
+            if parts[name]
+            else []
+        )
         text = "\n".join([*(line for n in order for line in parts[n]), *footer])
         if len(text) <= MAX_CHARS:
             return text
     cut = text[: MAX_CHARS - 400].rsplit("\n### ", 1)[0]  # last resort: keep whole findings only
-    return cut + "\n\n_Further findings were left out to fit the limit (`--format json` has them all)._\n\n" + \
-        "\n".join(footer)
+    return (
+        cut
+        + "\n\n_Further findings were left out to fit the limit (`--format json` has them all)._\n\n"
+        + "\n".join(footer)
+    )

@@ -41,19 +41,24 @@ class _Panel:
 def memory_series(run: Run) -> list[tuple[str, str]]:
     """(split, metric) of the memory series worth drawing (3 points or more): the trainer's own figures
     before host statistics, then by name."""
-    return [p for p in sorted(run.series_names(), key=lambda p: (p[0] != "train", p))
-            if is_memory_metric(p[1]) and len(run.series(p[1], p[0])) >= 3]
+    return [
+        p
+        for p in sorted(run.series_names(), key=lambda p: (p[0] != "train", p))
+        if is_memory_metric(p[1]) and len(run.series(p[1], p[0])) >= 3
+    ]
 
 
 def panels(run: Run) -> list[_Panel]:
     """The plots this run's signals allow: loss (train and eval), grad_norm, learning rate, loss scale, memory."""
     names = set(run.series_names())
     loss = tuple(p for p in sorted(names) if p[1] == "loss" and (p[0] == "train" or is_eval_split(p[0])))
-    wanted = [_Panel("loss", "Loss", tuple(sorted(loss, key=lambda p: p[0] != "train")), "auto"),
-              _Panel("grad_norm", "Gradient norm", (("train", "grad_norm"),), "auto"),
-              _Panel("learning_rate", "Learning rate", (("train", "learning_rate"),), "linear"),
-              _Panel("loss_scale", "fp16 loss scale", (("train", "loss_scale"),), "log2"),
-              _Panel("memory", "Memory", tuple(memory_series(run)[:4]), "linear")]
+    wanted = [
+        _Panel("loss", "Loss", tuple(sorted(loss, key=lambda p: p[0] != "train")), "auto"),
+        _Panel("grad_norm", "Gradient norm", (("train", "grad_norm"),), "auto"),
+        _Panel("learning_rate", "Learning rate", (("train", "learning_rate"),), "linear"),
+        _Panel("loss_scale", "fp16 loss scale", (("train", "loss_scale"),), "log2"),
+        _Panel("memory", "Memory", tuple(memory_series(run)[:4]), "linear"),
+    ]
     return [p for p in wanted if any(s in names for s in p.series)]
 
 
@@ -99,12 +104,26 @@ def _draw(panel: _Panel, report: Report, path: Path) -> None:
             spread = max(spread, float(good.max() / good.min()) if good.min() > 0 else 1.0)
         zeros = steps[values == 0]
         if metric == "loss" and 0 < len(zeros) < len(values):  # an exact 0 disappears at the axis otherwise
-            ax.plot(zeros[:_MAX_POINTS], np.full(min(len(zeros), _MAX_POINTS), 0.03), "v", color="darkorange",
-                    markersize=5, transform=ax.get_xaxis_transform(), label=f"{label} exactly 0 ({len(zeros)})")
+            ax.plot(
+                zeros[:_MAX_POINTS],
+                np.full(min(len(zeros), _MAX_POINTS), 0.03),
+                "v",
+                color="darkorange",
+                markersize=5,
+                transform=ax.get_xaxis_transform(),
+                label=f"{label} exactly 0 ({len(zeros)})",
+            )
         bad = _nonfinite_steps(steps, values)
         if len(bad):
-            ax.plot(bad, np.full(len(bad), 0.97), "x", color="crimson", markersize=6,
-                    transform=ax.get_xaxis_transform(), label=f"{label} NaN/inf ({int((~np.isfinite(values)).sum())})")
+            ax.plot(
+                bad,
+                np.full(len(bad), 0.97),
+                "x",
+                color="crimson",
+                markersize=6,
+                transform=ax.get_xaxis_transform(),
+                label=f"{label} NaN/inf ({int((~np.isfinite(values)).sum())})",
+            )
     _shade_changes(ax, run, panel)
     _mark_onsets(ax, report)
     if panel.scale == "log2" and positive:
@@ -118,8 +137,12 @@ def _draw(panel: _Panel, report: Report, path: Path) -> None:
     fig.savefig(path, format="png")
 
 
-_EVENT_STYLE = {"divergence_onset": ("divergence", "crimson"), "plateau_start": ("plateau", "grey"),
-                "level_shift_up": ("level shift", "purple"), "level_shift_down": ("level shift", "purple")}
+_EVENT_STYLE = {
+    "divergence_onset": ("divergence", "crimson"),
+    "plateau_start": ("plateau", "grey"),
+    "level_shift_up": ("level shift", "purple"),
+    "level_shift_down": ("level shift", "purple"),
+}
 
 
 def _shade_changes(ax: Axes, run: Run, panel: _Panel) -> None:
@@ -136,8 +159,14 @@ def _shade_changes(ax: Axes, run: Run, panel: _Panel) -> None:
     labelled: set[str] = set()
 
     def shade(start: int, end: int, label: str, color: str, alpha: float) -> None:
-        ax.axvspan(start, max(end, start + width), color=color, alpha=alpha, linewidth=0,
-                   label=None if label in labelled else label)
+        ax.axvspan(
+            start,
+            max(end, start + width),
+            color=color,
+            alpha=alpha,
+            linewidth=0,
+            label=None if label in labelled else label,
+        )
         labelled.add(label)
 
     big = [s for s in sig.spikes if s.recovered and s.baseline > 0 and s.ratio >= 1.5]
@@ -161,8 +190,9 @@ def _mark_onsets(ax: Axes, report: Report) -> None:
             continue
         color = _ONSET_COLORS[len(seen) % len(_ONSET_COLORS)]
         seen.add(f.onset_step)
-        ax.axvline(f.onset_step, color=color, linestyle="--", linewidth=1,
-                   label=f"onset: {f.failure_mode} @ {f.onset_step}")
+        ax.axvline(
+            f.onset_step, color=color, linestyle="--", linewidth=1, label=f"onset: {f.failure_mode} @ {f.onset_step}"
+        )
 
 
 def write_plots(report: Report, folder: Path) -> list[Plot]:
@@ -172,6 +202,5 @@ def write_plots(report: Report, folder: Path) -> list[Plot]:
     for panel in panels(report.run):
         path = folder / f"{panel.name}.png"
         _draw(panel, report, path)
-        written.append(Plot(f"{folder.name}/{path.name}", panel.title,
-                            tuple(f"{s}/{m}" for s, m in panel.series)))
+        written.append(Plot(f"{folder.name}/{path.name}", panel.title, tuple(f"{s}/{m}" for s, m in panel.series)))
     return written

@@ -43,8 +43,11 @@ def md(text: object) -> Md:
     escaped = _MD_SPECIAL.sub(r"\\\1", flat)
     escaped = _AUTOLINK.sub("\\\\", escaped).replace(":\\//", "\\://")
     # A leading list or heading marker (`#` and `>` are escaped above): "- x", "+ x", "1. x", "===".
-    return Md(_LINE_START.sub(lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."),
-                              escaped, count=1))
+    return Md(
+        _LINE_START.sub(
+            lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."), escaped, count=1
+        )
+    )
 
 
 def code(text: object) -> Md:

@@ -30,8 +30,9 @@ class Sparkline:
         scale = ", log scale" if self.log else ""
         bad = f", {self.nonfinite} non-finite ({NONFINITE})" if self.nonfinite else ""
         zeros = f", {self.zeros} exactly 0" if self.zeros else ""
-        return (f"{_num(self.first)} → {_num(self.last)} (min {_num(self.low)}, max {_num(self.high)}{scale}{bad}"
-                f"{zeros})")
+        return (
+            f"{_num(self.first)} → {_num(self.last)} (min {_num(self.low)}, max {_num(self.high)}{scale}{bad}{zeros})"
+        )
 
 
 def _num(value: float) -> str:
@@ -49,8 +50,7 @@ def sparkline(series: pd.Series, width: int = 40) -> Sparkline | None:
         return None
     finite = np.isfinite(values)
     if not finite.any():
-        return Sparkline(NONFINITE * min(width, len(values)), values[0], values[-1], np.nan, np.nan, False,
-                         len(values))
+        return Sparkline(NONFINITE * min(width, len(values)), values[0], values[-1], np.nan, np.nan, False, len(values))
     good = values[finite]
     low, high = float(good.min()), float(good.max())
     log = low > 0 and high / low > _LOG_RATIO
@@ -65,8 +65,19 @@ def sparkline(series: pd.Series, width: int = 40) -> Sparkline | None:
     means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
     lo, hi = (np.log10(low), np.log10(high)) if log else (low, high)
     span = hi - lo
-    levels = np.zeros(columns, dtype=np.int64) if span <= 0 else \
-        np.clip(np.round((means - lo) / span * (len(BARS) - 1)), 0, len(BARS) - 1).astype(np.int64)
+    levels = (
+        np.zeros(columns, dtype=np.int64)
+        if span <= 0
+        else np.clip(np.round((means - lo) / span * (len(BARS) - 1)), 0, len(BARS) - 1).astype(np.int64)
+    )
     chars = [NONFINITE if b else BARS[k] for b, k in zip(bad, levels, strict=True)]
-    return Sparkline("".join(chars), float(values[0]), float(values[-1]), low, high, bool(log),
-                     int((~finite).sum()), int((values == 0).sum()))
+    return Sparkline(
+        "".join(chars),
+        float(values[0]),
+        float(values[-1]),
+        low,
+        high,
+        bool(log),
+        int((~finite).sum()),
+        int((values == 0).sum()),
+    )

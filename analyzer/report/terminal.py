@@ -36,10 +36,18 @@ def render_terminal(report: Report, console: Console, quiet: bool = False) -> No
     narrow = console.width < _NARROW
     train = report.signals.get("train/loss")
     unit = report.run.meta.get("step_unit") or "step"
-    span = f"{train['count']} train-loss points, {unit}s {train['first_step']}–{train['last_step']}" if train \
+    span = (
+        f"{train['count']} train-loss points, {unit}s {train['first_step']}–{train['last_step']}"
+        if train
         else "no train loss"
-    console.print(Text(f"{span} · status {plain(meta.get('status', 'unknown'))} · "
-                       f"{sum(s.status == 'read' for s in report.run.sources)} file(s) read", style="dim"))
+    )
+    console.print(
+        Text(
+            f"{span} · status {plain(meta.get('status', 'unknown'))} · "
+            f"{sum(s.status == 'read' for s in report.run.sources)} file(s) read",
+            style="dim",
+        )
+    )
     width = max(8, min(40, console.width - 48 if narrow else 40))
     for split, metric in main_series(report)[:4]:
         line = sparkline(report.run.series(metric, split=split), width=width)
@@ -56,8 +64,12 @@ def render_terminal(report: Report, console: Console, quiet: bool = False) -> No
         table.add_column(col, overflow="fold")
     for f in report.findings:
         # Text, not str: rich would read "[...]" in a logged message as its own markup.
-        row = [Text(f.severity, style=_STYLE.get(f.severity, "")), Text(plain(f.failure_mode)),
-               Text(str(f.onset_step) if f.onset_step is not None else "-"), Text(plain(f.message))]
+        row = [
+            Text(f.severity, style=_STYLE.get(f.severity, "")),
+            Text(plain(f.failure_mode)),
+            Text(str(f.onset_step) if f.onset_step is not None else "-"),
+            Text(plain(f.message)),
+        ]
         if not narrow:
             row.append(Text(plain(f.causes[0].title) if f.causes else ""))
         table.add_row(*row)

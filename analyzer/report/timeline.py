@@ -24,8 +24,14 @@ class Entry:
     count: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "kind": self.kind, "severity": self.severity, "text": self.text,
-                "where": self.where, "count": self.count}
+        return {
+            "step": self.step,
+            "kind": self.kind,
+            "severity": self.severity,
+            "text": self.text,
+            "where": self.where,
+            "count": self.count,
+        }
 
 
 def _where(row: Any) -> str:
@@ -46,8 +52,16 @@ def timeline(report: Report) -> list[Entry]:
             steps = group["step"].dropna()
             span = f"steps {int(steps.min())}–{int(steps.max())}" if len(steps) else "no step known"
             first = rows[0]
-            entries.append(Entry(_step(first.step), str(kind), str(first.severity),
-                                 f"{len(rows)}× {kind} ({span}); first: {first.message}", _where(first), len(rows)))
+            entries.append(
+                Entry(
+                    _step(first.step),
+                    str(kind),
+                    str(first.severity),
+                    f"{len(rows)}× {kind} ({span}); first: {first.message}",
+                    _where(first),
+                    len(rows),
+                )
+            )
         else:
             entries += [Entry(_step(r.step), str(kind), str(r.severity), str(r.message), _where(r)) for r in rows]
     train = report.signals.get("train/loss")

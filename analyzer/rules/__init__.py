@@ -71,8 +71,14 @@ def _compare(actual: Any, op: str, target: str) -> bool:
         left, right = float(actual), float(target)
     else:
         left, right = _version(str(actual)), _version(target)
-    return {">=": left >= right, "<=": left <= right, "==": left == right, "!=": left != right,
-            ">": left > right, "<": left < right}[op]
+    return {
+        ">=": left >= right,
+        "<=": left <= right,
+        "==": left == right,
+        "!=": left != right,
+        ">": left > right,
+        "<": left < right,
+    }[op]
 
 
 def matches(condition: Any, actual: Any) -> bool:
@@ -112,9 +118,16 @@ def rank_causes(rule: Rule, meta: dict[str, Any], evidence: dict[str, Any]) -> l
             if holds(signal.get("when", {}), meta, evidence):
                 score += float(signal.get("weight", 0.2))
                 why.append(str(signal.get("says", "")))
-        causes.append(Cause(id=spec["id"], title=spec["title"], score=min(max(score, 0.0), 1.0),
-                            fix=spec.get("fix", ""), confirm=spec.get("confirm", ""),
-                            evidence=[w for w in why if w]))
+        causes.append(
+            Cause(
+                id=spec["id"],
+                title=spec["title"],
+                score=min(max(score, 0.0), 1.0),
+                fix=spec.get("fix", ""),
+                confirm=spec.get("confirm", ""),
+                evidence=[w for w in why if w],
+            )
+        )
     return sorted(causes, key=lambda c: -c.score)
 
 
@@ -137,11 +150,17 @@ def _apply(rule: Rule, run: Run) -> Finding | None:
     if len(fired) > 1:
         evidence["detections"] = {n: {"onset_step": d.onset_step, "message": d.message} for n, d in fired.items()}
     return Finding(
-        rule_id=rule.id, failure_mode=rule.failure_mode,
+        rule_id=rule.id,
+        failure_mode=rule.failure_mode,
         severity=primary.severity or rule.severity,
         confidence=primary.confidence if primary.confidence is not None else rule.confidence,
-        onset_step=primary.onset_step, title=rule.title, message=primary.message,
-        evidence=evidence, causes=rank_causes(rule, run.meta, evidence), fixes=list(rule.fixes))
+        onset_step=primary.onset_step,
+        title=rule.title,
+        message=primary.message,
+        evidence=evidence,
+        causes=rank_causes(rule, run.meta, evidence),
+        fixes=list(rule.fixes),
+    )
 
 
 def evaluate(run: Run, rules: list[Rule]) -> tuple[list[Finding], list[str], list[dict[str, str]]]:

@@ -39,15 +39,16 @@ CHECK_PARAMS: dict[str, dict[str, type]] = {}
 CHECK_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {}
 
 
-def check(name: str, choices: dict[str, tuple[str, ...]] | None = None, **params: type
-          ) -> Callable[[Check], Check]:
+def check(name: str, choices: dict[str, tuple[str, ...]] | None = None, **params: type) -> Callable[[Check], Check]:
     """Register a check under the name rules use, with the parameters a rule may set, their types, and
     for some of them the only values they take (checked when the rule loads, not when it runs)."""
+
     def register(fn: Check) -> Check:
         CHECKS[name] = fn
         CHECK_PARAMS[name] = params
         CHECK_CHOICES[name] = choices or {}
         return fn
+
     return register
 
 
@@ -94,16 +95,20 @@ def runup_before(run: Run, onset: int, window: int = 5) -> dict[str, Any] | None
     before = loss[(loss.index < onset) & np.isfinite(loss.to_numpy()) & (loss.to_numpy() != 0)]
     if len(before) < 3:
         return None
-    recent, earlier = before.iloc[-min(window, len(before) - 1):], before.iloc[:-min(window, len(before) - 1)]
+    recent, earlier = before.iloc[-min(window, len(before) - 1) :], before.iloc[: -min(window, len(before) - 1)]
     loss_up = bool(recent.max() > 1.5 * max(float(earlier.min()), 1e-12))
     grad = run.series("grad_norm")
     grad_before = grad[(grad.index < onset) & np.isfinite(grad.to_numpy())]
     grad_up = False
     if len(grad_before) >= 3:
-        median = float(np.median(grad_before.iloc[:-min(window, len(grad_before) - 1)]))
-        grad_up = bool(grad_before.iloc[-min(window, len(grad_before) - 1):].max() > 10 * max(median, 1e-12))
-    return {"runup": loss_up or grad_up, "loss_rose": loss_up, "grad_norm_rose": grad_up,
-            "recent_losses": [fmt(float(v)) for v in recent]}
+        median = float(np.median(grad_before.iloc[: -min(window, len(grad_before) - 1)]))
+        grad_up = bool(grad_before.iloc[-min(window, len(grad_before) - 1) :].max() > 10 * max(median, 1e-12))
+    return {
+        "runup": loss_up or grad_up,
+        "loss_rose": loss_up,
+        "grad_norm_rose": grad_up,
+        "recent_losses": [fmt(float(v)) for v in recent],
+    }
 
 
 def _nonfinite_steps(series: pd.Series) -> pd.Index:
@@ -127,16 +132,20 @@ def zero_loss_with_nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Dete
     onset = int(steps[0])
     grad_text = fmt(float(raw.get(onset, np.nan)))
     evidence: dict[str, Any] = {
-        "onset": {"step": onset, "loss": "0", "grad_norm": grad_text,
-                  "at": run.cite("train", "loss", onset)},
-        "steps_affected": len(steps), "train_steps_logged": len(loss),
+        "onset": {"step": onset, "loss": "0", "grad_norm": grad_text, "at": run.cite("train", "loss", onset)},
+        "steps_affected": len(steps),
+        "train_steps_logged": len(loss),
         "step_range": [onset, int(steps[-1])],
         "last_finite_loss_before": _last_finite_before(loss[loss != 0], onset),
         "before_onset": runup_before(run, onset),
     }
-    return Detection(onset, f"loss is exactly 0.0 while grad_norm is {grad_text} from "
-                            f"step {onset} ({len(steps)} of {len(loss)} logged steps)", evidence,
-                     confidence=None if len(steps) >= params.get("min_points", 2) else 0.75)
+    return Detection(
+        onset,
+        f"loss is exactly 0.0 while grad_norm is {grad_text} from "
+        f"step {onset} ({len(steps)} of {len(loss)} logged steps)",
+        evidence,
+        confidence=None if len(steps) >= params.get("min_points", 2) else 0.75,
+    )
 
 
 @check("zero_loss_run", min_points=int)
@@ -159,18 +168,26 @@ def zero_loss_run(run: Run, params: dict[str, Any]) -> Detection | None:
     evidence: dict[str, Any] = {
         "pattern": "from_start" if from_start else "after_finite_start",
         "onset": cite_point(run, "train", "loss", onset, 0.0),
-        "zero_steps": int(zero.sum()), "train_steps_logged": len(both),
+        "zero_steps": int(zero.sum()),
+        "train_steps_logged": len(both),
         "step_range": [onset, int(steps[stop - 1])],
-        "grad_norm_during": ("not logged" if not len(grads) else
-                             "all 0" if not grads.any() else f"{fmt(grads.min())} to {fmt(grads.max())}"),
+        "grad_norm_during": (
+            "not logged"
+            if not len(grads)
+            else "all 0"
+            if not grads.any()
+            else f"{fmt(grads.min())} to {fmt(grads.max())}"
+        ),
         "grad_norm_zero": bool(len(grads)) and not grads.any(),
     }
     if not from_start:
         loss = both["loss"]
         evidence["last_nonzero_loss_before"] = _last_finite_before(loss[loss != 0], onset)
     where = "from the first logged step" if from_start else f"from step {onset} after a non-zero start"
-    message = (f"train loss is exactly 0 {where}: {int(zero.sum())} of {len(both)} logged steps, "
-               f"grad_norm {evidence['grad_norm_during']}")
+    message = (
+        f"train loss is exactly 0 {where}: {int(zero.sum())} of {len(both)} logged steps, "
+        f"grad_norm {evidence['grad_norm_during']}"
+    )
     confidence = 0.95 if from_start and evidence["grad_norm_zero"] else (0.85 if from_start else 0.7)
     return Detection(onset, message, evidence, confidence=confidence)
 
@@ -184,14 +201,21 @@ def nonfinite_train_loss(run: Run, params: dict[str, Any]) -> Detection | None:
         return None
     onset = scan.first_step
     assert onset is not None
-    evidence = {"onset": cite_point(run, "train", "loss", onset, float(loss[onset])),
-                "nonfinite_steps": scan.count, "train_steps_logged": scan.total,
-                "longest_run": scan.longest_run, "recovered": scan.recovered,
-                "last_finite_before": _last_finite_before(loss, onset),
-                "before_onset": runup_before(run, onset)}
+    evidence = {
+        "onset": cite_point(run, "train", "loss", onset, float(loss[onset])),
+        "nonfinite_steps": scan.count,
+        "train_steps_logged": scan.total,
+        "longest_run": scan.longest_run,
+        "recovered": scan.recovered,
+        "last_finite_before": _last_finite_before(loss, onset),
+        "before_onset": runup_before(run, onset),
+    }
     tail = "and it never came back" if not scan.recovered else "then finite values again"
-    return Detection(onset, f"train loss is {fmt(float(loss[onset]))} at step {onset} "
-                            f"({scan.count} of {scan.total} logged steps), {tail}", evidence)
+    return Detection(
+        onset,
+        f"train loss is {fmt(float(loss[onset]))} at step {onset} ({scan.count} of {scan.total} logged steps), {tail}",
+        evidence,
+    )
 
 
 @check("nonfinite_grad_norm", early_points=int, benign_max_run=int, benign_max_count=int)
@@ -214,22 +238,40 @@ def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
     assert onset is not None
     early_limit = max(params.get("early_points", 10), int(0.1 * len(grad)))
     positions = np.flatnonzero(~np.isfinite(candidate.to_numpy()))
-    benign = (scan.longest_run <= params.get("benign_max_run", 2) and scan.count <= params.get("benign_max_count", 3)
-              and not scan.last_is_nonfinite and bool(positions.max() < early_limit))
+    benign = (
+        scan.longest_run <= params.get("benign_max_run", 2)
+        and scan.count <= params.get("benign_max_count", 3)
+        and not scan.last_is_nonfinite
+        and bool(positions.max() < early_limit)
+    )
     bad_steps = [int(s) for s in scan.steps[:20]]
-    evidence: dict[str, Any] = {"pattern": "early_isolated" if benign else "repeated",
-                "onset": cite_point(run, "train", "grad_norm", onset, float(grad[onset])),
-                "nonfinite_steps": bad_steps, "nonfinite_count": scan.count,
-                "grad_norm_logged": len(grad), "longest_run": scan.longest_run,
-                "loss_at_onset": fmt(float(loss.get(onset, np.nan))) if onset in loss.index else "not logged"}
+    evidence: dict[str, Any] = {
+        "pattern": "early_isolated" if benign else "repeated",
+        "onset": cite_point(run, "train", "grad_norm", onset, float(grad[onset])),
+        "nonfinite_steps": bad_steps,
+        "nonfinite_count": scan.count,
+        "grad_norm_logged": len(grad),
+        "longest_run": scan.longest_run,
+        "loss_at_onset": fmt(float(loss.get(onset, np.nan))) if onset in loss.index else "not logged",
+    }
     if benign:
-        return Detection(onset, f"grad_norm is non-finite at {scan.count} isolated early step(s) "
-                                f"({', '.join(map(str, bad_steps))}) and finite afterwards: "
-                                "mixed-precision loss-scale calibration, not a failure", evidence,
-                         severity="info", confidence=0.6)
+        return Detection(
+            onset,
+            f"grad_norm is non-finite at {scan.count} isolated early step(s) "
+            f"({', '.join(map(str, bad_steps))}) and finite afterwards: "
+            "mixed-precision loss-scale calibration, not a failure",
+            evidence,
+            severity="info",
+            confidence=0.6,
+        )
     severity = "error" if scan.last_is_nonfinite or scan.longest_run >= 3 else None
-    return Detection(onset, f"grad_norm is non-finite at {scan.count} of {len(grad)} logged steps from step "
-                            f"{onset} while the loss stays finite", evidence, severity=severity)
+    return Detection(
+        onset,
+        f"grad_norm is non-finite at {scan.count} of {len(grad)} logged steps from step "
+        f"{onset} while the loss stays finite",
+        evidence,
+        severity=severity,
+    )
 
 
 @check("nonfinite_eval_loss")
@@ -254,25 +296,43 @@ def nonfinite_eval_loss(run: Run, params: dict[str, Any]) -> Detection | None:
     # a NaN that only shows there is not a training failure (evaluations during training would repeat it).
     if len(train) and scan.steps.max() < train.index.min():
         later = len(series[series.index >= train.index.min()])
-        return Detection(onset, f"{split} loss is {fmt(value)} only before training started (step {onset}, a sanity "
-                                f"check); {later} evaluation(s) during training", {
-                                    "pattern": "before_training", "eval_set": split, "later_evals": later,
-                                    "onset": cite_point(run, split, "loss", onset, value)},
-                         severity="info", confidence=0.6)
+        return Detection(
+            onset,
+            f"{split} loss is {fmt(value)} only before training started (step {onset}, a sanity "
+            f"check); {later} evaluation(s) during training",
+            {
+                "pattern": "before_training",
+                "eval_set": split,
+                "later_evals": later,
+                "onset": cite_point(run, split, "loss", onset, value),
+            },
+            severity="info",
+            confidence=0.6,
+        )
     evidence: dict[str, Any] = {
         "pattern": "train_broken" if train_broken else ("train_finite" if len(upto) else "no_train_loss"),
-        "onset": cite_point(run, split, "loss", onset, value), "eval_set": split,
-        "nonfinite_evals": scan.count, "evals": scan.total,
+        "onset": cite_point(run, split, "loss", onset, value),
+        "eval_set": split,
+        "nonfinite_evals": scan.count,
+        "evals": scan.total,
         "eval_sets_affected": sorted({s for _, s, _ in found}),
-        "train_loss_at_onset": ({"step": int(upto.index[-1]), "value": fmt(float(upto.iloc[-1]))}
-                                if len(upto) else None),
+        "train_loss_at_onset": (
+            {"step": int(upto.index[-1]), "value": fmt(float(upto.iloc[-1]))} if len(upto) else None
+        ),
     }
-    train_text = ("while the train loss is also broken" if train_broken else
-                  f"while the train loss is {evidence['train_loss_at_onset']['value']}" if len(upto) else
-                  "(no train loss logged before it)")
-    return Detection(onset, f"{split} loss is {fmt(value)} at step {onset} ({scan.count} of {scan.total} "
-                            f"evaluations) {train_text}", evidence,
-                     confidence=0.6 if train_broken else None)
+    train_text = (
+        "while the train loss is also broken"
+        if train_broken
+        else f"while the train loss is {evidence['train_loss_at_onset']['value']}"
+        if len(upto)
+        else "(no train loss logged before it)"
+    )
+    return Detection(
+        onset,
+        f"{split} loss is {fmt(value)} at step {onset} ({scan.count} of {scan.total} evaluations) {train_text}",
+        evidence,
+        confidence=0.6 if train_broken else None,
+    )
 
 
 @check("run_status", status=list)
@@ -281,9 +341,11 @@ def run_status(run: Run, params: dict[str, Any]) -> Detection | None:
     if run.meta.get("status") not in params.get("status", ["stopped_early"]):
         return None
     last = int(run.metrics["step"].max()) if not run.metrics.empty else None
-    return Detection(last, f"the run {run.meta['status'].replace('_', ' ')}: {run.meta.get('status_reason', '')}",
-                     {"status_reason": run.meta.get("status_reason", ""), "last_step": last,
-                      "max_steps": run.meta.get("max_steps")})
+    return Detection(
+        last,
+        f"the run {run.meta['status'].replace('_', ' ')}: {run.meta.get('status_reason', '')}",
+        {"status_reason": run.meta.get("status_reason", ""), "last_step": last, "max_steps": run.meta.get("max_steps")},
+    )
 
 
 def _events(run: Run, kinds: list[str]) -> pd.DataFrame:
@@ -292,8 +354,11 @@ def _events(run: Run, kinds: list[str]) -> pd.DataFrame:
 
 
 def _cite_event(row: pd.Series) -> dict[str, Any]:
-    return {"step": None if pd.isna(row["step"]) else int(row["step"]), "message": row["message"],
-            "at": f"{row['source']}:{row['line']}" if pd.notna(row["line"]) else str(row["source"])}
+    return {
+        "step": None if pd.isna(row["step"]) else int(row["step"]),
+        "message": row["message"],
+        "at": f"{row['source']}:{row['line']}" if pd.notna(row["line"]) else str(row["source"]),
+    }
 
 
 @check("event_present", kinds=list, min_count=int, unless_kinds=list, pattern=str)
@@ -379,8 +444,11 @@ def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
         reason, row = f"overflow skips on {len(with_nan)} steps whose loss is NaN", skips.iloc[0]
     if row is None:
         return None
-    evidence: dict[str, Any] = {"first_skip": _cite_event(skips.iloc[0]) if len(skips) else None,
-                                "overflow_skips": len(skips), "lowest_scale": fmt(lowest),
-                                "skips_with_nan_loss": len(with_nan)}
+    evidence: dict[str, Any] = {
+        "first_skip": _cite_event(skips.iloc[0]) if len(skips) else None,
+        "overflow_skips": len(skips),
+        "lowest_scale": fmt(lowest),
+        "skips_with_nan_loss": len(with_nan),
+    }
     onset = None if pd.isna(row["step"]) else int(row["step"])
     return Detection(onset, f"fp16 overflow: {reason} after {len(skips)} skipped step(s)", evidence)

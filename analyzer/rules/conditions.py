@@ -35,7 +35,7 @@ def tokenize(text: str) -> list[str]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise ConditionError(f"unexpected text at column {pos + 1}: {text[pos:pos + 12]!r}")
+            raise ConditionError(f"unexpected text at column {pos + 1}: {text[pos : pos + 12]!r}")
         tokens.append(m.group(1))
         pos = m.end()
     return tokens
@@ -52,8 +52,9 @@ def parse(text: str, names: list[str]) -> Node:
     return node
 
 
-def _chain(tokens: list[str], names: list[str], op: str,
-           operand: Callable[[list[str], list[str]], tuple[Node, list[str]]]) -> tuple[Node, list[str]]:
+def _chain(
+    tokens: list[str], names: list[str], op: str, operand: Callable[[list[str], list[str]], tuple[Node, list[str]]]
+) -> tuple[Node, list[str]]:
     """operand (op operand)*, folded to the left: one precedence level of the grammar."""
     left, tokens = operand(tokens, names)
     while tokens and tokens[0] == op:

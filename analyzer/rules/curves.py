@@ -25,8 +25,9 @@ LONG = 32
 _NOT_A_PLAIN_LOSS = {"grpo", "rl", "dpo", "kto", "reward"}  # losses that may sit at 0, go negative or rise by design
 
 
-def _points(run: Run, metric: str, split: str, steps: list[int], values: list[float], limit: int = 8
-            ) -> list[dict[str, Any]]:
+def _points(
+    run: Run, metric: str, split: str, steps: list[int], values: list[float], limit: int = 8
+) -> list[dict[str, Any]]:
     return [cite_point(run, split, metric, int(s), float(v)) for s, v in list(zip(steps, values, strict=True))[:limit]]
 
 
@@ -45,11 +46,16 @@ def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
         i = int(np.searchsorted(steps, at))
         if i >= len(steps) or steps[i] != at:
             continue
-        around = np.concatenate([values[max(0, i - 3):i], values[i + 1:i + 4]])
+        around = np.concatenate([values[max(0, i - 3) : i], values[i + 1 : i + 4]])
         usual = float(np.median(around)) if len(around) else 0.0
         if usual > 0 and values[i] > 2 * usual:
-            return {"step": int(at), "learning_rate": fmt(float(values[i])), "usual": fmt(usual),
-                    "ratio": round(float(values[i]) / usual, 2), "at": run.cite("train", "learning_rate", int(at))}
+            return {
+                "step": int(at),
+                "learning_rate": fmt(float(values[i])),
+                "usual": fmt(usual),
+                "ratio": round(float(values[i]) / usual, 2),
+                "at": run.cite("train", "learning_rate", int(at)),
+            }
     return None
 
 
@@ -70,7 +76,7 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
         for s in sig.spikes:
             # The size against the level just before the spike as well as against the detector's trend
             # baseline: a spike that decays over several points lifts that baseline and would hide itself.
-            before = values[max(0, s.index - 5):s.index]
+            before = values[max(0, s.index - 5) : s.index]
             level = float(np.median(before)) if len(before) else s.baseline
             base = min(s.baseline, level) if level > 0 else s.baseline
             if s.recovered and base > 0 and s.peak / base >= min_ratio:
@@ -78,35 +84,61 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
         if not sized:
             return None
         first = sized[0][0]
-        listed = [{"step": s.peak_step, "peak": fmt(s.peak), "baseline": fmt(base), "ratio": round(ratio, 2),
-                   "recovered_after_steps": s.recovery_steps, "at": run.cite("train", metric, s.peak_step)}
-                  for s, base, ratio in sorted(sized, key=lambda t: -t[2])[:10]]
+        listed = [
+            {
+                "step": s.peak_step,
+                "peak": fmt(s.peak),
+                "baseline": fmt(base),
+                "ratio": round(ratio, 2),
+                "recovered_after_steps": s.recovery_steps,
+                "at": run.cite("train", metric, s.peak_step),
+            }
+            for s, base, ratio in sorted(sized, key=lambda t: -t[2])[:10]
+        ]
         spikes = [s for s, _, _ in sized]
-        evidence: dict[str, Any] = {"spikes": listed, "count": len(spikes), "largest_ratio": listed[0]["ratio"],
-                                    "one_point": all((s.recovery_steps or 0) <= 1 for s in spikes)}
+        evidence: dict[str, Any] = {
+            "spikes": listed,
+            "count": len(spikes),
+            "largest_ratio": listed[0]["ratio"],
+            "one_point": all((s.recovery_steps or 0) <= 1 for s in spikes),
+        }
         jump = _lr_jump(run, first.step)
         if jump:
             evidence["learning_rate_jump"] = jump
-        return Detection(first.step, f"{len(spikes)} loss spike(s) that recovered; the largest reached "
-                         f"{listed[0]['ratio']}× its baseline at step {listed[0]['step']}", evidence)
+        return Detection(
+            first.step,
+            f"{len(spikes)} loss spike(s) that recovered; the largest reached "
+            f"{listed[0]['ratio']}× its baseline at step {listed[0]['step']}",
+            evidence,
+        )
     values, steps = loss.to_numpy(), loss.index.to_numpy()
     ratio = float(params.get("short_ratio", 5.0))
     for i in range(1, len(values)):
         base = float(np.median(values[:i]))
         if base <= 0 or values[i] < ratio * base:
             continue
-        later = values[i + 1:]
+        later = values[i + 1 :]
         if len(later) >= 2 and (later[:2] >= min_ratio * base).all():
             return None  # a sustained climb: a divergence, not a spike
         recovered = bool(len(later)) and bool(later[0] < min_ratio * base)
-        note = "came back at the next logged point" if recovered else (
-            "the log ends there: recovery not seen" if not len(later) else "had not come back at the next point")
-        return Detection(int(steps[i]), f"loss jumped from {fmt(base)} to {fmt(values[i])} "
-                         f"({values[i] / base:.3g}×) at step {int(steps[i])}; {note}",
-                         {"onset": _points(run, metric, "train", [int(steps[i])], [float(values[i])])[0],
-                          "baseline": fmt(base), "ratio": round(float(values[i] / base), 3), "recovered": recovered,
-                          "points": len(values)},
-                         confidence=0.6)
+        note = (
+            "came back at the next logged point"
+            if recovered
+            else ("the log ends there: recovery not seen" if not len(later) else "had not come back at the next point")
+        )
+        return Detection(
+            int(steps[i]),
+            f"loss jumped from {fmt(base)} to {fmt(values[i])} "
+            f"({values[i] / base:.3g}×) at step {int(steps[i])}; {note}",
+            {
+                "onset": _points(run, metric, "train", [int(steps[i])], [float(values[i])])[0],
+                "baseline": fmt(base),
+                "ratio": round(float(values[i] / base), 3),
+                "recovered": recovered,
+                "points": len(values),
+            },
+            confidence=0.6,
+        )
     return None
 
 
@@ -125,9 +157,12 @@ def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
     if not _plain_loss(run):
         return None
     found = _divergence_long(run, metric, loss, params) if len(loss) >= LONG else None
-    return (found or _divergence_short(run, metric, loss, params)
-            or _explosion(run, metric, loss, float(params.get("explosion_ratio", 1000.0)))
-            or _blowup_into_nan(run, metric, raw, float(params.get("blowup", 1e6))))
+    return (
+        found
+        or _divergence_short(run, metric, loss, params)
+        or _explosion(run, metric, loss, float(params.get("explosion_ratio", 1000.0)))
+        or _blowup_into_nan(run, metric, raw, float(params.get("blowup", 1e6)))
+    )
 
 
 def _divergence_long(run: Run, metric: str, loss: pd.Series, params: dict[str, Any]) -> Detection | None:
@@ -136,12 +171,19 @@ def _divergence_long(run: Run, metric: str, loss: pd.Series, params: dict[str, A
         low, final = event.before, event.after
         if low <= 0 or final < (1 + float(params.get("min_rise", 0.2))) * low:
             continue
-        return Detection(event.step, f"loss climbed from {fmt(low)} to {fmt(final)} from step {event.step} on "
-                         "and did not come back",
-                         {"onset": _points(run, metric, "train", [event.step], [float(loss.get(event.step, low))])[0],
-                          "low": fmt(low), "final": fmt(final), "rise_ratio": round(final / low, 3),
-                          "noise": fmt(sig.prepared.noise), "method": "piecewise-linear segmentation"},
-                         confidence=event.confidence)
+        return Detection(
+            event.step,
+            f"loss climbed from {fmt(low)} to {fmt(final)} from step {event.step} on and did not come back",
+            {
+                "onset": _points(run, metric, "train", [event.step], [float(loss.get(event.step, low))])[0],
+                "low": fmt(low),
+                "final": fmt(final),
+                "rise_ratio": round(final / low, 3),
+                "noise": fmt(sig.prepared.noise),
+                "method": "piecewise-linear segmentation",
+            },
+            confidence=event.confidence,
+        )
     return None
 
 
@@ -152,22 +194,28 @@ def _divergence_short(run: Run, metric: str, loss: pd.Series, params: dict[str, 
     i_min = int(np.argmin(values))
     # The level the climb is measured from: the median of the points up to the lowest one, so one
     # lucky low record in a noisy per-step loss is not taken for the run's level.
-    base = float(np.median(values[:i_min + 1]))
+    base = float(np.median(values[: i_min + 1]))
     ratio = float(params.get("ratio", 1.5))
-    after = values[i_min + 1:]
+    after = values[i_min + 1 :]
     high = after >= ratio * base
     stays = len(after) >= 2 and bool((after[-2:] >= (1 + (ratio - 1) / 2) * base).all())
     if base <= 0 or int(high.sum()) < 2 or not stays:
         return None
     onset = i_min + 1 + int(np.argmax(high))
-    return Detection(int(steps[onset]), f"loss fell to {fmt(float(values[i_min]))} at step {int(steps[i_min])}, "
-                     f"then rose to {fmt(float(after.max()))} and ended at {fmt(float(values[-1]))}: "
-                     "it did not come back",
-                     {"low": _points(run, metric, "train", [int(steps[i_min])], [float(values[i_min])])[0],
-                      "level_before": fmt(base),
-                      "after": _points(run, metric, "train", steps[i_min + 1:].tolist(), after.tolist()),
-                      "rise_ratio": round(float(after.max() / base), 3), "points": len(values)},
-                     confidence=0.7)
+    return Detection(
+        int(steps[onset]),
+        f"loss fell to {fmt(float(values[i_min]))} at step {int(steps[i_min])}, "
+        f"then rose to {fmt(float(after.max()))} and ended at {fmt(float(values[-1]))}: "
+        "it did not come back",
+        {
+            "low": _points(run, metric, "train", [int(steps[i_min])], [float(values[i_min])])[0],
+            "level_before": fmt(base),
+            "after": _points(run, metric, "train", steps[i_min + 1 :].tolist(), after.tolist()),
+            "rise_ratio": round(float(after.max() / base), 3),
+            "points": len(values),
+        },
+        confidence=0.7,
+    )
 
 
 def _explosion(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:
@@ -181,11 +229,18 @@ def _explosion(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detectio
         return None
     i = int(jumps[0])
     level = float(np.median(values[:i]))
-    return Detection(int(steps[i]), f"loss exploded from {fmt(level)} to {fmt(float(values[i]))} at step "
-                     f"{int(steps[i])} ({abs(values[i]) / max(abs(level), 1e-300):.3g}×)",
-                     {"onset": _points(run, metric, "train", [int(steps[i])], [float(values[i])])[0],
-                      "level_before": fmt(level), "peak": fmt(float(np.max(values[i:]))),
-                      "last": fmt(float(values[-1]))}, confidence=0.8)
+    return Detection(
+        int(steps[i]),
+        f"loss exploded from {fmt(level)} to {fmt(float(values[i]))} at step "
+        f"{int(steps[i])} ({abs(values[i]) / max(abs(level), 1e-300):.3g}×)",
+        {
+            "onset": _points(run, metric, "train", [int(steps[i])], [float(values[i])])[0],
+            "level_before": fmt(level),
+            "peak": fmt(float(np.max(values[i:]))),
+            "last": fmt(float(values[-1])),
+        },
+        confidence=0.8,
+    )
 
 
 def _blowup_into_nan(run: Run, metric: str, raw: pd.Series, blowup: float) -> Detection | None:
@@ -196,10 +251,13 @@ def _blowup_into_nan(run: Run, metric: str, raw: pd.Series, blowup: float) -> De
     if first == 0 or abs(float(raw.iloc[first - 1])) < blowup:
         return None
     step, value = int(raw.index[first - 1]), float(raw.iloc[first - 1])
-    return Detection(step, f"loss reached {fmt(value)} at step {step}, then became non-finite at step "
-                     f"{int(raw.index[first])}: the run blew up",
-                     {"onset": _points(run, metric, "train", [step], [value])[0],
-                      "first_nonfinite_step": int(raw.index[first])}, confidence=0.6)
+    return Detection(
+        step,
+        f"loss reached {fmt(value)} at step {step}, then became non-finite at step "
+        f"{int(raw.index[first])}: the run blew up",
+        {"onset": _points(run, metric, "train", [step], [value])[0], "first_nonfinite_step": int(raw.index[first])},
+        confidence=0.6,
+    )
 
 
 @check("loss_not_moving", min_points=int, chance_tolerance=float, flat_spread=float, flat_relative=float)
@@ -212,8 +270,11 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
     grad = run.series("grad_norm").to_numpy()
     skipped = len(grad) > 0 and float((~np.isfinite(grad)).mean()) >= 0.9
     if len(lr) >= min_points and (lr == 0).all() and not skipped:  # skipped: an fp16 scaler skipped every
-        return Detection(int(lr.index[0]), f"learning_rate is 0 at all {len(lr)} logged steps: nothing is updated",
-                         {"learning_rate": _points(run, "learning_rate", "train", lr.index.tolist(), lr.tolist(), 3)})
+        return Detection(
+            int(lr.index[0]),
+            f"learning_rate is 0 at all {len(lr)} logged steps: nothing is updated",
+            {"learning_rate": _points(run, "learning_rate", "train", lr.index.tolist(), lr.tolist(), 3)},
+        )
     if len(loss) < min_points or not _plain_loss(run) or (loss == 0).all():
         return None  # a loss of exactly 0 is the loss-exactly-zero rule's
     values = loss.to_numpy()
@@ -222,30 +283,46 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
 
     def evidence(**pattern: Any) -> dict[str, Any]:
         """The first and last points, cited (built only for a finding: citing costs a lookup each)."""
-        return {"points": len(values),
-                "first": _points(run, "loss", "train", loss.index[:3].tolist(), values[:3].tolist()),
-                "last": _points(run, "loss", "train", loss.index[-3:].tolist(), values[-3:].tolist()), **pattern}
+        return {
+            "points": len(values),
+            "first": _points(run, "loss", "train", loss.index[:3].tolist(), values[:3].tolist()),
+            "last": _points(run, "loss", "train", loss.index[-3:].tolist(), values[-3:].tolist()),
+            **pattern,
+        }
 
     frozen = _identical_tail(values)
-    if values[-1] != 0 and frozen >= max(min_points, len(values) // 4) and not _warming_up(
-            lr, int(loss.index[len(values) - frozen])):
+    if (
+        values[-1] != 0
+        and frozen >= max(min_points, len(values) // 4)
+        and not _warming_up(lr, int(loss.index[len(values) - frozen]))
+    ):
         start = len(values) - frozen
         where = "at all" if start == 0 else f"from step {int(loss.index[start])} on, at the last"
-        return Detection(int(loss.index[start]), f"loss is {fmt(float(values[-1]))} {where} {frozen} logged "
-                         "steps: nothing is learned", evidence(pattern="identical", frozen_points=frozen))
+        return Detection(
+            int(loss.index[start]),
+            f"loss is {fmt(float(values[-1]))} {where} {frozen} logged steps: nothing is learned",
+            evidence(pattern="identical", frozen_points=frozen),
+        )
     chance = _chance_level(mean, run, float(params.get("chance_tolerance", 0.015)))
     flat = spread <= float(params.get("flat_spread", 0.05)) * abs(mean)
     if chance is not None and flat:
         k, level = chance
-        return Detection(int(loss.index[0]), f"loss stays at {fmt(mean)} ≈ ln({k}) = {level:.4f} over all "
-                         f"{len(values)} logged steps: the model predicts the uniform distribution over {k} classes",
-                         evidence(pattern="chance_level", classes=k, ln_k=round(level, 4)))
+        return Detection(
+            int(loss.index[0]),
+            f"loss stays at {fmt(mean)} ≈ ln({k}) = {level:.4f} over all "
+            f"{len(values)} logged steps: the model predicts the uniform distribution over {k} classes",
+            evidence(pattern="chance_level", classes=k, ln_k=round(level, 4)),
+        )
     if len(values) >= LONG:
         t = run_signals(run, "loss").trend
         if t.direction == "flat" and abs(t.change) < float(params.get("flat_relative", 0.02)) * abs(mean):
-            return Detection(int(loss.index[0]), f"loss moved by {fmt(t.change)} over {len(values)} steps, "
-                             f"less than its own noise ({fmt(t.noise)}): it is not learning",
-                             evidence(pattern="flat", trend=t.to_dict()), confidence=0.7)
+            return Detection(
+                int(loss.index[0]),
+                f"loss moved by {fmt(t.change)} over {len(values)} steps, "
+                f"less than its own noise ({fmt(t.noise)}): it is not learning",
+                evidence(pattern="flat", trend=t.to_dict()),
+                confidence=0.7,
+            )
     return None
 
 
@@ -290,12 +367,17 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
     rising = bool(len(later) >= int(params.get("min_points", 2)) and (later.iloc[-2:] > gap.best + min_rise).all())
     if not rising or gap.train_after.direction == "rising":
         return None
-    return Detection(gap.best_step, f"eval loss was lowest ({fmt(gap.best)}) at step {gap.best_step} and rose to "
-                     f"{fmt(gap.last)} over {gap.rising_points} evaluations while the train loss was "
-                     f"{gap.train_after.direction}",
-                     {"best": _points(run, "loss", "eval", [gap.best_step], [gap.best])[0],
-                      "after": _points(run, "loss", "eval", later.index.tolist(), later.tolist()),
-                      "train_after": gap.train_after.to_dict()})
+    return Detection(
+        gap.best_step,
+        f"eval loss was lowest ({fmt(gap.best)}) at step {gap.best_step} and rose to "
+        f"{fmt(gap.last)} over {gap.rising_points} evaluations while the train loss was "
+        f"{gap.train_after.direction}",
+        {
+            "best": _points(run, "loss", "eval", [gap.best_step], [gap.best])[0],
+            "after": _points(run, "loss", "eval", later.index.tolist(), later.tolist()),
+            "train_after": gap.train_after.to_dict(),
+        },
+    )
 
 
 def _memory_series(run: Run) -> list[tuple[str, str]]:
@@ -314,19 +396,25 @@ def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
             continue
         g = growth(series)
         values = series.to_numpy()
-        half = values[len(values) // 2:]
+        half = values[len(values) // 2 :]
         # Still rising in the second half by a real amount: a warm-up jump followed by a flat line (host
         # RSS after the first batches) is not a leak.
-        still_rising = (float(half.max()) - float(values[: len(values) // 2].max())) / float(values[0]) \
-            >= min_rise / 4
+        still_rising = (float(half.max()) - float(values[: len(values) // 2].max())) / float(values[0]) >= min_rise / 4
         rise = float(values[-1] / values[0] - 1)
         if g is None or g.up_fraction < min_up or rise < min_rise or not still_rising:
             continue
-        return Detection(int(series.index[0]), f"{metric} rose from {fmt(float(values[0]))} to "
-                         f"{fmt(float(values[-1]))} (+{rise:.1%}), upward in {g.up_fraction:.0%} of its moves",
-                         {"series": f"{split}/{metric}", "rise": round(rise, 4), "growth": g.to_dict(),
-                          "points": _points(run, metric, split, series.index.tolist(), values.tolist())},
-                         confidence=0.6 if len(values) < LONG else 0.8)
+        return Detection(
+            int(series.index[0]),
+            f"{metric} rose from {fmt(float(values[0]))} to "
+            f"{fmt(float(values[-1]))} (+{rise:.1%}), upward in {g.up_fraction:.0%} of its moves",
+            {
+                "series": f"{split}/{metric}",
+                "rise": round(rise, 4),
+                "growth": g.to_dict(),
+                "points": _points(run, metric, split, series.index.tolist(), values.tolist()),
+            },
+            confidence=0.6 if len(values) < LONG else 0.8,
+        )
     return None
 
 
@@ -342,18 +430,28 @@ def grad_norm_explosion(run: Run, params: dict[str, Any]) -> Detection | None:
     factor = float(params.get("factor", 100.0))
     early = max(1, int(float(params.get("early_fraction", 0.0)) * len(values)))
     # Candidates: every point on short runs, 4,000 evenly spaced ones on long runs.
-    take = np.unique(np.linspace(early, len(values) - 1, min(len(values) - early, 4000)).astype(int)) if len(
-        values) > early else np.array([], dtype=int)
+    take = (
+        np.unique(np.linspace(early, len(values) - 1, min(len(values) - early, 4000)).astype(int))
+        if len(values) > early
+        else np.array([], dtype=int)
+    )
     for i in take.tolist():
         # The median of at most 512 evenly spaced earlier points: O(1) per candidate on long runs.
         base = float(np.median(values[np.linspace(0, i - 1, min(i, 512)).astype(int)]))
         if base > 0 and values[i] >= factor * base:
             later = values[i:]
-            return Detection(int(steps[i]), f"grad_norm reached {fmt(float(values[i]))} at step {int(steps[i])}, "
-                             f"{values[i] / base:.3g}× the median {fmt(base)} of the steps before",
-                             {"onset": _points(run, "grad_norm", "train", [int(steps[i])], [float(values[i])])[0],
-                              "baseline": fmt(base), "ratio": round(float(values[i] / base), 3),
-                              "max_after": fmt(float(later.max())), "last": fmt(float(values[-1]))})
+            return Detection(
+                int(steps[i]),
+                f"grad_norm reached {fmt(float(values[i]))} at step {int(steps[i])}, "
+                f"{values[i] / base:.3g}× the median {fmt(base)} of the steps before",
+                {
+                    "onset": _points(run, "grad_norm", "train", [int(steps[i])], [float(values[i])])[0],
+                    "baseline": fmt(base),
+                    "ratio": round(float(values[i] / base), 3),
+                    "max_after": fmt(float(later.max())),
+                    "last": fmt(float(values[-1])),
+                },
+            )
     return None
 
 
@@ -376,14 +474,21 @@ def loss_plateau(run: Run, params: dict[str, Any]) -> Detection | None:
     inside = np.abs(values - level) <= limit
     start = len(values) - (int(np.argmin(inside[::-1])) if not inside.all() else len(values))
     flat = len(values) - start
-    fell = float(values[:max(start, 1)].max() - level)
+    fell = float(values[: max(start, 1)].max() - level)
     if flat < tail or start == 0 or fell <= 10 * limit:
         return None
-    return Detection(int(steps[start]), f"loss has stayed within ±{fmt(limit)} of {fmt(level)} since step "
-                     f"{int(steps[start])} ({flat} of {len(values)} logged points), after falling by {fmt(fell)}",
-                     {"level": fmt(level), "flat_points": flat, "fell_by": fmt(fell),
-                      "onset": _points(run, "loss", "train", [int(steps[start])], [float(values[start])])[0]},
-                     severity="info")
+    return Detection(
+        int(steps[start]),
+        f"loss has stayed within ±{fmt(limit)} of {fmt(level)} since step "
+        f"{int(steps[start])} ({flat} of {len(values)} logged points), after falling by {fmt(fell)}",
+        {
+            "level": fmt(level),
+            "flat_points": flat,
+            "fell_by": fmt(fell),
+            "onset": _points(run, "loss", "train", [int(steps[start])], [float(values[start])])[0],
+        },
+        severity="info",
+    )
 
 
 _THROUGHPUT = ("per_second", "throughput", "tokens_per_s", "samples_per_s", "it/s", "tflops")
@@ -412,7 +517,7 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
             continue
         values, steps = series.to_numpy(), series.index.to_numpy()
         before = float(np.median(values[: len(values) // 2]))
-        after = float(np.median(values[-max(2, len(values) // 4):]))
+        after = float(np.median(values[-max(2, len(values) // 4) :]))
         if before <= 0 or after > float(params.get("max_ratio", 0.5)) * before:
             continue
         # Onset: the first slow point from which 90% of the points stay slow (a slow eval step alone
@@ -426,10 +531,12 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
         if not len(start):
             continue
         onset = int(steps[start[0]])
-        return Detection(onset, f"{label} fell from {fmt(before)} to {fmt(after)} ({after / before:.0%} of its "
-                         f"earlier rate) from about step {onset}",
-                         {"series": name, "before": fmt(before), "after": fmt(after),
-                          "ratio": round(after / before, 3)})
+        return Detection(
+            onset,
+            f"{label} fell from {fmt(before)} to {fmt(after)} ({after / before:.0%} of its "
+            f"earlier rate) from about step {onset}",
+            {"series": name, "before": fmt(before), "after": fmt(after), "ratio": round(after / before, 3)},
+        )
     return None
 
 
@@ -466,12 +573,19 @@ def lr_reaches_zero(run: Run, params: dict[str, Any]) -> Detection | None:
     evidence: dict[str, Any] = {
         "last_positive": cite_point(run, "train", "learning_rate", int(steps[start - 1]), float(values[start - 1])),
         "first_zero": cite_point(run, "train", "learning_rate", onset, 0.0),
-        "zero_points": zeros, "fraction": round(zeros / len(values), 3),
-        "max_steps": run.meta.get("max_steps"), "restarted": bool((run.events["kind"] == "restart").any())}
+        "zero_points": zeros,
+        "fraction": round(zeros / len(values), 3),
+        "max_steps": run.meta.get("max_steps"),
+        "restarted": bool((run.events["kind"] == "restart").any()),
+    }
     if len(after) >= 2:
         evidence["loss_after"] = {"first": fmt(float(after.iloc[0])), "last": fmt(float(after.iloc[-1]))}
-    return Detection(onset, f"learning_rate is 0 from step {onset} to the end ({zeros} of {len(values)} logged "
-                     f"points): the last {zeros / len(values):.0%} of the run updated nothing", evidence)
+    return Detection(
+        onset,
+        f"learning_rate is 0 from step {onset} to the end ({zeros} of {len(values)} logged "
+        f"points): the last {zeros / len(values):.0%} of the run updated nothing",
+        evidence,
+    )
 
 
 @check("fp16_overflow_skips", persistent_run=int, calibration_points=int)
@@ -501,12 +615,24 @@ def fp16_overflow_skips(run: Run, params: dict[str, Any]) -> Detection | None:
     onset = int(steps[first])
     count = int(bad.sum())
     if persistent:
-        text = (f"grad_norm is non-finite on {longest} logged steps in a row from step {onset}: in fp16 each is an "
-                f"overflow skip that halves the loss scale, so the scale has collapsed and nothing is learned")
+        text = (
+            f"grad_norm is non-finite on {longest} logged steps in a row from step {onset}: in fp16 each is an "
+            f"overflow skip that halves the loss scale, so the scale has collapsed and nothing is learned"
+        )
     else:
-        text = (f"{count} overflow skip(s) in fp16 after the scaler's calibration, first at step {onset} "
-                f"(grad_norm non-finite); activations are reaching fp16's range")
-    return Detection(onset, text, {"skips": count, "longest_run": longest, "persistent": persistent,
-                                   "first": _points(run, "grad_norm", "train", [onset], [float(grad.iloc[first])])[0],
-                                   "skipped_steps": [int(s) for s in steps[bad][:20]]},
-                     severity=None if persistent else "warning")
+        text = (
+            f"{count} overflow skip(s) in fp16 after the scaler's calibration, first at step {onset} "
+            f"(grad_norm non-finite); activations are reaching fp16's range"
+        )
+    return Detection(
+        onset,
+        text,
+        {
+            "skips": count,
+            "longest_run": longest,
+            "persistent": persistent,
+            "first": _points(run, "grad_norm", "train", [onset], [float(grad.iloc[first])])[0],
+            "skipped_steps": [int(s) for s in steps[bad][:20]],
+        },
+        severity=None if persistent else "warning",
+    )

@@ -12,9 +12,17 @@ from analyzer.rules.schema import Rule, RuleError, load_rule
 
 def explain(rule: Rule) -> str:
     """A rule as a markdown page: what it detects, how, why, the causes it weighs and what to do."""
-    out = [f"# {rule.title}", "",
-           f"`{rule.id}` · failure mode `{rule.failure_mode}` · severity **{rule.severity}** · "
-           f"confidence {rule.confidence:g} · {rule.status}", "", rule.description.strip(), "", "## Detection", ""]
+    out = [
+        f"# {rule.title}",
+        "",
+        f"`{rule.id}` · failure mode `{rule.failure_mode}` · severity **{rule.severity}** · "
+        f"confidence {rule.confidence:g} · {rule.status}",
+        "",
+        rule.description.strip(),
+        "",
+        "## Detection",
+        "",
+    ]
     for name, spec in rule.detect.items():
         doc = inspect.getdoc(CHECKS[spec.check]) or ""
         params = ", ".join(f"{k}={v!r}" for k, v in spec.params.items()) or "defaults"
@@ -28,8 +36,13 @@ def explain(rule: Rule) -> str:
     if rule.silent_when:
         out += ["", "Stays silent when: " + ", ".join(f"`{k}` is `{v}`" for k, v in rule.silent_when.items()) + "."]
     if rule.causes:
-        out += ["", "## Likely causes", "",
-                "Ranked per run: the prior plus the weight of each signal the run shows.", ""]
+        out += [
+            "",
+            "## Likely causes",
+            "",
+            "Ranked per run: the prior plus the weight of each signal the run shows.",
+            "",
+        ]
         for cause in rule.causes:
             out.append(f"### {cause['title']} (`{cause['id']}`, prior {cause.get('prior', 0.3):g})")
             for signal in cause.get("signals", []) or []:
@@ -40,8 +53,11 @@ def explain(rule: Rule) -> str:
             if cause.get("confirm"):
                 out.append(f"- How to confirm: {cause['confirm']}")
             out.append("")
-    for heading, items in (("Fixes", rule.fixes), ("False positives", rule.falsepositives),
-                           ("References", rule.references)):
+    for heading, items in (
+        ("Fixes", rule.fixes),
+        ("False positives", rule.falsepositives),
+        ("References", rule.references),
+    ):
         if items:
             out += [f"## {heading}", "", *[f"- {item}" for item in items], ""]
     if rule.tests:

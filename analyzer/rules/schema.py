@@ -113,9 +113,26 @@ class Rule:
         return sorted({d.check for d in self.detect.values()})
 
 
-_TOP = {"id", "status", "failure_mode", "severity", "confidence", "title", "description", "check", "params",
-        "detect", "condition", "requires", "silent_when", "causes", "fixes", "falsepositives", "references",
-        "tests"}
+_TOP = {
+    "id",
+    "status",
+    "failure_mode",
+    "severity",
+    "confidence",
+    "title",
+    "description",
+    "check",
+    "params",
+    "detect",
+    "condition",
+    "requires",
+    "silent_when",
+    "causes",
+    "fixes",
+    "falsepositives",
+    "references",
+    "tests",
+}
 _CAUSE = {"id", "title", "prior", "signals", "fix", "confirm"}
 _SIGNAL = {"when", "weight", "says"}
 
@@ -156,8 +173,9 @@ def load_rule(path: Path) -> Rule:
         lines = _Lines(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise RuleError(where, mark.line + 1 if mark is not None else None,
-                        f"invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        raise RuleError(
+            where, mark.line + 1 if mark is not None else None, f"invalid YAML: {getattr(exc, 'problem', None) or exc}"
+        ) from None
     if not isinstance(doc, dict):
         raise RuleError(where, 1, "a rule file holds one mapping")
     return _validate(doc, where, lines)
@@ -180,8 +198,7 @@ def _validate(doc: dict[str, Any], where: str, lines: _Lines) -> Rule:
     if rule_id is not None and not _ID.match(rule_id):
         errors.add(f"id `{rule_id}` must be kebab-case (a-z, 0-9, -)", "id")
     if need("failure_mode", str, "a string") not in (None, *FAILURE_MODES):
-        errors.add(f"unknown failure_mode `{doc['failure_mode']}` (one of: {', '.join(FAILURE_MODES)})",
-                   "failure_mode")
+        errors.add(f"unknown failure_mode `{doc['failure_mode']}` (one of: {', '.join(FAILURE_MODES)})", "failure_mode")
     if need("severity", str, "a string") not in (None, *SEVERITIES):
         errors.add(f"severity must be one of {', '.join(SEVERITIES)}", "severity")
     if doc.get("status", "experimental") not in STATUSES:
@@ -216,19 +233,35 @@ def _validate(doc: dict[str, Any], where: str, lines: _Lines) -> Rule:
         errors.add("`fixes` must be a list of strings", "fixes")
     errors.raise_any()
     assert tree is not None  # no error was found, so the condition parsed
-    return Rule(id=rule_id, failure_mode=doc["failure_mode"], severity=doc["severity"],
-                confidence=float(confidence), title=doc["title"], source=where, detect=detect,
-                condition=condition, tree=tree, status=doc.get("status", "experimental"),
-                description=str(doc.get("description", "")), requires=requires,
-                silent_when=doc.get("silent_when", {}), causes=causes, fixes=list(doc.get("fixes", [])),
-                falsepositives=doc["falsepositives"], references=doc["references"], tests=tests)
+    return Rule(
+        id=rule_id,
+        failure_mode=doc["failure_mode"],
+        severity=doc["severity"],
+        confidence=float(confidence),
+        title=doc["title"],
+        source=where,
+        detect=detect,
+        condition=condition,
+        tree=tree,
+        status=doc.get("status", "experimental"),
+        description=str(doc.get("description", "")),
+        requires=requires,
+        silent_when=doc.get("silent_when", {}),
+        causes=causes,
+        fixes=list(doc.get("fixes", [])),
+        falsepositives=doc["falsepositives"],
+        references=doc["references"],
+        tests=tests,
+    )
 
 
 def _detections(doc: dict[str, Any], errors: _Errors) -> dict[str, Detect]:
     """The named detections that are valid (the others are reported)."""
     if ("check" in doc) == ("detect" in doc):
-        errors.add("a rule has either `check` (with `params`) or `detect` (named checks)",
-                   "detect" if "detect" in doc else "id")
+        errors.add(
+            "a rule has either `check` (with `params`) or `detect` (named checks)",
+            "detect" if "detect" in doc else "id",
+        )
         return {}
     if "check" in doc:
         specs: dict[str, Any] = {"main": {"check": doc["check"], "params": doc.get("params", {})}}
@@ -317,8 +350,9 @@ def _validate_causes(causes: Any, errors: _Errors) -> None:
             continue
         for j, signal in enumerate(signals):
             if not isinstance(signal, dict) or not isinstance(signal.get("when"), dict) or set(signal) - _SIGNAL:
-                errors.add(f"cause `{cause['id']}`: each signal is {{when: {{...}}, weight, says}}",
-                           "causes", i, "signals", j)
+                errors.add(
+                    f"cause `{cause['id']}`: each signal is {{when: {{...}}, weight, says}}", "causes", i, "signals", j
+                )
             elif not isinstance(signal.get("weight", 0.2), (int, float)):
                 errors.add(f"cause `{cause['id']}`: signal weight must be a number", "causes", i, "signals", j)
             else:

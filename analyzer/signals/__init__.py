@@ -26,9 +26,24 @@ from analyzer.signals.series import Prepared, prepare
 from analyzer.signals.spikes import Spike, despike, find_spikes
 from analyzer.signals.trend import Trend, trend
 
-__all__ = ["ChangeEvent", "NonFinite", "Prepared", "SeriesSignals", "Spike", "Trend", "analyze_series",
-           "change_events", "find_spikes", "nonfinite_scan", "prepare", "run_signals", "segment", "summarize", "trend",
-           "true_runs"]
+__all__ = [
+    "ChangeEvent",
+    "NonFinite",
+    "Prepared",
+    "SeriesSignals",
+    "Spike",
+    "Trend",
+    "analyze_series",
+    "change_events",
+    "find_spikes",
+    "nonfinite_scan",
+    "prepare",
+    "run_signals",
+    "segment",
+    "summarize",
+    "trend",
+    "true_runs",
+]
 
 
 def summarize(run: Run) -> dict[str, dict[str, Any]]:
@@ -39,11 +54,15 @@ def summarize(run: Run) -> dict[str, dict[str, Any]]:
     finite = np.isfinite(m["value"].to_numpy())
     slim = pd.DataFrame({"split": m["split"], "metric": m["metric"], "step": m["step"], "_nonfinite": ~finite})
     grouped = slim.groupby(["split", "metric"], sort=True, observed=True)
-    table = grouped.agg(count=("step", "size"), first_step=("step", "min"), last_step=("step", "max"),
-                        nonfinite=("_nonfinite", "sum"))
-    return {f"{split}/{metric}": {"count": int(c), "first_step": int(f), "last_step": int(last), "nonfinite": int(n)}
-            for (split, metric), c, f, last, n in zip(table.index, table["count"], table["first_step"],
-                                                      table["last_step"], table["nonfinite"], strict=True)}
+    table = grouped.agg(
+        count=("step", "size"), first_step=("step", "min"), last_step=("step", "max"), nonfinite=("_nonfinite", "sum")
+    )
+    return {
+        f"{split}/{metric}": {"count": int(c), "first_step": int(f), "last_step": int(last), "nonfinite": int(n)}
+        for (split, metric), c, f, last, n in zip(
+            table.index, table["count"], table["first_step"], table["last_step"], table["nonfinite"], strict=True
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -91,9 +110,13 @@ def nonfinite_scan(series: pd.Series) -> NonFinite:
     bad = ~np.isfinite(values)
     steps = series.index.to_numpy()[bad]
     last_bad = int(np.flatnonzero(bad)[-1]) if bad.any() else -1
-    return NonFinite(steps=steps, total=len(values), longest_run=longest_true_run(bad),
-                     last_is_nonfinite=bool(bad[-1]) if len(bad) else False,
-                     recovered=bool(bad.any() and np.isfinite(values[last_bad + 1:]).any()))
+    return NonFinite(
+        steps=steps,
+        total=len(values),
+        longest_run=longest_true_run(bad),
+        last_is_nonfinite=bool(bad[-1]) if len(bad) else False,
+        recovered=bool(bad.any() and np.isfinite(values[last_bad + 1 :]).any()),
+    )
 
 
 @dataclass(frozen=True)

@@ -86,10 +86,12 @@ class Segmentation:
 class _Stats:
     """Prefix sums of the six sufficient statistics over consecutive units (points or bins)."""
 
-    def __init__(self, count: np.ndarray, st: np.ndarray, stt: np.ndarray, sy: np.ndarray,
-                 sty: np.ndarray, syy: np.ndarray) -> None:
+    def __init__(
+        self, count: np.ndarray, st: np.ndarray, stt: np.ndarray, sy: np.ndarray, sty: np.ndarray, syy: np.ndarray
+    ) -> None:
         def cum(a: np.ndarray) -> np.ndarray:
             return np.concatenate(([0.0], np.cumsum(a, dtype="float64")))
+
         self.n, self.t, self.tt, self.y, self.ty, self.yy = (cum(a) for a in (count, st, stt, sy, sty, syy))
 
     def rss(self, a: np.ndarray | int, b: np.ndarray | int) -> np.ndarray:
@@ -113,12 +115,17 @@ def _bin_stats(t: np.ndarray, y: np.ndarray, edges: np.ndarray) -> _Stats:
     """Per-bin sums without n-sized temporaries (einsum over equal-width bins, the short tail apart)."""
     width = int(edges[1] - edges[0])
     full = (len(edges) - 1) if int(edges[-1] - edges[-2]) == width else len(edges) - 2
-    tb = t[:full * width].reshape(full, width)
-    yb = y[:full * width].reshape(full, width)
-    parts = [tb.sum(axis=1), np.einsum("ij,ij->i", tb, tb), yb.sum(axis=1), np.einsum("ij,ij->i", tb, yb),
-             np.einsum("ij,ij->i", yb, yb)]
+    tb = t[: full * width].reshape(full, width)
+    yb = y[: full * width].reshape(full, width)
+    parts = [
+        tb.sum(axis=1),
+        np.einsum("ij,ij->i", tb, tb),
+        yb.sum(axis=1),
+        np.einsum("ij,ij->i", tb, yb),
+        np.einsum("ij,ij->i", yb, yb),
+    ]
     if full < len(edges) - 1:  # the tail bin
-        tt, yt = t[full * width:], y[full * width:]
+        tt, yt = t[full * width :], y[full * width :]
         tail = [tt.sum(), np.dot(tt, tt), yt.sum(), np.dot(tt, yt), np.dot(yt, yt)]
         parts = [np.append(p, q) for p, q in zip(parts, tail, strict=True)]
     return _Stats(np.diff(edges).astype("float64"), *parts)
@@ -146,8 +153,13 @@ def _best_split(stats: _Stats, a: int, b: int, min_units: int) -> tuple[float, i
     return float(gains[i]), int(k[i])
 
 
-def segment(series: Prepared | object, penalty: float = 4.0, min_size: int | None = None,
-            max_changes: int = 200, max_bins: int = MAX_BINS) -> Segmentation:
+def segment(
+    series: Prepared | object,
+    penalty: float = 4.0,
+    min_size: int | None = None,
+    max_changes: int = 200,
+    max_bins: int = MAX_BINS,
+) -> Segmentation:
     """Piecewise-linear segmentation of the finite points of a series (see the module docstring).
 
     `min_size` is the fewest points a segment may hold (default: 5, or 0.1% of the points on long
@@ -191,8 +203,10 @@ def segment(series: Prepared | object, penalty: float = 4.0, min_size: int | Non
     if binned:
         sums, bounds = _prune(sums, bounds, pen, min_points)
     per_step = units / span
-    segments = [_segment_from(prep, t, s, offset, a, b, per_step)
-                for s, (a, b) in zip(sums, itertools.pairwise(bounds), strict=True)]
+    segments = [
+        _segment_from(prep, t, s, offset, a, b, per_step)
+        for s, (a, b) in zip(sums, itertools.pairwise(bounds), strict=True)
+    ]
     return Segmentation(prep, segments, noise, pen, binned)
 
 
@@ -215,8 +229,9 @@ def _binary_segmentation(stats: _Stats, units: int, min_units: int, pen: float, 
     return sorted(cuts)
 
 
-def _refine(t: np.ndarray, y: np.ndarray, raw_cuts: list[int], edges: np.ndarray, cuts: list[int],
-            min_points: int) -> list[int]:
+def _refine(
+    t: np.ndarray, y: np.ndarray, raw_cuts: list[int], edges: np.ndarray, cuts: list[int], min_points: int
+) -> list[int]:
     """Move each change found at a bin edge to the best raw split in the two bins on either side.
 
     Each change is refined on its own; two that land closer than `min_points` are settled by the
@@ -261,14 +276,16 @@ def _line(sums: np.ndarray) -> tuple[float, float, float]:
     return float(slope), float(st / n), float(max(syy_c - slope * sty_c, 0.0))
 
 
-def _prune(sums: list[np.ndarray], bounds: list[int], pen: float, min_points: int
-           ) -> tuple[list[np.ndarray], list[int]]:
+def _prune(
+    sums: list[np.ndarray], bounds: list[int], pen: float, min_points: int
+) -> tuple[list[np.ndarray], list[int]]:
     """Drop the changes that no longer pay for themselves once placed at full resolution (two changes
     found in neighbouring bins often describe one): merge the weakest while its gain is below `pen`,
     and any segment shorter than `min_points` into its weaker side first."""
     while len(sums) > 1:
-        gains = np.array([_line(left + right)[2] - _line(left)[2] - _line(right)[2]
-                          for left, right in itertools.pairwise(sums)])
+        gains = np.array(
+            [_line(left + right)[2] - _line(left)[2] - _line(right)[2] for left, right in itertools.pairwise(sums)]
+        )
         short = [i for i, s in enumerate(sums) if s[0] < min_points]
         if short:
             i = short[0]
@@ -278,13 +295,14 @@ def _prune(sums: list[np.ndarray], bounds: list[int], pen: float, min_points: in
             weakest = int(np.argmin(gains))
             if gains[weakest] >= pen:
                 break
-        sums[weakest:weakest + 2] = [sums[weakest] + sums[weakest + 1]]
+        sums[weakest : weakest + 2] = [sums[weakest] + sums[weakest + 1]]
         del bounds[weakest + 1]
     return sums, bounds
 
 
-def _segment_from(prep: Prepared, t: np.ndarray, sums: np.ndarray, offset: float, a: int, b: int,
-                  per_step: float) -> Segment:
+def _segment_from(
+    prep: Prepared, t: np.ndarray, sums: np.ndarray, offset: float, a: int, b: int, per_step: float
+) -> Segment:
     """A Segment from the sums of points [a, b); `t` is in bin units, `per_step` of them per step."""
     slope_t, t_mean, rss = _line(sums)
     intercept = sums[3] / sums[0] + offset - slope_t * (t_mean - float(t[a]))  # fitted value at the first step
@@ -304,8 +322,8 @@ def hinge_index(prep: Prepared, lo: int, hi: int, max_points: int = 50_000) -> i
     if hi - lo > max_points:
         width = -(-(hi - lo) // max_points)
         full = (hi - lo) // width
-        coarse_t = prep.steps[lo:lo + full * width].reshape(full, width).mean(axis=1)
-        coarse_y = prep.values[lo:lo + full * width].reshape(full, width).mean(axis=1)
+        coarse_t = prep.steps[lo : lo + full * width].reshape(full, width).mean(axis=1)
+        coarse_y = prep.values[lo : lo + full * width].reshape(full, width).mean(axis=1)
         k = lo + _hinge(coarse_t, coarse_y)[0] * width
         return hinge_index(prep, max(lo, k - 2 * width), min(hi, k + 2 * width), max_points)
     return lo + _hinge(prep.steps[lo:hi].astype("float64"), prep.values[lo:hi])[0]

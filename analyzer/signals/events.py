@@ -47,8 +47,14 @@ class ChangeEvent:
     confidence: float
 
     def to_dict(self) -> dict[str, float | int | str]:
-        return {"kind": self.kind, "step": self.step, "magnitude": self.magnitude, "before": self.before,
-                "after": self.after, "confidence": round(self.confidence, 3)}
+        return {
+            "kind": self.kind,
+            "step": self.step,
+            "magnitude": self.magnitude,
+            "before": self.before,
+            "after": self.after,
+            "confidence": round(self.confidence, 3),
+        }
 
 
 def _confidence(excess: float) -> float:
@@ -116,8 +122,17 @@ def _jumps(prep: Prepared, segments: list[Segment], noise: float) -> list[Change
         if bend - two_lines < Z_MIN * Z_MIN * noise * noise:
             continue
         excess = (abs(jump) - threshold) / max(se, 1e-300)
-        out.append(ChangeEvent("level_shift_up" if jump > 0 else "level_shift_down", right.first_step,
-                               right.start, jump, before, after, _confidence(excess)))
+        out.append(
+            ChangeEvent(
+                "level_shift_up" if jump > 0 else "level_shift_down",
+                right.first_step,
+                right.start,
+                jump,
+                before,
+                after,
+                _confidence(excess),
+            )
+        )
     return out
 
 
@@ -136,8 +151,17 @@ def _slope_changes(segments: list[Segment], noise: float) -> list[ChangeEvent]:
         if a and b and a != b:
             se = noise * math.sqrt(12.0 / right.length)
             excess = (abs(right.change) - max(2.0 * noise, 3.0 * se)) / max(se, 1e-300)
-            out.append(ChangeEvent("slope_change", right.first_step, right.start, right.slope,
-                                   left.end_value, right.intercept, _confidence(excess)))
+            out.append(
+                ChangeEvent(
+                    "slope_change",
+                    right.first_step,
+                    right.start,
+                    right.slope,
+                    left.end_value,
+                    right.intercept,
+                    _confidence(excess),
+                )
+            )
     return out
 
 
@@ -161,7 +185,7 @@ def _divergence(segments: list[Segment], noise: float) -> ChangeEvent | None:
     if ends[i_min] - starts[i_min] > K_NOISE * noise:
         onset = segments[i_min]  # the lowest segment itself climbs
     else:  # the first climb after it; a jump to a new flat level is a level shift, not a divergence
-        onset = next((s for s in segments[i_min + 1:] if _significant_direction(s, noise) > 0), None)
+        onset = next((s for s in segments[i_min + 1 :] if _significant_direction(s, noise) > 0), None)
     if onset is None:
         return None
     excess = (rise - threshold) / max(noise, 1e-300)
@@ -189,6 +213,12 @@ def _plateau(segments: list[Segment], noise: float, n: int) -> ChangeEvent | Non
         if not fell or length < n / 4:
             return None
     level = (tail_lo + tail_hi) / 2
-    return ChangeEvent("plateau_start", first.first_step, first.start, level,
-                       segments[start - 1].end_value if start else level, level,
-                       _confidence(4.0 * length / n - 1.0))
+    return ChangeEvent(
+        "plateau_start",
+        first.first_step,
+        first.start,
+        level,
+        segments[start - 1].end_value if start else level,
+        level,
+        _confidence(4.0 * length / n - 1.0),
+    )

@@ -54,13 +54,21 @@ class Spike:
         return self.peak / self.baseline if self.baseline else float("inf")
 
     def to_dict(self) -> dict[str, float | int | bool | None]:
-        return {"step": self.step, "peak_step": self.peak_step, "peak": self.peak, "baseline": self.baseline,
-                "z": round(self.z, 2), "recovered": self.recovered, "recovery_steps": self.recovery_steps,
-                "points": self.points}
+        return {
+            "step": self.step,
+            "peak_step": self.peak_step,
+            "peak": self.peak,
+            "baseline": self.baseline,
+            "z": round(self.z, 2),
+            "recovered": self.recovered,
+            "recovery_steps": self.recovery_steps,
+            "points": self.points,
+        }
 
 
-def block_baseline(values: np.ndarray, block: int = 32, lag: int = 9, noise: float | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def block_baseline(
+    values: np.ndarray, block: int = 32, lag: int = 9, noise: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-block lagged (baseline, scale); NaN baseline for the first block (no history yet).
 
     A block is summarised by its mean and its mean absolute first difference (scaled to a Gaussian
@@ -69,14 +77,14 @@ def block_baseline(values: np.ndarray, block: int = 32, lag: int = 9, noise: flo
     n = len(values)
     nb = -(-n // block)
     full = n // block
-    means = values[:full * block].reshape(full, block).mean(axis=1)
+    means = values[: full * block].reshape(full, block).mean(axis=1)
     diffs = np.diff(values)
     np.abs(diffs, out=diffs)
     diffs = np.append(diffs, diffs[-1:]) if len(diffs) else np.zeros(n)
-    scales = diffs[:full * block].reshape(full, block).mean(axis=1) * _MEAN_ABS
+    scales = diffs[: full * block].reshape(full, block).mean(axis=1) * _MEAN_ABS
     if full < nb:  # a short last block
-        means = np.append(means, values[full * block:].mean())
-        scales = np.append(scales, diffs[full * block:].mean() * _MEAN_ABS)
+        means = np.append(means, values[full * block :].mean())
+        scales = np.append(scales, diffs[full * block :].mean() * _MEAN_ABS)
     pad = np.full(lag - 1, np.nan)
     windows = sliding_window_view(np.concatenate((pad, means[:-1])), lag)  # row k: blocks k-lag .. k-1
     # The level of the last third of the window, carried forward along the window's own trend: a
@@ -84,13 +92,14 @@ def block_baseline(values: np.ndarray, block: int = 32, lag: int = 9, noise: flo
     # between the thirds' medians when both go the same way, else none: a level shift inside the
     # window moves one step only and must not be extrapolated as a slope.
     third = lag // 3
-    early, mid, late = (_row_medians(windows[:, k * third:(k + 1) * third], lag) for k in range(3))
+    early, mid, late = (_row_medians(windows[:, k * third : (k + 1) * third], lag) for k in range(3))
     first, second = np.nan_to_num(mid - early), np.nan_to_num(late - mid)
     slope = np.where(first * second > 0, np.sign(second) * np.minimum(np.abs(first), np.abs(second)), 0.0) / third
     level = late + slope * (third + 1) / 2  # from the last third's centre to the current block's centre
     base_b = np.concatenate(([np.nan], level))
-    scale_b = np.concatenate(([np.nan], _row_medians(sliding_window_view(np.concatenate((pad, scales[:-1])), lag),
-                                                     lag)))
+    scale_b = np.concatenate(
+        ([np.nan], _row_medians(sliding_window_view(np.concatenate((pad, scales[:-1])), lag), lag))
+    )
     # Floors: a quarter of the series' noise, and the print resolution (the smallest non-zero step) so
     # that a value printed with few digits moving by one unit is never a spike.
     moved = diffs[diffs > 0]
@@ -110,26 +119,34 @@ def _row_medians(rows: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
-def _hot(values: np.ndarray, base_b: np.ndarray, scale_b: np.ndarray, block: int, z_min: float,
-         sign: float) -> np.ndarray:
+def _hot(
+    values: np.ndarray, base_b: np.ndarray, scale_b: np.ndarray, block: int, z_min: float, sign: float
+) -> np.ndarray:
     """Indices whose robust z-score (in the direction `sign`) exceeds z_min, without n-sized floats."""
     n = len(values)
     limit = base_b + sign * z_min * scale_b
     full = n // block
     with np.errstate(invalid="ignore"):
-        body = values[:full * block].reshape(full, block)
+        body = values[: full * block].reshape(full, block)
         mask = (body > limit[:full, None]) if sign > 0 else (body < limit[:full, None])
         hot = np.flatnonzero(mask.ravel())
         if full < len(limit):
-            tail = values[full * block:]
+            tail = values[full * block :]
             extra = np.flatnonzero(tail > limit[-1] if sign > 0 else tail < limit[-1]) + full * block
             hot = np.concatenate((hot, extra))
     return hot
 
 
-def find_spikes(series: Prepared | object, z_min: float = 8.0, calm: float = 3.0, block: int | None = None,
-                lag: int = 9, horizon: int | None = None, direction: str = "up",
-                max_spikes: int = 1000) -> list[Spike]:
+def find_spikes(
+    series: Prepared | object,
+    z_min: float = 8.0,
+    calm: float = 3.0,
+    block: int | None = None,
+    lag: int = 9,
+    horizon: int | None = None,
+    direction: str = "up",
+    max_spikes: int = 1000,
+) -> list[Spike]:
     """Spikes of a series, in step order (see the module docstring).
 
     `direction` is "up" (losses, grad norms), "down" or "both"; `horizon` (default: 5% of the points,
@@ -146,7 +163,7 @@ def find_spikes(series: Prepared | object, z_min: float = 8.0, calm: float = 3.0
     horizon = horizon if horizon is not None else max(50, min(n // 20, 1000))
     settle = (lag + 1) * block  # points until the lagged baseline stands wholly on a new level
     spikes: list[Spike] = []
-    for sign in ((1.0,) if direction == "up" else (-1.0,) if direction == "down" else (1.0, -1.0)):
+    for sign in (1.0,) if direction == "up" else (-1.0,) if direction == "down" else (1.0, -1.0):
         hot = _hot(values, base_b, scale_b, block, z_min, sign)
         spikes.extend(_episodes(sign, values, steps, hot, base_b, scale_b, block, z_min, calm, horizon, settle))
     if len(spikes) > max_spikes:
@@ -154,8 +171,19 @@ def find_spikes(series: Prepared | object, z_min: float = 8.0, calm: float = 3.0
     return sorted(spikes, key=lambda s: s.step)
 
 
-def _episodes(sign: float, values: np.ndarray, steps: np.ndarray, hot: np.ndarray, base_b: np.ndarray,
-              scale_b: np.ndarray, block: int, z_min: float, calm: float, horizon: int, settle: int) -> list[Spike]:
+def _episodes(
+    sign: float,
+    values: np.ndarray,
+    steps: np.ndarray,
+    hot: np.ndarray,
+    base_b: np.ndarray,
+    scale_b: np.ndarray,
+    block: int,
+    z_min: float,
+    calm: float,
+    horizon: int,
+    settle: int,
+) -> list[Spike]:
     out: list[Spike] = []
     n = len(values)
     i = 0
@@ -172,11 +200,22 @@ def _episodes(sign: float, values: np.ndarray, steps: np.ndarray, hot: np.ndarra
         peak_at = start + int(np.argmax(sign * values[start:stop]))
         points = int(np.searchsorted(hot, stop) - i)
         i = int(np.searchsorted(hot, back if back >= 0 else max(end, start + settle)))
-        if back >= 0 and sign * (values[peak_at] - np.median(values[back:back + block])) < z_min * sc:
+        if back >= 0 and sign * (values[peak_at] - np.median(values[back : back + block])) < z_min * sc:
             continue  # it does not stand out from what follows either: noise over a misjudged baseline
-        out.append(Spike(int(steps[start]), int(steps[peak_at]), start, stop, float(values[peak_at]), base,
-                         float(sign * (values[peak_at] - base) / sc), back >= 0,
-                         int(steps[back] - steps[start]) if back >= 0 else None, points))
+        out.append(
+            Spike(
+                int(steps[start]),
+                int(steps[peak_at]),
+                start,
+                stop,
+                float(values[peak_at]),
+                base,
+                float(sign * (values[peak_at] - base) / sc),
+                back >= 0,
+                int(steps[back] - steps[start]) if back >= 0 else None,
+                points,
+            )
+        )
     return out
 
 
@@ -184,12 +223,12 @@ def _back(sign: float, values: np.ndarray, start: int, end: int, band: float, bl
     """First index after `start` from which the series is back inside the band for good: `_SETTLE`
     points in a row inside it (one dip is noise) and the median of the next block inside it too (a
     level shift that noise dips into is not a recovery). -1 when that does not happen before `end`."""
-    inside = sign * (values[start + 1:end] - band) <= 0
+    inside = sign * (values[start + 1 : end] - band) <= 0
     if len(inside) >= _SETTLE:
-        inside = np.logical_and.reduce([inside[k:len(inside) - _SETTLE + 1 + k] for k in range(_SETTLE)])
+        inside = np.logical_and.reduce([inside[k : len(inside) - _SETTLE + 1 + k] for k in range(_SETTLE)])
     candidates = np.flatnonzero(inside)[:_TRIES] + start + 1
     for back in candidates.tolist():
-        if sign * (float(np.median(values[back:back + block])) - band) <= 0:
+        if sign * (float(np.median(values[back : back + block])) - band) <= 0:
             return int(back)
     return -1
 
@@ -202,6 +241,6 @@ def despike(prep: Prepared, spikes: list[Spike]) -> Prepared:
     values = prep.values.copy()
     for s in recovered:
         # The median of the points around the spike: the lagged baseline trails a falling curve.
-        around = np.concatenate((prep.values[max(s.index - 8, 0):s.index], prep.values[s.stop:s.stop + 8]))
-        values[s.index:s.stop] = np.median(around) if len(around) else s.baseline
+        around = np.concatenate((prep.values[max(s.index - 8, 0) : s.index], prep.values[s.stop : s.stop + 8]))
+        values[s.index : s.stop] = np.median(around) if len(around) else s.baseline
     return Prepared(prep.steps, values, prep.nonfinite_steps, prep.noise)

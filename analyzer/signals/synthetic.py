@@ -46,7 +46,7 @@ def make_series(kind: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, l
         count = int(rng.integers(1, 4))
         for at in np.sort(rng.choice(np.arange(lo, hi, max(1, n // 50)), size=count, replace=False)):
             width = int(rng.integers(1, 4))
-            values[at:at + width] += rng.uniform(15, 40) * noise
+            values[at : at + width] += rng.uniform(15, 40) * noise
             planted.append(Planted("spike", int(at)))
     elif kind == "level_shift":
         at = int(rng.integers(lo, hi))

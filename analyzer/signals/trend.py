@@ -22,8 +22,13 @@ class Trend:
     points: int
 
     def to_dict(self) -> dict[str, float | int | str]:
-        return {"direction": self.direction, "change": self.change, "relative": self.relative,
-                "noise": self.noise, "points": self.points}
+        return {
+            "direction": self.direction,
+            "change": self.change,
+            "relative": self.relative,
+            "noise": self.noise,
+            "points": self.points,
+        }
 
 
 def trend(series: Prepared | object, start_step: int | None = None, end_step: int | None = None) -> Trend:
@@ -64,8 +69,14 @@ class Divergence:
     train_after: Trend  # the train curve from best_step on
 
     def to_dict(self) -> dict[str, float | int | str | dict[str, float | int | str]]:
-        return {"best_step": self.best_step, "best": self.best, "last": self.last, "rise": self.rise,
-                "rising_points": self.rising_points, "train_after": self.train_after.to_dict()}
+        return {
+            "best_step": self.best_step,
+            "best": self.best,
+            "last": self.last,
+            "rise": self.rise,
+            "rising_points": self.rising_points,
+            "train_after": self.train_after.to_dict(),
+        }
 
 
 def eval_train_gap(train: Prepared | object, evals: Prepared | object) -> Divergence | None:
@@ -75,9 +86,14 @@ def eval_train_gap(train: Prepared | object, evals: Prepared | object) -> Diverg
     if len(ev) < 3 or len(tr) < 4:
         return None
     best = int(np.argmin(ev.values))
-    return Divergence(int(ev.steps[best]), float(ev.values[best]), float(ev.values[-1]),
-                      float(ev.values[-1] - ev.values[best]), len(ev) - 1 - best,
-                      trend(tr, start_step=int(ev.steps[best])))
+    return Divergence(
+        int(ev.steps[best]),
+        float(ev.values[best]),
+        float(ev.values[-1]),
+        float(ev.values[-1] - ev.values[best]),
+        len(ev) - 1 - best,
+        trend(tr, start_step=int(ev.steps[best])),
+    )
 
 
 @dataclass(frozen=True)

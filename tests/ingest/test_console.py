@@ -94,7 +94,8 @@ def test_real_trainer_console_agrees_with_its_trainer_state(name: str):
     assert console.meta["console_log"]["nohup.out"]["step_axis"] == "epoch_x_steps"
     assert (console.events["kind"] == "run_end").any()
     assert console.series("train_loss", "summary").iloc[0] == pytest.approx(
-        float(f"{state[-1]['train_loss']:.4g}"), rel=1e-3)
+        float(f"{state[-1]['train_loss']:.4g}"), rel=1e-3
+    )
 
 
 def test_console_only_run_is_diagnosed_like_the_full_folder():
@@ -120,7 +121,8 @@ def test_user_grammar_adds_a_format_without_code(tmp_path: Path):
         "  - name: my_trainer\n"
         "    framework: mine\n"
         "    prefilter: 'it='\n"
-        "    match: 'it=(?P<step>\\d+) obj=(?P<loss>{num})'\n")
+        "    match: 'it=(?P<step>\\d+) obj=(?P<loss>{num})'\n"
+    )
     log = tmp_path / "run.log"
     log.write_text("start\nit=1 obj=2.5\nit=2 obj=nan\n")
     report = analyze(log, grammar_files=[grammar])
@@ -140,7 +142,8 @@ def test_events_keep_step_and_line(tmp_path: Path):
         '  File "train.py", line 300, in <module>\n'
         "    loss.backward()\n"
         "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. "
-        "GPU 0 has a total capacity of 79.18 GiB\n")
+        "GPU 0 has a total capacity of 79.18 GiB\n"
+    )
     run = analyze(path).run
     oom = run.events[run.events["kind"] == "oom"].iloc[0]
     assert (oom["step"], oom["line"]) == (20, 6) and "2.00 GiB" in oom["message"]
@@ -227,7 +230,8 @@ def test_xtuner_iteration_lines(tmp_path: Path):
         "2024/05/07 12:12:19 - mmengine - INFO - Iter(train) [1010/2046]  lr: 1.0704e-04  eta: 0:56:54  "
         "time: 18.9265  data_time: 16.0600  memory: 15266  loss: 0.7775  grad_norm: 0.0009\n"
         "2024/05/07 12:12:48 - mmengine - INFO - Iter(train) [1020/2046]  lr: 1.0546e-04  eta: 0:56:17  "
-        "time: 2.8955  data_time: 0.0172  memory: 15266  loss: 0.8473  grad_norm: 0.0009\n")
+        "time: 2.8955  data_time: 0.0172  memory: 15266  loss: 0.8473  grad_norm: 0.0009\n"
+    )
     run = analyze(log).run
     assert run.series("loss").to_dict() == {1010: 0.7775, 1020: 0.8473}
     assert run.series("learning_rate").iloc[-1] == pytest.approx(1.0546e-04)
@@ -245,11 +249,13 @@ def test_scheduler_cancellations_are_signal_events(tmp_path: Path):
         "srun: Job step aborted: Waiting up to 47 seconds for job step to finish.\n"
         "slurmstepd: error: *** JOB 494583 ON gpu-node17 CANCELLED AT 2024-04-20T09:09:37 DUE TO TIME LIMIT ***\n"
         "slurmstepd: *** JOB 830329 CANCELLED AT 2018-08-06T17:21:44 DUE TO TIME LIMIT on n447 ***\n"
-        "slurmstepd: error: *** JOB 602025 ON compute-2-4 CANCELLED AT 2017-07-12T15:20:54 ***\n")
+        "slurmstepd: error: *** JOB 602025 ON compute-2-4 CANCELLED AT 2017-07-12T15:20:54 ***\n"
+    )
     events = console.parse(log, log.name).events
     assert events[["kind", "message", "line"]].values.tolist() == [
         ["signal", "SLURM cancelled job 494583 due to TIME LIMIT (SIGTERM, then SIGKILL)", 4],
         ["signal", "SLURM cancelled job 830329 due to TIME LIMIT (SIGTERM, then SIGKILL)", 5],
-        ["signal", "SLURM cancelled job 602025 (scancel or a signal)", 6]]
+        ["signal", "SLURM cancelled job 602025 (scancel or a signal)", 6],
+    ]
     finding = analyze(log).findings[0]
     assert finding.rule_id == "training-crashed-with-exception" and finding.causes[0].id == "killed-externally"

@@ -17,30 +17,47 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
     return list(zip(frames.events["kind"], frames.events["message"], strict=True))
 
 
-@pytest.mark.parametrize(("line", "kind"), [
-    ("2021-01-26 03:02:32 | INFO | fairseq.trainer | NOTE: overflow detected, setting loss scale to: 64.0",
-     "overflow_skip"),
-    ("| WARNING: overflow detected, setting loss scale to: 0.0625", "overflow_skip"),
-    ("segmentation fault (core dumped)", "signal"),
-    ("Fatal Python error: Bus error", "signal"),
-    ("tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM when allocating tensor", "oom"),
-    ("RuntimeError: XPU out of memory. Tried to allocate 1.00 GiB", "oom"),
-    ("[rank2]:[E816 00:34:01.133910474 ProcessGroupNCCL.cpp:629] [Rank 2] Watchdog caught collective operation "
-     "timeout: WorkNCCL(SeqNum=137429, OpType=_ALLGATHER_BA", "nccl_timeout"),
-    ("RuntimeError: [/opt/gloo/transport/tcp/pair.cc:598] Connection closed by peer; gloo allreduce timed out",
-     "nccl_timeout"),
-    ("[user] 2021-04-23 19:22:52,420 (trainer:581) WARNING: The grad norm is nan. Skipping updating the model.",
-     "warning"),
-    ("2019-06-13 02:30:01,545 (e2e_asr:302) WARNING: loss (=nan) is not correct", "warning"),
-    ("INFO:tensorflow:Error reported to Coordinator: <class 'tensorflow.python.framework.errors_impl."
-     "InvalidArgumentError'>, LossTensor is inf or nan. : Tensor had NaN values", "exception"),
-])
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        (
+            "2021-01-26 03:02:32 | INFO | fairseq.trainer | NOTE: overflow detected, setting loss scale to: 64.0",
+            "overflow_skip",
+        ),
+        ("| WARNING: overflow detected, setting loss scale to: 0.0625", "overflow_skip"),
+        ("segmentation fault (core dumped)", "signal"),
+        ("Fatal Python error: Bus error", "signal"),
+        ("tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM when allocating tensor", "oom"),
+        ("RuntimeError: XPU out of memory. Tried to allocate 1.00 GiB", "oom"),
+        (
+            "[rank2]:[E816 00:34:01.133910474 ProcessGroupNCCL.cpp:629] [Rank 2] Watchdog caught collective operation "
+            "timeout: WorkNCCL(SeqNum=137429, OpType=_ALLGATHER_BA",
+            "nccl_timeout",
+        ),
+        (
+            "RuntimeError: [/opt/gloo/transport/tcp/pair.cc:598] Connection closed by peer; gloo allreduce timed out",
+            "nccl_timeout",
+        ),
+        (
+            "[user] 2021-04-23 19:22:52,420 (trainer:581) WARNING: The grad norm is nan. Skipping updating the model.",
+            "warning",
+        ),
+        ("2019-06-13 02:30:01,545 (e2e_asr:302) WARNING: loss (=nan) is not correct", "warning"),
+        (
+            "INFO:tensorflow:Error reported to Coordinator: <class 'tensorflow.python.framework.errors_impl."
+            "InvalidArgumentError'>, LossTensor is inf or nan. : Tensor had NaN values",
+            "exception",
+        ),
+    ],
+)
 def test_generic_signature(tmp_path: Path, line: str, kind: str) -> None:
     assert kind in [k for k, _ in events(tmp_path, line + "\n")]
 
 
-@pytest.mark.parametrize("line", ["NCCL timeout set to 1800 seconds", "loss = nan", "max memory allocated 3.2 GB",
-                                  "setting memory fraction to 0.9"])
+@pytest.mark.parametrize(
+    "line",
+    ["NCCL timeout set to 1800 seconds", "loss = nan", "max memory allocated 3.2 GB", "setting memory fraction to 0.9"],
+)
 def test_not_an_event(tmp_path: Path, line: str) -> None:
     assert [k for k, _ in events(tmp_path, line + "\n") if k in ("nccl_timeout", "oom", "warning")] == []
 
@@ -52,13 +69,17 @@ def test_traceback_cut_off_is_still_an_exception(tmp_path: Path) -> None:
 
 def test_traceback_under_a_logger_prefix_names_the_user_frame(tmp_path: Path) -> None:
     prefix = "[2023-12-03 14:53:32,330] torch._dynamo.convert_frame: [WARNING] "
-    text = "".join(prefix + line + "\n" for line in [
-        "Traceback (most recent call last):",
-        '  File "/home/u/painn/train.py", line 88, in <module>',
-        "    model(batch)",
-        '  File "/usr/lib/python3.10/site-packages/torch/_dynamo/eval_frame.py", line 489, in _fn',
-        "    raise self._exception",
-        "FileNotFoundError: [Errno 2] No such file or directory: 'ldconfig'"])
-    (kind, message), = events(tmp_path, text)
+    text = "".join(
+        prefix + line + "\n"
+        for line in [
+            "Traceback (most recent call last):",
+            '  File "/home/u/painn/train.py", line 88, in <module>',
+            "    model(batch)",
+            '  File "/usr/lib/python3.10/site-packages/torch/_dynamo/eval_frame.py", line 489, in _fn',
+            "    raise self._exception",
+            "FileNotFoundError: [Errno 2] No such file or directory: 'ldconfig'",
+        ]
+    )
+    ((kind, message),) = events(tmp_path, text)
     assert kind == "exception" and message.startswith("FileNotFoundError: [Errno 2]")
     assert "in your code: /home/u/painn/train.py:88 in <module>" in message

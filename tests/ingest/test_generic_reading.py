@@ -39,7 +39,10 @@ def test_no_series_from_logs_that_print_no_loss(monkeypatch: pytest.MonkeyPatch)
     if not CASES.is_dir():
         pytest.skip("../shared/real_logs/cases not available")
     monkeypatch.setenv("ANALYZER_NO_GRAMMAR_HINTS", "1")
-    quiet = [e for e in HAND_READ if not e["prints_train_loss"] and not e.get("ambiguous")
-             and (CASES / e["case"] / "stdout.log").is_file()]
+    quiet = [
+        e
+        for e in HAND_READ
+        if not e["prints_train_loss"] and not e.get("ambiguous") and (CASES / e["case"] / "stdout.log").is_file()
+    ]
     spurious = [e["case"] for e in quiet if read_ours(CASES / e["case"] / "stdout.log").values]
     assert len(spurious) <= len(quiet) // 10, spurious

@@ -35,14 +35,18 @@ def test_checkpoint_copies_are_superseded_not_double_counted():
     read = [s.path for s in states if s.status == "read"]
     assert read == ["trainer_state.json"]
     assert {s.path for s in states if s.status == "superseded"} == {
-        "checkpoint-20/trainer_state.json", "checkpoint-40/trainer_state.json", "checkpoint-60/trainer_state.json"}
+        "checkpoint-20/trainer_state.json",
+        "checkpoint-40/trainer_state.json",
+        "checkpoint-60/trainer_state.json",
+    }
     assert report.run.metrics.duplicated(["split", "metric", "step", "rank"]).sum() == 0
 
 
 def test_killed_run_uses_newest_checkpoint_and_is_stopped_early():
     report = analyze(sample("hf_killed"))
     assert [s.path for s in report.run.sources if s.format == "hf_trainer_state" and s.status == "read"] == [
-        "checkpoint-40/trainer_state.json"]
+        "checkpoint-40/trainer_state.json"
+    ]
     assert "40 of max_steps 60" in report.run.meta["status_reason"]
     loss = report.run.metrics[(report.run.metrics["metric"] == "loss") & (report.run.metrics["split"] == "train")]
     assert set(loss.loc[loss["step"] <= 40, "source"]) == {"checkpoint-40/trainer_state.json"}
@@ -69,7 +73,7 @@ def test_line_numbers_point_at_the_row_in_the_file():
     file, line = cite.rsplit(":", 1)
     assert file == "trainer_state.json"
     lines = path.read_text().splitlines()
-    row = "\n".join(lines[int(line) - 1:int(line) + 8])
+    row = "\n".join(lines[int(line) - 1 : int(line) + 8])
     assert '"step": 6' in row and '"grad_norm": NaN' in row
 
 
@@ -88,13 +92,23 @@ def test_predict_rows_without_step_inherit_the_previous_step():
 
 def test_several_eval_sets_land_in_their_own_split(tmp_path: Path):
     # Row layout of a Trainer run with eval_dataset={"g0": ..., "g1": ...}: one log row per eval set.
-    doc = {"global_step": 2, "max_steps": 2, "log_history": [
-        {"epoch": 1.0, "grad_norm": 1.5, "learning_rate": 1e-05, "loss": 2.5, "step": 2},
-        {"epoch": 1.0, "eval_g0_loss": 1.25, "eval_g0_runtime": 0.1, "eval_g0_samples_per_second": 10.0,
-         "eval_g0_steps_per_second": 1.0, "step": 2},
-        {"epoch": 1.0, "eval_g1_loss": float("nan"), "eval_g1_runtime": 0.1, "step": 2},
-        {"epoch": 1.0, "eval_loss": 1.0, "eval_mean_token_accuracy": 0.5, "eval_runtime": 0.2, "step": 2},
-    ]}
+    doc = {
+        "global_step": 2,
+        "max_steps": 2,
+        "log_history": [
+            {"epoch": 1.0, "grad_norm": 1.5, "learning_rate": 1e-05, "loss": 2.5, "step": 2},
+            {
+                "epoch": 1.0,
+                "eval_g0_loss": 1.25,
+                "eval_g0_runtime": 0.1,
+                "eval_g0_samples_per_second": 10.0,
+                "eval_g0_steps_per_second": 1.0,
+                "step": 2,
+            },
+            {"epoch": 1.0, "eval_g1_loss": float("nan"), "eval_g1_runtime": 0.1, "step": 2},
+            {"epoch": 1.0, "eval_loss": 1.0, "eval_mean_token_accuracy": 0.5, "eval_runtime": 0.2, "step": 2},
+        ],
+    }
     (tmp_path / "trainer_state.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
     report = analyze(tmp_path)
     assert report.run.series("loss", "eval_g0").iloc[0] == 1.25
@@ -123,10 +137,13 @@ def test_other_training_history_is_reported_not_merged(tmp_path: Path, copy_samp
     assert notes and "not analyzed" in notes[0].message
 
 
-@pytest.mark.parametrize("text, where", [
-    ("", ""),
-    ('{\n  "global_step": 3,\n  "log_history": [\n    {"loss": 1.0, "step": 1}', "line 4"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("", ""),
+        ('{\n  "global_step": 3,\n  "log_history": [\n    {"loss": 1.0, "step": 1}', "line 4"),
+    ],
+)
 def test_empty_and_truncated_files_are_located_errors(tmp_path: Path, text: str, where: str):
     path = tmp_path / "trainer_state.json"
     path.write_text(text)
@@ -183,8 +200,9 @@ def test_absurd_nesting_and_steps_are_located_errors(tmp_path: Path):
     with pytest.raises(NothingReadable) as err:
         analyze(tmp_path)
     assert "nested too deeply" in err.value.problems[0].message
-    (tmp_path / "trainer_state.json").write_text('{"log_history": [{"loss": 1.0, "step": 1e300}, '
-                                                 '{"loss": 0.5, "step": 2}]}')
+    (tmp_path / "trainer_state.json").write_text(
+        '{"log_history": [{"loss": 1.0, "step": 1e300}, {"loss": 0.5, "step": 2}]}'
+    )
     report = analyze(tmp_path)
     assert report.run.series("loss").to_dict() == {2: 0.5}
     assert "out of range" in report.run.problems[0].message

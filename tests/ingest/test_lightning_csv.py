@@ -25,8 +25,9 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "lightning"
 TINY = DATA / "csvlogger_tiny"
 VERSION = Path("lightning_logs") / "version_0"
 
-WANDB_EXPORT = ('"Step","run-1 - train/loss","run-1 - train/loss__MIN","run-1 - train/loss__MAX"\n'
-                '"10","2.5","2.4","2.6"\n')
+WANDB_EXPORT = (
+    '"Step","run-1 - train/loss","run-1 - train/loss__MIN","run-1 - train/loss__MAX"\n"10","2.5","2.4","2.6"\n'
+)
 
 
 def _check_csvlogger_run(folder: Path, seen: list[float]) -> None:
@@ -43,8 +44,12 @@ def _check_csvlogger_run(folder: Path, seen: list[float]) -> None:
     assert run.series("epoch").to_dict() == {s: float(s // 6) for s in range(12)}
     section = run.meta["lightning"]
     assert section["hparams"] == {"batch_size": 8, "betas": [0.9, 0.999], "lr": 0.05, "precision": "bf16-mixed"}
-    assert section["settings"] == {"learning_rate": 0.05, "per_device_train_batch_size": 8, "precision": "bf16",
-                                   "precision_source": "hparams.yaml:precision"}
+    assert section["settings"] == {
+        "learning_rate": 0.05,
+        "per_device_train_batch_size": 8,
+        "precision": "bf16",
+        "precision_source": "hparams.yaml:precision",
+    }
     # derive_meta takes the Lightning settings when no Trainer file gives them
     assert (run.meta["learning_rate"], run.meta["per_device_train_batch_size"]) == (0.05, 8)
     assert (run.meta["precision"], run.meta["precision_source"]) == ("bf16", "hparams.yaml:precision")
@@ -54,8 +59,10 @@ def _check_csvlogger_run(folder: Path, seen: list[float]) -> None:
     assert len(notes) == 1 and notes[0].level == "note" and "python/tuple" in notes[0].message
     assert notes[0].where == "line 2"
     assert not [p for p in run.problems if p.path != "hparams.yaml" and not Path(p.path).is_absolute()]
-    assert {s.path: (s.format, s.status) for s in run.sources} == {"metrics.csv": ("lightning_csv", "read"),
-                                                                   "hparams.yaml": ("lightning_csv", "read")}
+    assert {s.path: (s.format, s.status) for s in run.sources} == {
+        "metrics.csv": ("lightning_csv", "read"),
+        "hparams.yaml": ("lightning_csv", "read"),
+    }
     cited = run.metrics[(run.metrics["metric"] == "loss") & (run.metrics["split"] == "train")]
     assert list(cited["line"]) == list(range(2, 8)) + list(range(10, 16)) and set(cited["source"]) == {"metrics.csv"}
 
@@ -86,8 +93,10 @@ def _layout(folder: Path) -> list[list[str]]:
     empty, nan or inf."""
     rows = [line.split(",") for line in (folder / "metrics.csv").read_text().splitlines()]
     keep = {"epoch", "step"}
-    return [rows[0]] + [[c if name in keep or c in ("", "nan", "inf", "-inf") else "x"
-                         for name, c in zip(rows[0], row, strict=True)] for row in rows[1:]]
+    return [rows[0]] + [
+        [c if name in keep or c in ("", "nan", "inf", "-inf") else "x" for name, c in zip(rows[0], row, strict=True)]
+        for row in rows[1:]
+    ]
 
 
 def test_live_csvlogger_matches_the_committed_files(lightning_run: tuple[Path, list[float]]):
@@ -125,16 +134,19 @@ def test_published_stuck_run():
     assert run.meta["lightning"]["columns"] == ["epoch", "step", "train_loss_step", "train_perplexity_step"]
 
 
-@pytest.mark.parametrize("head, claimed", [
-    (b"epoch,step,train_loss_step\n0,49,7.6\n", True),
-    (b"step,loss\n", True),  # header only
-    (b"epoch,loss,val_loss\n0,1.2,1.3\n", False),  # Keras CSVLogger: no step column
-    (WANDB_EXPORT.encode(), False),
-    (b"Step,run-1 - train/loss\n10,2.5\n", False),
-    (b"name,step,comment\nalice,3,hello\n", False),  # text cells
-    (b"step,step,loss\n1,1,2.0\n", False),
-    (b"{\"step\": 1}\n", False),
-])
+@pytest.mark.parametrize(
+    "head, claimed",
+    [
+        (b"epoch,step,train_loss_step\n0,49,7.6\n", True),
+        (b"step,loss\n", True),  # header only
+        (b"epoch,loss,val_loss\n0,1.2,1.3\n", False),  # Keras CSVLogger: no step column
+        (WANDB_EXPORT.encode(), False),
+        (b"Step,run-1 - train/loss\n10,2.5\n", False),
+        (b"name,step,comment\nalice,3,hello\n", False),  # text cells
+        (b"step,step,loss\n1,1,2.0\n", False),
+        (b'{"step": 1}\n', False),
+    ],
+)
 def test_sniff(tmp_path: Path, head: bytes, claimed: bool):
     path = tmp_path / "metrics.csv"
     path.write_bytes(head)
@@ -169,23 +181,29 @@ def test_cut_last_line_keeps_its_complete_cells(tmp_path: Path):
 
 def test_corrupted_cells_and_rows_are_reported_and_skipped(tmp_path: Path):
     path = tmp_path / "metrics.csv"
-    path.write_text("epoch,step,train_loss_step,val_loss\n0,1,2.5,\n0,2,garbage,\n0,3,2.25\n0,x,2.0,\n"
-                    "0,4,nan,inf\n0,5,-inf,\n")
+    path.write_text(
+        "epoch,step,train_loss_step,val_loss\n0,1,2.5,\n0,2,garbage,\n0,3,2.25\n0,x,2.0,\n0,4,nan,inf\n0,5,-inf,\n"
+    )
     run = analyze(path).run
     loss = run.series("loss")
     assert list(loss.index) == [1, 4, 5] and loss[1] == 2.5 and math.isnan(loss[4]) and loss[5] == -math.inf
     assert run.series("loss", "eval")[4] == math.inf
     wheres = {p.message.split(";")[0]: p.where for p in run.problems}
-    assert wheres == {"column `train_loss_step`: 1 cell(s) are not numbers": "line 3",
-                      "1 row(s) do not have the header's 4 cells": "line 4",
-                      "1 row(s) without a readable `step`": "line 5"}
+    assert wheres == {
+        "column `train_loss_step`: 1 cell(s) are not numbers": "line 3",
+        "1 row(s) do not have the header's 4 cells": "line 4",
+        "1 row(s) without a readable `step`": "line 5",
+    }
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "file is empty"),
-    ("epoch,step,train_loss_step\n", "no metric rows after the header"),
-    ("epoch,step,train_lo", "ends inside its header line"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "file is empty"),
+        ("epoch,step,train_loss_step\n", "no metric rows after the header"),
+        ("epoch,step,train_lo", "ends inside its header line"),
+    ],
+)
 def test_empty_header_only_and_cut_header(tmp_path: Path, text: str, message: str):
     path = tmp_path / "metrics.csv"
     path.write_text(text)
@@ -208,12 +226,12 @@ def test_hparams_object_tags_are_never_executed(tmp_path: Path):
     (tmp_path / "hparams.yaml").write_text(
         f"cmd: !!python/object/apply:os.system ['touch {marker}']\n"
         "dtype: !!python/name:torch.float32 ''\n"
-        "opt: !!python/object:argparse.Namespace {lr: 0.001, batch_size: 16}\n")
+        "opt: !!python/object:argparse.Namespace {lr: 0.001, batch_size: 16}\n"
+    )
     run = analyze(tmp_path).run
     assert not marker.exists()
     hparams = run.meta["lightning"]["hparams"]
-    assert hparams == {"cmd": [f"touch {marker}"], "dtype": "torch.float32",
-                       "opt": {"lr": 0.001, "batch_size": 16}}
+    assert hparams == {"cmd": [f"touch {marker}"], "dtype": "torch.float32", "opt": {"lr": 0.001, "batch_size": 16}}
     assert run.meta["lightning"]["settings"]["learning_rate"] == 0.001  # nested hparams are searched too
     assert any(p.path == "hparams.yaml" and p.where == "line 1" for p in run.problems)
 
@@ -227,8 +245,20 @@ def test_broken_hparams_yaml_is_a_problem_not_a_failure(tmp_path: Path):
 
 
 def test_series_names():
-    keys = ["epoch", "step", "train_loss_step", "train_loss_epoch", "val_loss", "val_acc_epoch", "lr-AdamW",
-            "lr-AdamW-momentum", "global_step", "time_per_step", "train_perplexity_step", "test/acc"]
+    keys = [
+        "epoch",
+        "step",
+        "train_loss_step",
+        "train_loss_epoch",
+        "val_loss",
+        "val_acc_epoch",
+        "lr-AdamW",
+        "lr-AdamW-momentum",
+        "global_step",
+        "time_per_step",
+        "train_perplexity_step",
+        "test/acc",
+    ]
     assert lightning_csv.series_names(keys) == {
         "epoch": ("train", "epoch"),
         "train_loss_step": ("train", "loss"),

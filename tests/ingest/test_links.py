@@ -22,8 +22,9 @@ def test_broken_link_is_named_as_such(tmp_path: Path) -> None:
     shutil.copy(STATE, tmp_path / "trainer_state.json")
     (tmp_path / "debug-core.log").symlink_to("/nonexistent/.cache/wandb/logs/core-debug.log")
     got = messages(tmp_path)
-    assert got["debug-core.log"] == ("broken link to /nonexistent/.cache/wandb/logs/core-debug.log: "
-                                     "the target does not exist, not read")
+    assert got["debug-core.log"] == (
+        "broken link to /nonexistent/.cache/wandb/logs/core-debug.log: the target does not exist, not read"
+    )
     assert "permission" not in " ".join(got.values())
 
 

@@ -13,12 +13,16 @@ from tests.conftest import artifact, case
 
 # Rows as published (docs/formats.md §2.1): old schema with explicit nulls and `learning_rate`,
 # old schema with a string `throughput`.
-OLD_NULLS = ('{"current_steps": 5, "total_steps": 8712, "loss": 1.7484, "eval_loss": null, "predict_loss": null, '
-             '"reward": null, "learning_rate": 4.999995936372264e-05, "epoch": 0.0, "percentage": 0.06, '
-             '"elapsed_time": "0:03:29", "remaining_time": "4 days, 5:06:09"}')
-OLD_THROUGHPUT = ('{"current_steps": 10, "total_steps": 8660, "loss": 2.4977, "learning_rate": 5.773672055427253e-07, '
-                  '"epoch": 0.004618937644341801, "percentage": 0.12, "elapsed_time": "0:00:24", '
-                  '"remaining_time": "5:58:33", "throughput": "0.00", "total_tokens": 0}')
+OLD_NULLS = (
+    '{"current_steps": 5, "total_steps": 8712, "loss": 1.7484, "eval_loss": null, "predict_loss": null, '
+    '"reward": null, "learning_rate": 4.999995936372264e-05, "epoch": 0.0, "percentage": 0.06, '
+    '"elapsed_time": "0:03:29", "remaining_time": "4 days, 5:06:09"}'
+)
+OLD_THROUGHPUT = (
+    '{"current_steps": 10, "total_steps": 8660, "loss": 2.4977, "learning_rate": 5.773672055427253e-07, '
+    '"epoch": 0.004618937644341801, "percentage": 0.12, "elapsed_time": "0:00:24", '
+    '"remaining_time": "5:58:33", "throughput": "0.00", "total_tokens": 0}'
+)
 
 
 def test_new_schema_lr_and_elapsed_time():
@@ -78,17 +82,26 @@ def test_no_readable_rows(tmp_path: Path):
         analyze(path)
 
 
-@pytest.mark.parametrize("text, seconds", [("0:00:24", 24), ("9 days, 21:39:23", 9 * 86400 + 21 * 3600 + 39 * 60 + 23),
-                                           ("1 day, 0:00:01.5", 86401.5), ("soon", float("nan"))])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("0:00:24", 24),
+        ("9 days, 21:39:23", 9 * 86400 + 21 * 3600 + 39 * 60 + 23),
+        ("1 day, 0:00:01.5", 86401.5),
+        ("soon", float("nan")),
+    ],
+)
 def test_parse_duration(text: str, seconds: float):
     value = parse_duration(text)
     assert value == seconds or (value != value and seconds != seconds)
 
 
 def test_logged_nan_is_kept_and_text_that_is_no_number_is_skipped(tmp_path: Path):
-    rows = ['{"current_steps": 1, "total_steps": 3, "loss": 2.5, "note": "warmup", "grad_norm": "1.5"}',
-            '{"current_steps": 2, "total_steps": 3, "loss": NaN, "note": "x", "grad_norm": "nan"}',
-            '{"current_steps": 3, "total_steps": 3, "loss": 2.1, "grad_norm": true}']
+    rows = [
+        '{"current_steps": 1, "total_steps": 3, "loss": 2.5, "note": "warmup", "grad_norm": "1.5"}',
+        '{"current_steps": 2, "total_steps": 3, "loss": NaN, "note": "x", "grad_norm": "nan"}',
+        '{"current_steps": 3, "total_steps": 3, "loss": 2.1, "grad_norm": true}',
+    ]
     (tmp_path / "trainer_log.jsonl").write_text("\n".join(rows) + "\n")
     run = analyze(tmp_path / "trainer_log.jsonl").run
     loss, grad = run.series("loss"), run.series("grad_norm")

@@ -89,14 +89,21 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Stores:
     root = tmp_path_factory.mktemp("mlflow")
     (root / "write.py").write_text(WRITE)
     env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}  # mlflow 3 refuses a new file store otherwise
-    subprocess.run([sys.executable, "write.py", f"file:{root / 'mlruns'}", f"sqlite:///{root / 'mlflow.db'}",
-                    "ids.json"], cwd=root, env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "write.py", f"file:{root / 'mlruns'}", f"sqlite:///{root / 'mlflow.db'}", "ids.json"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return root, json.loads((root / "ids.json").read_text())
 
 
 def _same(values: list[float], expected: list[float]) -> bool:
-    return len(values) == len(expected) and all(a == b or (math.isnan(a) and math.isnan(b))
-                                                for a, b in zip(values, expected, strict=True))
+    return len(values) == len(expected) and all(
+        a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(values, expected, strict=True)
+    )
 
 
 def _input_problems(run: Run) -> list[Problem]:
@@ -120,10 +127,18 @@ def test_file_store_run_round_trips(stores: Stores):
     assert [(s.path, s.format, s.rows, s.status) for s in run.sources] == [(run_id, "mlflow", 9, "read")]
     section = run.meta["mlflow"]
     assert section["status"] == "FINISHED" and section["run_name"] == "healthy" and section["store"] == "file"
-    assert section["params"] == {"learning_rate": "0.0003", "per_device_train_batch_size": "8", "bf16": "True",
-                                 "fp16": "False"}
-    assert section["settings"] == {"learning_rate": 3e-4, "per_device_train_batch_size": 8, "precision": "bf16",
-                                   "precision_source": "mlflow params.bf16"}
+    assert section["params"] == {
+        "learning_rate": "0.0003",
+        "per_device_train_batch_size": "8",
+        "bf16": "True",
+        "fp16": "False",
+    }
+    assert section["settings"] == {
+        "learning_rate": 3e-4,
+        "per_device_train_batch_size": 8,
+        "precision": "bf16",
+        "precision_source": "mlflow params.bf16",
+    }
     assert section["tags"]["team"] == "x"
     assert section["end_time"] > section["start_time"] > 1.7e9
     assert list(section["runs"]) == [run_id]
@@ -168,10 +183,12 @@ def test_file_store_folder_analyzes_the_newest_run_only(stores: Stores):
     note = _superseded_note(newest, "point analyze at its run folder")
     assert {s.path: (s.format, s.status, s.note) for s in run.sources} == {
         newest: ("mlflow", "read", ""),
-        **{f"0/{ids['file'][n]}": ("mlflow", "superseded", note) for n in ORDER[:3]}}
+        **{f"0/{ids['file'][n]}": ("mlflow", "superseded", note) for n in ORDER[:3]},
+    }
     assert {s.path: s.rows for s in run.sources}[newest] == 9
     assert sorted((p.path, p.message, p.level) for p in _input_problems(run)) == sorted(
-        (f"0/{ids['file'][n]}", note, "note") for n in ORDER[:3])
+        (f"0/{ids['file'][n]}", note, "note") for n in ORDER[:3]
+    )
     assert "ignored_files" not in run.meta  # params, tags, meta.yaml: none left to the console
     assert {str(s).partition("/metrics/")[0] for s in run.metrics["source"].unique()} == {newest}
     assert _same(list(run.series("loss").to_numpy()), LOSS)
@@ -187,9 +204,12 @@ def test_sql_store_analyzes_the_newest_run_and_restores_nan_and_inf(stores: Stor
     newest = f"mlflow.db#{ids['sqlite']['healthy']}"
     note = _superseded_note(newest, "export it to its own store")
     assert {s.path: (s.status, s.note) for s in run.sources} == {
-        newest: ("read", ""), **{f"mlflow.db#{ids['sqlite'][n]}": ("superseded", note) for n in ORDER[:3]}}
+        newest: ("read", ""),
+        **{f"mlflow.db#{ids['sqlite'][n]}": ("superseded", note) for n in ORDER[:3]},
+    }
     assert sorted((p.path, p.message, p.level) for p in _input_problems(run)) == sorted(
-        (f"mlflow.db#{ids['sqlite'][n]}", note, "note") for n in ORDER[:3])
+        (f"mlflow.db#{ids['sqlite'][n]}", note, "note") for n in ORDER[:3]
+    )
     assert set(run.metrics["source"]) == {newest}
     rows = run.metrics[run.metrics["split"] == "train"]
     assert _same(list(rows["value"]), LOSS)  # NaN stored as 0 with is_nan=1, ±inf as ±max float
@@ -200,7 +220,10 @@ def test_sql_store_analyzes_the_newest_run_and_restores_nan_and_inf(stores: Stor
     assert list(section["runs"]) == [ids["sqlite"]["healthy"]]
     assert [(e.kind, e.step, e.source) for e in run.events.itertuples()] == [("run_end", 7, newest)]
     assert (run.meta["status"], run.meta["learning_rate"], run.meta["per_device_train_batch_size"]) == (
-        "completed", 3e-4, 8)
+        "completed",
+        3e-4,
+        8,
+    )
     assert (run.meta["precision"], run.meta["precision_source"]) == ("bf16", "mlflow params.bf16")
 
 
@@ -223,8 +246,11 @@ def test_sql_store_run_status_becomes_the_run_status(stores: Stores, tmp_path: P
     shutil.copy(root / "mlflow.db", tmp_path / "mlflow.db")
     keep = ids["sqlite"][name]
     with contextlib.closing(sqlite3.connect(tmp_path / "mlflow.db")) as conn, conn:
-        tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                  if "run_uuid" in {c[1] for c in conn.execute(f"PRAGMA table_info('{t}')")}]
+        tables = [
+            t
+            for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if "run_uuid" in {c[1] for c in conn.execute(f"PRAGMA table_info('{t}')")}
+        ]
         assert {"runs", "metrics", "params", "tags"} <= set(tables)
         for table in tables:
             conn.execute(f"DELETE FROM '{table}' WHERE run_uuid != ?", (keep,))
@@ -258,8 +284,10 @@ def test_sql_store_with_a_pending_wal_is_read_from_a_copy(stores: Stores, tmp_pa
     conn = sqlite3.connect(live / "mlflow.db")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA wal_autocheckpoint=0")
-    conn.execute("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)",
-                 ("late", 9.5, T0, ids["sqlite"]["healthy"], 8, 0))
+    conn.execute(
+        "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, ?)",
+        ("late", 9.5, T0, ids["sqlite"]["healthy"], 8, 0),
+    )
     conn.commit()
     for name in ("mlflow.db", "mlflow.db-wal"):  # what a crash leaves: the last commit only in the WAL
         shutil.copy(live / name, frozen / name)
@@ -309,8 +337,7 @@ def test_broken_meta_yaml_keeps_the_metrics(stores: Stores, tmp_path: Path):
     assert run.meta["learning_rate"] == 3e-4  # the params are still read
 
 
-def test_metrics_folder_without_meta_yaml_is_recognised_by_content(
-        stores: Stores, tmp_path: Path):
+def test_metrics_folder_without_meta_yaml_is_recognised_by_content(stores: Stores, tmp_path: Path):
     run_dir = _copy_run(stores, tmp_path / "mlruns")
     shutil.copytree(run_dir / "metrics", tmp_path / "copied" / "metrics")
     run = analyze(tmp_path / "copied").run
@@ -331,8 +358,7 @@ def test_published_keras_autolog_run():
     section = frames.meta["mlflow"]
     assert section["status"] == "FINISHED" and section["start_time"] == 1628697775.478
     assert section["params"]["opt_learning_rate"] == "0.002" and section["params"]["batch_size"] == "None"
-    assert section["settings"] == {"learning_rate": 0.002, "max_grad_norm": 5.0, "num_train_epochs": 10,
-                                   "optim": "SGD"}
+    assert section["settings"] == {"learning_rate": 0.002, "max_grad_norm": 5.0, "num_train_epochs": 10, "optim": "SGD"}
     assert frames.meta["framework"] == "tensorflow"  # from the mlflow.autologging tag
     end = frames.events.iloc[0]
     assert end["kind"] == "run_end" and end["step"] == 9 and end["wall_time"] == 1628697851.678
@@ -352,9 +378,13 @@ def test_sniff_leaves_other_files_alone(stores: Stores, tmp_path: Path):
     other.mkdir()
     (other / "meta.yaml").write_text("name: something\nexperiment: 3\n")
     sqlite3.connect(other / "app.db").execute("CREATE TABLE users (id INTEGER)").connection.close()
-    for path in (run_dir / "notes.txt", run_dir / "artifacts" / "train.log", other / "meta.yaml",
-                 other / "app.db"):
+    for path in (run_dir / "notes.txt", run_dir / "artifacts" / "train.log", other / "meta.yaml", other / "app.db"):
         assert detect(path) is not mlflow_store, path
-    for path in (run_dir / "meta.yaml", run_dir / "params" / "learning_rate", run_dir / "tags" / "mlflow.user",
-                 run_dir / "metrics" / "train" / "loss", tmp_path / "mlruns" / "0" / "meta.yaml"):
+    for path in (
+        run_dir / "meta.yaml",
+        run_dir / "params" / "learning_rate",
+        run_dir / "tags" / "mlflow.user",
+        run_dir / "metrics" / "train" / "loss",
+        tmp_path / "mlruns" / "0" / "meta.yaml",
+    ):
         assert detect(path) is mlflow_store, path

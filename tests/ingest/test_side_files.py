@@ -66,12 +66,31 @@ def test_training_args_that_is_not_a_zip(tmp_path: Path):
 
 
 # Key layouts as written by peft's LoraConfig.save_pretrained and a DeepSpeed ZeRO-2 fp16 config.
-ADAPTER = {"base_model_name_or_path": "Qwen/Qwen2-0.5B", "bias": "none", "lora_alpha": 16, "lora_dropout": 0.05,
-           "peft_type": "LORA", "r": 8, "target_modules": ["q_proj", "v_proj"], "task_type": "CAUSAL_LM"}
-DEEPSPEED = {"fp16": {"enabled": True, "loss_scale": 0, "loss_scale_window": 1000, "initial_scale_power": 16,
-                      "hysteresis": 2, "min_loss_scale": 1}, "bf16": {"enabled": False},
-             "zero_optimization": {"stage": 2, "overlap_comm": True}, "gradient_clipping": 1.0,
-             "train_micro_batch_size_per_gpu": 4, "gradient_accumulation_steps": 8}
+ADAPTER = {
+    "base_model_name_or_path": "Qwen/Qwen2-0.5B",
+    "bias": "none",
+    "lora_alpha": 16,
+    "lora_dropout": 0.05,
+    "peft_type": "LORA",
+    "r": 8,
+    "target_modules": ["q_proj", "v_proj"],
+    "task_type": "CAUSAL_LM",
+}
+DEEPSPEED = {
+    "fp16": {
+        "enabled": True,
+        "loss_scale": 0,
+        "loss_scale_window": 1000,
+        "initial_scale_power": 16,
+        "hysteresis": 2,
+        "min_loss_scale": 1,
+    },
+    "bf16": {"enabled": False},
+    "zero_optimization": {"stage": 2, "overlap_comm": True},
+    "gradient_clipping": 1.0,
+    "train_micro_batch_size_per_gpu": 4,
+    "gradient_accumulation_steps": 8,
+}
 
 
 def test_peft_and_deepspeed_configs_set_precision_and_settings(tmp_path: Path, copy_sample):

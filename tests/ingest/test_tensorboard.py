@@ -38,7 +38,7 @@ def read(folder: Path) -> list[tuple[str, Frames | InputError]]:
 
 
 def frames_of(folder: Path) -> Frames:
-    (_, result), = read(folder)
+    ((_, result),) = read(folder)
     assert isinstance(result, Frames), result
     return result
 
@@ -114,12 +114,12 @@ def test_fast_decoder_agrees_with_tensorboards_loader(tmp_path: Path):
     expected = []
     for record, event in enumerate(LegacyEventFileLoader(str(path)).Load(), start=1):
         for value in event.summary.value:
-            expected.append((record, value.tag, event.step, value.simple_value,
-                             event.wall_time if event.wall_time else math.nan))
+            expected.append(
+                (record, value.tag, event.step, value.simple_value, event.wall_time if event.wall_time else math.nan)
+            )
     frames = frames_of(tmp_path)
     m = frames.metrics.sort_values("line", kind="stable")
-    got = list(zip(m["line"].tolist(), m["step"].tolist(), m["value"].tolist(), m["wall_time"].tolist(),
-                   strict=True))
+    got = list(zip(m["line"].tolist(), m["step"].tolist(), m["value"].tolist(), m["wall_time"].tolist(), strict=True))
     assert [(r, s, v) for r, _, s, v, _ in expected] == [(r, s, v) for r, s, v, _ in got]
     assert np.array_equal([w for *_, w in expected], [w for *_, w in got], equal_nan=True)
     by_tag = dict(zip(m["line"].tolist(), m["metric"].astype(str).tolist(), strict=True))
@@ -140,8 +140,7 @@ def test_every_scalar_encoding_with_and_without_plugin_metadata(tmp_path: Path):
         "double_val": (tensor_value("DT_DOUBLE", plugin=False, double_val=[0.1]), 0.1),
         "content_f32": (tensor_value("DT_FLOAT", tensor_content=np.float32(2.5).tobytes()), 2.5),
         "content_f64": (tensor_value("DT_DOUBLE", plugin=False, tensor_content=np.float64(0.1).tobytes()), 0.1),
-        "content_f16": (tensor_value("DT_HALF", tensor_content=np.float16(0.333).tobytes()),
-                        float(np.float16(0.333))),
+        "content_f16": (tensor_value("DT_HALF", tensor_content=np.float16(0.333).tobytes()), float(np.float16(0.333))),
         "content_bf16": (tensor_value("DT_BFLOAT16", tensor_content=bf16.to_bytes(2, "little")), 1.5),
         "content_i32": (tensor_value("DT_INT32", tensor_content=np.int32(-7).tobytes()), -7.0),
         "content_i64": (tensor_value("DT_INT64", plugin=False, tensor_content=np.int64(2**40).tobytes()), 2.0**40),
@@ -149,12 +148,18 @@ def test_every_scalar_encoding_with_and_without_plugin_metadata(tmp_path: Path):
         "half_val_bf16": (tensor_value("DT_BFLOAT16", plugin=False, half_val=[bf16]), 1.5),
         "int_val": (tensor_value("DT_INT32", int_val=[42]), 42.0),
         "int64_val": (tensor_value("DT_INT64", int64_val=[-3]), -3.0),
-        "simple_with_plugin": (Summary.Value(simple_value=0.75, metadata=SummaryMetadata(
-            plugin_data=SummaryMetadata.PluginData(plugin_name="scalars"))), 0.75),
+        "simple_with_plugin": (
+            Summary.Value(
+                simple_value=0.75,
+                metadata=SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="scalars")),
+            ),
+            0.75,
+        ),
     }
     skipped = {
-        "vector": tensor_value("DT_FLOAT", float_val=[1.0, 2.0], tensor_shape=TensorShapeProto(
-            dim=[TensorShapeProto.Dim(size=2)])),
+        "vector": tensor_value(
+            "DT_FLOAT", float_val=[1.0, 2.0], tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=2)])
+        ),
         "string": tensor_value("DT_STRING", plugin=False, string_val=[b"x"]),
         "histogram": Summary.Value(histo=HistogramProto(min=0, max=1, num=3, bucket_limit=[1], bucket=[3])),
         "image": Summary.Value(image=Summary.Image(height=1, width=1, colorspace=1, encoded_image_string=b"png")),
@@ -188,8 +193,13 @@ def test_text_summaries_and_hparams_go_to_meta(tmp_path: Path):
     assert meta["tensorboard"]["text"]["args"]["learning_rate"] == 0.0003
     assert meta["tensorboard"]["text"]["notes"] == "plain words, {not json"
     assert meta["tensorboard"]["hparams"] == {"lr": 0.01, "optimizer": "adamw", "amp": True}
-    assert meta["training_args"] == {"learning_rate": 0.0003, "bf16": True, "fp16": False,
-                                     "per_device_train_batch_size": 8, "seed": 1}
+    assert meta["training_args"] == {
+        "learning_rate": 0.0003,
+        "bf16": True,
+        "fp16": False,
+        "per_device_train_batch_size": 8,
+        "seed": 1,
+    }
     assert meta["tensorboard"]["settings"] == {"learning_rate": 0.01, "optim": "adamw"}
     run = analyze(tmp_path).run
     assert run.meta["precision"] == "bf16" and run.meta["learning_rate"] == 0.0003  # the args win over hparams
@@ -210,8 +220,9 @@ def test_hf_trainer_callback_layout_end_to_end(tmp_path: Path, monkeypatch: pyte
     from transformers.integrations import TensorBoardCallback
 
     monkeypatch.chdir(tmp_path)
-    args = transformers.TrainingArguments(output_dir=str(tmp_path / "out"), learning_rate=3e-5, report_to=[],
-                                          per_device_train_batch_size=2, use_cpu=True)
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path / "out"), learning_rate=3e-5, report_to=[], per_device_train_batch_size=2, use_cpu=True
+    )
     state, control = transformers.TrainerState(), transformers.TrainerControl()
     model = type("Model", (), {"config": transformers.GPT2Config(n_layer=1)})()
     callback = TensorBoardCallback()
@@ -219,11 +230,13 @@ def test_hf_trainer_callback_layout_end_to_end(tmp_path: Path, monkeypatch: pyte
     losses = {10: 2.5, 20: 2.25, 30: math.nan, 40: 1.75}
     for step, value in losses.items():
         state.global_step = step
-        callback.on_log(args, state, control, logs={"loss": value, "grad_norm": 1.0, "learning_rate": 3e-5,
-                                                    "epoch": step / 40})
+        callback.on_log(
+            args, state, control, logs={"loss": value, "grad_norm": 1.0, "learning_rate": 3e-5, "epoch": step / 40}
+        )
     callback.on_log(args, state, control, logs={"eval_loss": 2.0, "eval_runtime": 0.5, "epoch": 1.0})
-    callback.on_log(args, state, control, logs={"train_runtime": 9.0, "train_loss": 2.1, "total_flos": 1.0,
-                                                "epoch": 1.0})
+    callback.on_log(
+        args, state, control, logs={"train_runtime": 9.0, "train_loss": 2.1, "total_flos": 1.0, "epoch": 1.0}
+    )
     callback.on_train_end(args, state, control)
     (run_dir,) = (tmp_path / "out" / "runs").iterdir()
     report = analyze(tmp_path / "out")
@@ -300,7 +313,7 @@ def record_offsets(data: bytes) -> list[int]:
     """Where each record of an event file starts (read from the lengths the writer put there)."""
     offsets = [0]
     while offsets[-1] < len(data):
-        offsets.append(offsets[-1] + int.from_bytes(data[offsets[-1]:offsets[-1] + 8], "little") + 16)
+        offsets.append(offsets[-1] + int.from_bytes(data[offsets[-1] : offsets[-1] + 8], "little") + 16)
     return offsets[:-1]
 
 
@@ -326,7 +339,8 @@ def test_big_records_between_scalars(tmp_path: Path):
     frames = frames_of(tmp_path)
     assert points(frames, "loss") == {i: float(i) for i in range(6)} and "notes" not in str(frames.meta)
     assert [(p.where, p.message) for p in frames.problems] == [
-        (f"byte {text}", "record 6: data checksum mismatch (corrupt record); skipped")]
+        (f"byte {text}", "record 6: data checksum mismatch (corrupt record); skipped")
+    ]
 
 
 def cut(path: Path, keep: int) -> None:
@@ -345,7 +359,7 @@ def test_truncated_file_is_read_up_to_the_break(tmp_path: Path):
     (problem,) = frames.problems
     offset = int(problem.where.removeprefix("byte "))
     assert problem.message.startswith(f"file ends mid-record at byte offset {offset} ")
-    assert path.read_bytes()[offset:offset + 8] == (size - offset - 16).to_bytes(8, "little")  # the last record
+    assert path.read_bytes()[offset : offset + 8] == (size - offset - 16).to_bytes(8, "little")  # the last record
     cut(path, offset + 5)  # inside the next header
     frames = frames_of(tmp_path)
     assert sorted(points(frames, "loss")) == list(range(19))
@@ -373,7 +387,8 @@ def test_corrupt_records_are_reported_and_skipped(tmp_path: Path):
     assert sorted(points(frames, "loss")) == [0, 1, 3, 4, 6, 7, 8, 9]
     assert [(p.where, p.message) for p in frames.problems] == [
         (f"byte {record4}", "record 4: data checksum mismatch (corrupt record); skipped"),
-        (f"byte {record7}", "record 7: data checksum mismatch (corrupt record); skipped")]
+        (f"byte {record7}", "record 7: data checksum mismatch (corrupt record); skipped"),
+    ]
     data[record7 + 9] ^= 0x10  # record 7's header checksum: the framing stops there
     path.write_bytes(bytes(data))
     frames = frames_of(tmp_path)
@@ -412,8 +427,12 @@ def test_sniff_on_content_not_name(tmp_path: Path):
     other = tmp_path / "dataset.tfrecord"  # a valid TFRecord that is not an event file
     payload = b"\x0a\x05hello"
     header = len(payload).to_bytes(8, "little")
-    other.write_bytes(header + tb.masked_crc32c(header).to_bytes(4, "little") + payload
-                      + tb.masked_crc32c(payload).to_bytes(4, "little"))
+    other.write_bytes(
+        header
+        + tb.masked_crc32c(header).to_bytes(4, "little")
+        + payload
+        + tb.masked_crc32c(payload).to_bytes(4, "little")
+    )
     assert not tb.sniff(other, read_head(other))
     ingested = ingest(renamed)
     assert [name for name, _ in ingested.frames] == ["tensorboard"]
@@ -430,12 +449,19 @@ def test_split_subfolders_keras_layout(tmp_path: Path):
     assert run.has("epoch_accuracy", "eval") and not run.events["kind"].eq("restart").any()
 
 
-@pytest.mark.parametrize(("tag", "folder", "expected"), [
-    ("train/loss", "train", ("train", "loss")), ("eval/loss", "train", ("eval", "loss")),
-    ("train/learning_rate", "x", ("train", "learning_rate")), ("epoch_loss", "validation", ("eval", "loss")),
-    ("Loss/test", "train", ("test", "loss")), ("train/train_loss", "train", ("summary", "train_loss")),
-    ("loss", "eval", ("eval", "loss")), ("epoch_accuracy", "train", ("train", "epoch_accuracy")),
-])
+@pytest.mark.parametrize(
+    ("tag", "folder", "expected"),
+    [
+        ("train/loss", "train", ("train", "loss")),
+        ("eval/loss", "train", ("eval", "loss")),
+        ("train/learning_rate", "x", ("train", "learning_rate")),
+        ("epoch_loss", "validation", ("eval", "loss")),
+        ("Loss/test", "train", ("test", "loss")),
+        ("train/train_loss", "train", ("summary", "train_loss")),
+        ("loss", "eval", ("eval", "loss")),
+        ("epoch_accuracy", "train", ("train", "epoch_accuracy")),
+    ],
+)
 def test_series_names(tag: str, folder: str, expected: tuple[str, str]):
     assert tb.series_name(tag, tb._SPLIT_NAMES.get(folder, "train")) == expected
 

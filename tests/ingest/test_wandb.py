@@ -25,10 +25,12 @@ from tests.conftest import artifact
 # Values that must come back bit for bit (float64 through value_json), NaN and infinities included.
 VALUES = [2.5, 0.1 + 0.2, 1 / 3, 1e-300, math.nan, math.inf, 123456789.12345679, -math.inf]
 GRAD_NORMS = [1.5, 0.75, math.nan, 2.0, 3.0, 1e308, 0.5, 0.25]
-OOM = ("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
-       "79.18 GiB of which 1.20 GiB is free.")
+OOM = (
+    "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of "
+    "79.18 GiB of which 1.20 GiB is free."
+)
 
-WRITER = textwrap.dedent('''
+WRITER = textwrap.dedent("""
     import os, sys, time
     from math import inf, nan
 
@@ -74,7 +76,7 @@ WRITER = textwrap.dedent('''
         while time.time() < deadline and (not os.path.exists(log) or os.path.getsize(log) < 2 * 32768):
             time.sleep(0.05)
         os.kill(os.getpid(), 9)
-''').format(values=VALUES, grads=GRAD_NORMS, oom=OOM)
+""").format(values=VALUES, grads=GRAD_NORMS, oom=OOM)
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +85,23 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("wandb_runs")
     script = root / "writer.py"
     script.write_text(WRITER)
-    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_DISABLE_GIT": "true",
-           "WANDB_DISABLE_CODE": "true", "WANDB_CONFIG_DIR": str(root / "config"),
-           "WANDB_CACHE_DIR": str(root / "cache"), "WANDB_DATA_DIR": str(root / "data")}
+    env = {
+        **os.environ,
+        "WANDB_MODE": "offline",
+        "WANDB_SILENT": "true",
+        "WANDB_DISABLE_GIT": "true",
+        "WANDB_DISABLE_CODE": "true",
+        "WANDB_CONFIG_DIR": str(root / "config"),
+        "WANDB_CACHE_DIR": str(root / "cache"),
+        "WANDB_DATA_DIR": str(root / "data"),
+    }
     env.pop("WANDB_API_KEY", None)
-    procs = [subprocess.Popen([sys.executable, str(script), str(root), kind], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) for kind in ("finished", "killed")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(root), kind], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for kind in ("finished", "killed")
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode in (0, -9), err.decode()
@@ -197,7 +210,7 @@ def history_offsets(data: bytes) -> list[int]:
 def test_truncated_log_is_read_up_to_the_cut(runs: dict[str, Path], tmp_path: Path):
     data = log_file(runs["crash"]).read_bytes()
     fifth = history_offsets(data)[4]
-    path = only_log(tmp_path, data[:fifth + 12])
+    path = only_log(tmp_path, data[: fifth + 12])
     frames = wandb_run.parse_log(path, "run.wandb")
     assert train_loss_steps(frames) == [10, 20, 30, 40]
     problem = frames.problems[0]
@@ -218,15 +231,17 @@ def test_corrupted_chunk_is_skipped_with_its_offset(runs: dict[str, Path], tmp_p
 def test_corrupt_chunk_header_skips_the_rest_of_its_block(runs: dict[str, Path], tmp_path: Path):
     data = bytearray(log_file(runs["killed"]).read_bytes())
     offsets = [o for o in history_offsets(bytes(data)) if o < 32768]
-    data[offsets[-3] + 4:offsets[-3] + 6] = b"\xff\xff"  # the chunk's length field
+    data[offsets[-3] + 4 : offsets[-3] + 6] = b"\xff\xff"  # the chunk's length field
     frames = wandb_run.parse_log(only_log(tmp_path, bytes(data)), "run.wandb")
     assert frames.problems[0].where == f"byte {offsets[-3]}" and "corrupt chunk header" in frames.problems[0].message
     steps = set(train_loss_steps(frames))
     assert len(steps) > 10 and max(steps) > 100  # the blocks after it are read
 
 
-@pytest.mark.parametrize("data, message", [(b"", "file is empty"), (b"\x00" * 10, "no `:W&B` header"),
-                                           (b"not a log at all", "no `:W&B` header")])
+@pytest.mark.parametrize(
+    "data, message",
+    [(b"", "file is empty"), (b"\x00" * 10, "no `:W&B` header"), (b"not a log at all", "no `:W&B` header")],
+)
 def test_empty_or_foreign_file(tmp_path: Path, data: bytes, message: str):
     path = only_log(tmp_path, data)
     [(_, result)] = wandb_run.parse_group([(path, "run-abc123.wandb")])
@@ -248,11 +263,11 @@ def test_run_folder_files_are_claimed_by_the_w_and_b_reader(runs: dict[str, Path
     assert not console.sniff(log_file(folder), log_file(folder).read_bytes()[:8192])
 
 
-
 def test_run_folder_without_its_log_reads_the_sidecars(tmp_path: Path):
     files = tmp_path / "wandb" / "run-20240101_000000-xyz789" / "files"
     files.mkdir(parents=True)
-    (files / "config.yaml").write_text(textwrap.dedent("""\
+    (files / "config.yaml").write_text(
+        textwrap.dedent("""\
         _wandb:
           value:
             cli_version: 0.17.0
@@ -266,13 +281,26 @@ def test_run_folder_without_its_log_reads_the_sidecars(tmp_path: Path):
           value: 8
         fp16:
           value: true
-        """))
-    (files / "wandb-metadata.json").write_text(json.dumps({
-        "python": "3.10.12", "program": "train.py", "args": ["--lr", "1e-4"], "cuda": "12.1",
-        "gpu": "NVIDIA A100-SXM4-80GB", "gpu_count": 8, "email": "someone@example.com", "host": "node7",
-        "username": "someone"}))
-    (files / "wandb-summary.json").write_text('{"train/loss": 1.25, "train/global_step": 300, "_step": 30, '
-                                              '"_wandb": {"runtime": 99}, "eval/loss": NaN}')
+        """)
+    )
+    (files / "wandb-metadata.json").write_text(
+        json.dumps(
+            {
+                "python": "3.10.12",
+                "program": "train.py",
+                "args": ["--lr", "1e-4"],
+                "cuda": "12.1",
+                "gpu": "NVIDIA A100-SXM4-80GB",
+                "gpu_count": 8,
+                "email": "someone@example.com",
+                "host": "node7",
+                "username": "someone",
+            }
+        )
+    )
+    (files / "wandb-summary.json").write_text(
+        '{"train/loss": 1.25, "train/global_step": 300, "_step": 30, "_wandb": {"runtime": 99}, "eval/loss": NaN}'
+    )
     (files / "output.log").write_text(OOM + "\n")
     run = analyze(tmp_path).run
     assert {s.format for s in run.sources} == {"wandb"} and len(run.sources) == 2
@@ -295,6 +323,7 @@ def test_config_yaml_is_never_executed(tmp_path: Path):
     [(_, result)] = wandb_run.parse_group([(files / "config.yaml", "files/config.yaml")])
     assert isinstance(result, InputError) and "invalid YAML" in result.problem.message
     assert not marker.exists()
+
 
 # --- real public runs -----------------------------------------------------------------------------------
 
@@ -343,11 +372,13 @@ def test_real_lone_summary_json():
 
 # --- W&B UI CSV export ----------------------------------------------------------------------------------
 
-EXPORT = ('"Step","exp-1 - train/loss","exp-1 - train/loss__MIN","exp-1 - train/loss__MAX",'
-          '"exp-2 - train/loss","exp-2 - train/loss__MIN","exp-2 - train/loss__MAX","exp-1 - _step"\n'
-          '"10","2.5","2.4","2.6","3.5","3.5","3.5","0"\n'
-          '"20","","","","3.25","3.25","3.25","1"\n'
-          '"30","NaN","NaN","NaN","3.0","3.0","3.0","2"\n')
+EXPORT = (
+    '"Step","exp-1 - train/loss","exp-1 - train/loss__MIN","exp-1 - train/loss__MAX",'
+    '"exp-2 - train/loss","exp-2 - train/loss__MIN","exp-2 - train/loss__MAX","exp-1 - _step"\n'
+    '"10","2.5","2.4","2.6","3.5","3.5","3.5","0"\n'
+    '"20","","","","3.25","3.25","3.25","1"\n'
+    '"30","NaN","NaN","NaN","3.0","3.0","3.0","2"\n'
+)
 
 
 def test_csv_export_first_run_kept(tmp_path: Path):
@@ -372,9 +403,14 @@ def test_csv_export_epoch_axis_and_bad_cells(tmp_path: Path):
     assert any("not a whole-number step" in p.message for p in frames.problems)
 
 
-@pytest.mark.parametrize("text, message", [("", "file is empty"),
-                                           ('"Step","r - loss"\n', "no rows"),
-                                           ('"Step","r - loss__MIN"\n"1","2"\n', "no `<run> - <metric>`")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "file is empty"),
+        ('"Step","r - loss"\n', "no rows"),
+        ('"Step","r - loss__MIN"\n"1","2"\n', "no `<run> - <metric>`"),
+    ],
+)
 def test_csv_export_unreadable(tmp_path: Path, text: str, message: str):
     path = tmp_path / "export.csv"
     path.write_text(text)
@@ -385,20 +421,48 @@ def test_csv_export_unreadable(tmp_path: Path, text: str, message: str):
 # --- W&B API (recorded rows, no network) ----------------------------------------------------------------
 
 ROWS: list[dict[str, Any]] = [  # shaped like Run.scan_history() output
-    {"_step": 0, "_runtime": 3.5, "_timestamp": 1.7e9, "train/global_step": 10, "train/loss": 2.5,
-     "train/grad_norm": 1.0, "eval/loss": None},
-    {"_step": 1, "_runtime": 7.0, "_timestamp": 1.7e9 + 3.5, "train/global_step": 20, "train/loss": float("nan"),
-     "train/grad_norm": "NaN", "eval/loss": None},
-    {"_step": 2, "_runtime": 9.0, "_timestamp": 1.7e9 + 5.5, "train/global_step": 20, "train/loss": None,
-     "train/grad_norm": None, "eval/loss": 1.75, "media": {"_type": "image-file", "path": "x.png"}},
+    {
+        "_step": 0,
+        "_runtime": 3.5,
+        "_timestamp": 1.7e9,
+        "train/global_step": 10,
+        "train/loss": 2.5,
+        "train/grad_norm": 1.0,
+        "eval/loss": None,
+    },
+    {
+        "_step": 1,
+        "_runtime": 7.0,
+        "_timestamp": 1.7e9 + 3.5,
+        "train/global_step": 20,
+        "train/loss": float("nan"),
+        "train/grad_norm": "NaN",
+        "eval/loss": None,
+    },
+    {
+        "_step": 2,
+        "_runtime": 9.0,
+        "_timestamp": 1.7e9 + 5.5,
+        "train/global_step": 20,
+        "train/loss": None,
+        "train/grad_norm": None,
+        "eval/loss": 1.75,
+        "media": {"_type": "image-file", "path": "x.png"},
+    },
 ]
-CONFIG = {"learning_rate": {"value": 3e-4, "desc": None}, "per_device_train_batch_size": 4,
-          "gradient_accumulation_steps": 1, "fp16": True, "_wandb": {"value": {"cli_version": "0.22.0"}}}
+CONFIG = {
+    "learning_rate": {"value": 3e-4, "desc": None},
+    "per_device_train_batch_size": 4,
+    "gradient_accumulation_steps": 1,
+    "fp16": True,
+    "_wandb": {"value": {"cli_version": "0.22.0"}},
+}
 
 
 def test_api_rows_to_frames():
-    frames = wandb_run.api_frames(ROWS, CONFIG, {"train_runtime": 9.0, "_wandb": {"runtime": 9}},
-                                  "wandb://ent/proj/run1", state="crashed")
+    frames = wandb_run.api_frames(
+        ROWS, CONFIG, {"train_runtime": 9.0, "_wandb": {"runtime": 9}}, "wandb://ent/proj/run1", state="crashed"
+    )
     m = frames.metrics
     loss = m[(m["metric"] == "loss") & (m["split"] == "train")]
     assert list(loss["step"]) == [10, 20] and math.isnan(loss["value"].iloc[1])
@@ -445,11 +509,11 @@ def test_cli_api_failure_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(wandb, "Api", refuse)
     done = CliRunner().invoke(app, ["run", "wandb://ent/proj/run1"])
     assert done.exit_code == 2
-    assert done.stderr.strip() == ("error: cannot fetch W&B run ent/proj/run1: ConnectionError: Max retries "
-                                   "exceeded with url: /graphql")
+    assert done.stderr.strip() == (
+        "error: cannot fetch W&B run ent/proj/run1: ConnectionError: Max retries exceeded with url: /graphql"
+    )
     done = CliRunner().invoke(app, ["run", "wandb://only-two/parts"])
     assert done.exit_code == 2 and "expected wandb://entity/project/run_id" in done.stderr
-
 
 
 def test_several_runs_in_one_folder_analyze_the_newest(runs: dict[str, Path], tmp_path: Path):

@@ -21,29 +21,45 @@ from markdown_it import MarkdownIt
 
 from tests.conftest import REPO
 
-EVIL = ("boom <img src=x onerror=alert(1)> [click](http://evil.example) </details><script>alert(2)</script> "
-        "![pixel](http://evil.example/p.png) @octocat #1 www.evil.example "
-        "\x1b]8;;http://evil.example\x07link\x1b]8;;\x07 \x1b[2J\x1b[31mred\x07\u202eesrever")
+EVIL = (
+    "boom <img src=x onerror=alert(1)> [click](http://evil.example) </details><script>alert(2)</script> "
+    "![pixel](http://evil.example/p.png) @octocat #1 www.evil.example "
+    "\x1b]8;;http://evil.example\x07link\x1b]8;;\x07 \x1b[2J\x1b[31mred\x07\u202eesrever"
+)
 
 
 def hostile_run(folder: Path) -> Path:
     """A run folder with the hostile texts (also used by the browser test)."""
     folder.mkdir(parents=True, exist_ok=True)
-    lines = [f"{{'loss': {2.5 - i * 0.05:.4f}, 'grad_norm': 1.0, 'learning_rate': 5e-05, 'epoch': {i / 20:.2f}}}"
-             for i in range(1, 21)]
-    lines += ["Traceback (most recent call last):", '  File "train.py", line 10, in <module>', "    trainer.train()",
-              f"RuntimeError: {EVIL}"]
+    lines = [
+        f"{{'loss': {2.5 - i * 0.05:.4f}, 'grad_norm': 1.0, 'learning_rate': 5e-05, 'epoch': {i / 20:.2f}}}"
+        for i in range(1, 21)
+    ]
+    lines += [
+        "Traceback (most recent call last):",
+        '  File "train.py", line 10, in <module>',
+        "    trainer.train()",
+        f"RuntimeError: {EVIL}",
+    ]
     (folder / "train.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (folder / "<img src=x onerror=alert(3)>.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (folder / "config.json").write_text(json.dumps({
-        "model_type": "<script>alert(5)</script>llama", "architectures": ["[x](http://evil.example)"],
-        "torch_dtype": "float16"}), encoding="utf-8")
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "<script>alert(5)</script>llama",
+                "architectures": ["[x](http://evil.example)"],
+                "torch_dtype": "float16",
+            }
+        ),
+        encoding="utf-8",
+    )
     return folder
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *args], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +75,13 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for done in (terminal, markdown, html, as_json):
         assert done.returncode == 1, done.stderr  # the traceback is a finding
         assert "Traceback" not in done.stderr
-    return {"terminal": terminal.stdout, "stderr": terminal.stderr + markdown.stderr,
-            "markdown": (out / "report.md").read_text(encoding="utf-8"),
-            "html": (out / "report.html").read_text(encoding="utf-8"), "json": as_json.stdout}
+    return {
+        "terminal": terminal.stdout,
+        "stderr": terminal.stderr + markdown.stderr,
+        "markdown": (out / "report.md").read_text(encoding="utf-8"),
+        "html": (out / "report.html").read_text(encoding="utf-8"),
+        "json": as_json.stdout,
+    }
 
 
 def test_the_hostile_message_is_reported(outputs: dict[str, str]) -> None:
@@ -92,7 +112,7 @@ def test_markdown_renders_nothing_executable_or_linkable(outputs: dict[str, str]
 
 def test_html_page_has_no_script_handler_or_foreign_link(outputs: dict[str, str]) -> None:
     page = outputs["html"]
-    head, body = page.split("<body>", 1)
+    body = page.split("<body>", 1)[1]
     assert "<script" not in page.lower()
     assert not re.search(r"<[^>]+\son\w+\s*=", body)  # no event-handler attribute on any tag
     assert not re.search(r"<a\s", body)

@@ -21,9 +21,17 @@ import pytest
 
 from tests.conftest import REPO, sample
 
-_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-          "--allow-file-access-from-files"]
+_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-file-access-from-files",
+]
 _PROBE = """<script>window.addEventListener("load", () => {
   const b = document.body;
   b.setAttribute("data-images", JSON.stringify([...document.images].map(i => i.complete ? i.naturalWidth : -1)));
@@ -35,7 +43,8 @@ _PROBE = """<script>window.addEventListener("load", () => {
 
 def chromium() -> str:
     found = os.environ.get("ANALYZER_CHROMIUM") or next(
-        (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None)
+        (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None
+    )
     if not found:
         if os.environ.get("ANALYZER_REQUIRE_BROWSER"):
             pytest.fail("ANALYZER_REQUIRE_BROWSER is set but no chromium was found")
@@ -45,16 +54,21 @@ def chromium() -> str:
 
 def browse(browser: str, tmp_path: Path, *args: str) -> str:
     profile = tmp_path / "profile"
-    done = subprocess.run([browser, *_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                          text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [browser, *_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=120, check=True
+    )
     return done.stdout
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("html") / "report.html"
-    done = subprocess.run([sys.executable, "-m", "analyzer", str(sample("gpu_fp16_overflow")), "-o", str(out), "-q"],
-                          capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzer", str(sample("gpu_fp16_overflow")), "-o", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert done.returncode == 1 and out.exists(), done.stderr  # 1: the run has findings
     return out
 
@@ -101,8 +115,12 @@ def test_chromium_runs_no_script_from_a_hostile_log(tmp_path: Path) -> None:
 
     browser = chromium()
     out = tmp_path / "report.html"
-    done = subprocess.run([sys.executable, "-m", "analyzer", str(hostile_run(tmp_path / "run")), "-o", str(out),
-                           "-q"], capture_output=True, text=True, cwd=REPO)
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzer", str(hostile_run(tmp_path / "run")), "-o", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert done.returncode == 1 and out.exists(), done.stderr
     trapped = tmp_path / "trapped.html"
     trapped.write_text(out.read_text(encoding="utf-8").replace("<head>", _TRAP, 1), encoding="utf-8")

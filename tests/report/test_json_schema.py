@@ -40,8 +40,11 @@ def test_report_with_problems_and_superseded_sources_validates(tmp_path: Path) -
     run = tmp_path / "run"
     run.mkdir()
     for name in ("trainer_state.json", "training_args.bin", "nohup.out"):
-        (run / name).write_bytes((SAMPLES / "hf_killed" / "checkpoint-40" / name).read_bytes()
-                                 if name != "nohup.out" else (SAMPLES / "hf_killed" / name).read_bytes())
+        (run / name).write_bytes(
+            (SAMPLES / "hf_killed" / "checkpoint-40" / name).read_bytes()
+            if name != "nohup.out"
+            else (SAMPLES / "hf_killed" / name).read_bytes()
+        )
     (run / "all_results.json").write_text('{"train_loss": 1.0,')  # cut: a located problem
     document = json.loads(render_json(analyze(run)))
     assert errors(document) == []

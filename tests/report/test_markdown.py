@@ -73,8 +73,12 @@ def test_plots_are_linked_relatively(tmp_path: Path) -> None:
     plots = write_plots(report, tmp_path / "report_files")
     text = render_markdown(report, plots)
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert links == ["report_files/loss.png", "report_files/grad_norm.png", "report_files/learning_rate.png",
-                     "report_files/memory.png"]
+    assert links == [
+        "report_files/loss.png",
+        "report_files/grad_norm.png",
+        "report_files/learning_rate.png",
+        "report_files/memory.png",
+    ]
     assert all((tmp_path / link).read_bytes().startswith(b"\x89PNG") for link in links)
 
 
@@ -114,15 +118,24 @@ def _millions_of_steps(n: int) -> Report:
     decays with noise and turns NaN at 70% of the run."""
     steps = np.arange(1, n + 1)
     loss = 2.0 * np.exp(-steps / (n / 8)) + 0.5 + 0.02 * np.random.default_rng(0).standard_normal(n)
-    loss[int(0.7 * n):] = np.nan
+    loss[int(0.7 * n) :] = np.nan
     both = np.concatenate([steps, steps])
-    frame = pd.DataFrame({"step": both, "wall_time": np.nan, "split": "train",
-                          "metric": np.repeat(["loss", "learning_rate"], n),
-                          "value": np.concatenate([loss, np.full(n, 1e-4)]), "source": "trainer_state.json",
-                          "line": pd.array(both, dtype="Int64"), "rank": pd.Series(pd.NA, index=range(2 * n),
-                                                                                   dtype="Int64")})
-    run = build_run(Path("long"), Ingested(root=Path("long"),
-                                           frames=[("hf_trainer_state", Frames(metrics=frame.astype(METRIC_DTYPES)))]))
+    frame = pd.DataFrame(
+        {
+            "step": both,
+            "wall_time": np.nan,
+            "split": "train",
+            "metric": np.repeat(["loss", "learning_rate"], n),
+            "value": np.concatenate([loss, np.full(n, 1e-4)]),
+            "source": "trainer_state.json",
+            "line": pd.array(both, dtype="Int64"),
+            "rank": pd.Series(pd.NA, index=range(2 * n), dtype="Int64"),
+        }
+    )
+    run = build_run(
+        Path("long"),
+        Ingested(root=Path("long"), frames=[("hf_trainer_state", Frames(metrics=frame.astype(METRIC_DTYPES)))]),
+    )
     findings, checked, unchecked = evaluate(run, load_rules()[0])
     return Report(run, order_findings(findings), summarize(run), checked, unchecked)
 

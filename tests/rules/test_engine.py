@@ -31,19 +31,35 @@ def write(tmp_path: Path, text: str, name: str = "rule.yaml") -> Path:
     return path
 
 
-@pytest.mark.parametrize(("replace", "by", "line", "message"), [
-    ("failure_mode: loss_nan", "failure_mode: lost", 2, "unknown failure_mode `lost`"),
-    ("severity: error", "severity: loud", 3, "severity must be one of"),
-    ("confidence: 0.5", "confidence: 1.5", 4, "between 0 and 1"),
-    ("id: my-rule", "id: My Rule", 1, "kebab-case"),
-    ("check: nonfinite_train_loss", "check: nonfinite_train_loss\nparams: {floor: 1}", 7, "has no parameter `floor`"),
-    ("references: [https://example.org]", "references: []", 8, "`references` must be a non-empty list"),
-    ("title: A title", "title: A title\nwhen_ever: 1", 6, "unknown key `when_ever`"),
-    ("check: nonfinite_train_loss", "check: series_compare\nparams: {op: '=>'}", 7,
-     "parameter `op` of `series_compare` must be one of ==, !=, <, <=, >, >="),
-    ("check: nonfinite_train_loss", "check: signal_event\nparams: {kind: jump}", 7,
-     "parameter `kind` of `signal_event` must be one of spike, level_shift_up"),
-])
+@pytest.mark.parametrize(
+    ("replace", "by", "line", "message"),
+    [
+        ("failure_mode: loss_nan", "failure_mode: lost", 2, "unknown failure_mode `lost`"),
+        ("severity: error", "severity: loud", 3, "severity must be one of"),
+        ("confidence: 0.5", "confidence: 1.5", 4, "between 0 and 1"),
+        ("id: my-rule", "id: My Rule", 1, "kebab-case"),
+        (
+            "check: nonfinite_train_loss",
+            "check: nonfinite_train_loss\nparams: {floor: 1}",
+            7,
+            "has no parameter `floor`",
+        ),
+        ("references: [https://example.org]", "references: []", 8, "`references` must be a non-empty list"),
+        ("title: A title", "title: A title\nwhen_ever: 1", 6, "unknown key `when_ever`"),
+        (
+            "check: nonfinite_train_loss",
+            "check: series_compare\nparams: {op: '=>'}",
+            7,
+            "parameter `op` of `series_compare` must be one of ==, !=, <, <=, >, >=",
+        ),
+        (
+            "check: nonfinite_train_loss",
+            "check: signal_event\nparams: {kind: jump}",
+            7,
+            "parameter `kind` of `signal_event` must be one of spike, level_shift_up",
+        ),
+    ],
+)
 def test_schema_errors_are_located(tmp_path: Path, replace: str, by: str, line: int, message: str) -> None:
     with pytest.raises(RuleError) as err:
         load_rule(write(tmp_path, VALID.replace(replace, by)))
@@ -76,18 +92,27 @@ def test_condition_grammar() -> None:
     assert evaluate(parse("all of them", names), set(names), names) is True
     assert evaluate(parse("(spike_a or nan) and spike_b", names), {"nan", "spike_b"}, names) is True
     assert positive_names(parse("spike_a and not nan", names), names) == {"spike_a"}
-    for bad, why in [("spike_a and", "ends early"), ("nope", "unknown detection"), ("1 of x*", "matches no"),
-                     ("(nan", "parenthesis"), ("nan nan", "unexpected"), ("nan; import os", "unexpected text")]:
+    for bad, why in [
+        ("spike_a and", "ends early"),
+        ("nope", "unknown detection"),
+        ("1 of x*", "matches no"),
+        ("(nan", "parenthesis"),
+        ("nan nan", "unexpected"),
+        ("nan; import os", "unexpected text"),
+    ]:
         with pytest.raises(ConditionError, match=why):
             parse(bad, names)
 
 
 def test_two_detections_joined_by_a_condition(tmp_path: Path) -> None:
-    text = VALID.replace("check: nonfinite_train_loss\n", """detect:
+    text = VALID.replace(
+        "check: nonfinite_train_loss\n",
+        """detect:
   nan: {check: nonfinite_train_loss}
   zero_nan: {check: zero_loss_with_nonfinite_grad_norm}
 condition: "nan or zero_nan"
-""").replace("id: my-rule", "id: nan-either-way")
+""",
+    ).replace("id: my-rule", "id: nan-either-way")
     write(tmp_path, text)
     rules, problems = load_rules([tmp_path])
     assert "nan-either-way" in {r.id for r in rules}
@@ -96,7 +121,8 @@ condition: "nan or zero_nan"
     mine = [f for f in report.findings if f.rule_id == "nan-either-way"]
     assert len(mine) == 1 and mine[0].onset_step is not None
     negated = text.replace('condition: "nan or zero_nan"', 'condition: "nan and not zero_nan"').replace(
-        "nan-either-way", "nan-alone")
+        "nan-either-way", "nan-alone"
+    )
     (tmp_path / "rule.yaml").write_text(negated)
     report = analyze(sample("hf_nan_loss_filtered"), rules_dirs=[tmp_path])
     assert not [f for f in report.findings if f.rule_id == "nan-alone"]  # the filter hid the NaN: zero_nan fired
@@ -113,7 +139,7 @@ def test_every_builtin_rule_is_complete() -> None:
 def _user_rule(tmp_path: Path, rule_id: str, detect: str, condition: str | None = None) -> Path:
     text = VALID.replace("id: my-rule", f"id: {rule_id}").replace("check: nonfinite_train_loss\n", detect)
     if condition:
-        text += f"condition: \"{condition}\"\n"
+        text += f'condition: "{condition}"\n'
     folder = tmp_path / rule_id
     folder.mkdir()
     write(folder, text)
@@ -121,14 +147,19 @@ def _user_rule(tmp_path: Path, rule_id: str, detect: str, condition: str | None 
 
 
 def test_generic_value_test_and_event_pattern(tmp_path: Path) -> None:
-    zero = _user_rule(tmp_path, "zero-for-five", "check: value_test\nparams: {metric: loss, op: '==', value: 0, "
-                      "min_run: 5}\n")
-    found = [f for f in analyze(sample("hf_labels_all_masked"), rules_dirs=[zero]).findings
-             if f.rule_id == "zero-for-five"]
+    zero = _user_rule(
+        tmp_path, "zero-for-five", "check: value_test\nparams: {metric: loss, op: '==', value: 0, min_run: 5}\n"
+    )
+    found = [
+        f for f in analyze(sample("hf_labels_all_masked"), rules_dirs=[zero]).findings if f.rule_id == "zero-for-five"
+    ]
     assert len(found) == 1 and found[0].onset_step == 1 and found[0].evidence["fraction"] == 1.0
     assert not [f for f in analyze(sample("hf_healthy"), rules_dirs=[zero]).findings if f.rule_id == "zero-for-five"]
-    saves = _user_rule(tmp_path, "third-save", "check: event_present\nparams: {kinds: [checkpoint], "
-                       "pattern: 'checkpoint-\\d0$', min_count: 3}\n")
+    saves = _user_rule(
+        tmp_path,
+        "third-save",
+        "check: event_present\nparams: {kinds: [checkpoint], pattern: 'checkpoint-\\d0$', min_count: 3}\n",
+    )
     hit = [f for f in analyze(sample("hf_healthy"), rules_dirs=[saves]).findings if f.rule_id == "third-save"]
     assert len(hit) == 1 and hit[0].onset_step == 20 and hit[0].evidence["count"] == 3
 
@@ -139,14 +170,17 @@ def test_generic_signal_event_on_a_trainer_log(tmp_path: Path) -> None:
     run.mkdir()
     rows = []
     for step in range(1, 501):
-        loss = 2.0 + 1.5 * 0.995 ** step + 0.01 * ((step * 7919) % 13 - 6)
+        loss = 2.0 + 1.5 * 0.995**step + 0.01 * ((step * 7919) % 13 - 6)
         loss += 3.0 if step == 300 else 0.0
-        rows.append(f'{{"current_steps": {step}, "total_steps": 500, "loss": {loss:.4f}, "lr": 1e-05, '
-                    f'"epoch": {step / 500:.2f}, "percentage": {step / 5:.2f}, "elapsed_time": "0:00:{step % 60:02d}", '
-                    f'"remaining_time": "0:00:00"}}')
+        rows.append(
+            f'{{"current_steps": {step}, "total_steps": 500, "loss": {loss:.4f}, "lr": 1e-05, '
+            f'"epoch": {step / 500:.2f}, "percentage": {step / 5:.2f}, "elapsed_time": "0:00:{step % 60:02d}", '
+            f'"remaining_time": "0:00:00"}}'
+        )
     (run / "trainer_log.jsonl").write_text("\n".join(rows) + "\n")
-    spikes = _user_rule(tmp_path, "any-spike", "check: signal_event\nparams: {metric: loss, kind: spike, "
-                        "min_ratio: 1.5}\n")
+    spikes = _user_rule(
+        tmp_path, "any-spike", "check: signal_event\nparams: {metric: loss, kind: spike, min_ratio: 1.5}\n"
+    )
     found = [f for f in analyze(run, rules_dirs=[spikes]).findings if f.rule_id == "any-spike"]
     assert len(found) == 1 and found[0].onset_step == 300 and found[0].evidence["count"] == 1
     builtin = {f.rule_id: f for f in analyze(run).findings}
@@ -154,9 +188,12 @@ def test_generic_signal_event_on_a_trainer_log(tmp_path: Path) -> None:
 
 
 def test_every_mistake_of_a_file_is_reported_with_its_line(tmp_path: Path) -> None:
-    text = (VALID.replace("severity: error", "severity: loud").replace("confidence: 0.5", "confidence: 1.5")
-            .replace("check: nonfinite_train_loss", "check: divergence\nparams: {blowup: 1.0e6, floor: 3}")
-            + "causes:\n  - {id: a, title: A, prior: 2}\n  - {id: a, title: B}\n")
+    text = (
+        VALID.replace("severity: error", "severity: loud")
+        .replace("confidence: 0.5", "confidence: 1.5")
+        .replace("check: nonfinite_train_loss", "check: divergence\nparams: {blowup: 1.0e6, floor: 3}")
+        + "causes:\n  - {id: a, title: A, prior: 2}\n  - {id: a, title: B}\n"
+    )
     with pytest.raises(RuleError) as err:
         load_rule(write(tmp_path, text))
     found = [(e.line, e.message.split(" (")[0]) for e in err.value.errors]
@@ -175,13 +212,21 @@ def test_every_mistake_of_a_file_is_reported_with_its_line(tmp_path: Path) -> No
 
 def test_a_user_rule_compares_two_series(tmp_path: Path) -> None:
     """The generic series_compare check in a user's own rule folder (what `--rules DIR` loads)."""
-    write(tmp_path, VALID.replace("id: my-rule", "id: eval-far-above-train")
-          .replace("failure_mode: loss_nan", "failure_mode: overfitting")
-          .replace("severity: error", "severity: warning")
-          .replace("check: nonfinite_train_loss",
-                   "check: series_compare\nparams: {a: eval/loss, b: train/loss, op: '>', value: 1.5, min_points: 3}"))
-    finding = next(f for f in analyze(sample("hf_overfit_tiny_train"), rules_dirs=[tmp_path]).findings
-                   if f.rule_id == "eval-far-above-train")
+    write(
+        tmp_path,
+        VALID.replace("id: my-rule", "id: eval-far-above-train")
+        .replace("failure_mode: loss_nan", "failure_mode: overfitting")
+        .replace("severity: error", "severity: warning")
+        .replace(
+            "check: nonfinite_train_loss",
+            "check: series_compare\nparams: {a: eval/loss, b: train/loss, op: '>', value: 1.5, min_points: 3}",
+        ),
+    )
+    finding = next(
+        f
+        for f in analyze(sample("hf_overfit_tiny_train"), rules_dirs=[tmp_path]).findings
+        if f.rule_id == "eval-far-above-train"
+    )
     assert finding.onset_step == 30 and finding.evidence["first"]["ratio"] > 1.5 and finding.evidence["points"] >= 3
     healthy = analyze(sample("hf_healthy"), rules_dirs=[tmp_path])
     assert "eval-far-above-train" not in {f.rule_id for f in healthy.findings}

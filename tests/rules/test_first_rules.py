@@ -15,8 +15,7 @@ from tests.conftest import artifact, sample
 def modes(path: Path, at_least: str = "warning") -> dict[str, int | None]:
     order = ["info", "warning", "error", "critical"]
     report = analyze(path)
-    return {f.failure_mode: f.onset_step for f in report.findings
-            if order.index(f.severity) >= order.index(at_least)}
+    return {f.failure_mode: f.onset_step for f in report.findings if order.index(f.severity) >= order.index(at_least)}
 
 
 def test_loss_zero_from_masked_labels_real_trainer():
@@ -111,8 +110,13 @@ def test_loss_reaching_zero_after_a_finite_start(tmp_path: Path):
 def test_every_rule_loads_and_names_a_taxonomy_mode():
     rules, problems = load_rules()
     assert not problems
-    assert {r.failure_mode for r in rules} >= {"loss_zero", "loss_zero_grad_nan", "loss_nan", "grad_norm_nan",
-                                               "eval_loss_nan"}
+    assert {r.failure_mode for r in rules} >= {
+        "loss_zero",
+        "loss_zero_grad_nan",
+        "loss_nan",
+        "grad_norm_nan",
+        "eval_loss_nan",
+    }
     for rule in rules:
         assert rule.falsepositives and rule.description
 
@@ -121,20 +125,31 @@ def test_a_broken_user_rule_is_located_and_does_not_stop_the_others(tmp_path: Pa
     (tmp_path / "bad.yaml").write_text("id: x\nfailure_mode: [unclosed\n")
     (tmp_path / "unknown-check.yaml").write_text(
         "id: y\nfailure_mode: loss_nan\nseverity: error\nconfidence: 0.5\ntitle: t\ncheck: nope\n"
-        "falsepositives: [none]\nreferences: [somewhere]\n")
+        "falsepositives: [none]\nreferences: [somewhere]\n"
+    )
     rules, problems = load_rules([tmp_path])
     assert len(rules) >= 6
     assert any(p.path.endswith("bad.yaml") and "invalid YAML" in p.message for p in problems)
     assert any("unknown check `nope`" in p.message and p.where == "line 6" for p in problems)
 
 
-@pytest.mark.parametrize("condition, actual, expected", [
-    (">=0.7", "0.10.1", True), (">=0.7", "0.6.2", False), ("==2.5.0", "2.5.0+cu121", True),
-    (">1e-3", 0.005, True), (">1e-3", 1e-4, False), (["bf16", "fp16"], "fp16", True), ("present", None, False),
-    ("absent", None, True), ("FP16", "fp16", True),
-    ("~index out of range", "IndexError: Index out of range in self", True),
-    ("~^RuntimeError", "IndexError: x", False), ("~embedding", None, False),
-])
+@pytest.mark.parametrize(
+    "condition, actual, expected",
+    [
+        (">=0.7", "0.10.1", True),
+        (">=0.7", "0.6.2", False),
+        ("==2.5.0", "2.5.0+cu121", True),
+        (">1e-3", 0.005, True),
+        (">1e-3", 1e-4, False),
+        (["bf16", "fp16"], "fp16", True),
+        ("present", None, False),
+        ("absent", None, True),
+        ("FP16", "fp16", True),
+        ("~index out of range", "IndexError: Index out of range in self", True),
+        ("~^RuntimeError", "IndexError: x", False),
+        ("~embedding", None, False),
+    ],
+)
 def test_cause_conditions(condition: object, actual: object, expected: bool):
     assert matches(condition, actual) is expected
 

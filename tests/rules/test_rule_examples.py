@@ -63,5 +63,6 @@ def test_stable_rules_meet_the_bar(rule) -> None:  # type: ignore[no-untyped-def
     if not corpus:
         pytest.skip("../shared/real_logs is not here")
     if rule.failure_mode in corpus:
-        assert any(not f.startswith("sample_logs/") for f in fires), \
+        assert any(not f.startswith("sample_logs/") for f in fires), (
             f"{rule.id}: the corpus has {rule.failure_mode} cases, and none is among the examples it fires on"
+        )

@@ -26,8 +26,29 @@ from analyzer.ingest.grammars import Grammars, grammars
 from analyzer.model import Frames
 
 name = "console_log"
-_SKIP_SUFFIXES = {".py", ".md", ".rst", ".ipynb", ".yaml", ".yml", ".toml", ".cfg", ".sh", ".html", ".css",
-                  ".js", ".json", ".csv", ".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".png", ".jpg"}
+_SKIP_SUFFIXES = {
+    ".py",
+    ".md",
+    ".rst",
+    ".ipynb",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".cfg",
+    ".sh",
+    ".html",
+    ".css",
+    ".js",
+    ".json",
+    ".csv",
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".png",
+    ".jpg",
+}
 
 
 def sniff(path: Path, head: bytes) -> bool:
@@ -101,6 +122,12 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
     frames = state.builder.frames(meta)
     if axis == "guessed" and restep_by_epoch(frames, state.epoch_lines):
         axis = "epoch_x_steps"  # exact again: step = epoch x update steps per epoch
-    frames.meta["console_log"] = {source: {"lines": lines, "records": state.records + sum(
-        t["records"] for t in read["templates"]), "step_axis": axis, **read}}
+    frames.meta["console_log"] = {
+        source: {
+            "lines": lines,
+            "records": state.records + sum(t["records"] for t in read["templates"]),
+            "step_axis": axis,
+            **read,
+        }
+    }
     return frames

@@ -14,14 +14,17 @@ from analyzer.ingest.console.state import State
 _BAR_CORE = r"\d{1,3}%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*\[[^\]\r\n]*\]?"
 _LEADING_BAR = re.compile(r"[\s]*[^\r\n%]{0,200}?" + _BAR_CORE)
 _LAST_BAR = re.compile(r"(?s:.*)" + _BAR_CORE)
-_BARS_ONLY = re.compile(r"(?:[\r\n \t]*[^\r\n%{]{0,200}?" + _BAR_CORE.replace("?P<n>", "").replace("?P<total>", "")
-                        + r")*[\r\n \t]*")
+_BARS_ONLY = re.compile(
+    r"(?:[\r\n \t]*[^\r\n%{]{0,200}?" + _BAR_CORE.replace("?P<n>", "").replace("?P<total>", "") + r")*[\r\n \t]*"
+)
 _ONE_BAR = re.compile(r"[\r\n \t]*[^\r\n%{=]{0,200}?" + _BAR_CORE + r"[\r\n \t]*")
 # For all the chunks of a block in one call (joined by \x00): (n, total) of a chunk that is exactly
 # one bar, ('', '') for any other chunk.
-_ONE_BAR_OR_NOT = re.compile(r"(?:^|(?<=\x00))(?:[\r\n \t]*[^\r\n%{=\x00]{0,200}?"
-                             + _BAR_CORE.replace("[^\\]\\r\\n]", "[^\\]\\r\\n\\x00]")
-                             + r"[\r\n \t]*(?=\x00|$)|[^\x00]*)")
+_ONE_BAR_OR_NOT = re.compile(
+    r"(?:^|(?<=\x00))(?:[\r\n \t]*[^\r\n%{=\x00]{0,200}?"
+    + _BAR_CORE.replace("[^\\]\\r\\n]", "[^\\]\\r\\n\\x00]")
+    + r"[\r\n \t]*(?=\x00|$)|[^\x00]*)"
+)
 CARRY_LIMIT = 64 * 1024  # a trailing dict waits for the next block's bar when it is this close to the end
 
 
@@ -46,7 +49,7 @@ def read_bulk(state: State, text: str, final: bool = False) -> str:
     after = parts[width::width]  # the text after each dict
     state.last_dict = ""  # the bulk-read dicts come between any two dict lines read one by one
     steps, lines = _steps_and_lines(state, after)
-    _emit_bulk(state, keys, steps, lines, [parts[1 + j::width] for j in range(len(keys))])
+    _emit_bulk(state, keys, steps, lines, [parts[1 + j :: width] for j in range(len(keys))])
     return carry
 
 
@@ -122,8 +125,7 @@ def _chunk(state: State, chunk: str) -> None:
         read_text(state, chunk)
 
 
-def _emit_bulk(state: State, keys: tuple[str, ...], steps: list[int], lines: list[int],
-               table: list[list[str]]) -> None:
+def _emit_bulk(state: State, keys: tuple[str, ...], steps: list[int], lines: list[int], table: list[list[str]]) -> None:
     """One bulk series per key; `table` holds the raw values column by column."""
     _, columns = hf_state.layout_plan(keys)
     if not steps:

@@ -37,10 +37,18 @@ def restep_by_epoch(frames: Frames, other_epochs: dict[int, float]) -> bool:
     is_epoch = (m["metric"] == "epoch").to_numpy() & (m["split"] == "train").to_numpy() & m["line"].notna().to_numpy()
     if not is_epoch.any():
         return False
-    lines = np.concatenate([m.loc[is_epoch, "line"].to_numpy(dtype=np.int64),
-                            np.fromiter(other_epochs.keys(), dtype=np.int64, count=len(other_epochs))])
-    epochs = np.concatenate([m.loc[is_epoch, "value"].to_numpy(dtype=np.float64),
-                             np.fromiter(other_epochs.values(), dtype=np.float64, count=len(other_epochs))])
+    lines = np.concatenate(
+        [
+            m.loc[is_epoch, "line"].to_numpy(dtype=np.int64),
+            np.fromiter(other_epochs.keys(), dtype=np.int64, count=len(other_epochs)),
+        ]
+    )
+    epochs = np.concatenate(
+        [
+            m.loc[is_epoch, "value"].to_numpy(dtype=np.float64),
+            np.fromiter(other_epochs.values(), dtype=np.float64, count=len(other_epochs)),
+        ]
+    )
     if not np.isfinite(epochs).all():
         return False
     spe = steps_per_epoch(frames.meta, epochs)

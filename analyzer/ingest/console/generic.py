@@ -38,31 +38,92 @@ from analyzer.names import canonical_metric
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
     r"(?P<pct>%)?"
-    r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])")
+    r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])"
+)
 # Dates, clock times and durations are not metrics: they are set aside before slots are cut.
-_CLOCK = re.compile(r"\d{4}[-/]\d\d[-/]\d\d(?:[ T_]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?|\b\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"
-                    r"|\b\d+ days?, \d+:\d\d:\d\d")
+_CLOCK = re.compile(
+    r"\d{4}[-/]\d\d[-/]\d\d(?:[ T_]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?|\b\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"
+    r"|\b\d+ days?, \d+:\d\d:\d\d"
+)
 _TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
 _WORDS = re.compile(r"([A-Za-z_][\w./-]*(?:\s+\(?[A-Za-z_][\w./-]*\)?){0,3})\s*$")
 _LEADING_UNIT = re.compile(r"^[A-Za-z%]+(?:/[A-Za-z]+)?(?=[\s(|,;\]]|$)")
-_RATE = re.compile(r"^\s*(samples?|tokens?|toks?|img|images?|words?|sents?|sentences|seqs?|sequences|examples?|it|"
-                   r"steps?|batches)\s*/\s*(?:s|sec|second)\b", re.I)
+_RATE = re.compile(
+    r"^\s*(samples?|tokens?|toks?|img|images?|words?|sents?|sentences|seqs?|sequences|examples?|it|"
+    r"steps?|batches)\s*/\s*(?:s|sec|second)\b",
+    re.I,
+)
 _LEVEL = re.compile(r"\b(?:WARNING|WARN|ERROR|CRITICAL|FATAL)\b|\[[WE]\s|\b[WE]\d{4} ")
 _POSTFIX_NAME = re.compile(r"^\s+([A-Za-z_][\w./-]*(?:\s+[A-Za-z_][\w./-]*){0,2})\s*$")
 _UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$", re.I)
-_SPLIT_WORDS = {"val": "eval", "valid": "eval", "validation": "eval", "eval": "eval", "evaluation": "eval",
-                "dev": "eval", "test": "eval", "train": "train", "training": "train", "trn": "train"}
+_SPLIT_WORDS = {
+    "val": "eval",
+    "valid": "eval",
+    "validation": "eval",
+    "eval": "eval",
+    "evaluation": "eval",
+    "dev": "eval",
+    "test": "eval",
+    "train": "train",
+    "training": "train",
+    "trn": "train",
+}
 _LOSS_QUALIFIERS = {"total", "tot", "reduced", "lm", "main", "avg", "mean", "overall", "batch", "running"}
-_STEP_NAMES = {"step", "steps", "iter", "iters", "iteration", "iterations", "global_step", "globalstep", "it",
-               "update", "updates", "num_updates", "total_timesteps", "timesteps", "global_iter", "gstep",
-               "global_iteration", "train_step", "optimizer_step", "n_iter", "niter", "itr"}
+_STEP_NAMES = {
+    "step",
+    "steps",
+    "iter",
+    "iters",
+    "iteration",
+    "iterations",
+    "global_step",
+    "globalstep",
+    "it",
+    "update",
+    "updates",
+    "num_updates",
+    "total_timesteps",
+    "timesteps",
+    "global_iter",
+    "gstep",
+    "global_iteration",
+    "train_step",
+    "optimizer_step",
+    "n_iter",
+    "niter",
+    "itr",
+}
 _EPOCH_NAMES = {"epoch", "epochs", "ep", "epoch_idx", "pass"}
 _BATCH_NAMES = {"batch", "batches", "batch_idx", "minibatch", "mini_batch"}
-_KNOWN = {"loss", "learning_rate", "grad_norm", "loss_scale", "accuracy", "acc", "ppl", "perplexity", "throughput",
-          "epoch", "f1", "bleu", "wer", "cer", "reward", "kl", "nll_loss", "top1", "top5", "map", "miou", "auc"}
-_METRIC_WORD = re.compile(r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|"
-                          r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem|time|speed|per_second")
+_KNOWN = {
+    "loss",
+    "learning_rate",
+    "grad_norm",
+    "loss_scale",
+    "accuracy",
+    "acc",
+    "ppl",
+    "perplexity",
+    "throughput",
+    "epoch",
+    "f1",
+    "bleu",
+    "wer",
+    "cer",
+    "reward",
+    "kl",
+    "nll_loss",
+    "top1",
+    "top5",
+    "map",
+    "miou",
+    "auc",
+}
+_METRIC_WORD = re.compile(
+    r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|"
+    r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem|time|speed|per_second"
+)
 _GLOBAL = re.compile(r"global|num_updates|n_updates|total_timesteps|timesteps|total_steps|optimizer")
 MAX_TEMPLATES = 5000  # distinct templates kept per file: a log of ever-new lines must not grow without end
 MAX_EXAMPLES = 3
@@ -109,10 +170,12 @@ class Collector:
 # One `name: value` per line: a pretty-printed JSON record, a Stable-Baselines3 box, an indented report.
 # Words joined by single spaces, then a separator: no two quantifiers compete for the same characters
 # (a lazy name beside `\s*` was quadratic on long lines).
-_BLOCK_LINE = re.compile(r"""^[\s|{,]*["']?(?P<name>[A-Za-z_][\w./()-]*(?: [A-Za-z_(][\w./()-]*){0,5})["']?"""
-                         r"""(?:[ \t]*[:=|][ \t]*|[ \t]+)"""
-                         r"""(?P<value>[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|\.\d+|nan|NaN|inf|-inf|Infinity))"""
-                         r"""[ \t]*%?[ \t]*[|,}]?[ \t]*\|?[ \t]*$""")
+_BLOCK_LINE = re.compile(
+    r"""^[\s|{,]*["']?(?P<name>[A-Za-z_][\w./()-]*(?: [A-Za-z_(][\w./()-]*){0,5})["']?"""
+    r"""(?:[ \t]*[:=|][ \t]*|[ \t]+)"""
+    r"""(?P<value>[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|\.\d+|nan|NaN|inf|-inf|Infinity))"""
+    r"""[ \t]*%?[ \t]*[|,}]?[ \t]*\|?[ \t]*$"""
+)
 _DELIMITER = re.compile(r"^\s*(?:[-=+|*_\s]{4,}|[\[\]{}(),\s]+)\s*$")
 _CELLS = re.compile(r"\s*\|\s*|\t+|\s{2,}")
 
@@ -176,13 +239,16 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         value = _value(match)
         if value is None:
             continue
-        labels.append(text[last:match.start()])
+        labels.append(text[last : match.start()])
         values.append(value / 100 if match["pct"] else value)
         last = match.end()
     if not values or len(values) > 64:
         return
-    if collector.header and len(collector.header) == len(values) and all(
-            not re.search(r"[A-Za-z]", label) for label in labels):  # a row under a table header
+    if (
+        collector.header
+        and len(collector.header) == len(values)
+        and all(not re.search(r"[A-Za-z]", label) for label in labels)
+    ):  # a row under a table header
         labels = [("" if i == 0 else " | ") + name + ": " for i, name in enumerate(collector.header)]
     key = "\x01".join(labels) + "\x01" + _squash(text[last:])
     tpl = collector.templates.get(key)
@@ -190,8 +256,9 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         if len(collector.templates) >= MAX_TEMPLATES:
             collector.unread += 1
             return
-        tpl = collector.templates[key] = Template(key, text.replace("\x00T", "<time>").strip()[:300], lineno,
-                                                  labels=labels)
+        tpl = collector.templates[key] = Template(
+            key, text.replace("\x00T", "<time>").strip()[:300], lineno, labels=labels
+        )
     tpl.rows.append(values)
     tpl.lines.append(lineno)
     tpl.context.append(-1 if step is None else step)
@@ -295,8 +362,14 @@ def _name_slots(tpl: Template) -> None:
         before += label + "0"
         if role in ("total", "mean", "skip"):
             prev = slots[-1]
-            slots.append(Slot(prev.raw, prev.metric + ("_avg" if role == "mean" else ""), prev.split,
-                              "value" if role == "mean" and prev.role == "value" else role))
+            slots.append(
+                Slot(
+                    prev.raw,
+                    prev.metric + ("_avg" if role == "mean" else ""),
+                    prev.split,
+                    "value" if role == "mean" and prev.role == "value" else role,
+                )
+            )
             if role == "total" and prev.role in ("value", "unnamed"):
                 prev.role = "counter"
             continue
@@ -372,8 +445,10 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     def named(i: int) -> str:
         return slots[i].raw or "i/n"
 
-    ranked = sorted((i for i, s in enumerate(slots) if s.role == "step" and usable[i]),
-                    key=lambda i: (not _GLOBAL.search(slots[i].raw.lower()), total[i]))
+    ranked = sorted(
+        (i for i, s in enumerate(slots) if s.role == "step" and usable[i]),
+        key=lambda i: (not _GLOBAL.search(slots[i].raw.lower()), total[i]),
+    )
     if ranked and (not total[ranked[0]] or not any(s.role == "epoch" for s in slots)):
         i = ranked[0]
         return data[:, i].astype(np.int64), "step", f"global step from `{named(i)}`"
@@ -383,15 +458,21 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         per = int(np.nanmax(data[:, batch + 1]))
         base = int(np.nanmin(data[:, epoch]))
         steps = (data[:, epoch] - base) * per + data[:, batch]
-        return steps.astype(np.int64), "batch_in_epoch", (f"epoch `{named(epoch)}` x {per} batches + "
-                                                          f"batch `{named(batch)}`")
+        return (
+            steps.astype(np.int64),
+            "batch_in_epoch",
+            (f"epoch `{named(epoch)}` x {per} batches + batch `{named(batch)}`"),
+        )
     plain_batch = next((i for i, s in enumerate(slots) if s.role == "batch"), None)
     if epoch is not None and plain_batch is not None and np.all(data[:, epoch] == np.round(data[:, epoch])):
         # No total printed: (epoch, batch) in order, with the largest batch seen + 1 as the epoch's length.
         per = int(np.nanmax(data[:, plain_batch])) + 1
         steps = (data[:, epoch] - np.nanmin(data[:, epoch])) * per + data[:, plain_batch]
-        return steps.astype(np.int64), "batch_in_epoch", (f"epoch `{named(epoch)}` x {per} (largest batch + 1: "
-                                                          f"no total printed) + batch `{named(plain_batch)}`")
+        return (
+            steps.astype(np.int64),
+            "batch_in_epoch",
+            (f"epoch `{named(epoch)}` x {per} (largest batch + 1: no total printed) + batch `{named(plain_batch)}`"),
+        )
     if epoch is not None and usable[epoch]:
         return data[:, epoch].astype(np.int64), "epoch", f"epoch `{named(epoch)}` (no step printed)"
     if ranked:
@@ -429,8 +510,11 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     # Headers: lines that carry a counter and no metric (Keras `Epoch 3/30`, `Epoch 1 of 500 took 494s`)
     # place the records printed under them.
     for tpl in merged.values():
-        if tpl not in records and any(s.role in ("step", "epoch") for s in tpl.slots) and not any(
-                s.role == "value" and s.metric and _metric_like(s.metric) for s in tpl.slots):
+        if (
+            tpl not in records
+            and any(s.role in ("step", "epoch") for s in tpl.slots)
+            and not any(s.role == "value" and s.metric and _metric_like(s.metric) for s in tpl.slots)
+        ):
             steps, axis, _ = _steps(tpl, np.asarray(tpl.rows, dtype=np.float64))
             if steps is not None:
                 stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
@@ -438,8 +522,9 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     known_lines = np.asarray([line for line, _, _ in stepped_lines], dtype=np.int64)
     known_steps = np.asarray([s for _, s, _ in stepped_lines], dtype=np.int64)
     known_axes = [a for _, _, a in stepped_lines]
-    has_loss_counter = any(steps is not None and any(s.metric == "loss" for s in tpl.slots)
-                           for tpl, _, steps, _, _ in plans)
+    has_loss_counter = any(
+        steps is not None and any(s.metric == "loss" for s in tpl.slots) for tpl, _, steps, _, _ in plans
+    )
     primary_loss = builder.has("train", "loss")  # a train loss from a hint or a dict line is the primary one
     for tpl, data, steps, axis, why in plans:
         if steps is None:
@@ -452,20 +537,41 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                     axis = known_axes[int(at[0])]
                     steps, why = known_steps[at], f"the {axis} of the last counted line before it"
             if steps is None:
-                steps, axis, why = np.arange(1, len(tpl.rows) + 1, dtype=np.int64), "record", "record order (no counter)"
+                steps, axis, why = (
+                    np.arange(1, len(tpl.rows) + 1, dtype=np.int64),
+                    "record",
+                    "record order (no counter)",
+                )
         tpl.axis, tpl.why = axis, why
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
         # A second kind of record with a train loss (an epoch summary beside per-batch lines, a periodic
         # estimate) keeps its train fields apart as `<name>_summary`; its eval fields are the eval series.
-        suffix = "_summary" if carries_loss and primary_loss and (axis in ("epoch", "context", "record")
-                                                                  or has_loss_counter) else ""
+        suffix = (
+            "_summary"
+            if carries_loss and primary_loss and (axis in ("epoch", "context", "record") or has_loss_counter)
+            else ""
+        )
         primary_loss = primary_loss or carries_loss
         _emit(builder, tpl, data, steps, suffix)
-        described.append({
-            "template": tpl.example, "records": len(tpl.rows), "first_line": tpl.first_line, "step_axis": axis,
-            "why": why, "slots": [{"name": s.raw, "metric": s.metric + (suffix if s.role == "value"
-                                                                         and s.split == "train" else ""),
-                                   "split": s.split, "role": s.role} for s in tpl.slots]})
+        described.append(
+            {
+                "template": tpl.example,
+                "records": len(tpl.rows),
+                "first_line": tpl.first_line,
+                "step_axis": axis,
+                "why": why,
+                "slots": [
+                    {
+                        "name": s.raw,
+                        "metric": s.metric + (suffix if s.role == "value" and s.split == "train" else ""),
+                        "split": s.split,
+                        "role": s.role,
+                    }
+                    for s in tpl.slots
+                ],
+            }
+        )
+
     # Events and loss scales read before any step was known take the step of the last counted line.
     def place(line: int) -> int | None:
         at = int(np.searchsorted(known_lines, line, side="right")) - 1
@@ -477,8 +583,11 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         if step is not None:
             builder.metric(step, "train", "loss_scale", scale, line)
     prose = [t for t in merged.values() if t not in records]
-    return {"templates": described, "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
-            "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]]}
+    return {
+        "templates": described,
+        "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
+        "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]],
+    }
 
 
 def _name_the_loss(records: list[Template]) -> None:
@@ -519,5 +628,6 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
         seen.add((int(steps[k]), -2, data[k].tobytes()))
         for j, slot in columns:
             metric = slot.metric + (suffix if slot.metric != "epoch" and slot.split == "train" else "")
-            builder.metric(int(steps[k]), slot.split, metric, float(data[k, j]), int(lines[k]),
-                           rank=rank if rank >= 0 else None)
+            builder.metric(
+                int(steps[k]), slot.split, metric, float(data[k, j]), int(lines[k]), rank=rank if rank >= 0 else None
+            )

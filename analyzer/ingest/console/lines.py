@@ -25,7 +25,8 @@ _PREFIX = re.compile(
     r"|\s*\[(?:rank|default)(?P<rank>\d+)\]:\s?"  # torchrun --tee / elastic
     r"|\s*\[[\w.-]+:(?P<srank>\d+)\]:\s?"  # srun: [host:3]:
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
-    r")")
+    r")"
+)
 _ARROW = re.compile(r"^\[\w+\|[^\]]*\][^>]*>>\s?")  # [INFO|trainer.py:123] 2025-... >> message
 # One lazy class, anchored: no nested whitespace quantifiers (a line of spaces stayed cubic with them).
 _BAR_ONLY = re.compile(r"^[\w\s:.-]*?\d+it \[[^\]]*\]\s*$")
@@ -35,8 +36,10 @@ _DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
 _SIZE = re.compile(rf"^({NUM})\s*(?:GF|MB|GB|TF)$")
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
 _FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)')
-_EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure|error))"
-                        r"(?::\s*(?P<msg>.*))?$")
+_EXCEPTION = re.compile(
+    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure|error))"
+    r"(?::\s*(?P<msg>.*))?$"
+)
 _TERMINATE = re.compile(r"terminate called after throwing an instance of '(?P<type>[^']+)'")
 _BREAK = re.compile(r"(\r\n|\n|\r)")
 # Headers that name the epoch whose one-line summary follows (Keras `Epoch 3/30`, AllenNLP `TRAIN EPOCH 2:`).
@@ -63,10 +66,10 @@ def blocks(path: Path) -> Iterator[str]:
             if cut < 0:
                 pending = text if len(text) <= MAX_LINE else text[:MAX_LINE]
                 continue
-            pending = text[cut + 1:]
+            pending = text[cut + 1 :]
             if len(pending) > MAX_LINE:
                 pending = pending[:MAX_LINE]
-            yield text[:cut + 1]
+            yield text[: cut + 1]
 
 
 def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text: str, lineno: int) -> None:
@@ -95,8 +98,14 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
             state.vanishing_seen.add(grammar.name)
         elif grammar.name in state.vanishing_seen and not (to_float(names.get("skipped_iterations", "0")) or 0) > 0:
             items.append((grammar.vanishing, "nan"))
-            state.builder.event("warning", "warning", f"`{grammar.vanishing}` missing from a {grammar.framework} "
-                                "record: the framework omits it when it is NaN", step, lineno)
+            state.builder.event(
+                "warning",
+                "warning",
+                f"`{grammar.vanishing}` missing from a {grammar.framework} "
+                "record: the framework omits it when it is NaN",
+                step,
+                lineno,
+            )
     for key, raw in items:
         if key in grammar.ignore:
             continue
@@ -148,7 +157,7 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
     if tb is None:
         return False
     if tb.get("prefix") and text.startswith(tb["prefix"]):
-        text = text[len(tb["prefix"]):]  # a logger prints its prefix on every line of the traceback
+        text = text[len(tb["prefix"]) :]  # a logger prints its prefix on every line of the traceback
     frame = _FRAME.match(text)
     if frame:
         tb["frame"] = f"{frame['file']}:{frame['line']} in {frame['fn']}"
@@ -162,8 +171,13 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         where = f" (last frame {tb['frame']}" if tb.get("frame") else ""
         if tb.get("user_frame") and tb["user_frame"] != tb.get("frame"):
             where += f"; in your code: {tb['user_frame']}"
-        state.builder.event("exception", "error", f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ")
-                            + (where + ")" if where else ""), state.step, tb["line"])
+        state.builder.event(
+            "exception",
+            "error",
+            f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ") + (where + ")" if where else ""),
+            state.step,
+            tb["line"],
+        )
     else:
         end_traceback(state)
     state.traceback = None
@@ -176,8 +190,13 @@ def end_traceback(state: State) -> None:
     if tb is None:
         return
     where = f" (last frame {tb['user_frame'] if tb.get('user_frame') else tb['frame']})" if tb.get("frame") else ""
-    state.builder.event("exception", "error", f"a Python traceback whose exception line is not in the log{where}",
-                        state.step, tb["line"])
+    state.builder.event(
+        "exception",
+        "error",
+        f"a Python traceback whose exception line is not in the log{where}",
+        state.step,
+        tb["line"],
+    )
     state.traceback = None
 
 
@@ -188,11 +207,11 @@ def _line(state: State, text: str, lineno: int) -> None:
         if not prefix or not prefix.group(0):
             break
         rank = prefix["rank"] or prefix["srank"] or rank
-        text = text[prefix.end():]
+        text = text[prefix.end() :]
     state.rank = int(rank) if rank is not None else None
     logged = _ARROW.match(text)
     if logged:
-        text = text[logged.end():]
+        text = text[logged.end() :]
     state.echo = bool(logged) and "{" in text
     if not text.strip():
         return
@@ -202,15 +221,20 @@ def _line(state: State, text: str, lineno: int) -> None:
         return
     found = _TRACEBACK.search(text)
     if found:
-        state.traceback = {"line": lineno, "prefix": text[:found.start()]}
+        state.traceback = {"line": lineno, "prefix": text[: found.start()]}
         return
     if state.block_split:
         row = _BLOCK_ROW.match(text)
         if row:
             value = _block_value(row["value"])
             if value is not None and state.step is not None:
-                state.builder.metric(state.step, "summary" if state.block_split == "train" else state.block_split,
-                                     row["key"], value, lineno)
+                state.builder.metric(
+                    state.step,
+                    "summary" if state.block_split == "train" else state.block_split,
+                    row["key"],
+                    value,
+                    lineno,
+                )
             return
         state.block_split = None
     head = _BLOCK_HEAD.search(text)
@@ -243,8 +267,11 @@ def _events_and_meta(state: State, text: str, lineno: int) -> bool:
     """Events and environment facts of one line; True when an event signature matched."""
     gates = _GATES.get(id(state.grammars))
     if gates is None:
-        gates = _GATES[id(state.grammars)] = (state.grammars.event_gate(), state.grammars.meta_gate(),
-                                              state.grammars.event_literals())
+        gates = _GATES[id(state.grammars)] = (
+            state.grammars.event_gate(),
+            state.grammars.meta_gate(),
+            state.grammars.event_literals(),
+        )
     low = text.lower() if gates[2] else ""
     prefiltered = any(literal in low for literal in gates[2])
     matched = False
@@ -296,8 +323,8 @@ def _fragment(state: State, fragment: str, lineno: int) -> None:
     if "%" in text and "/" in text:
         bar = BAR.search(text)
         if bar:
-            read_bar(state, bar, text[:bar.start()], lineno)
-            text = text[bar.end():]
+            read_bar(state, bar, text[: bar.start()], lineno)
+            text = text[bar.end() :]
     if text.strip() and not _BAR_ONLY.match(text):
         _line(state, text, lineno)
 

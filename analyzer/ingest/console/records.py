@@ -12,8 +12,10 @@ from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM
 from analyzer.names import canonical_metric
 
-BAR = re.compile(r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
-                  r"\[(?P<info>[^\]\[]*?(?:it/s|s/it)(?P<post>,[^\]\[]*)?)\]?")
+BAR = re.compile(
+    r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
+    r"\[(?P<info>[^\]\[]*?(?:it/s|s/it)(?P<post>,[^\]\[]*)?)\]?"
+)
 _POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*)=(?P<value>{NUM})(?=[,\s\]]|$)")
 _TORCHTUNE_DESC = re.compile(rf"(?:(?P<epoch>\d+)\|(?P<step>\d+))?\|Loss: (?P<loss>{NUM})")
 _LIGHTNING_DESC = re.compile(r"Epoch (?P<epoch>\d+)")

@@ -55,12 +55,22 @@ def main(out: Path) -> None:
     data = torch.utils.data.TensorDataset(torch.randn(48, 4), torch.randn(48, 1))
     loader = torch.utils.data.DataLoader(data, batch_size=8)
     model = Tiny()
-    trainer = L.Trainer(max_epochs=2, logger=CSVLogger(out, name="lightning_logs"), log_every_n_steps=1,
-                        accelerator="cpu", enable_progress_bar=False, enable_model_summary=False,
-                        enable_checkpointing=False)
+    trainer = L.Trainer(
+        max_epochs=2,
+        logger=CSVLogger(out, name="lightning_logs"),
+        log_every_n_steps=1,
+        accelerator="cpu",
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
     trainer.fit(model, loader, loader)
-    expected = {"train_loss": model.seen, "lightning": L.__version__, "torch": torch.__version__,
-                "python": platform.python_version()}
+    expected = {
+        "train_loss": model.seen,
+        "lightning": L.__version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
     (out / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
 
 
