@@ -362,7 +362,10 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
     gap = eval_train_gap(train, evals) if len(train) >= 4 else None
     if gap is None:
         return None
-    min_rise = float(params.get("min_rise", 0.05)) * abs(gap.best)
+    # The rise must clear the eval loss's own noise (twice its median point-to-point move): a noisy
+    # validation set dips to a lucky best and bounces back without any trend.
+    noise = float(np.median(np.abs(np.diff(evals.to_numpy())))) if len(evals) >= 4 else 0.0
+    min_rise = max(float(params.get("min_rise", 0.05)) * abs(gap.best), 2 * noise)
     later = evals[evals.index > gap.best_step]
     rising = bool(len(later) >= int(params.get("min_points", 2)) and (later.iloc[-2:] > gap.best + min_rise).all())
     if not rising or gap.train_after.direction == "rising":
@@ -385,6 +388,9 @@ def _memory_series(run: Run) -> list[tuple[str, str]]:
     return [(s, m) for s, m in run.series_names() if is_memory_metric(m)]
 
 
+_IMPLAUSIBLE_JUMP = 1000.0  # one move of a memory series multiplying it by this much is a glitch
+
+
 @check("memory_growth", min_points=int, min_rise=float, min_up=float)
 def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
     """Memory that keeps climbing: at least `min_points` values, `min_up` of the moves upward, a rise of
@@ -401,7 +407,11 @@ def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
         # RSS after the first batches) is not a leak.
         still_rising = (float(half.max()) - float(values[: len(values) // 2].max())) / float(values[0]) >= min_rise / 4
         rise = float(values[-1] / values[0] - 1)
-        if g is None or g.up_fraction < min_up or rise < min_rise or not still_rising:
+        # A process's memory does not grow a thousandfold while it trains: such a jump is a reporting
+        # glitch (an unsigned counter wrapping round, a unit change), not a leak.
+        steps = values[1:] / np.maximum(values[:-1], 1e-12)
+        implausible = len(steps) and float(steps.max()) > _IMPLAUSIBLE_JUMP
+        if g is None or g.up_fraction < min_up or rise < min_rise or not still_rising or implausible:
             continue
         return Detection(
             int(series.index[0]),
