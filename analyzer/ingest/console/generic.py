@@ -373,16 +373,9 @@ def _name_slots(tpl: Template) -> None:
             if role == "total" and prev.role in ("value", "unnamed"):
                 prev.role = "counter"
             continue
-        low = re.sub(r"[\s-]+", "_", raw.lower())
-        bare = "_".join(w for w in low.split("_") if w not in _SPLIT_WORDS)  # `TRAIN EPOCH 0:` is an epoch
-        if bare in _EPOCH_NAMES and low != bare:
-            low = bare
-        if low in _STEP_NAMES or low.endswith("_step") or low in ("global_steps",):
-            slots.append(Slot(raw, "step", "train", "step"))
-        elif low in _EPOCH_NAMES:
-            slots.append(Slot(raw, "epoch", "train", "epoch"))
-        elif low in _BATCH_NAMES:
-            slots.append(Slot(raw, "batch", "train", "batch"))
+        counter = _counter_role(raw)
+        if counter:
+            slots.append(Slot(raw, counter, "train", counter))
         elif raw:
             split, metric = _canonical(raw, splits[i])
             rate = _RATE.match(following[i])
@@ -395,11 +388,19 @@ def _name_slots(tpl: Template) -> None:
         if slot.role == "counter" and slot.raw == "":
             slot.role = "batch" if any(s.role == "epoch" for s in slots) else "step"
             slot.metric = slot.role
-        elif slot.role == "counter":
-            low = re.sub(r"[\s-]+", "_", slot.raw.lower())
-            slot.role = "epoch" if low in _EPOCH_NAMES else "batch" if low in _BATCH_NAMES else "step"
-            slot.metric = slot.role
+        elif slot.role == "counter":  # a named i/n: an epoch, a batch, else a step counter
+            slot.role = slot.metric = _counter_role(slot.raw) or "step"
     tpl.slots = slots
+
+
+def _counter_role(raw: str) -> str | None:
+    """`step`, `epoch` or `batch` for a counter's name (`global step`, `TRAIN EPOCH`, `batch_idx`), else None."""
+    low = re.sub(r"[\s-]+", "_", raw.lower())
+    if "_".join(w for w in low.split("_") if w not in _SPLIT_WORDS) in _EPOCH_NAMES:  # `TRAIN EPOCH 0:`
+        return "epoch"
+    if low in _STEP_NAMES or low.endswith("_step") or low == "global_steps":
+        return "step"
+    return "batch" if low in _BATCH_NAMES else None
 
 
 def _metric_like(metric: str) -> bool:
