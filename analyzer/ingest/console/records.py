@@ -8,15 +8,17 @@ from typing import Any
 
 from analyzer.ingest import hf_state
 from analyzer.ingest.base import to_float
+from analyzer.ingest.console.generic import metric_name
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM
 from analyzer.names import canonical_metric
 
 BAR = re.compile(
     r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
-    r"\[(?P<info>[^\]\[]*?(?:it/s|s/it)(?P<post>,[^\]\[]*)?)\]?"
+    r"\[(?P<info>[^\]\[]*?(?:[A-Za-z]+/s|s/[A-Za-z]+)(?P<post>,[^\]\[]*)?)\]?"
 )
-_POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*)=(?P<value>{NUM})(?=[,\s\]]|$)")
+# `loss=0.52`, `step_loss=nan`, and a key with a qualifier in parentheses (`loss (batch)=0.0278`).
+_POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*(?: \([\w ]+\))?)=(?P<value>{NUM})(?=[,\s\]]|$)")
 _TORCHTUNE_DESC = re.compile(rf"(?:(?P<epoch>\d+)\|(?P<step>\d+))?\|Loss: (?P<loss>{NUM})")
 _LIGHTNING_DESC = re.compile(r"Epoch (?P<epoch>\d+)")
 _DICT_PAIR = re.compile(r"""['"](?P<key>[^'"]+)['"]:\s*(?P<value>'[^']*'|"[^"]*"|tensor\([^)]*\)|[^,}]+)""")
@@ -56,6 +58,8 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> None
         value = to_float(raw)
         if value is not None and key != "v_num":
             metric = "loss" if key in ("step_loss", "train_loss", "loss_step") else canonical_metric(key)
+            if metric == key:  # not in the alias table: named as the generic reader names fields
+                metric = metric_name(key)[1]
             state.builder.metric(step, "train", metric, value, lineno, rank=state.rank)
             state.records += 1
 
