@@ -368,7 +368,7 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
     min_rise = max(float(params.get("min_rise", 0.05)) * abs(gap.best), 2 * noise)
     later = evals[evals.index > gap.best_step]
     rising = bool(len(later) >= int(params.get("min_points", 2)) and (later.iloc[-2:] > gap.best + min_rise).all())
-    if not rising or gap.train_after.direction == "rising":
+    if not rising or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
         return None
     return Detection(
         gap.best_step,
@@ -381,6 +381,20 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
             "train_after": gap.train_after.to_dict(),
         },
     )
+
+
+def _train_kept_its_level(train: pd.Series, best_step: int) -> bool:
+    """Overfitting needs the model to keep fitting the training data: the train loss at the end at or
+    below its level when the eval loss was best. A spike that did not fully recover, or a level shift up,
+    leaves the train loss above that level: then the eval loss rose because the model got worse, and the
+    spike or shift is the finding, not overfitting."""
+    before = train[train.index <= best_step].iloc[-5:]
+    after = train[train.index > best_step].iloc[-5:]
+    if len(before) == 0 or len(after) == 0:
+        return True
+    level, end = float(np.median(before)), float(np.median(after))
+    noise = float(np.median(np.abs(np.diff(train.to_numpy())))) if len(train) >= 4 else 0.0
+    return end <= level + max(0.05 * abs(level), 2 * noise)
 
 
 def _memory_series(run: Run) -> list[tuple[str, str]]:

@@ -180,3 +180,36 @@ def test_throughput_from_wall_clock_when_no_speed_is_logged(name: str):
     healthy = build_run(sample("hf_healthy"), ingest(sample("hf_healthy")))
     assert healthy.wall_times("loss").notna().sum() == 60  # the clocks are there, and stay silent
     assert curves.throughput_drop(healthy, {"min_points": 8, "max_ratio": 0.5}) is None
+
+
+def _epoch_log(tmp_path: Path, train: list[float], val: list[float]) -> Path:
+    """A short epoch log in the shape research scripts print (one line per epoch, train and val)."""
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(
+            f"Epoch [{i + 1}/{len(train)}] | Train Loss: {t:.4f} | Valid Loss: {v:.4f}\n"
+            for i, (t, v) in enumerate(zip(train, val, strict=True))
+        )
+    )
+    return log
+
+
+def test_overfitting_when_train_keeps_falling_and_eval_rises(tmp_path: Path):
+    log = _epoch_log(
+        tmp_path,
+        [2.0, 1.5, 1.2, 1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3],
+        [2.1, 1.7, 1.5, 1.4, 1.42, 1.5, 1.62, 1.75, 1.9, 2.05],
+    )
+    assert "overfitting" in modes(log)
+
+
+def test_a_spike_that_did_not_recover_is_not_overfitting(tmp_path: Path):
+    # The train loss jumps and decays only part of the way back: the eval loss rises because the model got
+    # worse, which the spike/divergence rules name; it is not overfitting.
+    log = _epoch_log(
+        tmp_path,
+        [2.0, 1.5, 1.2, 1.0, 0.9, 6.0, 3.5, 3.0, 2.8, 2.7],
+        [2.1, 1.7, 1.5, 1.4, 1.35, 6.2, 3.8, 3.4, 3.2, 3.1],
+    )
+    found = modes(log)
+    assert "overfitting" not in found and found, found
