@@ -303,15 +303,30 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
             f"loss is {fmt(float(values[-1]))} {where} {frozen} logged steps: nothing is learned",
             evidence(pattern="identical", frozen_points=frozen),
         )
-    chance = _chance_level(mean, run, float(params.get("chance_tolerance", 0.015)))
     flat = spread <= float(params.get("flat_spread", 0.05)) * abs(mean)
-    if chance is not None and flat:
-        k, level = chance
+    tolerance = float(params.get("chance_tolerance", 0.015))
+    chance = _chance_level(mean, run, tolerance, len(values)) if flat else None
+    evals = finite(run.series("loss", split="eval")).to_numpy()
+    if chance is None and len(evals) >= min_points and np.ptp(evals) <= 0.01 * abs(float(evals.mean())):
+        # The train loss still moves (a falling start), but the eval loss sits at chance and stays there.
+        at_chance = _chance_level(float(evals.mean()), run, tolerance, len(evals))
+        if at_chance is not None and "accuracy" in at_chance[2]:
+            k, level, why = at_chance
+            return Detection(
+                int(loss.index[0]),
+                f"eval loss stays at {fmt(float(evals.mean()))} ≈ ln({k}) = {level:.4f} over all {len(evals)} "
+                f"evaluations ({why}): the model predicts the uniform distribution over {k} classes",
+                evidence(pattern="eval_at_chance_level", classes=k, ln_k=round(level, 4), k_from=why),
+                confidence=0.7,
+            )
+    if chance is not None:
+        k, level, why = chance
         return Detection(
             int(loss.index[0]),
             f"loss stays at {fmt(mean)} ≈ ln({k}) = {level:.4f} over all "
-            f"{len(values)} logged steps: the model predicts the uniform distribution over {k} classes",
-            evidence(pattern="chance_level", classes=k, ln_k=round(level, 4)),
+            f"{len(values)} logged steps ({why}): the model predicts the uniform distribution over {k} classes",
+            evidence(pattern="chance_level", classes=k, ln_k=round(level, 4), k_from=why),
+            confidence=0.8 if len(values) >= _LONG_CHANCE else 0.6,  # how much of the run was seen
         )
     if len(values) >= LONG:
         t = run_signals(run, "loss").trend
@@ -338,16 +353,47 @@ def _identical_tail(values: np.ndarray) -> int:
     return len(values) - (int(differs[-1]) + 1 if len(differs) else 0)
 
 
-def _chance_level(mean: float, run: Run, tolerance: float) -> tuple[int, float] | None:
-    """(k, ln k) when the loss sits at the cross-entropy of a uniform guess over k classes."""
-    candidates = list(range(2, 21))
-    vocab = run.meta.get("model", {}).get("vocab_size") if isinstance(run.meta.get("model"), dict) else None
-    if isinstance(vocab, int) and vocab > 1:
-        candidates.append(vocab)
-    for k in candidates:
+def _chance_level(mean: float, run: Run, tolerance: float, points: int) -> tuple[int, float, str] | None:
+    """(k, ln k, why k) when the loss sits at the cross-entropy of a uniform guess over k classes.
+
+    Almost any loss between 0.7 and 3 is within a few percent of ln(k) for some k from 2 to 20, so a
+    guessed k needs corroboration: k from the run itself (the model's vocabulary size or number of
+    labels), or an accuracy series at 1/k (a uniform guess is right one time in k); or, without either,
+    a long flat series (`_LONG_CHANCE` points or more)."""
+    meta_model = run.meta.get("model")
+    model: dict[str, Any] = meta_model if isinstance(meta_model, dict) else {}
+    labels = model.get("id2label")
+    known = {
+        "vocabulary size": model.get("vocab_size"),
+        "number of labels": model.get("num_labels") or (len(labels) if isinstance(labels, dict) else None),
+    }
+    for why, k in known.items():
+        if isinstance(k, int) and k > 1 and abs(mean - math.log(k)) <= tolerance * math.log(k):
+            return k, math.log(k), f"k is the model's {why}"
+    accuracy = _accuracy_level(run)
+    for k in range(2, 21):
         level = math.log(k)
-        if abs(mean - level) <= tolerance * level:
-            return k, level
+        if abs(mean - level) > tolerance * level:
+            continue
+        if accuracy is not None and abs(accuracy - 1 / k) <= 0.15 / k:
+            return k, level, f"the accuracy sits at {accuracy:.3f} ≈ 1/{k}"
+        if points >= _LONG_CHANCE:
+            return k, level, f"flat over {points} logged points"
+    return None
+
+
+_LONG_CHANCE = 8  # points a flat loss at ln(k) needs when nothing else in the run says k
+
+
+def _accuracy_level(run: Run) -> float | None:
+    """The median of the train (else eval) accuracy series as a fraction, when one is logged."""
+    for split in ("train", "eval"):
+        for s, metric in run.series_names():
+            if s == split and "acc" in metric.lower():
+                values = finite(run.series(metric, split=split)).to_numpy()
+                if len(values):
+                    level = float(np.median(values))
+                    return level / 100 if level > 1 else level
     return None
 
 

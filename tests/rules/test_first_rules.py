@@ -213,3 +213,23 @@ def test_a_spike_that_did_not_recover_is_not_overfitting(tmp_path: Path):
     )
     found = modes(log)
     assert "overfitting" not in found and found, found
+
+
+def _step_log(tmp_path: Path, rows: list[str]) -> Path:
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"step {100 + 10 * i} | {row}\n" for i, row in enumerate(rows)))
+    return log
+
+
+def test_a_short_log_near_some_ln_k_is_not_stuck(tmp_path: Path):
+    # 1.79 is within 1.5% of ln(6): on five points with nothing else saying "6 classes", that is what a
+    # healthy language-model loss looks like mid-run.
+    log = _step_log(tmp_path, [f"loss {v}" for v in (1.801, 1.795, 1.789, 1.786, 1.781)])
+    assert "not_learning" not in modes(log)
+
+
+def test_a_short_log_at_ln_k_with_accuracy_one_in_k_is_stuck(tmp_path: Path):
+    log = _step_log(tmp_path, [f"loss {v} | acc {a}" for v, a in ((1.3862, 0.251), (1.3858, 0.249), (1.3866, 0.25))])
+    finding = analyze(log).findings[0]
+    assert finding.failure_mode == "not_learning" and finding.evidence["classes"] == 4
+    assert finding.confidence < 0.8  # three points seen: less sure than on a long run
