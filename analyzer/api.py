@@ -6,7 +6,7 @@ from pathlib import Path
 
 from analyzer.errors import NothingReadable, Problem
 from analyzer.ingest import ingest
-from analyzer.model import Report, order_findings
+from analyzer.model import Report, chain_findings
 from analyzer.normalize import build_run
 from analyzer.rules import evaluate, load_rules
 from analyzer.signals import summarize
@@ -59,5 +59,5 @@ def analyze(
     run.problems.extend(rule_problems)
     findings, checked, unchecked = evaluate(run, rules)
     return Report(
-        run=run, findings=order_findings(findings), signals=summarize(run), checked=checked, unchecked=unchecked
+        run=run, findings=chain_findings(findings), signals=summarize(run), checked=checked, unchecked=unchecked
     )

@@ -244,6 +244,7 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     causes: list[Cause] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
+    caused_by: str | None = None  # rule id of the earlier finding this one follows from (see chain_findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -257,6 +258,7 @@ class Finding:
             "evidence": self.evidence,
             "causes": [c.to_dict() for c in self.causes],
             "fixes": self.fixes,
+            "caused_by": self.caused_by,
         }
 
 
@@ -267,6 +269,112 @@ def order_findings(findings: list[Finding]) -> list[Finding]:
         findings,
         key=lambda f: (-severity_rank(f.severity), -f.confidence, f.onset_step if f.onset_step is not None else big),
     )
+
+
+# What a failure commonly brings later in the same run, in causal order (the earlier mode of a pair at the
+# same step is the cause; a loss and its gradients exploding at once are named by the loss): exploding
+# gradients make the loss diverge, a diverged model overflows fp16 and
+# goes NaN, the Trainer's logging filter then shows the NaN loss as 0.0; memory that keeps growing ends in
+# an out-of-memory crash.
+_CAUSAL_ORDER = (
+    "divergence",
+    "grad_explosion",
+    "loss_spike",
+    "fp16_overflow",
+    "grad_norm_nan",
+    "loss_nan",
+    "loss_zero_grad_nan",
+    "eval_loss_nan",
+    "not_learning",
+    "memory_growth",
+    "oom",
+    "nccl_timeout",
+    "dataloader_error",
+    "crash",
+)
+_LEADS_TO: dict[str, set[str]] = {
+    "grad_explosion": {
+        "divergence",
+        "loss_spike",
+        "fp16_overflow",
+        "grad_norm_nan",
+        "loss_nan",
+        "loss_zero_grad_nan",
+        "eval_loss_nan",
+        "not_learning",
+    },
+    "divergence": {
+        "grad_explosion",
+        "fp16_overflow",
+        "grad_norm_nan",
+        "loss_nan",
+        "loss_zero_grad_nan",
+        "eval_loss_nan",
+        "not_learning",
+    },
+    "loss_spike": {"grad_norm_nan", "loss_nan", "loss_zero_grad_nan", "eval_loss_nan"},
+    "fp16_overflow": {"grad_norm_nan", "loss_nan", "loss_zero_grad_nan", "eval_loss_nan"},
+    "grad_norm_nan": {"loss_nan", "loss_zero_grad_nan", "eval_loss_nan"},
+    "loss_nan": {"loss_zero_grad_nan", "eval_loss_nan"},
+    "loss_zero_grad_nan": {"eval_loss_nan"},
+    "memory_growth": {"oom", "crash"},
+    "oom": {"crash"},
+    "nccl_timeout": {"crash"},
+    "dataloader_error": {"crash"},
+}
+
+
+def chain_findings(findings: list[Finding]) -> list[Finding]:
+    """Root causes first, each followed by what it led to; `caused_by` set on the consequences.
+
+    A finding at warning or above follows from an earlier one (or one at the same step that comes first
+    in the causal order) whose failure mode commonly leads to its own: a run whose loss diverged at step
+    2, went NaN at step 9 and was logged as 0.0 from step 12 has one root (divergence) with two
+    consequences, and the verdict is the root, not the late symptom. Roots are ordered as before (most
+    severe of their chain, most confident, earliest); info findings come last."""
+    serious = [f for f in findings if severity_rank(f.severity) >= severity_rank("warning")]
+    rank = {mode: i for i, mode in enumerate(_CAUSAL_ORDER)}
+
+    def before(g: Finding, f: Finding) -> bool:
+        if g.onset_step is None or f.onset_step is None or f.failure_mode not in _LEADS_TO.get(g.failure_mode, ()):
+            return False
+        return g.onset_step < f.onset_step or (
+            g.onset_step == f.onset_step and rank.get(g.failure_mode, 99) < rank.get(f.failure_mode, 99)
+        )
+
+    for f in serious:
+        causes = [g for g in serious if g is not f and before(g, f)]
+        f.caused_by = (
+            min(causes, key=lambda g: (g.onset_step, rank.get(g.failure_mode, 99))).rule_id if causes else None
+        )
+    by_id = {f.rule_id: f for f in serious}
+
+    def root(f: Finding) -> Finding:
+        seen = {f.rule_id}
+        while f.caused_by and f.caused_by in by_id and f.caused_by not in seen:
+            f = by_id[f.caused_by]
+            seen.add(f.rule_id)
+        return f
+
+    chains: dict[str, list[Finding]] = {}
+    for f in serious:
+        chains.setdefault(root(f).rule_id, []).append(f)
+    big = np.iinfo(np.int64).max
+
+    def chain_key(members: list[Finding]) -> tuple[int, float, int]:
+        head = by_id[members[0].rule_id] if members[0].caused_by is None else root(members[0])
+        worst = max(severity_rank(m.severity) for m in members)
+        return -worst, -head.confidence, head.onset_step if head.onset_step is not None else big
+
+    ordered: list[Finding] = []
+    for members in sorted(chains.values(), key=chain_key):
+        head = root(members[0])
+        rest = sorted(
+            (m for m in members if m is not head),
+            key=lambda m: (m.onset_step if m.onset_step is not None else big, rank.get(m.failure_mode, 99)),
+        )
+        ordered += [head, *rest]
+    return ordered + order_findings([f for f in findings if f not in serious])
 
 
 @dataclass
@@ -283,7 +391,7 @@ class Report:
     def verdict(self) -> str:
         """`healthy`, or the failure mode of the most severe finding at warning or above."""
         serious = [f for f in self.findings if severity_rank(f.severity) >= severity_rank("warning")]
-        return order_findings(serious)[0].failure_mode if serious else "healthy"
+        return chain_findings(serious)[0].failure_mode if serious else "healthy"
 
     def worst_severity(self) -> str | None:
         """The highest severity among the findings, or None without findings."""

@@ -81,7 +81,7 @@ def test_no_plots_and_html_output(tmp_path: Path):
 def test_quiet_prints_the_verdict_line_only():
     done = analyze_cli(str(sample("hf_lr_too_high")), "-q", "--no-color")
     assert done.returncode == 1
-    assert done.stdout.splitlines() == [f"verdict: divergence at step 2  {sample('hf_lr_too_high')}"]
+    assert done.stdout.splitlines() == [f"verdict: divergence at step 2 → grad_explosion  {sample('hf_lr_too_high')}"]
 
 
 def test_terminal_is_width_aware_and_plain_without_colour():

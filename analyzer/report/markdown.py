@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analyzer.model import Finding, Report
+from analyzer.model import Finding, Report, severity_rank
 from analyzer.names import is_eval_split
 from analyzer.report.plots import Plot, memory_series
 from analyzer.report.safe import Md, code, md
@@ -94,7 +94,17 @@ def _flat(prefix: str, value: Any, out: list[list[Any]]) -> None:
         out.append([prefix, value])
 
 
-def _finding(index: int, f: Finding, budget: Budget, unit: str = "step") -> list[str]:
+def consequences(report: Report, root: Finding) -> list[Finding]:
+    """The findings that follow from `root` (directly or through one another), in onset order."""
+    ids, out = {root.rule_id}, []
+    for f in report.findings:  # chain_findings puts each consequence after its cause
+        if f.caused_by in ids:
+            ids.add(f.rule_id)
+            out.append(f)
+    return out
+
+
+def _finding(index: int, f: Finding, budget: Budget, unit: str = "step", follows: str = "") -> list[str]:
     onset = f"{unit} **{f.onset_step}**" if f.onset_step is not None else f"unknown {unit}"
     lines = [
         f"### {index}. {md(f.title)}",
@@ -102,6 +112,7 @@ def _finding(index: int, f: Finding, budget: Budget, unit: str = "step") -> list
         f"{code(f.failure_mode)} · {f.severity} · confidence {f.confidence:.2f} · onset {onset} · "
         f"rule {code(f.rule_id)}",
         "",
+        *([f"_Follows from {follows}._", ""] if follows else []),
         md(f.message) + ".",
         "",
     ]
@@ -151,10 +162,18 @@ def _summary(report: Report) -> list[str]:
     serious = [f for f in report.findings if f.severity != "info"]
     if serious:
         top = serious[0]
+        chain = consequences(report, top)
+        worst = max((top, *chain), key=lambda f: severity_rank(f.severity)).severity  # the chain's worst
         verdict = (
-            f"**Verdict: {code(report.verdict)}** ({top.severity}, onset at {_unit(report)} {top.onset_step}): "
+            f"**Verdict: {code(report.verdict)}** ({worst}, onset at {_unit(report)} {top.onset_step}): "
             f"{md(top.message)}."
         )
+        if chain:
+            verdict += (
+                " It led to: "
+                + " → ".join(f"{code(f.failure_mode)} from {_unit(report)} {f.onset_step}" for f in chain)
+                + "."
+            )
     else:
         verdict = "**Verdict: `healthy`**: no finding at warning level or above."
     what = md(" ".join(str(meta[k]) for k in ("framework", "trainer_kind") if meta.get(k)) or "training")
@@ -219,7 +238,11 @@ def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tup
     if report.findings:
         findings += ["## Findings", ""]
         for i, f in enumerate(report.findings, start=1):
-            findings += _finding(i, f, budget, _unit(report))
+            index = {g.rule_id: (j, g) for j, g in enumerate(report.findings, start=1)}
+            cause = index.get(f.caused_by or "")
+            findings += _finding(
+                i, f, budget, _unit(report), f"finding {cause[0]} ({code(cause[1].failure_mode)})" if cause else ""
+            )
     checked = ["## What was checked", "", "Rules run: " + ", ".join(code(r) for r in report.checked) + "."]
     if report.unchecked:
         checked += [

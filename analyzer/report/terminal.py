@@ -23,13 +23,18 @@ def verdict_line(report: Report) -> Text:
     serious = [f for f in report.findings if f.severity != "info"]
     if serious and serious[0].onset_step is not None:
         line.append(f" at {report.run.meta.get('step_unit') or 'step'} {serious[0].onset_step}", style=style)
+    if serious:
+        from analyzer.report.markdown import consequences
+
+        for f in consequences(report, serious[0]):
+            line.append(f" → {f.failure_mode}", style=style)
     line.append(f"  {plain(report.run.path)}", style="dim")
     return line
 
 
 def render_terminal(report: Report, console: Console, quiet: bool = False) -> None:
     """Print the verdict (and unless quiet: the main series' shapes and the findings) to the console."""
-    console.print(verdict_line(report))
+    console.print(verdict_line(report), soft_wrap=quiet)  # -q: one line however long (scripts read it)
     if quiet:
         return
     meta = report.run.meta

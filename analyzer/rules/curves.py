@@ -328,7 +328,10 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
             evidence(pattern="chance_level", classes=k, ln_k=round(level, 4), k_from=why),
             confidence=0.8 if len(values) >= _LONG_CHANCE else 0.6,  # how much of the run was seen
         )
-    if len(values) >= LONG:
+    # A loss that exploded is not flat, whatever its trend says: the explosion inflates the noise estimate
+    # it is compared with (an absurd learning rate read as "not learning from step 1").
+    moved = float(np.ptp(values)) > 10 * abs(float(np.median(values)))
+    if len(values) >= LONG and not moved:
         t = run_signals(run, "loss").trend
         if t.direction == "flat" and abs(t.change) < float(params.get("flat_relative", 0.02)) * abs(mean):
             return Detection(

@@ -233,3 +233,31 @@ def test_a_short_log_at_ln_k_with_accuracy_one_in_k_is_stuck(tmp_path: Path):
     finding = analyze(log).findings[0]
     assert finding.failure_mode == "not_learning" and finding.evidence["classes"] == 4
     assert finding.confidence < 0.8  # three points seen: less sure than on a long run
+
+
+def test_the_verdict_is_the_root_of_the_chain_not_the_late_symptom(tmp_path: Path):
+    # An absurd learning rate: the loss explodes a thousandfold, goes NaN a few steps later, and the
+    # Trainer's logging filter then shows 0.0 with a NaN grad_norm. The verdict is the explosion (gradients
+    # and loss from step 20), and the NaN and the hidden 0.0 follow from it.
+    doc = json.loads((sample("hf_healthy") / "trainer_state.json").read_text())
+    for row in doc["log_history"]:
+        if "loss" not in row or "eval_loss" in row:
+            continue
+        step = row["step"]
+        if 20 <= step < 26:
+            row["loss"], row["grad_norm"] = 4.0 * 10 ** (step - 17), 1e6 * (step - 19)
+        elif 26 <= step < 30:
+            row["loss"], row["grad_norm"] = float("nan"), float("nan")
+        elif step >= 30:
+            row["loss"], row["grad_norm"] = 0.0, float("nan")
+    (tmp_path / "trainer_state.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+    report = analyze(tmp_path)
+    serious = [f for f in report.findings if f.severity != "info"]
+    assert report.verdict in ("grad_explosion", "divergence") and serious[0].caused_by is None  # both at step 20
+    assert "not_learning" not in {f.failure_mode for f in serious}  # the explosion is no flat loss
+    by_mode = {f.failure_mode: f for f in serious}
+    assert by_mode["loss_zero_grad_nan"].caused_by is not None
+    chain_ids = {serious[0].rule_id} | {f.rule_id for f in serious}
+    assert all(f.caused_by in chain_ids for f in serious[1:] if f.onset_step is not None), [
+        (f.failure_mode, f.onset_step, f.caused_by) for f in serious
+    ]
