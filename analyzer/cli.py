@@ -169,21 +169,33 @@ def _write_report(report: Report, output: Path, with_plots: bool, err: Console) 
     from analyzer.report.html import render_html
     from analyzer.report.plots import panels, write_plots
 
+    html = output.suffix.lower() in (".html", ".htm")
     try:
         if output.suffix.lower() == ".json":
             output.write_text(render_json(report), encoding="utf-8")
+        elif html:  # one file to attach: the plots are drawn in a scratch folder and embedded
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as scratch:
+                folder = Path(scratch)
+                plots = write_plots(report, folder / f"{output.stem}_files") if with_plots else []
+                page = render_html(
+                    render_markdown(report, plots, attach_note=False),
+                    title=f"Post-mortem: {Path(report.run.path).name}",
+                    images=folder,
+                )
+            output.write_text(page, encoding="utf-8")
         else:
             plots = write_plots(report, output.parent / f"{output.stem}_files") if with_plots else []
-            text = render_markdown(report, plots)
-            if output.suffix.lower() in (".html", ".htm"):
-                text = render_html(text, title=f"Post-mortem: {Path(report.run.path).name}")
-            output.write_text(text, encoding="utf-8")
+            output.write_text(render_markdown(report, plots), encoding="utf-8")
     except OSError as exc:
         _say(err, f"error: cannot write {exc.filename or output}: {exc.strerror}")
         raise typer.Exit(Exit.USAGE) from None
     extra = (
         f" (plots in {output.parent / (output.stem + '_files')})"
-        if output.suffix != ".json" and with_plots and panels(report.run)
+        if output.suffix != ".json" and not html and with_plots and panels(report.run)
+        else " (plots embedded)"
+        if html and with_plots and panels(report.run)
         else ""
     )
     _say(err, f"report written to {output}{extra}")

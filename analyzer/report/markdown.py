@@ -229,7 +229,9 @@ def _timeline(report: Report, budget: Budget) -> list[str]:
     )
 
 
-def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tuple[str, list[str]]]:
+def _sections(
+    report: Report, plots: Sequence[Plot], budget: Budget, attach_note: bool = True
+) -> list[tuple[str, list[str]]]:
     """(name, lines) in reading order."""
     run, meta = report.run, report.run.meta
     name = Path(run.path).name or run.path
@@ -252,7 +254,17 @@ def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tup
             + ".",
         ]
     checked.append("")
-    figures = ["## Plots", "", *[f"![{md(p.title)}]({p.path})" for p in plots], ""] if plots else []
+    attach = (
+        [
+            f"_The plots are PNG files beside this report ({code(str(Path(plots[0].path).parent))}): to show them in "
+            "a GitHub issue, drag them into the comment box; the sparklines above carry the same shapes. "
+            "`-o report.html` embeds them in one file._",
+            "",
+        ]
+        if plots and attach_note
+        else []
+    )
+    figures = ["## Plots", "", *attach, *[f"![{md(p.title)}]({p.path})" for p in plots], ""] if plots else []
     env: list[list[Any]] = []
     for key in _CONFIG_KEYS:
         if meta.get(key) not in (None, {}, ""):
@@ -310,7 +322,7 @@ def _sections(report: Report, plots: Sequence[Plot], budget: Budget) -> list[tup
 _DROP_ORDER = ("sources", "signals", "environment", "problems", "timeline", "plots")
 
 
-def render_markdown(report: Report, plots: Sequence[Plot] = ()) -> str:
+def render_markdown(report: Report, plots: Sequence[Plot] = (), attach_note: bool = True) -> str:
     """The whole post-mortem as markdown, under GitHub's 65,000-character issue limit however long the run.
 
     Tables shrink first (fewer rows, shorter cells); then whole reference sections are left out, each
@@ -325,7 +337,7 @@ def render_markdown(report: Report, plots: Sequence[Plot] = ()) -> str:
         "",
     ]
     for budget in _BUDGETS:
-        sections = _sections(report, plots, budget)
+        sections = _sections(report, plots, budget, attach_note)
         parts = dict(sections)
         order = [name for name, _ in sections]
         text = "\n".join([*(line for name in order for line in parts[name]), *footer])

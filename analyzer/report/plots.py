@@ -186,7 +186,13 @@ _ONSET_COLORS = ("crimson", "darkviolet", "teal", "saddlebrown", "navy", "olive"
 def _mark_onsets(ax: Axes, report: Report) -> None:
     seen: set[int] = set()
     for f in report.findings:
-        if f.onset_step is None or f.onset_step in seen or severity_rank(f.severity) < 1 or len(seen) >= _MAX_ONSETS:
+        if (
+            f.onset_step is None
+            or f.caused_by  # one line per root failure: its consequences are in its chain
+            or f.onset_step in seen
+            or severity_rank(f.severity) < 1
+            or len(seen) >= _MAX_ONSETS
+        ):
             continue
         color = _ONSET_COLORS[len(seen) % len(_ONSET_COLORS)]
         seen.add(f.onset_step)

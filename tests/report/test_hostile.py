@@ -116,7 +116,8 @@ def test_html_page_has_no_script_handler_or_foreign_link(outputs: dict[str, str]
     assert "<script" not in page.lower()
     assert not re.search(r"<[^>]+\son\w+\s*=", body)  # no event-handler attribute on any tag
     assert not re.search(r"<a\s", body)
-    assert re.findall(r"<img\b[^>]*>", body) == re.findall(r'<img src="report_files/[^"]+" alt="[^"]*">', body)
+    # Only the report's own plots, embedded as PNG data (one file to attach).
+    assert re.findall(r"<img\b[^>]*>", body) == re.findall(r'<img src="data:image/png;base64,[^"]+" alt="[^"]*">', body)
     assert body.count("<details>") == body.count("</details>")
 
 

@@ -70,6 +70,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=REPO,
     )
     assert done.returncode == 1 and out.exists(), done.stderr  # 1: the run has findings
+    assert not out.with_name("report_files").exists()  # one file: the plots are embedded
     return out
 
 
