@@ -324,13 +324,17 @@ _LEADS_TO: dict[str, set[str]] = {
 }
 
 
+_MIN_CAUSE_CONFIDENCE = 0.7
+
+
 def chain_findings(findings: list[Finding]) -> list[Finding]:
     """Root causes first, each followed by what it led to; `caused_by` set on the consequences.
 
     A finding at warning or above follows from an earlier one (or one at the same step that comes first
     in the causal order) whose failure mode commonly leads to its own: a run whose loss diverged at step
     2, went NaN at step 9 and was logged as 0.0 from step 12 has one root (divergence) with two
-    consequences, and the verdict is the root, not the late symptom. Roots are ordered as before (most
+    consequences, and the verdict is the root, not the late symptom. A cause needs a confidence of
+    _MIN_CAUSE_CONFIDENCE or more. Roots are ordered as before (most
     severe of their chain, most confident, earliest); info findings come last."""
     serious = [f for f in findings if severity_rank(f.severity) >= severity_rank("warning")]
     rank = {mode: i for i, mode in enumerate(_CAUSAL_ORDER)}
@@ -342,8 +346,8 @@ def chain_findings(findings: list[Finding]) -> list[Finding]:
             g.onset_step == f.onset_step and rank.get(g.failure_mode, 99) < rank.get(f.failure_mode, 99)
         )
 
-    for f in serious:
-        causes = [g for g in serious if g is not f and before(g, f)]
+    for f in serious:  # a tentative detection (memory that may be growing) does not demote a certain one
+        causes = [g for g in serious if g is not f and g.confidence >= _MIN_CAUSE_CONFIDENCE and before(g, f)]
         f.caused_by = (
             min(causes, key=lambda g: (g.onset_step, rank.get(g.failure_mode, 99))).rule_id if causes else None
         )
