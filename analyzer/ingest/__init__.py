@@ -11,7 +11,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest import hf_state
 from analyzer.ingest.base import GroupParser, Parser, Superseded, read_head
 from analyzer.model import Frames, SourceInfo
 
@@ -156,7 +155,6 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
     """
     root = path if path.is_dir() else path.parent
     out = Ingested(root=root)
-    states: list[hf_state.State] = []
     groups: dict[str, tuple[GroupParser, list[tuple[Path, str]]]] = {}
     files, out.problems = iter_files(path)
     for file in files:
@@ -177,9 +175,6 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
             groups.setdefault(parser.name, (parser, []))[1].append((file, source))  # type: ignore[arg-type]
             continue
         try:
-            if parser is hf_state:
-                states.append(hf_state.load(file, source))
-                continue
             if parser.name == "console_log":
                 frames = parser.parse(file, source, grammars)  # type: ignore[call-arg]
                 if frames.metrics.empty and frames.events.empty:
@@ -211,13 +206,6 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
                 out.sources.append(SourceInfo(source, group_parser.name, status="superseded", note=result.note))
             else:
                 _add(out, group_parser.name, source, result)
-    if states:
-        chosen, others = hf_state.choose(states)
-        _add(out, hf_state.name, chosen.source, hf_state.to_frames(chosen))
-        for state, why in others:
-            out.sources.append(SourceInfo(state.source, hf_state.name, status="superseded", note=why))
-            if state.root != chosen.root:
-                out.problems.append(Problem(state.source, why, level="note"))
     return out
 
 

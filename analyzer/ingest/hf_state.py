@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest.base import FrameBuilder, load_json, read_text, to_float
+from analyzer.ingest.base import FrameBuilder, Result, Superseded, load_json, read_text, to_float
 from analyzer.model import Frames
 from analyzer.names import canonical_metric, infer_trainer_kind
 
@@ -226,3 +226,20 @@ def to_frames(state: State) -> Frames:
 def parse(path: Path, source: str) -> Frames:
     """Read one trainer_state.json on its own."""
     return to_frames(load(path, source))
+
+
+def parse_group(files: list[tuple[Path, str]]) -> list[tuple[str, Result]]:
+    """Every trainer_state.json under the run: the newest complete history is read, the other copies
+    are superseded (quietly: a checkpoint copy is part of it) and other runs' histories are named."""
+    states: list[State] = []
+    out: list[tuple[str, Result]] = []
+    for path, source in files:
+        try:
+            states.append(load(path, source))
+        except InputError as exc:
+            out.append((source, exc))
+    if states:
+        chosen, others = choose(states)
+        out.append((chosen.source, to_frames(chosen)))
+        out += [(state.source, Superseded(why, quiet=state.root == chosen.root)) for state, why in others]
+    return out
