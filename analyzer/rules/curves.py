@@ -582,7 +582,9 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
             low = metric.lower()
             if any(t in low for t in _DURATION) and not any(t in low for t in _NOT_DURATION):
                 durations = finite(run.series(metric, split=split))
-                candidates.append((f"{split}/{metric}", f"1 / {metric}", 1.0 / durations[durations > 0]))
+                durations = durations[durations > 0]
+                if not _cumulative(durations):
+                    candidates.append((f"{split}/{metric}", f"1 / {metric}", 1.0 / durations))
     if not candidates:
         candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run)))
     for name, label, series in candidates:
@@ -611,6 +613,15 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
             {"series": name, "before": fmt(before), "after": fmt(after), "ratio": round(after / before, 3)},
         )
     return None
+
+
+def _cumulative(times: pd.Series) -> bool:
+    """A clock since the start (`Time 4981.4s` at epoch 5, `9074.8s` at epoch 10), not a time per step:
+    it rises at every logged point and grows about as fast as the step count does."""
+    values, steps = times.to_numpy(), times.index.to_numpy().astype("float64")
+    if len(values) < 3 or not bool(np.all(np.diff(values) > 0)) or steps[0] <= 0:
+        return False
+    return bool(values[-1] / values[0] >= 0.5 * steps[-1] / steps[0])
 
 
 def _steps_per_second(run: Run) -> pd.Series:

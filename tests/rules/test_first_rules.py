@@ -261,3 +261,24 @@ def test_the_verdict_is_the_root_of_the_chain_not_the_late_symptom(tmp_path: Pat
     assert all(f.caused_by in chain_ids for f in serious[1:] if f.onset_step is not None), [
         (f.failure_mode, f.onset_step, f.caused_by) for f in serious
     ]
+
+
+def test_a_clock_since_the_start_is_not_a_slowing_step_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # `Time` is the time since the start (it grows with the epoch count): its inverse falls, and that is
+    # no throughput drop. A time per epoch that doubles is one. (Generic reader: cellpose's hint reads
+    # only the loss of these lines.)
+    monkeypatch.setenv("ANALYZER_NO_GRAMMAR_HINTS", "1")
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(f"Epoch {e}, Time {e * 820.5 + (e % 3):.1f}s, Loss {0.6 - e / 1000:.4f}\n" for e in range(5, 125, 5))
+    )
+    assert "throughput_drop" not in modes(log)
+    per_epoch = tmp_path / "per_epoch"
+    per_epoch.mkdir()
+    (per_epoch / "train.log").write_text(
+        "".join(
+            f"Epoch {e}, epoch time {(60.0 if e < 16 else 130.0) + (e % 3):.1f}s, Loss {0.6 - e / 1000:.4f}\n"
+            for e in range(1, 25)
+        )
+    )
+    assert "throughput_drop" in modes(per_epoch / "train.log")
