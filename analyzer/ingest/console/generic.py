@@ -152,8 +152,6 @@ class Template:
     ranks: list[int] = field(default_factory=list)
     slots: list[Slot] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
-    axis: str = ""
-    why: str = ""
 
 
 @dataclass
@@ -305,6 +303,13 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     if postfix:  # `11.8750 loss, 1e-12 LR`: the name follows the number
         return postfix.group(1), "value"
     return "", "value"
+
+
+def field_metric(key: str) -> str:
+    """The metric of a field another reader found (a hint's unnamed pair, a progress-bar postfix key): the
+    alias table, else the generic reader's naming (`reduced_train_loss` and `loss (batch)` are the loss)."""
+    metric = canonical_metric(key)
+    return metric if metric != key.strip() else metric_name(key)[1]
 
 
 def metric_name(raw: str) -> tuple[str, str]:
@@ -523,6 +528,11 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     known_lines = np.asarray([line for line, _, _ in stepped_lines], dtype=np.int64)
     known_steps = np.asarray([s for _, s, _ in stepped_lines], dtype=np.int64)
     known_axes = [a for _, _, a in stepped_lines]
+
+    def last_counted(lines: np.ndarray) -> np.ndarray:
+        """Index into known_* of the last counted line at or before each line (-1: none)."""
+        return np.searchsorted(known_lines, lines, side="right") - 1
+
     has_loss_counter = any(
         steps is not None and any(s.metric == "loss" for s in tpl.slots) for tpl, _, steps, _, _ in plans
     )
@@ -533,7 +543,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             if stepped and np.all(context >= 0):
                 steps, axis, why = context, "context", "the step the log was at (progress bar or step line before it)"
             elif len(known_lines):
-                at = np.searchsorted(known_lines, np.asarray(tpl.lines), side="right") - 1
+                at = last_counted(np.asarray(tpl.lines))
                 if np.all(at >= 0):
                     axis = known_axes[int(at[0])]
                     steps, why = known_steps[at], f"the {axis} of the last counted line before it"
@@ -543,7 +553,6 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                     "record",
                     "record order (no counter)",
                 )
-        tpl.axis, tpl.why = axis, why
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
         # A second kind of record with a train loss (an epoch summary beside per-batch lines, a periodic
         # estimate) keeps its train fields apart as `<name>_summary`; its eval fields are the eval series.
@@ -575,7 +584,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
 
     # Events and loss scales read before any step was known take the step of the last counted line.
     def place(line: int) -> int | None:
-        at = int(np.searchsorted(known_lines, line, side="right")) - 1
+        at = int(last_counted(np.asarray([line]))[0])
         return int(known_steps[at]) if at >= 0 else None
 
     builder.place_events(place)
@@ -614,7 +623,7 @@ def _merge(into: Template, other: Template) -> None:
 
 
 def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndarray, suffix: str) -> None:
-    seen: set[tuple[int, int, bytes]] = set()
+    seen: set[tuple[int, bytes]] = set()
     lines = np.asarray(tpl.lines, dtype=np.int64)
     columns = [(j, s) for j, s in enumerate(tpl.slots) if s.role == "value" and s.metric]
     epoch = next((j for j, s in enumerate(tpl.slots) if s.role == "epoch"), None)
@@ -622,11 +631,10 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
         columns.append((epoch, Slot(tpl.slots[epoch].raw, "epoch", "train")))
     for k in range(len(data)):
         rank = tpl.ranks[k]
-        key = (int(steps[k]), rank, data[k].tobytes())
-        if key in seen or (int(steps[k]), -2, data[k].tobytes()) in seen:
+        key = (int(steps[k]), data[k].tobytes())
+        if key in seen:
             continue  # the same record printed twice (a repeated paste, two ranks printing the same line)
         seen.add(key)
-        seen.add((int(steps[k]), -2, data[k].tobytes()))
         for j, slot in columns:
             metric = slot.metric + (suffix if slot.metric != "epoch" and slot.split == "train" else "")
             builder.metric(

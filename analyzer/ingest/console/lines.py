@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import count_numbers, gap, metric_name, observe
+from analyzer.ingest.console.generic import count_numbers, field_metric, gap, observe
 from analyzer.ingest.console.records import BAR, read_bar, read_dict_line
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM, LineGrammar
@@ -115,16 +115,9 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         split = grammar.split
         if grammar.eval_keys is not None and grammar.eval_keys.search(key):
             split, key = "eval", grammar.eval_keys.sub("", key)
-        metric = grammar.keys.get(key) or _hint_metric(key)
+        metric = grammar.keys.get(key) or field_metric(key)
         state.builder.metric(step, split, metric, value, lineno, rank=state.rank)
     state.records += 1
-
-
-def _hint_metric(key: str) -> str:
-    """A field a hint did not name explicitly: the alias table, else the generic reader's naming
-    (`reduced_train_loss` is the loss)."""
-    metric = canonical_metric(key)
-    return metric if metric != key.strip() else metric_name(key)[1]
 
 
 def _covers(grammar: LineGrammar, match: re.Match[str], text: str) -> bool:

@@ -8,10 +8,9 @@ from typing import Any
 
 from analyzer.ingest import hf_state
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import metric_name
+from analyzer.ingest.console.generic import field_metric
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM
-from analyzer.names import canonical_metric
 
 BAR = re.compile(
     r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
@@ -57,9 +56,7 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> None
     for key, raw in metrics:
         value = to_float(raw)
         if value is not None and key != "v_num":
-            metric = "loss" if key in ("step_loss", "train_loss", "loss_step") else canonical_metric(key)
-            if metric == key:  # not in the alias table: named as the generic reader names fields
-                metric = metric_name(key)[1]
+            metric = "loss" if key in ("step_loss", "train_loss", "loss_step") else field_metric(key)
             state.builder.metric(step, "train", metric, value, lineno, rank=state.rank)
             state.records += 1
 
