@@ -366,7 +366,7 @@ def chain_findings(findings: list[Finding]) -> list[Finding]:
     big = np.iinfo(np.int64).max
 
     def chain_key(members: list[Finding]) -> tuple[int, float, int]:
-        head = by_id[members[0].rule_id] if members[0].caused_by is None else root(members[0])
+        head = root(members[0])
         worst = max(severity_rank(m.severity) for m in members)
         return -worst, -head.confidence, head.onset_step if head.onset_step is not None else big
 

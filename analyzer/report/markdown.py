@@ -239,8 +239,8 @@ def _sections(
     findings: list[str] = []
     if report.findings:
         findings += ["## Findings", ""]
+        index = {g.rule_id: (j, g) for j, g in enumerate(report.findings, start=1)}
         for i, f in enumerate(report.findings, start=1):
-            index = {g.rule_id: (j, g) for j, g in enumerate(report.findings, start=1)}
             cause = index.get(f.caused_by or "")
             findings += _finding(
                 i, f, budget, _unit(report), f"finding {cause[0]} ({code(cause[1].failure_mode)})" if cause else ""

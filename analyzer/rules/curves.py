@@ -413,7 +413,7 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
         return None
     # The rise must clear the eval loss's own noise (twice its median point-to-point move): a noisy
     # validation set dips to a lucky best and bounces back without any trend.
-    noise = float(np.median(np.abs(np.diff(evals.to_numpy())))) if len(evals) >= 4 else 0.0
+    noise = _median_move(evals)
     min_rise = max(float(params.get("min_rise", 0.05)) * abs(gap.best), 2 * noise)
     later = evals[evals.index > gap.best_step]
     rising = bool(len(later) >= int(params.get("min_points", 2)) and (later.iloc[-2:] > gap.best + min_rise).all())
@@ -432,6 +432,11 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
     )
 
 
+def _median_move(series: pd.Series) -> float:
+    """The median size of a series' point-to-point moves (0 under 4 points): the noise a trend must clear."""
+    return float(np.median(np.abs(np.diff(series.to_numpy())))) if len(series) >= 4 else 0.0
+
+
 def _train_kept_its_level(train: pd.Series, best_step: int) -> bool:
     """Overfitting needs the model to keep fitting the training data: the train loss at the end at or
     below its level when the eval loss was best. A spike that did not fully recover, or a level shift up,
@@ -442,7 +447,7 @@ def _train_kept_its_level(train: pd.Series, best_step: int) -> bool:
     if len(before) == 0 or len(after) == 0:
         return True
     level, end = float(np.median(before)), float(np.median(after))
-    noise = float(np.median(np.abs(np.diff(train.to_numpy())))) if len(train) >= 4 else 0.0
+    noise = _median_move(train)
     return end <= level + max(0.05 * abs(level), 2 * noise)
 
 
