@@ -103,7 +103,7 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
         return empty_metrics(), {"within_source": 0, "across_sources": 0}
     if len(parts) == 1:  # one source: only rule 1 applies (no copy of a frame of millions of rows)
         metrics = parts[0].drop(columns="_prio")
-        duplicated = metrics.duplicated(_KEY, keep="last").to_numpy()
+        duplicated = _duplicated_keys(metrics)
         if duplicated.any():
             metrics = metrics[~duplicated].reset_index(drop=True)
         return metrics, {"within_source": int(duplicated.sum()), "across_sources": 0}
@@ -127,6 +127,21 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     metrics = metrics.sort_values("_order", kind="stable").drop(columns=["_prio", "_order"]).reset_index(drop=True)
     _fill_wall_times(metrics, walls)
     return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
+
+
+def _duplicated_keys(metrics: pd.DataFrame) -> np.ndarray:
+    """`metrics.duplicated(_KEY, keep="last")`, through one int64 key where the columns' ranges allow
+    (a quarter of the time on millions of rows: one hash per row instead of four columns')."""
+    step = metrics["step"].to_numpy(dtype="int64")
+    rank = metrics["rank"].fillna(-1).to_numpy(dtype="int64")
+    split, metric = (pd.Categorical(metrics[c]).codes.astype("int64") for c in ("split", "metric"))
+    if not len(step):
+        return np.zeros(0, dtype=bool)
+    spans = [int(split.max()) + 1, int(metric.max()) + 1, int(rank.max()) + 2, int(step.max() - step.min()) + 1]
+    if math.prod(spans) >= 2**62:
+        return metrics.duplicated(_KEY, keep="last").to_numpy()
+    key = ((split * spans[1] + metric) * spans[2] + (rank + 1)) * spans[3] + (step - step.min())
+    return pd.Series(key).duplicated(keep="last").to_numpy()
 
 
 def _one_clock(metrics: pd.DataFrame) -> pd.Series:
@@ -299,7 +314,9 @@ def build_run(path: Path, ingested: Ingested) -> Run:
         )
     meta["step_unit"] = step_unit(meta, metrics)
     if "trainer_kind" not in meta or meta["trainer_kind"] == "trainer":  # console logs and CSVs name no trainer:
-        kind = infer_trainer_kind(set(metrics.loc[metrics["split"] == "train", "metric"].astype(str)))  # its keys do
+        kind = infer_trainer_kind(
+            {str(m) for m in metrics.loc[metrics["split"] == "train", "metric"].unique()}
+        )  # keys do
         if kind != "trainer" or "trainer_kind" in meta:
             meta["trainer_kind"] = kind
     meta["duplicates"] = dropped

@@ -92,3 +92,23 @@ def test_rows_without_a_clock_take_one_other_source_clock(tmp_path: Path):
     loss = run.metrics[(run.metrics["metric"] == "loss") & (run.metrics["split"] == "train")]
     assert set(loss["source"].astype(str)) == {"trainer_state.json"}
     assert run.wall_times("loss").to_dict() == {5: 5.0, 10: 10.0, 15: 15.0, 20: 20.0}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_one_key_duplicate_check_agrees_with_pandas(seed: int):
+    from analyzer.normalize import _KEY, _duplicated_keys
+
+    rng = np.random.default_rng(seed)
+    n = 2_000
+    big = seed == 4  # steps too far apart for one key: the pandas fallback
+    metrics = pd.DataFrame(
+        {
+            "split": pd.Categorical(rng.choice(["train", "eval"], n)),
+            "metric": pd.Categorical(rng.choice(["loss", "lr", "grad_norm"], n)),
+            "step": rng.integers(-3, 2**62 if big else 50, n),
+            "rank": pd.array(np.where(rng.random(n) < 0.5, None, rng.integers(0, 3, n)), dtype="Int64"),
+        }
+    )
+    expected = metrics.duplicated(_KEY, keep="last").to_numpy()
+    assert expected.any() or big
+    assert (_duplicated_keys(metrics) == expected).all()
