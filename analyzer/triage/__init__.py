@@ -1,0 +1,111 @@
+"""Batch triage: find every run under some folders, analyse them in parallel, keep the answers in an index."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analyzer.triage.discover import Target, discover, run_files
+from analyzer.triage.worker import Analyse, Options, content_hash
+
+Progress = Callable[[list[dict[str, Any]]], None]
+
+
+@dataclass
+class Outcome:
+    """What one triage did: how many runs it found, analysed, skipped as unchanged, and how long it took."""
+
+    found: int = 0
+    analysed: int = 0
+    unchanged: int = 0
+    touched: int = 0  # files touched (mtime) but bytes unchanged: not analysed again
+    pruned: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    roots: list[str] = field(default_factory=list)
+    reports: dict[str, str] = field(default_factory=dict)  # run -> markdown post-mortem (--reports)
+
+
+def inside(path: Path, roots: list[Path]) -> Path | None:
+    """The triaged folder `path` lies in, if any (nothing under them is ever written)."""
+    real = path.resolve()
+    for root in roots:
+        top = root.resolve()
+        if real == top or (top.is_dir() and real.is_relative_to(top)):
+            return root
+    return None
+
+
+def plan(targets: list[Target], known: dict[str, tuple[str, str, str]], fp: str) -> tuple[list[Target], list[Target]]:
+    """(to analyse, touched) given what the index holds: unchanged files and rules are skipped; a target whose
+    sizes or mtimes changed is hashed, and analysed again only when its bytes changed."""
+    todo: list[Target] = []
+    touched: list[Target] = []
+    for target in targets:
+        old = known.get(target.key)
+        if target.kind == "error" or old is None or old[2] != fp:
+            todo.append(target)
+        elif old[0] == target.stat:
+            continue
+        else:
+            files = [Path(target.key)] if target.kind == "archive" else run_files(Path(target.key))
+            (touched if content_hash(files) == old[1] else todo).append(target)
+    return todo, touched
+
+
+def triage(
+    roots: list[Path],
+    db: Path,
+    jobs: int = 0,
+    timeout: float = 60.0,
+    memory_mb: int = 4096,
+    scheduler: Any = None,
+    rules_dirs: list[Path] | None = None,
+    reports: bool = False,
+    progress: Callable[[int], Progress] | None = None,
+    analyse: Analyse | None = None,
+) -> Outcome:
+    """Triage every run under `roots` into the DuckDB index at `db`; returns what was done.
+
+    Nothing under the roots is written. Runs whose files and rules are unchanged since the last triage
+    into the same index are skipped. `progress(total)` returns a callback fed each batch of results.
+    `scheduler` (an address or a distributed.Client) runs the analysis on a Dask cluster."""
+    from analyzer.triage.index import Index, fingerprint
+    from analyzer.triage.runner import run_dask, run_local
+
+    start = time.perf_counter()
+    targets = discover(roots)
+    fp = fingerprint(rules_dirs or [])
+    index = Index(db)
+    try:
+        outcome = Outcome(found=len(targets), roots=sorted({t.root for t in targets}))
+        todo, touched = plan(targets, index.known(), fp)
+        for target in touched:
+            index.touch(target.key, target.stat, target.mtime)
+        outcome.touched = len(touched)
+        outcome.unchanged = len(targets) - len(todo)
+        outcome.pruned = index.prune(outcome.roots, {t.key for t in targets})
+        notify = progress(len(todo)) if progress else None
+        options = Options(timeout=timeout, reports=reports, rules_dirs=[str(d) for d in rules_dirs or []])
+
+        def take(results: list[dict[str, Any]]) -> None:
+            for result in results:
+                outcome.analysed += 1
+                outcome.errors += result["run"].get("error") is not None
+                if result.get("report"):
+                    outcome.reports[result["run"]["run"]] = result["report"]
+            index.write(results, fp)
+            if notify:
+                notify(results)
+
+        if todo and scheduler is not None and analyse is None:
+            run_dask(todo, options, take, scheduler)
+        elif todo:
+            run_local(todo, options, take, jobs=jobs, memory_mb=memory_mb, analyse=analyse)
+    finally:
+        index.close()
+    outcome.seconds = time.perf_counter() - start
+    return outcome

@@ -1,0 +1,103 @@
+"""The bodies of `analyze triage` and `analyze compare` (analyzer.cli declares their options)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from analyzer.report.safe import plain
+
+EXPORTS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "json"}
+
+
+def _say(console: Console, text: str) -> None:
+    console.print(plain(text), markup=False, highlight=False)
+
+
+def run_triage(
+    folders: list[Path],
+    jobs: int,
+    output: Path | None,
+    db: Path,
+    fmt: str,
+    export: Path | None,
+    scheduler: str | None,
+    timeout: float,
+    max_memory: int,
+    reports: Path | None,
+    rules: list[Path],
+    plots: bool,
+    err: Console,
+) -> int:
+    """Triage the folders; returns the exit code (0 all healthy, 1 failing or unreadable runs, 2 usage)."""
+    from analyzer.triage import inside, triage
+    from analyzer.triage.index import Index
+    from analyzer.triage.summary import collect, render_markdown, render_text, write_plots
+
+    for folder in folders:
+        if not folder.exists():
+            _say(err, f"error: {folder}: no such file or folder")
+            return 2
+    for what, path in (("--db", db), ("-o", output), ("--reports", reports), ("--export", export)):
+        if path is not None and inside(path, folders):
+            _say(err, f"error: {what} {path} lies inside a triaged folder: nothing under them is ever written")
+            return 2
+    if export is not None and export.suffix.lower() not in EXPORTS:
+        _say(err, f"error: --export {export}: the name must end in .csv, .parquet or .json")
+        return 2
+    from analyzer.triage.progress import progress
+
+    try:
+        with progress(err) as start:
+            outcome = triage(
+                folders,
+                db,
+                jobs=jobs,
+                timeout=timeout,
+                memory_mb=max_memory,
+                scheduler=scheduler,
+                rules_dirs=rules,
+                reports=reports is not None,
+                progress=start,
+            )
+    except OSError as exc:
+        _say(err, f"error: {exc}")
+        return 2
+    _say(
+        err,
+        f"{outcome.found} run(s) found, {outcome.analysed} analysed, {outcome.unchanged} unchanged "
+        f"(skipped), {outcome.pruned} gone from the index, in {outcome.seconds:.1f} s; index: {db}",
+    )
+    index = Index(db)
+    try:
+        summary = collect(index, outcome.roots)
+        if export is not None:
+            for path in index.export(export, EXPORTS[export.suffix.lower()], outcome.roots):
+                _say(err, f"written: {path}")
+    finally:
+        index.close()
+    runs = summary.runs
+    if fmt == "csv":
+        runs.to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        runs.to_json(sys.stdout, orient="records", lines=True, date_format="iso")
+    elif fmt == "markdown":
+        sys.stdout.write(render_markdown(summary))
+    else:
+        sys.stdout.write(plain(render_text(summary)).replace("\r", ""))
+    if output is not None:
+        folder = output.parent / f"{output.stem}_files"
+        drawn = write_plots(summary, folder) if plots else []
+        output.write_text(render_markdown(summary, drawn), encoding="utf-8")
+        _say(err, f"summary written to {output}" + (f" (plots in {folder})" if drawn else ""))
+    if reports is not None:
+        reports.mkdir(parents=True, exist_ok=True)
+        for run, text in sorted(outcome.reports.items()):
+            name = re.sub(r"[^\w.-]+", "_", run.strip("/"))[-150:]
+            (reports / f"{name}.md").write_text(text, encoding="utf-8")
+        _say(err, f"{len(outcome.reports)} post-mortem(s) written to {reports}")
+    bad = (runs["verdict"] != "healthy").any() if len(runs) else False
+    return 1 if bad else 0

@@ -1,0 +1,157 @@
+"""Run the targets in parallel: warm local worker processes (default) or a Dask distributed cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from analyzer.triage.discover import Target
+from analyzer.triage.worker import Analyse, Options, analyse_targets, error_result
+
+OnResults = Callable[[list[dict[str, Any]]], None]
+_GRACE = 30.0  # seconds beyond the per-run limits before a silent worker is killed
+
+
+_LAZY = (
+    "scipy.stats",
+    "google.protobuf.message",
+    "tensorboard.compat.proto.event_pb2",
+    "tensorboard.plugins.hparams.plugin_data_pb2",
+    "wandb.proto.wandb_internal_pb2",
+)
+
+
+def warm(memory_mb: int = 0) -> None:
+    """Worker initializer: import the analysis and load the rules once, then cap the address space."""
+    import analyzer.api  # noqa: F401
+    from analyzer.ingest import parsers
+    from analyzer.rules import load_rules
+
+    load_rules()
+    for _ in parsers():  # import every reader now, not on the first run that needs it
+        pass
+    import importlib
+
+    for module in _LAZY:  # what the readers and signals import on first use (seconds, once per process)
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    if memory_mb > 0:
+        import resource
+
+        with open("/proc/self/statm") as statm:  # the libraries' own mapping is not the run's
+            used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = used + (memory_mb << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def chunks(targets: list[Target], jobs: int, most: int = 16) -> list[list[Target]]:
+    """Chunks small enough to balance the load (about 4 per worker at least), large enough to be cheap."""
+    size = max(1, min(most, len(targets) // max(1, jobs * 4)))
+    return [targets[i : i + size] for i in range(0, len(targets), size)]
+
+
+def run_local(
+    targets: list[Target],
+    options: Options,
+    on_results: OnResults,
+    jobs: int = 0,
+    memory_mb: int = 0,
+    analyse: Analyse | None = None,
+) -> None:
+    """Analyse the targets on `jobs` warm worker processes (0: one per core), chunk by chunk.
+
+    Each run is bounded by options.timeout inside its worker. A worker that stops answering (stuck in C
+    code) or dies is killed; its chunk is retried one run at a time, and the run that kills a worker
+    alone becomes an error row."""
+    jobs = jobs or os.cpu_count() or 1
+    queue = chunks(targets, jobs)
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["analyzer.api", "analyzer.triage.worker"])
+    while queue:
+        retry: list[list[Target]] = []
+        with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=warm, initargs=(memory_mb,)) as pool:
+            pending: dict[Future[list[dict[str, Any]]], tuple[list[Target], float]] = {}
+            broken = False
+            while queue or pending:
+                while queue and len(pending) < jobs * 2 and not broken:
+                    chunk = queue.pop(0)
+                    limit = (options.timeout * len(chunk) + _GRACE) * 2
+                    pending[pool.submit(analyse_targets, chunk, options, analyse)] = (chunk, time.monotonic() + limit)
+                if not pending:
+                    break
+                done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in done:
+                    chunk, _ = pending.pop(future)
+                    try:
+                        on_results(future.result())
+                    except BrokenProcessPool:
+                        broken = True
+                        _retry(chunk, retry, on_results, "its worker process died (crash or memory kill)")
+                if not broken and any(deadline < time.monotonic() for _, deadline in pending.values()):
+                    for process in list(getattr(pool, "_processes", {}).values()):
+                        process.kill()  # a worker stuck where the per-run alarm cannot reach
+                    broken = True
+                if broken:  # the pool is gone: what was in flight goes back to the queue, run by run
+                    for future, (chunk, _) in list(pending.items()):
+                        future.cancel()
+                        _retry(chunk, retry, on_results, "its worker stopped answering and was killed")
+                    pending.clear()
+                    queue = retry + queue
+                    retry = []
+                    break
+        queue = retry + queue
+
+
+def _retry(chunk: list[Target], retry: list[list[Target]], on_results: OnResults, why: str) -> None:
+    if len(chunk) == 1:
+        on_results([error_result(chunk[0], f"not analysed: {why}")])
+    else:
+        retry.extend([t] for t in chunk)
+
+
+_WARM = False
+
+
+def _dask_chunk(chunk: list[Target], options: Options) -> list[dict[str, Any]]:
+    """A chunk on a Dask worker: warm once per worker process, then the same work as a local worker."""
+    global _WARM
+    if not _WARM:
+        warm()
+        _WARM = True
+    return analyse_targets(chunk, options)
+
+
+def run_dask(targets: list[Target], options: Options, on_results: OnResults, scheduler: Any) -> None:
+    """Analyse the targets on a Dask distributed cluster (`scheduler`: an address or a Client).
+
+    The workers read the runs from storage they share with this machine (paths are sent, not bytes);
+    results come back here and go into the index. A run that hangs is bounded by options.timeout on the
+    worker; a chunk that never answers within its limit becomes error rows."""
+    from distributed import Client, as_completed
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        parts = chunks(targets, workers * 2)
+        futures = client.map(_dask_chunk, parts, options=options, pure=False)
+        owner = {f.key: part for f, part in zip(futures, parts, strict=True)}
+        limit = max(options.timeout * len(p) for p in parts) * len(parts) + _GRACE if parts else _GRACE
+        try:
+            for future in as_completed(futures, timeout=limit):
+                try:
+                    on_results(future.result())
+                except Exception as exc:
+                    on_results([error_result(t, f"cluster task failed: {exc}") for t in owner[future.key]])
+                owner.pop(future.key, None)
+        except TimeoutError:
+            for part in owner.values():
+                on_results([error_result(t, "no answer from the cluster within the time limit") for t in part])
+    finally:
+        if client is not scheduler:
+            client.close()

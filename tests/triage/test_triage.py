@@ -1,0 +1,137 @@
+"""Triage of a folder of runs: discovery, error rows, the index and its documented queries, no writes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from analyzer.triage import Outcome, triage
+from analyzer.triage.discover import discover
+from analyzer.triage.worker import Options, default_analyse
+from tests.triage.conftest import tree_state
+
+
+def hang_aware(path: Path, options: Options) -> Any:
+    """The real analysis, except that a run named hang_run never finishes (a pathological input)."""
+    if path.name == "hang_run":
+        time.sleep(120)
+    return default_analyse(path, options)
+
+
+@pytest.fixture(scope="module")
+def triaged(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Outcome, dict[str, Any]]:
+    before = tree_state(corpus)
+    db = tmp_path_factory.mktemp("index") / "triage.duckdb"
+    outcome = triage([corpus], db, jobs=2, timeout=5.0, analyse=hang_aware)
+    return db, outcome, before
+
+
+def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_discovery_finds_runs_not_their_parts(corpus: Path) -> None:
+    keys = {Path(t.key).relative_to(corpus).as_posix(): t.kind for t in discover([corpus])}
+    assert keys["team_a/hf_healthy"] == "folder"
+    assert not any("checkpoint-" in k or "/wandb" in k or "/runs" in k for k in keys)  # parts of their run
+    assert keys["archives/old_runs.tar.gz"] == "archive"
+    assert keys["broken/empty"] == "error"
+    assert "team_a" not in keys and "archives" not in keys  # folders of runs are not runs
+
+
+def test_every_run_gets_a_row_and_broken_ones_say_why(triaged: tuple[Path, Outcome, dict[str, Any]]) -> None:
+    db, outcome, _ = triaged
+    got = {
+        Path(run.split("!/")[0]).name + ("!/" + run.split("!/")[1] if "!/" in run else ""): (verdict, error)
+        for run, verdict, error in rows(db, "SELECT run, verdict, error FROM runs")
+    }
+    assert got["hf_healthy"] == ("healthy", None)
+    assert got["nan_1"][0] == got["nan_2"][0] == "loss_zero_grad_nan"
+    assert got["hf_exception"][0] == "crash"
+    assert got["old_runs.tar.gz!/old_runs/nan_run"][0] == "loss_zero_grad_nan"  # read from the archive
+    assert got["old_runs.tar.gz!/old_runs/ok_run"] == ("healthy", None)
+    assert got["zipped.zip!/lr_zero"][0] == "not_learning"
+    errors = {name: error for name, (verdict, error) in got.items() if verdict == "error"}
+    assert "hostile member path" in errors["hostile.tar.gz"] and "../../etc/passwd" in errors["hostile.tar.gz"]
+    assert "trainer_state.json" in errors["corrupt"]
+    assert "empty folder" in errors["empty"]
+    assert "broken link" in errors["unreadable"]
+    assert "per-run limit" in errors["hang_run"]
+    assert set(errors) == {"hostile.tar.gz", "corrupt", "empty", "unreadable", "hang_run"}
+    assert got["upgraded"][0] == "divergence"
+    assert outcome.errors == 5 and outcome.analysed == len(got)
+
+
+def test_nothing_under_the_triaged_folder_is_written(
+    corpus: Path, triaged: tuple[Path, Outcome, dict[str, Any]]
+) -> None:
+    assert tree_state(corpus) == triaged[2]
+    assert not (corpus.parent / "etc").exists() and not (corpus / "etc").exists()
+
+
+def test_findings_and_problems_tables(triaged: tuple[Path, Outcome, dict[str, Any]]) -> None:
+    db = triaged[0]
+    first = rows(
+        db,
+        "SELECT f.failure_mode, f.severity, f.onset_step, f.cause_1 FROM findings f JOIN runs r "
+        "USING (run) WHERE r.name = 'nan_1' AND f.position = 0",
+    )
+    assert first[0][0] == "loss_zero_grad_nan" and first[0][1] == "critical" and first[0][2] > 0 and first[0][3]
+    problems = rows(db, "SELECT p.message FROM problems p JOIN runs r USING (run) WHERE r.name = 'hf_exception'")
+    assert isinstance(problems, list)
+    meta = rows(db, "SELECT precision, transformers, steps, host FROM runs WHERE name = 'hf_healthy'")[0]
+    assert meta[0] == "fp32" and meta[1] and meta[2] == 60 and meta[3] == "vm"  # host from the tfevents name
+
+
+README_QUERIES = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def documented_queries() -> dict[str, str]:
+    """The example SQL of the README's triage section, by the comment line above each query."""
+    text = README_QUERIES.read_text(encoding="utf-8")
+    block = text.split("<!-- triage-queries -->")[1].split("<!-- /triage-queries -->")[0]
+    sql = block.split("```sql")[1].split("```")[0]
+    out: dict[str, str] = {}
+    for part in sql.split(";"):
+        lines = [line for line in part.strip().splitlines() if line.strip()]
+        if lines:
+            out[lines[0].lstrip("- ").strip()] = "\n".join(lines[1:])
+    return out
+
+
+def test_documented_queries_answer(triaged: tuple[Path, Outcome, dict[str, Any]]) -> None:
+    db = triaged[0]
+    queries = documented_queries()
+    assert len(queries) >= 3
+    answers = {title: rows(db, sql) for title, sql in queries.items()}
+    by_week = next(v for k, v in answers.items() if "by week" in k)
+    assert sum(r[-1] for r in by_week) >= 4 and all(r[0] is not None for r in by_week)
+    on_node = next(v for k, v in answers.items() if "node" in k)
+    assert any(r[0].endswith("hf_healthy") for r in on_node) and not any(r[0].endswith("cosine") for r in on_node)
+    upgraded = next(v for k, v in answers.items() if "upgrading transformers" in k)
+    assert [(Path(r[0]).name, r[2], r[3]) for r in upgraded] == [("upgraded", "5.99.0", "divergence")]
+    unreadable = next(v for k, v in answers.items() if "could not be read" in k)
+    assert len(unreadable) == 5
+
+
+def test_groups_runs_that_fail_alike(triaged: tuple[Path, Outcome, dict[str, Any]]) -> None:
+    from analyzer.triage.index import Index
+    from analyzer.triage.summary import collect, render_markdown
+
+    index = Index(triaged[0])
+    try:
+        summary = collect(index, triaged[1].roots)
+    finally:
+        index.close()
+    nan = [g for g in summary.groups if g.signature["verdict"] == "loss_zero_grad_nan"]
+    names = sorted(Path(r.split("!/")[-1]).name for r in nan[0].runs)
+    assert names == ["nan_1", "nan_2", "nan_run"]
+    assert nan[0].signature["first_nonfinite"] == "train/grad_norm"
+    text = render_markdown(summary)
+    assert "## Groups" in text and "3 runs: loss_zero_grad_nan (bad-batch)" in text
+    assert "## Could not be read (5)" in text and "hostile member path" in text
