@@ -361,6 +361,66 @@ def rules_check(
     raise typer.Exit(Exit.FINDINGS if problems else Exit.HEALTHY)
 
 
+_COMMANDS.add("replay")
+
+
+class Sampler(str, Enum):
+    trainer = "trainer"
+    sequential = "sequential"
+
+
+@app.command("replay")
+def replay_command(
+    path: Annotated[Path, typer.Argument(help="The run folder (with its checkpoint-N/ folders).")],
+    dataset: Annotated[
+        Path | None, typer.Option("--dataset", help="Tokenized training rows: JSONL, Parquet or a datasets folder.")
+    ] = None,
+    step: Annotated[int | None, typer.Option("--step", help="Replay this step (default: the finding's onset).")] = None,
+    finding: Annotated[str | None, typer.Option("--finding", help="Test this finding's causes (a rule id).")] = None,
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
+    sampler: Annotated[
+        Sampler, typer.Option("--sampler", help="trainer: the Trainer's seeded shuffle; sequential: file order.")
+    ] = Sampler.trainer,
+    base_model: Annotated[
+        Path | None, typer.Option("--base-model", help="The base model folder of a PEFT adapter (never downloaded).")
+    ] = None,
+    eval_dataset: Annotated[
+        Path | None, typer.Option("--eval-dataset", help="Tokenized eval rows (batch 1 against N, eager vs sdpa).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Per-device batch (default: the run's).")
+    ] = None,
+    grad_accum: Annotated[int | None, typer.Option("--grad-accum", help="Accumulation (default: the run's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Data seed (default: the run's data_seed or seed).")
+    ] = None,
+    precision: Annotated[
+        str | None, typer.Option("--precision", help="fp32, fp16 or bf16 (default: the run's).")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="What to print on stdout.")] = Format.terminal,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the post-mortem with its replay section here.")
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
+) -> None:
+    """Rerun the flagged step from the checkpoint before it, under ablations; confirm or refute each cause."""
+    from analyzer.replay.command import run_replay
+
+    err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+    out = Console(no_color=no_color, highlight=False, soft_wrap=fmt != Format.terminal)
+    options = dict(
+        step=step,
+        rule_id=finding,
+        dataset=dataset,
+        eval_dataset=eval_dataset,
+        sampler=sampler.value,
+        device=device,
+        base_model=base_model,
+    )
+    overrides = dict(batch_size=batch_size, grad_accum=grad_accum, seed=seed, precision=precision)
+    raise typer.Exit(run_replay(path, options, overrides, fmt.value, output, out, err))
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"analyzer {__version__}")

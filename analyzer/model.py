@@ -390,6 +390,7 @@ class Report:
     signals: dict[str, dict[str, Any]]
     checked: list[str] = field(default_factory=list)  # rule ids that ran
     unchecked: list[dict[str, str]] = field(default_factory=list)  # rule id + the signal it lacked
+    replay: dict[str, Any] | None = None  # `analyze replay`: the replayed step's verdicts (analyzer.replay)
 
     @property
     def verdict(self) -> str:

@@ -86,13 +86,15 @@ def load_model(checkpoint: Checkpoint, base_model: Path | None = None) -> Loaded
     """Load the model (or the PEFT adapter on `base_model`) on CPU in fp32, from local files only."""
     import transformers
 
+    transformers.utils.logging.disable_progress_bar()  # "Loading weights" bars on stderr say nothing here
     source = base_model if checkpoint.adapter else checkpoint.path
     if checkpoint.adapter and base_model is None:
         raise ReplayError(f"{checkpoint.path} holds a PEFT adapter: pass --base-model DIR (the base model's folder)")
     assert source is not None
     config = transformers.AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
     names = list(getattr(config, "architectures", None) or [])
-    name = names[0] if names else "AutoModelForCausalLM"
+    name = (_adapter_base_class(checkpoint.path) if checkpoint.adapter else None) or (names[0] if names else None)
+    name = name or "AutoModelForCausalLM"
     cls = getattr(transformers, name, None)
     if cls is None or not hasattr(cls, "from_pretrained"):  # only classes transformers ships: no code from the input
         raise ReplayError(f"architecture {name!r} of {source} is not a transformers class (remote code is never run)")
@@ -106,6 +108,24 @@ def load_model(checkpoint: Checkpoint, base_model: Path | None = None) -> Loaded
         _attach_adapter(loaded, checkpoint.path)
     model.train()
     return loaded
+
+
+_TASKS = {
+    "CAUSAL_LM": "AutoModelForCausalLM",
+    "SEQ_CLS": "AutoModelForSequenceClassification",
+    "TOKEN_CLS": "AutoModelForTokenClassification",
+    "SEQ_2_SEQ_LM": "AutoModelForSeq2SeqLM",
+}
+
+
+def _adapter_base_class(folder: Path) -> str | None:
+    """The class PEFT wrapped (adapter_config's auto_mapping, else its task type): the head the run trained."""
+    try:
+        adapter = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    mapped = (adapter.get("auto_mapping") or {}).get("base_model_class")
+    return str(mapped) if mapped else _TASKS.get(str(adapter.get("task_type")))
 
 
 def _attach_adapter(loaded: Loaded, folder: Path) -> None:

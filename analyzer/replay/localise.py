@@ -27,7 +27,7 @@ def first_nonfinite(stepper: Any, micro: list[dict[str, Any]], precision: str) -
     from torch.utils._pytree import tree_flatten
     from torch.utils.module_tracker import ModuleTracker
 
-    names = {id(m): n or "(model)" for n, m in stepper.model.named_modules()}
+    names = {id(m): n or f"{type(m).__name__} (top level: the loss)" for n, m in stepper.model.named_modules()}
     stack: list[str] = []
 
     def push(module: Any, *_: Any) -> None:

@@ -32,6 +32,7 @@ def to_dict(report: Report) -> dict[str, Any]:
     from analyzer import __version__
 
     run = report.run
+    replay = {"replay": report.replay} if report.replay is not None else {}
     return _clean(
         {
             "schema_version": SCHEMA_VERSION,
@@ -49,6 +50,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "timeline": [e.to_dict() for e in timeline(report)],
             "checked": report.checked,
             "unchecked": report.unchecked,
+            **replay,
         }
     )
 

@@ -310,6 +310,7 @@ def _sections(
         ("head", head),
         ("plots", figures),
         ("findings", findings),
+        ("replay", _replay(report)),
         ("timeline", _timeline(report, budget)),
         ("environment", config),
         ("problems", problems),
@@ -317,6 +318,14 @@ def _sections(
         ("signals", signals),
         ("sources", sources),
     ]
+
+
+def _replay(report: Report) -> list[str]:
+    if report.replay is None:
+        return []
+    from analyzer.report.replay import replay_markdown
+
+    return replay_markdown(report.replay)
 
 
 _DROP_ORDER = ("sources", "signals", "environment", "problems", "timeline", "plots")

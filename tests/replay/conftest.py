@@ -14,8 +14,11 @@ from typing import Any
 
 import pytest
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+try:  # the replay extra; without it the replay tests skip (tests/replay/test_command.py checks the message)
+    import torch
+    import transformers
+except ImportError:  # pragma: no cover - exercised in the CI job without the extra
+    torch = transformers = None
 
 VOCAB, SEQ, SEED = 128, 16, 42
 
@@ -48,7 +51,7 @@ def progression_rows(n: int, seed: int = SEED) -> list[dict[str, Any]]:
     return rows
 
 
-class Recorder(transformers.TrainerCallback):
+class Recorder(transformers.TrainerCallback if transformers else object):  # type: ignore[misc]
     """Keeps the input_ids of every micro-batch the Trainer fed, per global step (the order to reproduce)."""
 
     def __init__(self) -> None:
@@ -65,7 +68,7 @@ class Recorder(transformers.TrainerCallback):
         model.register_forward_pre_hook(hook, with_kwargs=True)
 
 
-class Pulse(transformers.Trainer):
+class Pulse(transformers.Trainer if transformers else object):  # type: ignore[misc]
     """The Trainer with a one-step learning-rate pulse planted in its schedule (the logged rate shows it)."""
 
     pulse_at = 0
@@ -208,3 +211,25 @@ BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "lr_pulse": lr_pulse,
     "nan_batch": nan_batch,
 }
+
+
+def lora_head(folder: Path, save_head: bool) -> dict[str, Any]:
+    """A LoRA classification fine-tune of a base LM: without `modules_to_save` the new `score` head is trained
+    nowhere and saved nowhere, so a reload gets a freshly initialised head (peft's classic pitfall)."""
+    import peft
+
+    folder.mkdir()
+    base = folder / "base"
+    transformers.set_seed(1)
+    transformers.LlamaForCausalLM(config()).save_pretrained(base)
+    rows = progression_rows(64)
+    for r in rows:
+        r["labels"] = r["input_ids"][0] % 2
+    model = transformers.LlamaForSequenceClassification.from_pretrained(base, num_labels=2)
+    lora = peft.LoraConfig(r=4, target_modules=["q_proj", "v_proj"], modules_to_save=["score"] if save_head else None)
+    train(folder / "run", peft.get_peft_model(model, lora), rows)
+    return {"run": folder / "run", "dataset": write_jsonl(folder / "train.jsonl", rows), "base": base}
+
+
+BUILDERS["lora_head_lost"] = lambda folder: lora_head(folder, save_head=False)
+BUILDERS["lora_head_saved"] = lambda folder: lora_head(folder, save_head=True)

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
 from analyzer.api import analyze
 from analyzer.replay.data import read_rows, step_indices
 from analyzer.replay.runner import replay
@@ -87,3 +90,22 @@ def test_replay_writes_nothing_into_the_run(runs: Runs) -> None:
     before = tree_hash(case["run"])
     run_replay(case)
     assert tree_hash(case["run"]) == before
+
+
+def test_model_health_names_a_head_the_checkpoint_never_held(runs: Runs) -> None:
+    pytest.importorskip("peft")
+    lost = runs("lora_head_lost")
+    result = run_replay(lost, step=3, base_model=lost["base"])
+    assert result["health"]["architecture"] == "LlamaForSequenceClassification"
+    assert [p["parameter"] for p in result["health"]["never_loaded"]] == ["score.weight"]
+    saved = runs("lora_head_saved")
+    healthy = run_replay(saved, step=3, base_model=saved["base"])
+    assert healthy["health"]["never_loaded"] == []
+
+
+def test_an_adapter_without_its_base_model_is_a_usage_error(runs: Runs) -> None:
+    pytest.importorskip("peft")
+    from analyzer.replay import ReplayError
+
+    with pytest.raises(ReplayError, match="--base-model"):
+        run_replay(runs("lora_head_lost"), step=3)
