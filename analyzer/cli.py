@@ -53,7 +53,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Post-mortem analyzer for ML training runs. `analyze RUN_DIR` is short for `analyze run RUN_DIR`.",
 )
-_COMMANDS = {"run", "formats", "rules", "inspect", "--help", "-h", "--version"}
+_COMMANDS = {"run", "formats", "rules", "inspect", "triage", "compare", "--help", "-h", "--version"}
 rules_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -301,6 +301,65 @@ def formats_command() -> None:
     for parser in PARSERS:
         doc = (parser.__doc__ or "").strip().splitlines()[0] if parser.__doc__ else ""
         typer.echo(f"{parser.name:20s} {doc}")
+
+
+class TriageFormat(str, Enum):
+    terminal = "terminal"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+
+
+@app.command("triage")
+def triage_command(
+    folders: Annotated[list[Path], typer.Argument(help="Folders of runs (searched recursively) or run archives.")],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core).")] = 0,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the markdown summary here (plots beside it).")
+    ] = None,
+    db: Annotated[Path, typer.Option("--db", help="The DuckDB index (created or updated).")] = Path("triage.duckdb"),
+    fmt: Annotated[
+        TriageFormat, typer.Option("--format", "-f", help="stdout: summary text or markdown, or the runs table.")
+    ] = TriageFormat.terminal,
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write the runs and findings tables: .csv, .parquet or .json.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address: analyse on that cluster.")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per run before it is an error row.")] = 60.0,
+    max_memory: Annotated[int, typer.Option("--max-memory", help="MiB per run (local workers; 0: no limit).")] = 4096,
+    reports: Annotated[
+        Path | None, typer.Option("--reports", help="Write one markdown post-mortem per failing run here.")
+    ] = None,
+    rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="PNG plots beside the -o summary.")] = True,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
+) -> None:
+    """Triage many runs: find them, analyse them in parallel into a DuckDB index, summarise and group them."""
+    from analyzer.triage.command import run_triage
+
+    err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+    code = run_triage(
+        folders, jobs, output, db, fmt.value, export, scheduler, timeout, max_memory, reports, rules or [], plots, err
+    )
+    raise typer.Exit(code)
+
+
+@app.command("compare")
+def compare_command(
+    run_a: Annotated[Path, typer.Argument(help="The run to explain (often the failing one).")],
+    run_b: Annotated[Path, typer.Argument(help="The baseline (often a healthy run).")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the comparison here (markdown; PNG plot beside).")
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text output.")] = False,
+) -> None:
+    """Compare two runs: settings and versions, curves overlaid, the first step where they part, findings."""
+    from analyzer.triage.command import run_compare
+
+    err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+    raise typer.Exit(run_compare(run_a, run_b, output, err))
 
 
 _RulesOption = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule folder (repeatable).")]

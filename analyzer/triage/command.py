@@ -17,6 +17,13 @@ def _say(console: Console, text: str) -> None:
     console.print(plain(text), markup=False, highlight=False)
 
 
+def inside(path: Path, roots: list[Path]) -> Path | None:
+    """The input folder `path` lies in, if any."""
+    from analyzer.triage import inside as within
+
+    return within(path, roots)
+
+
 def run_triage(
     folders: list[Path],
     jobs: int,
@@ -33,7 +40,7 @@ def run_triage(
     err: Console,
 ) -> int:
     """Triage the folders; returns the exit code (0 all healthy, 1 failing or unreadable runs, 2 usage)."""
-    from analyzer.triage import inside, triage
+    from analyzer.triage import triage
     from analyzer.triage.index import Index
     from analyzer.triage.summary import collect, render_markdown, render_text, write_plots
 
@@ -101,3 +108,35 @@ def run_triage(
         _say(err, f"{len(outcome.reports)} post-mortem(s) written to {reports}")
     bad = (runs["verdict"] != "healthy").any() if len(runs) else False
     return 1 if bad else 0
+
+
+def run_compare(run_a: Path, run_b: Path, output: Path | None, err: Console) -> int:
+    """Compare two runs; the comparison on stdout, -o writes it (markdown) with the overlaid plot beside it."""
+    for path in (run_a, run_b):
+        if not path.exists():
+            _say(err, f"error: {path}: no such file or folder")
+            return 2
+    if output is not None and inside(output, [run_a, run_b]):
+        _say(err, f"error: -o {output} lies inside a compared run: nothing under it is ever written")
+        return 2
+    from analyzer.api import analyze
+    from analyzer.errors import NothingReadable
+    from analyzer.triage.compare import compare_reports, render_markdown, write_plot
+
+    reports = []
+    for path in (run_a, run_b):
+        try:
+            reports.append(analyze(path))
+        except NothingReadable as exc:
+            for problem in exc.problems:
+                _say(err, f"error: {problem}")
+            _say(err, f"error: nothing readable under {path}")
+            return 3
+    comparison = compare_reports(reports[0], reports[1])
+    sys.stdout.write(plain(render_markdown(comparison)))
+    if output is not None:
+        folder = output.parent / f"{output.stem}_files"
+        drawn = write_plot(comparison, folder / "curves.png")
+        output.write_text(render_markdown(comparison, f"{folder.name}/curves.png" if drawn else None), "utf-8")
+        _say(err, f"comparison written to {output}" + (f" (plot in {folder})" if drawn else ""))
+    return 0

@@ -135,3 +135,25 @@ def test_groups_runs_that_fail_alike(triaged: tuple[Path, Outcome, dict[str, Any
     text = render_markdown(summary)
     assert "## Groups" in text and "3 runs: loss_zero_grad_nan (bad-batch)" in text
     assert "## Could not be read (5)" in text and "hostile member path" in text
+
+
+def test_cli_triage_writes_summary_exports_and_refuses_writes_inside(corpus: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "analyzer", "triage", str(corpus / "team_b"), "--jobs", "1"]
+    out = subprocess.run(
+        [*cmd, "--db", str(tmp_path / "i.duckdb"), "-o", str(tmp_path / "s.md"), "--export", str(tmp_path / "r.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1, out.stderr  # failing runs found
+    assert "3 runs:" in out.stdout and "loss_zero_grad_nan" in out.stdout
+    assert "## Verdicts" in (tmp_path / "s.md").read_text()
+    table = (tmp_path / "r.csv").read_text().splitlines()
+    assert len(table) == 4 and table[0].startswith("run,target,root")
+    assert (tmp_path / "r_findings.csv").exists()
+    refused = subprocess.run([*cmd, "--db", str(corpus / "team_b" / "x.duckdb")], capture_output=True, text=True)
+    assert refused.returncode == 2 and "inside a triaged folder" in refused.stderr
+    assert not (corpus / "team_b" / "x.duckdb").exists()
