@@ -1,0 +1,34 @@
+"""The same triage on a local Dask cluster gives the same index as the local worker processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from analyzer.triage import triage
+
+distributed = pytest.importorskip("distributed")
+
+COLUMNS = "run, verdict, severity, onset_step, top_cause, precision, transformers, steps, error, content_hash"
+
+
+def table(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_dask_index_equals_local_index(corpus: Path, tmp_path: Path) -> None:
+    roots = [corpus / "team_a", corpus / "team_b", corpus / "archives", corpus / "broken" / "corrupt"]
+    local = triage(roots, tmp_path / "local.duckdb", jobs=1)
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as c,
+        distributed.Client(c) as client,
+    ):
+        remote = triage(roots, tmp_path / "dask.duckdb", scheduler=client)
+    assert remote.analysed == local.analysed >= 9
+    query = f"SELECT {COLUMNS} FROM runs ORDER BY run"
+    assert table(tmp_path / "dask.duckdb", query) == table(tmp_path / "local.duckdb", query)
+    findings = "SELECT run, position, rule_id, onset_step, cause_1 FROM findings ORDER BY run, position"
+    assert table(tmp_path / "dask.duckdb", findings) == table(tmp_path / "local.duckdb", findings)
