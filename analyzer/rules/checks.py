@@ -218,6 +218,50 @@ def nonfinite_train_loss(run: Run, params: dict[str, Any]) -> Detection | None:
     )
 
 
+# Series that say nothing of the model's numbers when they are NaN (a schedule, a counter, a clock).
+_NOT_COMPUTED = re.compile(r"learning_rate|^lr|epoch|step|time|speed|per_second|samples|tokens|mem|^labels$|size$")
+
+
+@check("nonfinite_train_metrics", min_together=int)
+def nonfinite_train_metrics(run: Run, params: dict[str, Any]) -> Detection | None:
+    """With no series named the train loss: its parts (`value_function_loss`, `d_loss`) NaN or ±inf, or
+    several train metrics the model computes turning non-finite at the same step (a table of loss parts
+    whose header never says `loss`: YOLO's `box obj cls`)."""
+    if run.has("loss"):
+        return None  # loss-becomes-nan reads the loss itself
+    names = [m for s, m in run.series_names() if s == "train" and not _NOT_COMPUTED.search(m)]
+    parts = [m for m in names if "loss" in m]
+    scans = {m: nonfinite_scan(run.series(m)) for m in (parts or names)}
+    broken = {m: scan for m, scan in scans.items() if scan.count}
+    if not broken:
+        return None
+    onset = min(int(scan.first_step) for scan in broken.values() if scan.first_step is not None)
+    together = [m for m, scan in broken.items() if scan.first_step == onset]
+    if not parts:
+        # Any metric, so ask more: several at once, finite before (a column that is always NaN is no failure).
+        finite_before = [m for m in together if _last_finite_before(run.series(m), onset) is not None]
+        if len(finite_before) < params.get("min_together", 2):
+            return None
+        together = finite_before
+    first = together[0]
+    value = float(run.series(first)[onset])
+    shown = ", ".join(together[:6]) + (f" and {len(together) - 6} more" if len(together) > 6 else "")
+    kind = ("loss part" if parts else "train metric") + ("" if len(together) == 1 else "s")
+    return Detection(
+        onset,
+        f"{kind} {shown} {'is' if len(together) == 1 else 'are'} non-finite from step {onset} "
+        f"({fmt(value)}); no series is named the train loss",
+        {
+            "onset": cite_point(run, "train", first, onset, value),
+            "series": together,
+            "named_loss_parts": bool(parts),
+            "last_finite_before": _last_finite_before(run.series(first), onset),
+            "before_onset": runup_before(run, onset),
+        },
+        confidence=None if parts else 0.6,
+    )
+
+
 @check("nonfinite_grad_norm", early_points=int, benign_max_run=int, benign_max_count=int)
 def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
     """grad_norm NaN/inf where the loss is finite and non-zero (or not logged).

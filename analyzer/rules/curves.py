@@ -229,6 +229,12 @@ def _explosion(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detectio
         return None
     i = int(jumps[0])
     level = float(np.median(values[:i]))
+    after = values[i + 1 :]
+    moving = (len(after) == 1 and after[0] != 0) or len(np.unique(after)) > 1  # not a dead constant
+    # Back nearer its old range than the explosion (under the geometric middle of the two, on a log
+    # scale) and still moving: a spike (loss-spike's), not a divergence.
+    if len(after) and moving and bool(np.all(np.abs(after) <= math.sqrt(ratio) * before[i - 1])):
+        return None
     return Detection(
         int(steps[i]),
         f"loss exploded from {fmt(level)} to {fmt(float(values[i]))} at step "

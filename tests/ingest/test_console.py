@@ -259,3 +259,87 @@ def test_scheduler_cancellations_are_signal_events(tmp_path: Path):
     ]
     finding = analyze(log).findings[0]
     assert finding.rule_id == "training-crashed-with-exception" and finding.causes[0].id == "killed-externally"
+
+
+def test_a_table_row_glued_to_its_bar_is_read_under_its_header(tmp_path: Path):
+    """Columns named once by a header; each row is a bar's description: `0/9  1.2G  0.05 ...: 40%|..| 4/10`.
+    Units after a value (1.2G) and an i/n counter cell take their column's name."""
+    header = "   Epoch   gpu_mem      box      obj    total  targets  img_size\n"
+    rows = "".join(
+        f"     0/9      1.2G   {0.05 - i / 1000:.4f}   {0.02:.4f}   {0.07 - i / 1000:.4f}       {10 + i}       640: "
+        f" {10 * i}%|##        | {i}/10 [00:0{i}<00:10,  1.00it/s]\n"
+        for i in range(1, 6)
+    )
+    log = tmp_path / "train.log"
+    log.write_text(header + rows)
+    frames = console.parse(log, "train.log")
+    box = frames.metrics[frames.metrics["metric"] == "box"]
+    assert box["value"].round(4).tolist() == [0.049, 0.048, 0.047, 0.046, 0.045]
+    assert box["step"].tolist() == [1, 2, 3, 4, 5]  # the bar's count
+    assert set(frames.metrics["metric"]) >= {"gpu_mem", "box", "obj", "total", "targets", "img_size"}
+
+
+def test_a_row_that_does_not_line_up_with_the_header_keeps_its_own_labels(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text(
+        "  name   loss   acc\n" + "".join(f"  step {i}  loss {1 / i:.3f}  acc 0.5 extra 3\n" for i in range(1, 6))
+    )
+    frames = console.parse(log, "train.log")
+    assert "name" not in set(frames.metrics["metric"])
+    assert len(frames.metrics[frames.metrics["metric"] == "loss"]) == 5
+
+
+def test_bare_counter_value_lines_are_step_and_loss_when_no_loss_is_named(tmp_path: Path):
+    log = tmp_path / "stdout.log"
+    log.write_text("start\n" + "".join(f"{100 + 10 * i} {3 - i / 10:.4f}\n" for i in range(6)) + "110 nan\n"[:0])
+    frames = console.parse(log, "stdout.log")
+    loss = frames.metrics[frames.metrics["metric"] == "loss"]
+    assert loss["step"].tolist() == [100, 110, 120, 130, 140, 150]
+    why = frames.meta["console_log"]["stdout.log"]["templates"][0]["why"]
+    assert "taken as step and loss" in why
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(f"{i} {i * 2}\n" for i in range(3)),  # too few lines to call it a record
+        "".join(f"{i % 3} {i / 7:.3f}\n" for i in range(8)),  # the first column does not rise
+        "".join(f"{i} {i / 7:.3f}\n" for i in range(8)) + "".join(f"{i} {i / 9:.3f}\n" for i in range(8)),  # twice
+        "".join(f"{i} {i / 7:.3f}\nval loss {i / 3:.3f}\n" for i in range(8)),  # a loss is named elsewhere
+    ],
+)
+def test_bare_pairs_are_not_a_loss_without_the_whole_evidence(tmp_path: Path, text: str):
+    log = tmp_path / "stdout.log"
+    log.write_text(text)
+    try:
+        frames = console.parse(log, "stdout.log")
+    except Exception:  # nothing readable at all is fine here
+        return
+    train_loss = frames.metrics[(frames.metrics["metric"] == "loss") & (frames.metrics["split"] == "train")]
+    assert train_loss.empty
+
+
+def test_a_json_record_hard_wrapped_by_a_paste_is_joined(tmp_path: Path):
+    """A paste wrapped at a fixed width cuts keys and numbers; the pieces are glued back until the braces
+    balance, and the record's line is its first."""
+    record = (
+        '2024-01-01 10:00:00 | INFO | train | {"epoch": 3, "train_loss": "2.25", "train_nll_loss": "1.5", '
+        '"train_lr": "1e-05", "train_num_updates": "912"}'
+    )
+    wrapped = "\n".join(record[i : i + 70] for i in range(0, len(record), 70))
+    log = tmp_path / "train.log"
+    log.write_text("start\n" + wrapped + "\nnext line 1\n")
+    frames = console.parse(log, "train.log")
+    loss = frames.metrics[(frames.metrics["metric"] == "loss") & (frames.metrics["split"] == "train")]
+    assert loss["value"].tolist() == [2.25]
+    assert loss["step"].tolist() == [912]  # `train_num_updates` is the global step
+    assert loss["line"].tolist() == [2]
+
+
+def test_a_record_that_never_closes_is_read_line_by_line(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("config: {'model': {'dim': 4,\n" + "".join(f"step {i} loss {1 / i:.3f}\n" for i in range(1, 30)))
+    frames = console.parse(log, "train.log")
+    loss = frames.metrics[frames.metrics["metric"] == "loss"]
+    assert loss["step"].tolist() == list(range(1, 30))
+    assert loss["line"].tolist() == list(range(2, 31))

@@ -282,3 +282,67 @@ def test_a_clock_since_the_start_is_not_a_slowing_step_time(tmp_path: Path, monk
         )
     )
     assert "throughput_drop" in modes(per_epoch / "train.log")
+
+
+def test_loss_parts_turning_inf_fire_when_no_loss_is_named(tmp_path: Path):
+    log = tmp_path / "train.log"
+    rows = [f"iteration {i}: value_loss {0.5 + i / 10:.3f} surrogate_loss 0.010 reward {i}.0" for i in range(1, 6)]
+    log.write_text("\n".join([*rows, "iteration 6: value_loss inf surrogate_loss 0.010 reward 6.0"]) + "\n")
+    found = modes(log)
+    assert found.get("loss_nan") == 6
+
+
+def test_several_computed_metrics_turning_nan_together_fire(tmp_path: Path):
+    log = tmp_path / "train.log"
+    rows = [f"it {i} | box {0.09 - i / 1000:.4f} | obj {0.1:.4f} | lr 0.01 | mem 6.5" for i in range(1, 6)]
+    rows += [f"it {i} | box nan | obj nan | lr 0.01 | mem 6.5" for i in range(6, 8)]
+    log.write_text("\n".join(rows) + "\n")
+    assert modes(log).get("loss_nan") == 6
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "box nan | obj {obj:.4f}",  # one metric alone: not enough without a loss name
+        "box {box:.4f} | obj {obj:.4f} | lr nan",  # a schedule value is no computed number
+    ],
+)
+def test_metric_nans_without_the_evidence_stay_silent(tmp_path: Path, bad: str):
+    log = tmp_path / "train.log"
+    rows = [f"it {i} | box {0.09 - i / 1000:.4f} | obj 0.1000 | lr 0.01" for i in range(1, 6)]
+    rows += [f"it {i} | " + bad.format(box=0.08, obj=0.1) for i in range(6, 8)]
+    log.write_text("\n".join(rows) + "\n")
+    assert "loss_nan" not in modes(log)
+
+
+def test_a_stop_on_a_nonfinite_loss_check_is_loss_nan(tmp_path: Path):
+    log = tmp_path / "train.log"
+    rows = [f"global step {i}: loss = {0.2 - i / 1000:.4f} (0.130 sec/step)" for i in range(100, 105)]
+    rows.append(
+        "Error reported to Coordinator: <class 'tensorflow.python.framework.errors_impl.InvalidArgumentError'>, "
+        "LossTensor is inf or nan. : Tensor had NaN values"
+    )
+    log.write_text("\n".join(rows) + "\n")
+    assert "loss_nan" in modes(log)
+
+
+def test_a_warning_that_a_bad_loss_was_skipped_is_not_loss_nan(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("2019-06-13 02:30:01,545 (asr:302) WARNING: loss (=nan) is not correct\n" * 3)
+    assert "loss_nan" not in modes(log)
+
+
+def test_a_loss_that_jumps_a_million_fold_and_comes_back_is_a_spike_not_a_divergence(tmp_path: Path):
+    log = tmp_path / "train.log"
+    values = [0.11, 0.10, 0.12, 3.5e9, 0.06, 0.23, 0.09]
+    log.write_text("\n".join(f"global step {100 + i}: loss = {v}" for i, v in enumerate(values)) + "\n")
+    found = modes(log)
+    assert "divergence" not in found
+    assert found.get("loss_spike") == 103
+
+
+def test_a_loss_that_explodes_and_falls_to_a_dead_constant_is_a_divergence(tmp_path: Path):
+    log = tmp_path / "train.log"
+    values = [2.1, 2.0, 1.9, 4.0e6, 0.0, 0.0, 0.0]
+    log.write_text("\n".join(f"global step {100 + i}: loss = {v}" for i, v in enumerate(values)) + "\n")
+    assert modes(log).get("divergence") == 103

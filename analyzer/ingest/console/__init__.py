@@ -19,7 +19,7 @@ from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.console.bulk import read_bulk
 from analyzer.ingest.console.epochs import restep_by_epoch
 from analyzer.ingest.console.generic import close, finish
-from analyzer.ingest.console.lines import BLOCK, blocks, end_traceback, read_text
+from analyzer.ingest.console.lines import BLOCK, blocks, end_traceback, read_text, unwrap_rest
 from analyzer.ingest.console.records import flush
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import Grammars, grammars
@@ -106,6 +106,7 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
             carry = ""
     if carry:
         read_bulk(state, carry, final=True)
+    unwrap_rest(state)
     flush(state)
     end_traceback(state)
     close(state.generic)

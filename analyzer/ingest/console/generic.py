@@ -127,6 +127,7 @@ _METRIC_WORD = re.compile(
 _GLOBAL = re.compile(r"global|num_updates|n_updates|total_timesteps|timesteps|total_steps|optimizer")
 MAX_TEMPLATES = 5000  # distinct templates kept per file: a log of ever-new lines must not grow without end
 MAX_EXAMPLES = 3
+BARE_MIN = 5  # lines of a bare `counter value` template before its value is taken as the loss
 
 
 @dataclass
@@ -152,6 +153,7 @@ class Template:
     ranks: list[int] = field(default_factory=list)
     slots: list[Slot] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    note: str = ""  # an assumption the reading made (said in `inspect` and the report's reading notes)
 
 
 @dataclass
@@ -242,12 +244,8 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         last = match.end()
     if not values or len(values) > 64:
         return
-    if (
-        collector.header
-        and len(collector.header) == len(values)
-        and all(not re.search(r"[A-Za-z]", label) for label in labels)
-    ):  # a row under a table header
-        labels = [("" if i == 0 else " | ") + name + ": " for i, name in enumerate(collector.header)]
+    if collector.header:  # a row under a table header: each number takes its column's name
+        labels = _under_header(collector.header, text, labels)
     key = "\x01".join(labels) + "\x01" + _squash(text[last:])
     tpl = collector.templates.get(key)
     if tpl is None:
@@ -261,6 +259,29 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     tpl.lines.append(lineno)
     tpl.context.append(-1 if step is None else step)
     tpl.ranks.append(-1 if rank is None else rank)
+
+
+_COUNTER_CELL = re.compile(r"\s*\d+\s*/\s*\d+\s*")
+
+
+def _under_header(header: list[str], text: str, labels: list[str]) -> list[str]:
+    """The labels of a table row named by the header above it, cell by cell (`0/119  6.51G  0.086`: a
+    counter i/n, a value with its unit, a bare value); the row's own labels when the cells do not line up
+    one to one with the header's or a cell holds words or several numbers."""
+    cells = [c for c in _CELLS.split(text.strip().strip("|").rstrip(": ")) if c]
+    if len(cells) != len(header):
+        return labels
+    named: list[str] = []
+    for i, (name, cell) in enumerate(zip(header, cells, strict=True)):
+        numbers = [m for m in _NUMBER.finditer(cell) if _value(m) is not None]
+        rest = _NUMBER.sub("", cell)
+        if len(numbers) == 1 and len(re.findall(r"[A-Za-z]", rest)) <= 3:  # a unit at most (G, MB, it/s)
+            named.append(("" if i == 0 else " | ") + name + ": ")
+        elif len(numbers) == 2 and _COUNTER_CELL.fullmatch(cell):
+            named += [("" if i == 0 else " | ") + name + ": ", "/"]
+        else:
+            return labels
+    return named if len(named) == len(labels) else labels
 
 
 def count_numbers(text: str) -> int:
@@ -401,9 +422,10 @@ def _name_slots(tpl: Template) -> None:
 def _counter_role(raw: str) -> str | None:
     """`step`, `epoch` or `batch` for a counter's name (`global step`, `TRAIN EPOCH`, `batch_idx`), else None."""
     low = re.sub(r"[\s-]+", "_", raw.lower())
-    if "_".join(w for w in low.split("_") if w not in _SPLIT_WORDS) in _EPOCH_NAMES:  # `TRAIN EPOCH 0:`
+    bare = "_".join(w for w in low.split("_") if w not in _SPLIT_WORDS)  # `TRAIN EPOCH 0:`, `train_num_updates`
+    if bare in _EPOCH_NAMES:
         return "epoch"
-    if low in _STEP_NAMES or low.endswith("_step") or low == "global_steps":
+    if low in _STEP_NAMES or bare in _STEP_NAMES or low.endswith("_step") or low == "global_steps":
         return "step"
     return "batch" if low in _BATCH_NAMES else None
 
@@ -423,7 +445,7 @@ def _is_record(tpl: Template) -> bool:
         return True
     # Printed once it must also carry a loss: a settings dump (`learning_rate=5e-05, max_grad_norm=1.0`)
     # is explicit too, and is no record of training.
-    explicit = sum(bool(re.search(r"[:=]\s*$", label)) for label in tpl.labels)
+    explicit = sum(bool(re.search(r"[:=]\s*[\"']?$", label)) for label in tpl.labels)  # JSON quotes numbers too
     return len(values) >= 2 and explicit >= 2 and any(s.metric.endswith("loss") for s in values)
 
 
@@ -504,12 +526,17 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             merged[signature if any(s.metric for s in tpl.slots) else (("", tpl.key, ""),)] = tpl
     records = [tpl for tpl in merged.values() if _is_record(tpl)]
     _name_the_loss(records)
+    if not builder.has("train", "loss") and not any(s.metric == "loss" for t in records for s in t.slots):
+        bare = _bare_loss([t for t in merged.values() if t not in records])
+        if bare is not None:
+            records.append(bare)
     described: list[dict[str, Any]] = []
     stepped_lines: list[tuple[int, int, str]] = []  # (line, step, axis) of lines placed by a counter
     plans = []
     for tpl in sorted(records, key=lambda t: -len(t.rows)):
         data = np.asarray(tpl.rows, dtype=np.float64)
         steps, axis, why = _steps(tpl, data)
+        why = tpl.note or why
         if steps is not None:
             stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
         plans.append((tpl, data, steps, axis, why))
@@ -611,6 +638,29 @@ def _name_the_loss(records: list[Template]) -> None:
         for s in train:
             if s.metric in lossy:
                 s.metric = "loss"
+
+
+def _bare_loss(templates: list[Template]) -> Template | None:
+    """`76930 2.6496577`: a log whose only repeated lines are a rising counter and one number, nothing
+    else on the line, and which names no loss anywhere: the number is taken as the loss (said so in the
+    template's `why`). Only one such template may exist, with at least BARE_MIN lines."""
+    bare = [
+        t
+        for t in templates
+        if len(t.slots) == 2
+        and len(t.rows) >= BARE_MIN
+        and not any(label.strip() for label in t.labels)
+        and not t.key.rsplit("\x01", 1)[-1]
+    ]
+    if len(bare) != 1:
+        return None
+    tpl = bare[0]
+    counter = np.asarray(tpl.rows, dtype=np.float64)[:, 0]
+    if not _counts(counter) or not np.all(np.diff(counter) > 0):
+        return None
+    tpl.slots = [Slot("", "step", "train", "step"), Slot("", "loss", "train")]
+    tpl.note = "the first column: a rising counter and one number per line, taken as step and loss (no loss named)"
+    return tpl
 
 
 def _merge(into: Template, other: Template) -> None:

@@ -310,14 +310,56 @@ def _fact(text: str) -> Any:
     return number if number is not None and not re.fullmatch(r"\d+\.\d+\.\d+.*", text) else text
 
 
-def _fragment(state: State, fragment: str, lineno: int) -> None:
+_OPEN_RECORD = re.compile(r"""\{\s*["'][^"']+["']\s*:""")  # a dict or JSON object that starts on this line
+WRAP_LINES = 20  # a record hard-wrapped by a paste or a terminal is joined over at most this many lines
+
+
+def _unwrapped(state: State, fragment: str, lineno: int) -> tuple[str, int] | None:
+    """A dict or JSON record cut into several lines (a paste wrapped at a fixed width, even inside a key
+    or a number; pprint's one pair per line) is joined back before it is read: the lines are glued
+    without a separator until the braces balance. Returns (text, first line) to read now, or None while
+    a record is still open. A record that does not close within WRAP_LINES lines is read as it was."""
+    if state.wrapped is not None:
+        pieces, first = state.wrapped
+        pieces.append(fragment)
+        joined = "".join(pieces)
+        if joined.count("{") <= joined.count("}"):
+            state.wrapped = None
+            return joined, first
+        if len(pieces) < WRAP_LINES and len(joined) < MAX_LINE:
+            return None
+        unwrap_rest(state)
+        return None
+    if fragment.count("{") > fragment.count("}") and _OPEN_RECORD.search(fragment):
+        state.wrapped = ([fragment], lineno)
+        return None
+    return fragment, lineno
+
+
+def unwrap_rest(state: State) -> None:
+    """A record that never closed (the file ended, or too many lines): each of its lines read on its own."""
+    if state.wrapped is not None:
+        pieces, first = state.wrapped
+        state.wrapped = None
+        for i, piece in enumerate(pieces):
+            _fragment(state, piece, first + i, unwrap=False)
+
+
+def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True) -> None:
     """One piece between line breaks: a progress bar, what follows it, or a plain line."""
+    if unwrap and (state.wrapped is not None or "{" in fragment):
+        whole = _unwrapped(state, fragment, lineno)
+        if whole is None:
+            return
+        fragment, lineno = whole
     text = _ANSI.sub("", fragment) if "\x1b" in fragment else fragment
     if "%" in text and "/" in text:
         bar = BAR.search(text)
         if bar:
-            read_bar(state, bar, text[: bar.start()], lineno)
+            desc = text[: bar.start()]
             text = text[bar.end() :]
+            if not read_bar(state, bar, desc, lineno) and any(c.isdigit() for c in desc):
+                _line(state, desc, lineno)  # numbers printed as the bar's description: a row of their own
     if text.strip() and not _BAR_ONLY.match(text):
         _line(state, text, lineno)
 

@@ -37,7 +37,9 @@ def value_of(text: str) -> float | None:
     return to_float(text)
 
 
-def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> None:
+def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool:
+    """Read one progress bar; True when its description was read too (Lightning's epoch, torchtune's
+    step and loss), False when the description is left for the line readers (a YOLO row glued to it)."""
     n, total = int(match["n"]), int(match["total"])
     lightning = _LIGHTNING_DESC.search(desc)
     tune = _TORCHTUNE_DESC.search(desc)
@@ -59,6 +61,7 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> None
             metric = "loss" if key in ("step_loss", "train_loss", "loss_step") else field_metric(key)
             state.builder.metric(step, "train", metric, value, lineno, rank=state.rank)
             state.records += 1
+    return bool(lightning or tune)
 
 
 def read_dict_line(state: State, text: str, lineno: int) -> bool:
