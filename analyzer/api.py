@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer.errors import NothingReadable, Problem
 from analyzer.ingest import ingest
@@ -11,12 +12,17 @@ from analyzer.normalize import build_run
 from analyzer.rules import evaluate, load_rules
 from analyzer.signals import summarize
 
+if TYPE_CHECKING:
+    from analyzer.rules.schema import Rule
+
 
 def analyze(
     path: str | Path,
     rules_dirs: list[Path] | None = None,
     grammar_files: list[Path] | None = None,
     hints: bool | None = None,
+    rules: tuple[list[Rule], list[Problem]] | None = None,
+    signals: bool = True,
 ) -> Report:
     """Read a run folder (or one file), merge it, run the rules and return the report.
 
@@ -24,7 +30,10 @@ def analyze(
     it could be read, GrammarError when a user grammar file is broken. Nothing under `path` is
     ever written. `hints=False` leaves out the built-in line grammars (the generic reader alone;
     default: on unless ANALYZER_NO_GRAMMAR_HINTS=1). `wandb://entity/project/run_id` reads that run
-    through the W&B API (WandbFetchError when the API cannot be reached or refuses).
+    through the W&B API (WandbFetchError when the API cannot be reached or refuses). `rules`: the result
+    of load_rules(rules_dirs) when the caller loaded it once for many runs (triage); parsing the rule
+    files is otherwise a third of a small run. `signals=False` leaves `Report.signals` empty (the JSON
+    summary of each series, a tenth of a small run) for callers that do not render it.
     """
     remote = None
     if str(path).startswith("wandb:"):
@@ -55,9 +64,13 @@ def analyze(
     run = build_run(path, ingested)
     if remote is not None:
         run.path = f"wandb://{remote}"
-    rules, rule_problems = load_rules(rules_dirs)
+    loaded, rule_problems = rules if rules is not None else load_rules(rules_dirs)
     run.problems.extend(rule_problems)
-    findings, checked, unchecked = evaluate(run, rules)
+    findings, checked, unchecked = evaluate(run, loaded)
     return Report(
-        run=run, findings=chain_findings(findings), signals=summarize(run), checked=checked, unchecked=unchecked
+        run=run,
+        findings=chain_findings(findings),
+        signals=summarize(run) if signals else {},
+        checked=checked,
+        unchecked=unchecked,
     )

@@ -31,9 +31,9 @@ def warm(memory_mb: int = 0) -> None:
     """Worker initializer: import the analysis and load the rules once, then cap the address space."""
     import analyzer.api  # noqa: F401
     from analyzer.ingest import parsers
-    from analyzer.rules import load_rules
+    from analyzer.triage.worker import rules_for
 
-    load_rules()
+    rules_for([])
     for _ in parsers():  # import every reader now, not on the first run that needs it
         pass
     import importlib

@@ -94,11 +94,24 @@ def content_hash(files: list[Path]) -> str:
 Analyse = Callable[[Path, Options], "Report"]
 
 
+_RULES: dict[tuple[str, ...], Any] = {}  # rule folders -> load_rules() result, once per worker process
+
+
 def default_analyse(path: Path, options: Options) -> Report:
-    """The one-run analysis of analyzer.api."""
+    """The one-run analysis of analyzer.api, with the rules parsed once per process."""
     from analyzer.api import analyze
 
-    return analyze(path, rules_dirs=[Path(d) for d in options.rules_dirs] or None)
+    return analyze(path, rules=rules_for(options.rules_dirs), signals=options.reports)
+
+
+def rules_for(folders: list[str]) -> Any:
+    """load_rules() of the built-in library and these folders, parsed once per process."""
+    from analyzer.rules import load_rules
+
+    key = tuple(folders)
+    if key not in _RULES:
+        _RULES[key] = load_rules([Path(d) for d in key] or None)
+    return _RULES[key]
 
 
 def analyse_targets(targets: list[Target], options: Options, analyse: Analyse | None = None) -> list[dict[str, Any]]:
