@@ -96,14 +96,19 @@ def discover(roots: list[Path]) -> list[Target]:
     return targets
 
 
-def _walk(folder: Path, root: str, out: list[Target]) -> None:
+def _walk(folder: Path, root: str, out: list[Target], seen: set[Path] | None = None) -> None:
+    seen = set() if seen is None else seen
+    real = folder.resolve()
+    if real in seen:  # a linked folder met twice, or a link loop
+        return
+    seen.add(real)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
         out.append(Target(str(folder), root, "error", reason=f"cannot list folder: {exc.strerror}"))
         return
-    files = [Path(e.path) for e in entries if e.is_file(follow_symlinks=False) or e.is_symlink()]
-    dirs = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False) and e.name not in _SKIP]
+    files = [Path(e.path) for e in entries if not _is_dir(e)]
+    dirs = [Path(e.path) for e in entries if _is_dir(e) and e.name not in _SKIP]
     dirs = [d for d in dirs if not d.name.startswith(".")]
     logs = [f for f in files if not is_archive(f) and _recognised(f)]
     if logs or any(_ATTACHED.match(d.name) for d in dirs):
@@ -115,4 +120,12 @@ def _walk(folder: Path, root: str, out: list[Target]) -> None:
         what = f"no training log among {len(files)} file(s)" if files else "empty folder"
         out.append(Target(str(folder), root, "error", reason=f"{what}: nothing to analyse", files=len(files)))
     for sub in dirs:
-        _walk(sub, root, out)
+        _walk(sub, root, out, seen)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a link to one (a run folder linked into a folder of runs is followed, once)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False

@@ -16,9 +16,13 @@ from tests.triage.conftest import tree_state
 
 
 def hang_aware(path: Path, options: Options) -> Any:
-    """The real analysis, except that a run named hang_run never finishes (a pathological input)."""
+    """The real analysis, except that a run named hang_run never finishes and one named hog_run asks for
+    4 GiB (pathological inputs)."""
     if path.name == "hang_run":
         time.sleep(120)
+    if path.name == "hog_run":
+        hog = bytearray(4 << 30)
+        return hog
     return default_analyse(path, options)
 
 
@@ -142,8 +146,9 @@ def test_cli_triage_writes_summary_exports_and_refuses_writes_inside(corpus: Pat
     import sys
 
     cmd = [sys.executable, "-m", "analyzer", "triage", str(corpus / "team_b"), "--jobs", "1"]
+    files = ["-o", str(tmp_path / "s.md"), "--export", str(tmp_path / "r.csv"), "--reports", str(tmp_path / "pm")]
     out = subprocess.run(
-        [*cmd, "--db", str(tmp_path / "i.duckdb"), "-o", str(tmp_path / "s.md"), "--export", str(tmp_path / "r.csv")],
+        [*cmd, "--db", str(tmp_path / "i.duckdb"), *files],
         capture_output=True,
         text=True,
         timeout=120,
@@ -154,6 +159,42 @@ def test_cli_triage_writes_summary_exports_and_refuses_writes_inside(corpus: Pat
     table = (tmp_path / "r.csv").read_text().splitlines()
     assert len(table) == 4 and table[0].startswith("run,target,root")
     assert (tmp_path / "r_findings.csv").exists()
+    reports = sorted(p.name for p in (tmp_path / "pm").iterdir())  # one post-mortem per failing run
+    assert len(reports) == 2 and all(name.endswith(".md") for name in reports)
+    assert "loss_zero_grad_nan" in next((tmp_path / "pm").glob("*nan_2.md")).read_text()
     refused = subprocess.run([*cmd, "--db", str(corpus / "team_b" / "x.duckdb")], capture_output=True, text=True)
     assert refused.returncode == 2 and "inside a triaged folder" in refused.stderr
     assert not (corpus / "team_b" / "x.duckdb").exists()
+
+
+def test_real_runs_triage_as_they_analyse_alone(tmp_path: Path) -> None:
+    from analyzer.api import analyze
+    from tests.conftest import CASES
+
+    if not CASES.is_dir():
+        pytest.skip("../shared/real_logs not available")
+    cases = sorted(CASES.iterdir())
+    assert len([t for t in discover([CASES]) if t.kind == "folder"]) == len([c for c in cases if c.is_dir()])
+    picked = tmp_path / "picked"
+    picked.mkdir()
+    for case in cases[::12]:  # a spread of formats and failures, linked into one folder of runs
+        (picked / case.name).symlink_to(case)
+    outcome = triage([picked], tmp_path / "i.duckdb", jobs=2)
+    got = dict(rows(tmp_path / "i.duckdb", "SELECT name, verdict FROM runs"))
+    assert outcome.found == len(got) == len(cases[::12])
+    for case in cases[::12]:
+        try:
+            alone = analyze(case).verdict
+        except Exception:
+            alone = "error"
+        assert got[case.name] == alone, case.name
+
+
+def test_a_run_past_the_memory_limit_is_an_error_row(tmp_path: Path) -> None:
+    from tests.triage.conftest import copy_run
+
+    copy_run("hf_healthy", tmp_path / "runs" / "hog_run", only=("trainer_state.json",))
+    copy_run("hf_lr_zero", tmp_path / "runs" / "fine", only=("trainer_state.json",))
+    outcome = triage([tmp_path / "runs"], tmp_path / "i.duckdb", jobs=1, memory_mb=512, analyse=hang_aware)
+    got = dict(rows(tmp_path / "i.duckdb", "SELECT name, coalesce(error, verdict) FROM runs"))
+    assert outcome.errors == 1 and "out of memory" in got["hog_run"] and got["fine"] == "not_learning"
