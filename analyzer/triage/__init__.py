@@ -67,12 +67,14 @@ def triage(
     reports: bool = False,
     progress: Callable[[int], Progress] | None = None,
     analyse: Analyse | None = None,
+    grace: float = 30.0,
 ) -> Outcome:
     """Triage every run under `roots` into the DuckDB index at `db`; returns what was done.
 
     Nothing under the roots is written. Runs whose files and rules are unchanged since the last triage
     into the same index are skipped. `progress(total)` returns a callback fed each batch of results.
-    `scheduler` (an address or a distributed.Client) runs the analysis on a Dask cluster."""
+    `scheduler` (an address or a distributed.Client) runs the analysis on a Dask cluster. A local worker
+    silent for `grace` seconds past its runs' limits is killed (its run becomes an error row)."""
     from analyzer.triage.index import Index, fingerprint
     from analyzer.triage.runner import run_dask, run_local
 
@@ -104,7 +106,7 @@ def triage(
         if todo and scheduler is not None and analyse is None:
             run_dask(todo, options, take, scheduler)
         elif todo:
-            run_local(todo, options, take, jobs=jobs, memory_mb=memory_mb, analyse=analyse)
+            run_local(todo, options, take, jobs=jobs, memory_mb=memory_mb, analyse=analyse, grace=grace)
     finally:
         index.close()
     outcome.seconds = time.perf_counter() - start

@@ -15,7 +15,7 @@ from analyzer.triage.discover import Target
 from analyzer.triage.worker import Analyse, Options, analyse_targets, error_result
 
 OnResults = Callable[[list[dict[str, Any]]], None]
-_GRACE = 30.0  # seconds beyond the per-run limits before a silent worker is killed
+GRACE = 30.0  # seconds beyond the per-run limits before a silent worker is killed
 
 
 _LAZY = (
@@ -63,56 +63,49 @@ def run_local(
     jobs: int = 0,
     memory_mb: int = 0,
     analyse: Analyse | None = None,
+    grace: float = GRACE,
 ) -> None:
     """Analyse the targets on `jobs` warm worker processes (0: one per core), chunk by chunk.
 
-    Each run is bounded by options.timeout inside its worker. A worker that stops answering (stuck in C
-    code) or dies is killed; its chunk is retried one run at a time, and the run that kills a worker
-    alone becomes an error row."""
+    Each run is bounded by options.timeout inside its worker. When a worker stops answering (stuck where
+    the alarm cannot reach, in C code) or dies, the pool is killed and what was in flight is retried one
+    run at a time, one in flight: the run that then kills a worker alone becomes an error row."""
     jobs = jobs or os.cpu_count() or 1
     queue = chunks(targets, jobs)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["analyzer.api", "analyzer.triage.worker"])
+    suspects: set[str] = set()  # runs in flight at a kill: retried one at a time, so a kill names its run
     while queue:
-        retry: list[list[Target]] = []
         with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=warm, initargs=(memory_mb,)) as pool:
             pending: dict[Future[list[dict[str, Any]]], tuple[list[Target], float]] = {}
-            broken = False
-            while queue or pending:
-                while queue and len(pending) < jobs * 2 and not broken:
+            why = ""
+            while (queue or pending) and not why:
+                serial = bool(suspects)
+                while queue and len(pending) < (1 if serial else jobs * 2):
                     chunk = queue.pop(0)
-                    limit = (options.timeout * len(chunk) + _GRACE) * 2
+                    limit = (options.timeout * len(chunk) + grace) * (1 if serial else 2)
                     pending[pool.submit(analyse_targets, chunk, options, analyse)] = (chunk, time.monotonic() + limit)
-                if not pending:
-                    break
-                done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in done:
-                    chunk, _ = pending.pop(future)
                     try:
-                        on_results(future.result())
+                        results = future.result()
                     except BrokenProcessPool:
-                        broken = True
-                        _retry(chunk, retry, on_results, "its worker process died (crash or memory kill)")
-                if not broken and any(deadline < time.monotonic() for _, deadline in pending.values()):
-                    for process in list(getattr(pool, "_processes", {}).values()):
-                        process.kill()  # a worker stuck where the per-run alarm cannot reach
-                    broken = True
-                if broken:  # the pool is gone: what was in flight goes back to the queue, run by run
-                    for future, (chunk, _) in list(pending.items()):
-                        future.cancel()
-                        _retry(chunk, retry, on_results, "its worker stopped answering and was killed")
-                    pending.clear()
-                    queue = retry + queue
-                    retry = []
-                    break
-        queue = retry + queue
-
-
-def _retry(chunk: list[Target], retry: list[list[Target]], on_results: OnResults, why: str) -> None:
-    if len(chunk) == 1:
-        on_results([error_result(chunk[0], f"not analysed: {why}")])
-    else:
-        retry.extend([t] for t in chunk)
+                        why = "its worker process died (a crash or the kernel's memory killer)"
+                        continue
+                    suspects.difference_update(t.key for t in pending.pop(future)[0])
+                    on_results(results)
+                if not why and any(deadline < time.monotonic() for _, deadline in pending.values()):
+                    why = "its worker stopped answering and was killed"
+            if why:
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.kill()  # a worker stuck where the per-run alarm cannot reach
+                stuck = [t for chunk, _ in pending.values() for t in chunk]
+                if len(stuck) == 1 and stuck[0].key in suspects:
+                    suspects.discard(stuck[0].key)
+                    on_results([error_result(stuck[0], f"not analysed: {why}")])
+                else:
+                    suspects.update(t.key for t in stuck)
+                    queue = [[t] for t in stuck] + queue
 
 
 _WARM = False
@@ -141,7 +134,7 @@ def run_dask(targets: list[Target], options: Options, on_results: OnResults, sch
         parts = chunks(targets, workers * 2)
         futures = client.map(_dask_chunk, parts, options=options, pure=False)
         owner = {f.key: part for f, part in zip(futures, parts, strict=True)}
-        limit = max(options.timeout * len(p) for p in parts) * len(parts) + _GRACE if parts else _GRACE
+        limit = max(options.timeout * len(p) for p in parts) * len(parts) + GRACE if parts else GRACE
         try:
             for future in as_completed(futures, timeout=limit):
                 try:

@@ -20,6 +20,11 @@ def hang_aware(path: Path, options: Options) -> Any:
     4 GiB (pathological inputs)."""
     if path.name == "hang_run":
         time.sleep(120)
+    if path.name == "stuck_run":  # deaf to the per-run alarm, as a loop inside C code would be
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        time.sleep(120)
     if path.name == "hog_run":
         hog = bytearray(4 << 30)
         return hog
@@ -198,3 +203,16 @@ def test_a_run_past_the_memory_limit_is_an_error_row(tmp_path: Path) -> None:
     outcome = triage([tmp_path / "runs"], tmp_path / "i.duckdb", jobs=1, memory_mb=512, analyse=hang_aware)
     got = dict(rows(tmp_path / "i.duckdb", "SELECT name, coalesce(error, verdict) FROM runs"))
     assert outcome.errors == 1 and "out of memory" in got["hog_run"] and got["fine"] == "not_learning"
+
+
+def test_a_worker_stuck_past_the_alarm_is_killed_and_the_batch_goes_on(tmp_path: Path) -> None:
+    from tests.triage.conftest import copy_run
+
+    for name in ("stuck_run", "a_fine", "z_fine"):
+        copy_run("hf_lr_zero", tmp_path / "runs" / name, only=("trainer_state.json",))
+    start = time.monotonic()
+    outcome = triage([tmp_path / "runs"], tmp_path / "i.duckdb", jobs=1, timeout=1, grace=2, analyse=hang_aware)
+    got = dict(rows(tmp_path / "i.duckdb", "SELECT name, coalesce(error, verdict) FROM runs"))
+    assert "stopped answering and was killed" in got["stuck_run"]
+    assert got["a_fine"] == got["z_fine"] == "not_learning" and outcome.errors == 1
+    assert time.monotonic() - start < 60
