@@ -298,8 +298,12 @@ def build_run(path: Path, ingested: Ingested) -> Run:
     events_parts.append(_restarts([f.metrics for _, f in ingested.frames], _guessed_axis_sources(ingested)))
     non_empty = [e for e in events_parts if not e.empty]
     events = pd.concat(non_empty, ignore_index=True) if non_empty else empty_events()
-    # The same event read twice (the console and W&B's copy of it) counts once: the first source's row stays.
-    events = events.drop_duplicates(["kind", "step", "message"], ignore_index=True)
+    # The same event read from two sources (the console and W&B's copy of it) counts once: the first source's
+    # rows stay. Within one source every line stays: a warning repeated on each step is evidence in number.
+    if not events.empty:
+        key = ["kind", "step", "message"]
+        first = events.groupby(key, dropna=False, sort=False)["source"].transform("first")
+        events = events[events["source"] == first].reset_index(drop=True)
     meta: dict[str, Any] = {}
     for _, frames in ingested.frames:
         deep_merge(meta, frames.meta)

@@ -59,15 +59,19 @@ def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
     return None
 
 
-@check("loss_spike", metric=str, min_ratio=float, short_ratio=float)
+@check("loss_spike", metric=str, min_ratio=float, short_ratio=float, magnitude_ratio=float)
 def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
     """Sudden jumps of the train loss: `min_ratio` × the baseline at least (long series: robust z-score
     spikes that came back; short series: a point `short_ratio` × the median of the points before it,
-    not followed by a sustained climb, which is the divergence check's)."""
+    not followed by a sustained climb, which is the divergence check's). A trainer whose loss is near 0
+    or negative by design (RL, preference) has no baseline to divide by: there only a point
+    `magnitude_ratio` × the largest magnitude before it that falls back under it at the next point."""
     metric = str(params.get("metric", "loss"))
     loss = finite(run.series(metric))
-    if len(loss) < 2 or not _plain_loss(run):
+    if len(loss) < 2:
         return None
+    if not _plain_loss(run):
+        return _magnitude_spike(run, metric, loss, float(params.get("magnitude_ratio", 100.0)))
     min_ratio = float(params.get("min_ratio", 1.5))
     if len(loss) >= LONG:
         sig = run_signals(run, metric)
@@ -142,6 +146,30 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
     return None
 
 
+def _magnitude_spike(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:
+    values, steps = loss.to_numpy(), loss.index.to_numpy()
+    before = np.maximum.accumulate(np.abs(values))[:-1]
+    for i in np.flatnonzero((before > 0) & (np.abs(values[1:]) >= ratio * before)) + 1:
+        if i + 1 >= len(values) or abs(values[i + 1]) >= ratio * before[i - 1]:
+            continue  # the log ends there, or it stayed up: not a spike seen to come back
+        step = int(steps[i])
+        size = abs(values[i]) / before[i - 1]
+        return Detection(
+            step,
+            f"loss jumped to {fmt(float(values[i]))} at step {step}, {size:.3g}× the largest magnitude "
+            f"before it ({fmt(float(before[i - 1]))}), and was back at {fmt(float(values[i + 1]))} the next point",
+            {
+                "onset": _points(run, metric, "train", [step], [float(values[i])])[0],
+                "largest_before": fmt(float(before[i - 1])),
+                "ratio": round(float(size), 3),
+                "recovered": True,
+                "points": len(values),
+            },
+            confidence=0.6,
+        )
+    return None
+
+
 @check("divergence", metric=str, min_rise=float, ratio=float, explosion_ratio=float, blowup=float)
 def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
     """The train loss climbs away from its best value and stays up (or blows up into NaN).
@@ -160,6 +188,7 @@ def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
     return (
         found
         or _divergence_short(run, metric, loss, params)
+        or (_steady_climb(run, metric, loss) if len(loss) < LONG else None)
         or _explosion(run, metric, loss, float(params.get("explosion_ratio", 1000.0)))
         or _blowup_into_nan(run, metric, raw, float(params.get("blowup", 1e6)))
     )
@@ -215,6 +244,46 @@ def _divergence_short(run: Run, metric: str, loss: pd.Series, params: dict[str, 
             "points": len(values),
         },
         confidence=0.7,
+    )
+
+
+STEADY_RISES = 5  # consecutive rises to the end of the log that make a climb (4 when the eval loss climbs too)
+
+
+def _steady_climb(run: Run, metric: str, loss: pd.Series) -> Detection | None:
+    """A short log whose loss rose at every point from its lowest one to the end: a sign test, not a
+    size test (a slow divergence of a few percent per epoch never reaches divergence-short's ratio).
+    STEADY_RISES rises in a row from the minimum happen by chance to a flat noisy loss about once in
+    2^5 = 32 tries at that spot; with the eval loss rising over the same span one rise fewer is asked.
+    The climb must also be 5% of the low (a flat loss jittering in its last digits is no climb)."""
+    values, steps = loss.to_numpy(), loss.index.to_numpy()
+    if len(values) < STEADY_RISES:
+        return None
+    i_min = int(np.argmin(values))
+    rises = len(values) - 1 - i_min
+    if rises < STEADY_RISES - 1 or not bool((np.diff(values[i_min:]) > 0).all()):
+        return None
+    low, last = float(values[i_min]), float(values[-1])
+    if low <= 0 or last - low < 0.05 * low:
+        return None
+    evals = finite(run.series(metric, split="eval"))
+    span = evals[evals.index >= steps[i_min]]
+    eval_climbs = len(span) >= 3 and bool((np.diff(span.to_numpy()) > 0).all())
+    if rises < STEADY_RISES and not eval_climbs:
+        return None
+    also = "; the eval loss rose at every evaluation of that span too" if eval_climbs else ""
+    return Detection(
+        int(steps[i_min + 1]),
+        f"loss rose at each of the last {rises} logged points, from {fmt(low)} at step {int(steps[i_min])} "
+        f"to {fmt(last)} (+{(last / low - 1):.1%}){also}",
+        {
+            "low": _points(run, metric, "train", [int(steps[i_min])], [low])[0],
+            "after": _points(run, metric, "train", steps[i_min + 1 :].tolist(), values[i_min + 1 :].tolist()),
+            "consecutive_rises": rises,
+            "eval_climbs": eval_climbs,
+            "points": len(values),
+        },
+        confidence=0.6,
     )
 
 
@@ -448,11 +517,14 @@ def _train_kept_its_level(train: pd.Series, best_step: int) -> bool:
     below its level when the eval loss was best. A spike that did not fully recover, or a level shift up,
     leaves the train loss above that level: then the eval loss rose because the model got worse, and the
     spike or shift is the finding, not overfitting."""
-    before = train[train.index <= best_step].iloc[-5:]
-    after = train[train.index > best_step].iloc[-5:]
-    if len(before) == 0 or len(after) == 0:
+    at = int(np.searchsorted(train.index.to_numpy(), best_step, side="right")) - 1
+    # The level is the train loss around eval's best (a centred window: the points before it alone sit
+    # higher on a falling curve), the end the last points.
+    around = train.iloc[max(0, at - 2) : at + 3] if at >= 0 else train.iloc[:0]
+    after = train[train.index > best_step].iloc[-3:]
+    if len(around) == 0 or len(after) == 0:
         return True
-    level, end = float(np.median(before)), float(np.median(after))
+    level, end = float(np.median(around)), float(np.median(after))
     noise = _median_move(train)
     return end <= level + max(0.05 * abs(level), 2 * noise)
 

@@ -40,9 +40,11 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
         ),
         (
             "[user] 2021-04-23 19:22:52,420 (trainer:581) WARNING: The grad norm is nan. Skipping updating the model.",
-            "warning",
+            "nonfinite_grad",
         ),
         ("2019-06-13 02:30:01,545 (e2e_asr:302) WARNING: loss (=nan) is not correct", "warning"),
+        ("WARNING: Detected inf values in gradients, skipping this step", "nonfinite_grad"),
+        ("gradient norm is inf at iteration 12", "nonfinite_grad"),
         (
             "INFO:tensorflow:Error reported to Coordinator: <class 'tensorflow.python.framework.errors_impl."
             "InvalidArgumentError'>, LossTensor is inf or nan. : Tensor had NaN values",

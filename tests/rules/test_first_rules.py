@@ -346,3 +346,50 @@ def test_a_loss_that_explodes_and_falls_to_a_dead_constant_is_a_divergence(tmp_p
     values = [2.1, 2.0, 1.9, 4.0e6, 0.0, 0.0, 0.0]
     log.write_text("\n".join(f"global step {100 + i}: loss = {v}" for i, v in enumerate(values)) + "\n")
     assert modes(log).get("divergence") == 103
+
+
+def test_train_and_eval_climbing_together_is_a_divergence_not_overfitting(tmp_path: Path):
+    # Both losses reach their best at epoch 4 and rise at every epoch after it by a few percent: the
+    # model gets worse on the training data too, so this is no overfitting.
+    log = _epoch_log(
+        tmp_path,
+        [1.59, 1.22, 1.12, 1.093, 1.104, 1.140, 1.186, 1.214, 1.237],
+        [1.28, 1.04, 0.96, 0.948, 0.999, 1.042, 1.117, 1.118, 1.121],
+    )
+    found = modes(log)
+    assert "overfitting" not in found
+    assert found.get("divergence") == 5
+
+
+@pytest.mark.parametrize(
+    "train",
+    [
+        [2.0, 1.8, 1.7, 1.65, 1.62, 1.63, 1.64, 1.645, 1.66],  # four rises, no eval to corroborate
+        [2.0, 1.8, 1.7, 1.650, 1.651, 1.652, 1.653, 1.654, 1.655],  # five rises in the last digits
+        [2.0, 1.8, 1.7, 1.65, 1.75, 1.62, 1.70, 1.72, 1.74],  # the climb is broken by a fall
+    ],
+)
+def test_a_short_climb_without_the_whole_evidence_is_no_divergence(tmp_path: Path, train: list[float]):
+    log = _step_log(tmp_path, [f"loss {v}" for v in train])
+    assert "divergence" not in modes(log)
+
+
+def _ppo_log(tmp_path: Path, losses: list[float]) -> Path:
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(
+            f"train | global iter: {i + 1:6d}/ 5000 | tot_loss: {v:.4f} | reward: 0.0116 | rev_kl: 0.0022\n"
+            for i, v in enumerate(losses)
+        )
+    )
+    return log
+
+
+def test_an_rl_loss_jumping_by_orders_of_magnitude_and_back_is_a_spike(tmp_path: Path):
+    found = modes(_ppo_log(tmp_path, [1.53, 1.48, 2442.9, 2.28, 1.9]))
+    assert found.get("loss_spike") == 3
+
+
+def test_an_rl_loss_swinging_around_zero_is_no_spike(tmp_path: Path):
+    found = modes(_ppo_log(tmp_path, [0.004, -0.02, 0.03, -0.011, 0.05, 0.002, -0.04]))
+    assert "loss_spike" not in found and "divergence" not in found
