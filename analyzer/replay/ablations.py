@@ -110,16 +110,16 @@ def _mean_loss(stepper: Stepper, micro: list[dict[str, Any]], precision: str) ->
 def batches_at_checkpoint(
     stepper: Stepper, flagged: list[dict[str, Any]], others: list[list[dict[str, Any]]]
 ) -> dict[str, Any]:
-    """The flagged step's batch and the batches before it, each on the checkpoint's weights (forward only):
-    a batch that alone is non-finite on healthy weights carries the fault itself."""
+    """The flagged step's batch and its neighbours, each on the checkpoint's weights (forward only): a batch
+    that alone is non-finite on healthy weights carries the fault itself."""
     precision = stepper.settings.precision
     flagged_loss = _mean_loss(stepper, flagged, precision)
-    other_losses = [_mean_loss(stepper, m, precision) for m in others[-8:]]
+    other_losses = [_mean_loss(stepper, m, precision) for m in others if m]
     return {
         "flagged_loss": flagged_loss,
         "other_losses": other_losses,
         "flagged_finite": math.isfinite(flagged_loss),
-        "others_finite": all(math.isfinite(v) for v in other_losses),
+        "others_finite": bool(other_losses) and all(math.isfinite(v) for v in other_losses),
     }
 
 

@@ -56,6 +56,9 @@ def replay(
     settings = read_settings(report.run, overrides)
     checkpoint, step, moved = checkpoint_before(run_dir, step)
     loaded = load_model(checkpoint, base_model)
+    if "precision" not in settings.sources and (checkpoint.path / "scaler.pt").is_file():
+        settings.precision = "fp16"  # the Trainer writes scaler.pt for fp16 alone (its GradScaler's state)
+        settings.sources["precision"] = "scaler.pt in the checkpoint"
     rng = _restore_rng(checkpoint.path)
     config = loaded.model.config
     pad_id = int(getattr(config, "pad_token_id", None) or 0)
@@ -74,7 +77,9 @@ def replay(
     flagged, following = micro(update_step), micro(update_step + 1)
     stepper = Stepper(loaded, settings, device)
     health = model_health(loaded, _prompt(flagged), device)
-    at_checkpoint = batches_at_checkpoint(stepper, micro(step), [micro(s) for s in range(checkpoint.step + 1, step)])
+    # The flagged batch against its neighbours (those before it since the checkpoint, and the next two).
+    neighbours = [*range(max(checkpoint.step + 1, step - 6), step), step + 1, step + 2]
+    at_checkpoint = batches_at_checkpoint(stepper, micro(step), [micro(s) for s in neighbours])
     skipped_before = 0
     for s in range(checkpoint.step + 1, update_step):  # the steps between checkpoint and flagged step, as run
         if not stepper.update(micro(s), settings.precision, settings.lr_at(s), settings.max_grad_norm or None).applied:

@@ -59,8 +59,12 @@ def empty(facts: Facts) -> Verdict:
     return "refuted", f"no empty or all-pad row; lengths {b['length_min']}–{b['length_max']}"
 
 
-def precision(facts: Facts) -> Verdict:
+def precision(facts: Facts, cause: str = "") -> Verdict:
     run, fp32 = _outcome(facts, "as run"), _outcome(facts, "fp32")
+    used = facts["settings"]["precision"]
+    named = next((p for p in ("bf16", "fp16") if cause.startswith(p)), None)
+    if named and used != named:  # a cause about the other half-precision format
+        return "refuted", f"the run trained in {used}, not {named}"
     if run is None:
         return "inconclusive", "the step was not replayed"
     if fp32 is None:  # the run itself was fp32
@@ -183,7 +187,10 @@ def verdicts(findings: list[Finding], facts: Facts) -> list[dict[str, Any]]:
                 continue
             seen.add(cause.id)
             judge = next((j for ids, j in JUDGES if cause.id in ids), None)
-            verdict, evidence = judge(facts) if judge else ("inconclusive", "replay does not test this cause")
+            if judge is precision:
+                verdict, evidence = precision(facts, cause.id)
+            else:
+                verdict, evidence = judge(facts) if judge else ("inconclusive", "replay does not test this cause")
             out.append(
                 {
                     "cause": cause.id,
