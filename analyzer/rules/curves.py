@@ -574,14 +574,16 @@ def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
     return None
 
 
-@check("grad_norm_explosion", factor=float, early_fraction=float)
+@check("grad_norm_explosion", factor=float, early_fraction=float, ceiling=float)
 def grad_norm_explosion(run: Run, params: dict[str, Any]) -> Detection | None:
     """grad_norm grows by orders of magnitude: a point `factor` × the median of the points before it
     (points in the first `early_fraction` of the run only set the baseline). The first point never
-    counts: the large norms of the first steps are normal."""
+    counts: the large norms of the first steps are normal. With no history to compare to (a pasted line
+    or two, or norms huge from the start), a norm above `ceiling` is an explosion on its own: even an
+    fp16 norm logged before unscaling (scale 65,536 × a norm of 100) stays below 1e7."""
     grad = finite(run.series("grad_norm"))
     if len(grad) < 2:
-        return None
+        return _above_ceiling(run, grad, float(params.get("ceiling", 1e7)))
     values, steps = grad.to_numpy(), grad.index.to_numpy()
     factor = float(params.get("factor", 100.0))
     early = max(1, int(float(params.get("early_fraction", 0.0)) * len(values)))
@@ -608,7 +610,21 @@ def grad_norm_explosion(run: Run, params: dict[str, Any]) -> Detection | None:
                     "last": fmt(float(values[-1])),
                 },
             )
-    return None
+    return _above_ceiling(run, grad, float(params.get("ceiling", 1e7)))
+
+
+def _above_ceiling(run: Run, grad: pd.Series, ceiling: float) -> Detection | None:
+    above = grad[grad >= ceiling]
+    if above.empty:
+        return None
+    step, value = int(above.index[0]), float(above.iloc[0])
+    return Detection(
+        step,
+        f"grad_norm is {fmt(value)} at step {step}, above {fmt(ceiling)}: no trained model has gradients "
+        "that large, whatever came before",
+        {"onset": _points(run, "grad_norm", "train", [step], [value])[0], "ceiling": fmt(ceiling), "points": len(grad)},
+        confidence=0.6,
+    )
 
 
 @check("loss_plateau", min_flat_fraction=float, max_relative_change=float)

@@ -393,3 +393,13 @@ def test_an_rl_loss_jumping_by_orders_of_magnitude_and_back_is_a_spike(tmp_path:
 def test_an_rl_loss_swinging_around_zero_is_no_spike(tmp_path: Path):
     found = modes(_ppo_log(tmp_path, [0.004, -0.02, 0.03, -0.011, 0.05, 0.002, -0.04]))
     assert "loss_spike" not in found and "divergence" not in found
+
+
+@pytest.mark.parametrize(("grad_norm", "fires"), [(1.2e12, True), (3.1e7, True), (85.0, False), (6.5e5, False)])
+def test_one_pasted_line_with_an_absurd_grad_norm_is_an_explosion(tmp_path: Path, grad_norm: float, fires: bool):
+    log = tmp_path / "train.log"
+    log.write_text(
+        "2021-01-03 10:02:15,629 - det - INFO - Epoch [1][500/58633]\tlr: 2.0e-02, time: 0.434, "
+        f"loss_cls: 0.52, loss_bbox: 0.31, loss: 0.83, grad_norm: {grad_norm}\n"
+    )
+    assert ("grad_explosion" in modes(log)) is fires
