@@ -63,23 +63,40 @@ def replay(
     config = loaded.model.config
     pad_id = int(getattr(config, "pad_token_id", None) or 0)
     vocab = getattr(config, "vocab_size", None)
+    recorded: dict[int, list[dict[str, Any]]] = {}
     if dataset is None:
-        raise ReplayError("pass --dataset FILE (the tokenized training rows: JSONL, Parquet or a datasets folder)")
-    rows = read_rows(dataset)
+        from analyzer.integrations.hf import recorded_batches
+
+        recorded = recorded_batches(run_dir)
+        if not recorded:
+            raise ReplayError(
+                "pass --dataset FILE (the tokenized training rows: JSONL, Parquet or a datasets folder); "
+                "no batches recorded by FlightRecorderCallback under this run either"
+            )
+        sampler = "recorded (FlightRecorderCallback)"
+    rows = read_rows(dataset) if dataset is not None else []
 
     def micro(s: int) -> list[dict[str, Any]]:
+        if recorded:
+            if s not in recorded:
+                have = ", ".join(map(str, sorted(recorded)))
+                raise ReplayError(f"step {s} was not recorded (recorded steps: {have}); pass --dataset FILE")
+            return recorded[s]
         return [
             collate([rows[i] for i in idx], pad_id)
             for idx in step_indices(len(rows), s, settings.batch_size, settings.grad_accum, sampler, settings.seed)
         ]
 
+    def maybe(s: int) -> list[dict[str, Any]]:
+        return micro(s) if not recorded or s in recorded else []
+
     update_step = step - 1 if mode in SPIKE_MODES and step - 1 > checkpoint.step else step
-    flagged, following = micro(update_step), micro(update_step + 1)
+    flagged, following = micro(update_step), maybe(update_step + 1)
     stepper = Stepper(loaded, settings, device)
     health = model_health(loaded, _prompt(flagged), device)
     # The flagged batch against its neighbours (those before it since the checkpoint, and the next two).
     neighbours = [*range(max(checkpoint.step + 1, step - 6), step), step + 1, step + 2]
-    at_checkpoint = batches_at_checkpoint(stepper, micro(step), [micro(s) for s in neighbours])
+    at_checkpoint = batches_at_checkpoint(stepper, micro(step), [maybe(s) for s in neighbours])
     skipped_before = 0
     for s in range(checkpoint.step + 1, update_step):  # the steps between checkpoint and flagged step, as run
         if not stepper.update(micro(s), settings.precision, settings.lr_at(s), settings.max_grad_norm or None).applied:
@@ -106,7 +123,7 @@ def replay(
         "skipped_while_fast_forwarding": skipped_before,
         "device": device if not device.startswith("cuda") else f"{device} ({torch.cuda.get_device_name()})",
         "sampler": sampler,
-        "dataset": str(dataset),
+        "dataset": str(dataset) if dataset is not None else f"{run_dir.name}/flight_recorder",
         "settings": {
             "precision": settings.precision,
             "batch_size": settings.batch_size,

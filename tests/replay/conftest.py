@@ -91,6 +91,7 @@ def train(
     steps: int = 6,
     save_steps: int = 2,
     trainer_cls: Any = None,
+    callbacks: list[Any] | None = None,
     **args: Any,
 ) -> Recorder:
     """Train with the real Trainer into `out` (checkpoints every `save_steps`, trainer_state.json saved)."""
@@ -114,7 +115,10 @@ def train(
     defaults.update(args)
     recorder = Recorder()
     trainer = (trainer_cls or transformers.Trainer)(
-        model=model, args=transformers.TrainingArguments(**defaults), train_dataset=rows, callbacks=[recorder]
+        model=model,
+        args=transformers.TrainingArguments(**defaults),
+        train_dataset=rows,
+        callbacks=[recorder, *(callbacks or [])],
     )
     trainer.train()
     trainer.save_state()
@@ -185,7 +189,7 @@ def lr_pulse(folder: Path) -> dict[str, Any]:
     return {"run": folder / "run", "dataset": data}
 
 
-def nan_batch(folder: Path) -> dict[str, Any]:
+def nan_batch(folder: Path, flight_recorder: bool = False) -> dict[str, Any]:
     """A regression fine-tune whose target is NaN in one row, which the Trainer's shuffle puts in step 4."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -201,8 +205,13 @@ def nan_batch(folder: Path) -> dict[str, Any]:
     data = folder / "train.parquet"
     pq.write_table(pa.Table.from_pylist(rows), data)
     model = transformers.LlamaForSequenceClassification(config(num_labels=1, problem_type="regression"))
-    train(folder / "run", model, rows, logging_nan_inf_filter=False)
-    return {"run": folder / "run", "dataset": data, "row": poisoned}
+    callbacks = []
+    if flight_recorder:
+        from analyzer.integrations.hf import FlightRecorderCallback
+
+        callbacks.append(FlightRecorderCallback(keep=4))
+    train(folder / "run", model, rows, logging_nan_inf_filter=False, callbacks=callbacks)
+    return {"run": folder / "run", "dataset": data, "row": poisoned, "rows": rows}
 
 
 BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
@@ -233,3 +242,6 @@ def lora_head(folder: Path, save_head: bool) -> dict[str, Any]:
 
 BUILDERS["lora_head_lost"] = lambda folder: lora_head(folder, save_head=False)
 BUILDERS["lora_head_saved"] = lambda folder: lora_head(folder, save_head=True)
+
+
+BUILDERS["nan_batch_recorded"] = lambda folder: nan_batch(folder, flight_recorder=True)

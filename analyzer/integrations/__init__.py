@@ -1,0 +1,1 @@
+"""Hooks into training frameworks that record what the analyzer and replay need while a run trains."""
