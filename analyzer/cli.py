@@ -308,6 +308,7 @@ class TriageFormat(str, Enum):
     markdown = "markdown"
     csv = "csv"
     json = "json"
+    parquet = "parquet"
 
 
 @app.command("triage")
@@ -319,7 +320,10 @@ def triage_command(
     ] = None,
     db: Annotated[Path, typer.Option("--db", help="The DuckDB index (created or updated).")] = Path("triage.duckdb"),
     fmt: Annotated[
-        TriageFormat, typer.Option("--format", "-f", help="stdout: summary text or markdown, or the runs table.")
+        TriageFormat,
+        typer.Option(
+            "--format", "-f", help="stdout: the summary (terminal, markdown) or the runs table (csv, json, parquet)."
+        ),
     ] = TriageFormat.terminal,
     export: Annotated[
         Path | None, typer.Option("--export", help="Write the runs and findings tables: .csv, .parquet or .json.")

@@ -25,6 +25,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import duckdb
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "sample_logs"
 # (sample, verdict it carries) - the healthy ones repeat so that about half the runs are healthy.
@@ -99,14 +101,22 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="triage-bench-"))
     root = args.keep or work / "runs"
     runs = generate(root, args.runs) if not root.exists() else sorted(root.glob("team_*/run_*"))
-    db = work / "index.duckdb"
+    db = (args.keep.parent if args.keep else work) / "index.duckdb"
     cmd = [sys.executable, "-m", "analyzer", "triage", str(root), "--jobs", str(args.jobs), "--db", str(db)]
     first, done = timed(cmd)
     if done.returncode not in (0, 1):
         raise SystemExit(f"triage failed ({done.returncode}): {done.stderr[-2000:]}")
+    with duckdb.connect(str(db), read_only=True) as con:
+        busy, median = con.execute("SELECT sum(seconds), median(seconds) FROM runs").fetchone() or (0.0, 0.0)
     second, again = timed(cmd)
     print("first pass: " + done.stderr.strip().splitlines()[-1])
     print("second pass: " + again.stderr.strip().splitlines()[-1])
+    if " 0 analysed" not in again.stderr:
+        print("warning: the second pass analysed runs again: the rules or the version changed in between")
+    print(
+        f"in the workers: {1000 * median:.1f} ms median per run, {busy:.1f} s in all = "
+        f"{busy / (args.jobs * first):.0%} of {args.jobs} workers x the first pass's wall time"
+    )
     print(done.stdout.splitlines()[0])
     sample = runs[: args.peer_runs] if args.peer_runs else runs
     seq = peer(sample, 1) * len(runs) / len(sample)

@@ -89,7 +89,8 @@ def triage(
             index.touch(target.key, target.stat, target.mtime)
         outcome.touched = len(touched)
         outcome.unchanged = len(targets) - len(todo)
-        outcome.pruned = index.prune(outcome.roots, {t.key for t in targets})
+        given = sorted({str(r.resolve()) for r in roots} | set(outcome.roots))
+        outcome.pruned = index.prune(given, {t.key for t in targets})
         notify = progress(len(todo)) if progress else None
         options = Options(timeout=timeout, reports=reports, rules_dirs=[str(d) for d in rules_dirs or []])
 

@@ -44,6 +44,9 @@ def run_triage(
     from analyzer.triage.index import Index
     from analyzer.triage.summary import collect, render_markdown, render_text, write_plots
 
+    if fmt == "parquet" and sys.stdout.isatty():
+        _say(err, "error: --format parquet writes binary to stdout: redirect it (> runs.parquet) or use --export")
+        return 2
     for folder in folders:
         if not folder.exists():
             _say(err, f"error: {folder}: no such file or folder")
@@ -87,7 +90,9 @@ def run_triage(
     finally:
         index.close()
     runs = summary.runs
-    if fmt == "csv":
+    if fmt == "parquet":
+        _parquet_to_stdout(db, outcome.roots)
+    elif fmt == "csv":
         runs.to_csv(sys.stdout, index=False)
     elif fmt == "json":
         runs.to_json(sys.stdout, orient="records", lines=True, date_format="iso")
@@ -108,6 +113,24 @@ def run_triage(
         _say(err, f"{len(outcome.reports)} post-mortem(s) written to {reports}")
     bad = (runs["verdict"] != "healthy").any() if len(runs) else False
     return 1 if bad else 0
+
+
+def _parquet_to_stdout(db: Path, roots: list[str]) -> None:
+    """The runs table as parquet on stdout (written to a scratch file first: parquet ends with its footer)."""
+    import shutil
+    import tempfile
+
+    from analyzer.triage.index import Index
+
+    with tempfile.TemporaryDirectory() as scratch:
+        index = Index(db)
+        try:
+            written = index.export(Path(scratch) / "runs.parquet", "parquet", roots)[0]
+        finally:
+            index.close()
+        with written.open("rb") as handle:
+            shutil.copyfileobj(handle, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
 
 
 def run_compare(run_a: Path, run_b: Path, output: Path | None, err: Console) -> int:

@@ -139,6 +139,13 @@ def render_text(summary: Summary, limit: int = 15) -> str:
     return "\n".join(out) + "\n"
 
 
+def _version_key(text: str) -> tuple[tuple[int, str], ...]:
+    """`4.10.0` after `4.9.1`: numeric parts compared as numbers."""
+    import re
+
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in re.split(r"[.+-]", str(text)))
+
+
 def write_plots(summary: Summary, folder: Path) -> list[tuple[str, str]]:
     """PNG plots: failure modes per week, and the failing share per library version. (title, file) each."""
     import matplotlib
@@ -153,7 +160,7 @@ def write_plots(summary: Summary, folder: Path) -> list[tuple[str, str]]:
         week = failing["seen_at"].dt.to_period("W").dt.start_time.dt.date
         table = pd.crosstab(week, failing["verdict"])
         fig, ax = plt.subplots(figsize=(8, 3.5))
-        table.plot.bar(stacked=True, ax=ax, width=0.8)
+        table.plot.bar(stacked=True, ax=ax, width=0.8, colormap="tab20")
         ax.set_xlabel("week (run start, else file time)")
         ax.set_ylabel("failing runs")
         ax.legend(fontsize=7, ncols=2)
@@ -167,6 +174,7 @@ def write_plots(summary: Summary, folder: Path) -> list[tuple[str, str]]:
         if known[library].nunique() < 2:
             continue
         share = (known["verdict"] != "healthy").groupby(known[library]).agg(["mean", "size"])
+        share = share.loc[sorted(share.index, key=_version_key)]
         fig, ax = plt.subplots(figsize=(6, 3))
         ax.bar(share.index.astype(str), share["mean"] * 100)
         for i, n in enumerate(share["size"]):

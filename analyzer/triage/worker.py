@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from analyzer.triage.discover import Target, discover, run_files
 
 if TYPE_CHECKING:
@@ -257,9 +259,8 @@ def _first_nonfinite(report: Report) -> str | None:
     bad = ~(values == values) | (abs(values) == float("inf"))
     if not bad.any():
         return None
-    rows = metrics[bad]
-    row = rows.loc[rows["step"].idxmin()]
-    return f"{row['split']}/{row['metric']}"
+    first = int(np.flatnonzero(bad)[np.argmin(metrics["step"].to_numpy()[bad])])
+    return f"{metrics['split'].iat[first]}/{metrics['metric'].iat[first]}"
 
 
 def flatten(report: Report, row: dict[str, Any], with_report: bool) -> dict[str, Any]:

@@ -167,6 +167,9 @@ def test_cli_triage_writes_summary_exports_and_refuses_writes_inside(corpus: Pat
     reports = sorted(p.name for p in (tmp_path / "pm").iterdir())  # one post-mortem per failing run
     assert len(reports) == 2 and all(name.endswith(".md") for name in reports)
     assert "loss_zero_grad_nan" in next((tmp_path / "pm").glob("*nan_2.md")).read_text()
+    with (tmp_path / "runs.parquet").open("wb") as sink:  # the runs table as parquet on stdout, from the index
+        subprocess.run([*cmd, "--db", str(tmp_path / "i.duckdb"), "--format", "parquet"], stdout=sink, check=False)
+    assert rows(tmp_path / "i.duckdb", f"SELECT count(*) FROM '{tmp_path / 'runs.parquet'}'") == [(3,)]
     refused = subprocess.run([*cmd, "--db", str(corpus / "team_b" / "x.duckdb")], capture_output=True, text=True)
     assert refused.returncode == 2 and "inside a triaged folder" in refused.stderr
     assert not (corpus / "team_b" / "x.duckdb").exists()
