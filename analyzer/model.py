@@ -218,16 +218,33 @@ class Cause:
     fix: str
     confirm: str = ""  # how to tell this cause apart from the others
     evidence: list[str] = field(default_factory=list)  # why it was ranked where it is
+    prior: float = 0.0  # the score before any evidence: score = prior + the weights of `evidence`
+    weights: list[float] = field(default_factory=list)  # each evidence line's weight, in order
+    ruled_out: str = ""  # what the run knows that contradicts the cause (score 0), e.g. "precision is fp32"
+
+    def explain(self) -> str:
+        """How the score was reached, for a reader: `prior 0.25, +0.40 the run trains in fp16`."""
+        if self.ruled_out:
+            return f"ruled out: {self.ruled_out}"
+        parts = [f"prior {self.prior:.2f}"] + [
+            f"{w:+.2f} {e}" for e, w in zip(self.evidence, self.weights, strict=False)
+        ]
+        return ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "score": round(self.score, 3),
             "fix": self.fix,
             "confirm": self.confirm,
             "evidence": self.evidence,
+            "prior": round(self.prior, 3),
+            "weights": [round(w, 3) for w in self.weights],
         }
+        if self.ruled_out:
+            out["ruled_out"] = self.ruled_out
+        return out
 
 
 @dataclass

@@ -127,15 +127,20 @@ def _finding(index: int, f: Finding, budget: Budget, unit: str = "step", follows
             "</details>",
             "",
         ]
-    if f.causes:
-        lines += ["**Likely causes, most likely first:**", ""]
-        for i, cause in enumerate(f.causes, start=1):
-            why = f" Evidence: {md('; '.join(cause.evidence))}." if cause.evidence else ""
-            lines.append(f"{i}. **{cause.title}** (score {cause.score:.2f}).{why}")
+    open_causes = [c for c in f.causes if not c.ruled_out]
+    ruled_out = [c for c in f.causes if c.ruled_out]
+    if open_causes:
+        lines += ["**Likely causes, most likely first** (score = the cause's prior + the evidence below):", ""]
+        for i, cause in enumerate(open_causes, start=1):
+            lines.append(f"{i}. **{cause.title}** (score {cause.score:.2f}: {md(cause.explain())}).")
             if cause.fix:
                 lines.append(f"   - Fix: {cause.fix}")
             if cause.confirm:
                 lines.append(f"   - How to confirm: {cause.confirm}")
+        lines.append("")
+    if ruled_out:
+        lines += ["**Ruled out by what the run shows:**", ""]
+        lines += [f"- {cause.title}: {md(cause.ruled_out)}." for cause in ruled_out]
         lines.append("")
     if f.fixes:
         lines += ["**What to do:**", "", *[f"- {fix}" for fix in f.fixes], ""]

@@ -76,6 +76,7 @@ def render_terminal(report: Report, console: Console, quiet: bool = False) -> No
             Text(plain(f.message)),
         ]
         if not narrow:
-            row.append(Text(plain(f.causes[0].title) if f.causes else ""))
+            likely = [c for c in f.causes if not c.ruled_out]
+            row.append(Text(plain(likely[0].title) if likely else ""))
         table.add_row(*row)
     console.print(table)

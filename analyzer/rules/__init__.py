@@ -110,25 +110,48 @@ def holds(when: dict[str, Any], meta: dict[str, Any], evidence: dict[str, Any]) 
 
 
 def rank_causes(rule: Rule, meta: dict[str, Any], evidence: dict[str, Any]) -> list[Cause]:
-    """Score each candidate cause: its prior plus the weight of every signal the run shows."""
+    """Score each candidate cause: its prior plus the weight of every signal the run shows. A cause whose
+    `needs` the run contradicts (a known value that fails the condition; unknown is no contradiction) is
+    ruled out: score 0, listed last with what contradicts it."""
     causes = []
     for spec in rule.causes:
-        score, why = float(spec.get("prior", 0.3)), []
+        prior = float(spec.get("prior", 0.3))
+        score, why, weights = prior, [], []
         for signal in spec.get("signals", []):
             if holds(signal.get("when", {}), meta, evidence):
-                score += float(signal.get("weight", 0.2))
-                why.append(str(signal.get("says", "")))
+                weight = float(signal.get("weight", 0.2))
+                score += weight
+                if signal.get("says"):
+                    why.append(str(signal["says"]))
+                    weights.append(weight)
+        ruled = _contradictions(spec.get("needs", []), meta, evidence)
         causes.append(
             Cause(
                 id=spec["id"],
                 title=spec["title"],
-                score=min(max(score, 0.0), 1.0),
+                score=0.0 if ruled else min(max(score, 0.0), 1.0),
                 fix=spec.get("fix", ""),
                 confirm=spec.get("confirm", ""),
-                evidence=[w for w in why if w],
+                evidence=why,
+                prior=prior,
+                weights=weights,
+                ruled_out=ruled,
             )
         )
-    return sorted(causes, key=lambda c: -c.score)
+    return sorted(causes, key=lambda c: (bool(c.ruled_out), -c.score))
+
+
+def _contradictions(needs: list[dict[str, Any]], meta: dict[str, Any], evidence: dict[str, Any]) -> str:
+    """What the run knows against a cause's `needs`: `precision is fp32 (fp16 overflow needs fp16)`."""
+    found = []
+    for need in needs:
+        for key, condition in need.get("when", {}).items():
+            actual = _lookup(key, meta, evidence)
+            if actual is not None and not matches(condition, actual):
+                shown = key.removeprefix("evidence.").replace("_", " ")
+                value = str(actual).lower() if isinstance(actual, bool) else str(actual)
+                found.append(f"{shown} is {value}" + (f" ({need['says']})" if need.get("says") else ""))
+    return "; ".join(found)
 
 
 def _apply(rule: Rule, run: Run) -> Finding | None:

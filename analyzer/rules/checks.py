@@ -178,7 +178,7 @@ def zero_loss_run(run: Run, params: dict[str, Any]) -> Detection | None:
             if not grads.any()
             else f"{fmt(grads.min())} to {fmt(grads.max())}"
         ),
-        "grad_norm_zero": bool(len(grads)) and not grads.any(),
+        "grad_norm_zero": bool(not grads.any()) if len(grads) else None,  # None: grad_norm not logged
     }
     if not from_start:
         loss = both["loss"]

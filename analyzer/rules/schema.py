@@ -18,7 +18,8 @@ A rule file is one YAML mapping, read with yaml.safe_load only (no tags, nothing
     requires: [train/loss]             # series without which the rule is "not checked"
     silent_when: {trainer_kind: grpo}  # meta conditions that make the pattern normal
     causes:                            # ranked by prior + the weights of the signals that hold
-      - {id, title, prior, signals: [{when: {key: condition}, weight, says}], fix, confirm}
+      - {id, title, prior, signals: [{when: {key: condition}, weight, says}], fix, confirm,
+         needs: [{when: {key: condition}, says}]}   # a known value failing it rules the cause out
     fixes: [...]
     falsepositives: [...]              # required: what looks like this and is not
     references: [...]                  # required: where the pattern was seen
@@ -133,7 +134,7 @@ _TOP = {
     "references",
     "tests",
 }
-_CAUSE = {"id", "title", "prior", "signals", "fix", "confirm"}
+_CAUSE = {"id", "title", "prior", "signals", "needs", "fix", "confirm"}
 _SIGNAL = {"when", "weight", "says"}
 
 
@@ -344,6 +345,14 @@ def _validate_causes(causes: Any, errors: _Errors) -> None:
         prior = cause.get("prior", 0.3)
         if not isinstance(prior, (int, float)) or not 0 <= prior <= 1:
             errors.add(f"cause `{cause['id']}`: prior must lie between 0 and 1", "causes", i, "prior")
+        needs = cause.get("needs", []) or []
+        if not isinstance(needs, list) or not all(
+            isinstance(n, dict) and isinstance(n.get("when"), dict) and not set(n) - {"when", "says"} for n in needs
+        ):
+            errors.add(f"cause `{cause['id']}`: `needs` is a list of {{when: {{...}}, says}}", "causes", i, "needs")
+        else:
+            for j, need in enumerate(needs):
+                _check_patterns(need["when"], errors, ("causes", i, "needs", j))
         signals = cause.get("signals", []) or []
         if not isinstance(signals, list):
             errors.add(f"cause `{cause['id']}`: `signals` must be a list", "causes", i, "signals")

@@ -230,3 +230,16 @@ def test_a_user_rule_compares_two_series(tmp_path: Path) -> None:
     assert finding.onset_step == 30 and finding.evidence["first"]["ratio"] > 1.5 and finding.evidence["points"] >= 3
     healthy = analyze(sample("hf_healthy"), rules_dirs=[tmp_path])
     assert "eval-far-above-train" not in {f.rule_id for f in healthy.findings}
+
+
+def test_a_malformed_needs_list_is_reported_with_its_place(tmp_path: Path) -> None:
+    from analyzer.rules import load_rules
+
+    rule = tmp_path / "r.yaml"
+    rule.write_text(
+        "id: r\nfailure_mode: loss_nan\nseverity: error\ntitle: t\ncheck: nonfinite_train_loss\n"
+        "causes:\n  - {id: c, title: c, needs: {precision: fp16}}\n"
+    )
+    rules, problems = load_rules([tmp_path])
+    assert not [r for r in rules if r.id == "r"]
+    assert any("needs" in str(p) for p in problems)

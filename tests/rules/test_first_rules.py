@@ -403,3 +403,22 @@ def test_one_pasted_line_with_an_absurd_grad_norm_is_an_explosion(tmp_path: Path
         f"loss_cls: 0.52, loss_bbox: 0.31, loss: 0.83, grad_norm: {grad_norm}\n"
     )
     assert ("grad_explosion" in modes(log)) is fires
+
+
+def test_causes_the_run_contradicts_are_ruled_out_and_say_why():
+    finding = next(f for f in analyze(sample("hf_labels_all_masked")).findings if f.rule_id == "loss-exactly-zero")
+    ruled = {c.id: c.ruled_out for c in finding.causes if c.ruled_out}
+    assert "precision is fp32" in ruled["lora-fp16-peft-collapse"]  # a full fp32 run: no LoRA-fp16 collapse
+    assert "grad norm zero is true" in ruled["loss-collapsed-or-rounded"]  # a rounded loss still has gradients
+    assert all(c.score == 0 for c in finding.causes if c.ruled_out)
+    assert not finding.causes[0].ruled_out and finding.causes[-1].ruled_out  # ruled out last
+    top = finding.causes[0]
+    assert top.explain().startswith(f"prior {top.prior:.2f}") and abs(top.prior + sum(top.weights) - top.score) < 1e-9
+
+
+def test_unknown_is_not_a_contradiction(tmp_path: Path):
+    # A console log that never says its precision: the fp16 cause stays a candidate.
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"step {i} loss {2 - i / 10:.2f}\n" for i in range(1, 6)) + "step 6 loss nan\n")
+    finding = next(f for f in analyze(log).findings if f.rule_id == "loss-becomes-nan")
+    assert not any(c.ruled_out for c in finding.causes)
