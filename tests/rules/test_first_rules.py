@@ -422,3 +422,20 @@ def test_unknown_is_not_a_contradiction(tmp_path: Path):
     log.write_text("".join(f"step {i} loss {2 - i / 10:.2f}\n" for i in range(1, 6)) + "step 6 loss nan\n")
     finding = next(f for f in analyze(log).findings if f.rule_id == "loss-becomes-nan")
     assert not any(c.ruled_out for c in finding.causes)
+
+
+def test_an_eval_rise_that_later_beat_its_best_is_withdrawn(tmp_path: Path):
+    # The eval loss rose for three evaluations, then fell below its earlier best: no overfitting is left.
+    log = _epoch_log(
+        tmp_path,
+        [2.0, 1.5, 1.2, 1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3],
+        [2.1, 1.7, 1.5, 1.4, 1.5, 1.6, 1.55, 1.38, 1.3, 1.25],
+    )
+    assert "overfitting" not in modes(log, at_least="info")
+
+
+def test_a_plateau_that_resumed_moving_is_withdrawn(tmp_path: Path):
+    flat_then_falling = [3.0, 2.5, 2.1, 1.8] + [1.6] * 12 + [1.5, 1.35, 1.2, 1.05, 0.9, 0.8]
+    log = _step_log(tmp_path, [f"loss {v}" for v in flat_then_falling])
+    found = modes(log, at_least="info")
+    assert "plateau" not in found and "not_learning" not in found
