@@ -76,6 +76,13 @@ def run_triage(
     except OSError as exc:
         _say(err, f"error: {exc}")
         return 2
+    except Exception as exc:  # the index: locked by another triage, or not a DuckDB file
+        import duckdb
+
+        if not isinstance(exc, duckdb.Error):
+            raise
+        _say(err, f"error: cannot use the index {db}: {exc}")
+        return 2
     _say(
         err,
         f"{outcome.found} run(s) found, {outcome.analysed} analysed, {outcome.unchanged} unchanged "

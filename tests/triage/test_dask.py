@@ -32,3 +32,24 @@ def test_dask_index_equals_local_index(corpus: Path, tmp_path: Path) -> None:
     assert table(tmp_path / "dask.duckdb", query) == table(tmp_path / "local.duckdb", query)
     findings = "SELECT run, position, rule_id, onset_step, cause_1 FROM findings ORDER BY run, position"
     assert table(tmp_path / "dask.duckdb", findings) == table(tmp_path / "local.duckdb", findings)
+
+
+def test_cli_scheduler_address(corpus: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        cmd = [sys.executable, "-m", "analyzer", "triage", str(corpus / "team_b"), "--db", str(tmp_path / "i.duckdb")]
+        done = subprocess.run(
+            [*cmd, "--scheduler", cluster.scheduler_address],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1, done.stderr
+    assert table(tmp_path / "i.duckdb", "SELECT count(*), count(error) FROM runs") == [(3, 0)]

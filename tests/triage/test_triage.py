@@ -173,6 +173,9 @@ def test_cli_triage_writes_summary_exports_and_refuses_writes_inside(corpus: Pat
     refused = subprocess.run([*cmd, "--db", str(corpus / "team_b" / "x.duckdb")], capture_output=True, text=True)
     assert refused.returncode == 2 and "inside a triaged folder" in refused.stderr
     assert not (corpus / "team_b" / "x.duckdb").exists()
+    (tmp_path / "bad.duckdb").write_text("not an index")
+    bad = subprocess.run([*cmd, "--db", str(tmp_path / "bad.duckdb")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "cannot use the index" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_real_runs_triage_as_they_analyse_alone(tmp_path: Path) -> None:
