@@ -56,8 +56,10 @@ class Group:
         if self.differs:
             use = ", ".join(f"{k} {_show(h)}" for k, _, h in self.differs)
             text += f"; the {self.healthy} healthy runs {self.baseline} use {use}"
+        elif not self.shared:
+            text += "; no recorded setting is common to all of them"
         elif self.healthy:
-            text += f"; no shared setting sets them apart from the {self.healthy} healthy runs {self.baseline}"
+            text += f"; the {self.healthy} healthy runs {self.baseline} mostly use the same"
         return text
 
 

@@ -222,3 +222,21 @@ def test_a_worker_stuck_past_the_alarm_is_killed_and_the_batch_goes_on(tmp_path:
     assert "stopped answering and was killed" in got["stuck_run"]
     assert got["a_fine"] == got["z_fine"] == "not_learning" and outcome.errors == 1
     assert time.monotonic() - start < 60
+
+
+def test_a_group_names_the_setting_that_sets_it_apart(triaged: tuple[Path, Outcome, dict[str, Any]]) -> None:
+    from analyzer.triage.groups import find_groups
+    from analyzer.triage.index import Index
+
+    index = Index(triaged[0])
+    try:
+        runs = index.frame("SELECT * FROM runs")
+    finally:
+        index.close()
+    nan = runs["verdict"] == "loss_zero_grad_nan"
+    runs.loc[nan, "transformers"] = "9.9.0"  # as if these runs had been made after an upgrade
+    runs.loc[nan, "precision"] = "bf16"
+    group = next(g for g in find_groups(runs) if g.signature["verdict"] == "loss_zero_grad_nan")
+    assert group.shared["transformers"] == "9.9.0" and group.shared["precision"] == "bf16"
+    assert ("transformers", "9.9.0", "5.23.0") in group.differs and ("precision", "bf16", "fp32") in group.differs
+    assert "healthy runs of any model use precision fp32, transformers 5.23.0" in group.sentence()
