@@ -109,7 +109,7 @@ def replay(
         stepper.restore(saved)
         located = found.to_dict() if found else None
     eval_part = None
-    if eval_dataset is not None and mode == "eval_loss_nan":
+    if eval_dataset is not None:
         eval_part = eval_ablation(stepper, read_rows(eval_dataset), settings.eval_batch_size, pad_id)
     facts: dict[str, Any] = {
         "run_dir": str(run_dir),

@@ -109,3 +109,18 @@ def test_an_adapter_without_its_base_model_is_a_usage_error(runs: Runs) -> None:
 
     with pytest.raises(ReplayError, match="--base-model"):
         run_replay(runs("lora_head_lost"), step=3)
+
+
+def test_eval_ablation_compares_batch_size_one_and_attention_implementations(runs: Runs, tmp_path: Path) -> None:
+    from tests.replay.conftest import progression_rows, write_jsonl
+
+    rows = progression_rows(16, seed=7)
+    rows[0]["labels"] = [-100] * len(rows[0]["labels"])  # one row with nothing to score
+    evals = write_jsonl(tmp_path / "eval.jsonl", rows)
+    result = run_replay(runs("masked"), eval_dataset=evals)
+    ev = result["eval"]
+    assert ev["batch_size"] == 8 and ev["rows"] == 16
+    assert ev["batched_nonfinite"] == 0  # the empty row is averaged away inside a batch of 8...
+    assert ev["single_nonfinite"] == 1  # ...and alone it is 0/0
+    assert ev["single_rows_with_labels_nonfinite"] == 0
+    assert ev["attention"]["eager_nonfinite"] == 0 and ev["attention"]["sdpa_nonfinite"] == 0
