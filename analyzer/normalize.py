@@ -269,6 +269,34 @@ def run_status(meta: dict[str, Any], metrics: pd.DataFrame) -> tuple[str, str]:
     return "unknown", "no source records how many steps were planned"
 
 
+# Events that end a process when nothing follows them, as a reader names them.
+_FATAL = {
+    "exception": "an exception",
+    "oom": "an out-of-memory error",
+    "signal": "a fatal signal",
+    "nccl_timeout": "a collective timeout",
+    "dataloader_error": "a DataLoader worker failure",
+    "loss_nan_stop": "a stop on a NaN loss",
+    "loss_scale_min": "the loss scale at its minimum",
+}
+
+
+def _fatal_ending(events: pd.DataFrame, metrics: pd.DataFrame) -> str:
+    """Why the run crashed, when a fatal event (an exception, an OOM, a kill, a collective timeout) is
+    the last thing its log shows: no training record of the same file comes after its line. Empty when
+    none does (the log goes on after every such event, or they carry no line to compare)."""
+    fatal = events[events["kind"].isin(list(_FATAL)) & events["line"].notna()]
+    for _, event in fatal.iterrows():
+        same = metrics[(metrics["source"] == event["source"]) & metrics["line"].notna()]
+        if len(same) and int(same["line"].max()) > int(event["line"]):
+            continue
+        return (
+            f"the log ends with {_FATAL[event['kind']]} ({event['message'][:120]}) at "
+            f"{event['source']}:{int(event['line'])}, with no training record after it"
+        )
+    return ""
+
+
 def _tracker_status(meta: dict[str, Any]) -> tuple[str, str] | None:
     """What an experiment tracker recorded about how the run ended (MLflow's run status, W&B's exit record)."""
     wb = meta.get("wandb") if isinstance(meta.get("wandb"), dict) else {}
@@ -316,6 +344,10 @@ def build_run(path: Path, ingested: Ingested) -> Run:
             f"; the console log ends at step {last} without an end-of-training summary, "
             "so the process died (killed, crashed or timed out)"
         )
+    if meta["status"] in ("unknown", "stopped_early"):
+        fatal = _fatal_ending(events, metrics)
+        if fatal:
+            meta["status"], meta["status_reason"] = "crashed", fatal
     meta["step_unit"] = step_unit(meta, metrics)
     if "trainer_kind" not in meta or meta["trainer_kind"] == "trainer":  # console logs and CSVs name no trainer:
         kind = infer_trainer_kind(

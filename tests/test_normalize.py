@@ -112,3 +112,21 @@ def test_the_one_key_duplicate_check_agrees_with_pandas(seed: int):
     expected = metrics.duplicated(_KEY, keep="last").to_numpy()
     assert expected.any() or big
     assert (_duplicated_keys(metrics) == expected).all()
+
+
+@pytest.mark.parametrize(
+    ("tail", "status"),
+    [
+        ("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n", "crashed"),
+        ("Segmentation fault (core dumped)\n", "crashed"),
+        ("RuntimeError: DataLoader worker (pid 4711) is killed by signal: Killed.\nstep 6 loss 1.1\n", "unknown"),
+        ("", "unknown"),
+    ],
+)
+def test_a_log_that_ends_with_a_fatal_event_crashed(tmp_path: Path, tail: str, status: str):
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"step {i} loss {2 - i / 10:.2f}\n" for i in range(1, 6)) + tail)
+    meta = analyze(log).run.meta
+    assert meta["status"] == status
+    if status == "crashed":
+        assert "train.log:6" in meta["status_reason"]
