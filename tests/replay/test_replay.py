@@ -124,3 +124,11 @@ def test_eval_ablation_compares_batch_size_one_and_attention_implementations(run
     assert ev["single_nonfinite"] == 1  # ...and alone it is 0/0
     assert ev["single_rows_with_labels_nonfinite"] == 0
     assert ev["attention"]["eager_nonfinite"] == 0 and ev["attention"]["sdpa_nonfinite"] == 0
+
+
+def test_a_datasets_folder_reads_the_same_rows_as_jsonl(runs: Runs, tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    case = runs("healthy")
+    rows = read_rows(case["dataset"])
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "ds"))
+    assert read_rows(tmp_path / "ds") == rows
