@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -79,11 +80,21 @@ def bounded(work: Callable[[], Report], seconds: float) -> Report:
     return box[0]
 
 
+# Model weights and optimizer states: gigabytes no reader opens. Their name and size enter the digest, not
+# their bytes (training_args.bin is a pickle of settings and is hashed whole).
+_WEIGHTS = (".safetensors", ".pt", ".pth", ".ckpt", ".h5", ".onnx", ".gguf", ".npz", ".msgpack")
+
+
 def content_hash(files: list[Path]) -> str:
-    """Digest of the bytes of every file (paths included), in sorted order."""
+    """Digest of the bytes of every file (paths included), in sorted order; weights by name and size."""
     digest = hashlib.blake2b(digest_size=16)
     for file in sorted(files):
         digest.update(file.name.encode() + b"\0")
+        name = file.name.lower()
+        if name.endswith(_WEIGHTS) or (name.endswith(".bin") and name != "training_args.bin"):
+            with contextlib.suppress(OSError):
+                digest.update(str(file.stat().st_size).encode())
+            continue
         try:
             with file.open("rb") as handle:
                 while chunk := handle.read(1 << 20):
