@@ -59,14 +59,17 @@ def variants(stepper: Stepper, step: int, clip: float | None) -> list[tuple[str,
 
 def run_ablations(
     stepper: Stepper, mode: str, update_step: int, micro: list[dict[str, Any]], following: list[dict[str, Any]]
-) -> list[Outcome]:
-    """Each variant from the same saved state; 'batch skipped' measures the following batch with no update."""
+) -> tuple[list[Outcome], dict[str, float]]:
+    """Each variant from the same saved state; 'batch skipped' measures the following batch with no update.
+    Also returns the per-layer gradient norms of the update as run."""
     saved = stepper.snapshot()
     clip = stepper.settings.max_grad_norm or None
-    outcomes = []
+    outcomes: list[Outcome] = []
+    norms: dict[str, float] = {}
     for name, precision, lr, c in variants(stepper, update_step, clip):
         stepper.restore(saved)
         u = stepper.update(micro, precision, lr, c)
+        norms = norms or u.layer_norms
         nxt = _mean_loss(stepper, following, precision) if following else None
         outcomes.append(
             Outcome(
@@ -100,7 +103,7 @@ def run_ablations(
             )
         )
     stepper.restore(saved)
-    return outcomes
+    return outcomes, norms
 
 
 def _mean_loss(stepper: Stepper, micro: list[dict[str, Any]], precision: str) -> float:

@@ -101,7 +101,7 @@ def replay(
     for s in range(checkpoint.step + 1, update_step):  # the steps between checkpoint and flagged step, as run
         if not stepper.update(micro(s), settings.precision, settings.lr_at(s), settings.max_grad_norm or None).applied:
             skipped_before += 1
-    outcomes = run_ablations(stepper, mode, update_step, flagged, following)
+    outcomes, layer_norms = run_ablations(stepper, mode, update_step, flagged, following)
     located = None
     if mode in NAN_MODES or not all(math.isfinite(o.loss) and math.isfinite(o.grad_norm) for o in outcomes[:1]):
         saved = stepper.snapshot()
@@ -138,7 +138,7 @@ def replay(
         "batch": check_batch(micro(step), vocab, pad_id if getattr(config, "pad_token_id", None) is not None else None),
         "at_checkpoint": at_checkpoint,
         "ablations": [o.to_dict() for o in outcomes],
-        "layer_grad_norms": stepper_norms(stepper, flagged),
+        "layer_grad_norms": layer_norms,
         "first_nonfinite": located,
         "health": health,
         "eval": eval_part,
@@ -147,15 +147,6 @@ def replay(
     facts["verdicts"] = verdicts(_chain(report, finding), facts)
     facts["seconds"] = round(time.perf_counter() - started, 2)
     return facts
-
-
-def stepper_norms(stepper: Stepper, micro: list[dict[str, Any]]) -> dict[str, float]:
-    """Per-layer gradient norms of the step as run (weights restored afterwards)."""
-    saved = stepper.snapshot()
-    s = stepper.settings
-    norms = stepper.update(micro, s.precision, 0.0, None).layer_norms
-    stepper.restore(saved)
-    return norms
 
 
 def _chain(report: Report, finding: Finding | None) -> list[Finding]:
