@@ -92,35 +92,36 @@ def discover(roots: list[Path]) -> list[Target]:
             targets.append(Target(str(root), str(root), "error", reason="no such folder"))
             continue
         _walk(root, str(root), targets)
-    targets.sort(key=lambda t: t.key)
-    return targets
+    unique = {t.key: t for t in reversed(targets)}  # overlapping roots: a run once, under its first root
+    return sorted(unique.values(), key=lambda t: t.key)
 
 
-def _walk(folder: Path, root: str, out: list[Target], seen: set[Path] | None = None) -> None:
-    seen = set() if seen is None else seen
-    real = folder.resolve()
-    if real in seen:  # a linked folder met twice, or a link loop
-        return
-    seen.add(real)
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as exc:
-        out.append(Target(str(folder), root, "error", reason=f"cannot list folder: {exc.strerror}"))
-        return
-    files = [Path(e.path) for e in entries if not _is_dir(e)]
-    dirs = [Path(e.path) for e in entries if _is_dir(e) and e.name not in _SKIP]
-    dirs = [d for d in dirs if not d.name.startswith(".")]
-    logs = [f for f in files if not is_archive(f) and _recognised(f)]
-    if logs or any(_ATTACHED.match(d.name) for d in dirs):
-        out.append(stat_target(str(folder), root, "folder", run_files(folder), folder))
-        return
-    for archive in (f for f in files if is_archive(f) and f.is_file()):
-        out.append(stat_target(str(archive), root, "archive", [archive], folder))
-    if not dirs and not any(is_archive(f) for f in files):
-        what = f"no training log among {len(files)} file(s)" if files else "empty folder"
-        out.append(Target(str(folder), root, "error", reason=f"{what}: nothing to analyse", files=len(files)))
-    for sub in dirs:
-        _walk(sub, root, out, seen)
+def _walk(top: Path, root: str, out: list[Target]) -> None:
+    """Search one triaged folder depth first (a stack, not recursion: trees can be deep)."""
+    seen: set[Path] = set()
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        real = folder.resolve()
+        if real in seen:  # a linked folder met twice, or a link loop
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            out.append(Target(str(folder), root, "error", reason=f"cannot list folder: {exc.strerror}"))
+            continue
+        files = [Path(e.path) for e in entries if not _is_dir(e)]
+        dirs = [Path(e.path) for e in entries if _is_dir(e) and e.name not in _SKIP and not e.name.startswith(".")]
+        if any(_ATTACHED.match(d.name) for d in dirs) or any(not is_archive(f) and _recognised(f) for f in files):
+            out.append(stat_target(str(folder), root, "folder", run_files(folder), folder))
+            continue
+        archives = [f for f in files if is_archive(f) and f.is_file()]
+        out.extend(stat_target(str(a), root, "archive", [a], folder) for a in archives)
+        if not dirs and not archives:
+            what = f"no training log among {len(files)} file(s)" if files else "empty folder"
+            out.append(Target(str(folder), root, "error", reason=f"{what}: nothing to analyse", files=len(files)))
+        stack.extend(reversed(dirs))
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
