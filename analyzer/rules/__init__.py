@@ -158,7 +158,7 @@ def _apply(rule: Rule, run: Run) -> Finding | None:
     """Run a rule's detections, decide its condition, and build the finding from the earliest positive one."""
     fired: dict[str, Detection] = {}
     for name, spec in rule.detect.items():
-        detection = CHECKS[spec.check](run, spec.params)
+        detection = CHECKS[spec.check](run, **spec.params)
         if detection is not None:
             fired[name] = detection
     names = list(rule.detect)

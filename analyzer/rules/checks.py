@@ -6,11 +6,12 @@ evidence, the rule supplies the failure mode, severity, causes and fixes.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 import numpy as np
 import pandas as pd
@@ -31,22 +32,76 @@ class Detection:
     confidence: float | None = None
 
 
-Check = Callable[[Run, dict[str, Any]], Detection | None]
+Check = Callable[..., Detection | None]
+CheckT = TypeVar("CheckT", bound=Check)
 CHECKS: dict[str, Check] = {}
-# Check name -> its parameters and their types (float also accepts an int; list means a list of strings).
-CHECK_PARAMS: dict[str, dict[str, type]] = {}
-# Check name -> the parameters that take one of a fixed set of words (an operator, an event kind).
-CHECK_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {}
 
 
-def check(name: str, choices: dict[str, tuple[str, ...]] | None = None, **params: type) -> Callable[[Check], Check]:
-    """Register a check under the name rules use, with the parameters a rule may set, their types, and
-    for some of them the only values they take (checked when the rule loads, not when it runs)."""
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a check, read from its signature: a rule file may set it, else the default runs."""
 
-    def register(fn: Check) -> Check:
+    name: str
+    type: type  # int, float, str, bool, or tuple: a list of strings in a rule file
+    default: Any
+    choices: tuple[str, ...] = ()  # from a Literal annotation: the only values it takes
+
+    @property
+    def type_name(self) -> str:
+        """The type as a rule file writes it."""
+        return "list[str]" if self.type is tuple else self.type.__name__
+
+    def accepts(self, value: Any) -> bool:
+        """A value of this type (float takes ints too; a list of strings for a tuple) and one of the choices."""
+        if isinstance(value, bool):
+            ok = self.type is bool
+        elif self.type is float:
+            ok = isinstance(value, (int, float))
+        elif self.type is tuple:
+            ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        else:
+            ok = isinstance(value, self.type)
+        return ok and (not self.choices or value in self.choices)
+
+    def convert(self, value: Any) -> Any:
+        """A rule file's value as the check takes it: a YAML list as a tuple, an int as a float."""
+        return tuple(value) if self.type is tuple else float(value) if self.type is float else value
+
+
+# Check name -> its parameters, in signature order.
+CHECK_SPECS: dict[str, dict[str, Param]] = {}
+
+
+def params_of(fn: Callable[..., Any]) -> dict[str, Param]:
+    """The parameters of a check from its signature: after the run, keyword-only, each annotated with
+    int, float, str, bool, tuple[str, ...] or a Literal of strings (its choices), and with a default."""
+    hints = get_type_hints(fn)
+    out: dict[str, Param] = {}
+    for p in list(inspect.signature(fn).parameters.values())[1:]:
+        hint = hints.get(p.name)
+        if p.kind is not inspect.Parameter.KEYWORD_ONLY or p.default is inspect.Parameter.empty:
+            raise TypeError(f"check {fn.__name__}: parameter `{p.name}` must be keyword-only with a default")
+        if get_origin(hint) is Literal and all(isinstance(c, str) for c in get_args(hint)):
+            param = Param(p.name, str, p.default, get_args(hint))
+        elif hint == tuple[str, ...]:
+            param = Param(p.name, tuple, p.default)
+        elif hint in (int, float, str, bool):
+            param = Param(p.name, hint, p.default)
+        else:
+            raise TypeError(f"check {fn.__name__}: parameter `{p.name}` has an unsupported type {hint}")
+        if not param.accepts(p.default):
+            raise TypeError(f"check {fn.__name__}: the default of `{p.name}` is not a {param.type_name}")
+        out[p.name] = param
+    return out
+
+
+def check(name: str) -> Callable[[CheckT], CheckT]:
+    """Register a check under the name rules use; its parameters, their types, defaults and choices come
+    from its signature (checked when a rule loads, not when it runs)."""
+
+    def register(fn: CheckT) -> CheckT:
+        CHECK_SPECS[name] = params_of(fn)
         CHECKS[name] = fn
-        CHECK_PARAMS[name] = params
-        CHECK_CHOICES[name] = choices or {}
         return fn
 
     return register
@@ -121,8 +176,8 @@ def _aligned(run: Run) -> pd.DataFrame:
     return pd.DataFrame({"loss": run.series("loss"), "grad_norm": run.series("grad_norm")}).sort_index()
 
 
-@check("zero_loss_with_nonfinite_grad_norm", min_points=int)
-def zero_loss_with_nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("zero_loss_with_nonfinite_grad_norm")
+def zero_loss_with_nonfinite_grad_norm(run: Run, *, min_points: int = 2) -> Detection | None:
     """Steps whose loss is exactly 0 while grad_norm is NaN/inf at the same step."""
     loss, raw = run.series("loss"), run.series("grad_norm")
     hit = (loss == 0) & loss.index.isin(_nonfinite_steps(raw))
@@ -144,19 +199,19 @@ def zero_loss_with_nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Dete
         f"loss is exactly 0.0 while grad_norm is {grad_text} from "
         f"step {onset} ({len(steps)} of {len(loss)} logged steps)",
         evidence,
-        confidence=None if len(steps) >= params.get("min_points", 2) else 0.75,
+        confidence=None if len(steps) >= min_points else 0.75,
     )
 
 
-@check("zero_loss_run", min_points=int)
-def zero_loss_run(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("zero_loss_run")
+def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     """A run of logged train losses that are exactly 0 while grad_norm is finite or not logged."""
     both = _aligned(run).dropna(subset=["loss"])
     if both.empty:
         return None
     grad_bad = both.index.isin(_nonfinite_steps(run.series("grad_norm")))
     zero = ((both["loss"] == 0).to_numpy()) & ~grad_bad
-    runs = [r for r in true_runs(zero) if r[1] - r[0] >= min(params.get("min_points", 2), len(both))]
+    runs = [r for r in true_runs(zero) if r[1] - r[0] >= min(min_points, len(both))]
     if not runs:
         return None
     start, stop = runs[0]
@@ -193,7 +248,7 @@ def zero_loss_run(run: Run, params: dict[str, Any]) -> Detection | None:
 
 
 @check("nonfinite_train_loss")
-def nonfinite_train_loss(run: Run, params: dict[str, Any]) -> Detection | None:
+def nonfinite_train_loss(run: Run) -> Detection | None:
     """Train loss NaN or ±inf at one or more logged steps."""
     loss = run.series("loss")
     scan = nonfinite_scan(loss)
@@ -222,8 +277,8 @@ def nonfinite_train_loss(run: Run, params: dict[str, Any]) -> Detection | None:
 _NOT_COMPUTED = re.compile(r"learning_rate|^lr|epoch|step|time|speed|per_second|samples|tokens|mem|^labels$|size$")
 
 
-@check("nonfinite_train_metrics", min_together=int)
-def nonfinite_train_metrics(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("nonfinite_train_metrics")
+def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | None:
     """With no series named the train loss: its parts (`value_function_loss`, `d_loss`) NaN or ±inf, or
     several train metrics the model computes turning non-finite at the same step (a table of loss parts
     whose header never says `loss`: YOLO's `box obj cls`)."""
@@ -240,7 +295,7 @@ def nonfinite_train_metrics(run: Run, params: dict[str, Any]) -> Detection | Non
     if not parts:
         # Any metric, so ask more: several at once, finite before (a column that is always NaN is no failure).
         finite_before = [m for m in together if _last_finite_before(run.series(m), onset) is not None]
-        if len(finite_before) < params.get("min_together", 2):
+        if len(finite_before) < min_together:
             return None
         together = finite_before
     first = together[0]
@@ -262,8 +317,10 @@ def nonfinite_train_metrics(run: Run, params: dict[str, Any]) -> Detection | Non
     )
 
 
-@check("nonfinite_grad_norm", early_points=int, benign_max_run=int, benign_max_count=int)
-def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("nonfinite_grad_norm")
+def nonfinite_grad_norm(
+    run: Run, *, early_points: int = 10, benign_max_run: int = 2, benign_max_count: int = 3
+) -> Detection | None:
     """grad_norm NaN/inf where the loss is finite and non-zero (or not logged).
 
     A few isolated non-finite values early in the run are the fp16 GradScaler finding its scale
@@ -280,11 +337,11 @@ def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
         return None
     onset = scan.first_step
     assert onset is not None
-    early_limit = max(params.get("early_points", 10), int(0.1 * len(grad)))
+    early_limit = max(early_points, int(0.1 * len(grad)))
     positions = np.flatnonzero(~np.isfinite(candidate.to_numpy()))
     benign = (
-        scan.longest_run <= params.get("benign_max_run", 2)
-        and scan.count <= params.get("benign_max_count", 3)
+        scan.longest_run <= benign_max_run
+        and scan.count <= benign_max_count
         and not scan.last_is_nonfinite
         and bool(positions.max() < early_limit)
     )
@@ -319,7 +376,7 @@ def nonfinite_grad_norm(run: Run, params: dict[str, Any]) -> Detection | None:
 
 
 @check("nonfinite_eval_loss")
-def nonfinite_eval_loss(run: Run, params: dict[str, Any]) -> Detection | None:
+def nonfinite_eval_loss(run: Run) -> Detection | None:
     """Eval loss NaN/inf in any eval set; says whether the train loss was still finite then."""
     found: list[tuple[int, str, float]] = []
     for split in run.splits():
@@ -379,10 +436,10 @@ def nonfinite_eval_loss(run: Run, params: dict[str, Any]) -> Detection | None:
     )
 
 
-@check("run_status", status=list)
-def run_status(run: Run, params: dict[str, Any]) -> Detection | None:
-    """The run's status (meta.status) is one of `params.status`: it ended before its planned steps."""
-    if run.meta.get("status") not in params.get("status", ["stopped_early"]):
+@check("run_status")
+def run_status(run: Run, *, status: tuple[str, ...] = ("stopped_early",)) -> Detection | None:
+    """The run's status (meta.status) is one of `status`: it ended before its planned steps."""
+    if run.meta.get("status") not in status:
         return None
     last = int(run.metrics["step"].max()) if not run.metrics.empty else None
     return Detection(
@@ -392,9 +449,9 @@ def run_status(run: Run, params: dict[str, Any]) -> Detection | None:
     )
 
 
-def _events(run: Run, kinds: list[str]) -> pd.DataFrame:
+def _events(run: Run, kinds: Sequence[str]) -> pd.DataFrame:
     ev = run.events
-    return ev[ev["kind"].isin(kinds)]
+    return ev[ev["kind"].isin(list(kinds))]
 
 
 def _cite_event(row: pd.Series) -> dict[str, Any]:
@@ -405,15 +462,17 @@ def _cite_event(row: pd.Series) -> dict[str, Any]:
     }
 
 
-@check("event_present", kinds=list, min_count=int, unless_kinds=list, pattern=str)
-def event_present(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("event_present")
+def event_present(
+    run: Run, *, kinds: tuple[str, ...] = (), min_count: int = 1, unless_kinds: tuple[str, ...] = (), pattern: str = ""
+) -> Detection | None:
     """Events of the given kinds happened (OOM, dataloader crash, exception...), at least `min_count`
     of them, whose message matches `pattern` (a regular expression) when given, unless a more specific
     kind in `unless_kinds` explains them."""
-    found = _events(run, list(params.get("kinds", [])))
-    if params.get("pattern"):
-        found = found[found["message"].astype(str).str.contains(str(params["pattern"]), regex=True)]
-    if len(found) < params.get("min_count", 1) or not _events(run, list(params.get("unless_kinds", []))).empty:
+    found = _events(run, kinds)
+    if pattern:
+        found = found[found["message"].astype(str).str.contains(pattern, regex=True)]
+    if len(found) < min_count or not _events(run, unless_kinds).empty:
         return None
     first, last = found.iloc[0], found.iloc[-1]
     onset = None if pd.isna(first["step"]) else int(first["step"])
@@ -429,7 +488,7 @@ _PROGRESS = re.compile(r"rank (?P<rank>\d+): last enqueued work (?P<enq>\d+), la
 
 
 @check("nccl_timeout")
-def nccl_timeout(run: Run, params: dict[str, Any]) -> Detection | None:
+def nccl_timeout(run: Run) -> Detection | None:
     """A collective timed out; says which ranks timed out and which rank lagged behind the others."""
     found = _events(run, ["nccl_timeout"])
     if found.empty:
@@ -454,8 +513,8 @@ def nccl_timeout(run: Run, params: dict[str, Any]) -> Detection | None:
     return Detection(onset, f"NCCL collective timeout: {first['message']}{lagging}", evidence)
 
 
-@check("loss_scale_collapse", floor=float, min_nan_skips=int)
-def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("loss_scale_collapse")
+def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3) -> Detection | None:
     """The dynamic loss scale fell to its floor, or overflow skips hit consecutive NaN-loss steps.
 
     A handful of halvings from a high initial scale is the scaler calibrating and stays silent.
@@ -470,7 +529,6 @@ def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
     logged = finite(run.series("loss_scale"))
     if len(logged) >= 2 and float(logged.min()) < float(logged.max()):
         lowest = float(np.nanmin([lowest, float(logged.min())]))
-    floor = float(params.get("floor", 1.0))
     loss = run.series("loss")
     nan_steps = set(_nonfinite_steps(loss))
     with_nan = sorted({int(s) for s in skips["step"].dropna()} & nan_steps)
@@ -484,7 +542,7 @@ def loss_scale_collapse(run: Run, params: dict[str, Any]) -> Detection | None:
         else:  # only the logged series says so: the onset is where it first reached the floor
             first = int(np.argmax(logged.to_numpy() <= floor))
             row = pd.Series({"step": int(logged.index.to_numpy()[first])}, dtype="object")
-    elif len(with_nan) >= params.get("min_nan_skips", 3):
+    elif len(with_nan) >= min_nan_skips:
         reason, row = f"overflow skips on {len(with_nan)} steps whose loss is NaN", skips.iloc[0]
     if row is None:
         return None

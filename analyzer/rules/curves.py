@@ -59,20 +59,20 @@ def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
     return None
 
 
-@check("loss_spike", metric=str, min_ratio=float, short_ratio=float, magnitude_ratio=float)
-def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("loss_spike")
+def loss_spike(
+    run: Run, *, metric: str = "loss", min_ratio: float = 1.5, short_ratio: float = 5.0, magnitude_ratio: float = 100.0
+) -> Detection | None:
     """Sudden jumps of the train loss: `min_ratio` × the baseline at least (long series: robust z-score
     spikes that came back; short series: a point `short_ratio` × the median of the points before it,
     not followed by a sustained climb, which is the divergence check's). A trainer whose loss is near 0
     or negative by design (RL, preference) has no baseline to divide by: there only a point
     `magnitude_ratio` × the largest magnitude before it that falls back under it at the next point."""
-    metric = str(params.get("metric", "loss"))
     loss = finite(run.series(metric))
     if len(loss) < 2:
         return None
     if not _plain_loss(run):
-        return _magnitude_spike(run, metric, loss, float(params.get("magnitude_ratio", 100.0)))
-    min_ratio = float(params.get("min_ratio", 1.5))
+        return _magnitude_spike(run, metric, loss, magnitude_ratio)
     if len(loss) >= LONG:
         sig = run_signals(run, metric)
         values = sig.prepared.values
@@ -116,10 +116,9 @@ def loss_spike(run: Run, params: dict[str, Any]) -> Detection | None:
             evidence,
         )
     values, steps = loss.to_numpy(), loss.index.to_numpy()
-    ratio = float(params.get("short_ratio", 5.0))
     for i in range(1, len(values)):
         base = float(np.median(values[:i]))
-        if base <= 0 or values[i] < ratio * base:
+        if base <= 0 or values[i] < short_ratio * base:
             continue
         later = values[i + 1 :]
         if len(later) >= 2 and (later[:2] >= min_ratio * base).all():
@@ -170,8 +169,16 @@ def _magnitude_spike(run: Run, metric: str, loss: pd.Series, ratio: float) -> De
     return None
 
 
-@check("divergence", metric=str, min_rise=float, ratio=float, explosion_ratio=float, blowup=float)
-def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("divergence")
+def divergence(
+    run: Run,
+    *,
+    metric: str = "loss",
+    min_rise: float = 0.2,
+    ratio: float = 1.5,
+    explosion_ratio: float = 1000.0,
+    blowup: float = 1e6,
+) -> Detection | None:
     """The train loss climbs away from its best value and stays up (or blows up into NaN).
 
     Long series: the segmentation's divergence onset with a rise of at least `min_rise` × the low.
@@ -179,26 +186,25 @@ def divergence(run: Run, params: dict[str, Any]) -> Detection | None:
     last two too; a loss `explosion_ratio` × the median before it (it may fall back afterwards, to a
     dead constant); a loss above `blowup` in magnitude right before it turns NaN.
     """
-    metric = str(params.get("metric", "loss"))
     raw = run.series(metric)
     loss = finite(raw)
     if not _plain_loss(run):
         return None
-    found = _divergence_long(run, metric, loss, params) if len(loss) >= LONG else None
+    found = _divergence_long(run, metric, loss, min_rise) if len(loss) >= LONG else None
     return (
         found
-        or _divergence_short(run, metric, loss, params)
+        or _divergence_short(run, metric, loss, ratio)
         or (_steady_climb(run, metric, loss) if len(loss) < LONG else None)
-        or _explosion(run, metric, loss, float(params.get("explosion_ratio", 1000.0)))
-        or _blowup_into_nan(run, metric, raw, float(params.get("blowup", 1e6)))
+        or _explosion(run, metric, loss, explosion_ratio)
+        or _blowup_into_nan(run, metric, raw, blowup)
     )
 
 
-def _divergence_long(run: Run, metric: str, loss: pd.Series, params: dict[str, Any]) -> Detection | None:
+def _divergence_long(run: Run, metric: str, loss: pd.Series, min_rise: float) -> Detection | None:
     sig = run_signals(run, metric)
     for event in sig.events_of("divergence_onset"):
         low, final = event.before, event.after
-        if low <= 0 or final < (1 + float(params.get("min_rise", 0.2))) * low:
+        if low <= 0 or final < (1 + min_rise) * low:
             continue
         return Detection(
             event.step,
@@ -216,7 +222,7 @@ def _divergence_long(run: Run, metric: str, loss: pd.Series, params: dict[str, A
     return None
 
 
-def _divergence_short(run: Run, metric: str, loss: pd.Series, params: dict[str, Any]) -> Detection | None:
+def _divergence_short(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:
     if len(loss) < 4:
         return None
     values, steps = loss.to_numpy(), loss.index.to_numpy()
@@ -224,7 +230,6 @@ def _divergence_short(run: Run, metric: str, loss: pd.Series, params: dict[str, 
     # The level the climb is measured from: the median of the points up to the lowest one, so one
     # lucky low record in a noisy per-step loss is not taken for the run's level.
     base = float(np.median(values[: i_min + 1]))
-    ratio = float(params.get("ratio", 1.5))
     after = values[i_min + 1 :]
     high = after >= ratio * base
     stays = len(after) >= 2 and bool((after[-2:] >= (1 + (ratio - 1) / 2) * base).all())
@@ -335,13 +340,19 @@ def _blowup_into_nan(run: Run, metric: str, raw: pd.Series, blowup: float) -> De
     )
 
 
-@check("loss_not_moving", min_points=int, chance_tolerance=float, flat_spread=float, flat_relative=float)
-def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("loss_not_moving")
+def loss_not_moving(
+    run: Run,
+    *,
+    min_points: int = 3,
+    chance_tolerance: float = 0.015,
+    flat_spread: float = 0.05,
+    flat_relative: float = 0.02,
+) -> Detection | None:
     """The train loss never moves: identical at every point, sitting at chance level ln(k), flat
     against its own noise over a long run, or a learning rate that is 0 at every logged step."""
     loss = finite(run.series("loss"))
     lr = finite(run.series("learning_rate"))
-    min_points = int(params.get("min_points", 3))
     grad = run.series("grad_norm").to_numpy()
     skipped = len(grad) > 0 and float((~np.isfinite(grad)).mean()) >= 0.9
     if len(lr) >= min_points and (lr == 0).all() and not skipped:  # skipped: an fp16 scaler skipped every
@@ -378,13 +389,12 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
             f"loss is {fmt(float(values[-1]))} {where} {frozen} logged steps: nothing is learned",
             evidence(pattern="identical", frozen_points=frozen),
         )
-    flat = spread <= float(params.get("flat_spread", 0.05)) * abs(mean)
-    tolerance = float(params.get("chance_tolerance", 0.015))
-    chance = _chance_level(mean, run, tolerance, len(values)) if flat else None
+    flat = spread <= flat_spread * abs(mean)
+    chance = _chance_level(mean, run, chance_tolerance, len(values)) if flat else None
     evals = finite(run.series("loss", split="eval")).to_numpy()
     if chance is None and len(evals) >= min_points and np.ptp(evals) <= 0.01 * abs(float(evals.mean())):
         # The train loss still moves (a falling start), but the eval loss sits at chance and stays there.
-        at_chance = _chance_level(float(evals.mean()), run, tolerance, len(evals))
+        at_chance = _chance_level(float(evals.mean()), run, chance_tolerance, len(evals))
         if at_chance is not None and "accuracy" in at_chance[2]:
             k, level, why = at_chance
             return Detection(
@@ -408,7 +418,7 @@ def loss_not_moving(run: Run, params: dict[str, Any]) -> Detection | None:
     moved = float(np.ptp(values)) > 10 * abs(float(np.median(values)))
     if len(values) >= LONG and not moved:
         t = run_signals(run, "loss").trend
-        if t.direction == "flat" and abs(t.change) < float(params.get("flat_relative", 0.02)) * abs(mean):
+        if t.direction == "flat" and abs(t.change) < flat_relative * abs(mean):
             return Detection(
                 int(loss.index[0]),
                 f"loss moved by {fmt(t.change)} over {len(values)} steps, "
@@ -475,8 +485,8 @@ def _accuracy_level(run: Run) -> float | None:
     return None
 
 
-@check("eval_rises_while_train_falls", min_rise=float, min_points=int)
-def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("eval_rises_while_train_falls")
+def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points: int = 2) -> Detection | None:
     """Overfitting: after its best point the eval loss rises on `min_points` evaluations by more than
     `min_rise` of its best value, while the train loss keeps falling or stays flat."""
     evals = finite(run.series("loss", split="eval"))
@@ -489,9 +499,9 @@ def eval_rises_while_train_falls(run: Run, params: dict[str, Any]) -> Detection 
     # The rise must clear the eval loss's own noise (twice its median point-to-point move): a noisy
     # validation set dips to a lucky best and bounces back without any trend.
     noise = _median_move(evals)
-    min_rise = max(float(params.get("min_rise", 0.05)) * abs(gap.best), 2 * noise)
+    margin = max(min_rise * abs(gap.best), 2 * noise)
     later = evals[evals.index > gap.best_step]
-    rising = bool(len(later) >= int(params.get("min_points", 2)) and (later.iloc[-2:] > gap.best + min_rise).all())
+    rising = bool(len(later) >= min_points and (later.iloc[-2:] > gap.best + margin).all())
     if not rising or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
         return None
     return Detection(
@@ -537,14 +547,13 @@ def _memory_series(run: Run) -> list[tuple[str, str]]:
 _IMPLAUSIBLE_JUMP = 1000.0  # one move of a memory series multiplying it by this much is a glitch
 
 
-@check("memory_growth", min_points=int, min_rise=float, min_up=float)
-def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("memory_growth")
+def memory_growth(run: Run, *, min_points: int = 4, min_rise: float = 0.03, min_up: float = 0.75) -> Detection | None:
     """Memory that keeps climbing: at least `min_points` values, `min_up` of the moves upward, a rise of
     `min_rise` (relative), and still rising in the second half of the run (a warm-up plateau is not a leak)."""
-    min_rise, min_up = float(params.get("min_rise", 0.03)), float(params.get("min_up", 0.75))
     for split, metric in _memory_series(run):
         series = finite(run.series(metric, split=split))
-        if len(series) < int(params.get("min_points", 4)) or float(series.iloc[0]) <= 0:
+        if len(series) < min_points or float(series.iloc[0]) <= 0:
             continue
         g = growth(series)
         values = series.to_numpy()
@@ -574,8 +583,10 @@ def memory_growth(run: Run, params: dict[str, Any]) -> Detection | None:
     return None
 
 
-@check("grad_norm_explosion", factor=float, early_fraction=float, ceiling=float)
-def grad_norm_explosion(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("grad_norm_explosion")
+def grad_norm_explosion(
+    run: Run, *, factor: float = 100.0, early_fraction: float = 0.0, ceiling: float = 1e7
+) -> Detection | None:
     """grad_norm grows by orders of magnitude: a point `factor` × the median of the points before it
     (points in the first `early_fraction` of the run only set the baseline). The first point never
     counts: the large norms of the first steps are normal. With no history to compare to (a pasted line
@@ -583,10 +594,9 @@ def grad_norm_explosion(run: Run, params: dict[str, Any]) -> Detection | None:
     fp16 norm logged before unscaling (scale 65,536 × a norm of 100) stays below 1e7."""
     grad = finite(run.series("grad_norm"))
     if len(grad) < 2:
-        return _above_ceiling(run, grad, float(params.get("ceiling", 1e7)))
+        return _above_ceiling(run, grad, ceiling)
     values, steps = grad.to_numpy(), grad.index.to_numpy()
-    factor = float(params.get("factor", 100.0))
-    early = max(1, int(float(params.get("early_fraction", 0.0)) * len(values)))
+    early = max(1, int(early_fraction * len(values)))
     # Candidates: every point on short runs, 4,000 evenly spaced ones on long runs.
     take = (
         np.unique(np.linspace(early, len(values) - 1, min(len(values) - early, 4000)).astype(int))
@@ -610,7 +620,7 @@ def grad_norm_explosion(run: Run, params: dict[str, Any]) -> Detection | None:
                     "last": fmt(float(values[-1])),
                 },
             )
-    return _above_ceiling(run, grad, float(params.get("ceiling", 1e7)))
+    return _above_ceiling(run, grad, ceiling)
 
 
 def _above_ceiling(run: Run, grad: pd.Series, ceiling: float) -> Detection | None:
@@ -627,8 +637,8 @@ def _above_ceiling(run: Run, grad: pd.Series, ceiling: float) -> Detection | Non
     )
 
 
-@check("loss_plateau", min_flat_fraction=float, max_relative_change=float)
-def loss_plateau(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("loss_plateau")
+def loss_plateau(run: Run, *, min_flat_fraction: float = 0.4, max_relative_change: float = 0.02) -> Detection | None:
     """The loss stopped improving: over the last `min_flat_fraction` of the logged points (at least
     three) it moved by less than `max_relative_change` of its level, after a stretch that fell by
     more than ten times that. Information: a converged run looks the same; the finding says from
@@ -637,9 +647,9 @@ def loss_plateau(run: Run, params: dict[str, Any]) -> Detection | None:
     if len(loss) < 6 or not _plain_loss(run):
         return None
     values, steps = loss.to_numpy(), loss.index.to_numpy()
-    tail = max(3, int(float(params.get("min_flat_fraction", 0.4)) * len(values)))
+    tail = max(3, int(min_flat_fraction * len(values)))
     level = float(np.median(values[-tail:]))
-    limit = float(params.get("max_relative_change", 0.02)) * abs(level)
+    limit = max_relative_change * abs(level)
     if level <= 0:
         return None
     # Walk back from the end while the points stay inside the band around the final level.
@@ -668,8 +678,8 @@ _DURATION = ("time", "dt", "duration", "sec_per", "s_per")
 _NOT_DURATION = ("elapsed", "total", "eta", "data", "remaining", "wall", "since", "timestep", "per_second")
 
 
-@check("throughput_drop", min_points=int, max_ratio=float)
-def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("throughput_drop")
+def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) -> Detection | None:
     """A throughput series (samples, tokens or steps per second) whose last quarter runs at under
     `max_ratio` of its first half (medians). Without a logged one, the steps per second between
     logged train-loss points, from the wall-clock times TensorBoard or W&B recorded."""
@@ -687,12 +697,12 @@ def throughput_drop(run: Run, params: dict[str, Any]) -> Detection | None:
     if not candidates:
         candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run)))
     for name, label, series in candidates:
-        if len(series) < int(params.get("min_points", 8)):
+        if len(series) < min_points:
             continue
         values, steps = series.to_numpy(), series.index.to_numpy()
         before = float(np.median(values[: len(values) // 2]))
         after = float(np.median(values[-max(2, len(values) // 4) :]))
-        if before <= 0 or after > float(params.get("max_ratio", 0.5)) * before:
+        if before <= 0 or after > max_ratio * before:
             continue
         # Onset: the first slow point from which 90% of the points stay slow (a slow eval step alone
         # is not the start of the drop), with at least 4 points before it, 75% of them fast: a drop is a
@@ -734,8 +744,8 @@ def _steps_per_second(run: Run) -> pd.Series:
     return pd.Series(advanced[keep] / elapsed[keep], index=steps[1:][keep])
 
 
-@check("lr_reaches_zero", min_points=int, min_fraction=float)
-def lr_reaches_zero(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("lr_reaches_zero")
+def lr_reaches_zero(run: Run, *, min_points: int = 3, min_fraction: float = 0.2) -> Detection | None:
     """The learning rate was positive, then exactly 0 at every logged step to the end, for at least
     `min_points` points and `min_fraction` of the run: training went on without updating anything.
     A schedule that decays to 0 on its last step, or warms up from 0, stays silent."""
@@ -748,7 +758,7 @@ def lr_reaches_zero(run: Run, params: dict[str, Any]) -> Detection | None:
         return None
     start = int(nonzero[-1]) + 1
     zeros = len(values) - start
-    if zeros < int(params.get("min_points", 3)) or zeros < float(params.get("min_fraction", 0.2)) * len(values):
+    if zeros < min_points or zeros < min_fraction * len(values):
         return None
     onset = int(steps[start])
     loss = finite(run.series("loss"))
@@ -771,8 +781,8 @@ def lr_reaches_zero(run: Run, params: dict[str, Any]) -> Detection | None:
     )
 
 
-@check("fp16_overflow_skips", persistent_run=int, calibration_points=int)
-def fp16_overflow_skips(run: Run, params: dict[str, Any]) -> Detection | None:
+@check("fp16_overflow_skips")
+def fp16_overflow_skips(run: Run, *, persistent_run: int = 16, calibration_points: int = 10) -> Detection | None:
     """Overflow skips inferred from the logs of an fp16 run whose loss scale is never printed (native
     AMP under the Trainer): each non-finite grad_norm is a step the GradScaler skipped while halving
     its scale. `persistent_run` skips in a row (16 take 2^16 down to 1) mean the scale collapsed;
@@ -789,9 +799,8 @@ def fp16_overflow_skips(run: Run, params: dict[str, Any]) -> Detection | None:
     runs = true_runs(bad)
     longest = max(b - a for a, b in runs)
     steps = grad.index.to_numpy()
-    calibration = int(params.get("calibration_points", 10))
-    late = [a for a, _ in runs if a >= calibration]
-    persistent = longest >= int(params.get("persistent_run", 16))
+    late = [a for a, _ in runs if a >= calibration_points]
+    persistent = longest >= persistent_run
     if not persistent and not late:
         return None
     first = runs[0][0] if persistent else late[0]

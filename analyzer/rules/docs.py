@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import Any
 
-from analyzer.rules.checks import CHECKS
+from analyzer.rules.checks import CHECK_SPECS, CHECKS, Param
 from analyzer.rules.schema import Rule, RuleError, load_rule
 
 
@@ -25,9 +26,9 @@ def explain(rule: Rule) -> str:
     ]
     for name, spec in rule.detect.items():
         doc = inspect.getdoc(CHECKS[spec.check]) or ""
-        params = ", ".join(f"{k}={v!r}" for k, v in spec.params.items()) or "defaults"
         label = "" if name == "main" else f"**{name}**: "
-        out.append(f"- {label}`{spec.check}` ({params}): {' '.join(doc.split())}")
+        out.append(f"- {label}`{spec.check}`: {' '.join(doc.split())}")
+        out += [f"  - {parameter_line(param, spec.params)}" for param in CHECK_SPECS[spec.check].values()]
     if len(rule.detect) > 1:
         out += ["", f"Fires when: `{rule.condition}`"]
     if rule.requires:
@@ -67,6 +68,23 @@ def explain(rule: Rule) -> str:
         out.append("")
     out.append(f"Source: `{rule.source}`")
     return "\n".join(out).rstrip() + "\n"
+
+
+def parameter_line(param: Param, values: dict[str, Any]) -> str:
+    """`min_ratio: float = 1.5` (rule: 2.0), one of its choices where it has them."""
+    line = f"`{param.name}: {param.type_name} = {_shown(param.default)}`"
+    if param.choices:
+        line += f" (one of: {', '.join(param.choices)})"
+    if param.name in values:
+        line += f" (rule: {_shown(values[param.name])})"
+    return line
+
+
+def _shown(value: Any) -> str:
+    """A parameter value as a rule file writes it."""
+    if isinstance(value, tuple):
+        return "[" + ", ".join(value) + "]"
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def check_folder(folder: Path, others: list[Rule], repo: Path | None = None) -> list[str]:

@@ -42,7 +42,7 @@ import yaml
 
 from analyzer import safe_yaml
 from analyzer.model import FAILURE_MODES, SEVERITIES
-from analyzer.rules.checks import CHECK_CHOICES, CHECK_PARAMS, CHECKS
+from analyzer.rules.checks import CHECK_SPECS, CHECKS
 from analyzer.rules.conditions import ConditionError, Node, parse
 
 STATUSES = ("experimental", "stable", "deprecated")
@@ -289,43 +289,42 @@ def _detections(doc: dict[str, Any], errors: _Errors) -> dict[str, Detect]:
         if not isinstance(params, dict):
             errors.add("`params` must be a mapping", *(base and (*at, "params")) or ("params",))
             continue
-        _check_params(check_name, params, errors, (*at, "params") if base else ("params",))
-        out[str(name)] = Detect(check_name, params)
+        out[str(name)] = Detect(
+            check_name, _check_params(check_name, params, errors, (*at, "params") if base else ("params",))
+        )
     return out
 
 
-def _check_params(check_name: str, params: dict[str, Any], errors: _Errors, at: tuple[str, ...]) -> None:
-    spec = CHECK_PARAMS.get(check_name, {})
+def _check_params(check_name: str, params: dict[str, Any], errors: _Errors, at: tuple[str, ...]) -> dict[str, Any]:
+    """The parameters a rule sets, checked against the check's signature and converted as it takes them."""
+    spec = CHECK_SPECS[check_name]
+    out: dict[str, Any] = {}
     for key, value in params.items():
-        if key not in spec:
+        param = spec.get(key)
+        if param is None:
             known = ", ".join(sorted(spec)) or "none"
             errors.add(f"check `{check_name}` has no parameter `{key}` (parameters: {known})", *at, key)
             continue
-        want = spec[key]
         if key == "pattern" and isinstance(value, str):
             try:
                 re.compile(value)
             except re.error as exc:
                 errors.add(f"parameter `pattern` is not a valid regular expression: {exc}", *at, key)
-        if not _typed(value, want):
-            hint = ""
-            if isinstance(value, str) and want is float and re.fullmatch(r"[-+]?\d*\.?\d+e\d+", value.strip(), re.I):
-                hint = f" (YAML reads {value} as text: write it with a sign, {value.lower().replace('e', 'e+')})"
-            errors.add(f"parameter `{key}` of `{check_name}` must be {want.__name__}{hint}", *at, key)
-        elif value not in CHECK_CHOICES.get(check_name, {}).get(key, (value,)):
-            allowed = ", ".join(CHECK_CHOICES[check_name][key])
+        if param.accepts(value):
+            out[key] = param.convert(value)
+        elif param.choices and isinstance(value, str):
+            allowed = ", ".join(param.choices)
             errors.add(f"parameter `{key}` of `{check_name}` must be one of {allowed}", *at, key)
-
-
-def _typed(value: Any, want: type) -> bool:
-    """A parameter value of the declared type: float takes ints too, list means a list of strings."""
-    if isinstance(value, bool):
-        return want is bool
-    if want is float:
-        return isinstance(value, (int, float))
-    if want is list:
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    return isinstance(value, want)
+        else:
+            hint = ""
+            if (
+                isinstance(value, str)
+                and param.type is float
+                and re.fullmatch(r"[-+]?\d*\.?\d+e\d+", value.strip(), re.I)
+            ):
+                hint = f" (YAML reads {value} as text: write it with a sign, {value.lower().replace('e', 'e+')})"
+            errors.add(f"parameter `{key}` of `{check_name}` must be {param.type_name}{hint}", *at, key)
+    return out
 
 
 def _validate_causes(causes: Any, errors: _Errors) -> None:

@@ -174,12 +174,12 @@ def test_throughput_from_wall_clock_when_no_speed_is_logged(name: str):
     run = build_run(sample(name), ingest(sample(name)))
     keep = ~run.metrics["metric"].astype(str).str.contains("per_second")
     run = type(run)(path=run.path, metrics=run.metrics[keep].reset_index(drop=True), events=run.events, meta=run.meta)
-    detection = curves.throughput_drop(run, {"min_points": 8, "max_ratio": 0.5})
+    detection = curves.throughput_drop(run, min_points=8, max_ratio=0.5)
     assert detection is not None and detection.onset_step == 30
     assert detection.evidence["series"] == "train/loss wall-clock"
     healthy = build_run(sample("hf_healthy"), ingest(sample("hf_healthy")))
     assert healthy.wall_times("loss").notna().sum() == 60  # the clocks are there, and stay silent
-    assert curves.throughput_drop(healthy, {"min_points": 8, "max_ratio": 0.5}) is None
+    assert curves.throughput_drop(healthy, min_points=8, max_ratio=0.5) is None
 
 
 def _epoch_log(tmp_path: Path, train: list[float], val: list[float]) -> Path:
