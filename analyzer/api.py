@@ -67,6 +67,10 @@ def analyze(
     loaded, rule_problems = rules if rules is not None else load_rules(rules_dirs)
     run.problems.extend(rule_problems)
     findings, checked, unchecked = evaluate(run, loaded)
+    if remote is None:
+        from analyzer.excerpts import quote_findings
+
+        quote_findings(run.path, run.sources, findings)
     return Report(
         run=run,
         findings=chain_findings(findings),

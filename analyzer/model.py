@@ -262,6 +262,8 @@ class Finding:
     causes: list[Cause] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
     caused_by: str | None = None  # rule id of the earlier finding this one follows from (see chain_findings)
+    # The log lines around the onset: {"at": "file:line", "line": n, "lines": [[n, text], ...]} (excerpts.py)
+    excerpt: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -276,6 +278,7 @@ class Finding:
             "causes": [c.to_dict() for c in self.causes],
             "fixes": self.fixes,
             "caused_by": self.caused_by,
+            **({"excerpt": self.excerpt} if self.excerpt else {}),
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from analyzer.model import Finding, Report, severity_rank
 from analyzer.names import is_eval_split
 from analyzer.report.plots import Plot, memory_series
-from analyzer.report.safe import Md, code, md
+from analyzer.report.safe import Md, code, md, plain
 from analyzer.report.sparkline import sparkline
 from analyzer.report.timeline import timeline
 from analyzer.rules.checks import fmt
@@ -115,6 +116,7 @@ def _finding(index: int, f: Finding, budget: Budget, unit: str = "step", follows
         *([f"_Follows from {follows}._", ""] if follows else []),
         md(f.message) + ".",
         "",
+        *_excerpt(f),
     ]
     evidence: list[list[Any]] = []
     _flat("", f.evidence, evidence)
@@ -145,6 +147,17 @@ def _finding(index: int, f: Finding, budget: Budget, unit: str = "step", follows
     if f.fixes:
         lines += ["**What to do:**", "", *[f"- {fix}" for fix in f.fixes], ""]
     return lines
+
+
+def _excerpt(f: Finding) -> list[str]:
+    """The log lines around the onset, the cited one marked, in a fence longer than any backtick run."""
+    if not f.excerpt:
+        return []
+    width = len(str(f.excerpt["lines"][-1][0]))
+    body = [f"{'>' if n == f.excerpt['line'] else ' '} {n:>{width}} | {plain(text)}" for n, text in f.excerpt["lines"]]
+    longest = max((len(run) for line in body for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"In the log ({code(f.excerpt['at'])}):", "", f"{fence}text", *body, fence, ""]
 
 
 def _unit(report: Report) -> str:
