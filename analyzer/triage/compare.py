@@ -52,7 +52,7 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, Any, An
 
 def settings(report: Report) -> dict[str, Any]:
     """The facts of a run compared: model, derived settings, then every scalar training argument."""
-    from analyzer.triage.worker import model_name
+    from analyzer.triage.rows import model_name
 
     meta = report.run.meta
     out: dict[str, Any] = {"model": model_name(meta)}
