@@ -44,7 +44,12 @@ def test_replay_cli_prints_json_with_the_replay_section(runs: object, tmp_path: 
     report = tmp_path / "post-mortem.md"
     done = analyze_cli("replay", str(case["run"]), "--dataset", str(case["dataset"]), "-f", "json", "-o", str(report))
     assert done.returncode == 0, done.stderr
-    section = json.loads(done.stdout)["replay"]
+    import jsonschema
+
+    document = json.loads(done.stdout)
+    schema = json.loads((Path(__file__).parents[2] / "schema" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(document, schema)
+    section = document["replay"]
     assert section["step"] == 4 and {v["verdict"] for v in section["verdicts"]} >= {"confirmed", "refuted"}
     text = report.read_text(encoding="utf-8")
     assert "## Replay" in text and "✅ confirmed" in text and "Traceback" not in done.stderr
