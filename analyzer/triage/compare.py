@@ -10,27 +10,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from analyzer.report.markdown import _CONFIG_KEYS as CONFIG_KEYS
+
 if TYPE_CHECKING:
     from analyzer.model import Finding, Report
 
 CURVES = (("train", "loss"), ("eval", "loss"), ("train", "grad_norm"), ("train", "learning_rate"))
+# The settings the post-mortem's configuration table shows, less the nested ones (compared on their own).
 SETTINGS = (
-    "framework",
-    "trainer_kind",
-    "precision",
-    "weights_dtype",
-    "learning_rate",
-    "lr_scheduler_type",
-    "warmup_steps",
-    "warmup_ratio",
-    "max_grad_norm",
+    *(k for k in CONFIG_KEYS if k not in ("versions", "model", "peft", "gpu", "precision_source")),
     "optim",
-    "per_device_train_batch_size",
-    "gradient_accumulation_steps",
-    "max_steps",
-    "deepspeed_stage",
-    "peft_type",
-    "logging_nan_inf_filter",
     "status",
 )
 PERSIST = 3  # logged steps in a row beyond the noise before two runs count as parted
