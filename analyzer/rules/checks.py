@@ -18,7 +18,7 @@ import pandas as pd
 
 from analyzer.model import Run
 from analyzer.names import is_eval_split
-from analyzer.signals import nonfinite_scan, true_runs
+from analyzer.signals.toolkit import nonfinite_scan, true_runs
 
 
 @dataclass

@@ -18,7 +18,7 @@ import pandas as pd
 from analyzer.model import Run
 from analyzer.names import is_memory_metric
 from analyzer.rules.checks import Detection, check, cite_point, finite, fmt
-from analyzer.signals import run_signals, true_runs
+from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
 LONG = 32

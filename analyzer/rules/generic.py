@@ -12,7 +12,7 @@ import numpy as np
 
 from analyzer.model import Run
 from analyzer.rules.checks import Detection, check, cite_point, finite, fmt
-from analyzer.signals import run_signals, true_runs
+from analyzer.signals.toolkit import run_signals, true_runs
 
 # The comparisons a rule may name, in the order errors list them; _OPS holds their functions.
 Op = Literal["==", "!=", "<", "<=", ">", ">="]

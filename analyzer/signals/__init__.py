@@ -1,29 +1,31 @@
 """Statistics over series: pure functions and small estimators over a numeric series indexed by step.
 
 - series.prepare: sort, one value per step, finite part apart, robust noise;
-- nonfinite_scan: first NaN/inf, runs of them, fraction, recovery;
 - spikes.find_spikes: robust z-score spikes against a lagged baseline, recovered or not (O(n));
 - changepoints.segment: piecewise-linear segmentation, binned when long, refined to full resolution;
 - events.change_events: level shifts, divergence onset, plateau start, slope changes with confidence;
 - trend: falling/flat/rising against the noise, eval vs train after eval's best, memory growth;
-- synthetic: curves with planted events and precision/recall scoring, for tests and benchmarks.
-
-`analyze_series` runs them together the way the rules use them.
+- synthetic: curves with planted events and precision/recall scoring, for tests and benchmarks;
+- toolkit: what the rules and the report use: summarize, nonfinite_scan, and `analyze_series`, which
+  runs the estimators together the way the rules use them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
-
-from analyzer.model import Run
-from analyzer.signals.changepoints import Segmentation, segment
+from analyzer.signals.changepoints import segment
 from analyzer.signals.events import ChangeEvent, change_events
 from analyzer.signals.series import Prepared, prepare
-from analyzer.signals.spikes import Spike, despike, find_spikes
+from analyzer.signals.spikes import Spike, find_spikes
+from analyzer.signals.toolkit import (
+    NonFinite,
+    SeriesSignals,
+    analyze_series,
+    longest_true_run,
+    nonfinite_scan,
+    run_signals,
+    summarize,
+    true_runs,
+)
 from analyzer.signals.trend import Trend, trend
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "analyze_series",
     "change_events",
     "find_spikes",
+    "longest_true_run",
     "nonfinite_scan",
     "prepare",
     "run_signals",
@@ -44,107 +47,3 @@ __all__ = [
     "trend",
     "true_runs",
 ]
-
-
-def summarize(run: Run) -> dict[str, dict[str, Any]]:
-    """For each `split/metric` series: count, first_step, last_step and number of non-finite values."""
-    m = run.metrics
-    if m.empty:
-        return {}
-    finite = np.isfinite(m["value"].to_numpy())
-    slim = pd.DataFrame({"split": m["split"], "metric": m["metric"], "step": m["step"], "_nonfinite": ~finite})
-    grouped = slim.groupby(["split", "metric"], sort=True, observed=True)
-    table = grouped.agg(
-        count=("step", "size"), first_step=("step", "min"), last_step=("step", "max"), nonfinite=("_nonfinite", "sum")
-    )
-    return {
-        f"{split}/{metric}": {"count": int(c), "first_step": int(f), "last_step": int(last), "nonfinite": int(n)}
-        for (split, metric), c, f, last, n in zip(
-            table.index, table["count"], table["first_step"], table["last_step"], table["nonfinite"], strict=True
-        )
-    }
-
-
-@dataclass(frozen=True)
-class NonFinite:
-    """Where a series is NaN or ±inf."""
-
-    steps: np.ndarray  # steps of the non-finite points, ascending
-    total: int  # points in the series
-    longest_run: int  # most consecutive non-finite points
-    last_is_nonfinite: bool
-    recovered: bool  # a finite value follows the last non-finite one
-
-    @property
-    def count(self) -> int:
-        return len(self.steps)
-
-    @property
-    def fraction(self) -> float:
-        return self.count / self.total if self.total else 0.0
-
-    @property
-    def first_step(self) -> int | None:
-        return int(self.steps[0]) if self.count else None
-
-
-def longest_true_run(mask: np.ndarray) -> int:
-    """Length of the longest run of True values."""
-    if not mask.any():
-        return 0
-    padded = np.concatenate(([0], mask.astype(np.int8), [0]))
-    edges = np.flatnonzero(np.diff(padded))
-    return int((edges[1::2] - edges[::2]).max())
-
-
-def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) index pairs of the runs of True values, stop exclusive."""
-    padded = np.concatenate(([0], mask.astype(np.int8), [0]))
-    edges = np.flatnonzero(np.diff(padded))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
-def nonfinite_scan(series: pd.Series) -> NonFinite:
-    """First NaN/inf, runs of them and whether the series came back to finite values."""
-    values = series.to_numpy(dtype="float64")
-    bad = ~np.isfinite(values)
-    steps = series.index.to_numpy()[bad]
-    last_bad = int(np.flatnonzero(bad)[-1]) if bad.any() else -1
-    return NonFinite(
-        steps=steps,
-        total=len(values),
-        longest_run=longest_true_run(bad),
-        last_is_nonfinite=bool(bad[-1]) if len(bad) else False,
-        recovered=bool(bad.any() and np.isfinite(values[last_bad + 1 :]).any()),
-    )
-
-
-@dataclass(frozen=True)
-class SeriesSignals:
-    """Everything the statistics say about one series."""
-
-    prepared: Prepared
-    spikes: list[Spike]
-    segmentation: Segmentation
-    events: list[ChangeEvent]
-    trend: Trend
-
-    def events_of(self, kind: str) -> list[ChangeEvent]:
-        return [e for e in self.events if e.kind == kind]
-
-
-def analyze_series(series: pd.Series | tuple[np.ndarray, np.ndarray], direction: str = "up") -> SeriesSignals:
-    """Spikes first; then the segmentation of the series with its recovered spikes taken out (a spike is
-    not a level shift), the named change events and the overall trend."""
-    prep = prepare(series)
-    spikes = find_spikes(prep, direction=direction)
-    seg = segment(despike(prep, spikes))
-    return SeriesSignals(prep, spikes, seg, change_events(seg), trend(prep))
-
-
-def run_signals(run: Run, metric: str, split: str = "train") -> SeriesSignals:
-    """analyze_series of one series of a run, computed once per run and series (several rules read it)."""
-    cache: dict[tuple[str, str], SeriesSignals] = run.__dict__.setdefault("_signals", {})
-    if (split, metric) not in cache:
-        cache[(split, metric)] = analyze_series(run.series(metric, split=split))
-    return cache[(split, metric)]
