@@ -85,3 +85,17 @@ def test_traceback_under_a_logger_prefix_names_the_user_frame(tmp_path: Path) ->
     ((kind, message),) = events(tmp_path, text)
     assert kind == "exception" and message.startswith("FileNotFoundError: [Errno 2]")
     assert "in your code: /home/u/painn/train.py:88 in <module>" in message
+
+
+def test_a_month_day_before_a_clock_is_a_date_not_a_counter(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    log.write_text(
+        "[07/25 13:14:45 d2.utils.events]: iter: 18  total_loss: 1.3\n"
+        "[07/25 13:14:50 d2.utils.events]: iter: 19  total_loss: 1.2\n"
+        "ERROR [07/25 13:14:56 d2.engine.train_loop]: Exception during training:\n"
+        "FloatingPointError: Loss became infinite or NaN at iteration=20!\n"
+        "[07/25 13:14:56 d2.engine.hooks]: Total training time: 0:00:01 (0:00:00 on hooks)\n"
+    )
+    frames = console.parse(log, "train.log")
+    assert set(frames.metrics["step"]) == {18, 19}  # `iter`, never 7 (of 25) from the date
+    assert frames.events["step"].dropna().tolist() == [19]
