@@ -343,3 +343,22 @@ def test_a_record_that_never_closes_is_read_line_by_line(tmp_path: Path):
     loss = frames.metrics[frames.metrics["metric"] == "loss"]
     assert loss["step"].tolist() == list(range(1, 30))
     assert loss["line"].tolist() == list(range(2, 31))
+
+
+def test_full_width_punctuation_and_an_unnamed_rising_counter(tmp_path: Path):
+    """`次数：100, Loss：1.98` (a Chinese tutorial's print): full-width colons read as ASCII ones, and the
+    rising whole number no ASCII word names is the step."""
+    log = tmp_path / "train.log"
+    rows = [f"训练次数：{100 * i}, Loss：{2 - i / 10:.4f}" for i in range(1, 6)]
+    log.write_text("\n".join(["-------第 1 轮训练开始------", *rows, "整体测试集上的正确率: 0.39"]) + "\n")
+    frames = console.parse(log, "train.log")
+    loss = frames.metrics[(frames.metrics["metric"] == "loss") & (frames.metrics["split"] == "train")]
+    assert loss["step"].tolist() == [100, 200, 300, 400, 500]
+    assert loss["value"].round(4).tolist() == [1.9, 1.8, 1.7, 1.6, 1.5]
+
+
+def test_an_unnamed_first_number_that_restarts_is_not_the_step(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"{e} {i} Loss={1 / (e * 10 + i):.4f} Time=0.04\n" for e in (3, 4) for i in (1, 2, 3)))
+    frames = console.parse(log, "train.log")
+    assert frames.meta["console_log"]["train.log"]["templates"][0]["step_axis"] == "record"

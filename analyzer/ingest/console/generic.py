@@ -130,6 +130,7 @@ _GLOBAL = re.compile(r"global|num_updates|n_updates|total_timesteps|timesteps|to
 MAX_TEMPLATES = 5000  # distinct templates kept per file: a log of ever-new lines must not grow without end
 MAX_EXAMPLES = 3
 BARE_MIN = 5  # lines of a bare `counter value` template before its value is taken as the loss
+UNNAMED_COUNTER_MIN = 3  # lines whose unnamed first number rises at each one before it is taken as the step
 
 
 @dataclass
@@ -508,6 +509,10 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     if ranked:
         i = ranked[0]
         return data[:, i].astype(np.int64), "step", f"counter `{named(i)}`"
+    if slots and slots[0].role == "unnamed" and len(data) >= UNNAMED_COUNTER_MIN:
+        first = data[:, 0]
+        if _counts(first) and bool(np.all(np.diff(first) > 0)):  # `训练次数:100, Loss:1.98`: a name no word spells
+            return first.astype(np.int64), "step", "the first number of each line, a whole number rising at every line"
     return None, "", ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,8 @@ def end_traceback(state: State) -> None:
 
 
 def _line(state: State, text: str, lineno: int) -> None:
+    if not text.isascii():  # full-width punctuation and digits (`Loss：1.98`, `１００`) read as their ASCII forms
+        text = unicodedata.normalize("NFKC", text)
     rank = None
     while True:
         prefix = _PREFIX.match(text)
