@@ -1,0 +1,340 @@
+"""Every registered check on small synthetic runs: one that fires (at the expected step) and one that
+stays silent; the parameter spec each check's signature declares; rule files validated against it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analyzer.model import Run, validate_events, validate_metrics
+from analyzer.rules import CHECK_SPECS, CHECKS, Param, generic, load_rule
+from analyzer.rules.checks import params_of
+from analyzer.rules.docs import explain
+from analyzer.rules.schema import RuleError
+
+NAN = float("nan")
+Series = list[float] | dict[int, float]
+
+
+def make_run(
+    series: dict[str, Series] | None = None,
+    events: list[tuple[str, int | None, str]] | None = None,
+    **meta: Any,
+) -> Run:
+    """A run from `split/metric` series (a list is logged at steps 1, 2, ...) and (kind, step, message) events."""
+    rows = []
+    for name, values in (series or {}).items():
+        split, metric = name.split("/", 1)
+        points = values.items() if isinstance(values, dict) else enumerate(values, start=1)
+        rows += [(int(step), split, metric, float(value)) for step, value in points]
+    frame = pd.DataFrame(rows, columns=["step", "split", "metric", "value"])
+    metrics = pd.DataFrame(
+        {
+            "step": frame["step"].astype("int64"),
+            "wall_time": np.full(len(frame), np.nan),
+            "split": frame["split"].astype("category"),
+            "metric": frame["metric"].astype("category"),
+            "value": frame["value"].astype("float64"),
+            "source": pd.Categorical(["train.log"] * len(frame)),
+            "line": pd.array(range(1, len(frame) + 1), dtype="Int64"),
+            "rank": pd.array([None] * len(frame), dtype="Int64"),
+        }
+    )
+    listed = events or []
+    ev = pd.DataFrame(
+        {
+            "step": pd.array([s for _, s, _ in listed], dtype="Int64"),
+            "wall_time": np.full(len(listed), np.nan),
+            "kind": pd.Series([k for k, _, _ in listed], dtype="object"),
+            "severity": pd.Series(["error"] * len(listed), dtype="object"),
+            "message": pd.Series([m for _, _, m in listed], dtype="object"),
+            "source": pd.Series(["train.log"] * len(listed), dtype="object"),
+            "line": pd.array(range(1, len(listed) + 1), dtype="Int64"),
+        }
+    )
+    return Run("synthetic", validate_metrics(metrics, "test"), validate_events(ev, "test"), dict(meta))
+
+
+@dataclass
+class Case:
+    """A run to build, the parameters a rule would set, and for a firing case the onset step expected."""
+
+    run: Callable[[], Run]
+    params: dict[str, Any] = field(default_factory=dict)
+    onset: int | None = None
+
+
+def falling(n: int, start: float = 2.0, stop: float = 1.0) -> list[float]:
+    return np.linspace(start, stop, n).tolist()
+
+
+def noisy(n: int, seed: int = 0) -> np.ndarray:
+    """A gently falling loss with 1% noise: the long-series statistics find nothing in it."""
+    rng = np.random.default_rng(seed)
+    return 2.0 * np.exp(-np.arange(n) / 80) * (1 + 0.01 * rng.standard_normal(n))
+
+
+def spiked(n: int = 64, at: int = 40, factor: float = 10.0) -> list[float]:
+    values = noisy(n)
+    values[at] *= factor
+    return values.tolist()
+
+
+def shifted(n: int = 60) -> list[float]:
+    """A flat series that jumps to five times its level halfway and stays there."""
+    values = 1.0 + 0.01 * np.random.default_rng(1).standard_normal(n)
+    values[n // 2 :] += 4.0
+    return values.tolist()
+
+
+OVERFLOW = "fp16 overflow (apex), loss scale ->"  # the message the console reader writes
+# Eval losses at steps 2, 4, ..., 20: best at step 10, then up by far more than their noise, or by less.
+EVAL_U = {2 * i: v for i, v in enumerate([1.5, 1.4, 1.3, 1.2, 1.1, 1.15, 1.3, 1.45, 1.6, 1.75], start=1)}
+EVAL_FLAT = {2 * i: v for i, v in enumerate([1.5, 1.4, 1.3, 1.2, 1.1, 1.15, 1.12, 1.18, 1.17, 1.19], start=1)}
+NCCL = [
+    ("nccl_timeout", 120, "rank 0: Watchdog caught collective operation timeout: WorkNCCL(SeqNum=11)"),
+    ("nccl_progress", 120, "rank 0: last enqueued work 11, last completed 10"),
+    ("nccl_progress", 120, "rank 1: last enqueued work 9, last completed 9"),
+]
+
+FIRES: dict[str, Case] = {
+    "zero_loss_with_nonfinite_grad_norm": Case(
+        lambda: make_run({"train/loss": [2.0, 1.5, 0, 0, 0], "train/grad_norm": [1, 1, NAN, NAN, NAN]}), onset=3
+    ),
+    "zero_loss_run": Case(lambda: make_run({"train/loss": [0, 0, 0, 0], "train/grad_norm": [0, 0, 0, 0]}), onset=1),
+    "nonfinite_train_loss": Case(lambda: make_run({"train/loss": [1.0, 0.9, NAN, NAN]}), onset=3),
+    "nonfinite_train_metrics": Case(lambda: make_run({"train/d_loss": [1.0, 0.9, 0.8, NAN]}), onset=4),
+    "nonfinite_grad_norm": Case(
+        lambda: make_run({"train/loss": falling(50), "train/grad_norm": [1.0] * 30 + [NAN] * 5 + [1.0] * 15}),
+        onset=31,
+    ),
+    "nonfinite_eval_loss": Case(
+        lambda: make_run({"train/loss": falling(20), "eval/loss": {10: 1.2, 20: NAN}}),
+        onset=20,
+    ),
+    "run_status": Case(lambda: make_run({"train/loss": falling(5)}, status="crashed"), {"status": ("crashed",)}, 5),
+    "event_present": Case(
+        lambda: make_run(events=[("oom", 7, "CUDA out of memory. Tried to allocate 2.00 GiB")]),
+        {"kinds": ("oom",), "pattern": "Tried to allocate"},
+        7,
+    ),
+    "nccl_timeout": Case(lambda: make_run(events=NCCL), onset=120),
+    "loss_scale_collapse": Case(
+        lambda: make_run(events=[("overflow_skip", s, f"{OVERFLOW} {v}") for s, v in [(3, 2.0), (4, 1.0), (5, 0.5)]]),
+        {"floor": 1.0},
+        3,
+    ),
+    "loss_spike": Case(lambda: make_run({"train/loss": [2.0, 1.9, 1.8, 15.0, 1.7, 1.6]}), onset=4),
+    "divergence": Case(lambda: make_run({"train/loss": [2.0, 1.5, 1.0, 3.0, 4.0, 5.0]}), onset=4),
+    "loss_not_moving": Case(lambda: make_run({"train/loss": [2.3] * 10}), onset=1),
+    "eval_rises_while_train_falls": Case(
+        lambda: make_run({"train/loss": falling(20, 2.0, 0.5), "eval/loss": EVAL_U}),
+        onset=10,
+    ),
+    "memory_growth": Case(lambda: make_run({"train/memory_allocated": np.linspace(1000, 2000, 11).tolist()}), onset=1),
+    "grad_norm_explosion": Case(lambda: make_run({"train/grad_norm": [1.0, 1.1, 0.9, 1.0, 1.0, 500.0]}), onset=6),
+    "loss_plateau": Case(lambda: make_run({"train/loss": [3.0, 2.5, 2.0, 1.5] + [1.0] * 6}), onset=5),
+    "throughput_drop": Case(lambda: make_run({"train/train_samples_per_second": [100.0] * 8 + [40.0] * 8}), onset=9),
+    "lr_reaches_zero": Case(lambda: make_run({"train/learning_rate": [1e-3] * 6 + [0.0] * 4}), onset=7),
+    "fp16_overflow_skips": Case(
+        lambda: make_run({"train/grad_norm": [1.0] * 20 + [NAN] + [1.0] * 9}, precision="fp16"), onset=21
+    ),
+    "value_test": Case(lambda: make_run({"train/loss": [1.0, 0.9, NAN, NAN]}), {"min_run": 2}, 3),
+    "signal_event": Case(
+        lambda: make_run({"train/grad_norm": shifted()}),
+        {"metric": "grad_norm", "kind": "level_shift_up", "min_ratio": 2.0},
+        31,
+    ),
+    "series_compare": Case(
+        lambda: make_run({"train/loss": [1.0] * 10, "eval/loss": {2: 0.9, 4: 1.2, 6: 1.3, 8: 1.4, 10: 1.5}}),
+        {"a": "eval/loss", "b": "train/loss", "op": ">", "value": 1.1},
+        4,
+    ),
+}
+
+SILENT: dict[str, Case] = {
+    "zero_loss_with_nonfinite_grad_norm": Case(
+        lambda: make_run({"train/loss": [2.0, 1.5, 0, 0, 0], "train/grad_norm": [1, 1, 1, 1, 1]})
+    ),
+    "zero_loss_run": Case(lambda: make_run({"train/loss": [1.0, 0.9, 0, 0.8, 0.7]}), {"min_points": 2}),
+    "nonfinite_train_loss": Case(lambda: make_run({"train/loss": falling(10)})),
+    "nonfinite_train_metrics": Case(  # a single metric gone NaN is not enough when none is a loss part
+        lambda: make_run({"train/box": [1.0, 0.9, NAN], "train/obj": [1.0, 0.9, 0.8]}), {"min_together": 2}
+    ),
+    "nonfinite_grad_norm": Case(lambda: make_run({"train/loss": falling(50), "train/grad_norm": [1.0] * 50})),
+    "nonfinite_eval_loss": Case(lambda: make_run({"train/loss": falling(20), "eval/loss": {10: 1.2, 20: 1.1}})),
+    "run_status": Case(lambda: make_run({"train/loss": falling(5)}, status="completed")),
+    "event_present": Case(  # the OOM is explained by a more specific kind of event
+        lambda: make_run(events=[("oom", 7, "CUDA out of memory"), ("dataloader_error", 7, "worker killed")]),
+        {"kinds": ("oom",), "unless_kinds": ("dataloader_error",)},
+    ),
+    "nccl_timeout": Case(lambda: make_run({"train/loss": falling(5)}, events=NCCL[1:])),
+    "loss_scale_collapse": Case(  # a few halvings from 2^16: the scaler calibrating
+        lambda: make_run(
+            {"train/loss": falling(10)},
+            events=[("overflow_skip", s, f"{OVERFLOW} {v}") for s, v in [(1, 32768.0), (2, 16384.0)]],
+        )
+    ),
+    "loss_spike": Case(lambda: make_run({"train/loss": falling(6)})),
+    "divergence": Case(lambda: make_run({"train/loss": [2.0, 1.5, 1.2, 1.0, 0.9, 0.85]})),
+    "loss_not_moving": Case(lambda: make_run({"train/loss": falling(6)})),
+    "eval_rises_while_train_falls": Case(  # back up by less than its own noise
+        lambda: make_run({"train/loss": falling(20, 2.0, 0.5), "eval/loss": EVAL_FLAT})
+    ),
+    "memory_growth": Case(lambda: make_run({"train/memory_allocated": [1000.0] * 11})),
+    "grad_norm_explosion": Case(lambda: make_run({"train/grad_norm": [1.0, 1.2, 0.9, 1.1, 1.0, 1.0]})),
+    "loss_plateau": Case(lambda: make_run({"train/loss": falling(10, 3.0, 1.0)})),
+    "throughput_drop": Case(lambda: make_run({"train/train_samples_per_second": [100.0] * 16})),
+    "lr_reaches_zero": Case(lambda: make_run({"train/learning_rate": np.linspace(1e-3, 0, 10).tolist()})),
+    "fp16_overflow_skips": Case(  # skips in the first logged steps: the scaler calibrating
+        lambda: make_run({"train/grad_norm": [NAN, NAN] + [1.0] * 28}, precision="fp16")
+    ),
+    "value_test": Case(lambda: make_run({"train/loss": falling(10)}), {"op": ">", "value": 2.5}),
+    "signal_event": Case(
+        lambda: make_run({"train/grad_norm": noisy(60).tolist()}),
+        {"metric": "grad_norm", "kind": "level_shift_up", "min_ratio": 2.0},
+    ),
+    "series_compare": Case(
+        lambda: make_run({"train/loss": [1.0] * 10, "eval/loss": {2: 0.9, 4: 1.0, 6: 1.0, 8: 1.2, 10: 1.3}}),
+        {"op": ">", "value": 1.1},  # the gap holds at the last 2 pairs, not the 3 asked
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_each_check_fires(name: str) -> None:
+    case = FIRES[name]  # a KeyError: a registered check without its tests
+    found = CHECKS[name](case.run(), **case.params)
+    assert found is not None and found.onset_step == case.onset, found
+    assert found.message
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_each_check_stays_silent(name: str) -> None:
+    case = SILENT[name]
+    assert CHECKS[name](case.run(), **case.params) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "run", "params", "onset"),
+    [  # the long-series paths and the parameters that decide between firing and not
+        ("loss_spike", lambda: make_run({"train/loss": spiked()}), {}, 41),
+        ("loss_spike", lambda: make_run({"train/loss": spiked(factor=1.3)}), {"min_ratio": 1.5}, None),
+        ("loss_spike", lambda: make_run({"train/loss": [2.0, 1.9, 1.8, 15.0, 1.7, 1.6]}), {"short_ratio": 10.0}, None),
+        ("loss_spike", lambda: make_run({"train/loss": noisy(64).tolist()}), {}, None),
+        ("grad_norm_explosion", lambda: make_run({"train/grad_norm": [1e8]}), {}, 1),
+        ("grad_norm_explosion", lambda: make_run({"train/grad_norm": [1e8]}), {"ceiling": 1e9}, None),
+        ("zero_loss_run", lambda: make_run({"train/loss": [1.0, 0.9, 0, 0.8, 0.7]}), {"min_points": 1}, 3),
+        ("nonfinite_train_metrics", lambda: make_run({"train/box": [1, 0.9, NAN], "train/obj": [1, 0.9, NAN]}), {}, 3),
+        ("run_status", lambda: make_run({"train/loss": falling(5)}, status="crashed"), {}, None),
+        ("value_test", lambda: make_run({"train/loss": [1.0, 0.9, NAN, 0.8]}), {"min_run": 2}, None),
+        ("lr_reaches_zero", lambda: make_run({"train/learning_rate": [1e-3] * 6 + [0.0] * 4}), {"min_points": 5}, None),
+        ("loss_scale_collapse", lambda: FIRES["loss_scale_collapse"].run(), {"floor": 0.25}, None),
+    ],
+)
+def test_parameters_change_the_outcome(
+    name: str, run: Callable[[], Run], params: dict[str, Any], onset: int | None
+) -> None:
+    found = CHECKS[name](run(), **params)
+    assert (found.onset_step if found else None) == onset
+
+
+def test_benign_patterns_are_reported_at_info() -> None:
+    early = make_run({"train/loss": falling(50), "train/grad_norm": [NAN] + [1.0] * 49})
+    found = CHECKS["nonfinite_grad_norm"](early)
+    assert found is not None and found.severity == "info" and found.evidence["pattern"] == "early_isolated"
+    assert CHECKS["nonfinite_grad_norm"](early, benign_max_count=0) is not None
+    plateau = CHECKS["loss_plateau"](FIRES["loss_plateau"].run())
+    assert plateau is not None and plateau.severity == "info"
+
+
+def test_nccl_timeout_names_the_rank_that_fell_behind() -> None:
+    found = CHECKS["nccl_timeout"](FIRES["nccl_timeout"].run())
+    assert found is not None and found.evidence["lagging_ranks"] == [1] and found.evidence["ranks_timed_out"] == [0]
+
+
+def test_the_spec_comes_from_the_signature() -> None:
+    assert set(CHECK_SPECS) == set(CHECKS)
+    assert list(CHECK_SPECS["loss_spike"].values()) == [
+        Param("metric", str, "loss"),
+        Param("min_ratio", float, 1.5),
+        Param("short_ratio", float, 5.0),
+        Param("magnitude_ratio", float, 100.0),
+    ]
+    assert CHECK_SPECS["event_present"]["kinds"] == Param("kinds", tuple, ())
+    assert CHECK_SPECS["run_status"]["status"].default == ("stopped_early",)
+    assert CHECK_SPECS["series_compare"]["op"].choices == tuple(generic._OPS)
+    assert CHECK_SPECS["value_test"]["op"].choices == ("nonfinite", *generic._OPS)
+    assert "level_shift_up" in CHECK_SPECS["signal_event"]["kind"].choices
+    assert CHECK_SPECS["nonfinite_train_loss"] == {}
+
+
+def test_a_check_signature_that_cannot_be_a_spec_is_refused() -> None:
+    def positional(run: Run, ratio: float = 1.0) -> None: ...
+
+    def no_default(run: Run, *, ratio: float) -> None: ...
+
+    def untyped(run: Run, *, ratio: list[float] = []) -> None: ...  # noqa: B006
+
+    def wrong_default(run: Run, *, op: Literal["<", ">"] = "=") -> None: ...
+
+    for fn in (positional, no_default, untyped, wrong_default):
+        with pytest.raises(TypeError, match=r"ratio|op"):
+            params_of(fn)
+
+
+RULE = """\
+id: my-rule
+failure_mode: loss_nan
+severity: error
+confidence: 0.5
+title: A title
+detect:
+  ooms: {check: event_present, params: {kinds: [oom], min_count: 2}}
+  cmp: {check: series_compare, params: {op: ">", value: 2}}
+condition: ooms or cmp
+falsepositives: [none known]
+references: [https://example.org]
+"""
+
+
+def test_rule_values_are_converted_to_the_declared_types(tmp_path: Path) -> None:
+    path = tmp_path / "rule.yaml"
+    path.write_text(RULE)
+    rule = load_rule(path)
+    assert rule.detect["ooms"].params == {"kinds": ("oom",), "min_count": 2}
+    value = rule.detect["cmp"].params["value"]
+    assert value == 2.0 and isinstance(value, float)
+
+
+def test_rule_parameter_mistakes_are_all_reported_with_their_lines(tmp_path: Path) -> None:
+    path = tmp_path / "rule.yaml"
+    path.write_text(RULE.replace("min_count: 2", "min_count: 2.5, kinds_of: [x]").replace('op: ">"', "op: '=>'"))
+    with pytest.raises(RuleError) as err:
+        load_rule(path)
+    found = [(e.line, e.message) for e in err.value.errors]
+    assert found == [
+        (7, "parameter `min_count` of `event_present` must be int"),
+        (7, "check `event_present` has no parameter `kinds_of` (parameters: kinds, min_count, pattern, unless_kinds)"),
+        (8, "parameter `op` of `series_compare` must be one of ==, !=, <, <=, >, >="),
+    ]
+    path.write_text(RULE.replace("kinds: [oom]", "kinds: oom"))
+    with pytest.raises(RuleError, match="parameter `kinds` of `event_present` must be list"):
+        load_rule(path)
+
+
+def test_explain_lists_every_parameter_with_its_default_and_the_rule_value(tmp_path: Path) -> None:
+    path = tmp_path / "rule.yaml"
+    path.write_text(RULE)
+    page = explain(load_rule(path))
+    assert "  - `kinds: list[str] = []` (rule: [oom])" in page
+    assert '  - `pattern: str = ""`\n' in page
+    assert '  - `op: str = ">"` (one of: ==, !=, <, <=, >, >=) (rule: ">")' in page
+    assert "  - `value: float = 1.0` (rule: 2.0)" in page
+    assert page.count("\n  - `") == len(CHECK_SPECS["event_present"]) + len(CHECK_SPECS["series_compare"])
