@@ -362,3 +362,17 @@ def test_an_unnamed_first_number_that_restarts_is_not_the_step(tmp_path: Path):
     log.write_text("".join(f"{e} {i} Loss={1 / (e * 10 + i):.4f} Time=0.04\n" for e in (3, 4) for i in (1, 2, 3)))
     frames = console.parse(log, "train.log")
     assert frames.meta["console_log"]["train.log"]["templates"][0]["step_axis"] == "record"
+
+
+def test_one_pasted_line_of_pipe_separated_names_is_a_record(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("100000 | loss nan | lr 0.000000e+00 | 2006.12ms | mfu 1.68%\n")
+    frames = console.parse(log, "train.log")
+    loss = frames.metrics[frames.metrics["metric"] == "loss"]
+    assert len(loss) == 1 and loss["value"].isna().all()
+
+
+def test_a_settings_line_printed_once_is_no_record(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("config | lr 0.0003 | warmup 100 | weight_decay 0.1\n")
+    assert console.parse(log, "train.log").metrics.empty  # no loss among its fields: settings, not training

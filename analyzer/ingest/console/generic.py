@@ -448,8 +448,12 @@ def _is_record(tpl: Template) -> bool:
         return True
     # Printed once it must also carry a loss: a settings dump (`learning_rate=5e-05, max_grad_norm=1.0`)
     # is explicit too, and is no record of training.
-    explicit = sum(bool(re.search(r"[:=]\s*[\"']?$", label)) for label in tpl.labels)  # JSON quotes numbers too
+    # `name: 1.0`, `name=1.0`, JSON's `"name": "1.0"`, or `| name 1.0` (a name right after a field separator)
+    explicit = sum(bool(_EXPLICIT.search(label)) for label in tpl.labels)
     return len(values) >= 2 and explicit >= 2 and any(s.metric.endswith("loss") for s in values)
+
+
+_EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*)[A-Za-z_][\w./-]*\s+$""")
 
 
 def _counts(column: np.ndarray) -> bool:
@@ -540,7 +544,9 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     described: list[dict[str, Any]] = []
     stepped_lines: list[tuple[int, int, str]] = []  # (line, step, axis) of lines placed by a counter
     plans = []
-    for tpl in sorted(records, key=lambda t: -len(t.rows)):
+    # The most frequent kind of record first (its train loss is the primary one); on a tie the per-batch kind
+    # (a batch i/n within the epoch) before an epoch's summary line.
+    for tpl in sorted(records, key=lambda t: (-len(t.rows), not any(s.role == "batch" for s in t.slots))):
         data = np.asarray(tpl.rows, dtype=np.float64)
         steps, axis, why = _steps(tpl, data)
         why = tpl.note or why
