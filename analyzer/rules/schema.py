@@ -10,7 +10,8 @@ A rule file is one YAML mapping, read with yaml.safe_load only (no tags, nothing
     title: one line
     description: why it matters
     check: registered check            # one detection ...
-    params: {name: value}              #   ... with its typed parameters
+    params: {name: value}              #   ... with values for its keyword parameters (typed,
+                                       #   with defaults: `analyze rules explain ID` lists them)
     detect:                            # ... or several named detections
       spike: {check: loss_spike, params: {...}}
       nan: {check: nonfinite_train_loss}
