@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.triage.discover import Target, discover, run_files
+from analyzer.triage.index import Fingerprint
 from analyzer.triage.worker import Analyse, Options, content_hash
 
 Progress = Callable[[list[dict[str, Any]]], None]
@@ -39,14 +40,17 @@ def inside(path: Path, roots: list[Path]) -> Path | None:
     return None
 
 
-def plan(targets: list[Target], known: dict[str, tuple[str, str, str]], fp: str) -> tuple[list[Target], list[Target]]:
-    """(to analyse, touched) given what the index holds: unchanged files and rules are skipped; a target whose
-    sizes or mtimes changed is hashed, and analysed again only when its bytes changed."""
+def plan(
+    targets: list[Target], known: dict[str, tuple[str, str, str, str]], fp: Fingerprint
+) -> tuple[list[Target], list[Target]]:
+    """(to analyse, touched) given what the index holds: unchanged files and rules are skipped (new line
+    grammars re-analyse only the runs that read a console log); a target whose sizes or mtimes changed is
+    hashed, and analysed again only when its bytes changed."""
     todo: list[Target] = []
     touched: list[Target] = []
     for target in targets:
         old = known.get(target.key)
-        if target.kind == "error" or old is None or old[2] != fp:
+        if target.kind == "error" or old is None or old[2] != fp.core or old[3] not in ("", fp.grammars):
             todo.append(target)
         elif old[0] == target.stat:
             continue

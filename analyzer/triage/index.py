@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 RUN_COLUMNS: dict[str, str] = {
     "run": "VARCHAR PRIMARY KEY",  # the run folder's absolute path (archive members: ARCHIVE!/folder)
@@ -55,7 +55,8 @@ RUN_COLUMNS: dict[str, str] = {
     "mtime": "DOUBLE",
     "stat": "VARCHAR",  # digest of the files' paths, sizes and mtimes (the cheap change test)
     "content_hash": "VARCHAR",  # digest of the files' bytes
-    "fingerprint": "VARCHAR",  # tool version + rules: a change re-analyses
+    "fingerprint": "VARCHAR",  # tool version + rules: a change re-analyses every run
+    "grammars": "VARCHAR",  # the console line grammars, for runs that read a console log (or could not be read)
     "seconds": "DOUBLE",  # analysis time
     "analysed_at": "TIMESTAMP",
     "versions": "VARCHAR",  # JSON: every library version read
@@ -87,19 +88,34 @@ PROBLEM_COLUMNS: dict[str, str] = {
 TABLES = {"runs": RUN_COLUMNS, "findings": FINDING_COLUMNS, "problems": PROBLEM_COLUMNS}
 
 
-def fingerprint(rules_dirs: Iterable[Path] = ()) -> str:
-    """Digest of what decides a run's analysis besides its files: tool version, rule files, line grammars."""
+class Fingerprint(NamedTuple):
+    """What decides a run's analysis besides its files: `core` (tool version, index schema, rule files)
+    for every run, `grammars` (the console line grammars) for the runs that read a console log."""
+
+    core: str
+    grammars: str
+
+
+def grammar_file() -> Path:
+    """The built-in console line grammars."""
+    import analyzer
+
+    return Path(analyzer.__file__).parent / "ingest" / "grammars.yaml"
+
+
+def fingerprint(rules_dirs: Iterable[Path] = ()) -> Fingerprint:
+    """Digests of the tool version and rules, and of the line grammars."""
     import analyzer
     from analyzer.rules import builtin_rules_dir
 
-    digest = hashlib.sha256(f"{analyzer.__version__}\0{SCHEMA_VERSION}".encode())
-    grammars = Path(analyzer.__file__).parent / "ingest" / "grammars.yaml"
-    files = [*sorted(builtin_rules_dir().glob("*.yaml")), grammars]
+    core = hashlib.sha256(f"{analyzer.__version__}\0{SCHEMA_VERSION}".encode())
+    files = sorted(builtin_rules_dir().glob("*.yaml"))
     for folder in rules_dirs:
         files += sorted(Path(folder).glob("*.yaml"))
     for file in files:
-        digest.update(file.name.encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest()[:32]
+        core.update(file.name.encode() + b"\0" + file.read_bytes())
+    grammars = hashlib.sha256(grammar_file().read_bytes())
+    return Fingerprint(core.hexdigest()[:32], grammars.hexdigest()[:32])
 
 
 def quote(text: str) -> str:
@@ -115,6 +131,15 @@ class Index:
 
         self.path = str(path)
         self.db = duckdb.connect(self.path)
+        have = [
+            r[0]
+            for r in self.db.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs' ORDER BY ordinal_position"
+            ).fetchall()
+        ]
+        if have and have != list(RUN_COLUMNS):  # an index from another version: a cache, rebuilt
+            for table in TABLES:
+                self.db.execute(f"DROP TABLE IF EXISTS {table}")
         for table, columns in TABLES.items():
             cols = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
             self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
@@ -122,23 +147,26 @@ class Index:
     def close(self) -> None:
         self.db.close()
 
-    def known(self) -> dict[str, tuple[str, str, str]]:
-        """target -> (stat, content_hash, fingerprint) of what the index holds."""
+    def known(self) -> dict[str, tuple[str, str, str, str]]:
+        """target -> (stat, content_hash, fingerprint, grammars or "") of what the index holds."""
         rows = self.db.execute(
-            "SELECT target, any_value(stat), any_value(content_hash), any_value(fingerprint) FROM runs GROUP BY target"
+            "SELECT target, any_value(stat), any_value(content_hash), any_value(fingerprint), max(grammars) "
+            "FROM runs GROUP BY target"
         ).fetchall()
-        return {r[0]: (r[1] or "", r[2] or "", r[3] or "") for r in rows}
+        return {r[0]: (r[1] or "", r[2] or "", r[3] or "", r[4] or "") for r in rows}
 
     def touch(self, target: str, stat: str, mtime: float) -> None:
         """Files touched, bytes unchanged: record the new signature, keep the analysis."""
         self.db.execute("UPDATE runs SET stat = ?, mtime = ? WHERE target = ?", [stat, mtime, target])
 
-    def write(self, results: list[dict[str, Any]], fp: str) -> None:
+    def write(self, results: list[dict[str, Any]], fp: Fingerprint) -> None:
         """Replace the rows of the targets these results belong to."""
         if not results:
             return
         runs = pd.DataFrame([r["run"] for r in results])
-        runs["fingerprint"] = fp
+        runs["fingerprint"] = fp.core
+        console = runs["console"].astype(bool) if "console" in runs else pd.Series(True, index=runs.index)
+        runs["grammars"] = pd.Series(fp.grammars, index=runs.index).where(console, None)
         runs["analysed_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
         seen = pd.to_datetime(runs["mtime"], unit="s", errors="coerce")
         if "started" in runs:

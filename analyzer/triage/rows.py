@@ -111,6 +111,7 @@ def flatten(report: Report, row: dict[str, Any], with_report: bool) -> dict[str,
         started=min(walls) if walls else None,
         duration_s=(max(walls) - min(walls)) if walls else None,
         error=None,
+        console=any(s.format == "console_log" for s in report.run.sources),
         versions=json.dumps(versions, default=str, sort_keys=True),
         meta=json.dumps(meta, default=str)[:20000],
     )

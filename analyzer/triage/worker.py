@@ -138,6 +138,7 @@ def error_result(target: Target, reason: str, key: str | None = None) -> dict[st
     run = base_row(target, key)
     run["error"] = reason
     run["verdict"] = "error"
+    run["console"] = True  # new line grammars may read what could not be read
     return {"run": run, "findings": [], "problems": [], "report": None}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,7 @@ import pytest
 
 import analyzer
 from analyzer.triage import triage
+from tests.conftest import SAMPLES
 from tests.triage.conftest import copy_run, tar_gz
 
 
@@ -54,11 +56,23 @@ def test_second_pass_skips_unchanged_and_reanalyses_changes(
     assert changed.analysed == 1 and changed.unchanged == 3
     assert verdicts(db)["nan"][0] == "healthy" and before["nan"][0] == "loss_zero_grad_nan"
 
+    from analyzer.triage import index
+
+    grammars = tmp_path / "grammars.yaml"  # new console line grammars: only the run with a console log again
+    grammars.write_bytes(index.grammar_file().read_bytes() + b"\n# one more comment\n")
+    monkeypatch.setattr(index, "grammar_file", lambda: grammars)
+    regrammared = triage([runs], db, jobs=1)
+    assert regrammared.analysed == 0  # "nan" lost its console log above: none reads one now
+    shutil.copy(SAMPLES / "hf_exception" / "nohup.out", runs / "ok" / "nohup.out")
+    grammars.write_bytes(grammars.read_bytes() + b"# and another\n")
+    assert triage([runs], db, jobs=1).analysed == 1  # "ok" changed: analysed, with its console log
+    grammars.write_bytes(grammars.read_bytes() + b"# a third\n")
+    again = triage([runs], db, jobs=1)
+    assert again.analysed == 1 and again.unchanged == 3  # only "ok" reads a console log
+
     monkeypatch.setattr(analyzer, "__version__", analyzer.__version__ + "+next")  # an upgrade: all again
     upgraded = triage([runs], db, jobs=1)
     assert upgraded.analysed == 4 and upgraded.unchanged == 0
-
-    import shutil
 
     shutil.rmtree(runs / "lr_zero")  # a run that is gone leaves the index
     pruned = triage([runs], db, jobs=1)
@@ -74,4 +88,14 @@ def test_a_rule_folder_changes_the_fingerprint(tmp_path: Path) -> None:
     base = fingerprint([extra])
     rule = sorted(builtin_rules_dir().glob("*.yaml"))[0]
     (extra / "mine.yaml").write_text(rule.read_text().replace("id: ", "id: my-", 1))
-    assert fingerprint([extra]) != base and fingerprint([]) == base
+    assert fingerprint([extra]).core != base.core and fingerprint([]) == base
+    assert fingerprint([extra]).grammars == base.grammars
+
+
+def test_an_index_from_another_version_is_rebuilt(runs: Path, tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE runs (run VARCHAR, verdict VARCHAR)")
+        con.execute("INSERT INTO runs VALUES ('/somewhere/else', 'healthy')")
+    outcome = triage([runs], db, jobs=1)
+    assert outcome.analysed == 4 and len(verdicts(db)) == 4
