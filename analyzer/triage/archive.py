@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -77,7 +79,11 @@ def opened(path: Path, limit: int = MAX_EXPANDED) -> Iterator[Path]:
                 if stream is not None:
                     with dest.open("wb") as out:
                         shutil.copyfileobj(stream, out)
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ArchiveError(f"no room to read the archive into {_scratch()}: {exc.strerror}") from None
+            raise ArchiveError(f"corrupt or unreadable archive: {type(exc).__name__}: {exc}") from None
+        except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
             raise ArchiveError(f"corrupt or unreadable archive: {type(exc).__name__}: {exc}") from None
         yield folder
     finally:

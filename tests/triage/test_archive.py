@@ -51,6 +51,10 @@ def test_a_corrupt_or_oversized_archive_is_an_error(tmp_path: Path) -> None:
     broken.write_bytes(b"\x1f\x8b" + b"not gzip at all" * 10)
     with pytest.raises(ArchiveError, match="corrupt or unreadable"), opened(broken):
         pass
+    cut = tar_gz(tmp_path / "cut.tar.gz", {"run/trainer_state.json": STATE * 20})
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])  # cut off mid-stream
+    with pytest.raises(ArchiveError, match="corrupt or unreadable"), opened(cut):
+        pass
     big = tar_gz(tmp_path / "big.tar.gz", {"run/trainer_state.json": STATE})
     with pytest.raises(ArchiveError, match="expands to more than"), opened(big, limit=100):
         pass
