@@ -124,7 +124,7 @@ def _draw(panel: _Panel, report: Report, path: Path) -> None:
                 transform=ax.get_xaxis_transform(),
                 label=f"{label} NaN/inf ({int((~np.isfinite(values)).sum())})",
             )
-    _shade_changes(ax, run, panel)
+    _shade_changes(ax, run, panel, report)
     _mark_onsets(ax, report)
     if panel.scale == "log2" and positive:
         ax.set_yscale("log", base=2)
@@ -133,7 +133,11 @@ def _draw(panel: _Panel, report: Report, path: Path) -> None:
     ax.set_title(panel.title, fontsize=10, loc="left")
     ax.set_xlabel("step")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    # Beside the axes, not over the curve (`loc="best"` still lands on a point when the curve fills the box);
+    # the constrained layout narrows the axes to make room, so the image keeps its size.
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, fontsize=7, loc="outside right upper")
     fig.savefig(path, format="png")
 
 
@@ -143,11 +147,20 @@ _EVENT_STYLE = {
     "level_shift_up": ("level shift", "purple"),
     "level_shift_down": ("level shift", "purple"),
 }
+# A region is shaded only when the report has a finding of one of these failure modes: a shaded change the
+# post-mortem does not mention would be a claim without its evidence.
+_SHADED_FOR = {
+    "spike": {"loss_spike", "grad_explosion"},
+    "divergence": {"divergence"},
+    "plateau": {"plateau", "not_learning"},
+    "level shift": {"loss_spike", "divergence"},
+}
 
 
-def _shade_changes(ax: Axes, run: Run, panel: _Panel) -> None:
+def _shade_changes(ax: Axes, run: Run, panel: _Panel, report: Report) -> None:
     """Spikes (at least 1.5x their baseline, recovered) shaded orange; named changes of the first series shaded
-    from where they start: divergence and plateau to the end, a level shift as a band at its step."""
+    from where they start: divergence and plateau to the end, a level shift as a band at its step. Each only
+    when a finding of the report names that kind of change (`_SHADED_FOR`)."""
     split, metric = panel.series[0]
     if not run.has(metric, split) or panel.name in ("learning_rate", "memory"):
         return
@@ -169,13 +182,27 @@ def _shade_changes(ax: Axes, run: Run, panel: _Panel) -> None:
         )
         labelled.add(label)
 
+    modes = {f.failure_mode for f in report.findings}
     big = [s for s in sig.spikes if s.recovered and s.baseline > 0 and s.ratio >= 1.5]
+    if not modes & _SHADED_FOR["spike"]:
+        big = []
+    # A level shift is a band at one step: shaded only where a finding of its kinds has its onset.
+    near = max(width, int(steps[-1] - steps[0]) // 50)
+    onsets = [
+        f.onset_step
+        for f in report.findings
+        if f.onset_step is not None and f.failure_mode in _SHADED_FOR["level shift"]
+    ]
     for spike in big[:_MAX_SHADED]:
         shade(spike.step, int(steps[min(spike.stop, len(steps) - 1)]), "spike", "orange", 0.3)
     for event in sig.events[:_MAX_SHADED]:
         if event.kind not in _EVENT_STYLE:
             continue
         name, color = _EVENT_STYLE[event.kind]
+        if not modes & _SHADED_FOR[name]:
+            continue
+        if name == "level shift" and not any(abs(event.step - o) <= near for o in onsets):
+            continue
         end = event.step if name == "level shift" else int(steps[-1])
         shade(event.step, end, name if name == "level shift" else f"{name} from {event.step}", color, 0.12)
 
