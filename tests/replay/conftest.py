@@ -245,3 +245,22 @@ BUILDERS["lora_head_saved"] = lambda folder: lora_head(folder, save_head=True)
 
 
 BUILDERS["nan_batch_recorded"] = lambda folder: nan_batch(folder, flight_recorder=True)
+
+
+def big_mlp(folder: Path) -> dict[str, Any]:
+    """A Llama whose MLP gate/up weights are 1000x their init (as sample_logs/gpu_fp16_overflow plants, scaled to
+    this width): its MLP activations stay finite in fp32 and pass the fp16 maximum (65504) under fp16 autocast.
+    Trained in fp32 (the CPU Trainer has no fp16); replay is asked for fp16 with --precision."""
+    folder.mkdir()
+    transformers.set_seed(SEED)
+    model = transformers.LlamaForCausalLM(config())
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.mlp.gate_proj.weight.mul_(1000.0)
+            layer.mlp.up_proj.weight.mul_(1000.0)
+    rows = progression_rows(64)
+    train(folder / "run", model, rows, learning_rate=1e-4)
+    return {"run": folder / "run", "dataset": write_jsonl(folder / "train.jsonl", rows)}
+
+
+BUILDERS["big_mlp"] = big_mlp

@@ -132,3 +132,24 @@ def test_a_datasets_folder_reads_the_same_rows_as_jsonl(runs: Runs, tmp_path: Pa
     rows = read_rows(case["dataset"])
     datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "ds"))
     assert read_rows(tmp_path / "ds") == rows
+
+
+def test_an_fp16_overflow_is_named_and_fp32_replays_finite(runs: Runs) -> None:
+    result = run_replay(runs("big_mlp"), step=3, overrides={"precision": "fp16"})
+    assert result["settings"]["precision"] == "fp16" and result["settings"]["sources"]["precision"] == "given"
+    by_name = {o["name"]: o for o in result["ablations"]}
+    assert by_name["as run"]["symptom"] and not by_name["as run"]["applied"]  # skipped, as a GradScaler would
+    assert not by_name["fp32"]["symptom"] and by_name["fp32"]["applied"]
+    first = result["first_nonfinite"]
+    assert first["phase"] == "forward" and first["module"].startswith("model.layers.0.mlp") and first["inputs_finite"]
+    from analyzer.model import Cause, Finding
+    from analyzer.replay.verdict import verdicts
+
+    causes = [Cause(c, c, 0.5, "") for c in ("fp16-overflow", "bf16-deepspeed-instability", "learning-rate-too-high")]
+    finding = Finding("loss-zero-grad-norm-nan", "loss_zero_grad_nan", "critical", 0.9, 3, "t", "m", causes=causes)
+    judged = {v["cause"]: v["verdict"] for v in verdicts([finding], result)}
+    assert judged == {
+        "fp16-overflow": "confirmed",
+        "bf16-deepspeed-instability": "refuted",  # the run is fp16
+        "learning-rate-too-high": "refuted",  # a tenth of the rate overflows too
+    }
