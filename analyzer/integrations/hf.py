@@ -30,6 +30,7 @@ class FlightRecorderCallback(TrainerCallback):
         self.rng: dict[int, Any] = {}
         self.norms: dict[int, dict[str, float]] = {}
         self.supervised: dict[int, int] = {}
+        self.scales: dict[int, float] = {}  # fp16: the GradScaler's loss scale before each optimizer step
         self.dumped: list[str] = []
         self._state: Any = None
         self._handle: Any = None
@@ -65,8 +66,12 @@ class FlightRecorderCallback(TrainerCallback):
             self.rng.pop(old, None)
             self.norms.pop(old, None)
             self.supervised.pop(old, None)
+            self.scales.pop(old, None)
 
     def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> None:
+        scaler = getattr(kwargs.get("optimizer"), "scaler", None)  # accelerate's optimizer wrapper holds it
+        if scaler is not None and hasattr(scaler, "get_scale"):
+            self.scales[state.global_step + 1] = float(scaler.get_scale())
         if not self.layer_norms or model is None:
             return
         import torch
@@ -115,6 +120,7 @@ class FlightRecorderCallback(TrainerCallback):
             "logs": {k: (v if not isinstance(v, float) or math.isfinite(v) else str(v)) for k, v in logs.items()},
             "steps": [s for s, _ in self.batches],
             "supervised_tokens": self.supervised,
+            "loss_scale": self.scales,
             "layer_grad_norms": {
                 s: {k: (v if math.isfinite(v) else str(v)) for k, v in n.items()} for s, n in self.norms.items()
             },

@@ -60,6 +60,23 @@ def empty(facts: Facts) -> Verdict:
 
 
 def precision(facts: Facts, cause: str = "") -> Verdict:
+    if cause == "lora-fp16-peft-collapse":
+        return lora_collapse(facts)
+    return _precision(facts, cause)
+
+
+def lora_collapse(facts: Facts) -> Verdict:
+    """fp16 must be what fails, and the adapter must generate nothing or one token over and over."""
+    verdict, evidence = _precision(facts, "fp16")
+    gen = (facts.get("health") or {}).get("generation")
+    if verdict != "confirmed" or not gen:
+        return verdict, evidence
+    if gen["collapsed"]:
+        return "confirmed", f"{evidence}; greedy generation collapsed ({gen['tokens_before_eos']} tokens before EOS)"
+    return "inconclusive", f"{evidence}; but greedy generation gives {gen['distinct_tokens']} distinct tokens"
+
+
+def _precision(facts: Facts, cause: str) -> Verdict:
     run, fp32 = _outcome(facts, "as run"), _outcome(facts, "fp32")
     used = facts["settings"]["precision"]
     named = next((p for p in ("bf16", "fp16") if cause.startswith(p)), None)

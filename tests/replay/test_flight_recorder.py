@@ -26,6 +26,7 @@ def test_the_recorder_writes_the_batches_and_signals_of_the_anomaly(runs: Runs) 
     signals = json.loads((folders[0] / "signals.json").read_text())
     assert signals["anomaly_step"] == 4 and signals["steps"] == [1, 2, 3, 4]
     assert signals["supervised_tokens"]["4"] == 8
+    assert signals["loss_scale"] == {}  # fp32: no GradScaler
     assert signals["layer_grad_norms"]["4"]["score"] == "nan" and math.isfinite(
         signals["layer_grad_norms"]["3"]["score"]
     )

@@ -153,3 +153,12 @@ def test_an_fp16_overflow_is_named_and_fp32_replays_finite(runs: Runs) -> None:
         "bf16-deepspeed-instability": "refuted",  # the run is fp16
         "learning-rate-too-high": "refuted",  # a tenth of the rate overflows too
     }
+
+
+def test_a_finding_the_run_does_not_have_is_a_usage_error(runs: Runs) -> None:
+    from analyzer.replay import ReplayError
+
+    case = runs("nan_batch")
+    with pytest.raises(ReplayError, match=r"no finding 'loss-spike'.*loss-becomes-nan"):
+        run_replay(case, rule_id="loss-spike")
+    assert run_replay(case, rule_id="loss-becomes-nan")["step"] == 4
