@@ -74,7 +74,7 @@ def render_markdown(summary: Summary, plots: list[tuple[str, str]] = ()) -> str:
         f"# Triage: {total} runs",
         "",
         f"{healthy} healthy, {len(failing)} failing, {len(errors)} could not be read."
-        + (f" Folders: {', '.join(f'`{r}`' for r in sorted(runs['root'].unique()))}." if total else ""),
+        + (f" Folders: {', '.join(code(r) for r in sorted(runs['root'].unique()))}." if total else ""),
         "",
         "## Verdicts",
         "",

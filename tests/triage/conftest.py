@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import SAMPLES
 
+HOSTILE_NAME = "[pwn](javascript:alert(1)) <b>x</b> `t`"  # a run folder named to inject markup
+
 
 def copy_run(name: str, dest: Path, only: tuple[str, ...] = ()) -> Path:
     """A sample run copied to dest (only some of its files when `only` names them)."""
@@ -40,6 +42,7 @@ def build_corpus(root: Path) -> Path:
     """runs/ with nested teams, a run twice failing the same way, archives, and every kind of broken run."""
     runs = root / "runs"
     copy_run("hf_healthy", runs / "team_a" / "hf_healthy")
+    copy_run("hf_lr_too_high", runs / "team_a" / HOSTILE_NAME, only=("trainer_state.json",))
     copy_run("hf_nan_loss_filtered", runs / "team_a" / "nan_1")
     copy_run("hf_nan_loss_filtered", runs / "team_b" / "nan_2", only=("trainer_state.json", "nohup.out"))
     copy_run("hf_exception", runs / "team_b" / "hf_exception", only=("nohup.out",))

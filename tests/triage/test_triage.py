@@ -144,6 +144,10 @@ def test_groups_runs_that_fail_alike(triaged: tuple[Path, Outcome, dict[str, Any
     text = render_markdown(summary)
     assert "## Groups" in text and "3 runs: loss_zero_grad_nan (bad-batch)" in text
     assert "## Could not be read (5)" in text and "hostile member path" in text
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(text)  # a run's name is text, never markup
+    assert "[pwn]" in html and "<b>" not in html and "href" not in html
 
 
 def test_cli_triage_writes_summary_exports_and_refuses_writes_inside(corpus: Path, tmp_path: Path) -> None:
