@@ -221,7 +221,7 @@ def test_a_worker_stuck_past_the_alarm_is_killed_and_the_batch_goes_on(tmp_path:
     for name in ("stuck_run", "a_fine", "z_fine"):
         copy_run("hf_lr_zero", tmp_path / "runs" / name, only=("trainer_state.json",))
     start = time.monotonic()
-    outcome = triage([tmp_path / "runs"], tmp_path / "i.duckdb", jobs=1, timeout=1, grace=2, analyse=hang_aware)
+    outcome = triage([tmp_path / "runs"], tmp_path / "i.duckdb", jobs=1, timeout=1, grace=3, analyse=hang_aware)
     got = dict(rows(tmp_path / "i.duckdb", "SELECT name, coalesce(error, verdict) FROM runs"))
     assert "stopped answering and was killed" in got["stuck_run"]
     assert got["a_fine"] == got["z_fine"] == "not_learning" and outcome.errors == 1
