@@ -53,3 +53,24 @@ def test_cli_scheduler_address(corpus: Path, tmp_path: Path) -> None:
         )
     assert done.returncode == 1, done.stderr
     assert table(tmp_path / "i.duckdb", "SELECT count(*), count(error) FROM runs") == [(3, 0)]
+
+
+def test_the_per_run_limit_holds_off_the_main_thread() -> None:
+    import threading
+    import time
+
+    from analyzer.triage.worker import RunTimeout, bounded
+
+    caught: list[BaseException] = []
+
+    def on_a_dask_thread() -> None:  # no SIGALRM there: the run is watched from a thread and abandoned
+        try:
+            bounded(lambda: time.sleep(30), 0.3)  # type: ignore[arg-type, return-value]
+        except RunTimeout as exc:
+            caught.append(exc)
+
+    start = time.monotonic()
+    worker = threading.Thread(target=on_a_dask_thread)
+    worker.start()
+    worker.join(10)
+    assert caught and "per-run limit" in str(caught[0]) and time.monotonic() - start < 5
