@@ -63,14 +63,21 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
+_EMPTY: dict[str, pd.DataFrame] = {}  # built once: a frame from typed empty Series costs ~1 ms, a copy ~0.05
+
+
 def empty_metrics() -> pd.DataFrame:
     """An empty metrics frame with the contract's columns and dtypes."""
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in METRIC_DTYPES.items()})
+    if "metrics" not in _EMPTY:
+        _EMPTY["metrics"] = pd.DataFrame({c: pd.Series(dtype=t) for c, t in METRIC_DTYPES.items()})
+    return _EMPTY["metrics"].copy()
 
 
 def empty_events() -> pd.DataFrame:
     """An empty events frame with the contract's columns and dtypes."""
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EVENT_DTYPES.items()})
+    if "events" not in _EMPTY:
+        _EMPTY["events"] = pd.DataFrame({c: pd.Series(dtype=t) for c, t in EVENT_DTYPES.items()})
+    return _EMPTY["events"].copy()
 
 
 def _validate(frame: pd.DataFrame, dtypes: dict[str, str], what: str, producer: str) -> pd.DataFrame:

@@ -63,8 +63,10 @@ def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
                     "line": ordered["line"].iloc[i],
                 }
             )
-    frame = pd.DataFrame(rows, columns=list(empty_events().columns)) if rows else empty_events()
-    return frame.astype(empty_events().dtypes.to_dict())
+    if not rows:
+        return empty_events()
+    empty = empty_events()
+    return pd.DataFrame(rows, columns=list(empty.columns)).astype(empty.dtypes.to_dict())
 
 
 _UNITS = {"epoch": "epoch", "record": "record", "ordinal": "record"}

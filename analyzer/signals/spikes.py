@@ -20,7 +20,6 @@ beyond the z-scores.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,9 +111,9 @@ def _row_medians(rows: np.ndarray, lag: int) -> np.ndarray:
     """Median of each row; only the first `lag` rows can hold the NaN padding (nanmedian is slow)."""
     out = np.empty(len(rows))
     head = min(lag, len(rows))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows at the very start
-        out[:head] = np.nanmedian(rows[:head], axis=1)
+    for i in range(head):  # a few short rows: numpy's nanmedian goes through masked arrays, ~0.3 ms a call
+        row = rows[i][~np.isnan(rows[i])]
+        out[i] = float(np.median(row)) if len(row) else np.nan
     out[head:] = np.median(rows[head:], axis=1)
     return out
 
