@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.errors import NothingReadable, Problem
-from analyzer.ingest import ingest
+from analyzer.ingest import ingest, remote_scheme
 from analyzer.model import Report, chain_findings
 from analyzer.normalize import build_run
 from analyzer.rules import evaluate, load_rules
@@ -35,22 +35,13 @@ def analyze(
     files is otherwise a third of a small run. `signals=False` leaves `Report.signals` empty (the JSON
     summary of each series, a tenth of a small run) for callers that do not render it.
     """
-    remote = None
-    if str(path).startswith("wandb:"):
-        from analyzer.ingest.wandb_run import ingest_remote, remote_path
-
-        remote = remote_path(path)
-    path = Path(path)
-    if remote is not None:
-        ingested = ingest_remote(remote)
-    elif not path.exists():
-        raise FileNotFoundError(str(path))
-    elif grammar_files or hints is not None:
+    chosen = None
+    if grammar_files or hints is not None:
         from analyzer.ingest.grammars import grammars
 
-        ingested = ingest(path, grammars(grammar_files, hints))
-    else:
-        ingested = ingest(path)
+        chosen = grammars(grammar_files, hints)
+    ingested = ingest(path, chosen)
+    remote = remote_scheme(path) is not None
     if not any(len(frames.metrics) or len(frames.events) for _, frames in ingested.frames):
         # Never a false "healthy": settings alone, or text with no metric and no event, say nothing of a run.
         read = [s.path for s in ingested.sources if s.status == "read"]
@@ -61,13 +52,13 @@ def analyze(
         )
         said = [p for p in ingested.problems]
         raise NothingReadable(str(path), [*said, Problem(str(path), what)] if read or not said else said)
-    run = build_run(path, ingested)
-    if remote is not None:
-        run.path = f"wandb://{remote}"
+    run = build_run(Path(path), ingested)
+    if remote:
+        run.path = ingested.label or str(path)
     loaded, rule_problems = rules if rules is not None else load_rules(rules_dirs)
     run.problems.extend(rule_problems)
     findings, checked, unchecked = evaluate(run, loaded)
-    if remote is None:
+    if not remote:
         from analyzer.excerpts import quote_findings
 
         quote_findings(run.path, run.sources, findings)

@@ -34,6 +34,15 @@ class InputError(Exception):
         super().__init__(str(self.problem))
 
 
+class NotARun(InputError):
+    """A file a reader accepted holds nothing of a training run (text with no metric and no event): said as
+    a note, not counted as read."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(path, message)
+        self.problem = Problem(path=path, message=message, level="note")
+
+
 class NothingReadable(Exception):
     """No file under the given path could be read (CLI exit code 3)."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from analyzer.errors import InputError, Problem
+from analyzer.errors import InputError, NotARun, Problem
 from analyzer.ingest.base import GroupParser, Parser, Superseded, read_head
 from analyzer.model import Frames, SourceInfo
 
@@ -75,6 +75,7 @@ class Ingested:
     sources: list[SourceInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     ignored: int = 0
+    label: str = ""  # how a remote run is named in reports (`wandb://entity/project/run_id`); empty for a path
 
 
 def iter_files(path: Path) -> tuple[list[Path], list[Problem]]:
@@ -148,11 +149,38 @@ def detect(path: Path) -> Parser | GroupParser | None:
     return None
 
 
-def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
-    """Read every recognised file under `path`; one bad file never hides the others.
+# Runs that live behind an API, not in a folder: URI scheme -> (module, function(uri) -> Ingested).
+REMOTE: dict[str, tuple[str, str]] = {"wandb": ("analyzer.ingest.wandb_run.api", "ingest_uri")}
 
-    `grammars` replaces the console-log grammars (built-in plus user files, see ingest.grammars).
+
+def ingest(target: str | Path, grammars: Grammars | None = None) -> Ingested:
+    """Read every recognised file under a folder (or one file), or a remote run given as a URI
+    (`wandb://entity/project/run_id`); one bad file never hides the others.
+
+    `grammars` replaces the console-log grammars (user files, hints off; see ingest.grammars) for every
+    reader of console text. Raises FileNotFoundError for a local path that does not exist.
     """
+    from analyzer.ingest.grammars import reading_with
+
+    scheme = remote_scheme(target)
+    with reading_with(grammars):
+        if scheme is not None:
+            module, function = REMOTE[scheme]
+            read: Ingested = getattr(importlib.import_module(module), function)(str(target))
+            return read
+        path = Path(target)
+        if not path.exists():
+            raise FileNotFoundError(str(path))
+        return _read_local(path)
+
+
+def remote_scheme(target: str | Path) -> str | None:
+    """The REMOTE scheme a target names (`wandb` for `wandb://e/p/r`), None for a local path."""
+    head, sep, _ = str(target).partition(":")
+    return head if sep and head in REMOTE else None
+
+
+def _read_local(path: Path) -> Ingested:
     root = path if path.is_dir() else path.parent
     out = Ingested(root=root)
     groups: dict[str, tuple[GroupParser, list[tuple[Path, str]]]] = {}
@@ -175,21 +203,11 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
             groups.setdefault(parser.name, (parser, []))[1].append((file, source))  # type: ignore[arg-type]
             continue
         try:
-            if parser.name == "console_log":
-                frames = parser.parse(file, source, grammars)  # type: ignore[call-arg]
-                if frames.metrics.empty and frames.events.empty:
-                    out.ignored += 1  # a text file with nothing of a training run in it: said, not read
-                    lines = (frames.meta.get("console_log") or {}).get(source, {}).get("lines", 0)
-                    out.problems.append(
-                        Problem(
-                            source,
-                            f"text with no training metric or event recognised ({max(lines - 1, 0)} lines)",
-                            level="note",
-                        )
-                    )
-                    continue
-            else:
-                frames = parser.parse(file, source)
+            frames = parser.parse(file, source)
+        except NotARun as exc:  # a text file with nothing of a training run in it: said, not read
+            out.ignored += 1
+            out.problems.append(exc.problem)
+            continue
         except InputError as exc:
             out.problems.append(exc.problem)
             out.sources.append(SourceInfo(source, parser.name, status="failed", note=exc.problem.message))
@@ -197,7 +215,10 @@ def ingest(path: Path, grammars: Grammars | None = None) -> Ingested:
         _add(out, parser.name, source, frames)
     for group_parser, members in groups.values():
         for source, result in group_parser.parse_group(members):
-            if isinstance(result, InputError):
+            if isinstance(result, NotARun):
+                out.ignored += 1
+                out.problems.append(result.problem)
+            elif isinstance(result, InputError):
                 out.problems.append(result.problem)
                 out.sources.append(SourceInfo(source, group_parser.name, status="failed", note=result.problem.message))
             elif isinstance(result, Superseded):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +188,25 @@ def hints_enabled() -> bool:
     """Whether the built-in metric grammars are used as hints (ANALYZER_NO_GRAMMAR_HINTS=1 turns them off:
     the generic reader alone, as `analyze --no-hints`)."""
     return os.environ.get("ANALYZER_NO_GRAMMAR_HINTS", "") in ("", "0")
+
+
+_ACTIVE: contextvars.ContextVar[Grammars | None] = contextvars.ContextVar("analyzer_grammars", default=None)
+
+
+def active_grammars() -> Grammars:
+    """The grammars of the reading in progress (`reading_with`), else the built-in ones: every reader of
+    console text (a console file, a W&B run's console records) reads with the same set."""
+    return _ACTIVE.get() or grammars()
+
+
+@contextlib.contextmanager
+def reading_with(chosen: Grammars | None) -> Iterator[None]:
+    """Read with `chosen` (user grammar files, hints off) inside the block; None keeps the built-in set."""
+    token = _ACTIVE.set(chosen)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 def grammars(extra: list[Path] | None = None, hints: bool | None = None) -> Grammars:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from analyzer import analyze
-from analyzer.errors import NothingReadable
+from analyzer.errors import NotARun, NothingReadable
 from analyzer.ingest import console
 from analyzer.ingest.grammars import GrammarError, load_grammars
 from tests.conftest import CASES, artifact, case, sample
@@ -166,8 +166,10 @@ def test_empty_and_bars_only_files(tmp_path: Path):
         analyze(tmp_path / "empty.log")
     bars = "".join(f"\r{i}%|#| {i}/100 [00:01<00:10,  9.00it/s]" for i in range(100))
     (tmp_path / "bars.log").write_text(bars)
-    frames = console.parse(tmp_path / "bars.log", "bars.log")
-    assert frames.metrics.empty and frames.events.empty
+    with pytest.raises(NotARun, match="no training metric or event"):
+        console.parse(tmp_path / "bars.log", "bars.log")
+    with pytest.raises(NothingReadable):
+        analyze(tmp_path / "bars.log")
 
 
 def test_a_200_mb_single_line_is_read_in_bounded_memory(tmp_path: Path):
@@ -195,8 +197,8 @@ def test_lightning_rich_bar_and_sanity_check_nan():
 def test_printed_config_dicts_are_not_metrics():
     # W&B's debug.log prints the run config as a Python dict with learning_rate and eval_* keys.
     logs = next(artifact("011").rglob("debug.log"))
-    frames = console.parse(logs, "debug.log")
-    assert frames.metrics.empty and frames.events.empty
+    with pytest.raises(NotARun):
+        console.parse(logs, "debug.log")
 
 
 def test_bulk_path_keeps_steps_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -375,4 +377,22 @@ def test_one_pasted_line_of_pipe_separated_names_is_a_record(tmp_path: Path):
 def test_a_settings_line_printed_once_is_no_record(tmp_path: Path):
     log = tmp_path / "train.log"
     log.write_text("config | lr 0.0003 | warmup 100 | weight_decay 0.1\n")
-    assert console.parse(log, "train.log").metrics.empty  # no loss among its fields: settings, not training
+    with pytest.raises(NotARun):  # no loss among its fields: settings, not training
+        console.parse(log, "train.log")
+
+
+def test_the_chosen_grammars_reach_every_reader_of_console_text(tmp_path: Path):
+    """User grammar files (and hints off) hold for console text read inside a reading: a file and the
+    console records a W&B run keeps (console.parse_text) alike."""
+    from analyzer.ingest.grammars import grammars, reading_with
+
+    grammar = tmp_path / "mine.yaml"
+    grammar.write_text(
+        "metrics:\n  - name: my_trainer\n    framework: mine\n    match: 'it=(?P<step>\\d+) obj=(?P<loss>{num})'\n"
+    )
+    text = "it=7 obj=2.5\nit=8 obj=2.25\n"
+    with reading_with(grammars([grammar])):
+        frames = console.parse_text(text, "output.log")
+    assert frames.meta["framework"] == "mine"
+    assert frames.metrics.loc[frames.metrics["metric"] == "loss", "step"].tolist() == [7, 8]
+    assert console.parse_text(text, "output.log").meta.get("framework") != "mine"  # outside: built-in set

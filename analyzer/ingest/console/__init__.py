@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from analyzer.errors import InputError
+from analyzer.errors import InputError, NotARun
 from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.console.bulk import read_bulk
 from analyzer.ingest.console.epochs import restep_by_epoch
@@ -22,7 +22,7 @@ from analyzer.ingest.console.generic import close, finish
 from analyzer.ingest.console.lines import BLOCK, blocks, end_traceback, read_text, unwrap_rest
 from analyzer.ingest.console.records import flush
 from analyzer.ingest.console.state import State
-from analyzer.ingest.grammars import Grammars, grammars
+from analyzer.ingest.grammars import Grammars, active_grammars
 from analyzer.model import Frames
 
 name = "console_log"
@@ -63,13 +63,19 @@ def sniff(path: Path, head: bytes) -> bool:
 
 
 def parse(path: Path, source: str, extra: Grammars | None = None) -> Frames:
-    """Metrics, events and environment facts from one console capture."""
+    """Metrics, events and environment facts from one console capture, read with `extra` or the grammars
+    of the reading in progress (ingest.grammars.reading_with). Text with no metric and no event raises
+    NotARun: a note, not a source read."""
     try:
         if path.stat().st_size == 0:
             raise InputError(source, "file is empty")
-        return _read(blocks(path), source, extra)
+        frames = _read(blocks(path), source, extra)
     except OSError as exc:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
+    if frames.metrics.empty and frames.events.empty:
+        lines = (frames.meta.get("console_log") or {}).get(source, {}).get("lines", 0)
+        raise NotARun(source, f"text with no training metric or event recognised ({max(lines - 1, 0)} lines)")
+    return frames
 
 
 def parse_text(text: str, source: str, extra: Grammars | None = None) -> Frames:
@@ -96,7 +102,7 @@ def _text_blocks(text: str) -> Iterator[str]:
 
 
 def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
-    state = State(builder=FrameBuilder(source, producer=name), grammars=extra or grammars())
+    state = State(builder=FrameBuilder(source, producer=name), grammars=extra or active_grammars())
     carry = ""  # a dict whose bar is in the next block
     for text in chunks:
         if state.fast is not None and state.axis == "progress_bar":

@@ -98,13 +98,20 @@ def fetch(run_path: str) -> Frames:
     return api_frames(rows, config, summary, f"wandb://{run_path}", state=state if isinstance(state, str) else None)
 
 
+def ingest_uri(uri: str) -> Ingested:
+    """`ingest`'s reader for `wandb://entity/project/run_id` (ingest.REMOTE)."""
+    run_path = remote_path(uri)
+    assert run_path is not None  # ingest chose this reader by the scheme
+    return ingest_remote(run_path)
+
+
 def ingest_remote(run_path: str) -> Ingested:
     """What `ingest` returns for a folder, for one run read through the W&B API."""
     from analyzer.ingest import Ingested  # here: analyzer.ingest imports this module
     from analyzer.model import SourceInfo
 
     source = f"wandb://{run_path}"
-    out = Ingested(root=Path("."))
+    out = Ingested(root=Path("."), label=source)
     try:
         frames = fetch(run_path)
     except InputError as exc:
