@@ -517,6 +517,37 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
     )
 
 
+@check("many_epochs_no_eval")
+def many_epochs_no_eval(
+    run: Run, *, min_epochs: float = 10.0, max_fraction: float = 0.1, min_points: int = 3
+) -> Detection | None:
+    """No eval series at all, at least `min_epochs` passes over the training data, and a train loss that
+    fell to under `max_fraction` of its first logged value: the run cannot show overfitting, and what it
+    shows is what memorising a small training set looks like."""
+    if any(split != "train" and metric == "loss" for split, metric in run.series_names()):
+        return None  # with an eval loss the overfitting check decides
+    loss, epochs = finite(run.series("loss")), finite(run.series("epoch"))
+    if len(loss) < min_points or epochs.empty or float(epochs.max()) < min_epochs:
+        return None
+    first, last = float(loss.iloc[0]), float(loss.iloc[-1])
+    if first <= 0 or last < 0 or last > max_fraction * first:
+        return None
+    at = epochs[epochs >= min_epochs]
+    onset = int(at.index[0]) if len(at) else int(loss.index[-1])
+    return Detection(
+        onset,
+        f"no eval loss was logged, the run went over its training data {fmt(float(epochs.max()))} times and "
+        f"the train loss fell from {fmt(first)} to {fmt(last)}: it may be memorising the training set",
+        {
+            "epochs": fmt(float(epochs.max())),
+            "first": cite_point(run, "train", "loss", int(loss.index[0]), first),
+            "last": cite_point(run, "train", "loss", int(loss.index[-1]), last),
+            "eval_logged": False,
+        },
+        confidence=0.5,
+    )
+
+
 def _median_move(series: pd.Series) -> float:
     """The median size of a series' point-to-point moves (0 under 4 points): the noise a trend must clear."""
     return float(np.median(np.abs(np.diff(series.to_numpy())))) if len(series) >= 4 else 0.0

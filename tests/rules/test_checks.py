@@ -142,6 +142,9 @@ FIRES: dict[str, Case] = {
     "loss_plateau": Case(lambda: make_run({"train/loss": [3.0, 2.5, 2.0, 1.5] + [1.0] * 6}), onset=5),
     "throughput_drop": Case(lambda: make_run({"train/train_samples_per_second": [100.0] * 8 + [40.0] * 8}), onset=9),
     "lr_reaches_zero": Case(lambda: make_run({"train/learning_rate": [1e-3] * 6 + [0.0] * 4}), onset=7),
+    "many_epochs_no_eval": Case(
+        lambda: make_run({"train/loss": [6.5, 2.1, 0.6, 0.2], "train/epoch": [4.2, 8.3, 12.5, 16.7]}), onset=3
+    ),
     "fp16_overflow_skips": Case(
         lambda: make_run({"train/grad_norm": [1.0] * 20 + [NAN] + [1.0] * 9}, precision="fp16"), onset=21
     ),
@@ -192,6 +195,11 @@ SILENT: dict[str, Case] = {
     "loss_plateau": Case(lambda: make_run({"train/loss": falling(10, 3.0, 1.0)})),
     "throughput_drop": Case(lambda: make_run({"train/train_samples_per_second": [100.0] * 16})),
     "lr_reaches_zero": Case(lambda: make_run({"train/learning_rate": np.linspace(1e-3, 0, 10).tolist()})),
+    "many_epochs_no_eval": Case(  # an eval loss exists: overfitting is measured, not guessed
+        lambda: make_run(
+            {"train/loss": [6.5, 2.1, 0.6, 0.2], "train/epoch": [4.2, 8.3, 12.5, 16.7], "eval/loss": {4: 1.0}}
+        )
+    ),
     "fp16_overflow_skips": Case(  # skips in the first logged steps: the scaler calibrating
         lambda: make_run({"train/grad_norm": [NAN, NAN] + [1.0] * 28}, precision="fp16")
     ),
