@@ -197,6 +197,7 @@ def divergence(
         or (_steady_climb(run, metric, loss) if len(loss) < LONG else None)
         or _explosion(run, metric, loss, explosion_ratio)
         or _blowup_into_nan(run, metric, raw, blowup)
+        or _beyond_chance(run, metric, loss)
     )
 
 
@@ -289,6 +290,45 @@ def _steady_climb(run: Run, metric: str, loss: pd.Series) -> Detection | None:
             "points": len(values),
         },
         confidence=0.6,
+    )
+
+
+# A uniform guess over V classes has a cross-entropy of ln(V); no tokenizer has a million tokens.
+CHANCE_CEILING = math.log(1_000_000)
+
+
+def _beyond_chance(run: Run, metric: str, loss: pd.Series) -> Detection | None:
+    """A token-level cross-entropy (the run logs a perplexity beside it) that ends above ln(1,000,000):
+    worse than a uniform guess over any vocabulary, so the model has diverged, however flat the curve
+    looks; an infinite perplexity says the same (exp of the loss overflowed)."""
+    ppl = [(s, m) for s, m in run.series_names() if m in ("ppl", "perplexity")]
+    if not ppl or len(loss) < 3:
+        return None
+    tail = loss.iloc[-3:]
+    if not bool((tail > CHANCE_CEILING).all()):
+        return None
+    overflowed = [
+        (s, int(series.index[0]))
+        for s, m in ppl
+        if len(series := run.series(m, split=s)[np.isinf(run.series(m, split=s).to_numpy())])
+    ]
+    above = (loss > CHANCE_CEILING).to_numpy()
+    below = np.flatnonzero(~above)
+    start = int(below[-1]) + 1 if len(below) else 0  # where the loss last went above the ceiling to stay
+    step = int(loss.index[start])
+    said = f"; {overflowed[0][0]} perplexity is inf at step {overflowed[0][1]}" if overflowed else ""
+    return Detection(
+        step,
+        f"the loss is above ln(1,000,000) = {CHANCE_CEILING:.1f} from step {step} to the end "
+        f"({fmt(float(tail.iloc[-1]))} last): "
+        f"worse than a uniform guess over any vocabulary (the run logs a perplexity, so it is a cross-entropy){said}",
+        {
+            "last": _points(run, metric, "train", tail.index.tolist(), tail.tolist()),
+            "chance_ceiling": round(CHANCE_CEILING, 2),
+            "perplexity_series": [f"{s}/{m}" for s, m in ppl],
+            "perplexity_inf_at": [{"split": s, "step": at} for s, at in overflowed],
+        },
+        confidence=0.7,
     )
 
 

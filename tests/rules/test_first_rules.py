@@ -439,3 +439,15 @@ def test_a_plateau_that_resumed_moving_is_withdrawn(tmp_path: Path):
     log = _step_log(tmp_path, [f"loss {v}" for v in flat_then_falling])
     found = modes(log, at_least="info")
     assert "plateau" not in found and "not_learning" not in found
+
+
+def test_a_cross_entropy_above_any_chance_level_is_a_divergence(tmp_path: Path):
+    # A language model's loss of 1e5 (the run logs a perplexity: a token-level cross-entropy) is worse than a
+    # uniform guess over any vocabulary, however flat it looks; the same numbers without a perplexity (an MSE
+    # on unnormalised targets, say) say nothing.
+    rows = [f"Step = {100 + i} ; Loss = {150000 + (i % 3) * 9000:.1f}" for i in range(8)]
+    log = tmp_path / "train.log"
+    log.write_text("Evaluation result for step 99: loss = 148890.7 ; perplexity = inf\n" + "\n".join(rows) + "\n")
+    assert modes(log).get("divergence") == 100
+    log.write_text("\n".join(rows) + "\n")
+    assert "divergence" not in modes(log)
