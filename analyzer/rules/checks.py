@@ -474,13 +474,20 @@ def event_present(
         found = found[found["message"].astype(str).str.contains(pattern, regex=True)]
     if len(found) < min_count or not _events(run, unless_kinds).empty:
         return None
-    first, last = found.iloc[0], found.iloc[-1]
+    first = found.iloc[0]
+    # How often it happened is counted in the file that shows it first: the same crash seen again in another
+    # source (W&B's exit record, a tracker's copy of the console) corroborates it, it is not a second one.
+    same = found[found["source"] == first["source"]]
+    last = same.iloc[-1]
     onset = None if pd.isna(first["step"]) else int(first["step"])
-    evidence = {"first": _cite_event(first), "count": len(found)}
-    if len(found) > 1:
+    evidence: dict[str, Any] = {"first": _cite_event(first), "count": len(same)}
+    if len(same) > 1:
         evidence["last"] = _cite_event(last)
+    others = found[found["source"] != first["source"]]
+    if len(others):
+        evidence["also_in"] = [_cite_event(row) for _, row in others.head(5).iterrows()]
     where = f" at step {onset}" if onset is not None else ""
-    more = f" ({len(found)} times)" if len(found) > 1 else ""
+    more = f" ({len(same)} times)" if len(same) > 1 else ""
     return Detection(onset, f"{first['message']}{where}{more}", evidence)
 
 

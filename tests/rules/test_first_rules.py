@@ -451,3 +451,13 @@ def test_a_cross_entropy_above_any_chance_level_is_a_divergence(tmp_path: Path):
     assert modes(log).get("divergence") == 100
     log.write_text("\n".join(rows) + "\n")
     assert "divergence" not in modes(log)
+
+
+def test_one_crash_seen_in_two_sources_is_counted_once():
+    # The console's traceback and W&B's exit record are the same crash: one, corroborated, not "2 times".
+    finding = next(
+        f for f in analyze(sample("hf_exception")).findings if f.rule_id == "training-crashed-with-exception"
+    )
+    assert finding.evidence["count"] == 1 and "times)" not in finding.message
+    assert finding.evidence["first"]["at"].startswith("nohup.out:")
+    assert [a["at"].split(":")[0].endswith(".wandb") for a in finding.evidence["also_in"]] == [True]
