@@ -396,3 +396,14 @@ def test_the_chosen_grammars_reach_every_reader_of_console_text(tmp_path: Path):
     assert frames.meta["framework"] == "mine"
     assert frames.metrics.loc[frames.metrics["metric"] == "loss", "step"].tolist() == [7, 8]
     assert console.parse_text(text, "output.log").meta.get("framework") != "mine"  # outside: built-in set
+
+
+def test_a_record_glued_to_a_half_drawn_bar_is_the_same_kind_of_record(tmp_path: Path):
+    log = tmp_path / "train.log"
+    rows = [f"step:{i} - train/loss:{2 - i / 10:.2f} - train/lr:0.0001" for i in range(1, 4)]
+    glued = "Epoch 1/2:  10%|█████████            step:4 - train/loss:1.60 - train/lr:0.0001"
+    log.write_text("\n".join([*rows, glued]) + "\n")
+    frames = console.parse(log, "train.log")
+    loss = frames.metrics[frames.metrics["metric"] == "loss"]
+    assert loss["step"].tolist() == [1, 2, 3, 4]
+    assert "loss_summary" not in set(frames.metrics["metric"])

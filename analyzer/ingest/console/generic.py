@@ -535,6 +535,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             _merge(merged[signature], tpl)
         else:
             merged[signature if any(s.metric for s in tpl.slots) else (("", tpl.key, ""),)] = tpl
+    _fold_prefixed(merged)
     records = [tpl for tpl in merged.values() if _is_record(tpl)]
     _name_the_loss(records)
     if not builder.has("train", "loss") and not any(s.metric == "loss" for t in records for s in t.slots):
@@ -674,6 +675,43 @@ def _bare_loss(templates: list[Template]) -> Template | None:
     tpl.slots = [Slot("", "step", "train", "step"), Slot("", "loss", "train")]
     tpl.note = "the first column: a rising counter and one number per line, taken as step and loss (no loss named)"
     return tpl
+
+
+_CORE_ROLES = ("value", "step")
+
+
+def _core(tpl: Template) -> tuple[tuple[str, str, str], ...]:
+    """The fields that make a record what it is: named values and the step counter."""
+    return tuple((s.metric, s.split, s.role) for s in tpl.slots if s.role in _CORE_ROLES and s.metric)
+
+
+def _fold_prefixed(merged: dict[tuple[tuple[str, str, str], ...], Template]) -> None:
+    """A record printed after extra numbers that name no field of it (glued to a half-drawn progress bar,
+    `Epoch 1/2:  10%|███ step:4 - loss:…`) is the same kind of record as the lines without them: its
+    rows, cut down to the other's slots, join the template with more lines. Only extra counters, totals
+    and unnamed numbers may differ; a different named value makes a different record."""
+    by_core: dict[tuple[tuple[str, str, str], ...], list[tuple[tuple[tuple[str, str, str], ...], Template]]] = {}
+    for key, tpl in merged.items():
+        core = _core(tpl)
+        if core and any(role == "value" for _, _, role in core):
+            by_core.setdefault(core, []).append((key, tpl))
+    for group in by_core.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda item: -len(item[1].rows))
+        _, main = group[0]
+        main_cols = [j for j, s in enumerate(main.slots) if s.role in _CORE_ROLES and s.metric]
+        if len(main_cols) != len(main.slots):
+            continue  # the main kind has extra numbers of its own: nothing to cut the others down to
+        for key, other in group[1:]:
+            cols = [j for j, s in enumerate(other.slots) if s.role in _CORE_ROLES and s.metric]
+            extra = [s for j, s in enumerate(other.slots) if j not in cols]
+            if any(s.role == "value" and s.metric for s in extra):
+                continue
+            other.rows = [[row[j] for j in cols] for row in other.rows]
+            other.slots = main.slots
+            _merge(main, other)
+            del merged[key]
 
 
 def _merge(into: Template, other: Template) -> None:
