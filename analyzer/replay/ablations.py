@@ -22,6 +22,7 @@ class Outcome:
     lr: float
     clip: float | None
     loss: float
+    logged_loss: float  # what the Trainer would have logged for the step (its NaN/inf filter applied)
     grad_norm: float
     applied: bool
     next_loss: float | None
@@ -70,7 +71,7 @@ def run_ablations(
         stepper.restore(saved)
         u = stepper.update(micro, precision, lr, c)
         norms = norms or u.layer_norms
-        nxt = _mean_loss(stepper, following, precision) if following else None
+        nxt = stepper.loss(following, precision) if following else None
         outcomes.append(
             Outcome(
                 name,
@@ -78,6 +79,7 @@ def run_ablations(
                 lr,
                 c,
                 u.loss,
+                u.logged_loss,
                 u.grad_norm,
                 u.applied,
                 nxt,
@@ -87,7 +89,7 @@ def run_ablations(
     stepper.restore(saved)
     if following:
         precision = stepper.settings.precision
-        nxt = _mean_loss(stepper, following, precision)
+        nxt = stepper.loss(following, precision)
         first = outcomes[0]
         outcomes.append(
             Outcome(
@@ -96,6 +98,7 @@ def run_ablations(
                 0.0,
                 clip,
                 first.loss,
+                first.logged_loss,
                 first.grad_norm,
                 False,
                 nxt,
@@ -106,18 +109,14 @@ def run_ablations(
     return outcomes, norms
 
 
-def _mean_loss(stepper: Stepper, micro: list[dict[str, Any]], precision: str) -> float:
-    return sum(stepper.loss(b, precision) for b in micro) / len(micro)
-
-
 def batches_at_checkpoint(
     stepper: Stepper, flagged: list[dict[str, Any]], others: list[list[dict[str, Any]]]
 ) -> dict[str, Any]:
     """The flagged step's batch and its neighbours, each on the checkpoint's weights (forward only): a batch
     that alone is non-finite on healthy weights carries the fault itself."""
     precision = stepper.settings.precision
-    flagged_loss = _mean_loss(stepper, flagged, precision)
-    other_losses = [_mean_loss(stepper, m, precision) for m in others if m]
+    flagged_loss = stepper.loss(flagged, precision)
+    other_losses = [stepper.loss(m, precision) for m in others if m]
     return {
         "flagged_loss": flagged_loss,
         "other_losses": other_losses,
@@ -137,9 +136,10 @@ def eval_ablation(stepper: Stepper, rows: list[dict[str, Any]], batch_size: int,
     model.eval()
     try:
         batched = [
-            stepper.loss(collate(rows[i : i + batch_size], pad_id), precision) for i in range(0, len(rows), batch_size)
+            stepper.loss([collate(rows[i : i + batch_size], pad_id)], precision)
+            for i in range(0, len(rows), batch_size)
         ]
-        single = [stepper.loss(collate([r], pad_id), precision) for r in rows]
+        single = [stepper.loss([collate([r], pad_id)], precision) for r in rows]
         result: dict[str, Any] = {
             "batch_size": batch_size,
             "rows": len(rows),
@@ -175,7 +175,7 @@ def _attention(
         for impl in ("eager", "sdpa"):
             model.set_attn_implementation(impl)
             losses = [
-                stepper.loss(collate(rows[i : i + batch_size], pad_id), precision)
+                stepper.loss([collate(rows[i : i + batch_size], pad_id)], precision)
                 for i in range(0, len(rows), batch_size)
             ]
             found[impl + "_nonfinite"] = sum(not math.isfinite(v) for v in losses)

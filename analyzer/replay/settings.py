@@ -19,6 +19,7 @@ class Settings:
     grad_accum: int = 1
     seed: int = 42
     max_grad_norm: float = 1.0
+    logging_nan_inf_filter: bool = True  # the Trainer logs a running mean in place of a NaN/inf micro-batch loss
     learning_rate: float = 5e-5
     weight_decay: float = 0.0
     betas: tuple[float, float] = (0.9, 0.999)
@@ -65,6 +66,15 @@ def _args(meta: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _flag(value: Any) -> bool:
+    """A boolean argument as the logs wrote it (True, "True", "true", 1)."""
+    if isinstance(value, str):
+        if value.strip().lower() not in ("true", "false", "1", "0"):
+            raise ValueError(value)
+        return value.strip().lower() in ("true", "1")
+    return bool(value)
+
+
 def read_settings(run: Run, overrides: dict[str, Any] | None = None) -> Settings:
     """Settings from the run's meta and logged learning rates; `overrides` (the user's flags) win."""
     meta, args = run.meta, _args(run.meta)
@@ -85,6 +95,7 @@ def read_settings(run: Run, overrides: dict[str, Any] | None = None) -> Settings
     seed = args.get("data_seed") if args.get("data_seed") is not None else args.get("seed")
     take("seed", seed, "run (data_seed, else seed)", int)
     take("max_grad_norm", args.get("max_grad_norm"), "run", float)
+    take("logging_nan_inf_filter", args.get("logging_nan_inf_filter"), "run", _flag)
     take("learning_rate", args.get("learning_rate"), "run", float)
     take("weight_decay", args.get("weight_decay"), "run", float)
     take("eps", args.get("adam_epsilon"), "run", float)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import math
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +20,8 @@ DTYPES = {"fp16": "float16", "bf16": "bfloat16"}
 class Update:
     """What one step did: its loss, gradient norm before clipping, and whether the weights moved."""
 
-    loss: float
+    loss: float  # the Trainer's loss of the step: its micro-batch losses summed (NaN stays NaN)
+    logged_loss: float  # what the Trainer logs for it (logging_steps=1): non-finite parts filtered as it does
     grad_norm: float
     applied: bool  # False when the gradients were non-finite and the step was skipped (GradScaler, or our guard)
     layer_norms: dict[str, float]
@@ -40,6 +43,7 @@ class Stepper:
         self.model = loaded.model.to(device)
         self.notes: list[str] = []
         self.optimizer = self._optimizer(loaded)
+        self.accepts_loss_kwargs, self.shifts_labels = loss_rule(self.model)
         scaler = load_torch_file(loaded.checkpoint.path / "scaler.pt")
         self.loss_scale = float(scaler["scale"]) if isinstance(scaler, dict) and "scale" in scaler else 2.0**16
 
@@ -88,11 +92,26 @@ class Stepper:
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
         return {k: v.to(self.device) for k, v in batch.items()}
 
-    def loss(self, batch: dict[str, Any], precision: str) -> float:
-        """Loss of one batch without updating (what the next logged loss would read)."""
-        with self.torch.no_grad(), self.autocast(precision):
-            out = self.model(**self.to_device(batch))
-        return float(out.loss.float().item())
+    def micro_losses(self, micro: list[dict[str, Any]], precision: str) -> Iterator[Any]:
+        """Each micro-batch's loss as the Trainer's `training_step` returns it (and backpropagates).
+
+        A model whose forward takes loss kwargs gets `num_items_in_batch`, the supervised tokens of every
+        micro-batch of the step (`labels[..., 1:]` for a causal LM), and sums its loss over that count;
+        another model's mean loss is divided by the number of micro-batches.
+        """
+        torch = self.torch
+        items = supervised_items(micro, self.shifts_labels) if self.accepts_loss_kwargs else None
+        extra = {} if items is None else {"num_items_in_batch": torch.tensor(items, device=self.device)}
+        for batch in micro:
+            with self.autocast(precision):
+                out = self.model(**self.to_device(batch), **extra)
+            loss = out.loss.float()
+            yield loss if items is not None else loss / len(micro)
+
+    def loss(self, micro: list[dict[str, Any]], precision: str) -> float:
+        """The Trainer's loss of a step's micro-batches without updating (what the step's logged loss reads)."""
+        with self.torch.no_grad():
+            return sum(float(v.item()) for v in self.micro_losses(micro, precision))
 
     def update(self, micro: list[dict[str, Any]], precision: str, lr: float, clip: float | None) -> Update:
         """Forward and backward every micro-batch, clip, and step unless the gradients are non-finite.
@@ -104,11 +123,8 @@ class Stepper:
         self.optimizer.zero_grad(set_to_none=True)
         scale = self.loss_scale if precision == "fp16" else 1.0
         losses = []
-        for batch in micro:
-            with self.autocast(precision):
-                out = self.model(**self.to_device(batch))
-            loss = out.loss.float() / len(micro)
-            losses.append(float(loss.item()) * len(micro))
+        for loss in self.micro_losses(micro, precision):
+            losses.append(float(loss.item()))
             (loss * scale).backward()
         grads = [p for p in self.model.parameters() if p.grad is not None]
         if scale != 1.0:
@@ -126,7 +142,42 @@ class Stepper:
                 group["lr"] = lr
             self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return Update(sum(losses) / len(losses), total, applied, norms)
+        logged = logged_loss(losses, self.settings.logging_nan_inf_filter)
+        return Update(sum(losses), logged, total, applied, norms)
+
+
+def loss_rule(model: Any) -> tuple[bool, bool]:
+    """(the model takes loss kwargs, its loss shifts the labels), decided as transformers' Trainer decides them
+    (`model_accepts_loss_kwargs` and `_loss_shifts_labels` in its `__init__`)."""
+    from transformers.loss.loss_utils import LOSS_MAPPING, ForCausalLMLoss
+    from transformers.trainer_utils import unwrap_peft_model
+
+    inner = unwrap_peft_model(model)
+    if hasattr(inner, "accepts_loss_kwargs"):
+        accepts = bool(inner.accepts_loss_kwargs)
+    else:
+        params = inspect.signature(inner.forward).parameters.values()
+        accepts = any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params)
+    causal = LOSS_MAPPING.get(str(getattr(inner, "loss_type", None) or "")) is ForCausalLMLoss
+    return accepts, causal and not getattr(getattr(inner, "config", None), "is_encoder_decoder", False)
+
+
+def supervised_items(micro: list[dict[str, Any]], shifted: bool) -> int | None:
+    """The Trainer's `num_items_in_batch`: labels != -100 over every micro-batch of the step (a causal LM's
+    first position predicts nothing, so `labels[..., 1:]`); None without labels."""
+    if not micro or "labels" not in micro[0]:
+        return None
+    return sum(int((b["labels"][..., 1:] if shifted else b["labels"]).ne(-100).sum()) for b in micro)
+
+
+def logged_loss(losses: list[float], nan_inf_filter: bool) -> float:
+    """The loss the Trainer logs for one step at logging_steps=1: its micro-batch losses summed, where its
+    `logging_nan_inf_filter` (on by default) adds the running sum (`_tr_loss / (1 + steps since the log)`) in
+    place of a NaN or inf one, so that a step whose every micro-batch is 0/0 (no supervised token) logs 0.0."""
+    total = 0.0
+    for value in losses:
+        total += total if nan_inf_filter and not math.isfinite(value) else value
+    return total
 
 
 def layer_grad_norms(model: Any) -> dict[str, float]:

@@ -264,3 +264,24 @@ def big_mlp(folder: Path) -> dict[str, Any]:
 
 
 BUILDERS["big_mlp"] = big_mlp
+
+
+def prompt_masked(folder: Path) -> dict[str, Any]:
+    """Rows whose first 1..12 labels are masked (a prompt), so the micro-batches of a step hold different numbers
+    of supervised tokens; accumulation 2, every step logged. The Trainer's loss (summed over the step's tokens,
+    `num_items_in_batch`) then differs from the mean of the micro-batches' means."""
+    folder.mkdir()
+    rows = progression_rows(48)
+    g = torch.Generator().manual_seed(3)
+    for r, cut in zip(rows, torch.randint(1, 13, (len(rows),), generator=g).tolist(), strict=True):
+        r["labels"] = [-100] * cut + r["input_ids"][cut:]
+    data = write_jsonl(folder / "train.jsonl", rows)
+    transformers.set_seed(SEED)
+    model = transformers.LlamaForCausalLM(config())
+    train(
+        folder / "run", model, rows, steps=4, save_steps=2, per_device_train_batch_size=4, gradient_accumulation_steps=2
+    )
+    return {"run": folder / "run", "dataset": data}
+
+
+BUILDERS["prompt_masked"] = prompt_masked
