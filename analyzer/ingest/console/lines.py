@@ -323,18 +323,18 @@ def _unwrapped(state: State, fragment: str, lineno: int) -> tuple[str, int] | No
     without a separator until the braces balance. Returns (text, first line) to read now, or None while
     a record is still open. A record that does not close within WRAP_LINES lines is read as it was."""
     if state.wrapped is not None:
-        pieces, first = state.wrapped
-        pieces.append(fragment)
-        joined = "".join(pieces)
+        pieces = state.wrapped
+        pieces.append((fragment, lineno))
+        joined = "".join(text for text, _ in pieces)
         if joined.count("{") <= joined.count("}"):
             state.wrapped = None
-            return joined, first
+            return joined, pieces[0][1]
         if len(pieces) < WRAP_LINES and len(joined) < MAX_LINE:
             return None
         unwrap_rest(state)
         return None
     if fragment.count("{") > fragment.count("}") and _OPEN_RECORD.search(fragment):
-        state.wrapped = ([fragment], lineno)
+        state.wrapped = [(fragment, lineno)]
         return None
     return fragment, lineno
 
@@ -342,10 +342,9 @@ def _unwrapped(state: State, fragment: str, lineno: int) -> tuple[str, int] | No
 def unwrap_rest(state: State) -> None:
     """A record that never closed (the file ended, or too many lines): each of its lines read on its own."""
     if state.wrapped is not None:
-        pieces, first = state.wrapped
-        state.wrapped = None
-        for i, piece in enumerate(pieces):
-            _fragment(state, piece, first + i, unwrap=False)
+        pieces, state.wrapped = state.wrapped, None
+        for piece, lineno in pieces:
+            _fragment(state, piece, lineno, unwrap=False)
 
 
 def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True) -> None:

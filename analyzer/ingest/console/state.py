@@ -41,7 +41,7 @@ class State:
     records: int = 0
     epoch_lines: dict[int, float] = field(default_factory=dict)  # line -> epoch of eval/summary dicts
     generic: Collector = field(default_factory=Collector)  # lines no reader claimed (console.generic)
-    wrapped: tuple[list[str], int] | None = None  # (its lines, first line) of a record wrapped by a paste
+    wrapped: list[tuple[str, int]] | None = None  # (text, line) of each piece of a record wrapped by a paste
 
     def note_axis(self, axis: str) -> None:
         order = ("", "ordinal", "epoch", "progress_bar", "logged")
