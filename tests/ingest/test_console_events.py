@@ -103,3 +103,19 @@ def test_a_month_day_before_a_clock_is_a_date_not_a_counter(tmp_path: Path) -> N
     frames = console.parse(log, "train.log")
     assert set(frames.metrics["step"]) == {18, 19}  # `iter`, never 7 (of 25) from the date
     assert frames.events["step"].dropna().tolist() == [19]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "  3/234 [....] - ETA: 33:37:24 - loss: 44.4110Batch 3: Invalid loss, terminating training",
+        "NaN loss detected at iteration 120, stopping the run",
+        "Non-finite loss encountered; aborting training",
+    ],
+)
+def test_a_stop_on_a_non_finite_loss_is_an_event(tmp_path: Path, line: str) -> None:
+    assert "loss_nan_stop" in [k for k, _ in events(tmp_path, line + "\n")]
+
+
+def test_a_loss_that_is_only_named_near_a_stop_is_not_one(tmp_path: Path) -> None:
+    assert [k for k, _ in events(tmp_path, "stopping early: val loss did not improve for 5 epochs\n")] == []
