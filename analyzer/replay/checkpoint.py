@@ -158,3 +158,24 @@ def load_torch_file(path: Path) -> Any:
     import torch
 
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_rng_state(path: Path) -> dict[str, Any] | None:
+    """The Trainer's `rng_state.pth` (python, numpy and torch generator states), or None if absent.
+
+    Read with `weights_only=True` too: numpy's state is a tuple holding an array, so exactly the numpy names
+    that array pickles into are allowed (its rebuild function, ndarray, dtype and the uint32 dtype class, the
+    list transformers' own `safe_globals()` allows); anything else in the file is still refused.
+    """
+    if not path.is_file():
+        return None
+    import numpy as np
+    import torch
+
+    core = np._core if hasattr(np, "_core") else np.core  # numpy 2 renamed numpy.core
+    allowed = [core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
+    with torch.serialization.safe_globals(allowed):
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state, dict):
+        raise ReplayError(f"{path}: not the Trainer's RNG state")
+    return state

@@ -9,14 +9,14 @@ from typing import Any
 
 from analyzer.model import Finding, Report
 from analyzer.replay.ablations import NAN_MODES, SPIKE_MODES, batches_at_checkpoint, eval_ablation, run_ablations
-from analyzer.replay.checkpoint import checkpoint_before, load_model, load_torch_file
+from analyzer.replay.checkpoint import checkpoint_before, load_model, load_rng_state
 from analyzer.replay.checks import check_batch
 from analyzer.replay.data import collate, read_rows, step_indices
 from analyzer.replay.errors import ReplayError
 from analyzer.replay.health import model_health
 from analyzer.replay.localise import first_nonfinite
 from analyzer.replay.settings import read_settings
-from analyzer.replay.step import Stepper
+from analyzer.replay.step import Stepper, set_rng_state
 from analyzer.replay.verdict import verdicts
 
 
@@ -59,7 +59,7 @@ def replay(
     if "precision" not in settings.sources and (checkpoint.path / "scaler.pt").is_file():
         settings.precision = "fp16"  # the Trainer writes scaler.pt for fp16 alone (its GradScaler's state)
         settings.sources["precision"] = "scaler.pt in the checkpoint"
-    rng = _restore_rng(checkpoint.path)
+    rng_saved = _read_rng(checkpoint.path)
     config = loaded.model.config
     pad_id = int(getattr(config, "pad_token_id", None) or 0)
     vocab = getattr(config, "vocab_size", None)
@@ -97,6 +97,14 @@ def replay(
     # The flagged batch against its neighbours (those before it since the checkpoint, and the next two).
     neighbours = [*range(max(checkpoint.step + 1, step - 6), step), step + 1, step + 2]
     at_checkpoint = batches_at_checkpoint(stepper, micro(step), [maybe(s) for s in neighbours])
+    # The run's generators as they were when the step after the checkpoint began (its dropout masks), set after
+    # the probes above drew from them; each ablation then starts from the state the flagged update began with.
+    if rng_saved is None:
+        rng = ["rng_state.pth not in the checkpoint: dropout masks are not the run's"]
+    elif isinstance(rng_saved, str):
+        rng = [rng_saved]
+    else:
+        rng = [f"RNG state restored from rng_state.pth ({', '.join(set_rng_state(rng_saved, device))})"]
     skipped_before = 0
     for s in range(checkpoint.step + 1, update_step):  # the steps between checkpoint and flagged step, as run
         if not stepper.update(micro(s), settings.precision, settings.lr_at(s), settings.max_grad_norm or None).applied:
@@ -173,16 +181,9 @@ def _logged(report: Report, step: int) -> dict[str, Any]:
     return out
 
 
-def _restore_rng(folder: Path) -> list[str]:
-    """torch's CPU generator from rng_state.pth when it loads without unpickling code (dropout reproduces)."""
-    import torch
-
-    path = folder / "rng_state.pth"
-    if not path.is_file():
-        return ["rng_state.pth not in the checkpoint: dropout masks are not the run's"]
+def _read_rng(folder: Path) -> dict[str, Any] | str | None:
+    """rng_state.pth's generator states, None when the checkpoint has none, or why it could not be read safely."""
     try:
-        state = load_torch_file(path)
-        torch.set_rng_state(state["cpu"])
-        return ["torch CPU RNG state restored from rng_state.pth"]
-    except Exception as exc:  # weights_only refuses numpy arrays: the state stays unread rather than unpickled
-        return [f"rng_state.pth not restored ({type(exc).__name__}): dropout masks are not the run's"]
+        return load_rng_state(folder / "rng_state.pth")
+    except Exception as exc:  # a global outside the allowlist: left unread rather than unpickled
+        return f"rng_state.pth not restored ({type(exc).__name__}): dropout masks are not the run's"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import random
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -73,15 +74,16 @@ class Stepper:
                 )
         return optimizer
 
-    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Weights and optimizer state, copied, to come back to before each ablation."""
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """Weights, optimizer and RNG states, copied, to come back to before each ablation (same dropout masks)."""
         weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        return weights, copy.deepcopy(self.optimizer.state_dict())
+        return weights, copy.deepcopy(self.optimizer.state_dict()), rng_state(self.device)
 
-    def restore(self, saved: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    def restore(self, saved: tuple[dict[str, Any], dict[str, Any], dict[str, Any]]) -> None:
         self.model.load_state_dict(saved[0])
         self.optimizer.load_state_dict(copy.deepcopy(saved[1]))
         self.optimizer.zero_grad(set_to_none=True)
+        set_rng_state(saved[2], self.device)
 
     def autocast(self, precision: str) -> AbstractContextManager[Any]:
         if precision not in DTYPES:
@@ -144,6 +146,34 @@ class Stepper:
         self.optimizer.zero_grad(set_to_none=True)
         logged = logged_loss(losses, self.settings.logging_nan_inf_filter)
         return Update(sum(losses), logged, total, applied, norms)
+
+
+def rng_state(device: str) -> dict[str, Any]:
+    """The generators the Trainer saves in rng_state.pth, under its keys."""
+    import numpy as np
+    import torch
+
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "cpu": torch.random.get_rng_state()}
+    if device.startswith("cuda"):
+        state["cuda"] = torch.cuda.get_rng_state()
+    return state
+
+
+def set_rng_state(state: dict[str, Any], device: str) -> list[str]:
+    """Set python's, numpy's and torch's generators (and the GPU's) to `state`; returns the ones set."""
+    import numpy as np
+    import torch
+
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.random.set_rng_state(state["cpu"])
+    done = ["python", "numpy", "torch CPU"]
+    cuda = state.get("cuda")
+    if device.startswith("cuda") and cuda is not None:
+        # one process saved its device's state; a distributed run saved every device's (get_rng_state_all)
+        torch.cuda.set_rng_state(cuda if torch.is_tensor(cuda) else cuda[torch.cuda.current_device()])
+        done.append("CUDA")
+    return done
 
 
 def loss_rule(model: Any) -> tuple[bool, bool]:

@@ -285,3 +285,16 @@ def prompt_masked(folder: Path) -> dict[str, Any]:
 
 
 BUILDERS["prompt_masked"] = prompt_masked
+
+
+def dropout(folder: Path) -> dict[str, Any]:
+    """A Llama with attention dropout 0.3: each step's loss depends on the dropout masks the run's generator drew."""
+    folder.mkdir()
+    rows = progression_rows(64)
+    data = write_jsonl(folder / "train.jsonl", rows)
+    transformers.set_seed(SEED)
+    train(folder / "run", transformers.LlamaForCausalLM(config(attention_dropout=0.3)), rows, steps=4, save_steps=2)
+    return {"run": folder / "run", "dataset": data}
+
+
+BUILDERS["dropout"] = dropout
