@@ -211,7 +211,9 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
         return None
     grad_bad = both.index.isin(_nonfinite_steps(run.series("grad_norm")))
     zero = ((both["loss"] == 0).to_numpy()) & ~grad_bad
-    runs = [r for r in true_runs(zero) if r[1] - r[0] >= min(min_points, len(both))]
+    # A run of zeros at least `min_points` long, or one the log ends in (a paste cut after the first 0.0:
+    # it never came back within what was seen), said with less confidence when shorter.
+    runs = [r for r in true_runs(zero) if r[1] - r[0] >= min(min_points, len(both)) or (r[1] == len(both) and r[0] > 0)]
     if not runs:
         return None
     start, stop = runs[0]
@@ -244,6 +246,8 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
         f"grad_norm {evidence['grad_norm_during']}"
     )
     confidence = 0.95 if from_start and evidence["grad_norm_zero"] else (0.85 if from_start else 0.7)
+    if stop - start < min(min_points, len(both)):
+        confidence, message = 0.6, message + " (the log ends there)"
     return Detection(onset, message, evidence, confidence=confidence)
 
 

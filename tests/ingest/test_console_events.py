@@ -119,3 +119,8 @@ def test_a_stop_on_a_non_finite_loss_is_an_event(tmp_path: Path, line: str) -> N
 
 def test_a_loss_that_is_only_named_near_a_stop_is_not_one(tmp_path: Path) -> None:
     assert [k for k, _ in events(tmp_path, "stopping early: val loss did not improve for 5 epochs\n")] == []
+
+
+def test_a_watchdog_timeout_cut_mid_word_is_still_a_collective_timeout(tmp_path: Path) -> None:
+    line = "[rank5]:[E602 11:17:52.185053341 ProcessGroupNCCL.cpp:632] [Rank 5] Watchdog caught collective operati"
+    assert "nccl_timeout" in [k for k, _ in events(tmp_path, line + "\n")]

@@ -461,3 +461,24 @@ def test_one_crash_seen_in_two_sources_is_counted_once():
     assert finding.evidence["count"] == 1 and "times)" not in finding.message
     assert finding.evidence["first"]["at"].startswith("nohup.out:")
     assert [a["at"].split(":")[0].endswith(".wandb") for a in finding.evidence["also_in"]] == [True]
+
+
+def test_a_paste_that_ends_on_a_first_exact_zero_loss_is_flagged_with_less_confidence(tmp_path: Path):
+    log = tmp_path / "train.log"
+    rows = [
+        "{'loss': 3.5534, 'grad_norm': 1.41, 'learning_rate': 2.0e-06, 'epoch': 0.01}",
+        "  1%|          | 10/1752 [00:29<1:22:01,  2.83s/it]",
+    ]
+    rows += [
+        "{'loss': 0.0, 'grad_norm': 1.41, 'learning_rate': 4.3e-06, 'epoch': 0.01}",
+        "  1%|          | 20/1752 [00:57<1:22:40,  2.86s/it]",
+    ]
+    log.write_text("\n".join(rows) + "\n")
+    finding = next(f for f in analyze(log).findings if f.failure_mode == "loss_zero")
+    assert finding.onset_step == 20 and finding.confidence == 0.6 and "log ends there" in finding.message
+
+
+def test_a_single_zero_in_the_middle_of_a_log_is_not_flagged(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text("".join(f"step {i} loss {v}\n" for i, v in enumerate([2.1, 1.9, 0.0, 1.8, 1.7, 1.6], start=1)))
+    assert "loss_zero" not in modes(log)
