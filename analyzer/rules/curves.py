@@ -307,11 +307,12 @@ def _beyond_chance(run: Run, metric: str, loss: pd.Series) -> Detection | None:
     tail = loss.iloc[-3:]
     if not bool((tail > CHANCE_CEILING).all()):
         return None
-    overflowed = [
-        (s, int(series.index[0]))
-        for s, m in ppl
-        if len(series := run.series(m, split=s)[np.isinf(run.series(m, split=s).to_numpy())])
-    ]
+    overflowed = []  # (split, first step) of each perplexity that went to inf
+    for split, name in ppl:
+        series = run.series(name, split=split)
+        inf = series[np.isinf(series.to_numpy())]
+        if len(inf):
+            overflowed.append((split, int(inf.index[0])))
     above = (loss > CHANCE_CEILING).to_numpy()
     below = np.flatnonzero(~above)
     start = int(below[-1]) + 1 if len(below) else 0  # where the loss last went above the ceiling to stay
