@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -84,7 +85,8 @@ def _validate(frame: pd.DataFrame, dtypes: dict[str, str], what: str, producer: 
     missing = [c for c in dtypes if c not in frame.columns]
     if missing:
         raise ContractError(f"{producer}: {what} frame lacks columns {missing}")
-    frame = frame[list(dtypes)]
+    if list(frame.columns) != list(dtypes):  # already in contract order (most readers): no copy
+        frame = frame[list(dtypes)]
     for col, dtype in dtypes.items():
         actual = str(frame[col].dtype)
         if dtype in ("object", "category"):  # strings; a few distinct values repeat over millions of rows
@@ -107,7 +109,7 @@ def validate_metrics(frame: pd.DataFrame, producer: str) -> pd.DataFrame:
 def validate_events(frame: pd.DataFrame, producer: str) -> pd.DataFrame:
     """Check an events frame against the contract; returns it with columns in contract order."""
     frame = _validate(frame, EVENT_DTYPES, "events", producer)
-    bad = set(frame["severity"].dropna()) - set(SEVERITIES)
+    bad = set(frame["severity"].dropna().unique()) - set(SEVERITIES)
     if bad:
         raise ContractError(f"{producer}: unknown event severities {sorted(bad)}")
     return frame
@@ -187,9 +189,23 @@ class Run:
     def wall_times(self, metric: str, split: str = "train") -> pd.Series:
         """Wall-clock time (seconds) of each logged step of one series, where a source recorded it."""
         rows = self._rows(split, metric)
-        frame = self.metrics.iloc[rows]
-        frame = frame[frame["wall_time"].notna()]
-        return frame.groupby("step")["wall_time"].min().astype("float64")
+        walls = self.metrics["wall_time"].to_numpy()[rows]
+        known = ~np.isnan(walls)
+        if not known.any():  # most logs record no clock: no frame to build
+            return pd.Series(dtype="float64")
+        steps = self.metrics["step"].to_numpy()[rows][known]
+        return pd.Series(walls[known], index=steps).groupby(level=0).min().astype("float64")
+
+    def events_of(self, kinds: Sequence[str]) -> pd.DataFrame:
+        """The events of the given kinds, in order (their row positions grouped once per run)."""
+        index = self.__dict__.get("_event_rows")
+        if index is None:
+            index = {} if self.events.empty else self.events.groupby("kind", sort=False).indices
+            self.__dict__["_event_rows"] = index
+        rows = [index[k] for k in kinds if k in index]
+        if not rows:
+            return self.events.iloc[:0]
+        return self.events.iloc[np.sort(np.concatenate(rows))]
 
     def has(self, metric: str, split: str = "train") -> bool:
         """True when at least one value of this series was read."""

@@ -44,11 +44,12 @@ def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
         source = metrics["source"].iloc[0]
         if source in guessed:
             continue
-        loss = metrics.loc[((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy(), ["step", "line"]]
-        ordered = loss.sort_values("line", kind="stable")
-        steps = ordered["step"].to_numpy()
-        if len(steps) < 2:
+        mask = ((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy()
+        if mask.sum() < 2:
             continue
+        lines = metrics["line"].to_numpy(dtype="float64", na_value=np.nan)[mask]
+        order = np.argsort(lines, kind="stable")  # file order (rows without a line last)
+        steps, lines = metrics["step"].to_numpy()[mask][order], lines[order]
         previous_max = np.maximum.accumulate(steps)[:-1]
         for i in np.flatnonzero(steps[1:] < previous_max) + 1:
             rows.append(
@@ -60,7 +61,7 @@ def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
                     "message": f"step went back from {int(previous_max[i - 1])} to {int(steps[i])}: "
                     "the run was resumed from an earlier checkpoint",
                     "source": source,
-                    "line": ordered["line"].iloc[i],
+                    "line": None if np.isnan(lines[i]) else int(lines[i]),
                 }
             )
     if not rows:

@@ -454,8 +454,7 @@ def run_status(run: Run, *, status: tuple[str, ...] = ("stopped_early",)) -> Det
 
 
 def _events(run: Run, kinds: Sequence[str]) -> pd.DataFrame:
-    ev = run.events
-    return ev[ev["kind"].isin(list(kinds))]
+    return run.events_of(kinds)
 
 
 def _cite_event(row: pd.Series) -> dict[str, Any]:

@@ -675,6 +675,10 @@ def grad_norm_explosion(
         if len(values) > early
         else np.array([], dtype=int)
     )
+    # A median of the points before is at least their minimum: a point under `factor` x the running
+    # minimum cannot pass, so only the rest pay for a median (none, on a healthy run).
+    floor = np.minimum.accumulate(values)
+    take = take[values[take] >= factor * floor[take - 1]] if len(take) else take
     for i in take.tolist():
         # The median of at most 512 evenly spaced earlier points: O(1) per candidate on long runs.
         base = float(np.median(values[np.linspace(0, i - 1, min(i, 512)).astype(int)]))
