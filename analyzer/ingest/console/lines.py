@@ -256,20 +256,22 @@ def _line(state: State, text: str, lineno: int) -> None:
     _events_and_meta(state, text, lineno)
 
 
-_GATES: dict[int, tuple[re.Pattern[str], re.Pattern[str], tuple[str, ...]]] = {}
+_GATES: dict[int, tuple[re.Pattern[str], re.Pattern[str], tuple[str, ...], re.Pattern[str]]] = {}
 
 
 def _events_and_meta(state: State, text: str, lineno: int) -> bool:
     """Events and environment facts of one line; True when an event signature matched."""
     gates = _GATES.get(id(state.grammars))
     if gates is None:
+        literals = state.grammars.event_literals()
         gates = _GATES[id(state.grammars)] = (
             state.grammars.event_gate(),
             state.grammars.meta_gate(),
-            state.grammars.event_literals(),
+            literals,
+            re.compile("|".join(re.escape(literal) for literal in literals) or r"(?!x)x"),  # any of them
         )
     low = text.lower() if gates[2] else ""
-    prefiltered = any(literal in low for literal in gates[2])
+    prefiltered = bool(gates[2]) and gates[3].search(low) is not None
     matched = False
     if prefiltered or gates[0].search(text):
         for event in state.grammars.events:
