@@ -407,3 +407,18 @@ def test_a_record_glued_to_a_half_drawn_bar_is_the_same_kind_of_record(tmp_path:
     loss = frames.metrics[frames.metrics["metric"] == "loss"]
     assert loss["step"].tolist() == [1, 2, 3, 4]
     assert "loss_summary" not in set(frames.metrics["metric"])
+
+
+def test_a_per_device_array_wrapped_by_numpy_is_read_as_rank_zeros_value(tmp_path: Path):
+    log = tmp_path / "train.log"
+    log.write_text(
+        "Pass 0, batch 0, loss [9.210789  9.209968  9.2115755 9.210512  9.211608\n 9.21356  ]\n"
+        "Pass 0, batch 100, loss [9.1 9.0 8.9 9.2]\n"
+        "Pass 0, batch 200, loss [     nan 9.211133      nan      nan]\n"
+        "  3%|███   | 1/29 [00:50<23:47\n"  # a bar cut inside its brackets: not an array
+        "Pass 0, batch 300, loss [nan 9.2 nan nan]\n"
+    )
+    frames = console.parse(log, "train.log")
+    loss = frames.metrics[frames.metrics["metric"] == "loss"]
+    assert loss["value"].tolist()[:2] == [9.210789, 9.1] and loss["value"].iloc[2:].isna().all()
+    assert loss["line"].tolist() == [1, 3, 4, 6]

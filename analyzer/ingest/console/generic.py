@@ -234,8 +234,14 @@ def observe(collector: Collector, text: str, lineno: int, step: int | None, rank
     _observe_line(collector, text, lineno, step, rank)
 
 
+# A numpy-printed array of one value per device or rank (`loss [9.21 9.20 nan ...]`): its first element,
+# rank 0's, stands for it (the others are the same quantity on other devices).
+_ARRAY = re.compile(r"\[\s*([-+]?(?:\d[\d.eE+-]*|nan|inf))(?:\s+[-+]?(?:\d[\d.eE+-]*|nan|inf))+\s*\]", re.I)
+
+
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
     text = _TENSOR.sub(r"\1", text) if "tensor(" in text else text
+    text = _ARRAY.sub(r" \1", text) if "[" in text else text
     text = _CLOCK.sub("\x00T", text)
     labels: list[str] = []
     values: list[float] = []

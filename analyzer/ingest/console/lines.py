@@ -316,6 +316,8 @@ def _fact(text: str) -> Any:
 
 
 _OPEN_RECORD = re.compile(r"""\{\s*["'][^"']+["']\s*:""")  # a dict or JSON object that starts on this line
+# A numeric array left open at the end of the line (numpy wraps long ones: `loss [9.21 9.20 ... 9.20`).
+_OPEN_ARRAY = re.compile(r"\[\s*(?:[-+]?(?:\d[\d.eE+-]*|nan|inf)\s*)+$", re.I)
 WRAP_LINES = 20  # a record hard-wrapped by a paste or a terminal is joined over at most this many lines
 
 
@@ -328,15 +330,17 @@ def _unwrapped(state: State, fragment: str, lineno: int) -> tuple[str, int] | No
         pieces = state.wrapped
         pieces.append((fragment, lineno))
         joined = "".join(text for text, _ in pieces)
-        if joined.count("{") <= joined.count("}"):
+        if joined.count("{") <= joined.count("}") and joined.count("[") <= joined.count("]"):
             state.wrapped = None
             return joined, pieces[0][1]
         if len(pieces) < WRAP_LINES and len(joined) < MAX_LINE:
             return None
         unwrap_rest(state)
         return None
-    if fragment.count("{") > fragment.count("}") and _OPEN_RECORD.search(fragment):
-        state.wrapped = [(fragment, lineno)]
+    opens_record = fragment.count("{") > fragment.count("}") and _OPEN_RECORD.search(fragment)
+    opens_array = fragment.count("[") > fragment.count("]") and _OPEN_ARRAY.search(fragment.rstrip())
+    if opens_record or opens_array:
+        state.wrapped = [(fragment.rstrip("\r\n") + (" " if opens_array else ""), lineno)]
         return None
     return fragment, lineno
 
@@ -351,7 +355,7 @@ def unwrap_rest(state: State) -> None:
 
 def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True) -> None:
     """One piece between line breaks: a progress bar, what follows it, or a plain line."""
-    if unwrap and (state.wrapped is not None or "{" in fragment):
+    if unwrap and (state.wrapped is not None or "{" in fragment or "[" in fragment):
         whole = _unwrapped(state, fragment, lineno)
         if whole is None:
             return
