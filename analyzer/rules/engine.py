@@ -5,6 +5,7 @@ evidence. The file format is analyzer.rules.schema; `when` matching is analyzer.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -120,11 +121,22 @@ def _apply(rule: Rule, run: Run) -> Finding | None:
         confidence=primary.confidence if primary.confidence is not None else rule.confidence,
         onset_step=primary.onset_step,
         title=rule.title,
-        message=primary.message,
+        message=in_units(primary.message, str(run.meta.get("step_unit", "step"))),
         evidence=evidence,
         causes=rank_causes(rule, run.meta, evidence),
         fixes=list(rule.fixes),
     )
+
+
+_STEP_WORDS = re.compile(r"\b(at|from|since|to|after|before|until|by) step\b|\blogged steps\b")
+
+
+def in_units(message: str, unit: str) -> str:
+    """A check's sentence in the run's step unit: a log that counts epochs or records has no global
+    step, so `at step 5` / `of 9 logged steps` read `at epoch 5` / `of 9 logged epochs` there."""
+    if unit == "step":
+        return message
+    return _STEP_WORDS.sub(lambda m: f"{m.group(1)} {unit}" if m.group(1) else f"logged {unit}s", message)
 
 
 def evaluate(run: Run, rules: list[Rule]) -> tuple[list[Finding], list[str], list[dict[str, str]]]:

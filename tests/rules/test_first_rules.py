@@ -482,3 +482,25 @@ def test_a_single_zero_in_the_middle_of_a_log_is_not_flagged(tmp_path: Path):
     log = tmp_path / "train.log"
     log.write_text("".join(f"step {i} loss {v}\n" for i, v in enumerate([2.1, 1.9, 0.0, 1.8, 1.7, 1.6], start=1)))
     assert "loss_zero" not in modes(log)
+
+
+def test_a_finding_speaks_the_logs_step_unit(tmp_path: Path):
+    # Keras epoch lines: no global step exists, so the sentence says epochs, never a made-up step.
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(
+            f"Epoch {i}/5\n413/413 [==============================] - 1s 2ms/step - loss: nan\n" for i in range(1, 6)
+        )
+    )
+    finding = next(f for f in analyze(log).findings if f.rule_id == "loss-becomes-nan")
+    assert "at epoch 1" in finding.message and "logged epochs" in finding.message and " step" not in finding.message
+
+
+def test_step_words_are_rewritten_only_where_they_name_the_axis():
+    from analyzer.rules.engine import in_units
+
+    message = "loss is NaN at step 5 (3 of 9 logged steps); grad_norm 0 from step 7, optimizer step skipped"
+    assert in_units(message, "step") == message
+    assert in_units(message, "record") == (
+        "loss is NaN at record 5 (3 of 9 logged records); grad_norm 0 from record 7, optimizer step skipped"
+    )
