@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
@@ -453,10 +453,6 @@ def run_status(run: Run, *, status: tuple[str, ...] = ("stopped_early",)) -> Det
     )
 
 
-def _events(run: Run, kinds: Sequence[str]) -> pd.DataFrame:
-    return run.events_of(kinds)
-
-
 def _cite_event(row: pd.Series) -> dict[str, Any]:
     return {
         "step": None if pd.isna(row["step"]) else int(row["step"]),
@@ -472,10 +468,10 @@ def event_present(
     """Events of the given kinds happened (OOM, dataloader crash, exception...), at least `min_count`
     of them, whose message matches `pattern` (a regular expression) when given, unless a more specific
     kind in `unless_kinds` explains them."""
-    found = _events(run, kinds)
+    found = run.events_of(kinds)
     if pattern:
         found = found[found["message"].astype(str).str.contains(pattern, regex=True)]
-    if len(found) < min_count or not _events(run, unless_kinds).empty:
+    if len(found) < min_count or not run.events_of(unless_kinds).empty:
         return None
     first = found.iloc[0]
     # How often it happened is counted in the file that shows it first: the same crash seen again in another
@@ -500,13 +496,13 @@ _PROGRESS = re.compile(r"rank (?P<rank>\d+): last enqueued work (?P<enq>\d+), la
 @check("nccl_timeout")
 def nccl_timeout(run: Run) -> Detection | None:
     """A collective timed out; says which ranks timed out and which rank lagged behind the others."""
-    found = _events(run, ["nccl_timeout"])
+    found = run.events_of(["nccl_timeout"])
     if found.empty:
         return None
     first = found.iloc[0]
     ranks = sorted({int(m) for m in found["message"].str.extract(r"^rank (\d+)")[0].dropna()})
     progress: dict[int, tuple[int, int]] = {}
-    for message in _events(run, ["nccl_progress"])["message"]:
+    for message in run.events_of(["nccl_progress"])["message"]:
         m = _PROGRESS.search(message)
         if m:
             progress[int(m["rank"])] = (int(m["enq"]), int(m["done"]))
@@ -529,8 +525,8 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
 
     A handful of halvings from a high initial scale is the scaler calibrating and stays silent.
     """
-    skips = _events(run, ["overflow_skip"])
-    at_min = _events(run, ["loss_scale_min"])
+    skips = run.events_of(["overflow_skip"])
+    at_min = run.events_of(["loss_scale_min"])
     # Scales after each halving, from the overflow lines only: a bf16 run logs a constant scale of 1.
     scales = pd.to_numeric(skips["message"].str.extract(r"-> (\S+)$")[0], errors="coerce").dropna()
     lowest = float(scales.min()) if len(scales) else math.nan
