@@ -150,21 +150,24 @@ class Run:
     sources: list[SourceInfo] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    def _column(self, name: str) -> np.ndarray:
+        """One metrics column as a numpy array, taken once per run (metrics are not changed later)."""
+        columns = self.__dict__.setdefault("_columns", {})
+        if name not in columns:
+            columns[name] = self.metrics[name].to_numpy()
+        return cast(np.ndarray, columns[name])
+
     def _series_index(self) -> dict[tuple[str, str], np.ndarray]:
         """Row positions of every (split, metric) series, grouped once (metrics are not changed later)."""
         index = self.__dict__.get("_series_rows")
         if index is None:
-            index = (
-                {}
-                if self.metrics.empty
-                else self.metrics.groupby(["split", "metric"], sort=False, observed=True).indices
-            )
+            index = _group_rows(self.metrics["split"], self.metrics["metric"]) if len(self.metrics) else {}
             self.__dict__["_series_rows"] = index
         return cast(dict[tuple[str, str], np.ndarray], index)
 
     def _rows(self, split: str, metric: str) -> np.ndarray:
         """Row positions of one series."""
-        return np.asarray(self._series_index().get((split, metric), ()), dtype=np.int64)
+        return self._series_index().get((split, metric), _NO_ROWS)
 
     def series(self, metric: str, split: str = "train") -> pd.Series:
         """Values of one metric in one split, indexed by step (one value per step, lowest rank).
@@ -179,9 +182,9 @@ class Run:
         name = f"{split}/{metric}"
         if not len(rows):
             return pd.Series(dtype="float64", name=name)
-        steps = self.metrics["step"].to_numpy()[rows]
+        steps = self._column("step")[rows]
         if len(steps) < 2 or bool((np.diff(steps) > 0).all()):  # the usual case: one row per step, in order
-            return pd.Series(self.metrics["value"].to_numpy()[rows], index=steps, name=name)
+            return pd.Series(self._column("value")[rows], index=steps, name=name)
         sel = self.metrics.iloc[rows]
         sel = sel.sort_values(["step", "rank"], na_position="first").drop_duplicates("step")
         return pd.Series(sel["value"].to_numpy(), index=sel["step"].to_numpy(), name=name)
@@ -189,23 +192,29 @@ class Run:
     def wall_times(self, metric: str, split: str = "train") -> pd.Series:
         """Wall-clock time (seconds) of each logged step of one series, where a source recorded it."""
         rows = self._rows(split, metric)
-        walls = self.metrics["wall_time"].to_numpy()[rows]
+        walls = self._column("wall_time")[rows]
         known = ~np.isnan(walls)
         if not known.any():  # most logs record no clock: no frame to build
             return pd.Series(dtype="float64")
-        steps = self.metrics["step"].to_numpy()[rows][known]
+        steps = self._column("step")[rows][known]
         return pd.Series(walls[known], index=steps).groupby(level=0).min().astype("float64")
 
     def events_of(self, kinds: Sequence[str]) -> pd.DataFrame:
         """The events of the given kinds, in order (their row positions grouped once per run)."""
         index = self.__dict__.get("_event_rows")
         if index is None:
-            index = {} if self.events.empty else self.events.groupby("kind", sort=False).indices
+            index = {} if self.events.empty else _group_rows(self.events["kind"])
             self.__dict__["_event_rows"] = index
-        rows = [index[k] for k in kinds if k in index]
+        rows = [index[(k,)] for k in kinds if (k,) in index]
         if not rows:
             return self.events.iloc[:0]
-        return self.events.iloc[np.sort(np.concatenate(rows))]
+        return self.events.iloc[np.sort(np.concatenate(rows)) if len(rows) > 1 else rows[0]]
+
+    def count_events(self, kinds: Sequence[str]) -> int:
+        """How many events of the given kinds there are (no frame built)."""
+        self.events_of(())
+        index = self.__dict__["_event_rows"]
+        return sum(len(index[(k,)]) for k in kinds if (k,) in index)
 
     def has(self, metric: str, split: str = "train") -> bool:
         """True when at least one value of this series was read."""
@@ -219,16 +228,42 @@ class Run:
 
     def splits(self) -> list[str]:
         """The splits present in the metrics, sorted."""
-        return sorted(self.metrics["split"].unique().tolist())
+        return sorted({split for split, _ in self._series_index()})
 
     def cite(self, split: str, metric: str, step: int) -> str:
         """`file:line` of the observation of a metric at a step, for evidence."""
-        sel = self.metrics.iloc[self._rows(split, metric)]
-        sel = sel[sel["step"].to_numpy() == step]
-        if sel.empty:
+        rows = self._rows(split, metric)
+        at = rows[self._column("step")[rows] == step]
+        if not len(at):
             return ""
-        row = sel.iloc[0]
-        return f"{row['source']}:{row['line']}" if pd.notna(row["line"]) else str(row["source"])
+        source, line = self._column("source")[at[0]], self.metrics["line"].iloc[at[0]]
+        return f"{source}:{line}" if pd.notna(line) else str(source)
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _group_rows(*columns: pd.Series) -> dict[tuple[str, ...], np.ndarray]:
+    """Row positions of each distinct combination of the columns' values, in row order (what
+    `groupby(...).indices` gives, for the few columns of a run, without its per-call overhead)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    uniques = []
+    for column in columns:
+        codes, values = pd.factorize(column, sort=False)  # a missing value is -1: code 0 below
+        key = key * (len(values) + 1) + codes + 1
+        uniques.append(values)
+    order = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order])) + 1
+    groups: dict[tuple[str, ...], np.ndarray] = {}
+    for rows in np.split(order, cuts):
+        code, parts, missing = int(key[rows[0]]), [], False
+        for values in reversed(uniques):
+            code, at = divmod(code, len(values) + 1)
+            parts.append(str(values[at - 1]))
+            missing |= at == 0
+        if not missing:  # rows with a missing value belong to no group (as in groupby)
+            groups[tuple(reversed(parts))] = rows
+    return groups
 
 
 @dataclass

@@ -77,6 +77,8 @@ def step_unit(meta: dict[str, Any], metrics: pd.DataFrame) -> str:
     """What the step column counts for the train loss: `step` (a trainer's or loop's global step or
     batch count), `epoch` (a log that prints epochs only) or `record` (a log with no counter: the
     records' order). Reports write onsets with this word, never a made-up step."""
+    if not meta.get("console_log"):  # only a console log's reading can count epochs or records
+        return "step"
     loss = metrics.loc[(metrics["split"] == "train") & (metrics["metric"] == "loss"), "source"]
     if loss.empty:
         return "step"
@@ -111,25 +113,46 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
             metrics = metrics[~duplicated].reset_index(drop=True)
         return metrics, {"within_source": int(duplicated.sum()), "across_sources": 0}
     metrics = as_categories(pd.concat(parts, ignore_index=True))
-    metrics["_order"] = np.arange(len(metrics))
-    n0 = len(metrics)
-    metrics = metrics.drop_duplicates(["source", *_KEY], keep="last")
-    n1 = len(metrics)
-    walls = _one_clock(metrics)
+    split, metric, step, rank = (metrics[c] for c in _KEY)
+    prio, source = metrics["_prio"].to_numpy(), metrics["source"]
+    # Rule 1: within one source the last row of a key wins.
+    kept = ~pd.Series(combined_codes(source, split, metric, step, rank)).duplicated(keep="last").to_numpy()
+    n1 = int(kept.sum())
+    walls = _one_clock(metrics[kept])
     # Each series from its best source; others only past that source's last step, if their steps are real.
-    series = metrics.groupby(["split", "metric"], sort=False, observed=True)
-    best = series["_prio"].transform("min")
-    is_best = metrics["_prio"] == best
-    best_last = (
-        metrics["step"].where(is_best).groupby([metrics["split"], metrics["metric"]], observed=True).transform("max")
-    )
-    guessed = metrics["source"].isin(_guessed_axis_sources(ingested))
-    metrics = metrics[is_best | ((metrics["step"] > best_last) & ~guessed)]
-    metrics = metrics.sort_values(["_prio", "_order"], kind="stable").drop_duplicates(_KEY, keep="first")
-    n2 = len(metrics)
-    metrics = metrics.sort_values("_order", kind="stable").drop(columns=["_prio", "_order"]).reset_index(drop=True)
+    series = combined_codes(split, metric)
+    best = np.full(int(series.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(best, series[kept], prio[kept])
+    is_best = kept & (prio == best[series])
+    steps = step.to_numpy()
+    best_last = np.full(len(best), np.iinfo(np.int64).min)
+    np.maximum.at(best_last, series[is_best], steps[is_best])
+    guessed = source.isin(_guessed_axis_sources(ingested)).to_numpy()
+    kept &= is_best | ((steps > best_last[series]) & ~guessed)
+    # Rule 2: across sources, one row per key: the best source's, then the first in file order.
+    ordered = np.flatnonzero(kept)[np.argsort(prio[kept], kind="stable")]
+    key = combined_codes(split, metric, step, rank)[ordered]
+    kept[ordered[pd.Series(key).duplicated(keep="first").to_numpy()]] = False
+    n2 = int(kept.sum())
+    metrics = metrics[kept].drop(columns="_prio").reset_index(drop=True)
+    n0 = len(kept)
     _fill_wall_times(metrics, walls)
     return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
+
+
+def combined_codes(*columns: pd.Series) -> np.ndarray:
+    """One int64 code per row for the combination of the columns' values (equal rows, equal codes;
+    a missing value is a value of its own), for duplicate and group tests without pandas' multi-column
+    machinery."""
+    key, span = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=False)
+        if span * (len(uniques) + 1) >= 2**62:  # renumber the combinations so far: no overflow
+            key, seen = pd.factorize(key, sort=False)
+            span = len(seen)
+        key = key * (len(uniques) + 1) + codes + 1
+        span *= len(uniques) + 1
+    return key
 
 
 def _duplicated_keys(metrics: pd.DataFrame) -> np.ndarray:
@@ -332,9 +355,12 @@ def build_run(path: Path, ingested: Ingested) -> Run:
     # The same event read from two sources (the console and W&B's copy of it) counts once: the first source's
     # rows stay. Within one source every line stays: a warning repeated on each step is evidence in number.
     if not events.empty:
-        key = ["kind", "step", "message"]
-        first = events.groupby(key, dropna=False, sort=False)["source"].transform("first")
-        events = events[events["source"] == first].reset_index(drop=True)
+        key = combined_codes(events["kind"], events["step"], events["message"])
+        _, first_row, group = np.unique(key, return_index=True, return_inverse=True)
+        sources = events["source"].to_numpy()
+        same = sources == sources[first_row[group.ravel()]]
+        if not same.all():
+            events = events[same].reset_index(drop=True)
     meta: dict[str, Any] = {}
     for _, frames in ingested.frames:
         deep_merge(meta, frames.meta)

@@ -180,6 +180,8 @@ def _aligned(run: Run) -> pd.DataFrame:
 def zero_loss_with_nonfinite_grad_norm(run: Run, *, min_points: int = 2) -> Detection | None:
     """Steps whose loss is exactly 0 while grad_norm is NaN/inf at the same step."""
     loss, raw = run.series("loss"), run.series("grad_norm")
+    if not (loss.to_numpy() == 0).any():
+        return None
     hit = (loss == 0) & loss.index.isin(_nonfinite_steps(raw))
     if not hit.any():
         return None
@@ -206,6 +208,8 @@ def zero_loss_with_nonfinite_grad_norm(run: Run, *, min_points: int = 2) -> Dete
 @check("zero_loss_run")
 def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     """A run of logged train losses that are exactly 0 while grad_norm is finite or not logged."""
+    if not (run.series("loss").to_numpy() == 0).any():
+        return None
     both = _aligned(run).dropna(subset=["loss"])
     if both.empty:
         return None
@@ -468,6 +472,8 @@ def event_present(
     """Events of the given kinds happened (OOM, dataloader crash, exception...), at least `min_count`
     of them, whose message matches `pattern` (a regular expression) when given, unless a more specific
     kind in `unless_kinds` explains them."""
+    if run.count_events(kinds) < max(min_count, 1):
+        return None
     found = run.events_of(kinds)
     if pattern:
         found = found[found["message"].astype(str).str.contains(pattern, regex=True)]
@@ -525,6 +531,8 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
 
     A handful of halvings from a high initial scale is the scaler calibrating and stays silent.
     """
+    if not run.count_events(["overflow_skip", "loss_scale_min"]) and not run.has("loss_scale"):
+        return None
     skips = run.events_of(["overflow_skip"])
     at_min = run.events_of(["loss_scale_min"])
     # Scales after each halving, from the overflow lines only: a bf16 run logs a constant scale of 1.

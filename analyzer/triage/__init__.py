@@ -13,6 +13,8 @@ from analyzer.triage.index import Fingerprint
 from analyzer.triage.worker import Analyse, Options, content_hash
 
 Progress = Callable[[list[dict[str, Any]]], None]
+WRITE_BATCH = 500  # results held before they go into the index in one transaction
+WRITE_EVERY = 5.0  # seconds: a slow batch is written at least this often
 
 
 @dataclass
@@ -80,7 +82,7 @@ def triage(
     `scheduler` (an address or a distributed.Client) runs the analysis on a Dask cluster. A local worker
     silent for `grace` seconds past its runs' limits is killed (its run becomes an error row)."""
     from analyzer.triage.index import Index, fingerprint
-    from analyzer.triage.runner import run_dask, run_local
+    from analyzer.triage.runner import run_dask, run_local, start_fork_server
 
     start = time.perf_counter()
     targets = discover(roots)
@@ -88,7 +90,10 @@ def triage(
     index = Index(db)
     try:
         outcome = Outcome(found=len(targets), roots=sorted({t.root for t in targets}))
-        todo, touched = plan(targets, index.known(), fp)
+        known = index.known()
+        todo, touched = plan(targets, known, fp)
+        if todo and scheduler is None and analyse is None:
+            start_fork_server()  # its imports overlap the index work below
         for target in touched:
             index.touch(target.key, target.stat, target.mtime)
         outcome.touched = len(touched)
@@ -97,6 +102,9 @@ def triage(
         outcome.pruned = index.prune(given, {t.key for t in targets})
         notify = progress(len(todo)) if progress else None
         options = Options(timeout=timeout, reports=reports, rules_dirs=[str(d) for d in rules_dirs or []])
+        waiting: list[dict[str, Any]] = []  # written in batches: one DuckDB transaction costs ~50 ms
+        written = [time.monotonic()]
+        fresh = not any(t.key in known for t in todo)  # nothing of these runs in the index: no deletes
 
         def take(results: list[dict[str, Any]]) -> None:
             for result in results:
@@ -104,14 +112,24 @@ def triage(
                 outcome.errors += result["run"].get("error") is not None
                 if result.get("report"):
                     outcome.reports[result["run"]["run"]] = result["report"]
-            index.write(results, fp)
+            waiting.extend(results)
+            if len(waiting) >= WRITE_BATCH or time.monotonic() - written[0] > WRITE_EVERY:
+                flush()
             if notify:
                 notify(results)
 
-        if todo and scheduler is not None and analyse is None:
-            run_dask(todo, options, take, scheduler)
-        elif todo:
-            run_local(todo, options, take, jobs=jobs, memory_mb=memory_mb, analyse=analyse, grace=grace)
+        def flush() -> None:
+            index.write(waiting, fp, replace=not fresh)
+            waiting.clear()
+            written[0] = time.monotonic()
+
+        try:
+            if todo and scheduler is not None and analyse is None:
+                run_dask(todo, options, take, scheduler)
+            elif todo:
+                run_local(todo, options, take, jobs=jobs, memory_mb=memory_mb, analyse=analyse, grace=grace)
+        finally:
+            flush()  # what was analysed before an interruption is kept
     finally:
         index.close()
     outcome.seconds = time.perf_counter() - start

@@ -159,8 +159,9 @@ class Index:
         """Files touched, bytes unchanged: record the new signature, keep the analysis."""
         self.db.execute("UPDATE runs SET stat = ?, mtime = ? WHERE target = ?", [stat, mtime, target])
 
-    def write(self, results: list[dict[str, Any]], fp: Fingerprint) -> None:
-        """Replace the rows of the targets these results belong to."""
+    def write(self, results: list[dict[str, Any]], fp: Fingerprint, replace: bool = True) -> None:
+        """Replace the rows of the targets these results belong to (`replace=False`: the caller knows the
+        index holds none of them, so there is nothing to delete)."""
         if not results:
             return
         runs = pd.DataFrame([r["run"] for r in results])
@@ -182,14 +183,16 @@ class Index:
         self.db.register("new_keys", keys)
         self.db.execute("BEGIN")
         try:
-            for table in ("findings", "problems"):
+            for table in ("findings", "problems") if replace else ():
                 self.db.execute(
                     f"DELETE FROM {table} WHERE run IN (SELECT run FROM runs WHERE target IN "
                     "(SELECT target FROM new_keys)) OR run IN (SELECT run FROM new_keys)"
                 )
-            self.db.execute(
-                "DELETE FROM runs WHERE target IN (SELECT target FROM new_keys) OR run IN (SELECT run FROM new_keys)"
-            )
+            if replace:
+                self.db.execute(
+                    "DELETE FROM runs WHERE target IN (SELECT target FROM new_keys) "
+                    "OR run IN (SELECT run FROM new_keys)"
+                )
             for table, frame in (("runs", runs), ("findings", findings), ("problems", problems)):
                 if len(frame):
                     self.db.register("new_rows", frame)

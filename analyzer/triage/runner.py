@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import time
@@ -18,29 +17,24 @@ OnResults = Callable[[list[dict[str, Any]]], None]
 GRACE = 30.0  # seconds beyond the per-run limits before a silent worker is killed
 
 
-_LAZY = (
-    "scipy.stats",
-    "google.protobuf.message",
-    "tensorboard.compat.proto.event_pb2",
-    "tensorboard.plugins.hparams.plugin_data_pb2",
-    "wandb.proto.wandb_internal_pb2",
-)
-
-
-def warm(memory_mb: int = 0) -> None:
-    """Worker initializer: import the analysis and load the rules once, then cap the address space."""
+def preload() -> None:
+    """What every worker needs, done once in the fork server before the workers fork from it: the
+    analysis imported, every reader imported, the built-in rules parsed. The heavy libraries a reader
+    or a signal needs only for some runs (scipy.stats, the TensorBoard and W&B protobufs) are imported
+    on first use instead: a batch of trainer_state.json runs never pays for them."""
     import analyzer.api  # noqa: F401
     from analyzer.ingest import parsers
     from analyzer.triage.worker import rules_for
 
     rules_for([])
-    for _ in parsers():  # import every reader now, not on the first run that needs it
+    for _ in parsers():
         pass
-    import importlib
 
-    for module in _LAZY:  # what the readers and signals import on first use (seconds, once per process)
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
+
+def warm(memory_mb: int = 0) -> None:
+    """Worker initializer: what preload() did (again only where the worker did not fork from the fork
+    server), then cap the address space."""
+    preload()
     if memory_mb > 0:
         import resource
 
@@ -48,6 +42,17 @@ def warm(memory_mb: int = 0) -> None:
             used = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         limit = used + (memory_mb << 20)
         resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def start_fork_server() -> multiprocessing.context.BaseContext:
+    """The fork server the local workers fork from, started now (it imports the analysis while the
+    caller goes on): workers forked from it start warm in milliseconds."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["analyzer.triage.preload"])
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    return ctx
 
 
 def chunks(targets: list[Target], jobs: int, most: int = 16) -> list[list[Target]]:
@@ -72,8 +77,7 @@ def run_local(
     run at a time, one in flight: the run that then kills a worker alone becomes an error row."""
     jobs = jobs or os.cpu_count() or 1
     queue = chunks(targets, jobs)
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["analyzer.api", "analyzer.triage.worker"])
+    ctx = start_fork_server()
     suspects: set[str] = set()  # runs in flight at a kill: retried one at a time, so a kill names its run
     while queue:
         with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=warm, initargs=(memory_mb,)) as pool:
