@@ -165,6 +165,10 @@ class Run:
             self.__dict__["_series_rows"] = index
         return cast(dict[tuple[str, str], np.ndarray], index)
 
+    def series_rows(self) -> dict[tuple[str, str], np.ndarray]:
+        """Row positions in `metrics` of every (split, metric) series (computed once; do not modify)."""
+        return self._series_index()
+
     def _rows(self, split: str, metric: str) -> np.ndarray:
         """Row positions of one series."""
         return self._series_index().get((split, metric), _NO_ROWS)
@@ -236,7 +240,7 @@ class Run:
         at = rows[self._column("step")[rows] == step]
         if not len(at):
             return ""
-        source, line = self._column("source")[at[0]], self.metrics["line"].iloc[at[0]]
+        source, line = self.metrics["source"].iloc[at[0]], self.metrics["line"].iloc[at[0]]
         return f"{source}:{line}" if pd.notna(line) else str(source)
 
 
@@ -249,10 +253,13 @@ def _group_rows(*columns: pd.Series) -> dict[tuple[str, ...], np.ndarray]:
     key = np.zeros(len(columns[0]), dtype=np.int64)
     uniques = []
     for column in columns:
-        codes, values = pd.factorize(column, sort=False)  # a missing value is -1: code 0 below
+        if isinstance(column.dtype, pd.CategoricalDtype):  # codes at hand: no hashing of millions of rows
+            codes, values = column.cat.codes.to_numpy(), column.cat.categories
+        else:
+            codes, values = pd.factorize(column, sort=False)  # a missing value is -1: code 0 below
         key = key * (len(values) + 1) + codes + 1
         uniques.append(values)
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key.astype(np.uint16) if len(key) and key.max() < 2**16 else key, kind="stable")  # radix
     cuts = np.flatnonzero(np.diff(key[order])) + 1
     groups: dict[tuple[str, ...], np.ndarray] = {}
     for rows in np.split(order, cuts):

@@ -22,21 +22,19 @@ from analyzer.signals.trend import Trend, trend
 
 def summarize(run: Run) -> dict[str, dict[str, Any]]:
     """For each `split/metric` series: count, first_step, last_step and number of non-finite values."""
-    m = run.metrics
-    if m.empty:
+    if run.metrics.empty:
         return {}
-    finite = np.isfinite(m["value"].to_numpy())
-    slim = pd.DataFrame({"split": m["split"], "metric": m["metric"], "step": m["step"], "_nonfinite": ~finite})
-    grouped = slim.groupby(["split", "metric"], sort=True, observed=True)
-    table = grouped.agg(
-        count=("step", "size"), first_step=("step", "min"), last_step=("step", "max"), nonfinite=("_nonfinite", "sum")
-    )
-    return {
-        f"{split}/{metric}": {"count": int(c), "first_step": int(f), "last_step": int(last), "nonfinite": int(n)}
-        for (split, metric), c, f, last, n in zip(
-            table.index, table["count"], table["first_step"], table["last_step"], table["nonfinite"], strict=True
-        )
-    }
+    step, value = run.metrics["step"].to_numpy(), run.metrics["value"].to_numpy()
+    out = {}
+    for (split, metric), rows in sorted(run.series_rows().items()):
+        steps = step[rows]
+        out[f"{split}/{metric}"] = {
+            "count": len(rows),
+            "first_step": int(steps.min()),
+            "last_step": int(steps.max()),
+            "nonfinite": int((~np.isfinite(value[rows])).sum()),
+        }
+    return out
 
 
 @dataclass(frozen=True)
