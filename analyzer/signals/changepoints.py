@@ -104,11 +104,14 @@ class _Stats:
             sty = (self.ty[b] - self.ty[a]) - t * y / n
             syy = (self.yy[b] - self.yy[a]) - y * y / n
             out = np.where(stt > 1e-12 * np.maximum(1.0, np.abs(self.tt[b] - self.tt[a])), syy - sty * sty / stt, syy)
-        return np.maximum(np.nan_to_num(out, nan=0.0), 0.0)
+        return np.minimum(np.fmax(out, 0.0), _LARGEST)  # = max(nan_to_num(out), 0): NaN and -inf are 0
 
     def sums(self, a: int, b: int) -> np.ndarray:
         """(n, Σt, Σt², Σy, Σty, Σy²) over units [a, b)."""
         return np.array([p[b] - p[a] for p in (self.n, self.t, self.tt, self.y, self.ty, self.yy)])
+
+
+_LARGEST = np.finfo(np.float64).max
 
 
 def _bin_stats(t: np.ndarray, y: np.ndarray, edges: np.ndarray) -> _Stats:
