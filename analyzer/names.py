@@ -28,6 +28,26 @@ METRIC_ALIASES: dict[str, str] = {
     "throughput": "throughput",
 }
 
+# Names of loss functions that logs print in place of the word `loss` (gradient-boosting eval lines,
+# OpenNMT's `xent`): the loss of a split that names no `loss` field (see console.generic).
+LOSS_FUNCTIONS = frozenset(
+    {
+        "logloss",
+        "binary_logloss",
+        "multi_logloss",
+        "mlogloss",
+        "cross_entropy",
+        "xent",
+        "nll",
+        "l1",
+        "l2",
+        "mse",
+        "rmse",
+        "mae",
+        "huber",
+    }
+)
+
 # Prefixes that put a metric into a split: ("eval_loss" -> eval/loss, "val/loss" -> eval/loss).
 SPLIT_PREFIXES: tuple[tuple[str, str], ...] = (
     ("eval_", "eval"),

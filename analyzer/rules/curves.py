@@ -471,9 +471,10 @@ def loss_not_moving(
 
 
 def _warming_up(lr: pd.Series, since: int) -> bool:
-    """The learning rate rises at every logged step from `since` on (a warmup: tiny updates by design)."""
+    """The learning rate rises from `since` on and is still rising over its last three logged values (a
+    warmup: tiny updates by design). A rate that has reached its plateau no longer excuses a frozen loss."""
     window = lr[lr.index >= since].to_numpy()
-    return len(window) >= 2 and bool((np.diff(window) >= 0).all()) and window[-1] > window[0]
+    return len(window) >= 2 and bool((np.diff(window) >= 0).all()) and window[-1] > window[max(0, len(window) - 3)]
 
 
 def _identical_tail(values: np.ndarray) -> int:
@@ -545,6 +546,8 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
     rising = bool(len(later) >= min_points and (later.iloc[-2:] > gap.best + margin).all())
     if not rising or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
         return None
+    if not _gap_widened(train, evals, gap.best_step):
+        return None
     return Detection(
         gap.best_step,
         f"eval loss was lowest ({fmt(gap.best)}) at step {gap.best_step} and rose to "
@@ -609,6 +612,18 @@ def _train_kept_its_level(train: pd.Series, best_step: int) -> bool:
     level, end = float(np.median(around)), float(np.median(after))
     noise = _median_move(train)
     return end <= level + max(0.05 * abs(level), 2 * noise)
+
+
+def _gap_widened(train: pd.Series, evals: pd.Series, best_step: int) -> bool:
+    """Overfitting is a generalisation gap that grows: at least half of the eval loss's rise since its
+    best must be eval pulling away from train. When the train loss climbed about as much (a short
+    paste where both rise round after round), the model got worse on everything: not overfitting."""
+    at = int(np.searchsorted(train.index.to_numpy(), best_step, side="right")) - 1
+    if at < 0:
+        return True
+    best, last = float(evals[best_step]), float(evals.iloc[-1])
+    widened = (last - float(train.iloc[-1])) - (best - float(train.iloc[at]))
+    return widened >= 0.5 * (last - best)
 
 
 def _memory_series(run: Run) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.ingest.base import FrameBuilder, to_float
-from analyzer.names import canonical_metric
+from analyzer.names import LOSS_FUNCTIONS, canonical_metric
 
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
 _NUMBER = re.compile(
@@ -124,7 +124,8 @@ _KNOWN = {
 }
 _METRIC_WORD = re.compile(
     r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|"
-    r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem|time|speed|per_second"
+    r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem|time|speed|per_second|"
+    r"(?:^|_)(?:l1|l2|r?mse|mae|xent|nll|huber)(?:_|$)"
 )
 _GLOBAL = re.compile(r"global|num_updates|n_updates|total_timesteps|timesteps|total_steps|optimizer")
 MAX_TEMPLATES = 5000  # distinct templates kept per file: a log of ever-new lines must not grow without end
@@ -318,6 +319,7 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
     pieces = _CUT.split(label.rstrip())  # the name lies after the last separator, or there is none
     tail = pieces[-1].replace("\x00T", " ")
+    tail = re.sub(r"(?<=\w)'s\b", "", tail)  # `valid_1's binary_logloss`: a possessive, not a word
     tail = re.sub(r"['\"{}\[\]()<>#]|^[\s:=]+|[\s:=]+$", " ", tail)
     tail = _UNIT.sub("", tail).strip(" :=.-")
     found = _WORDS.search(tail)
@@ -650,16 +652,29 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
 
 
 def _name_the_loss(records: list[Template]) -> None:
-    """With no train field named `loss`, one train field whose name ends in `loss` (`closs`, `tot_loss`,
-    `total_loss`) is the loss; two or more (a GAN's d_loss and g_loss) stay as they are."""
-    train = [s for t in records for s in t.slots if s.role == "value" and s.split == "train"]
-    if any(s.metric == "loss" for s in train):
-        return
-    lossy = {s.metric for s in train if s.metric.endswith("loss")}
-    if len(lossy) == 1:
-        for s in train:
-            if s.metric in lossy:
-                s.metric = "loss"
+    """Per split, with no field named `loss`: the one field whose name ends in `loss` (`closs`,
+    `tot_loss`, `total_loss`), else the one named after a loss function (`logloss`, `l2`, `xent`), is the
+    split's loss; two or more (a GAN's d_loss and g_loss) stay as they are. Within one record, when two
+    fields would both be a split's loss (`loss` beside `avg_batch_cost`), the one named `loss` is."""
+    for tpl in records:
+        named = {s.split for s in tpl.slots if s.role == "value" and s.metric == "loss" and s.raw.lower() == "loss"}
+        for s in tpl.slots:
+            if s.role == "value" and s.metric == "loss" and s.split in named and s.raw.lower() != "loss":
+                s.metric = "_".join(t for t in re.split(r"[\s_./-]+", s.raw.lower()) if t)
+    values = [s for t in records for s in t.slots if s.role == "value"]
+    for split in {s.split for s in values}:
+        fields = [s for s in values if s.split == split]
+        if any(s.metric == "loss" for s in fields):
+            continue
+        for test in (lambda m: m.endswith("loss"), lambda m: m in LOSS_FUNCTIONS):
+            lossy = {s.metric for s in fields if test(s.metric)}
+            if len(lossy) == 1:
+                for s in fields:
+                    if s.metric in lossy:
+                        s.metric = "loss"
+                break
+            if lossy:
+                break
 
 
 def _bare_loss(templates: list[Template]) -> Template | None:
