@@ -346,3 +346,21 @@ def test_explain_lists_every_parameter_with_its_default_and_the_rule_value(tmp_p
     assert '  - `op: str = ">"` (one of: ==, !=, <, <=, >, >=) (rule: ">")' in page
     assert "  - `value: float = 1.0` (rule: 2.0)" in page
     assert page.count("\n  - `") == len(CHECK_SPECS["event_present"]) + len(CHECK_SPECS["series_compare"])
+
+
+def test_a_joint_climb_of_train_and_eval_is_not_overfitting() -> None:
+    # LightGBM rounds where both losses rise together (benchmarks/new_real_logs/036): the gap never widens.
+    train, evals = [0.712679, 0.732192, 0.751667, 0.77109], [0.712513, 0.731889, 0.751244, 0.770573]
+    assert CHECKS["eval_rises_while_train_falls"](make_run({"train/loss": train, "eval/loss": evals})) is None
+    rising_eval = [0.7125, 0.72, 0.715, 0.90, 0.95]
+    apart = make_run({"train/loss": [0.7127, 0.70, 0.69, 0.68, 0.67], "eval/loss": rising_eval})
+    assert CHECKS["eval_rises_while_train_falls"](apart) is not None
+
+
+def test_a_finished_warmup_no_longer_excuses_a_frozen_loss() -> None:
+    lr_warm = {50: 4.6e-5, 60: 5.8e-5, 70: 6.9e-5, 172: 1e-4, 180: 1e-4, 190: 1e-4}
+    loss = {step: 1.0 for step in lr_warm}
+    found = CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/learning_rate": lr_warm}))
+    assert found is not None and found.onset_step == 50
+    still_warming = {step: 1e-5 * (i + 1) for i, step in enumerate(lr_warm)}
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/learning_rate": still_warming})) is None

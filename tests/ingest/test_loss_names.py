@@ -1,0 +1,47 @@
+"""Which field is a split's loss when a log does not print the word `loss` alone: the lines follow the
+exact output of XGBoost, LightGBM, OpenNMT-py and PaddleOCR (benchmarks/new_real_logs/032-043)."""
+
+from __future__ import annotations
+
+from analyzer.ingest.console import parse_text
+
+
+def series(text: str) -> dict[str, list[float]]:
+    metrics = parse_text(text, "train.log").metrics
+    return {
+        f"{split}/{metric}": group["value"].tolist()
+        for (split, metric), group in metrics.groupby(["split", "metric"], observed=True)
+    }
+
+
+def test_a_loss_function_name_is_the_loss_of_each_split() -> None:
+    text = "".join(
+        f"[{r}]\teval-logloss:{0.4 + r / 1e4:.5f}\ttrain-logloss:{0.2 - r / 1e5:.5f}\n" for r in range(500, 3001, 500)
+    )
+    read = series(text)
+    assert read["eval/loss"][0] == 0.45 and read["train/loss"][-1] == 0.17
+    assert "eval/logloss" not in read
+
+
+def test_lightgbm_possessive_names_and_l2() -> None:
+    text = "".join(f"[{r}]:\ttrain's l2:{0.1 - r / 1e3:.6f}\tvalid_1's l2:{0.11 - r / 1e3:.6f}\n" for r in range(1, 9))
+    read = series(text)
+    assert len(read["train/loss"]) == 8 and len(read["eval/loss"]) == 8
+    assert not any("s_" in name or name.endswith("/l2") for name in read)
+
+
+def test_two_loss_functions_in_a_split_are_left_as_they_are() -> None:
+    text = "".join(f"[{r}]\tvalid_0's l1: {1.0 / r:.4f}\tvalid_0's l2: {2.0 / r:.4f}\n" for r in range(1, 7))
+    read = series(text)
+    assert "eval/loss" not in read and {"eval/l1", "eval/l2"} <= set(read)
+
+
+def test_the_field_named_loss_wins_over_a_qualified_cost() -> None:
+    line = (
+        "[2024/06/22 06:27:{s:02d}] ppocr INFO: epoch: [2/500], global_step: {g}, lr: 0.000046, loss: 1.000000, "
+        "loss_shrink_maps: 0.000000, avg_reader_cost: 0.30681 s, avg_batch_cost: 0.3{s:02d}21 s, avg_samples: 5.6, "
+        "ips: 15.50328 samples/s, eta: 2:47:59, max_mem_reserved: 6177 MB\n"
+    )
+    read = series("".join(line.format(s=i, g=50 + 10 * i) for i in range(6)))
+    assert read["train/loss"] == [1.0] * 6
+    assert len(read["train/avg_batch_cost"]) == 6
