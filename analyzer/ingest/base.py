@@ -265,6 +265,12 @@ class FrameBuilder:
             m[2] == split and m[3] == metric for m in self._m
         )
 
+    def last_step(self, split: str, metric: str) -> int | None:
+        """The highest step of the observations of this series added so far, if any."""
+        steps = [int(b[2].max()) for b in self._bulk if b[0] == split and b[1] == metric and len(b[2])]
+        steps += [int(m[0]) for m in self._m if m[2] == split and m[3] == metric]
+        return max(steps) if steps else None
+
     def _metrics(self) -> pd.DataFrame:
         """The row-by-row and the bulk observations as one frame, each column built once."""
         cols: list[tuple[Any, ...]] = list(zip(*self._m, strict=True)) if self._m else [()] * 7

@@ -584,11 +584,13 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         """Index into known_* of the last counted line at or before each line (-1: none)."""
         return np.searchsorted(known_lines, lines, side="right") - 1
 
+    last_line = max((max(t.lines) for t in collector.templates.values() if t.lines), default=-1)
     has_loss_counter = any(
         steps is not None and any(s.metric == "loss" for s in tpl.slots) for tpl, _, steps, _, _ in plans
     )
     primary_loss = builder.has("train", "loss")  # a train loss from a hint or a dict line is the primary one
     for tpl, data, steps, axis, why in plans:
+        counted = steps is not None  # by a counter of its own
         if steps is None:
             context = np.asarray(tpl.context, dtype=np.int64)
             if stepped and np.all(context >= 0):
@@ -605,11 +607,21 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                     "record order (no counter)",
                 )
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
+        cut = carries_loss and _cut_short(tpl, plans[0][0], last_line)
+        if cut and not counted and (last := builder.last_step("train", "loss")) is not None and steps[0] <= last:
+            steps, why = (
+                np.asarray([last + 1]),
+                "the record the paste ends in, cut before its counter: after the last step",
+            )
         # A second kind of record with a train loss (an epoch summary beside per-batch lines, a periodic
         # estimate) keeps its train fields apart as `<name>_summary`; its eval fields are the eval series.
+        # The record a paste ends in, cut short, is one more of the usual kind.
         suffix = (
             "_summary"
-            if carries_loss and primary_loss and (axis in ("epoch", "context", "record") or has_loss_counter)
+            if carries_loss
+            and primary_loss
+            and not cut
+            and (axis in ("epoch", "context", "record") or has_loss_counter)
             else ""
         )
         primary_loss = primary_loss or carries_loss
@@ -649,6 +661,21 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
         "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]],
     }
+
+
+def _fields(tpl: Template) -> set[tuple[str, str]]:
+    return {(s.split, s.metric) for s in tpl.slots if s.role == "value" and s.metric}
+
+
+def _cut_short(tpl: Template, main: Template, last_line: int) -> bool:
+    """The record a paste ends in, cut before its end: one line, the last with numbers in the file, and
+    visibly cut (a bracket left open, a trailing separator) or holding only fields of the main record
+    kind (a pretty-printed record closed where the paste stopped)."""
+    if len(tpl.rows) != 1 or tpl.lines[0] != last_line:
+        return False
+    text = tpl.example.rstrip()
+    opened = text.count("(") > text.count(")") or text.count("[") > text.count("]") or text.endswith((",", ":", "="))
+    return opened or (tpl is not main and _fields(tpl) <= _fields(main))
 
 
 def _name_the_loss(records: list[Template]) -> None:
