@@ -45,3 +45,13 @@ def test_the_field_named_loss_wins_over_a_qualified_cost() -> None:
     read = series("".join(line.format(s=i, g=50 + 10 * i) for i in range(6)))
     assert read["train/loss"] == [1.0] * 6
     assert len(read["train/avg_batch_cost"]) == 6
+
+
+def test_an_events_counter_is_not_a_metric() -> None:
+    # DeepSpeed's fused optimizer: the counter after "on iteration" is a step, not a series of its own.
+    text = "".join(
+        f"[2023-04-15 05:51:0{i},058] [INFO] [fused_optimizer.py:362:_update_scale]\n"
+        f"Grad overflow on iteration {1860 + i}\n"
+        for i in range(3)
+    )
+    assert not any("overflow" in name for name in series(text))

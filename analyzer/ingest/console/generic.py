@@ -440,7 +440,15 @@ def _counter_role(raw: str) -> str | None:
         return "epoch"
     if low in _STEP_NAMES or bare in _STEP_NAMES or low.endswith("_step") or low == "global_steps":
         return "step"
-    return "batch" if low in _BATCH_NAMES else None
+    if low in _BATCH_NAMES:
+        return "batch"
+    words = low.split("_")  # `Grad overflow on iteration 1860`, `NaN loss at step 40`: an event's counter
+    if len(words) >= 3 and words[-2] in _COUNTER_PREPOSITIONS:
+        return _counter_role(words[-1])
+    return None
+
+
+_COUNTER_PREPOSITIONS = {"on", "at", "in", "after", "before", "during"}
 
 
 def _metric_like(metric: str) -> bool:
