@@ -87,8 +87,9 @@ def _validate(frame: pd.DataFrame, dtypes: dict[str, str], what: str, producer: 
         raise ContractError(f"{producer}: {what} frame lacks columns {missing}")
     if list(frame.columns) != list(dtypes):  # already in contract order (most readers): no copy
         frame = frame[list(dtypes)]
+    have = dict(zip(frame.columns, frame.dtypes, strict=True))  # one pass, not a Series per column
     for col, dtype in dtypes.items():
-        actual = str(frame[col].dtype)
+        actual = str(have[col])
         if dtype in ("object", "category"):  # strings; a few distinct values repeat over millions of rows
             if actual not in ("object", "string", "str", "category"):
                 raise ContractError(f"{producer}: {what}.{col} is {actual}, expected strings")
