@@ -168,14 +168,15 @@ def is_finite(value: float) -> bool:
 def _constant(value: str, n: int) -> pd.Categorical:
     """n copies of one string, stored once."""
     codes = np.zeros(n, dtype=np.int8)
-    return pd.Categorical.from_codes(codes, dtype=categories_of((value,)))
+    return pd.Categorical.from_codes(codes, dtype=categories_of((value,), infer=True))
 
 
 @functools.lru_cache(maxsize=1024)
-def categories_of(names: tuple[str, ...]) -> pd.CategoricalDtype:
+def categories_of(names: tuple[str, ...], infer: bool = False) -> pd.CategoricalDtype:
     """The categorical dtype of these (sorted, distinct) names, built once: logs repeat a few name sets,
-    and building one validates its categories (a tenth of a millisecond each time)."""
-    return pd.CategoricalDtype(pd.Index(list(names), dtype="object"))
+    and building one validates its categories (a tenth of a millisecond each time). `infer`: pandas'
+    own string dtype for the categories (the source column's), else object (split, metric)."""
+    return pd.CategoricalDtype(pd.Index(list(names), dtype=None if infer else "object"))
 
 
 STRING_COLUMNS = ("split", "metric", "source")
