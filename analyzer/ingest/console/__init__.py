@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from analyzer.errors import InputError, NotARun
 from analyzer.ingest.base import FrameBuilder
+from analyzer.ingest.console import columnar
 from analyzer.ingest.console.bulk import read_bulk
 from analyzer.ingest.console.epochs import restep_by_epoch
 from analyzer.ingest.console.generic import close, finish
@@ -69,7 +71,8 @@ def parse(path: Path, source: str, extra: Grammars | None = None) -> Frames:
     try:
         if path.stat().st_size == 0:
             raise InputError(source, "file is empty")
-        frames = _read(blocks(path), source, extra)
+        engine = columnar.engine() if path.stat().st_size >= columnar.MIN_BYTES else None
+        frames = _read(blocks(path), source, extra, engine)
     except OSError as exc:
         raise InputError(source, f"cannot read file: {exc.strerror or exc}") from None
     if frames.metrics.empty and frames.events.empty:
@@ -101,12 +104,14 @@ def _text_blocks(text: str) -> Iterator[str]:
         start = end
 
 
-def _read(chunks: Iterable[str], source: str, extra: Grammars | None) -> Frames:
+def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: ModuleType | None = None) -> Frames:
+    """Every block of the text; with `engine` (a large file), blocks of the bulk layout on the columnar path."""
     state = State(builder=FrameBuilder(source, producer=name), grammars=extra or active_grammars())
     carry = ""  # a dict whose bar is in the next block
     for text in chunks:
         if state.fast is not None and state.axis == "progress_bar":
-            carry = read_bulk(state, carry + text)
+            done = None if engine is None else columnar.read_columnar(state, carry + text, engine)
+            carry = read_bulk(state, carry + text) if done is None else done
         else:
             read_text(state, carry + text)
             carry = ""
