@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from analyzer.model import Frames
 
@@ -34,18 +35,16 @@ def restep_by_epoch(frames: Frames, other_epochs: dict[int, float]) -> bool:
     """Re-step every dict line that printed an epoch (train rows carry it as a metric, eval and summary rows
     in `other_epochs` by line); False, with the frames unchanged, when that is not exact."""
     m = frames.metrics
-    is_epoch = (m["metric"] == "epoch").to_numpy() & (m["split"] == "train").to_numpy() & m["line"].notna().to_numpy()
+    metric_lines = m["line"].to_numpy(dtype=np.int64, na_value=-1)
+    is_epoch = _equals(m["metric"], "epoch") & _equals(m["split"], "train") & (metric_lines >= 0)
     if not is_epoch.any():
         return False
     lines = np.concatenate(
-        [
-            m.loc[is_epoch, "line"].to_numpy(dtype=np.int64),
-            np.fromiter(other_epochs.keys(), dtype=np.int64, count=len(other_epochs)),
-        ]
+        [metric_lines[is_epoch], np.fromiter(other_epochs.keys(), dtype=np.int64, count=len(other_epochs))]
     )
     epochs = np.concatenate(
         [
-            m.loc[is_epoch, "value"].to_numpy(dtype=np.float64),
+            m["value"].to_numpy(dtype=np.float64)[is_epoch],
             np.fromiter(other_epochs.values(), dtype=np.float64, count=len(other_epochs)),
         ]
     )
@@ -58,13 +57,34 @@ def restep_by_epoch(frames: Frames, other_epochs: dict[int, float]) -> bool:
     steps = np.rint(exact)
     if np.abs(exact - steps).max() > _TOLERANCE or steps.min() < 0:
         return False
-    by_line = dict(zip(lines.tolist(), steps.astype(np.int64).tolist(), strict=True))
-    mapped = m["line"].map(by_line)
-    keep = mapped.notna().to_numpy()
-    frames.metrics.loc[keep, "step"] = mapped[keep].astype("int64").to_numpy()
+    # One step per line, the last one given for a line winning (as a dict built from the pairs would).
+    known, last = np.unique(lines[::-1], return_index=True)
+    by_line = steps[::-1][last].astype(np.int64)
+    hit, step = _lookup(known, by_line, metric_lines)
+    new_steps = m["step"].to_numpy(dtype=np.int64, copy=True)
+    new_steps[hit] = step[hit]
+    frames.metrics["step"] = new_steps
     ev = frames.events
     if not ev.empty:
-        moved = ev["line"].map(by_line)
-        hit = moved.notna().to_numpy()
-        frames.events.loc[hit, "step"] = moved[hit].astype("Int64").to_numpy()
+        hit, step = _lookup(known, by_line, ev["line"].to_numpy(dtype=np.int64, na_value=-1))
+        if hit.any():
+            event_steps = ev["step"].array.copy()
+            event_steps[hit] = step[hit]
+            frames.events["step"] = event_steps
     return True
+
+
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    """column == value as a numpy mask, by category code when the column is categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        if value not in categories:
+            return np.zeros(len(column), dtype=bool)
+        return column.cat.codes.to_numpy() == categories.get_loc(value)
+    return (column == value).to_numpy(dtype=bool)
+
+
+def _lookup(known: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found, value) of each key in the sorted `known` keys."""
+    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    return known[at] == keys, values[at]

@@ -256,53 +256,39 @@ def _line(state: State, text: str, lineno: int) -> None:
     _events_and_meta(state, text, lineno)
 
 
-_GATES: dict[int, tuple[re.Pattern[str], re.Pattern[str], tuple[str, ...], re.Pattern[str]]] = {}
-
-
 def _events_and_meta(state: State, text: str, lineno: int) -> bool:
-    """Events and environment facts of one line; True when an event signature matched."""
-    gates = _GATES.get(id(state.grammars))
-    if gates is None:
-        literals = state.grammars.event_literals()
-        gates = _GATES[id(state.grammars)] = (
-            state.grammars.event_gate(),
-            state.grammars.meta_gate(),
-            literals,
-            re.compile("|".join(re.escape(literal) for literal in literals) or r"(?!x)x"),  # any of them
-        )
-    low = text.lower() if gates[2] else ""
-    prefiltered = bool(gates[2]) and gates[3].search(low) is not None
+    """Events and environment facts of one line; True when an event signature matched. Only the
+    signatures whose literals the line holds are tried (grammars.Screen): most lines hold none."""
+    events, facts = state.grammars.screens()
+    low = text.lower()
     matched = False
-    if prefiltered or gates[0].search(text):
-        for event in state.grammars.events:
-            if event.prefilter and not (prefiltered and any(literal in low for literal in event.prefilter)):
-                continue
-            match = event.pattern.search(text)
-            if match:
-                groups = {k: v or "" for k, v in match.groupdict().items()}
-                try:
-                    message = event.message.format(**groups)
-                except (KeyError, IndexError, ValueError):
-                    message = event.message
-                state.builder.event(event.kind, event.severity, message, state.step, lineno)
-                scale = to_float(groups["scale"]) if event.kind == "overflow_skip" and groups.get("scale") else None
-                if scale is not None and state.step is not None:
-                    state.builder.metric(state.step, "train", "loss_scale", scale, lineno, rank=state.rank)
-                elif scale is not None:  # placed when the generic reader knows the steps (console.generic.finish)
-                    state.generic.scales.append((lineno, scale))
-                matched = True
-                break
+    for i in events.candidates(low):
+        event = state.grammars.events[i]
+        match = event.pattern.search(text)
+        if match:
+            groups = {k: v or "" for k, v in match.groupdict().items()}
+            try:
+                message = event.message.format(**groups)
+            except (KeyError, IndexError, ValueError):
+                message = event.message
+            state.builder.event(event.kind, event.severity, message, state.step, lineno)
+            scale = to_float(groups["scale"]) if event.kind == "overflow_skip" and groups.get("scale") else None
+            if scale is not None and state.step is not None:
+                state.builder.metric(state.step, "train", "loss_scale", scale, lineno, rank=state.rank)
+            elif scale is not None:  # placed when the generic reader knows the steps (console.generic.finish)
+                state.generic.scales.append((lineno, scale))
+            matched = True
+            break
     terminate = _TERMINATE.search(text)
     if terminate:
         state.builder.event("exception", "error", f"terminate: {terminate['type']}", state.step, lineno)
-    if gates[1].search(text):
-        for fact in state.grammars.meta:
-            match = fact.pattern.search(text)
-            if match:
-                section = state.meta.setdefault(fact.section, {})
-                for key, value in match.groupdict().items():
-                    if value is not None and key not in section:
-                        section[key] = _fact(value)
+    for i in facts.candidates(low):
+        match = state.grammars.meta[i].pattern.search(text)
+        if match:
+            section = state.meta.setdefault(state.grammars.meta[i].section, {})
+            for key, value in match.groupdict().items():
+                if value is not None and key not in section:
+                    section[key] = _fact(value)
     return matched
 
 
