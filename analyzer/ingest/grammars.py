@@ -20,7 +20,6 @@ from analyzer import safe_yaml
 # A logged number: 1, -2.5, 3.1E-05, .5, nan, inf, -inf (as printed by Python, C++ and numpy).
 NUM = r"[-+]?(?:[Nn]a[Nn]|[Ii]nf(?:inity)?|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
 BUILTIN = Path(__file__).with_name("grammars.yaml")
-_GROUP = re.compile(r"\(\?P<\w+>")
 
 
 class GrammarError(ValueError):
@@ -74,18 +73,6 @@ class Grammars:
     metrics: list[LineGrammar] = field(default_factory=list)
     events: list[EventGrammar] = field(default_factory=list)
     meta: list[MetaGrammar] = field(default_factory=list)
-
-    def event_gate(self) -> re.Pattern[str]:
-        """One regex that any event line matches: a single search per line before the specific ones."""
-        return _gate([e.pattern.pattern for e in self.events if not e.prefilter])
-
-    def event_literals(self) -> tuple[str, ...]:
-        """The lower-case literals of the prefiltered event entries."""
-        return tuple(literal for e in self.events for literal in e.prefilter)
-
-    def meta_gate(self) -> re.Pattern[str]:
-        """One regex that any line carrying an environment fact matches."""
-        return _gate([m.pattern.pattern for m in self.meta])
 
     def screens(self) -> tuple[Screen, Screen]:
         """Literal screens for the event entries and the environment facts (built once per set)."""
@@ -164,12 +151,6 @@ def _needed(items: list[tuple[Any, Any]], shortest: int) -> tuple[str, ...]:
     return max(candidates, key=lambda c: (min(len(w) for w in c), -len(c)), default=())
 
 
-def _gate(patterns: list[str]) -> re.Pattern[str]:
-    if not patterns:
-        return re.compile(r"(?!x)x")
-    return re.compile("|".join(f"(?:{_GROUP.sub('(?:', p)})" for p in patterns))
-
-
 def _compile(pattern: Any, where: str) -> re.Pattern[str]:
     if not isinstance(pattern, str):
         raise GrammarError(f"{where}: pattern must be a string")
@@ -243,10 +224,6 @@ def load_grammars(path: Path) -> Grammars:
         if "pattern" not in entry:
             raise GrammarError(f"{path}: meta[{i}]: a meta entry needs `pattern`")
         out.meta.append(MetaGrammar(str(entry.get("section", "env")), _compile(entry["pattern"], f"{path}: meta[{i}]")))
-    try:  # the patterns are also searched joined into one (their named groups made plain): a back-reference breaks
-        out.event_gate(), out.meta_gate()
-    except re.error as exc:
-        raise GrammarError(f"{path}: a pattern cannot be joined with the others (a back-reference?): {exc}") from None
     return out
 
 
