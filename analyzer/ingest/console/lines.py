@@ -14,7 +14,7 @@ from analyzer.ingest.base import to_float
 from analyzer.ingest.console.generic import count_numbers, field_metric, gap, observe
 from analyzer.ingest.console.records import BAR, read_bar, read_dict_line
 from analyzer.ingest.console.state import State
-from analyzer.ingest.grammars import NUM, LineGrammar
+from analyzer.ingest.grammars import NUM, Grammars, LineGrammar
 from analyzer.names import canonical_metric
 
 BLOCK = 1 << 20
@@ -241,7 +241,8 @@ def _line(state: State, text: str, lineno: int) -> None:
     header = _EPOCH_HEADER.match(text)
     if header:  # the next epoch_counter record is this epoch
         state.epoch_counter = int(header["keras"] or header["zero_based"]) - 1
-    for grammar in state.grammars.metrics:
+    screen = _hint_screen(state.grammars)
+    for grammar in state.grammars.metrics if screen is None or screen.search(text) else ():
         if grammar.prefilter and grammar.prefilter not in text:
             continue
         match = grammar.match.search(text)
@@ -254,6 +255,20 @@ def _line(state: State, text: str, lineno: int) -> None:
             observe(state.generic, text, lineno, state.step, state.rank)
         return
     _events_and_meta(state, text, lineno)
+
+
+_SCREENS: dict[int, tuple[Grammars, re.Pattern[str] | None]] = {}
+
+
+def _hint_screen(grammars: Grammars) -> re.Pattern[str] | None:
+    """One search for the metric hints' prefilter literals: a line holding none of them is no hint's line.
+    None when some hint has no literal (every line is tried on the hints then)."""
+    found = _SCREENS.get(id(grammars))
+    if found is None or found[0] is not grammars:
+        literals = [g.prefilter for g in grammars.metrics]
+        screen = re.compile("|".join(map(re.escape, literals))) if literals and all(literals) else None
+        found = _SCREENS[id(grammars)] = (grammars, screen)
+    return found[1]
 
 
 def _events_and_meta(state: State, text: str, lineno: int) -> bool:
