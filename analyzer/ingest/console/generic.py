@@ -197,6 +197,8 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
         cells = [c for c in _CELLS.split(text.strip().strip("|")) if c]
         if len(cells) >= 3 and all(re.search(r"[A-Za-z]", c) for c in cells):
             collector.header = cells
+    elif _WORD_HEADER.match(text):  # `epoch train_loss valid_loss accuracy time`: one space between names
+        collector.header = _paired(text.split())
 
 
 def _close_block(collector: Collector) -> None:
@@ -274,6 +276,19 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
 
 
 _COUNTER_CELL = re.compile(r"\s*\d+\s*/\s*\d+\s*")
+# A table header whose names are single words: three to sixteen identifiers and nothing else.
+_WORD_HEADER = re.compile(r"^\s*[A-Za-z_][\w./%-]*(?:[ \t]+[A-Za-z_][\w./%-]*){2,15}\s*$")
+
+
+def _paired(words: list[str]) -> list[str]:
+    """Header words with a split word joined to the name after it (`train loss`, `valid loss`)."""
+    out: list[str] = []
+    for word in words:
+        if out and out[-1].lower() in _SPLIT_WORDS and word.lower() not in _SPLIT_WORDS:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out
 
 
 def _under_header(header: list[str], text: str, labels: list[str]) -> list[str]:
@@ -282,7 +297,9 @@ def _under_header(header: list[str], text: str, labels: list[str]) -> list[str]:
     one to one with the header's or a cell holds words or several numbers."""
     cells = [c for c in _CELLS.split(text.strip().strip("|").rstrip(": ")) if c]
     if len(cells) != len(header):
-        return labels
+        cells = text.split()  # `184.500 0.505   1.000`: one space between some cells
+        if len(cells) != len(header):
+            return labels
     named: list[str] = []
     for i, (name, cell) in enumerate(zip(header, cells, strict=True)):
         numbers = [m for m in _NUMBER.finditer(cell) if _value(m) is not None]
@@ -364,8 +381,10 @@ def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
             rest.append(t)
     if not rest:
         return split, canonical_metric(raw)
-    if rest[-1] in ("loss", "cost") and all(t in _LOSS_QUALIFIERS for t in rest[:-1]):
+    if rest[-1] == "loss" and all(t in _LOSS_QUALIFIERS for t in rest[:-1]):
         return split, "loss"
+    if rest[-1] == "cost" and all(t in _LOSS_QUALIFIERS - {"batch"} for t in rest[:-1]):
+        return split, "loss"  # `cost`, `avg_cost`; a `batch_cost` is the seconds a batch took (PaddlePaddle)
     joined = "_".join(rest)
     if joined in ("lr", "learning_rate"):
         return split, "learning_rate"
@@ -423,6 +442,11 @@ def _name_slots(tpl: Template) -> None:
             slots.append(Slot(raw, metric, split))
         else:
             slots.append(Slot("", "", "train", "unnamed"))
+    for i in range(1, len(slots)):  # `Loss after epoch 3: 0.71`: the value is named before the counter
+        head = _counter_head(slots[i - 1].raw) if slots[i - 1].role in ("step", "epoch", "batch") else ""
+        if slots[i].role == "unnamed" and head:
+            split, metric = _canonical(head, splits[i])
+            slots[i] = Slot(head, metric, split)
     for slot in slots:  # an unnamed i/n counter: a step, or the batch within the epoch beside it
         if slot.role == "counter" and slot.raw == "":
             slot.role = "batch" if any(s.role == "epoch" for s in slots) else "step"
@@ -449,6 +473,14 @@ def _counter_role(raw: str) -> str | None:
 
 
 _COUNTER_PREPOSITIONS = {"on", "at", "in", "after", "before", "during"}
+
+
+def _counter_head(raw: str) -> str:
+    """The words before the preposition of an event's counter (`Loss` of `Loss after epoch`), or ""."""
+    words = raw.split()
+    if len(words) >= 3 and words[-2].lower() in _COUNTER_PREPOSITIONS:
+        return " ".join(words[:-2])
+    return ""
 
 
 def _metric_like(metric: str) -> bool:
@@ -608,6 +640,11 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                 if np.all(at >= 0):
                     axis = known_axes[int(at[0])]
                     steps, why = known_steps[at], f"the {axis} of the last counted line before it"
+                    batch = _batch_of(tpl)
+                    if axis == "epoch" and batch is not None:  # `Epoch 0/139` above `Batch 567/17168: ...`
+                        per = int(np.nanmax(data[:, batch + 1]))
+                        steps = (steps - int(steps.min())) * per + data[:, batch].astype(np.int64)
+                        axis, why = "batch_in_epoch", f"the epoch of the line before it x {per} batches + batch i/n"
             if steps is None:
                 steps, axis, why = (
                     np.arange(1, len(tpl.rows) + 1, dtype=np.int64),
@@ -669,6 +706,15 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
         "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]],
     }
+
+
+def _batch_of(tpl: Template) -> int | None:
+    """The slot of a batch counter i/n (a counter followed by its total) in a template, if any."""
+    slots = tpl.slots
+    for i, slot in enumerate(slots[:-1]):
+        if slot.role in ("batch", "step") and slots[i + 1].role == "total":
+            return i
+    return None
 
 
 def _fields(tpl: Template) -> set[tuple[str, str]]:

@@ -1,0 +1,48 @@
+"""Tables with a one-space header, counters inside a sentence and per-epoch batch counters, in the exact
+output of fastai v1, spaCy v2, gensim, AllenNLP (2017) and PaddleDetection (benchmarks/new_real_logs/049-054)."""
+
+from __future__ import annotations
+
+from analyzer.ingest.console import parse_text
+
+
+def series(text: str) -> dict[str, list[tuple[int, float]]]:
+    metrics = parse_text(text, "train.log").metrics
+    return {
+        f"{split}/{metric}": list(zip(group["step"].tolist(), group["value"].tolist(), strict=True))
+        for (split, metric), group in metrics.groupby(["split", "metric"], observed=True)
+    }
+
+
+def test_a_header_with_one_space_between_names_names_its_rows() -> None:
+    read = series("epoch train loss valid loss accuracy_thresh f2_opt\n0 nan nan 0.997788 0.000000\n")
+    assert read["train/loss"][0][0] == 0 and read["eval/loss"][0][0] == 0
+    spacy = "Training the model...\nLOSS      P       R       F\n" + "184.500 0.505   1.000   0.671\n" * 5
+    assert [v for _, v in series(spacy)["train/loss"]] == [184.5] * 5
+
+
+def test_the_value_after_a_counter_in_a_sentence_is_named_by_the_sentence() -> None:
+    read = series("".join(f"'Loss after epoch {e}: {0.5 / (e + 1)}'\n" for e in range(4)))
+    assert read["train/loss"] == [(e, 0.5 / (e + 1)) for e in range(4)]
+
+
+def test_an_epoch_header_above_batch_lines_gives_batch_in_epoch_steps() -> None:
+    head = "2017-10-14 16:48:27,962 - INFO - allennlp.training.trainer - "
+    text = (
+        head
+        + "Epoch 0/139\n"
+        + "".join(
+            f"{head}Batch {b}/17168: accuracy: 0.{40 + i}, loss: {1.5 - i / 10:.2f} ||\n"
+            for i, b in enumerate((1, 567, 1128))
+        )
+    )
+    assert [s for s, _ in series(text)["train/loss"]] == [1, 567, 1128]
+
+
+def test_a_batch_cost_is_seconds_not_the_loss() -> None:
+    line = (
+        "[07/21 14:40:44] ppdet.engine INFO: Epoch: [0] [ {b:>2}/200] learning_rate: 0.000025 loss_xy: 7.020596 "
+        "loss: {loss:.6f} eta: 10 days, 19:39:33 batch_cost: 6.6231 data_cost: 6.0187 ips: 1.2080 images/s\n"
+    )
+    read = series("".join(line.format(b=20 * i, loss=1000.0 / 2**i) for i in range(4)))
+    assert [v for _, v in read["train/loss"]] == [1000.0, 500.0, 250.0, 125.0]
