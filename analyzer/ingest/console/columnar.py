@@ -163,9 +163,15 @@ def _values(pa: ModuleType, data: bytes, bounds: np.ndarray, width: int) -> list
     offsets = bounds.reshape(-1)  # begin, end of every value in file order: the values and the gaps between
     pc = pa.compute
     texts = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
+    texts = pc.take(texts, pa.array(np.arange(0, len(offsets), 2)))  # row after row, `width` values each
+    try:
+        table = pc.cast(texts, pa.float64()).to_numpy(zero_copy_only=False).reshape(-1, width)
+        return [table[:, j] for j in range(width)]
+    except pa.ArrowInvalid:
+        pass
     columns = []
     for j in range(width):
-        column = pc.take(texts, pa.array(np.arange(2 * j, len(offsets), 2 * width)))
+        column = pc.take(texts, pa.array(np.arange(j, len(texts), width)))
         try:
             columns.append(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
         except pa.ArrowInvalid:
