@@ -175,7 +175,8 @@ class Run:
         return self._series_index().get((split, metric), _NO_ROWS)
 
     def series(self, metric: str, split: str = "train") -> pd.Series:
-        """Values of one metric in one split, indexed by step (one value per step, lowest rank).
+        """Values of one metric in one split, indexed by step (one value per step; of several ranks, the
+        lowest rank's).
         Computed once per series: the rules and the report ask for the same series many times."""
         cache = self.__dict__.setdefault("_series_cache", {})
         if (split, metric) not in cache:
@@ -191,6 +192,11 @@ class Run:
         if len(steps) < 2 or bool((np.diff(steps) > 0).all()):  # the usual case: one row per step, in order
             return pd.Series(self._column("value")[rows], index=steps, name=name)
         sel = self.metrics.iloc[rows]
+        ranks = sel["rank"]
+        if not ranks.isna().any() and ranks.nunique() > 1:
+            # Several ranks printed the series: the lowest rank's alone (rank 0's, as trainers report), not
+            # a step-by-step mix of ranks whose values differ (one rank diverging alone).
+            sel = sel[ranks == ranks.min()]
         sel = sel.sort_values(["step", "rank"], na_position="first").drop_duplicates("step")
         return pd.Series(sel["value"].to_numpy(), index=sel["step"].to_numpy(), name=name)
 

@@ -25,6 +25,8 @@ METRIC_ALIASES: dict[str, str] = {
     "train/epoch": "epoch",
     "loss_scale": "loss_scale",
     "loss scale": "loss_scale",
+    "grad_scale": "loss_scale",  # torch.amp.GradScaler's scale, as icefall and others print it
+    "grad scale": "loss_scale",
     "throughput": "throughput",
 }
 

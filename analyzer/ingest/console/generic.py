@@ -246,6 +246,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     text = _TENSOR.sub(r"\1", text) if "tensor(" in text else text
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
     text = _CLOCK.sub("\x00T", text)
+    text = _CODE_AT.sub(" | ", text) if ":" in text else text  # a field separator, as the logger meant it
     labels: list[str] = []
     values: list[float] = []
     last = 0
@@ -275,6 +276,8 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     tpl.ranks.append(-1 if rank is None else rank)
 
 
+# A logger's code location (`[train.py:1056]`, absl's `train.py:120]`): a line number, no metric.
+_CODE_AT = re.compile(r"\[?\b[\w.-]+\.(?:py|pyx|cc|cpp|cu|c|h|hpp|rs|go|java|scala|jl|lua|js|ts):\d+\b\]?")
 _COUNTER_CELL = re.compile(r"\s*\d+\s*/\s*\d+\s*")
 # A table header whose names are single words: three to sixteen identifiers and nothing else.
 _WORD_HEADER = re.compile(r"^\s*[A-Za-z_][\w./%-]*(?:[ \t]+[A-Za-z_][\w./%-]*){2,15}\s*$")
@@ -415,9 +418,17 @@ def _name_slots(tpl: Template) -> None:
     splits = _segment_splits(tpl.labels)
     before = ""
     following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
+    group = ""  # `loss[loss=0.66, ...], tot_loss[loss=0.60, ...]`: the group a field lies in
     for i, label in enumerate(tpl.labels):
         raw, role = _name(label, slots[-1] if slots else None, before, following[i])
         before += label + "0"
+        opened = _GROUP_OPEN.search(label)
+        if "]" in label[: opened.start() if opened else len(label)]:
+            group = ""
+        if opened:
+            group, raw = opened["group"], opened["field"]
+        if group and raw and role == "value" and group.lower() != "loss":  # `loss[...]` holds the batch's own
+            raw = group if raw.lower() == "loss" else f"{group} {raw}"
         if role in ("total", "mean", "skip"):
             prev = slots[-1]
             slots.append(
@@ -472,6 +483,7 @@ def _counter_role(raw: str) -> str | None:
     return None
 
 
+_GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w.]*)\s*[=:]\s*$")
 _COUNTER_PREPOSITIONS = {"on", "at", "in", "after", "before", "during"}
 
 
@@ -500,7 +512,8 @@ def _is_record(tpl: Template) -> bool:
     # is explicit too, and is no record of training.
     # `name: 1.0`, `name=1.0`, JSON's `"name": "1.0"`, or `| name 1.0` (a name right after a field separator)
     explicit = sum(bool(_EXPLICIT.search(label)) for label in tpl.labels)
-    return len(values) >= 2 and explicit >= 2 and any(s.metric.endswith("loss") for s in values)
+    lossy = any(s.metric.endswith("loss") or s.metric in LOSS_FUNCTIONS for s in values)
+    return len(values) >= 2 and explicit >= 2 and lossy
 
 
 _EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*)[A-Za-z_][\w./-]*\s+$""")
@@ -539,6 +552,9 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         return data[:, i].astype(np.int64), "step", f"global step from `{named(i)}`"
     epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
     batch = next((i for i, s in enumerate(slots) if s.role in ("batch", "step") and total[i]), None)
+    named_batch = next((i for i, s in enumerate(slots) if s.role == "batch" and s.raw), None)
+    if batch is not None and not slots[batch].raw and named_batch is not None:
+        batch = None  # `(7/8) Epoch 1, batch 14300`: an unnamed i/n beside a named batch is a rank tag
     if epoch is not None and batch is not None and np.all(data[:, epoch] == np.round(data[:, epoch])):
         per = int(np.nanmax(data[:, batch + 1]))
         base = int(np.nanmin(data[:, epoch]))
@@ -548,7 +564,9 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
             "batch_in_epoch",
             (f"epoch `{named(epoch)}` x {per} batches + batch `{named(batch)}`"),
         )
-    plain_batch = next((i for i, s in enumerate(slots) if s.role == "batch"), None)
+    plain_batch = (
+        named_batch if named_batch is not None else next((i for i, s in enumerate(slots) if s.role == "batch"), None)
+    )
     if epoch is not None and plain_batch is not None and np.all(data[:, epoch] == np.round(data[:, epoch])):
         # No total printed: (epoch, batch) in order, with the largest batch seen + 1 as the epoch's length.
         per = int(np.nanmax(data[:, plain_batch])) + 1
@@ -641,16 +659,13 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                     axis = known_axes[int(at[0])]
                     steps, why = known_steps[at], f"the {axis} of the last counted line before it"
                     batch = _batch_of(tpl)
-                    if axis == "epoch" and batch is not None:  # `Epoch 0/139` above `Batch 567/17168: ...`
+                    several = len(np.unique(steps)) < len(steps)  # some epoch holds more than one of them
+                    if axis == "epoch" and batch is not None and several:  # `Epoch 0/139` above `Batch 567/17168:`
                         per = int(np.nanmax(data[:, batch + 1]))
                         steps = (steps - int(steps.min())) * per + data[:, batch].astype(np.int64)
                         axis, why = "batch_in_epoch", f"the epoch of the line before it x {per} batches + batch i/n"
             if steps is None:
-                steps, axis, why = (
-                    np.arange(1, len(tpl.rows) + 1, dtype=np.int64),
-                    "record",
-                    "record order (no counter)",
-                )
+                steps, axis, why = _record_order(np.asarray(tpl.ranks)), "record", "record order (no counter)"
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
         cut = carries_loss and _cut_short(tpl, plans[0][0], last_line)
         if cut and not counted and (last := builder.last_step("train", "loss")) is not None and steps[0] <= last:
@@ -706,6 +721,18 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
         "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]],
     }
+
+
+def _record_order(ranks: np.ndarray) -> np.ndarray:
+    """1, 2, 3... per rank: records of several ranks interleaved (`[1,0]<stdout>:`, `[rank1]:`) are the
+    same steps printed once by each rank, not consecutive steps."""
+    if len(np.unique(ranks)) < 2:
+        return np.arange(1, len(ranks) + 1, dtype=np.int64)
+    order = np.zeros(len(ranks), dtype=np.int64)
+    for rank in np.unique(ranks):
+        where = np.flatnonzero(ranks == rank)
+        order[where] = np.arange(1, len(where) + 1)
+    return order
 
 
 def _batch_of(tpl: Template) -> int | None:

@@ -25,6 +25,7 @@ _PREFIX = re.compile(
     r"|\s*\([^()]*pid=\d+\)\s*"  # ray / skypilot: (head, pid=123)
     r"|\s*\[(?:rank|default)(?P<rank>\d+)\]:\s?"  # torchrun --tee / elastic
     r"|\s*\[[\w.-]+:(?P<srank>\d+)\]:\s?"  # srun: [host:3]:
+    r"|\s*\[\d+,(?P<mrank>\d+)\]<std(?:out|err)>:\s?"  # mpirun --tag-output (Horovod): [1,0]<stdout>:
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r")"
 )
@@ -202,7 +203,7 @@ def _line(state: State, text: str, lineno: int) -> None:
         prefix = _PREFIX.match(text)
         if not prefix or not prefix.group(0):
             break
-        rank = prefix["rank"] or prefix["srank"] or rank
+        rank = prefix["rank"] or prefix["srank"] or prefix["mrank"] or rank
         text = text[prefix.end() :]
     state.rank = int(rank) if rank is not None else None
     logged = _ARROW.match(text)

@@ -1,0 +1,61 @@
+"""Loggers' code locations and rank tags, bracketed field groups, mpirun rank prefixes, the AMP scaler's
+scale and Horovod's stall check, in the exact output of icefall, Horovod and tf.estimator
+(benchmarks/new_real_logs/057-067)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.api import analyze
+from analyzer.ingest.console import parse_text
+
+ICEFALL = (
+    "2025-05-20 02:38:47,195 INFO [train_phone.py:1056] (7/8) Epoch 1, batch {b}, loss[loss={loss}, "
+    "simple_loss=0.6511, ctc_loss=0.4594, over 19153.00 frames. ], tot_loss[loss=0.6085, simple_loss=0.5909, "
+    "ctc_loss=0.4316, over 37589436.30 frames. ], batch size: 130, lr: 2.73e-02, grad_scale: {scale}\n"
+)
+
+
+def series(text: str) -> dict[str, list[tuple[int, float]]]:
+    metrics = parse_text(text, "train.log").metrics
+    return {
+        f"{split}/{metric}": list(zip(group["step"].tolist(), group["value"].tolist(), strict=True))
+        for (split, metric), group in metrics.groupby(["split", "metric"], observed=True)
+    }
+
+
+def test_icefall_groups_code_locations_and_rank_tags() -> None:
+    read = series("".join(ICEFALL.format(b=b, loss=1.0 - b / 1e5, scale=2.0**-b) for b in (14300, 14350)))
+    assert read["train/loss"] == [(14300, 1.0 - 0.143), (14350, 1.0 - 0.1435)]  # the batch's, not tot_loss's
+    assert [v for _, v in read["train/tot_loss"]] == [0.6085, 0.6085]
+    assert read["train/loss_scale"][0][1] == 2.0**-14300 or read["train/loss_scale"][0][1] == 0.0
+    assert not any("py" in name or "info" in name for name in read)  # `train_phone.py:1056` is no metric
+
+
+def test_a_small_scaler_scale_is_an_fp16_collapse(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    log.write_text(
+        "2024-01-14 01:03:00,826 WARNING [train.py:1057] (2/4) Grad scale is small: 1.2924697071141057e-26\n"
+        + "".join(ICEFALL.format(b=b, loss=0.5, scale="1.29e-26") for b in (50, 100, 150))
+    )
+    assert "fp16_overflow" in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_horovod_stall_check_is_a_collective_timeout(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    log.write_text(
+        "[2020-02-18 02:34:19.925512: W horovod/common/stall_inspector.cc:105] One or more tensors were submitted "
+        "to be reduced, gathered or broadcasted by subset of ranks and are waiting for remainder of ranks for more "
+        "than 60 seconds. This may indicate that different ranks are trying to submit different tensors or that "
+        "only subset of ranks is submitting tensors, which will cause deadlock.\n"
+    )
+    assert "nccl_timeout" in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_mpirun_rank_prefixes_keep_each_ranks_records_apart() -> None:
+    line = "[1,{r}]<stderr>:INFO:tensorflow:cross_entropy = {v}, learning_rate = 0.0138 (7.424 sec)\n"
+    values = {0: [8293909.5, 13894586.0, 16139048.0], 1: [80.131134, 8687.791, 90.213585]}
+    text = "".join(line.format(r=r, v=values[r][i]) for i in range(3) for r in (1, 0))
+    metrics = parse_text(text, "train.log").metrics
+    rank0 = metrics[(metrics["metric"] == "loss") & (metrics["rank"] == 0)]
+    assert rank0["step"].tolist() == [1, 2, 3] and rank0["value"].tolist() == values[0]
