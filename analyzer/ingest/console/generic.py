@@ -70,6 +70,7 @@ _SPLIT_WORDS = {
     "train": "train",
     "training": "train",
     "trn": "train",
+    "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
 _LOSS_QUALIFIERS = {"total", "tot", "reduced", "lm", "main", "avg", "mean", "overall", "batch", "running"}
 _STEP_NAMES = {
@@ -453,6 +454,14 @@ def _name_slots(tpl: Template) -> None:
             slots.append(Slot(raw, metric, split))
         else:
             slots.append(Slot("", "", "train", "unnamed"))
+    for slot in slots:  # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective
+        bare = slot.raw.strip().lower()
+        if (
+            slot.role == "value"
+            and bare in _SPLIT_WORDS
+            and not any(o.metric == "loss" and o.split == slot.split for o in slots)
+        ):
+            slot.metric = "loss"
     for i in range(1, len(slots)):  # `Loss after epoch 3: 0.71`: the value is named before the counter
         head = _counter_head(slots[i - 1].raw) if slots[i - 1].role in ("step", "epoch", "batch") else ""
         if slots[i].role == "unnamed" and head:
