@@ -63,7 +63,8 @@ def test_mpirun_rank_prefixes_keep_each_ranks_records_apart() -> None:
 
 def test_a_value_named_by_its_split_alone_is_that_splits_objective() -> None:
     text = "".join(
-        f"{i}:\tlearn: {0.2 - i / 1e4:.7f}\ttest: {0.15 - i / 1e4:.7f}\tbest: 0.1407452 ({i})\ttotal: 8.38s\tremaining: 33.3s\n"
+        f"{i}:\tlearn: {0.2 - i / 1e4:.7f}\ttest: {0.15 - i / 1e4:.7f}\tbest: 0.1407452 ({i})"
+        "\ttotal: 8.38s\tremaining: 33.3s\n"
         for i in range(100, 600, 100)
     )  # CatBoost's verbose lines
     read = series(text)
