@@ -69,3 +69,9 @@ def test_a_value_named_by_its_split_alone_is_that_splits_objective() -> None:
     )  # CatBoost's verbose lines
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == [100, 200, 300, 400, 500] and len(read["eval/loss"]) == 5
+
+
+def test_a_rate_in_parentheses_names_its_series() -> None:
+    line = "2020-06-11 04:29:57.313210: step {s}, loss = 0.86 ({r} examples/sec; 0.015 sec/batch)\n"
+    read = series("".join(line.format(s=8910 + 10 * i, r=8468.2 - i) for i in range(3)))
+    assert [v for _, v in read["train/examples_per_second"]] == [8468.2, 8467.2, 8466.2]

@@ -336,6 +336,9 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         return previous.raw, "total"
     if previous is not None and bare == "(" and closes:
         return previous.raw, "mean"
+    rate = _RATE.match(after)
+    if previous is not None and bare == "(" and rate:  # `loss = 0.86 (8468.2 examples/sec; ...)`
+        return rate.group(1), "value"
     if previous is not None and bare in ("-", "~", "x", "*", "("):
         return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
     pieces = _CUT.split(label.rstrip())  # the name lies after the last separator, or there is none
