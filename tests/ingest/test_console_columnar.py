@@ -17,7 +17,7 @@ from analyzer.ingest.console import columnar, lines
 pytest.importorskip("pyarrow")
 
 
-def _trainer_log(path: Path, steps: int, seed: int, noise: bool) -> None:
+def _trainer_log(path: Path, steps: int, seed: int, noise: bool, bar: str = "#") -> None:
     """A Trainer console: dicts, the bar after each, evals; with `noise`, what real logs mix in (cut,
     quoted, NaN and tensor values, glued dicts, eval bars and their dict, stray bars, warnings)."""
     rng = random.Random(seed)
@@ -30,7 +30,7 @@ def _trainer_log(path: Path, steps: int, seed: int, noise: bool) -> None:
         record = f"{{'loss': {loss}, 'grad_norm': {rng.random():.6f}, 'learning_rate': 1e-05, 'epoch': 0.1}}"
         if roll < 0.02:
             record = rng.choice([record[:-1], record + record, record.replace(", 'epoch'", ",  'epoch'")])
-        out.append(f"{record}\n\r {100 * step // steps}%|#| {step}/{steps} [00:01<00:01,  9.00it/s]")
+        out.append(f"{record}\n\r {100 * step // steps}%|{bar}| {step}/{steps} [00:01<00:01,  9.00it/s]")
         if roll < 0.03 or step % 500 == 0:
             evals = "".join(f"\r {i}%|#| {i}/40 [00:00<00:02, 22.78it/s]" for i in range(40))
             out.append(
@@ -45,13 +45,13 @@ def _frames(path: Path, engine: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[
     return frames.metrics, frames.events
 
 
-@pytest.mark.parametrize("noise", [False, True])
+@pytest.mark.parametrize(("noise", "bar"), [(False, "#"), (True, "#"), (True, "█▏")])
 def test_the_columnar_path_reads_what_the_regex_path_reads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, noise: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, noise: bool, bar: str
 ) -> None:
     monkeypatch.setattr(lines, "BLOCK", 1 << 14)  # many blocks, dicts and bars cut at their ends
     path = tmp_path / "train.log"
-    _trainer_log(path, 6000, seed=1, noise=noise)
+    _trainer_log(path, 6000, seed=1, noise=noise, bar=bar)
     regex = _frames(path, False, monkeypatch)
     calls: list[bool] = []
     read = columnar.read_columnar
@@ -63,12 +63,16 @@ def test_the_columnar_path_reads_what_the_regex_path_reads(
     assert len(regex[0]) > 4 * 5000
 
 
-def test_blocks_that_are_not_plain_ascii_go_to_the_regex_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_counters_in_other_digits_and_spaces_are_read_as_python_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "train.log"
-    _trainer_log(path, 200, seed=2, noise=False)
-    path.write_text(path.read_text().replace("{'loss': 1.9", "café {'loss': 1.9"))
+    _trainer_log(path, 300, seed=2, noise=False, bar="█")
+    text = path.read_text().replace("| 12/300", "|\u00a012/300").replace("| 15/300", "| \u0661\u0665/300")
+    path.write_text(text.replace("{'loss': 1.9", "café {'loss': 1.9"))
     regex, fast = _frames(path, False, monkeypatch), _frames(path, True, monkeypatch)
     pd.testing.assert_frame_equal(regex[0], fast[0])
+    pd.testing.assert_frame_equal(regex[1], fast[1])
 
 
 def test_many_eval_bars_before_a_dict_do_not_stall_the_bulk_path(tmp_path: Path) -> None:

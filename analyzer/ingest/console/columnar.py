@@ -1,11 +1,14 @@
-"""The bulk path of large logs on a columnar engine: numpy finds a block's dicts, their values and bars,
-pyarrow checks them with one regex and parses the values, and only the chunks between dicts that are not
-one redrawn bar are read in Python. It reads what bulk.read_bulk reads (that module states the semantics)
-and hands a block back unread when its text is not plain ASCII (byte and character offsets differ there)."""
+"""The bulk path of large logs on a columnar engine: numpy finds a block's dicts, their values and bars in
+its UTF-8 bytes, pyarrow checks them with one RE2 search per piece and parses the values, and only the
+chunks between dicts that are not one redrawn bar are read in Python. It reads what bulk.read_bulk reads
+(that module states the semantics); a block it cannot read the same way (a NUL byte, a counter in
+non-ASCII digits or spaces) goes back to the regex path unread."""
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 from types import ModuleType
 
 import numpy as np
@@ -17,13 +20,6 @@ from analyzer.ingest.console.state import State
 
 MIN_BYTES = 32 << 20  # smaller files: importing pyarrow (~0.1 s) costs more than it saves
 _KEY = re.compile(r"[\w./-]+", re.ASCII)  # keys whose layout is found byte by byte
-# bulk's one-bar test for RE2: Python's \s and \d spelled out as they match ASCII text.
-_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]"
-_ONE_BAR = (
-    r"[\r\n \t]*[^\r\n%{=]{0,200}?"
-    + bulk.BAR_CORE.replace(r"\d", "[0-9]").replace(r"\s", _SPACE).replace("?P<n>", "?:").replace("?P<total>", "?:")
-    + r"[\r\n \t]*"
-)
 MAX_DIGITS = 18  # a counter with more digits is read by Python (int64 holds 18 for sure)
 
 
@@ -42,17 +38,17 @@ def read_columnar(state: State, text: str, pa: ModuleType, final: bool = False) 
     the next block, or None, with nothing read, when the block is for the regex path."""
     assert state.fast is not None
     keys, pattern = state.fast
-    if not text.isascii() or "\x00" in text or not all(_KEY.fullmatch(k) for k in keys):
+    if "\x00" in text or not all(_KEY.fullmatch(k) for k in keys):
         return None
     text, carry = (text, "") if final else bulk.split_carry(keys, pattern, text)
-    data = text.encode("ascii")
+    data = text.encode()  # offsets below are in bytes: every one falls on an ASCII delimiter
     buf = np.frombuffer(data, dtype=np.uint8)
     begins = _find(buf, ("{'" + keys[0] + "': ").encode())
     if not len(begins):
         read_text(state, text)
         return carry
     ends, bounds = _bounds(buf, begins, keys)
-    regex = "^(?:" + pattern.pattern.replace("([^", "(?:[^") + "|" + _ONE_BAR + ")$"  # a dict or one bar
+    regex = "^(?:" + pattern.pattern.replace("([^", "(?:[^") + "|" + _one_bar() + ")$"  # a dict or one bar
     cuts, matched = _check(pa, data, begins, ends, regex)
     if not matched[0::2].all():  # a head literal that starts no dict of the layout: part of the text between
         keep = matched[0::2]
@@ -67,14 +63,34 @@ def read_columnar(state: State, text: str, pa: ModuleType, final: bool = False) 
     values = _values(pa, data, bounds, len(keys))
     newline = np.flatnonzero(buf == ord("\n"))
     newlines = np.searchsorted(newline, cuts[2::2]) - np.searchsorted(newline, cuts[1::2])
-    bulk.start(state, text[: begins[0]])
+    bulk.start(state, data[: begins[0]].decode())
 
     def chunk(i: int) -> str:
-        return text[cuts[2 * i + 1] : cuts[2 * i + 2]]
+        return data[cuts[2 * i + 1] : cuts[2 * i + 2]].decode()
 
     steps, lines = bulk.place(state, n, total, newlines.astype(np.int64), chunk)
     bulk.emit(state, keys, steps, lines, values)
     return carry
+
+
+@functools.cache
+def _one_bar() -> str:
+    """bulk's one-bar test for RE2, with Python's \\s and \\d spelled out as the characters they match."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    space, digit = (_class(re.findall(shorthand, every)) for shorthand in (r"\s", r"\d"))
+    core = bulk.BAR_CORE.replace(r"\d", digit).replace(r"\s", space)
+    return r"[\r\n \t]*[^\r\n%{=]{0,200}?" + core.replace("?P<n>", "?:").replace("?P<total>", "?:") + r"[\r\n \t]*"
+
+
+def _class(chars: list[str]) -> str:
+    """An RE2 character class of `chars`, in runs of consecutive code points."""
+    runs: list[list[int]] = []
+    for code in map(ord, chars):
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "[" + "".join(f"\\x{{{a:x}}}" + (f"-\\x{{{b:x}}}" if b > a else "") for a, b in runs) + "]"
 
 
 def _check(
@@ -141,8 +157,8 @@ def _bar_counters(buf: np.ndarray, starts: np.ndarray, is_bar: np.ndarray) -> tu
 
 
 def _digits(buf: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray | None:
-    """The whole number written in each buf[begin:end] (ASCII digits and spaces around them); None when
-    one is longer than MAX_DIGITS."""
+    """The whole number written in each buf[begin:end] (ASCII digits, ASCII spaces around them); None when
+    one is longer than MAX_DIGITS or holds another byte (a non-ASCII digit or space: Python reads it)."""
     width = int((end - begin).max())
     if width > MAX_DIGITS + 8:
         return None
@@ -152,6 +168,8 @@ def _digits(buf: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray |
         inside = begin + j < end
         byte = buf[np.where(inside, begin + j, 0)].astype(np.int64) - ord("0")
         digit = inside & (byte >= 0) & (byte <= 9)
+        if np.any(inside & (byte >= 0x80 - ord("0"))):
+            return None
         value = np.where(digit, value * 10 + byte, value)
         digits += digit
     return None if digits.max() > MAX_DIGITS else value
