@@ -418,9 +418,14 @@ def loss_not_moving(
         }
 
     frozen = _identical_tail(values)
+    # Printed with few digits (`1.41`), a converging loss repeats its last value: identical then means
+    # frozen only over most of the run, not over a short tail after a fall.
+    moves = np.abs(np.diff(values))
+    moves = moves[moves > 0]
+    coarse = len(moves) > 0 and float(moves.min()) >= 1e-3 * abs(float(values[-1]))
     if (
         values[-1] != 0
-        and frozen >= max(min_points, len(values) // 4)
+        and frozen >= max(min_points, len(values) // 2 if coarse else len(values) // 4)
         and not _warming_up(lr, int(loss.index[len(values) - frozen]))
     ):
         start = len(values) - frozen

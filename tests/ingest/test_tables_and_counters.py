@@ -46,3 +46,15 @@ def test_a_batch_cost_is_seconds_not_the_loss() -> None:
     )
     read = series("".join(line.format(b=20 * i, loss=1000.0 / 2**i) for i in range(4)))
     assert [v for _, v in read["train/loss"]] == [1000.0, 500.0, 250.0, 125.0]
+
+
+def test_a_trailing_verb_is_no_part_of_a_name() -> None:
+    text = "".join(f"Current loss is: 133.4565371299845, Iteration: {i}\n" for i in range(92, 96))
+    assert [s for s, _ in series(text)["train/loss"]] == [92, 93, 94, 95]  # NeuralPDE.jl
+
+
+def test_a_record_with_extra_fields_on_the_same_axis_is_the_same_kind() -> None:
+    head = "[2024-10-03 09:27:16,231][svoice.solver][INFO] - "
+    lines = [f"{head}Epoch {e}: train={4.6 - e / 10:.5f} valid={13.2 - e / 10:.5f} best=13.0\n" for e in range(6)]
+    lines[4] = lines[4].rstrip("\n") + " sisnr=1.70772 pesq=0.00000\n"
+    assert sorted(s for s, _ in series("".join(lines))["train/loss"]) == [0, 1, 2, 3, 4, 5]

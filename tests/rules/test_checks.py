@@ -364,3 +364,10 @@ def test_a_finished_warmup_no_longer_excuses_a_frozen_loss() -> None:
     assert found is not None and found.onset_step == 50
     still_warming = {step: 1e-5 * (i + 1) for i, step in enumerate(lr_warm)}
     assert CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/learning_rate": still_warming})) is None
+
+
+def test_a_short_identical_tail_at_print_resolution_is_not_a_frozen_loss() -> None:
+    # CenterNet's table, two decimals: a loss converging to 1.41 repeats it; frozen for most of a run is frozen.
+    converging = [2.24, 2.01, 1.86, 1.75, 1.66, 1.60, 1.55, 1.51, 1.47, 1.44, 1.42, 1.41, 1.41, 1.41]
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": converging})) is None
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": [2.24, 2.01] + [1.41] * 12})) is not None

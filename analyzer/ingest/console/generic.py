@@ -72,7 +72,8 @@ _SPLIT_WORDS = {
     "trn": "train",
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
-_LOSS_QUALIFIERS = {"total", "tot", "reduced", "lm", "main", "avg", "mean", "overall", "batch", "running"}
+_LOSS_QUALIFIERS = {"total", "tot", "reduced", "lm", "main", "avg", "mean", "overall", "batch", "running", "current"}
+_COPULAS = {"is", "was", "are", "were", "now", "equals"}
 _STEP_NAMES = {
     "step",
     "steps",
@@ -379,6 +380,8 @@ def metric_name(raw: str) -> tuple[str, str]:
 def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
     """(split, metric) of a raw slot name."""
     tokens = [t for t in re.split(r"[\s_./-]+", raw.lower()) if t]
+    while len(tokens) > 1 and tokens[-1] in _COPULAS:  # `Current loss is: 133.4`
+        tokens.pop()
     split = segment_split
     rest: list[str] = []
     for t in tokens:
@@ -655,6 +658,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         return np.searchsorted(known_lines, lines, side="right") - 1
 
     last_line = max((max(t.lines) for t in collector.templates.values() if t.lines), default=-1)
+    emitted_steps: dict[int, np.ndarray] = {}
     has_loss_counter = any(
         steps is not None and any(s.metric == "loss" for s in tpl.slots) for tpl, _, steps, _, _ in plans
     )
@@ -680,6 +684,17 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                 steps, axis, why = _record_order(np.asarray(tpl.ranks)), "record", "record order (no counter)"
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
         cut = carries_loss and _cut_short(tpl, plans[0][0], last_line)
+        # A record of the main kind with extra fields (`Epoch 4: train=.. valid=.. sisnr=..` every few epochs),
+        # counted on the same axis at steps of its own, is one more of the main kind.
+        main, main_steps = plans[0][0], emitted_steps.get(id(plans[0][0]))
+        more = (
+            counted
+            and tpl is not main
+            and main_steps is not None
+            and axis == plans[0][3]
+            and _fields(main) <= _fields(tpl)
+            and not np.isin(steps, main_steps).any()
+        )
         if cut and not counted and (last := builder.last_step("train", "loss")) is not None and steps[0] <= last:
             steps, why = (
                 np.asarray([last + 1]),
@@ -693,10 +708,12 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             if carries_loss
             and primary_loss
             and not cut
+            and not more
             and (axis in ("epoch", "context", "record") or has_loss_counter)
             else ""
         )
         primary_loss = primary_loss or carries_loss
+        emitted_steps[id(tpl)] = steps
         _emit(builder, tpl, data, steps, suffix)
         described.append(
             {
