@@ -120,7 +120,7 @@ def test_yaml_bomb_in_user_grammar_is_a_grammar_error(tmp_path: Path) -> None:
         "meta: [{section: env}]\n",
         'metrics: [{name: x, match: "a", keys: [1]}]\n',
         'metrics: [{name: x, match: "a", epoch_base: one}]\n',
-        'events: [{kind: k, severity: error, pattern: "(?P<a>x)(?P=a)"}]\n',
+        'events: [{kind: k, severity: error, pattern: "(x"}]\n',  # not a regular expression
         "\xff\xfe not utf-8",
     ],
 )
@@ -129,6 +129,15 @@ def test_broken_user_grammar_is_a_grammar_error(text: str, tmp_path: Path) -> No
     grammar.write_bytes(b"\xff\xfe\x00x" if text.startswith("\xff") else text.encode())
     with bounded(seconds=5), pytest.raises(GrammarError, match=r"grammar\.yaml"):
         analyze(_lightning(tmp_path), grammar_files=[grammar])
+
+
+def test_a_user_event_with_a_back_reference_is_read(tmp_path: Path) -> None:
+    # Signatures are tried one by one behind literal screens, never joined: a back-reference is fine.
+    grammar = tmp_path / "grammar.yaml"
+    grammar.write_text('events: [{kind: oom, severity: critical, pattern: "(?P<w>boom) (?P=w) stop", message: "x"}]\n')
+    log = tmp_path / "train.log"
+    log.write_text("step 1 loss 2.0\nboom boom stop\n")
+    assert "oom" in {f.failure_mode for f in analyze(log, grammar_files=[grammar]).findings}
 
 
 @pytest.mark.parametrize(
