@@ -322,7 +322,8 @@ class FrameBuilder:
                     np.concatenate([rank_data, np.zeros(bulk_n, dtype="int64")]),
                     np.concatenate([rank_mask, np.ones(bulk_n, dtype=bool)]),
                 ),
-            }
+            },
+            copy=False,  # every column is a fresh array: no copy of millions of rows
         )
 
     def frames(self, meta: dict[str, Any] | None = None) -> Frames:
