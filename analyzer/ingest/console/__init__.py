@@ -53,6 +53,9 @@ _SKIP_SUFFIXES = {
 }
 
 
+_PRINTABLE = bytes(range(32, 127)) + bytes((9, 10, 13, 27)) + bytes(range(128, 256))
+
+
 def sniff(path: Path, head: bytes) -> bool:
     """Text, not claimed by a structured parser, and not source code or a known binary."""
     if path.suffix.lower() in _SKIP_SUFFIXES or not head:
@@ -60,8 +63,8 @@ def sniff(path: Path, head: bytes) -> bool:
     if b"\x00" in head[:4096]:
         return False
     sample = head[:4096]
-    printable = sum(32 <= b < 127 or b in (9, 10, 13, 27) or b >= 128 for b in sample)
-    return printable >= 0.95 * len(sample)
+    unprintable = len(sample.translate(None, _PRINTABLE))  # the bytes left once the printable ones are deleted
+    return len(sample) - unprintable >= 0.95 * len(sample)
 
 
 def parse(path: Path, source: str, extra: Grammars | None = None) -> Frames:
