@@ -3,15 +3,7 @@ exact output of XGBoost, LightGBM, OpenNMT-py and PaddleOCR (benchmarks/new_real
 
 from __future__ import annotations
 
-from analyzer.ingest.console import parse_text
-
-
-def series(text: str) -> dict[str, list[float]]:
-    metrics = parse_text(text, "train.log").metrics
-    return {
-        f"{split}/{metric}": group["value"].tolist()
-        for (split, metric), group in metrics.groupby(["split", "metric"], observed=True)
-    }
+from tests.ingest.console_series import values as series
 
 
 def test_a_loss_function_name_is_the_loss_of_each_split() -> None:

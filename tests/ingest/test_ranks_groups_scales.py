@@ -8,20 +8,13 @@ from pathlib import Path
 
 from analyzer.api import analyze
 from analyzer.ingest.console import parse_text
+from tests.ingest.console_series import series
 
 ICEFALL = (
     "2025-05-20 02:38:47,195 INFO [train_phone.py:1056] (7/8) Epoch 1, batch {b}, loss[loss={loss}, "
     "simple_loss=0.6511, ctc_loss=0.4594, over 19153.00 frames. ], tot_loss[loss=0.6085, simple_loss=0.5909, "
     "ctc_loss=0.4316, over 37589436.30 frames. ], batch size: 130, lr: 2.73e-02, grad_scale: {scale}\n"
 )
-
-
-def series(text: str) -> dict[str, list[tuple[int, float]]]:
-    metrics = parse_text(text, "train.log").metrics
-    return {
-        f"{split}/{metric}": list(zip(group["step"].tolist(), group["value"].tolist(), strict=True))
-        for (split, metric), group in metrics.groupby(["split", "metric"], observed=True)
-    }
 
 
 def test_icefall_groups_code_locations_and_rank_tags() -> None:

@@ -3,15 +3,7 @@ output of fastai v1, spaCy v2, gensim, AllenNLP (2017) and PaddleDetection (benc
 
 from __future__ import annotations
 
-from analyzer.ingest.console import parse_text
-
-
-def series(text: str) -> dict[str, list[tuple[int, float]]]:
-    metrics = parse_text(text, "train.log").metrics
-    return {
-        f"{split}/{metric}": list(zip(group["step"].tolist(), group["value"].tolist(), strict=True))
-        for (split, metric), group in metrics.groupby(["split", "metric"], observed=True)
-    }
+from tests.ingest.console_series import series
 
 
 def test_a_header_with_one_space_between_names_names_its_rows() -> None:
