@@ -254,29 +254,35 @@ class Run:
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
+def combined_codes(*columns: pd.Series) -> np.ndarray:
+    """One int64 code per row for the combination of the columns' values (equal rows, equal codes; a
+    missing value is a value of its own), for duplicate and group tests without pandas' multi-column
+    machinery. A categorical column gives its codes as they are: no hashing of millions of rows."""
+    key, span = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes, count = column.cat.codes.to_numpy().astype(np.int64), len(column.cat.categories)
+        else:
+            codes, uniques = pd.factorize(column, sort=False)  # a missing value is -1: code 0 below
+            count = len(uniques)
+        if span * (count + 1) >= 2**62:  # renumber the combinations so far: no overflow
+            key, seen = pd.factorize(key, sort=False)
+            span = len(seen)
+        key = key * (count + 1) + codes + 1
+        span *= count + 1
+    return key
+
+
 def _group_rows(*columns: pd.Series) -> dict[tuple[str, ...], np.ndarray]:
     """Row positions of each distinct combination of the columns' values, in row order (what
     `groupby(...).indices` gives, for the few columns of a run, without its per-call overhead)."""
-    key = np.zeros(len(columns[0]), dtype=np.int64)
-    uniques = []
-    for column in columns:
-        if isinstance(column.dtype, pd.CategoricalDtype):  # codes at hand: no hashing of millions of rows
-            codes, values = column.cat.codes.to_numpy(), column.cat.categories
-        else:
-            codes, values = pd.factorize(column, sort=False)  # a missing value is -1: code 0 below
-        key = key * (len(values) + 1) + codes + 1
-        uniques.append(values)
+    key = combined_codes(*columns)
     order = np.argsort(key.astype(np.uint16) if len(key) and key.max() < 2**16 else key, kind="stable")  # radix
-    cuts = np.flatnonzero(np.diff(key[order])) + 1
     groups: dict[tuple[str, ...], np.ndarray] = {}
-    for rows in np.split(order, cuts):
-        code, parts, missing = int(key[rows[0]]), [], False
-        for values in reversed(uniques):
-            code, at = divmod(code, len(values) + 1)
-            parts.append(str(values[at - 1]))
-            missing |= at == 0
-        if not missing:  # rows with a missing value belong to no group (as in groupby)
-            groups[tuple(reversed(parts))] = rows
+    for rows in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
+        parts: list[Any] = [column.iat[int(rows[0])] for column in columns]
+        if not any(pd.isna(part) for part in parts):  # rows with a missing value belong to no group
+            groups[tuple(str(part) for part in parts)] = rows
     return groups
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from analyzer.ingest import PRIORITY, Ingested
 from analyzer.ingest.base import as_categories
 from analyzer.ingest.settings import deep_merge
-from analyzer.model import Run, empty_events, empty_metrics, validate_events, validate_metrics
+from analyzer.model import Run, combined_codes, empty_events, empty_metrics, validate_events, validate_metrics
 from analyzer.names import infer_trainer_kind
 
 _KEY = ["split", "metric", "step", "rank"]
@@ -138,21 +138,6 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     n0 = len(kept)
     _fill_wall_times(metrics, walls)
     return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
-
-
-def combined_codes(*columns: pd.Series) -> np.ndarray:
-    """One int64 code per row for the combination of the columns' values (equal rows, equal codes;
-    a missing value is a value of its own), for duplicate and group tests without pandas' multi-column
-    machinery."""
-    key, span = np.zeros(len(columns[0]), dtype=np.int64), 1
-    for column in columns:
-        codes, uniques = pd.factorize(column, sort=False)
-        if span * (len(uniques) + 1) >= 2**62:  # renumber the combinations so far: no overflow
-            key, seen = pd.factorize(key, sort=False)
-            span = len(seen)
-        key = key * (len(uniques) + 1) + codes + 1
-        span *= len(uniques) + 1
-    return key
 
 
 def _duplicated_keys(metrics: pd.DataFrame) -> np.ndarray:
