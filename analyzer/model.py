@@ -210,12 +210,17 @@ class Run:
         steps = self._column("step")[rows][known]
         return pd.Series(walls[known], index=steps).groupby(level=0).min().astype("float64")
 
-    def events_of(self, kinds: Sequence[str]) -> pd.DataFrame:
-        """The events of the given kinds, in order (their row positions grouped once per run)."""
+    def _event_index(self) -> dict[tuple[str, ...], np.ndarray]:
+        """Row positions of the events of each kind, grouped once per run (events are not changed later)."""
         index = self.__dict__.get("_event_rows")
         if index is None:
             index = {} if self.events.empty else _group_rows(self.events["kind"])
             self.__dict__["_event_rows"] = index
+        return cast(dict[tuple[str, ...], np.ndarray], index)
+
+    def events_of(self, kinds: Sequence[str]) -> pd.DataFrame:
+        """The events of the given kinds, in order."""
+        index = self._event_index()
         rows = [index[(k,)] for k in kinds if (k,) in index]
         if not rows:
             return self.events.iloc[:0]
@@ -223,8 +228,7 @@ class Run:
 
     def count_events(self, kinds: Sequence[str]) -> int:
         """How many events of the given kinds there are (no frame built)."""
-        self.events_of(())
-        index = self.__dict__["_event_rows"]
+        index = self._event_index()
         return sum(len(index[(k,)]) for k in kinds if (k,) in index)
 
     def has(self, metric: str, split: str = "train") -> bool:
