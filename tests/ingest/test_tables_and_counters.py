@@ -50,3 +50,22 @@ def test_a_record_with_extra_fields_on_the_same_axis_is_the_same_kind() -> None:
     lines = [f"{head}Epoch {e}: train={4.6 - e / 10:.5f} valid={13.2 - e / 10:.5f} best=13.0\n" for e in range(6)]
     lines[4] = lines[4].rstrip("\n") + " sisnr=1.70772 pesq=0.00000\n"
     assert sorted(s for s, _ in series("".join(lines))["train/loss"]) == [0, 1, 2, 3, 4, 5]
+
+
+def test_a_date_is_no_counter_and_a_duration_in_parentheses_is_the_steps_time() -> None:
+    mxnet = "".join(
+        f"Epoch[1] Batch[{b}]\tSpeed: 29.01 samples/sec\t\tMultiLogisticLoss={0.1 / b:.6f}"
+        f"\ttime=17/01/2019--21:28:5{i}\n"
+        for i, b in enumerate((10, 20, 30))
+    )
+    assert [s for s, _ in series(mxnet)["train/loss"]] == [10, 20, 30]
+    nifty = "".join(
+        f"INFO:niftynet:2018-02-04 06:07:0{i},482: Training iter {3211 + i}, loss=0.45 ({1.3 + i:.6f}s)\n"
+        for i in range(3)
+    )
+    assert [v for _, v in series(nifty)["train/time"]] == [1.3, 2.3, 3.3]
+
+
+def test_qualifiers_after_the_word_loss_still_name_the_loss() -> None:
+    text = "".join(f"Epoch {e}, loss_train_last_batch: {13.1 - e / 100:.4f}, loss_val: 13.2\n" for e in range(1, 5))
+    assert len(series(text)["train/loss"]) == 4

@@ -371,3 +371,15 @@ def test_a_short_identical_tail_at_print_resolution_is_not_a_frozen_loss() -> No
     converging = [2.24, 2.01, 1.86, 1.75, 1.66, 1.60, 1.55, 1.51, 1.47, 1.44, 1.42, 1.41, 1.41, 1.41]
     assert CHECKS["loss_not_moving"](make_run({"train/loss": converging})) is None
     assert CHECKS["loss_not_moving"](make_run({"train/loss": [2.24, 2.01] + [1.41] * 12})) is not None
+
+
+def test_a_steady_eval_rise_is_not_taken_for_its_own_noise() -> None:
+    # A TF2 custom loop: the eval loss climbs every epoch after its best; first differences would call the
+    # climb itself noise and raise the bar above all but the last point.
+    run = make_run(
+        {
+            "train/loss": [0.679, 0.447, 0.349, 0.282, 0.222, 0.164],
+            "eval/loss": [0.572, 0.491, 0.514, 0.564, 0.644, 0.771],
+        }
+    )
+    assert CHECKS["eval_rises_while_train_falls"](run) is not None

@@ -46,6 +46,7 @@ _CLOCK = re.compile(
     r"\d{4}[-/]\d\d[-/]\d\d(?:[ T_]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?"
     r"|\b(?:\d{1,2}[-/]\d{1,2}[ T])?\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"
     r"|\b\d+ days?, \d+:\d\d:\d\d"
+    r"|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b"  # 17/01/2019: a date, not a counter i/n
 )
 _TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
@@ -56,6 +57,7 @@ _RATE = re.compile(
     r"steps?|batches)\s*/\s*(?:s|sec|second)\b",
     re.I,
 )
+_DURATION = re.compile(r"^\s*(s|sec|secs|seconds|ms)\s*\)")
 _LEVEL = re.compile(r"\b(?:WARNING|WARN|ERROR|CRITICAL|FATAL)\b|\[[WE]\s|\b[WE]\d{4} ")
 _POSTFIX_NAME = re.compile(r"^\s+([A-Za-z_][\w./-]*(?:\s+[A-Za-z_][\w./-]*){0,2})\s*$")
 _UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$", re.I)
@@ -72,7 +74,20 @@ _SPLIT_WORDS = {
     "trn": "train",
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
-_LOSS_QUALIFIERS = {"total", "tot", "reduced", "lm", "main", "avg", "mean", "overall", "batch", "running", "current"}
+_LOSS_QUALIFIERS = {
+    "total",
+    "tot",
+    "reduced",
+    "lm",
+    "main",
+    "avg",
+    "mean",
+    "overall",
+    "batch",
+    "running",
+    "current",
+    "last",
+}
 _COPULAS = {"is", "was", "are", "were", "now", "equals"}
 _STEP_NAMES = {
     "step",
@@ -340,6 +355,9 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     rate = _RATE.match(after)
     if previous is not None and bare == "(" and rate:  # `loss = 0.86 (8468.2 examples/sec; ...)`
         return rate.group(1), "value"
+    duration = _DURATION.match(after)
+    if previous is not None and bare == "(" and duration:  # `loss=0.455 (1.349622s)`: the step's time
+        return "time" + ("_ms" if duration.group(1) == "ms" else ""), "value"
     if previous is not None and bare in ("-", "~", "x", "*", "("):
         return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
     pieces = _CUT.split(label.rstrip())  # the name lies after the last separator, or there is none
@@ -391,8 +409,8 @@ def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
             rest.append(t)
     if not rest:
         return split, canonical_metric(raw)
-    if rest[-1] == "loss" and all(t in _LOSS_QUALIFIERS for t in rest[:-1]):
-        return split, "loss"
+    if rest.count("loss") == 1 and all(t in _LOSS_QUALIFIERS for t in rest if t != "loss"):
+        return split, "loss"  # `total_loss`, `loss_last_batch`
     if rest[-1] == "cost" and all(t in _LOSS_QUALIFIERS - {"batch"} for t in rest[:-1]):
         return split, "loss"  # `cost`, `avg_cost`; a `batch_cost` is the seconds a batch took (PaddlePaddle)
     joined = "_".join(rest)
