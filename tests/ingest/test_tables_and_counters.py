@@ -69,3 +69,10 @@ def test_a_date_is_no_counter_and_a_duration_in_parentheses_is_the_steps_time() 
 def test_qualifiers_after_the_word_loss_still_name_the_loss() -> None:
     text = "".join(f"Epoch {e}, loss_train_last_batch: {13.1 - e / 100:.4f}, loss_val: 13.2\n" for e in range(1, 5))
     assert len(series(text)["train/loss"]) == 4
+
+
+def test_a_comma_separated_header_names_its_rows_and_skips_text_columns() -> None:
+    text = "Epoch ,LR ,RMSE ,Loss ,Mode\n" + "".join(
+        f"    {e} ,0.001 ,{1392.3 - e:.1f} ,{5.3 - e / 10:.2f} ,train\n" for e in range(4)
+    )
+    assert series(text)["train/loss"] == [(0, 5.3), (1, 5.2), (2, 5.1), (3, 5.0)]

@@ -216,6 +216,10 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
             collector.header = cells
     elif _WORD_HEADER.match(text):  # `epoch train_loss valid_loss accuracy time`: one space between names
         collector.header = _paired(text.split())
+    elif "," in text and not _DIGIT.search(text):  # `Epoch ,LR ,RMSE ,Loss ,Mode`: a comma-separated header
+        cells = [c.strip() for c in text.strip().strip(",").split(",")]
+        if len(cells) >= 3 and all(_CSV_NAME.fullmatch(c) for c in cells):
+            collector.header = cells
 
 
 def _close_block(collector: Collector) -> None:
@@ -297,6 +301,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
 _CODE_AT = re.compile(r"\[?\b[\w.-]+\.(?:py|pyx|cc|cpp|cu|c|h|hpp|rs|go|java|scala|jl|lua|js|ts):\d+\b\]?")
 _COUNTER_CELL = re.compile(r"\s*\d+\s*/\s*\d+\s*")
 # A table header whose names are single words: three to sixteen identifiers and nothing else.
+_CSV_NAME = re.compile(r"[A-Za-z_][\w./%-]*(?: [A-Za-z_][\w./%-]*){0,2}")
 _WORD_HEADER = re.compile(r"^\s*[A-Za-z_][\w./%-]*(?:[ \t]+[A-Za-z_][\w./%-]*){2,15}\s*$")
 
 
@@ -317,9 +322,11 @@ def _under_header(header: list[str], text: str, labels: list[str]) -> list[str]:
     one to one with the header's or a cell holds words or several numbers."""
     cells = [c for c in _CELLS.split(text.strip().strip("|").rstrip(": ")) if c]
     if len(cells) != len(header):
-        cells = text.split()  # `184.500 0.505   1.000`: one space between some cells
+        cells = [c.strip(",") for c in text.split()]  # `184.500 0.505   1.000`: one space between some cells
         if len(cells) != len(header):
-            return labels
+            cells = [c for c in (c.strip() for c in text.strip().strip(",").split(",")) if c]  # CSV rows
+            if len(cells) != len(header):
+                return labels
     named: list[str] = []
     for i, (name, cell) in enumerate(zip(header, cells, strict=True)):
         numbers = [m for m in _NUMBER.finditer(cell) if _value(m) is not None]
@@ -328,6 +335,8 @@ def _under_header(header: list[str], text: str, labels: list[str]) -> list[str]:
             named.append(("" if i == 0 else " | ") + name + ": ")
         elif len(numbers) == 2 and _COUNTER_CELL.fullmatch(cell):
             named += [("" if i == 0 else " | ") + name + ": ", "/"]
+        elif not numbers and re.fullmatch(r"[A-Za-z_][\w-]*", cell.strip()):
+            continue  # a text column (`train` under `Mode`): no number to name
         else:
             return labels
     return named if len(named) == len(labels) else labels
