@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.ingest import PRIORITY, Ingested
-from analyzer.ingest.base import as_categories
+from analyzer.ingest.base import as_categories, categories_of
 from analyzer.ingest.settings import deep_merge
 from analyzer.model import Run, combined_codes, empty_events, empty_metrics, validate_events, validate_metrics
 from analyzer.names import infer_trainer_kind
@@ -112,13 +112,13 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
         if duplicated.any():
             metrics = metrics[~duplicated].reset_index(drop=True)
         return metrics, {"within_source": int(duplicated.sum()), "across_sources": 0}
-    metrics = as_categories(pd.concat(parts, ignore_index=True))
+    metrics = _concat(parts)
     split, metric, step, rank = (metrics[c] for c in _KEY)
     prio, source = np.repeat(ranks, [len(p) for p in parts]), metrics["source"]
     # Rule 1: within one source the last row of a key wins.
     kept = ~pd.Series(combined_codes(source, split, metric, step, rank)).duplicated(keep="last").to_numpy()
     n1 = int(kept.sum())
-    walls = _one_clock(metrics[kept])
+    walls = _one_clock(metrics[kept]) if metrics["wall_time"].notna().any() else pd.Series(dtype="float64")
     # Each series from its best source; others only past that source's last step, if their steps are real.
     series = combined_codes(split, metric)
     best = np.full(int(series.max()) + 1, np.iinfo(np.int64).max)
@@ -138,6 +138,28 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     n0 = len(kept)
     _fill_wall_times(metrics, walls)
     return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The sources' metrics frames one after another, column by column: string columns recoded onto the
+    union of their categories (pd.concat of categoricals with other categories falls back to objects, and
+    making categories again hashes every row)."""
+    columns: dict[str, Any] = {}
+    for name in parts[0].columns:
+        cols = [p[name] for p in parts]
+        if all(isinstance(c.dtype, pd.CategoricalDtype) for c in cols):
+            names = sorted({str(v) for c in cols for v in c.cat.categories})
+            at = {v: i for i, v in enumerate(names)}
+            codes = [
+                np.asarray([at[str(v)] for v in c.cat.categories], dtype=np.int32)[c.cat.codes.to_numpy()]
+                if len(c.cat.categories)
+                else np.zeros(len(c), dtype=np.int32)
+                for c in cols
+            ]
+            columns[name] = pd.Categorical.from_codes(np.concatenate(codes), dtype=categories_of(tuple(names)))
+        else:
+            columns[name] = pd.concat(cols, ignore_index=True)
+    return as_categories(pd.DataFrame(columns, copy=False))  # a source whose strings were not categorical
 
 
 def _duplicated_keys(metrics: pd.DataFrame) -> np.ndarray:
