@@ -68,3 +68,15 @@ def test_a_rate_in_parentheses_names_its_series() -> None:
     line = "2020-06-11 04:29:57.313210: step {s}, loss = 0.86 ({r} examples/sec; 0.015 sec/batch)\n"
     read = series("".join(line.format(s=8910 + 10 * i, r=8468.2 - i) for i in range(3)))
     assert [v for _, v in read["train/examples_per_second"]] == [8468.2, 8467.2, 8466.2]
+
+
+def test_an_absl_prefix_is_no_metric_and_its_twin_line_is_the_same_record() -> None:
+    # TF Object Detection API 2.x prints each step twice: through absl and through the tensorflow logger.
+    text = "".join(
+        f"I0912 11:4{i}:27.956218 139735407601536 model_lib_v2.py:652] Step {s} per-step time 0.813s loss={v}\n"
+        f"INFO:tensorflow:Step {s} per-step time 0.813s loss={v}\n"
+        for i, (s, v) in enumerate(((100, 1.396), (200, 1.192), (300, 1.346)))
+    )
+    read = series(text)
+    assert sorted(set(read["train/loss"])) == [(100, 1.396), (200, 1.192), (300, 1.346)]
+    assert not any(name.startswith("train/i0") or name.endswith("_summary") for name in read)

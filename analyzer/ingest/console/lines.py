@@ -26,6 +26,7 @@ _PREFIX = re.compile(
     r"|\s*\[(?:rank|default)(?P<rank>\d+)\]:\s?"  # torchrun --tee / elastic
     r"|\s*\[[\w.-]+:(?P<srank>\d+)\]:\s?"  # srun: [host:3]:
     r"|\s*\[\d+,(?P<mrank>\d+)\]<std(?:out|err)>:\s?"  # mpirun --tag-output (Horovod): [1,0]<stdout>:
+    r"|\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s?"  # absl / glog: I0912 10:01:02.5 123 x.py:65]
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r")"
 )
