@@ -404,9 +404,14 @@ def metric_name(raw: str) -> tuple[str, str]:
     return _canonical(_UNIT.sub("", raw).strip(), "train")
 
 
+def _tokens(raw: str) -> list[str]:
+    """The lower-case words of a raw slot name (`Eval/Loss_avg` -> eval, loss, avg)."""
+    return [t for t in re.split(r"[\s_./-]+", raw.lower()) if t]
+
+
 def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
     """(split, metric) of a raw slot name."""
-    tokens = [t for t in re.split(r"[\s_./-]+", raw.lower()) if t]
+    tokens = _tokens(raw)
     while len(tokens) > 1 and tokens[-1] in _COPULAS:  # `Current loss is: 133.4`
         tokens.pop()
     split = segment_split
@@ -824,7 +829,7 @@ def _name_the_loss(records: list[Template]) -> None:
         named = {s.split for s in tpl.slots if s.role == "value" and s.metric == "loss" and s.raw.lower() == "loss"}
         for s in tpl.slots:
             if s.role == "value" and s.metric == "loss" and s.split in named and s.raw.lower() != "loss":
-                s.metric = "_".join(t for t in re.split(r"[\s_./-]+", s.raw.lower()) if t)
+                s.metric = "_".join(_tokens(s.raw))
     values = [s for t in records for s in t.slots if s.role == "value"]
     for split in {s.split for s in values}:
         fields = [s for s in values if s.split == split]
