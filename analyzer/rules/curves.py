@@ -482,9 +482,14 @@ def _warming_up(lr: pd.Series, since: int) -> bool:
     return len(window) >= 2 and bool((np.diff(window) >= 0).all()) and window[-1] > window[max(0, len(window) - 3)]
 
 
+SAME = 1e-5  # relative: a loss printed with many digits that moves less than this between records is not moving
+
+
 def _identical_tail(values: np.ndarray) -> int:
-    """How many points at the end of the series equal the last one exactly."""
-    differs = np.flatnonzero(values != values[-1])
+    """How many points at the end of the series equal the last one: exactly, or to within SAME of it.
+    A loss measured on new batches moves in its fourth or fifth digit at least; one that moves only in
+    its sixth (a uniform prediction, 11.090191 then 11.090240) is the same number printed with float noise."""
+    differs = np.flatnonzero(np.abs(values - values[-1]) > SAME * abs(float(values[-1])))
     return len(values) - (int(differs[-1]) + 1 if len(differs) else 0)
 
 

@@ -51,7 +51,7 @@ _CLOCK = re.compile(
 _TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
 _WORDS = re.compile(r"([A-Za-z_][\w./-]*(?:\s+\(?[A-Za-z_][\w./-]*\)?){0,3})\s*$")
-_LEADING_UNIT = re.compile(r"^[A-Za-z%]+(?:/[A-Za-z]+)?(?=[\s(|,;\]]|$)")
+_LEADING_UNIT = re.compile(r"^(?:[A-Za-z%]+(?:/[A-Za-z]+)?|/[A-Za-z]{1,5})(?=[\s(|,;\]]|$)")
 _RATE = re.compile(
     r"^\s*(samples?|tokens?|toks?|img|images?|words?|sents?|sentences|seqs?|sequences|examples?|it|"
     r"steps?|batches)\s*/\s*(?:s|sec|second)\b",
@@ -373,13 +373,15 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     tail = pieces[-1].replace("\x00T", " ")
     tail = re.sub(r"(?<=\w)'s\b", "", tail)  # `valid_1's binary_logloss`: a possessive, not a word
     tail = re.sub(r"['\"{}\[\]()<>#]|^[\s:=]+|[\s:=]+$", " ", tail)
-    tail = _UNIT.sub("", tail).strip(" :=.-")
+    tail = _UNIT.sub("", tail).strip(" :=-")
+    short = _ABBREVIATION.search(tail)  # `Ep. 7 : Up. 306350`: an abbreviated name keeps its period
+    tail = tail.strip(" :=.-")
     found = _WORDS.search(tail)
     if found:
         words = found.group(1).split()
         while len(words) > 1 and any(c.isdigit() for c in words[0]):
             words.pop(0)  # "E5 iter[": the glued counter is not part of the name
-        return " ".join(words), "value"
+        return " ".join(words) + ("." if short else ""), "value"
     if label.rstrip().endswith("|"):  # | name | value |: the name is the cell before
         cells = [c for c in (before + label).rstrip().rstrip("|").split("|")]
         cell = re.sub(r"[^\w\s./-]", " ", cells[-1] if cells else "").strip()
@@ -515,7 +517,11 @@ def _name_slots(tpl: Template) -> None:
 
 
 def _counter_role(raw: str) -> str | None:
-    """`step`, `epoch` or `batch` for a counter's name (`global step`, `TRAIN EPOCH`, `batch_idx`), else None."""
+    """`step`, `epoch` or `batch` for a counter's name (`global step`, `TRAIN EPOCH`, `batch_idx`, an
+    abbreviation such as `It.`, `Ep.`, `Up.`), else None."""
+    if _ABBREVIATION.fullmatch(raw):
+        stem = raw[:-1].lower()
+        return next((role for word, role in _COUNTER_WORDS if word.startswith(stem)), None)
     low = re.sub(r"[\s-]+", "_", raw.lower())
     bare = "_".join(w for w in low.split("_") if w not in _SPLIT_WORDS)  # `TRAIN EPOCH 0:`, `train_num_updates`
     if bare in _EPOCH_NAMES:
@@ -530,6 +536,8 @@ def _counter_role(raw: str) -> str | None:
     return None
 
 
+_ABBREVIATION = re.compile(r"(?<![\w.])[A-Za-z]{2,4}\.$")
+_COUNTER_WORDS = (("step", "step"), ("iteration", "step"), ("update", "step"), ("epoch", "epoch"), ("batch", "batch"))
 _GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w.]*)\s*[=:]\s*$")
 _COUNTER_PREPOSITIONS = {"on", "at", "in", "after", "before", "during"}
 
@@ -578,6 +586,15 @@ def _counts(column: np.ndarray) -> bool:
     return len(np.unique(finite)) >= max(2, len(finite) // 2) and rising >= 0.8
 
 
+def _spans_epochs(counter: np.ndarray, epoch: np.ndarray) -> bool:
+    """A counter i/n that goes on rising where the epoch changes counts the run's steps (`epoch 4/10 |
+    global iteration 1370/3402`), not the batches of one epoch, which start again with each epoch."""
+    known = np.isfinite(counter) & np.isfinite(epoch)
+    counter, epoch = counter[known], epoch[known]
+    turns = np.flatnonzero(np.diff(epoch) > 0)
+    return len(turns) > 0 and bool(np.all(np.diff(counter)[turns] > 0))
+
+
 def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str]:
     """(steps, axis, why) from the template's own counters; None when it has none usable.
 
@@ -594,10 +611,15 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         (i for i, s in enumerate(slots) if s.role == "step" and usable[i]),
         key=lambda i: (not _GLOBAL.search(slots[i].raw.lower()), total[i]),
     )
-    if ranked and (not total[ranked[0]] or not any(s.role == "epoch" for s in slots)):
+    epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
+    if ranked and (
+        not total[ranked[0]]
+        or epoch is None
+        or _GLOBAL.search(slots[ranked[0]].raw.lower())
+        or _spans_epochs(data[:, ranked[0]], data[:, epoch])
+    ):
         i = ranked[0]
         return data[:, i].astype(np.int64), "step", f"global step from `{named(i)}`"
-    epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
     batch = next((i for i, s in enumerate(slots) if s.role in ("batch", "step") and total[i]), None)
     named_batch = next((i for i, s in enumerate(slots) if s.role == "batch" and s.raw), None)
     if batch is not None and not slots[batch].raw and named_batch is not None:

@@ -37,7 +37,7 @@ _BLOCK_HEAD = re.compile(r"\*{5} (?P<split>\w+) metrics \*{5}")
 _BLOCK_ROW = re.compile(r"^\s+(?P<key>[\w/.-]+)\s+=\s+(?P<value>\S+)\s*$")
 _DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
 _SIZE = re.compile(rf"^({NUM})\s*(?:GF|MB|GB|TF)$")
-_TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
+_TRACEBACK = re.compile(r"Traceback \(most recent\b(?: call last\):)?")  # cut short at the end of a paste too
 _FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)')
 _EXCEPTION = re.compile(
     r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure|error))"
