@@ -553,9 +553,18 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
         reason = f"the loss scale fell to {fmt(lowest)} (floor {fmt(floor)})"
         if len(skips):
             row = skips.iloc[0]
-        else:  # only the logged series says so: the onset is where it first reached the floor
-            first = int(np.argmax(logged.to_numpy() <= floor))
-            row = pd.Series({"step": int(logged.index.to_numpy()[first])}, dtype="object")
+        else:  # only the logged series says so: the onset is the first fall of its last descent to the floor
+            scale, at = logged.to_numpy(), logged.index.to_numpy()
+            first = int(np.argmax(scale <= floor))
+            top = first
+            while top > 0 and scale[top - 1] >= scale[top]:
+                top -= 1
+            onset_at = min(top + 1, first) if top < first else first
+            reason = (
+                f"the logged loss scale fell from {fmt(float(scale[top]))} at step {int(at[top])} "
+                f"to {fmt(float(scale[first]))} at step {int(at[first])} (floor {fmt(floor)}) and did not recover"
+            )
+            row = pd.Series({"step": int(at[onset_at])}, dtype="object")
     elif len(with_nan) >= min_nan_skips:
         reason, row = f"overflow skips on {len(with_nan)} steps whose loss is NaN", skips.iloc[0]
     if row is None:
@@ -567,4 +576,5 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
         "skips_with_nan_loss": len(with_nan),
     }
     onset = None if pd.isna(row["step"]) else int(row["step"])
-    return Detection(onset, f"fp16 overflow: {reason} after {len(skips)} skipped step(s)", evidence)
+    skipped = f" after {len(skips)} skipped step(s)" if len(skips) else ""
+    return Detection(onset, f"fp16 overflow: {reason}{skipped}", evidence)

@@ -32,7 +32,8 @@ _PREFIX = re.compile(
 )
 _ARROW = re.compile(r"^\[\w+\|[^\]]*\][^>]*>>\s?")  # [INFO|trainer.py:123] 2025-... >> message
 # One lazy class, anchored: no nested whitespace quantifiers (a line of spaces stayed cubic with them).
-_BAR_ONLY = re.compile(r"^[\w\s:.-]*?\d+it \[[^\]]*\]\s*$")
+# A bar over an iterable of unknown length: `{desc}: {n}it [{elapsed}, {rate}{, postfix}]`.
+_BAR_ONLY = re.compile(r"^(?P<desc>[\w\s:.-]*?)\d+it \[[^\],]*(?:,[^\],]*)?(?P<post>,[^\]]*)?\]\s*$")
 _BLOCK_HEAD = re.compile(r"\*{5} (?P<split>\w+) metrics \*{5}")
 _BLOCK_ROW = re.compile(r"^\s+(?P<key>[\w/.-]+)\s+=\s+(?P<value>\S+)\s*$")
 _DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
@@ -44,6 +45,7 @@ _EXCEPTION = re.compile(
     r"(?::\s*(?P<msg>.*))?$"
 )
 _TERMINATE = re.compile(r"terminate called after throwing an instance of '(?P<type>[^']+)'")
+_DIGIT = re.compile(r"\d")
 _BREAK = re.compile(r"(\r\n|\n|\r)")
 # Headers that name the epoch whose one-line summary follows (Keras `Epoch 3/30`, AllenNLP `TRAIN EPOCH 2:`).
 _EPOCH_HEADER = re.compile(r"^(?:Epoch (?P<keras>\d+)/\d+\s*$|TRAIN EPOCH\s+(?P<zero_based>\d+):)")
@@ -371,8 +373,14 @@ def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True) -> 
             text = text[bar.end() :]
             if not read_bar(state, bar, desc, lineno) and any(c.isdigit() for c in desc):
                 _line(state, desc, lineno)  # numbers printed as the bar's description: a row of their own
-    if text.strip() and not _BAR_ONLY.match(text):
+    if not text.strip():
+        return
+    counterless = _BAR_ONLY.match(text)
+    if counterless is None:
         _line(state, text, lineno)
+    elif _DIGIT.search(counterless["desc"]) or counterless["post"]:
+        # `Loss: 0.5213: : 11it [00:06, 1.59it/s]`: what the loop printed in the bar is a row of its own
+        _line(state, " ".join((counterless["desc"], (counterless["post"] or "").lstrip(", "))), lineno)
 
 
 def read_text(state: State, text: str) -> None:
