@@ -64,6 +64,7 @@ _UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$"
 _SPLIT_WORDS = {
     "val": "eval",
     "valid": "eval",
+    "vali": "eval",  # Time-Series-Library's `Vali Loss`
     "validation": "eval",
     "eval": "eval",
     "evaluation": "eval",
@@ -369,6 +370,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         return "time" + ("_ms" if duration.group(1) == "ms" else ""), "value"
     if previous is not None and bare in ("-", "~", "x", "*", "("):
         return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
+    if _DASHED.search(label):  # `bce_dice_loss - 1.606`: a dash between a name and its value
+        label = label.rstrip()[:-1]
     pieces = _CUT.split(label.rstrip())  # the name lies after the last separator, or there is none
     tail = pieces[-1].replace("\x00T", " ")
     tail = re.sub(r"(?<=\w)'s\b", "", tail)  # `valid_1's binary_logloss`: a possessive, not a word
@@ -377,6 +380,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     short = _ABBREVIATION.search(tail)  # `Ep. 7 : Up. 306350`: an abbreviated name keeps its period
     tail = tail.strip(" :=.-")
     found = _WORDS.search(tail)
+    if found and found.group(1).lower() in _COPULAS:  # `Score at iteration 0 is NaN`: named before the counter
+        found = None
     if found:
         words = found.group(1).split()
         while len(words) > 1 and any(c.isdigit() for c in words[0]):
@@ -430,7 +435,8 @@ def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
     if rest[-1] == "cost" and all(t in _LOSS_QUALIFIERS - {"batch"} for t in rest[:-1]):
         return split, "loss"  # `cost`, `avg_cost`; a `batch_cost` is the seconds a batch took (PaddlePaddle)
     joined = "_".join(rest)
-    if joined in ("lr", "learning_rate"):
+    head = rest[:-2] if rest[-2:] == ["learning", "rate"] else rest[:-1] if rest[-1] == "lr" else None
+    if head is not None and all(t in _LOSS_QUALIFIERS for t in head):  # `lr`, `Current learning rate`
         return split, "learning_rate"
     return split, canonical_metric(joined)
 
@@ -494,11 +500,15 @@ def _name_slots(tpl: Template) -> None:
             slots.append(Slot(raw, metric, split))
         else:
             slots.append(Slot("", "", "train", "unnamed"))
-    for slot in slots:  # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective
+    # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective; whole numbers in
+    # every row (`train 1199` / `val 166`: the size of each split) are a count.
+    whole = np.all(np.equal(np.mod(np.asarray(tpl.rows, dtype=np.float64), 1), 0), axis=0) if tpl.rows else []
+    for i, slot in enumerate(slots):
         bare = slot.raw.strip().lower()
         if (
             slot.role == "value"
             and bare in _SPLIT_WORDS
+            and not (i < len(whole) and whole[i])
             and not any(o.metric == "loss" and o.split == slot.split for o in slots)
         ):
             slot.metric = "loss"
@@ -536,6 +546,8 @@ def _counter_role(raw: str) -> str | None:
     return None
 
 
+_VALIDATION = {"val", "vali", "valid", "validation", "eval", "evaluation", "dev"}
+_DASHED = re.compile(r"[A-Za-z_]\w* - $")
 _ABBREVIATION = re.compile(r"(?<![\w.])[A-Za-z]{2,4}\.$")
 _COUNTER_WORDS = (("step", "step"), ("iteration", "step"), ("update", "step"), ("epoch", "epoch"), ("batch", "batch"))
 _GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w.]*)\s*[=:]\s*$")
@@ -647,6 +659,10 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         )
     if epoch is not None and usable[epoch]:
         return data[:, epoch].astype(np.int64), "epoch", f"epoch `{named(epoch)}` (no step printed)"
+    if epoch is not None and batch is not None and _counts(data[:, batch]):
+        # A fractional epoch (`1209/9500 (epoch 6.363)`) measures progress: the i/n beside it counts the run's
+        # steps, not the batches of one epoch.
+        return data[:, batch].astype(np.int64), "step", f"counter `{named(batch)}` (the epoch beside it is fractional)"
     if ranked:
         i = ranked[0]
         return data[:, i].astype(np.int64), "step", f"counter `{named(i)}`"
@@ -674,6 +690,8 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             merged[signature if any(s.metric for s in tpl.slots) else (("", tpl.key, ""),)] = tpl
     _fold_prefixed(merged)
     records = [tpl for tpl in merged.values() if _is_record(tpl)]
+    last_numbered = max((max(t.lines) for t in collector.templates.values() if t.lines), default=-1)
+    records += [t for t in merged.values() if t not in records and _cut_record(t, records, last_numbered)]
     _name_the_loss(records)
     if not builder.has("train", "loss") and not any(s.metric == "loss" for t in records for s in t.slots):
         bare = _bare_loss([t for t in merged.values() if t not in records])
@@ -691,6 +709,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         if steps is not None:
             stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
         plans.append((tpl, data, steps, axis, why))
+    header_lines: list[int] = []
     # Headers: lines that carry a counter and no metric (Keras `Epoch 3/30`, `Epoch 1 of 500 took 494s`)
     # place the records printed under them.
     for tpl in merged.values():
@@ -702,7 +721,9 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             steps, axis, _ = _steps(tpl, np.asarray(tpl.rows, dtype=np.float64))
             if steps is not None:
                 stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
+                header_lines += tpl.lines
     stepped_lines.sort()
+    headers = np.asarray(header_lines, dtype=np.int64)
     known_lines = np.asarray([line for line, _, _ in stepped_lines], dtype=np.int64)
     known_steps = np.asarray([s for _, s, _ in stepped_lines], dtype=np.int64)
     known_axes = [a for _, _, a in stepped_lines]
@@ -721,7 +742,16 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         counted = steps is not None  # by a counter of its own
         if steps is None:
             context = np.asarray(tpl.context, dtype=np.int64)
-            if stepped and np.all(context >= 0):
+            # Each record under a counted header of its own (`Epoch: 3` above it) is placed by it: the step
+            # the log was at by then (a bar that starts again each epoch, `train: 100%|..| 396/396`) is not
+            # the run's.
+            under = last_counted(np.asarray(tpl.lines))
+            headed = (
+                bool(np.all(under >= 0))
+                and len(np.unique(under)) == len(under)
+                and bool(np.isin(known_lines[under], headers).all())
+            )
+            if stepped and np.all(context >= 0) and not headed:
                 steps, axis, why = context, "context", "the step the log was at (progress bar or step line before it)"
             elif len(known_lines):
                 at = last_counted(np.asarray(tpl.lines))
@@ -831,6 +861,15 @@ def _fields(tpl: Template) -> set[tuple[str, str]]:
     return {(s.split, s.metric) for s in tpl.slots if s.role == "value" and s.metric}
 
 
+def _cut_record(tpl: Template, records: list[Template], last_line: int) -> bool:
+    """The last line with numbers, printed once, whose text is the start of a repeated record's
+    (`step 97 - loss 128.74 - moving ave loss`: the paste stopped before the last value): that record."""
+    if len(tpl.rows) != 1 or tpl.lines[0] != last_line:
+        return False
+    n = len(tpl.labels)
+    return any(len(r.rows) >= 2 and len(r.labels) > n and r.labels[:n] == tpl.labels for r in records)
+
+
 def _cut_short(tpl: Template, main: Template, last_line: int) -> bool:
     """The record a paste ends in, cut before its end: one line, the last with numbers in the file, and
     visibly cut (a bracket left open, a trailing separator) or holding only fields of the main record
@@ -852,6 +891,14 @@ def _name_the_loss(records: list[Template]) -> None:
         for s in tpl.slots:
             if s.role == "value" and s.metric == "loss" and s.split in named and s.raw.lower() != "loss":
                 s.metric = "_".join(_tokens(s.raw))
+        # `Vali Loss: .. Test Loss: ..`: two eval losses in one record; the validation one is the eval loss.
+        for split in {s.split for s in tpl.slots}:
+            both = [s for s in tpl.slots if s.role == "value" and s.metric == "loss" and s.split == split]
+            if len(both) > 1:
+                keep = next((s for s in both if _tokens(s.raw)[0] in _VALIDATION), both[0])
+                for s in both:
+                    if s is not keep:
+                        s.metric = "_".join(_tokens(s.raw))
     values = [s for t in records for s in t.slots if s.role == "value"]
     for split in {s.split for s in values}:
         fields = [s for s in values if s.split == split]

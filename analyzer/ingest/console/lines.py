@@ -28,6 +28,7 @@ _PREFIX = re.compile(
     r"|\s*\[\d+,(?P<mrank>\d+)\]<std(?:out|err)>:\s?"  # mpirun --tag-output (Horovod): [1,0]<stdout>:
     r"|\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s?"  # absl / glog: I0912 10:01:02.5 123 x.py:65]
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
+    r"|\s*\d{4}-\d\d-\d\d[ T,]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s*[:|-]\s+|\s+)"  # 2023-08-09 15:17:51.409852: x
     r")"
 )
 _ARROW = re.compile(r"^\[\w+\|[^\]]*\][^>]*>>\s?")  # [INFO|trainer.py:123] 2025-... >> message
@@ -296,7 +297,8 @@ def _events_and_meta(state: State, text: str, lineno: int) -> bool:
                 state.builder.metric(state.step, "train", "loss_scale", scale, lineno, rank=state.rank)
             elif scale is not None:  # placed when the generic reader knows the steps (console.generic.finish)
                 state.generic.scales.append((lineno, scale))
-            matched = True
+            # A value reported non-finite (`Score at iteration 60 is NaN`) may be a record's value all the same.
+            matched = event.kind != "warning"
             break
     terminate = _TERMINATE.search(text)
     if terminate:
@@ -371,8 +373,11 @@ def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True) -> 
         if bar:
             desc = text[: bar.start()]
             text = text[bar.end() :]
+            post = bar["post"] or ""
             if not read_bar(state, bar, desc, lineno) and any(c.isdigit() for c in desc):
                 _line(state, desc, lineno)  # numbers printed as the bar's description: a row of their own
+            elif "=" not in post and _DIGIT.search(post):  # `bce_dice_loss - 1.606`: no `key=value` postfix
+                _line(state, f"{desc} {post.lstrip(', ')}", lineno)
     if not text.strip():
         return
     counterless = _BAR_ONLY.match(text)

@@ -1,0 +1,96 @@
+"""Timestamp prefixes over one-value-per-line records, `name - value` bar postfixes, bars that start again
+each epoch, fractional epochs, split abbreviations and two eval losses in one record, values named
+before a sentence's counter, a record cut after a name, generic overflow and exit messages; in the exact
+output of nnU-Net v2, segmentation_models.pytorch, char-rnn, Time-Series-Library (Informer), DL4J,
+darkflow, NVIDIA tacotron2 and keithito/tacotron (benchmarks/new_real_logs/115-132)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.api import analyze
+from analyzer.ingest.console import parse_text
+from tests.ingest.console_series import series
+
+NNUNET = (
+    "2023-08-09 14:55:25.642011: Epoch {e} \n"
+    "2023-08-09 14:55:25.642085: Current learning rate: 0.01 \n"
+    "2023-08-09 15:17:51.409852: train_loss {v} \n"
+    "2023-08-09 15:17:51.440985: val_loss {v} \n"
+    "2023-08-09 15:17:51.441061: Pseudo dice [0.0, 0.0] \n"
+    "2023-08-09 15:17:51.452639: Epoch time: 1345.72 s \n"
+)
+
+
+def test_one_value_per_line_under_a_timestamp_is_one_record(tmp_path: Path) -> None:
+    read = series(NNUNET.format(e=0, v="-0.3541"))  # printed once: a paste of the first epoch
+    assert read["train/loss"] == [(0, -0.3541)] and read["eval/loss"] == [(0, -0.3541)]
+    assert read["train/learning_rate"] == [(0, 0.01)]
+    log = tmp_path / "nnunet.log"
+    log.write_text(NNUNET.format(e=0, v="nan"))
+    assert "loss_nan" in {f.failure_mode for f in analyze(log).findings}
+
+
+SMP = (
+    "Epoch: {e}\n"
+    "train: 100%|████| 396/396 [00:55<00:00,  7.67it/s, bce_dice_loss - {t}, iou_score - 0.2795]\n"
+    "valid: 100%|█████| 500/500 [00:09<00:00, 52.51it/s, bce_dice_loss - {v}, iou_score - 0.434]\n"
+    "Model saved!\n\n"
+)
+
+
+def test_a_dashed_bar_postfix_is_read_per_split_and_placed_by_the_epoch_header() -> None:
+    read = series("".join(SMP.format(e=e, t=t, v=v) for e, t, v in ((0, 1.606, 1.519), (1, 1.581, 1.502))))
+    assert read["train/loss"] == [(0, 1.606), (1, 1.581)]  # not both at step 396, where each bar ends
+    assert read["eval/loss"] == [(0, 1.519), (1, 1.502)]
+
+
+def test_a_fractional_epoch_leaves_the_counter_beside_it_the_step() -> None:
+    line = "{i}/9500 (epoch {e:.3f}), train_loss = {v:.8f}, grad/param norm = 2.6208e-02, time/batch = 0.1708s\t\n"
+    read = series("".join(line.format(i=i, e=i / 190, v=1.5 + i / 1e4) for i in (1209, 1210, 1211)))
+    assert [s for s, _ in read["train/loss"]] == [1209, 1210, 1211]
+
+
+INFORMER = (
+    "train 1199\nval 166\ntest 353\n"
+    "Epoch: 1 cost time: 3.8804690837860107\n"
+    "Epoch: 1, Steps: 9 | Train Loss: 0.5331 Vali Loss: 0.4122 Test Loss: 0.3903\n"
+    "Epoch: 2 cost time: 3.8711836338043213\n"
+    "Epoch: 2, Steps: 9 | Train Loss: 0.4211 Vali Loss: 0.4010 Test Loss: 0.3850\n"
+)
+
+
+def test_vali_is_validation_and_the_test_loss_beside_it_is_kept_apart() -> None:
+    read = series(INFORMER)
+    assert read["eval/loss"] == [(1, 0.4122), (2, 0.4010)]  # not the split sizes 166 and 353, not the test loss
+    assert read["eval/test_loss"] == [(1, 0.3903), (2, 0.3850)]
+    assert read["train/loss"] == [(1, 0.5331), (2, 0.4211)]
+
+
+def test_a_value_after_the_counter_of_a_sentence_is_named_before_it() -> None:
+    line = "09:54:{s} [main] INFO  o.d.o.l.ScoreIterationListener - Score at iteration {i} is {v}\n"
+    read = series("".join(line.format(s=10 + i, i=i, v=v) for i, v in ((0, 0.71), (20, 0.65), (40, "NaN"))))
+    assert [v for _, v in read["train/score"]][:2] == [0.71, 0.65]  # `is` names nothing; NaN kept too
+    assert len(read["train/score"]) == 3
+
+
+def test_the_last_line_cut_after_a_name_is_one_more_record() -> None:
+    line = "step {s} - loss {v} - moving ave loss 150.5952830418094\n"
+    text = (
+        "".join(line.format(s=s, v=140 - s / 10) for s in (95, 96))
+        + "step 97 - loss 128.74661254882812 - moving ave loss"
+    )
+    assert series(text)["train/loss"][-1] == (97, 128.74661254882812)
+
+
+def test_overflow_and_exit_messages_of_unknown_trainers(tmp_path: Path) -> None:
+    events = parse_text(
+        "OVERFLOW! Skipping step. Attempted loss scale: 8388608.0\n"
+        "Step 113796  [0.880 sec/step, loss=nan, avg_loss=nan]\n"
+        "Loss exploded to nan at step 113796!\n"
+        "Exiting due to exception: Loss Exploded\n",
+        "train.log",
+    ).events
+    assert list(events["kind"]) == ["overflow_skip", "warning", "exception"]
+    assert events["message"].iloc[2].endswith("Loss Exploded")
+    assert parse_text("Exiting the data loader: all workers are done\n", "train.log").events.empty
