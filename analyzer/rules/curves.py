@@ -233,10 +233,13 @@ def _divergence_short(run: Run, metric: str, loss: pd.Series, ratio: float) -> D
     base = float(np.median(values[: i_min + 1]))
     after = values[i_min + 1 :]
     high = after >= ratio * base
-    stays = len(after) >= 2 and bool((after[-2:] >= (1 + (ratio - 1) / 2) * base).all())
+    up = (1 + (ratio - 1) / 2) * base
+    stays = len(after) >= 2 and bool((after[-2:] >= up).all())
     if base <= 0 or int(high.sum()) < 2 or not stays:
         return None
     onset = i_min + 1 + int(np.argmax(high))
+    if bool((values[onset:] < up).any()):
+        return None  # back near its level after the climb began: a noisy loss, not one that did not come back
     return Detection(
         int(steps[onset]),
         f"loss fell to {fmt(float(values[i_min]))} at step {int(steps[i_min])}, "

@@ -94,3 +94,40 @@ def test_overflow_and_exit_messages_of_unknown_trainers(tmp_path: Path) -> None:
     assert list(events["kind"]) == ["overflow_skip", "warning", "exception"]
     assert events["message"].iloc[2].endswith("Loss Exploded")
     assert parse_text("Exiting the data loader: all workers are done\n", "train.log").events.empty
+
+
+def test_a_traceback_whose_lines_carry_changing_numbers_keeps_its_exception(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    log.write_text(
+        "1173 Traceback (most recent call last):\n"
+        '1174   File "/repos/MindEyeV2/src/Train.py", line 834, in <module>\n'
+        "1175     utils.check_loss(loss)\n"
+        '1176   File "/repos/MindEyeV2/src/utils.py", line 208, in check_loss\n'
+        "1177     raise ValueError('NaN loss')\n"
+        "1178 ValueError: NaN loss\n"
+    )
+    report = analyze(log)
+    assert any(m.startswith("ValueError: NaN loss (last frame") for m in report.run.events["message"])
+    assert {"loss_nan", "crash"} <= {f.failure_mode for f in report.findings}  # the guard's own words
+
+
+def test_a_log_level_word_is_no_part_of_a_name() -> None:
+    line = (
+        "2020-02-27 03:08:07,282 P590 INFO [Metrics] logloss: 0.440696 - AUC: 0.811085\n"
+        "2020-02-27 03:08:09,661 P590 INFO Train loss: {v}\n"
+        "2020-02-27 03:08:09,661 P590 INFO ****** Epoch={e} end ****\n"
+    )
+    read = series("".join(line.format(v=v, e=e) for e, v in ((22, 0.436594), (23, 0.436488))))
+    assert [v for _, v in read["train/loss"]] == [0.436594, 0.436488]
+
+
+def test_an_unnamed_counter_that_starts_again_counts_the_batches_of_the_epoch_above() -> None:
+    text = "".join(
+        f"epoch {e}/300\n"
+        + "".join(f"{i}/3, train_loss: {e / 10 + i / 100:.4f} step time: 0.9368\n" for i in (1, 2, 3))
+        + f"epoch {e} average loss: {e / 10:.4f}\n"
+        for e in (14, 15)
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [1, 2, 3, 4, 5, 6]  # not 1, 2, 3 twice
+    assert [v for _, v in read["train/loss_summary"]] == [1.4, 1.5]  # `average loss`: the epoch's summary

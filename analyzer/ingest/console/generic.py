@@ -77,6 +77,7 @@ _SPLIT_WORDS = {
 }
 _LOSS_QUALIFIERS = {
     "total",
+    "average",
     "tot",
     "reduced",
     "lm",
@@ -384,8 +385,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         found = None
     if found:
         words = found.group(1).split()
-        while len(words) > 1 and any(c.isdigit() for c in words[0]):
-            words.pop(0)  # "E5 iter[": the glued counter is not part of the name
+        while len(words) > 1 and (any(c.isdigit() for c in words[0]) or words[0] in _LOG_LEVELS):
+            words.pop(0)  # "E5 iter[": the glued counter is no part of the name; nor `P590 INFO Train loss`'s level
         return " ".join(words) + ("." if short else ""), "value"
     if label.rstrip().endswith("|"):  # | name | value |: the name is the cell before
         cells = [c for c in (before + label).rstrip().rstrip("|").split("|")]
@@ -546,6 +547,7 @@ def _counter_role(raw: str) -> str | None:
     return None
 
 
+_LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "CRITICAL", "FATAL"}
 _VALIDATION = {"val", "vali", "valid", "validation", "eval", "evaluation", "dev"}
 _DASHED = re.compile(r"[A-Za-z_]\w* - $")
 _ABBREVIATION = re.compile(r"(?<![\w.])[A-Za-z]{2,4}\.$")
@@ -615,6 +617,9 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     slots = tpl.slots
     total = [i + 1 < len(slots) and slots[i + 1].role == "total" for i in range(len(slots))]
     usable = [_counts(data[:, i]) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
+    for i, s in enumerate(slots):  # an unnamed i/n that starts again (`1/16` after `16/16`) counts the batches
+        if s.role == "step" and not s.raw and total[i] and bool(np.any(np.diff(data[:, i]) < 0)):
+            usable[i] = False  # of an epoch a header above it names, not the run's steps
 
     def named(i: int) -> str:
         return slots[i].raw or "i/n"

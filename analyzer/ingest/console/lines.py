@@ -155,8 +155,9 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
     tb = state.traceback
     if tb is None:
         return False
-    if tb.get("prefix") and text.startswith(tb["prefix"]):
-        text = text[len(tb["prefix"]) :]  # a logger prints its prefix on every line of the traceback
+    prefix = tb.get("prefix") and tb["prefix"].match(text)
+    if prefix:  # a logger prints its prefix on every line of the traceback (its numbers may change)
+        text = text[prefix.end() :]
     frame = _FRAME.match(text)
     if frame:
         tb["frame"] = f"{frame['file']}:{frame['line']} in {frame['fn']}"
@@ -181,6 +182,14 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         end_traceback(state)
     state.traceback = None
     return exc is not None
+
+
+def _prefix_pattern(prefix: str) -> re.Pattern[str] | None:
+    """The text before a traceback's header as a pattern for its other lines, any number in it free to
+    change (`1173 Traceback ...`, then `1174   File ...`: a paste's line numbers; a logger's clock)."""
+    if not prefix:
+        return None
+    return re.compile("".join(r"\d+" if part.isdigit() else re.escape(part) for part in re.split(r"(\d+)", prefix)))
 
 
 def end_traceback(state: State) -> None:
@@ -222,7 +231,7 @@ def _line(state: State, text: str, lineno: int) -> None:
         return
     found = _TRACEBACK.search(text)
     if found:
-        state.traceback = {"line": lineno, "prefix": text[: found.start()]}
+        state.traceback = {"line": lineno, "prefix": _prefix_pattern(text[: found.start()])}
         return
     if state.block_split:
         row = _BLOCK_ROW.match(text)

@@ -1,0 +1,25 @@
+"""A short log's divergence must stay up: a noisy per-batch loss that starts on a few lucky low batches
+and keeps coming back to them is not a loss that 'did not come back' (MONAI's tutorial, new log 153)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.api import analyze
+
+NOISY = [0.1162, 0.1221, 0.1084, 0.2122, 0.3382, 0.3024, 0.1587, 0.2303, 0.2210, 0.1176, 0.3121, 0.2280]
+CLIMB = [0.1162, 0.1221, 0.1084, 0.2122, 0.3382, 0.3024, 0.2587, 0.2303, 0.3210, 0.4176, 0.5121, 0.6280]
+
+
+def modes(tmp_path: Path, name: str, values: list[float]) -> set[str]:
+    log = tmp_path / f"{name}.log"
+    log.write_text("".join(f"{i}/16, train_loss: {v:.4f} step time: 0.9368\n" for i, v in enumerate(values, 1)))
+    return {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_noisy_loss_that_returns_to_its_level_is_no_divergence(tmp_path: Path) -> None:
+    assert "divergence" not in modes(tmp_path, "noisy", NOISY)
+
+
+def test_a_loss_that_climbs_and_stays_up_is(tmp_path: Path) -> None:
+    assert "divergence" in modes(tmp_path, "climb", CLIMB)
