@@ -131,3 +131,18 @@ def test_an_unnamed_counter_that_starts_again_counts_the_batches_of_the_epoch_ab
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == [1, 2, 3, 4, 5, 6]  # not 1, 2, 3 twice
     assert [v for _, v in read["train/loss_summary"]] == [1.4, 1.5]  # `average loss`: the epoch's summary
+
+
+def test_identical_trainer_dicts_with_no_bar_are_each_a_record(tmp_path: Path) -> None:
+    # A frozen run prints the same dict at every logging step (MedicalGPT, new log 158): not rank duplicates.
+    frozen = "{'loss': 0.0, 'learning_rate': 1.0533245556287031e-07, 'epoch': 0.01}\n"
+    evaluation = "{'eval_loss': nan, 'eval_runtime': 2365.9772, 'eval_samples_per_second': 21.4, 'epoch': 0.01}\n"
+    read = series(frozen + evaluation + frozen * 5)
+    assert len(read["train/loss"]) == 6 and len(read["eval/loss"]) == 1
+
+
+def test_two_eval_losses_named_after_a_loss_function_keep_the_validation_one() -> None:
+    line = "Epoch: {e:03d}, LR: 0.001000, Loss: {v:.7f}, Validation MAE: {m:.7f}, Test MAE: {t:.7f}\n"
+    read = series("".join(line.format(e=e, v=1 / e, m=2 / e, t=3 / e) for e in (1, 2, 3)))
+    assert [round(v, 6) for _, v in read["eval/loss"]] == [2.0, 1.0, 0.666667]
+    assert [round(v, 6) for _, v in read["eval/test_mae"]] == [3.0, 1.5, 1.0]

@@ -503,7 +503,8 @@ def _name_slots(tpl: Template) -> None:
             slots.append(Slot("", "", "train", "unnamed"))
     # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective; whole numbers in
     # every row (`train 1199` / `val 166`: the size of each split) are a count.
-    whole = np.all(np.equal(np.mod(np.asarray(tpl.rows, dtype=np.float64), 1), 0), axis=0) if tpl.rows else []
+    table = np.asarray(tpl.rows, dtype=np.float64)
+    whole = np.all(np.isfinite(table) & (table == np.round(table)), axis=0) if tpl.rows else []
     for i, slot in enumerate(slots):
         bare = slot.raw.strip().lower()
         if (
@@ -896,14 +897,6 @@ def _name_the_loss(records: list[Template]) -> None:
         for s in tpl.slots:
             if s.role == "value" and s.metric == "loss" and s.split in named and s.raw.lower() != "loss":
                 s.metric = "_".join(_tokens(s.raw))
-        # `Vali Loss: .. Test Loss: ..`: two eval losses in one record; the validation one is the eval loss.
-        for split in {s.split for s in tpl.slots}:
-            both = [s for s in tpl.slots if s.role == "value" and s.metric == "loss" and s.split == split]
-            if len(both) > 1:
-                keep = next((s for s in both if _tokens(s.raw)[0] in _VALIDATION), both[0])
-                for s in both:
-                    if s is not keep:
-                        s.metric = "_".join(_tokens(s.raw))
     values = [s for t in records for s in t.slots if s.role == "value"]
     for split in {s.split for s in values}:
         fields = [s for s in values if s.split == split]
@@ -918,6 +911,14 @@ def _name_the_loss(records: list[Template]) -> None:
                 break
             if lossy:
                 break
+    for tpl in records:  # `Vali Loss: .. Test Loss: ..`: two eval losses in one record; the validation one is it
+        for split in {s.split for s in tpl.slots}:
+            both = [s for s in tpl.slots if s.role == "value" and s.metric == "loss" and s.split == split]
+            if len(both) > 1:
+                keep = next((s for s in both if _tokens(s.raw)[0] in _VALIDATION), both[0])
+                for s in both:
+                    if s is not keep:
+                        s.metric = "_".join(_tokens(s.raw))
 
 
 def _bare_loss(templates: list[Template]) -> Template | None:

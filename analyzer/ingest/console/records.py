@@ -87,8 +87,10 @@ def read_dict_line(state: State, text: str, lineno: int) -> bool:
         state.note_axis("logged")
         _emit(state, row, lineno, state.step)
         return True
-    if text == state.last_dict and (state.pending or state.axis == "ordinal"):
+    if text == state.last_dict and state.pending and state.axis not in ("", "ordinal"):
         return True  # the same line printed by two ranks, with no bar drawn in between
+    # With no bar at all (ordinal records), an identical line is the next record: a frozen run prints the
+    # same `{'loss': 0.0, 'learning_rate': ..., 'epoch': 0.01}` at every logging step.
     layout = tuple(row)
     seen = state.layouts[layout] = state.layouts.get(layout, 0) + 1
     if seen == FAST_AFTER and state.fast is None and not state.echo and hf_state.layout_plan(tuple(row))[0] == "train":
