@@ -146,3 +146,20 @@ def test_two_eval_losses_named_after_a_loss_function_keep_the_validation_one() -
     read = series("".join(line.format(e=e, v=1 / e, m=2 / e, t=3 / e) for e in (1, 2, 3)))
     assert [round(v, 6) for _, v in read["eval/loss"]] == [2.0, 1.0, 0.666667]
     assert [round(v, 6) for _, v in read["eval/test_mae"]] == [3.0, 1.5, 1.0]
+
+
+def test_a_loop_printing_only_its_loss_is_read(tmp_path: Path) -> None:
+    # `print(loss)` in a custom loop (ChatGLM LoRA, new log 160): a tensor repr per line and nothing else.
+    log = tmp_path / "train.log"
+    log.write_text("tensor(3.2207, device='cuda:0')\n" + "tensor(nan, device='cuda:0')\n" * 9)
+    report = analyze(log)
+    assert len(report.run.series("loss")) == 10
+    assert "loss_nan" in {f.failure_mode for f in report.findings}
+    assert "train/loss" not in series("see the table\n" + "0.5\n" * 4)  # four lines are not enough
+
+
+def test_a_counter_and_a_value_after_a_bar_are_step_and_loss() -> None:
+    bar = "{p:>3}%|▎         | {n}/312 [02:27<1:00:48, 12.12s/it]{s}, {v}\n"
+    rows = [(0, 2.5521), (10, 2.2398), (20, 2.2377), (30, 2.1703), (40, 2.2717)]
+    read = series("".join(bar.format(p=s // 4, n=s + 1, s=s, v=v) for s, v in rows))
+    assert read["train/loss"] == rows

@@ -922,20 +922,25 @@ def _name_the_loss(records: list[Template]) -> None:
 
 
 def _bare_loss(templates: list[Template]) -> Template | None:
-    """`76930 2.6496577`: a log whose only repeated lines are a rising counter and one number, nothing
-    else on the line, and which names no loss anywhere: the number is taken as the loss (said so in the
-    template's `why`). Only one such template may exist, with at least BARE_MIN lines."""
+    """`76930 2.6496577`: a log whose only repeated lines are a rising counter and one number (or one
+    number alone), nothing else on the line, and which names no loss anywhere: the number is taken as
+    the loss (said so in the template's `why`). Only one such template may exist, with at least BARE_MIN
+    lines."""
     bare = [
         t
         for t in templates
-        if len(t.slots) == 2
+        if len(t.slots) in (1, 2)
         and len(t.rows) >= BARE_MIN
-        and not any(label.strip() for label in t.labels)
+        and not any(label.strip(" \t,;|") for label in t.labels)  # `10, 2.2398`: a separator at most
         and not t.key.rsplit("\x01", 1)[-1]
     ]
     if len(bare) != 1:
         return None
     tpl = bare[0]
+    if len(tpl.slots) == 1:  # `tensor(3.2207, device='cuda:0')`: a loop printing its loss and nothing else
+        tpl.slots = [Slot("", "loss", "train")]
+        tpl.note = "one number per line and nothing else, taken as the loss in record order (no loss named)"
+        return tpl
     counter = np.asarray(tpl.rows, dtype=np.float64)[:, 0]
     if not _counts(counter) or not np.all(np.diff(counter) > 0):
         return None
