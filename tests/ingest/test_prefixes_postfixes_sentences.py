@@ -163,3 +163,11 @@ def test_a_counter_and_a_value_after_a_bar_are_step_and_loss() -> None:
     rows = [(0, 2.5521), (10, 2.2398), (20, 2.2377), (30, 2.1703), (40, 2.2717)]
     read = series("".join(bar.format(p=s // 4, n=s + 1, s=s, v=v) for s, v in rows))
     assert read["train/loss"] == rows
+
+
+def test_a_keras_row_cut_by_the_end_of_the_paste_is_placed_under_its_epoch() -> None:
+    row = "1/1 [==============================] - 0s 187ms/step - loss: {t} - val_loss: {v}\n"
+    text = "".join(f"Epoch {e}/100\n" + row.format(t=1 / e, v=0.5 + e / 100) + "\n" for e in (16, 17, 18))
+    text += "Epoch 19/100\n1/1 [==============================] - 0s 123ms/step - loss: 0.5792 -"
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [16, 17, 18, 19]  # not at step 1, its batch counter 1/1

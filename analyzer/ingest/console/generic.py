@@ -740,6 +740,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
 
     last_line = max((max(t.lines) for t in collector.templates.values() if t.lines), default=-1)
     emitted_steps: dict[int, np.ndarray] = {}
+    emitted_axes: dict[int, str] = {}
     has_loss_counter = any(
         steps is not None and any(s.metric == "loss" for s in tpl.slots) for tpl, _, steps, _, _ in plans
     )
@@ -785,6 +786,13 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             and _fields(main) <= _fields(tpl)
             and not np.isin(steps, main_steps).any()
         )
+        main_axis = emitted_axes.get(id(main))
+        if cut and counted and tpl is not main and main_axis not in (None, axis) and len(known_lines):
+            # `Epoch 21/100` then `1/1 [===] - loss: 0.5792 -`: placed as the usual kind is, not by its own
+            # batch counter (constant in the full rows, so never the usual kind's axis).
+            at = last_counted(np.asarray(tpl.lines) - 1)  # the counted line before it, not its own
+            if np.all(at >= 0) and known_axes[int(at[0])] == main_axis:
+                steps, axis, why = known_steps[at], main_axis, "the record the paste ends in, placed as the others"
         if cut and not counted and (last := builder.last_step("train", "loss")) is not None and steps[0] <= last:
             steps, why = (
                 np.asarray([last + 1]),
@@ -804,6 +812,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         )
         primary_loss = primary_loss or carries_loss
         emitted_steps[id(tpl)] = steps
+        emitted_axes[id(tpl)] = axis
         _emit(builder, tpl, data, steps, suffix)
         described.append(
             {
