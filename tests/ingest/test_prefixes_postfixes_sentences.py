@@ -171,3 +171,45 @@ def test_a_keras_row_cut_by_the_end_of_the_paste_is_placed_under_its_epoch() -> 
     text += "Epoch 19/100\n1/1 [==============================] - 0s 123ms/step - loss: 0.5792 -"
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == [16, 17, 18, 19]  # not at step 1, its batch counter 1/1
+
+
+def test_a_keras_row_is_read_once() -> None:
+    line = "72000/72000 - 354s - loss: {t} - accuracy: 0.7778 - val_loss: {v} - val_accuracy: 0.7891\n"
+    read = series("".join(f"Epoch {e}/10\n" + line.format(t=1 / e, v=0.4 + e / 10) for e in (1, 2, 3)))
+    assert [s for s, _ in read["train/loss"]] == [1, 2, 3]  # not each epoch twice
+
+
+def test_the_one_record_before_a_diverged_message_and_the_message(tmp_path: Path) -> None:
+    log = tmp_path / "t2t.log"
+    log.write_text(
+        "INFO:tensorflow:Done running local_init_op.\n"
+        "INFO:tensorflow:step = 0, loss = 9.76205\n"
+        "ERROR:tensorflow:Model diverged with loss = NaN.\n"
+    )
+    report = analyze(log)
+    assert [v for _, v in series(log.read_text())["train/loss"]] == [9.76205]  # printed once, with its counter
+    assert "loss_nan" in {f.failure_mode for f in report.findings}
+
+
+def test_logging_code_locations_and_one_metric_per_line() -> None:
+    line = "2020-09-10 11:52:14,449 (base_trainer:831) INFO: (Step: 95400) train_{name} = {v}.\n"
+    read = series("".join(line.format(name=n, v=v) for n, v in (("f0_loss", 0.0659), ("mel_loss_after", "nan"))))
+    assert read["train/loss"] == [(95400, 0.0659)]  # the one field named ...loss
+    assert len(read["train/mel_loss_after"]) == 1  # printed once, NaN, with a counter: a record all the same
+    assert not any("base_trainer" in name for name in read)
+
+
+def test_a_clock_ends_the_name_before_it() -> None:
+    line = (
+        "[2021-04-25 21:57:25 swin_tiny_patch4_window7_224](main.py 221): INFO Train: [3/300][{i}/1251]  eta 0:08:57 "
+        "lr 0.000166 time 0.6068 (0.6098)    loss {v} (6.1324)    grad_norm 2.0382 (inf)  mem 11818MB\n"
+    )
+    read = series("".join(line.format(i=i, v=6 - i / 1000) for i in (370, 380)))
+    assert [v for _, v in read["train/learning_rate"]] == [0.000166, 0.000166]
+    assert not any(name.startswith("train/main") for name in read)  # `(main.py 221)` is a code location
+
+
+def test_a_field_seen_again_starts_the_next_one_value_per_line_record() -> None:
+    block = "Iter: {i}\nstage1_pafs_loss:     {v}\nstage1_heatmaps_loss: {v}\n"
+    read = series("".join(block.format(i=i, v=v) for i, v in ((100, 0.5), (200, 0.4), (300, "nan"))))
+    assert [s for s, _ in read["train/stage1_pafs_loss"]] == [100, 200, 300]

@@ -255,7 +255,10 @@ def observe(collector: Collector, text: str, lineno: int, step: int | None, rank
         return
     member = _BLOCK_LINE.match(text)
     if member:
-        collector.block.append((member["name"].strip(), member["value"], lineno, step, rank))
+        name = member["name"].strip()
+        if any(name == n for n, *_ in collector.block):  # a field seen again: the next record begins
+            _close_block(collector)
+        collector.block.append((name, member["value"], lineno, step, rank))
         return
     _observe_line(collector, text, lineno, step, rank)
 
@@ -300,7 +303,11 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
 
 
 # A logger's code location (`[train.py:1056]`, absl's `train.py:120]`): a line number, no metric.
-_CODE_AT = re.compile(r"\[?\b[\w.-]+\.(?:py|pyx|cc|cpp|cu|c|h|hpp|rs|go|java|scala|jl|lua|js|ts):\d+\b\]?")
+_CODE_AT = re.compile(
+    r"\[?\b[\w.-]+\.(?:py|pyx|cc|cpp|cu|c|h|hpp|rs|go|java|scala|jl|lua|js|ts):\d+\b\]?"
+    r"|\([\w.-]+\.py\s+\d+\)"  # `(main.py 221)`
+    r"|\([A-Za-z_][\w]*[_.][\w.]*:\d+\)"  # logging's `(%(module)s:%(lineno)d)`: `(base_trainer:831)`
+)
 _COUNTER_CELL = re.compile(r"\s*\d+\s*/\s*\d+\s*")
 # A table header whose names are single words: three to sixteen identifiers and nothing else.
 _CSV_NAME = re.compile(r"[A-Za-z_][\w./%-]*(?: [A-Za-z_][\w./%-]*){0,2}")
@@ -374,7 +381,7 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     if _DASHED.search(label):  # `bce_dice_loss - 1.606`: a dash between a name and its value
         label = label.rstrip()[:-1]
     pieces = _CUT.split(label.rstrip())  # the name lies after the last separator, or there is none
-    tail = pieces[-1].replace("\x00T", " ")
+    tail = pieces[-1].rsplit("\x00T", 1)[-1]  # `eta 0:03:37 lr 0.0005`: a clock ends the name before it
     tail = re.sub(r"(?<=\w)'s\b", "", tail)  # `valid_1's binary_logloss`: a possessive, not a word
     tail = re.sub(r"['\"{}\[\]()<>#]|^[\s:=]+|[\s:=]+$", " ", tail)
     tail = _UNIT.sub("", tail).strip(" :=-")
@@ -581,9 +588,11 @@ def _is_record(tpl: Template) -> bool:
     # Printed once it must also carry a loss: a settings dump (`learning_rate=5e-05, max_grad_norm=1.0`)
     # is explicit too, and is no record of training.
     # `name: 1.0`, `name=1.0`, JSON's `"name": "1.0"`, or `| name 1.0` (a name right after a field separator)
+    # A counter is a field too: `step = 0, loss = 9.76` (a paste of the first record) is one.
     explicit = sum(bool(_EXPLICIT.search(label)) for label in tpl.labels)
-    lossy = any(s.metric.endswith("loss") or s.metric in LOSS_FUNCTIONS for s in values)
-    return len(values) >= 2 and explicit >= 2 and lossy
+    lossy = any("loss" in s.metric.split("_") or s.metric in LOSS_FUNCTIONS for s in values)
+    counters = sum(s.role in ("step", "epoch", "batch") for s in tpl.slots)
+    return len(values) + min(counters, 1) >= 2 and explicit >= 2 and lossy
 
 
 _EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*)[A-Za-z_][\w./-]*\s+$""")

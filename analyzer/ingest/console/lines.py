@@ -97,7 +97,8 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         state.meta.setdefault("trainer_state", {}).setdefault("max_steps", int(groups["total"]))
     items = [(k, v) for k, v in groups.items() if k not in ("step", "total", "epoch_index")]
     if grammar.pairs is not None:
-        items += [(m["key"].strip(), m["value"]) for m in grammar.pairs.finditer(text)]
+        named = {k for k, _ in items}  # the pairs may repeat a field the match took (Keras `- loss: ...`)
+        items += [(m["key"].strip(), m["value"]) for m in grammar.pairs.finditer(text) if m["key"].strip() not in named]
     if grammar.vanishing:
         names = {grammar.keys.get(k) or canonical_metric(k): v for k, v in items}
         if grammar.vanishing in names:
