@@ -213,3 +213,10 @@ def test_a_field_seen_again_starts_the_next_one_value_per_line_record() -> None:
     block = "Iter: {i}\nstage1_pafs_loss:     {v}\nstage1_heatmaps_loss: {v}\n"
     read = series("".join(block.format(i=i, v=v) for i, v in ((100, 0.5), (200, 0.4), (300, "nan"))))
     assert [s for s, _ in read["train/stage1_pafs_loss"]] == [100, 200, 300]
+
+
+def test_a_bar_description_with_several_fields_and_a_step_that_starts_again_each_epoch() -> None:
+    bar = "Epoch {e}, Step {s}, Loss: {v}:   {p}%|▏         | {n}/144 [00:02<02:20,  1.01it/s]\n"
+    rows = [(1, 0, 0.9741), (1, 1, 1.3742), (1, 2, 0.8), (2, 0, 0.9741), (2, 1, 1.3742), (2, 2, 0.8)]
+    read = series("".join(bar.format(e=e, s=s, v=v, p=1, n=s + 2) for e, s, v in rows))
+    assert [s for s, _ in read["train/loss"]] == [0, 1, 2, 3, 4, 5]  # epoch x 3 + step, not 0-2 twice

@@ -619,6 +619,16 @@ def _spans_epochs(counter: np.ndarray, epoch: np.ndarray) -> bool:
     return len(turns) > 0 and bool(np.all(np.diff(counter)[turns] > 0))
 
 
+def _restarts_with_epochs(counter: np.ndarray, epoch: np.ndarray) -> bool:
+    """A counter that goes back down at every place the epoch goes up, and nowhere else."""
+    known = np.isfinite(counter) & np.isfinite(epoch)
+    counter, epoch = counter[known], epoch[known]
+    if not np.all(epoch == np.round(epoch)):
+        return False
+    turns, drops = np.diff(epoch) > 0, np.diff(counter) < 0
+    return bool(turns.any()) and bool(np.array_equal(turns, drops))
+
+
 def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str]:
     """(steps, axis, why) from the template's own counters; None when it has none usable.
 
@@ -639,6 +649,21 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         key=lambda i: (not _GLOBAL.search(slots[i].raw.lower()), total[i]),
     )
     epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
+    if (
+        ranked
+        and epoch is not None
+        and not total[ranked[0]]
+        and _restarts_with_epochs(data[:, ranked[0]], data[:, epoch])
+    ):
+        # `Epoch 2, Step 0, Loss: ..`: a step counter that starts again with each epoch counts its batches.
+        i = ranked[0]
+        per = int(np.nanmax(data[:, i])) + 1
+        steps = (data[:, epoch] - np.nanmin(data[:, epoch])) * per + data[:, i]
+        return (
+            steps.astype(np.int64),
+            "batch_in_epoch",
+            f"epoch `{named(epoch)}` x {per} (largest `{named(i)}` + 1: it starts again each epoch) + `{named(i)}`",
+        )
     if ranked and (
         not total[ranked[0]]
         or epoch is None

@@ -61,7 +61,9 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
             metric = "loss" if key in ("step_loss", "train_loss", "loss_step") else field_metric(key)
             state.builder.metric(step, "train", metric, value, lineno, rank=state.rank)
             state.records += 1
-    return bool(lightning or tune)
+    # `Epoch 1, Step 0, Loss: 0.97:` says more than Lightning's `Epoch 3:`: the line readers read it.
+    more = lightning is not None and bool(re.search(r"\d", desc[: lightning.start()] + desc[lightning.end() :]))
+    return bool((lightning and not more) or tune)
 
 
 def read_dict_line(state: State, text: str, lineno: int) -> bool:
