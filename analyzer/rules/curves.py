@@ -405,6 +405,8 @@ def loss_not_moving(
             f"learning_rate is 0 at all {len(lr)} logged steps: nothing is updated",
             {"learning_rate": _points(run, "learning_rate", "train", lr.index.tolist(), lr.tolist(), 3)},
         )
+    if not run.has("loss"):
+        return _parts_not_moving(run, min_points)
     if len(loss) < min_points or not _plain_loss(run) or (loss == 0).all():
         return None  # a loss of exactly 0 is the loss-exactly-zero rule's
     values = loss.to_numpy()
@@ -486,6 +488,30 @@ def _warming_up(lr: pd.Series, since: int) -> bool:
 
 
 SAME = 1e-5  # relative: a loss printed with many digits that moves less than this between records is not moving
+
+
+def _parts_not_moving(run: Run, min_points: int) -> Detection | None:
+    """No series is named the train loss, and every one of its parts (two or more: a GAN's `gen_loss` and
+    `dis_loss`, a detector's `box_loss` and `cls_loss`) keeps one value at every logged step. One constant
+    part alone may be a term switched off; all of them still is nothing learned."""
+    parts = [m for s, m in run.series_names() if s == "train" and "loss" in m.split("_")]
+    if len(parts) < 2:
+        return None
+    series = [finite(run.series(m)) for m in parts]
+    if any(len(v) < min_points or _identical_tail(v.to_numpy()) < len(v) for v in series):
+        return None
+    first = series[0]
+    shown = ", ".join(f"{m} {fmt(float(v.iloc[-1]))}" for m, v in zip(parts, series, strict=True))
+    return Detection(
+        int(first.index[0]),
+        f"every loss part keeps one value over all {len(first)} logged steps ({shown}): nothing is learned",
+        {
+            "parts": parts,
+            "points": len(first),
+            "first": _points(run, parts[0], "train", first.index[:3].tolist(), first.to_numpy()[:3].tolist()),
+        },
+        confidence=0.7,
+    )
 
 
 def _identical_tail(values: np.ndarray) -> int:
