@@ -220,3 +220,30 @@ def test_a_bar_description_with_several_fields_and_a_step_that_starts_again_each
     rows = [(1, 0, 0.9741), (1, 1, 1.3742), (1, 2, 0.8), (2, 0, 0.9741), (2, 1, 1.3742), (2, 2, 0.8)]
     read = series("".join(bar.format(e=e, s=s, v=v, p=1, n=s + 2) for e, s, v in rows))
     assert [s for s, _ in read["train/loss"]] == [0, 1, 2, 3, 4, 5]  # epoch x 3 + step, not 0-2 twice
+
+
+def test_exact_zeros_under_bare_split_names_are_a_loss(tmp_path: Path) -> None:
+    line = "Epoch {e:03d}: train=0.00000000 valid=0.00000000 best=0.00000000 duration={d}\n"
+    log = tmp_path / "demucs.log"
+    log.write_text("".join(line.format(e=e, d=f"{100 + e:.2f}") for e in range(4)))
+    assert series(log.read_text())["train/loss"] == [(e, 0.0) for e in range(4)]  # not a count of samples
+    assert "loss_zero" in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_named_counter_that_starts_again_is_no_global_step() -> None:
+    line = "[2023-03-10 20:01:35,500]     batch count: {b}/308, iter: {b}, loss: {v}, aux_loss: 164.087860\n"
+    rows = [(280, 0.089525), (300, 0.088858), (0, 0.093358), (20, 0.0921), (40, 0.0911), (60, "nan")]
+    read = series("".join(line.format(b=b, v=v) for b, v in rows))
+    steps = [s for s, _ in read["train/loss"]]
+    assert len(steps) == 6 and steps == sorted(steps)  # the NaN is last, as printed, not before 280 and 300
+
+
+def test_a_bar_that_prints_its_step_is_placed_there() -> None:
+    text = (
+        "Epoch 2/30:   0%|          | 6/8563 [00:10<4:06:13,  1.73s/step, loss=0.656, step=8569]"
+        "[rank1]:[E1030 03:19:32.584828663 ProcessGroupNCCL.cpp:616] [Rank 1] Watchdog caught collective operation "
+        "timeout: WorkNCCL(SeqNum=215121, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for "
+        "600089 milliseconds before timing out.\n"
+    )
+    read = parse_text(text, "train.log")
+    assert read.metrics["step"].tolist() == [8569] and read.events["step"].tolist() == [8569]

@@ -511,7 +511,8 @@ def _name_slots(tpl: Template) -> None:
     # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective; whole numbers in
     # every row (`train 1199` / `val 166`: the size of each split) are a count.
     table = np.asarray(tpl.rows, dtype=np.float64)
-    whole = np.all(np.isfinite(table) & (table == np.round(table)), axis=0) if tpl.rows else []
+    counts = np.isfinite(table) & (table == np.round(table)) & (table >= 1)
+    whole = np.all(counts, axis=0) if tpl.rows else []  # `train=0.00000000 valid=0.0`: a loss of exactly 0
     for i, slot in enumerate(slots):
         bare = slot.raw.strip().lower()
         if (
@@ -619,6 +620,16 @@ def _spans_epochs(counter: np.ndarray, epoch: np.ndarray) -> bool:
     return len(turns) > 0 and bool(np.all(np.diff(counter)[turns] > 0))
 
 
+def _starts_again(counter: np.ndarray) -> bool:
+    """A counter that falls back to its first value or below (a new epoch's batches from 0), not one that
+    wobbles between ranks printing a step or two apart."""
+    known = counter[np.isfinite(counter)]
+    if len(known) < 2:
+        return False
+    drops = np.flatnonzero(np.diff(known) < 0) + 1
+    return bool(len(drops)) and bool(np.any(known[drops] <= known[0]))
+
+
 def _restarts_with_epochs(counter: np.ndarray, epoch: np.ndarray) -> bool:
     """A counter that goes back down at every place the epoch goes up, and nowhere else."""
     known = np.isfinite(counter) & np.isfinite(epoch)
@@ -637,9 +648,12 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     slots = tpl.slots
     total = [i + 1 < len(slots) and slots[i + 1].role == "total" for i in range(len(slots))]
     usable = [_counts(data[:, i]) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
-    for i, s in enumerate(slots):  # an unnamed i/n that starts again (`1/16` after `16/16`) counts the batches
-        if s.role == "step" and not s.raw and total[i] and bool(np.any(np.diff(data[:, i]) < 0)):
-            usable[i] = False  # of an epoch a header above it names, not the run's steps
+    at_epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
+    for i, s in enumerate(slots):  # a step counter that starts again (`1/16` after `16/16`, `iter: 0` after
+        # `iter: 300`) counts the batches of an epoch a header above it names, not the run's steps (an epoch
+        # on the same line is read below)
+        if s.role == "step" and usable[i] and _starts_again(data[:, i]):
+            usable[i] = at_epoch is not None and _restarts_with_epochs(data[:, i], data[:, at_epoch])
 
     def named(i: int) -> str:
         return slots[i].raw or "i/n"

@@ -14,7 +14,7 @@ from analyzer.ingest.grammars import NUM
 
 BAR = re.compile(
     r"(?P<pct>\d{1,3})%(?:\|[^|\r\n]*\||\s)\s*(?P<n>\d+)/(?P<total>\d+)\s*"
-    r"\[(?P<info>[^\]\[]*?(?:[A-Za-z]+/s|s/[A-Za-z]+)(?P<post>,[^\]\[]*)?)\]?"
+    r"\[(?P<info>[^\]\[]*?(?:[A-Za-z]+/s|s/[A-Za-z]+)\b(?P<post>,[^\]\[]*)?)\]?"  # a whole unit: `s/step`
 )
 # `loss=0.52`, `step_loss=nan`, and a key with a qualifier in parentheses (`loss (batch)=0.0278`).
 _POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*(?: \([\w ]+\))?)=(?P<value>{NUM})(?=[,\s\]]|$)")
@@ -53,6 +53,12 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
             state.note_axis("progress_bar")
         flush(state, step)
     metrics = [(m["key"], m["value"]) for m in _POSTFIX.finditer(match["post"] or "")]
+    printed = next((to_float(v) for k, v in metrics if k in ("step", "global_step")), None)
+    if printed is not None and math.isfinite(printed):  # `..., loss=0.656, step=8569]`: the bar says its step
+        step = int(printed)
+        metrics = [(k, v) for k, v in metrics if k not in ("step", "global_step")]
+        if state.axis != "ordinal":
+            state.step = step
     if tune:
         metrics.append(("loss", tune["loss"]))
     for key, raw in metrics:
