@@ -247,3 +247,10 @@ def test_a_bar_that_prints_its_step_is_placed_there() -> None:
     )
     read = parse_text(text, "train.log")
     assert read.metrics["step"].tolist() == [8569] and read.events["step"].tolist() == [8569]
+
+
+def test_olmo_blocks_under_a_step_header_each_a_record() -> None:
+    header = "2024-08-06 09:59:26.181 intern-studio-160750:0  olmo.train:908  INFO    [step={s}/739328,epoch=0]\n"
+    block = "    optim/total_grad_norm={g}\n    train/CrossEntropyLoss={v}\n    train/Perplexity=1.000\n"
+    text = "".join(header.format(s=s) + block.format(g=g, v=v) for s, g, v in ((1, 231.7, 12.18), (2, 0.0002, 0.0)))
+    assert series(text)["train/loss"] == [(1, 12.18), (2, 0.0)]  # printed once each: `...Loss` names the loss

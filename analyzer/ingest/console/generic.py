@@ -591,7 +591,9 @@ def _is_record(tpl: Template) -> bool:
     # `name: 1.0`, `name=1.0`, JSON's `"name": "1.0"`, or `| name 1.0` (a name right after a field separator)
     # A counter is a field too: `step = 0, loss = 9.76` (a paste of the first record) is one.
     explicit = sum(bool(_EXPLICIT.search(label)) for label in tpl.labels)
-    lossy = any("loss" in s.metric.split("_") or s.metric in LOSS_FUNCTIONS for s in values)
+    lossy = any(
+        s.metric.endswith("loss") or "loss" in s.metric.split("_") or s.metric in LOSS_FUNCTIONS for s in values
+    )
     counters = sum(s.role in ("step", "epoch", "batch") for s in tpl.slots)
     return len(values) + min(counters, 1) >= 2 and explicit >= 2 and lossy
 
