@@ -868,8 +868,10 @@ def _cumulative(times: pd.Series) -> bool:
     """A clock since the start (`Time 4981.4s` at epoch 5, `9074.8s` at epoch 10), not a time per step:
     it rises at every logged point and grows about as fast as the step count does."""
     values, steps = times.to_numpy(), times.index.to_numpy().astype("float64")
-    if len(values) < 3 or not bool(np.all(np.diff(values) > 0)) or steps[0] <= 0:
+    if len(values) < 3 or not bool(np.all(np.diff(values) > 0)):
         return False
+    if steps[0] <= 0:  # counted from 0 (`[   0/3165] time: 2.6742`): steps done, one interval before the first
+        steps = steps - steps[0] + max(float(np.min(np.diff(steps))), 1.0)
     return bool(values[-1] / values[0] >= 0.5 * steps[-1] / steps[0])
 
 

@@ -254,3 +254,19 @@ def test_olmo_blocks_under_a_step_header_each_a_record() -> None:
     block = "    optim/total_grad_norm={g}\n    train/CrossEntropyLoss={v}\n    train/Perplexity=1.000\n"
     text = "".join(header.format(s=s) + block.format(g=g, v=v) for s, g, v in ((1, 231.7, 12.18), (2, 0.0002, 0.0)))
     assert series(text)["train/loss"] == [(1, 12.18), (2, 0.0)]  # printed once each: `...Loss` names the loss
+
+
+def test_a_running_mean_named_in_its_parentheses() -> None:
+    line = (
+        "   [Train] Epoch: [1][{i}/4899]  Loss:{v} (Avg 0.5566) Dice:0.3038 (Avg 0.3144) LR 1.00e-03   (AvgTime 1.4)\n"
+    )
+    read = series("".join(line.format(i=i, v=v) for i, v in ((367, 0.564), (368, 0.417))))
+    assert [v for _, v in read["train/loss_avg"]] == [0.5566, 0.5566]
+    assert [v for _, v in read["train/dice_avg"]] == [0.3144, 0.3144]  # not one `avg` series of both
+
+
+def test_a_percent_sign_after_a_loss_does_not_scale_it() -> None:
+    text = "# Epoch: 001/010 | Train: 10.000% | Loss: 2.520%\n# Epoch: 010/010 | Train: 10.000% | Loss: 2.303%\n"
+    read = series(text)
+    assert [v for _, v in read["train/loss"]] == [2.52, 2.303]  # one format string for accuracy and loss
+    assert [v for _, v in read["train/train"]] == [0.1, 0.1]

@@ -23,3 +23,12 @@ def test_a_noisy_loss_that_returns_to_its_level_is_no_divergence(tmp_path: Path)
 
 def test_a_loss_that_climbs_and_stays_up_is(tmp_path: Path) -> None:
     assert "divergence" in modes(tmp_path, "climb", CLIMB)
+
+
+def test_a_clock_since_the_start_counted_from_step_0_is_no_slowdown(tmp_path: Path) -> None:
+    # DCGAN-tensorflow prints seconds since the start as `time:`; its batches count from 0.
+    line = "Epoch: [ 0] [{i:4d}/3165] time: {t:.4f}, d_loss: {d:.8f}, g_loss: {g:.8f}\n"
+    times = [2.6742, 4.7950, 6.1750, 7.5570, 8.9367, 10.3201, 11.7144, 13.1084, 14.4916, 15.8697]
+    log = tmp_path / "dcgan.log"
+    log.write_text("".join(line.format(i=i, t=t, d=7 - i / 4, g=0.001 + i / 200) for i, t in enumerate(times)))
+    assert "throughput_drop" not in {f.failure_mode for f in analyze(log).findings}

@@ -177,6 +177,7 @@ class Template:
     slots: list[Slot] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     note: str = ""  # an assumption the reading made (said in `inspect` and the report's reading notes)
+    percent: list[int] = field(default_factory=list)  # slots printed with a `%` (in its first line)
 
 
 @dataclass
@@ -275,13 +276,16 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     text = _CODE_AT.sub(" | ", text) if ":" in text else text  # a field separator, as the logger meant it
     labels: list[str] = []
     values: list[float] = []
+    percent: list[int] = []  # slots printed with a `%`: a share, divided by 100 once named (never a loss)
     last = 0
     for match in _NUMBER.finditer(text):
         value = _value(match)
         if value is None:
             continue
         labels.append(text[last : match.start()])
-        values.append(value / 100 if match["pct"] else value)
+        if match["pct"]:
+            percent.append(len(values))
+        values.append(value)
         last = match.end()
     if not values or len(values) > 64:
         return
@@ -294,7 +298,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
             collector.unread += 1
             return
         tpl = collector.templates[key] = Template(
-            key, text.replace("\x00T", "<time>").strip()[:300], lineno, labels=labels
+            key, text.replace("\x00T", "<time>").strip()[:300], lineno, labels=labels, percent=percent
         )
     tpl.rows.append(values)
     tpl.lines.append(lineno)
@@ -368,7 +372,7 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     bare = label.strip()
     if previous is not None and bare in ("/", "of", "out of"):
         return previous.raw, "total"
-    if previous is not None and bare == "(" and closes:
+    if previous is not None and closes and _MEAN_OPEN.fullmatch(bare):  # `(1.50)`, `(Avg 0.5566)`, `(avg: 0.5)`
         return previous.raw, "mean"
     rate = _RATE.match(after)
     if previous is not None and bare == "(" and rate:  # `loss = 0.86 (8468.2 examples/sec; ...)`
@@ -558,6 +562,7 @@ def _counter_role(raw: str) -> str | None:
 
 _LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "CRITICAL", "FATAL"}
 _VALIDATION = {"val", "vali", "valid", "validation", "eval", "evaluation", "dev"}
+_MEAN_OPEN = re.compile(r"\(\s*(?:(?:avg|average|mean|ema|smoothed|running)\s*[:=]?\s*)?", re.I)
 _DASHED = re.compile(r"[A-Za-z_]\w* - $")
 _ABBREVIATION = re.compile(r"(?<![\w.])[A-Za-z]{2,4}\.$")
 _COUNTER_WORDS = (("step", "step"), ("iteration", "step"), ("update", "step"), ("epoch", "epoch"), ("batch", "batch"))
@@ -760,6 +765,9 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     # (a batch i/n within the epoch) before an epoch's summary line.
     for tpl in sorted(records, key=lambda t: (-len(t.rows), not any(s.role == "batch" for s in t.slots))):
         data = np.asarray(tpl.rows, dtype=np.float64)
+        for i in tpl.percent:  # `Train: 10.000%` is 0.1; `Loss: 2.303%` (one format string for both) is 2.303
+            if i < len(tpl.slots) and not tpl.slots[i].metric.endswith("loss"):
+                data[:, i] /= 100
         steps, axis, why = _steps(tpl, data)
         why = tpl.note or why
         if steps is not None:
