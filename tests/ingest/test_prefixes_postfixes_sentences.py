@@ -270,3 +270,14 @@ def test_a_percent_sign_after_a_loss_does_not_scale_it() -> None:
     read = series(text)
     assert [v for _, v in read["train/loss"]] == [2.52, 2.303]  # one format string for accuracy and loss
     assert [v for _, v in read["train/train"]] == [0.1, 0.1]
+
+
+def test_a_count_of_what_was_seen_is_the_step() -> None:
+    line = (
+        "VLOG[1](train-ctc-parallel:EvalParallel%28%29:ctc-loss.cc:182) After {n} sequences (33.1789Hr): "
+        "Obj(log[Pzx]) = {v}   TokenAcc = 97.4986% \n"
+    )
+    read = series("".join(line.format(n=n, v=v) for n, v in ((62000, -8.45854), (63000, -8.56525), (64000, -8.7))))
+    assert [s for s, _ in read["train/obj_log_pzx"]] == [62000, 63000, 64000]
+    assert series("500 steps, loss 0.3\n600 steps, loss 0.2\n")["train/loss"] == [(500, 0.3), (600, 0.2)]
+    assert "train/loss" in series("loss 0.3 12 samples/sec\nloss 0.2 13 samples/sec\n")  # a rate, no counter

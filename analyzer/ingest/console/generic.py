@@ -501,7 +501,10 @@ def _name_slots(tpl: Template) -> None:
             if role == "total" and prev.role in ("value", "unnamed"):
                 prev.role = "counter"
             continue
-        counter = _counter_role(raw)
+        unit = _COUNT_UNIT.match(following[i]) if raw.lower() in _COUNTER_PREPOSITIONS | {""} else None
+        if unit and role == "value":  # `After 62000 sequences (33.2Hr): Obj = -8.46`: a count of what was seen
+            raw = unit.group(1)
+        counter = "step" if unit and role == "value" else _counter_role(raw)
         if counter:
             slots.append(Slot(raw, counter, "train", counter))
         elif raw:
@@ -568,6 +571,9 @@ _ABBREVIATION = re.compile(r"(?<![\w.])[A-Za-z]{2,4}\.$")
 _COUNTER_WORDS = (("step", "step"), ("iteration", "step"), ("update", "step"), ("epoch", "epoch"), ("batch", "batch"))
 _GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w.]*)\s*[=:]\s*$")
 _COUNTER_PREPOSITIONS = {"on", "at", "in", "after", "before", "during"}
+_COUNT_UNIT = re.compile(
+    r"\s*(steps|iterations|iters|updates|batches|sequences|samples|examples|episodes)\b(?!\s*(?:/|per\b))", re.I
+)
 
 
 def _counter_head(raw: str) -> str:
