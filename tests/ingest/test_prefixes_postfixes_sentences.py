@@ -281,3 +281,14 @@ def test_a_count_of_what_was_seen_is_the_step() -> None:
     assert [s for s, _ in read["train/obj_log_pzx"]] == [62000, 63000, 64000]
     assert series("500 steps, loss 0.3\n600 steps, loss 0.2\n")["train/loss"] == [(500, 0.3), (600, 0.2)]
     assert "train/loss" in series("loss 0.3 12 samples/sec\nloss 0.2 13 samples/sec\n")  # a rate, no counter
+
+
+def test_a_step_that_starts_again_at_every_epoch_however_often() -> None:
+    rows = [(5, 80, 0.0001169009), (5, 90, 0.0001167395), (6, 0, 0.0001141584), (6, 10, 0.0001138134)]
+    read = series("".join(f"epoch={e}\tstep={s}\tloss={v}\t\n" for e, s, v in rows))
+    assert [s for s, _ in read["train/loss"]] == [80, 90, 91, 101]  # epoch x (largest step + 1) + step
+
+
+def test_an_elbo_is_a_metric() -> None:
+    text = "Iter: 1, running avg elbo: -3.2134\nIter: 2, running avg elbo: -1.05e+09\n"
+    assert series(text)["train/running_avg_elbo"] == [(1, -3.2134), (2, -1.05e9)]

@@ -142,7 +142,7 @@ _KNOWN = {
     "auc",
 }
 _METRIC_WORD = re.compile(
-    r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|"
+    r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|elbo|likelihood|"
     r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem|time|speed|per_second|"
     r"(?:^|_)(?:l1|l2|r?mse|mae|xent|nll|huber)(?:_|$)"
 )
@@ -662,6 +662,10 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     total = [i + 1 < len(slots) and slots[i + 1].role == "total" for i in range(len(slots))]
     usable = [_counts(data[:, i]) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
     at_epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
+    for i, s in enumerate(slots):  # a step that starts again at each epoch is usable however often it does
+        if s.role == "step" and at_epoch is not None and _restarts_with_epochs(data[:, i], data[:, at_epoch]):
+            column = data[:, i][np.isfinite(data[:, i])]
+            usable[i] = bool(np.all(column == np.round(column)) and np.all(column >= 0))
     for i, s in enumerate(slots):  # a step counter that starts again (`1/16` after `16/16`, `iter: 0` after
         # `iter: 300`) counts the batches of an epoch a header above it names, not the run's steps (an epoch
         # on the same line is read below)
