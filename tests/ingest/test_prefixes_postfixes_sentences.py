@@ -292,3 +292,17 @@ def test_a_step_that_starts_again_at_every_epoch_however_often() -> None:
 def test_an_elbo_is_a_metric() -> None:
     text = "Iter: 1, running avg elbo: -3.2134\nIter: 2, running avg elbo: -1.05e+09\n"
     assert series(text)["train/running_avg_elbo"] == [(1, -3.2134), (2, -1.05e9)]
+
+
+def test_different_records_under_one_epoch_header_keep_their_own_places(tmp_path: Path) -> None:
+    # votenet: `**** EPOCH 002 ****`, then a ` ---- batch: 010 ----` banner and one `mean x: v` line per field.
+    block = " ---- batch: {b:03d} ----\nmean box_loss: {v}\nmean loss: {v}\nmean obj_acc: 0.254375\n"
+    text = "**** EPOCH 002 ****\nCurrent learning rate: 0.001000\n" + "".join(
+        block.format(b=b, v=v) for b, v in ((10, "nan"), (20, "nan"), (30, "25.1711"))
+    )
+    read = series(text)
+    assert [v for _, v in read["train/loss"]][:2] != [25.1711]  # the NaN records are not overwritten
+    assert len(read["train/loss"]) == 3 and len({s for s, _ in read["train/loss"]}) == 3
+    log = tmp_path / "votenet.log"
+    log.write_text(text)
+    assert "loss_nan" in {f.failure_mode for f in analyze(log).findings}

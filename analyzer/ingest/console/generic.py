@@ -643,6 +643,14 @@ def _starts_again(counter: np.ndarray) -> bool:
     return bool(len(drops)) and bool(np.any(known[drops] <= known[0]))
 
 
+def _differ_at_same_step(steps: np.ndarray, data: np.ndarray) -> bool:
+    """Whether two records placed at the same step hold different values (not one record printed twice)."""
+    order = np.argsort(steps, kind="stable")
+    same = np.flatnonzero(np.diff(steps[order]) == 0)
+    rows = data[order]
+    return any(not np.array_equal(rows[i], rows[i + 1], equal_nan=True) for i in same)
+
+
 def _restarts_with_epochs(counter: np.ndarray, epoch: np.ndarray) -> bool:
     """A counter that goes back down at every place the epoch goes up, and nowhere else."""
     known = np.isfinite(counter) & np.isfinite(epoch)
@@ -839,6 +847,10 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                         per = int(np.nanmax(data[:, batch + 1]))
                         steps = (steps - int(steps.min())) * per + data[:, batch].astype(np.int64)
                         axis, why = "batch_in_epoch", f"the epoch of the line before it x {per} batches + batch i/n"
+                    elif axis == "epoch" and several and _differ_at_same_step(steps, data):
+                        # `**** EPOCH 002 ****` above several different records (a banner per batch the reader
+                        # does not count): each is a record of its own, in printed order, none overwriting another
+                        steps, axis = None, ""
             if steps is None:
                 steps, axis, why = _record_order(np.asarray(tpl.ranks)), "record", "record order (no counter)"
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
