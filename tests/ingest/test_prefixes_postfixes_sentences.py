@@ -306,3 +306,21 @@ def test_different_records_under_one_epoch_header_keep_their_own_places(tmp_path
     log = tmp_path / "votenet.log"
     log.write_text(text)
     assert "loss_nan" in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_counter_glued_to_its_word_is_a_counter() -> None:
+    line = "2018-12-12 19:39:41,542 - root - INFO - The train loss of epoch20-batch-{b}:{v}\n"
+    rows = [(0, 0.16853167116641998), (50, 0.11838030815124512), (100, 0.7974161505699158)]
+    read = series("".join(line.format(b=b, v=v) for b, v in rows))
+    assert [v for _, v in read["train/loss"]] == [v for _, v in rows]  # not the batch index
+    assert [s for s, _ in read["train/loss"]] == [0, 50, 100]
+
+
+def test_fields_after_a_group_name_belong_to_the_group() -> None:
+    line = (
+        "Epoch {e}, Time(s): 11.3853 6.5175, Best Val loss: {l}, Accs: Train: {t}, Val: 0.7079, Test: 0.6753, "
+        "Best Val: 0.7079, Best Test: 0.6753\n"
+    )
+    read = series("".join(line.format(e=e, l=0.9427 - e / 1000, t=0.7351 + e / 1000) for e in (26, 27)))
+    assert "train/loss" not in read  # `Train: 0.7351` is an accuracy of the `Accs` group, not a loss
+    assert [round(v, 4) for _, v in read["train/accs"]] == [0.7611, 0.7621]

@@ -36,7 +36,7 @@ from analyzer.names import LOSS_FUNCTIONS, canonical_metric
 
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
 _NUMBER = re.compile(
-    r"(?<![\w.])(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
+    r"(?<![\w.])(?<![A-Za-z]-)(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
     r"(?P<pct>%)?"
     r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])"
 )
@@ -273,6 +273,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     text = _TENSOR.sub(r"\1", text) if "tensor(" in text else text
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
     text = _CLOCK.sub("\x00T", text)
+    text = _GLUED_COUNTER.sub(r"\1 ", text)
     text = _CODE_AT.sub(" | ", text) if ":" in text else text  # a field separator, as the logger meant it
     labels: list[str] = []
     values: list[float] = []
@@ -478,6 +479,7 @@ def _name_slots(tpl: Template) -> None:
     before = ""
     following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
     group = ""  # `loss[loss=0.66, ...], tot_loss[loss=0.60, ...]`: the group a field lies in
+    colon_group = ""  # `Accs: Train: 0.73, Val: 0.70`
     for i, label in enumerate(tpl.labels):
         raw, role = _name(label, slots[-1] if slots else None, before, following[i])
         before += label + "0"
@@ -488,6 +490,13 @@ def _name_slots(tpl: Template) -> None:
             group, raw = opened["group"], opened["field"]
         if group and raw and role == "value" and group.lower() != "loss":  # `loss[...]` holds the batch's own
             raw = group if raw.lower() == "loss" else f"{group} {raw}"
+        named_group = _COLON_GROUP.search(_CUT.split(label)[-1])
+        if named_group:  # `Accs: Train: 0.73, Val: 0.70`: the fields after a group's name are its split's
+            colon_group, raw = named_group["group"], named_group["field"]
+        if colon_group and raw and all(w.lower() in _SPLIT_WORDS or w.lower() == "best" for w in raw.split()):
+            raw = f"{raw} {colon_group}"
+        elif raw and not named_group:
+            colon_group = ""
         if role in ("total", "mean", "skip"):
             prev = slots[-1]
             slots.append(
@@ -529,8 +538,11 @@ def _name_slots(tpl: Template) -> None:
             and not any(o.metric == "loss" and o.split == slot.split for o in slots)
         ):
             slot.metric = "loss"
-    for i in range(1, len(slots)):  # `Loss after epoch 3: 0.71`: the value is named before the counter
-        head = _counter_head(slots[i - 1].raw) if slots[i - 1].role in ("step", "epoch", "batch") else ""
+    for i in range(1, len(slots)):  # `Loss after epoch 3: 0.71`: the value is named before the counter(s)
+        j = i - 1
+        while j > 0 and slots[j].role in ("step", "epoch", "batch") and not _counter_head(slots[j].raw):
+            j -= 1  # `loss of epoch20-batch-0:0.17`: the head is before the first counter
+        head = _counter_head(slots[j].raw) if slots[j].role in ("step", "epoch", "batch") else ""
         if slots[i].role == "unnamed" and head:
             split, metric = _canonical(head, splits[i])
             slots[i] = Slot(head, metric, split)
@@ -570,7 +582,10 @@ _DASHED = re.compile(r"[A-Za-z_]\w* - $")
 _ABBREVIATION = re.compile(r"(?<![\w.])[A-Za-z]{2,4}\.$")
 _COUNTER_WORDS = (("step", "step"), ("iteration", "step"), ("update", "step"), ("epoch", "epoch"), ("batch", "batch"))
 _GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w.]*)\s*[=:]\s*$")
-_COUNTER_PREPOSITIONS = {"on", "at", "in", "after", "before", "during"}
+# A counter glued to its word (`epoch20-batch-0`, `iter_500`): the number is the counter's, not part of a name.
+_COLON_GROUP = re.compile(r"(?P<group>[A-Za-z][A-Za-z_]*)\s*:\s*(?P<field>[A-Za-z][A-Za-z_]*)\s*[:=]\s*$")
+_GLUED_COUNTER = re.compile(r"(?i)(?<![\w.])(epoch|batch|iter|iteration|step)[-_]?(?=\d+\b)")
+_COUNTER_PREPOSITIONS = {"on", "at", "in", "of", "after", "before", "during"}
 _COUNT_UNIT = re.compile(
     r"\s*(steps|iterations|iters|updates|batches|sequences|samples|examples|episodes)\b(?!\s*(?:/|per\b))", re.I
 )
