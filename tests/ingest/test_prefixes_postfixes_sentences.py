@@ -324,3 +324,18 @@ def test_fields_after_a_group_name_belong_to_the_group() -> None:
     read = series("".join(line.format(e=e, l=0.9427 - e / 1000, t=0.7351 + e / 1000) for e in (26, 27)))
     assert "train/loss" not in read  # `Train: 0.7351` is an accuracy of the `Accs` group, not a loss
     assert [round(v, 4) for _, v in read["train/accs"]] == [0.7611, 0.7621]
+
+
+def test_a_rate_named_after_a_value_is_the_next_fields_name() -> None:
+    line = (
+        "node04: [2024-07-12 19:13:00.439] [INFO] [qlora-pipe] step:  {s} /  2112 loss: {v} iter time (s): 1.010 "
+        "samples/sec: 0.990 eta: 11m53s \n"
+    )
+    read = series("".join(line.format(s=s, v=v) for s, v in ((1390, 0.82), (1400, 0.8146))))
+    assert [v for _, v in read["train/iter_time_s"]] == [1.01, 1.01]  # not samples per second
+
+
+def test_an_averaged_loss_in_a_bar_postfix_is_the_loss() -> None:
+    bar = "steps:  {p}%|▏         | {n}/1000 [01:02<1:40:00,  6.07s/it, avr_loss={v}]\n"
+    read = series("".join(bar.format(p=n // 10, n=n, v=v) for n, v in ((10, 0.0659), (20, 0.0641))))
+    assert [v for _, v in read["train/loss"]] == [0.0659, 0.0641]

@@ -78,6 +78,8 @@ _SPLIT_WORDS = {
 _LOSS_QUALIFIERS = {
     "total",
     "average",
+    "avr",  # kohya's `avr_loss`
+    "ave",
     "tot",
     "reduced",
     "lm",
@@ -519,6 +521,8 @@ def _name_slots(tpl: Template) -> None:
         elif raw:
             split, metric = _canonical(raw, splits[i])
             rate = _RATE.match(following[i])
+            if rate and re.match(r"\s*[:=]", following[i][rate.end() :]):
+                rate = None  # `iter time (s): 1.010 samples/sec: 0.990`: the next field's name, not this unit
             if rate and metric not in _KNOWN:  # `Speed: 95.7 samples/sec`: the unit says what it counts
                 metric = f"{rate.group(1).lower()}_per_second"
             slots.append(Slot(raw, metric, split))
