@@ -339,3 +339,18 @@ def test_an_averaged_loss_in_a_bar_postfix_is_the_loss() -> None:
     bar = "steps:  {p}%|▏         | {n}/1000 [01:02<1:40:00,  6.07s/it, avr_loss={v}]\n"
     read = series("".join(bar.format(p=n // 10, n=n, v=v) for n, v in ((10, 0.0659), (20, 0.0641))))
     assert [v for _, v in read["train/loss"]] == [0.0659, 0.0641]
+
+
+def test_an_eval_metrics_block_with_no_eval_dict_before_it(tmp_path: Path) -> None:
+    # TinyLlama's end of run: the Trainer's `***** eval metrics *****` block after the eval bar, no eval dict.
+    log = tmp_path / "train.log"
+    log.write_text(
+        "100%|██████████| 128/128 [00:25<00:00,  5.08it/s]\n"
+        "***** eval metrics *****\n"
+        "  epoch                   =        5.0\n"
+        "  eval_loss               =        nan\n"
+        "  eval_runtime            = 0:00:25.70\n"
+    )
+    report = analyze(log)
+    assert report.run.series("loss", "eval").index.tolist() == [128]  # `eval/loss`, not `eval/eval_loss`
+    assert "eval_loss_nan" in {f.failure_mode for f in report.findings}

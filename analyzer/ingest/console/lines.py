@@ -239,10 +239,17 @@ def _line(state: State, text: str, lineno: int) -> None:
         if row:
             value = _block_value(row["value"])
             if value is not None and state.step is not None:
+                key = row["key"]  # `eval_loss` in the eval block is the eval split's `loss` (the train block's
+                # keys stay as printed: its `train_loss` is the run's summary, beside the summary dict's)
+                train = state.block_split == "train"
+                if not train and key.startswith(state.block_split + "_") and len(key) > len(state.block_split) + 1:
+                    key = key[len(state.block_split) + 1 :]
+                    if state.builder.last_step(state.block_split, field_metric(key)) == state.step:
+                        return  # the eval dict printed just before says the same, to the digits it printed
                 state.builder.metric(
                     state.step,
                     "summary" if state.block_split == "train" else state.block_split,
-                    row["key"],
+                    key,
                     value,
                     lineno,
                 )
