@@ -239,13 +239,12 @@ def _line(state: State, text: str, lineno: int) -> None:
         if row:
             value = _block_value(row["value"])
             if value is not None and state.step is not None:
-                key = row["key"]  # `eval_loss` in the eval block is the eval split's `loss` (the train block's
-                # keys stay as printed: its `train_loss` is the run's summary, beside the summary dict's)
+                key = row["key"]  # `eval_loss` in an eval block with no eval dict before it is the split's `loss`
+                # (else the keys stay as printed, beside the dict's; the train block's `train_loss` is the summary)
                 train = state.block_split == "train"
-                if not train and key.startswith(state.block_split + "_") and len(key) > len(state.block_split) + 1:
-                    key = key[len(state.block_split) + 1 :]
-                    if state.builder.last_step(state.block_split, field_metric(key)) == state.step:
-                        return  # the eval dict printed just before says the same, to the digits it printed
+                dict_before = state.builder.last_step(state.block_split, "loss") == state.step
+                if not train and not dict_before and key.startswith(state.block_split + "_"):
+                    key = key[len(state.block_split) + 1 :] or key  # no eval dict printed here: the block is it
                 state.builder.metric(
                     state.step,
                     "summary" if state.block_split == "train" else state.block_split,
