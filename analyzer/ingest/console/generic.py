@@ -688,16 +688,18 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     slots = tpl.slots
     total = [i + 1 < len(slots) and slots[i + 1].role == "total" for i in range(len(slots))]
     usable = [_counts(data[:, i]) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
-    at_epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
-    for i, s in enumerate(slots):  # a step that starts again at each epoch is usable however often it does
-        if s.role == "step" and at_epoch is not None and _restarts_with_epochs(data[:, i], data[:, at_epoch]):
+    epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
+    for i, s in enumerate(slots):
+        if s.role != "step":
+            continue
+        if epoch is not None and _restarts_with_epochs(data[:, i], data[:, epoch]):
+            # a step that starts again at each epoch on its line is usable however often it does (read below)
             column = data[:, i][np.isfinite(data[:, i])]
             usable[i] = bool(np.all(column == np.round(column)) and np.all(column >= 0))
-    for i, s in enumerate(slots):  # a step counter that starts again (`1/16` after `16/16`, `iter: 0` after
-        # `iter: 300`) counts the batches of an epoch a header above it names, not the run's steps (an epoch
-        # on the same line is read below)
-        if s.role == "step" and usable[i] and _starts_again(data[:, i]):
-            usable[i] = at_epoch is not None and _restarts_with_epochs(data[:, i], data[:, at_epoch])
+        elif usable[i] and _starts_again(data[:, i]):
+            # one that starts again otherwise (`1/16` after `16/16`, `iter: 0` after `iter: 300`) counts the
+            # batches of an epoch a header above it names, not the run's steps
+            usable[i] = False
 
     def named(i: int) -> str:
         return slots[i].raw or "i/n"
@@ -706,7 +708,6 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         (i for i, s in enumerate(slots) if s.role == "step" and usable[i]),
         key=lambda i: (not _GLOBAL.search(slots[i].raw.lower()), total[i]),
     )
-    epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
     if (
         ranked
         and epoch is not None
