@@ -559,7 +559,7 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
             top = first
             while top > 0 and scale[top - 1] >= scale[top]:
                 top -= 1
-            onset_at = min(top + 1, first) if top < first else first
+            onset_at = top + 1 if top < first else first
             reason = (
                 f"the logged loss scale fell from {fmt(float(scale[top]))} at step {int(at[top])} "
                 f"to {fmt(float(scale[first]))} at step {int(at[first])} (floor {fmt(floor)}) and did not recover"
