@@ -249,6 +249,22 @@ def test_a_bar_that_prints_its_step_is_placed_there() -> None:
     assert read.metrics["step"].tolist() == [8569] and read.events["step"].tolist() == [8569]
 
 
+def test_records_waiting_for_a_bar_that_prints_its_step_are_placed_there() -> None:
+    # A dict written above the bar (tqdm.write) waits for the next bar to learn its step; a bar that starts
+    # again each epoch but says `step=` in its postfix gives the global step to the waiting record too.
+    bar = "Epoch {e}/3: {p}%|###| {n}/100 [00:10<00:20,  1.73it/s, loss={v}, step={s}]\n"
+    text = (
+        bar.format(e=1, p=50, n=50, v=0.9, s=50)
+        + "{'loss': 0.8, 'learning_rate': 1e-05, 'epoch': 1.6}\n"
+        + bar.format(e=1, p=60, n=60, v=0.8, s=60)
+        + "{'loss': 0.7, 'learning_rate': 1e-05, 'epoch': 2.5}\n"
+        + bar.format(e=2, p=50, n=50, v=0.7, s=150)
+    )
+    read = parse_text(text, "train.log").metrics
+    dicts = read[(read["metric"] == "learning_rate")]
+    assert dicts["step"].tolist() == [60, 150]
+
+
 def test_olmo_blocks_under_a_step_header_each_a_record() -> None:
     header = "2024-08-06 09:59:26.181 intern-studio-160750:0  olmo.train:908  INFO    [step={s}/739328,epoch=0]\n"
     block = "    optim/total_grad_norm={g}\n    train/CrossEntropyLoss={v}\n    train/Perplexity=1.000\n"

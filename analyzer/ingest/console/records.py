@@ -46,19 +46,20 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
     step = int(lightning["epoch"]) * total + n if lightning else n
     if tune and tune["step"]:
         step = int(tune["step"])
+    metrics = [(m["key"], m["value"]) for m in _POSTFIX.finditer(match["post"] or "")]
+    printed = next((to_float(v) for k, v in metrics if k in ("step", "global_step")), None)
+    said = printed is not None and math.isfinite(printed)
+    if printed is not None and said:  # `..., loss=0.656, step=8569]`: the bar says its step, also the step of
+        step = int(printed)  # the records waiting for this bar
+        metrics = [(k, v) for k, v in metrics if k not in ("step", "global_step")]
     if total >= state.bar_total or lightning:
         state.bar_total = max(state.bar_total, total)
         if state.axis != "ordinal":
             state.step = step
             state.note_axis("progress_bar")
         flush(state, step)
-    metrics = [(m["key"], m["value"]) for m in _POSTFIX.finditer(match["post"] or "")]
-    printed = next((to_float(v) for k, v in metrics if k in ("step", "global_step")), None)
-    if printed is not None and math.isfinite(printed):  # `..., loss=0.656, step=8569]`: the bar says its step
-        step = int(printed)
-        metrics = [(k, v) for k, v in metrics if k not in ("step", "global_step")]
-        if state.axis != "ordinal":
-            state.step = step
+    elif said and state.axis != "ordinal":
+        state.step = step
     if tune:
         metrics.append(("loss", tune["loss"]))
     for key, raw in metrics:
