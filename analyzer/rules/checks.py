@@ -283,6 +283,17 @@ def nonfinite_train_loss(run: Run) -> Detection | None:
 
 # Series that say nothing of the model's numbers when they are NaN (a schedule, a counter, a clock).
 _NOT_COMPUTED = re.compile(r"learning_rate|^lr|epoch|step|time|speed|per_second|samples|tokens|mem|^labels$|size$")
+_SCALER = re.compile(r"(?:^|_)loss_scaler?(?:$|_)")  # the fp16 scaler's setting, not a loss
+
+
+def loss_parts(run: Run) -> list[str]:
+    """The train series that are parts of a loss nobody named `loss`: a word of the name holds `loss`
+    (`d_loss`, `value_function_loss`, `lossG`, `total_closs`), the fp16 loss scale excepted."""
+    return [
+        m
+        for s, m in run.series_names()
+        if s == "train" and any("loss" in word for word in m.split("_")) and not _SCALER.search(m)
+    ]
 
 
 @check("nonfinite_train_metrics")
@@ -293,7 +304,7 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
     if run.has("loss"):
         return None  # loss-becomes-nan reads the loss itself
     names = [m for s, m in run.series_names() if s == "train" and not _NOT_COMPUTED.search(m)]
-    parts = [m for m in names if "loss" in m]
+    parts = [m for m in loss_parts(run) if m in names]
     scans = {m: nonfinite_scan(run.series(m)) for m in (parts or names)}
     broken = {m: scan for m, scan in scans.items() if scan.count}
     if not broken:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from analyzer.model import Run
 from analyzer.names import is_memory_metric
-from analyzer.rules.checks import Detection, check, cite_point, finite, fmt
+from analyzer.rules.checks import Detection, check, cite_point, finite, fmt, loss_parts
 from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
@@ -494,7 +494,7 @@ def _parts_not_moving(run: Run, min_points: int) -> Detection | None:
     """No series is named the train loss, and every one of its parts (two or more: a GAN's `gen_loss` and
     `dis_loss`, a detector's `box_loss` and `cls_loss`) keeps one value at every logged step. One constant
     part alone may be a term switched off; all of them still is nothing learned."""
-    parts = [m for s, m in run.series_names() if s == "train" and "loss" in m.split("_")]
+    parts = loss_parts(run)
     if len(parts) < 2:
         return None
     series = [finite(run.series(m)) for m in parts]
