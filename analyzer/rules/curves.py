@@ -191,7 +191,7 @@ def divergence(
     if not _plain_loss(run):
         return None
     found = _divergence_long(run, metric, loss, min_rise) if len(loss) >= LONG else None
-    return (
+    found = (
         found
         or _divergence_short(run, metric, loss, ratio)
         or (_steady_climb(run, metric, loss) if len(loss) < LONG else None)
@@ -199,6 +199,23 @@ def divergence(
         or _blowup_into_nan(run, metric, raw, blowup)
         or _beyond_chance(run, metric, loss)
     )
+    if found is None or (found.onset_step is not None and _parts_fall(run, metric, loss, found.onset_step)):
+        return None
+    return found
+
+
+def _parts_fall(run: Run, metric: str, loss: pd.Series, onset: int) -> bool:
+    """Two or more named parts of the loss (`hm_loss`, `wh_loss`, ...) whose sum is lower at the end than
+    at the last point before the climb began: a total of them cannot have climbed, so the series named
+    `loss` is some other quantity (a score a loop stored under that name), not a loss that diverged."""
+    before = loss[loss.index < onset]
+    parts = [m for m in loss_parts(run) if m != metric]
+    if before.empty or len(parts) < 2:
+        return False
+    table = pd.concat([finite(run.series(m)) for m in parts], axis=1).dropna()
+    start = table[table.index <= int(before.index[-1])]
+    end = table[table.index > int(before.index[-1])]
+    return not start.empty and not end.empty and float(end.iloc[-1].sum()) < float(start.iloc[-1].sum())
 
 
 def _divergence_long(run: Run, metric: str, loss: pd.Series, min_rise: float) -> Detection | None:

@@ -1,0 +1,28 @@
+"""A series named `loss` that climbs while the named parts of a loss fall is not a diverging loss: a total
+of those parts cannot have climbed, so the loop stored some other quantity under that name (RTM3D's
+reference log prints its box score as `loss`, new log 304). A loss that climbs with its parts is still a
+divergence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.api import analyze
+
+LINE = "Iter {i}: loss={v:.4f} cls_loss={c:.4f} reg_loss={r:.4f} lr=0.001\n"
+
+
+def modes(tmp_path: Path, rows: list[tuple[float, float, float]]) -> set[str]:
+    log = tmp_path / "train.log"
+    log.write_text("".join(LINE.format(i=10 * i, v=v, c=c, r=r) for i, (v, c, r) in enumerate(rows)))
+    return {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_loss_that_climbs_while_its_parts_fall_is_no_divergence(tmp_path: Path) -> None:
+    rows = [(0.05, 2.1, 9.5), (0.13, 1.6, 6.2), (0.14, 1.4, 5.1), (0.12, 1.3, 4.9), (0.11, 1.2, 4.6)]
+    assert "divergence" not in modes(tmp_path, rows)
+
+
+def test_a_loss_that_climbs_with_its_parts_is_a_divergence(tmp_path: Path) -> None:
+    rows = [(1.1, 0.5, 0.6), (3.2, 1.5, 1.7), (3.9, 1.9, 2.0), (4.1, 2.0, 2.1), (4.4, 2.1, 2.3)]
+    assert "divergence" in modes(tmp_path, rows)
