@@ -427,8 +427,12 @@ def metric_name(raw: str) -> tuple[str, str]:
 
 
 def _tokens(raw: str) -> list[str]:
-    """The lower-case words of a raw slot name (`Eval/Loss_avg` -> eval, loss, avg)."""
-    return [t for t in re.split(r"[\s_./-]+", raw.lower()) if t]
+    """The lower-case words of a raw slot name (`Eval/Loss_avg` -> eval, loss, avg; camel case too:
+    `ValLoss` -> val, loss, `learningRate` -> learning, rate; never inside capitals: `mAP`, `lossD`)."""
+    return [t for t in re.split(r"[\s_./-]+", _CAMEL.sub(" ", raw).lower()) if t]
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 
 
 def _canonical(raw: str, segment_split: str) -> tuple[str, str]:

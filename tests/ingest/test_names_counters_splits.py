@@ -1,0 +1,21 @@
+"""Names and counters the generic reader works out from the words alone, in shapes first seen in
+benchmarks/new_real_logs 295-314: a split glued onto a name in camel case (a TF2 loop's `ValLoss`), ..."""
+
+from __future__ import annotations
+
+from tests.ingest.console_series import series
+
+
+def test_a_split_glued_in_camel_case_names_the_split() -> None:
+    text = "".join(
+        f"Epoch {e}, Loss: {0.5 - 0.1 * e:.4f}, ValLoss: {0.6 - 0.1 * e:.4f}, valAcc: 0.{e}\n" for e in range(3)
+    )
+    read = series(text)
+    assert [v for _, v in read["eval/loss"]] == [0.6, 0.5, 0.4]
+    assert [v for _, v in read["eval/acc"]] == [0.0, 0.1, 0.2]
+    assert "train/valloss" not in read
+
+
+def test_camel_case_is_not_split_inside_capitals() -> None:
+    text = "".join(f"iter {i} lossD: 0.{i}1 lossG: 1.{i} mAP: 0.{i}\n" for i in range(3))
+    assert {"train/lossd", "train/lossg", "train/map"} <= set(series(text))
