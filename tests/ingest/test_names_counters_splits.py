@@ -1,5 +1,6 @@
 """Names and counters the generic reader works out from the words alone, in shapes first seen in
-benchmarks/new_real_logs 295-314: a split glued onto a name in camel case (a TF2 loop's `ValLoss`), ..."""
+benchmarks/new_real_logs 295-334: a split glued onto a name in camel case (a TF2 loop's `ValLoss`), a
+plural `losses`."""
 
 from __future__ import annotations
 
@@ -19,3 +20,8 @@ def test_a_split_glued_in_camel_case_names_the_split() -> None:
 def test_camel_case_is_not_split_inside_capitals() -> None:
     text = "".join(f"iter {i} lossD: 0.{i}1 lossG: 1.{i} mAP: 0.{i}\n" for i in range(3))
     assert {"train/lossd", "train/lossg", "train/map"} <= set(series(text))
+
+
+def test_a_plural_losses_is_the_loss() -> None:
+    text = "".join(f"it {i} | Losses = {v}\n" for i, v in ((1, 39.6), (2, 22.2), (3, 1266.8)))
+    assert series(text)["train/loss"] == [(1, 39.6), (2, 22.2), (3, 1266.8)]
