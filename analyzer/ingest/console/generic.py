@@ -616,8 +616,10 @@ def _is_record(tpl: Template) -> bool:
     or a path repeats in warnings without being a metric. Printed once, only an explicit record
     (two `name: value` / `name=value` fields or more)."""
     values = [s for s in tpl.slots if s.role == "value" and s.metric]
-    if not any(_metric_like(s.metric) for s in values) or _LEVEL.search(tpl.example):
-        return False  # no metric; or a warning/error line, whose numbers describe a problem (an event)
+    if _LEVEL.search(tpl.example):
+        return False  # a warning/error line, whose numbers describe a problem (an event)
+    if not any(_metric_like(s.metric) for s in values):
+        return _counted(tpl, values)  # a name no list knows (`psnr`, `ssim`): trusted once it recurs, counted
     if len(tpl.rows) >= 2:
         return True
     # Printed once it must also carry a loss: a settings dump (`learning_rate=5e-05, max_grad_norm=1.0`)
@@ -630,6 +632,31 @@ def _is_record(tpl: Template) -> bool:
     )
     counters = sum(s.role in ("step", "epoch", "batch") for s in tpl.slots)
     return len(values) + min(counters, 1) >= 2 and explicit >= 2 and lossy
+
+
+COUNTED_MIN = 3  # lines of a template with a counter before a value named by an unknown word is a metric
+
+
+def _counted(tpl: Template, values: list[Slot]) -> bool:
+    """A record whose names no list knows (`<epoch: 99, iter: 5,000> psnr: 2.9862e+01`): the template
+    recurs at least COUNTED_MIN times, a counter of its own rises at every line, and a value named by a
+    word (`name:` or `name=`) varies from line to line, apart from the counter."""
+    if len(tpl.rows) < COUNTED_MIN or not values:
+        return False
+    data = np.array(tpl.rows, dtype=float)
+    slots = tpl.slots
+    counters = [i for i, s in enumerate(slots) if s.role in ("step", "epoch", "batch")]
+    if not any(bool(np.all(np.diff(data[:, i]) > 0)) and _counts(data[:, i]) for i in counters):
+        return False
+    named = [
+        i
+        for i, s in enumerate(slots)
+        if s in values and re.fullmatch(r"[a-z][a-z_]*[a-z0-9]", s.metric) and _EXPLICIT.search(tpl.labels[i])
+    ]
+    return any(
+        len(np.unique(data[:, i])) > 1 and not any(np.array_equal(data[:, i], data[:, c]) for c in counters)
+        for i in named
+    )
 
 
 _EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*)[A-Za-z_][\w./-]*\s+$""")
