@@ -359,9 +359,15 @@ def test_full_width_punctuation_and_an_unnamed_rising_counter(tmp_path: Path):
     assert loss["value"].round(4).tolist() == [1.9, 1.8, 1.7, 1.6, 1.5]
 
 
-def test_an_unnamed_first_number_that_restarts_is_not_the_step(tmp_path: Path):
+def test_an_unnamed_first_number_that_repeats_is_not_the_step_alone(tmp_path: Path):
+    # It is the epoch of the unnamed batch counter beside it, which starts again where it goes up
+    # (DeepRecommender's `[0,  1000] RMSE: ..`, new log 327); without such a partner the lines are records.
     log = tmp_path / "train.log"
     log.write_text("".join(f"{e} {i} Loss={1 / (e * 10 + i):.4f} Time=0.04\n" for e in (3, 4) for i in (1, 2, 3)))
+    frames = console.parse(log, "train.log")
+    assert frames.meta["console_log"]["train.log"]["templates"][0]["step_axis"] == "batch_in_epoch"
+    assert sorted(set(frames.metrics["step"])) == [1, 2, 3, 5, 6, 7]  # epoch x (3 + 1) + batch
+    log.write_text("".join(f"{e} {i} Loss={1 / (e * 10 + i):.4f} Time=0.04\n" for e in (3, 4) for i in (3, 1, 2)))
     frames = console.parse(log, "train.log")
     assert frames.meta["console_log"]["train.log"]["templates"][0]["step_axis"] == "record"
 

@@ -36,3 +36,15 @@ def test_a_value_named_by_a_word_no_list_knows_is_read_once_it_recurs_with_a_cou
     # twice is not yet a recurrence; a value that never changes beside the counter is no metric either
     assert series("".join(line.format(e=e, i=i, p=p, s=s) for e, i, p, s in rows[:2])) == {}
     assert series("".join(f"saved checkpoint {s} at step {s}, keeping: 3\n" for s in (100, 200, 300, 400))) == {}
+
+
+def test_a_python_warning_and_the_source_line_under_it_are_no_metrics() -> None:
+    warning = (
+        "run.py:{n}: UserWarning: invalid index of a 0-dim tensor. This will be an error in PyTorch 0.5. "
+        "Use tensor.item() to convert a 0-dim tensor to a Python number\n  t_loss += loss.data[0]\n"
+    )
+    rows = [(0, 0, "8.0849"), (0, 1000, "nan"), (0, 2000, "nan"), (1, 0, "nan"), (1, 1000, "nan")]
+    text = "".join(warning.format(n=198 + e) + f"[{e}, {i:5d}] RMSE: {v}\n" for e, i, v in rows)
+    read = series(text)
+    assert set(read) == {"train/loss"}
+    assert [s for s, _ in read["train/loss"]] == [0, 1000, 2000, 2001, 3001]  # epoch x 2001 + the second number

@@ -58,7 +58,7 @@ _RATE = re.compile(
     re.I,
 )
 _DURATION = re.compile(r"^\s*(s|sec|secs|seconds|ms)\s*\)")
-_LEVEL = re.compile(r"\b(?:WARNING|WARN|ERROR|CRITICAL|FATAL)\b|\[[WE]\s|\b[WE]\d{4} ")
+_LEVEL = re.compile(r"\b(?:WARNING|WARN|ERROR|CRITICAL|FATAL)\b|\[[WE]\s|\b[WE]\d{4} |\b[A-Z]\w*Warning: ")
 _POSTFIX_NAME = re.compile(r"^\s+([A-Za-z_][\w./-]*(?:\s+[A-Za-z_][\w./-]*){0,2})\s*$")
 _UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$", re.I)
 _SPLIT_WORDS = {
@@ -800,7 +800,24 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         first = data[:, 0]
         if _counts(first) and bool(np.all(np.diff(first) > 0)):  # `训练次数:100, Loss:1.98`: a name no word spells
             return first.astype(np.int64), "step", "the first number of each line, a whole number rising at every line"
+        if len(slots) > 1 and slots[1].role == "unnamed":
+            return _unnamed_pair(first, data[:, 1])
     return None, "", ""
+
+
+def _unnamed_pair(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray | None, str, str]:
+    """`[0,  1000] RMSE: ..`: two unnamed whole numbers that lead each line are (epoch, batch) when the
+    second rises at every line and starts again exactly where the first goes up (or the first never moves)."""
+    whole = all(bool(np.all(np.isfinite(c) & (c == np.round(c)) & (c >= 0))) for c in (first, second))
+    if not whole or not bool(np.all(np.diff(first) >= 0)):
+        return None, "", ""
+    turns = np.diff(first) > 0
+    if not bool(np.all(np.diff(second)[~turns] > 0)) or (turns.any() and not _restarts_with_epochs(second, first)):
+        return None, "", ""
+    per = int(second.max()) + 1
+    steps = (first - first.min()) * per + second
+    why = f"the two leading numbers of each line: epoch x {per} (largest second + 1) + the second, which starts again"
+    return steps.astype(np.int64), "batch_in_epoch", why if turns.any() else "the second leading number of each line"
 
 
 def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[str, Any]:

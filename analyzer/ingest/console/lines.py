@@ -209,6 +209,9 @@ def end_traceback(state: State) -> None:
     state.traceback = None
 
 
+_PY_WARNING = re.compile(r"^\S+:\d+: [A-Z]\w*Warning: ")  # the warnings module's `file:line: Category: message`
+
+
 def _line(state: State, text: str, lineno: int) -> None:
     if not text.isascii():  # full-width punctuation and digits (`Loss：1.98`, `１００`) read as their ASCII forms
         text = unicodedata.normalize("NFKC", text)
@@ -220,6 +223,11 @@ def _line(state: State, text: str, lineno: int) -> None:
         rank = prefix["rank"] or prefix["srank"] or prefix["mrank"] or rank
         text = text[prefix.end() :]
     state.rank = int(rank) if rank is not None else None
+    if state.warned:  # `run.py:198: UserWarning: ...` is followed by the source line it points at
+        state.warned = False
+        if text[:1] in (" ", "\t"):
+            return
+    state.warned = bool(_PY_WARNING.search(text))
     logged = _ARROW.match(text)
     if logged:
         text = text[logged.end() :]

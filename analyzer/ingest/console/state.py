@@ -42,6 +42,7 @@ class State:
     epoch_lines: dict[int, float] = field(default_factory=dict)  # line -> epoch of eval/summary dicts
     generic: Collector = field(default_factory=Collector)  # lines no reader claimed (console.generic)
     wrapped: list[tuple[str, int]] | None = None  # (text, line) of each piece of a record wrapped by a paste
+    warned: bool = False  # the line was a Python warning: an indented line after it is its source line
 
     def note_axis(self, axis: str) -> None:
         order = ("", "ordinal", "epoch", "progress_bar", "logged")
