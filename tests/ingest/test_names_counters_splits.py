@@ -48,3 +48,22 @@ def test_a_python_warning_and_the_source_line_under_it_are_no_metrics() -> None:
     read = series(text)
     assert set(read) == {"train/loss"}
     assert [s for s, _ in read["train/loss"]] == [0, 1000, 2000, 2001, 3001]  # epoch x 2001 + the second number
+
+
+def test_a_minibatch_loss_is_the_loss_and_an_epoch_average_beside_it_its_summary() -> None:
+    text = "Epoch 6, Average loss: 0.0000, learning rate: 0.0010\n" + "".join(
+        f"Iter {i}, Minibatch Loss= 0.0000, Training Accuracy= 1.0000\n" for i in range(224, 232, 2)
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [224, 226, 228, 230]
+    assert read["train/loss_summary"] == [(6, 0.0)]
+
+
+def test_a_cross_validation_tag_is_the_eval_split() -> None:
+    line = "Epoch {e} [{tag}] progress {i}/341 loss {v} polyphone_loss 1.02\n"
+    text = "".join(line.format(e=0, tag="CV", i=i, v="nan") for i in (290, 300, 310)) + "".join(
+        line.format(e=1, tag="TRAIN", i=i, v=v) for i, v in ((0, 0.61), (10, 0.66), (20, 0.58))
+    )
+    read = series(text)
+    assert [v for _, v in read["train/loss"]] == [0.61, 0.66, 0.58]
+    assert len(read["eval/loss"]) == 3

@@ -73,6 +73,7 @@ _SPLIT_WORDS = {
     "train": "train",
     "training": "train",
     "trn": "train",
+    "cv": "eval",  # Kaldi/WeNet/ESPnet's cross-validation set: `Epoch 0 [CV] progress 290/341 loss ..`
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
 _LOSS_QUALIFIERS = {
@@ -88,6 +89,7 @@ _LOSS_QUALIFIERS = {
     "mean",
     "overall",
     "batch",
+    "minibatch",  # TF1 tutorials' `Minibatch Loss= 0.0000`
     "running",
     "current",
     "last",
