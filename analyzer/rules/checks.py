@@ -257,15 +257,23 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
 
 @check("nonfinite_train_loss")
 def nonfinite_train_loss(run: Run) -> Detection | None:
-    """Train loss NaN or ±inf at one or more logged steps."""
-    loss = run.series("loss")
+    """Train loss NaN or ±inf at one or more logged steps; or, where the loss printed per batch stays
+    finite, the loss a second kind of record summarises (`Mean Training loss : nan` after each epoch's
+    bar: some batch's loss was NaN, the bar showed a running value that hid it)."""
+    metric = "loss"
+    loss = run.series(metric)
     scan = nonfinite_scan(loss)
+    if not scan.count and run.has("loss_summary"):
+        metric = "loss_summary"
+        loss = run.series(metric)
+        scan = nonfinite_scan(loss)
     if not scan.count:
         return None
     onset = scan.first_step
     assert onset is not None
+    named = "train loss" if metric == "loss" else "train loss of the summary records"
     evidence = {
-        "onset": cite_point(run, "train", "loss", onset, float(loss[onset])),
+        "onset": cite_point(run, "train", metric, onset, float(loss[onset])),
         "nonfinite_steps": scan.count,
         "train_steps_logged": scan.total,
         "longest_run": scan.longest_run,
@@ -273,10 +281,12 @@ def nonfinite_train_loss(run: Run) -> Detection | None:
         "last_finite_before": _last_finite_before(loss, onset),
         "before_onset": runup_before(run, onset),
     }
+    if metric != "loss":
+        evidence["series"] = metric
     tail = "and it never came back" if not scan.recovered else "then finite values again"
     return Detection(
         onset,
-        f"train loss is {fmt(float(loss[onset]))} at step {onset} ({scan.count} of {scan.total} logged steps), {tail}",
+        f"{named} is {fmt(float(loss[onset]))} at step {onset} ({scan.count} of {scan.total} logged steps), {tail}",
         evidence,
     )
 

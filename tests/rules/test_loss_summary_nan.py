@@ -1,0 +1,31 @@
+"""A loss printed every few batches can stay finite while a batch in between was NaN: the epoch's mean,
+printed as a second kind of record (`Mean Training loss : nan`, new log 320), says so. The loss-NaN rule
+reads that summary when the loss itself is finite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer.api import analyze
+
+
+def test_a_nan_only_in_the_epoch_mean_is_a_nan_loss(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    lines = []
+    for epoch, mean in ((1, "0.8412"), (2, "nan")):
+        lines += [f"step {100 * (epoch - 1) + b} loss {1.0 - 0.01 * b:.4f}\n" for b in range(0, 100, 20)]
+        lines.append(f"epoch {epoch} done, mean train loss: {mean}\n")
+    log.write_text("".join(lines))
+    found = {f.rule_id: f for f in analyze(log).findings}
+    assert "loss-becomes-nan" in found
+    assert found["loss-becomes-nan"].evidence["series"] == "loss_summary"
+
+
+def test_a_finite_epoch_mean_says_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    lines = []
+    for epoch, mean in ((1, "0.8412"), (2, "0.7311")):
+        lines += [f"step {100 * (epoch - 1) + b} loss {1.0 - 0.01 * b:.4f}\n" for b in range(0, 100, 20)]
+        lines.append(f"epoch {epoch} done, mean train loss: {mean}\n")
+    log.write_text("".join(lines))
+    assert "loss-becomes-nan" not in {f.rule_id for f in analyze(log).findings}
