@@ -67,3 +67,11 @@ def test_a_cross_validation_tag_is_the_eval_split() -> None:
     read = series(text)
     assert [v for _, v in read["train/loss"]] == [0.61, 0.66, 0.58]
     assert len(read["eval/loss"]) == 3
+
+
+def test_a_counter_a_colon_and_one_number_is_step_and_loss_when_no_loss_is_named() -> None:
+    overflow = "Gradient overflow.  Skipping step, loss scaler 0 reducing loss scale to {s}\n"
+    text = "".join(overflow.format(s=2.0**-i) + f"{243413 + i}: {v}\n" for i, v in enumerate(["0.51"] + ["nan"] * 5))
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == list(range(243413, 243419))
+    assert read["train/loss"][0] == (243413, 0.51)

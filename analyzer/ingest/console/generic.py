@@ -1090,7 +1090,7 @@ def _bare_loss(templates: list[Template]) -> Template | None:
         for t in templates
         if len(t.slots) in (1, 2)
         and len(t.rows) >= BARE_MIN
-        and not any(label.strip(" \t,;|") for label in t.labels)  # `10, 2.2398`: a separator at most
+        and not any(label.strip(" \t,;:|") for label in t.labels)  # `10, 2.2398`, `243413: nan`: a separator
         and not t.key.rsplit("\x01", 1)[-1]
     ]
     if len(bare) != 1:
