@@ -4,6 +4,9 @@ plural `losses`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from analyzer.api import analyze
 from tests.ingest.console_series import series
 
 
@@ -75,3 +78,14 @@ def test_a_counter_a_colon_and_one_number_is_step_and_loss_when_no_loss_is_named
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == list(range(243413, 243419))
     assert read["train/loss"][0] == (243413, 0.51)
+
+
+def test_name_dash_value_pairs_after_an_unnamed_counter_are_a_record(tmp_path: Path) -> None:
+    line = "{i:08d}) perceptual - {p}; gen_gan - {g}; feature_matching - 2.58715\n"
+    rows = [(0, "144.01511", "0.43809"), (1, "132.22182", "0.50871"), (2, "nan", "nan"), (3, "nan", "nan")]
+    text = "".join(line.format(i=i, p=p, g=g) for i, p, g in rows)
+    read = series(text)
+    assert [s for s, _ in read["train/perceptual"]] == [0, 1, 2, 3]
+    log = tmp_path / "train.log"
+    log.write_text(text)
+    assert "loss_nan" in {f.failure_mode for f in analyze(log).findings}

@@ -641,19 +641,24 @@ COUNTED_MIN = 3  # lines of a template with a counter before a value named by an
 
 def _counted(tpl: Template, values: list[Slot]) -> bool:
     """A record whose names no list knows (`<epoch: 99, iter: 5,000> psnr: 2.9862e+01`): the template
-    recurs at least COUNTED_MIN times, a counter of its own rises at every line, and a value named by a
+    recurs at least COUNTED_MIN times, a counter of its own (or the unnamed number that opens the line:
+    `00000003) perceptual - 126.16; gen_gan - 0.51`) rises at every line, and a value named by a
     word (`name:` or `name=`) varies from line to line, apart from the counter."""
     if len(tpl.rows) < COUNTED_MIN or not values:
         return False
     data = np.array(tpl.rows, dtype=float)
     slots = tpl.slots
-    counters = [i for i, s in enumerate(slots) if s.role in ("step", "epoch", "batch")]
+    counters = [
+        i for i, s in enumerate(slots) if s.role in ("step", "epoch", "batch") or (i == 0 and s.role == "unnamed")
+    ]
     if not any(bool(np.all(np.diff(data[:, i]) > 0)) and _counts(data[:, i]) for i in counters):
         return False
     named = [
         i
         for i, s in enumerate(slots)
-        if s in values and re.fullmatch(r"[a-z][a-z_]*[a-z0-9]", s.metric) and _EXPLICIT.search(tpl.labels[i])
+        if s in values
+        and re.fullmatch(r"[a-z][a-z_]*[a-z0-9]", s.metric)
+        and (_EXPLICIT.search(tpl.labels[i]) or _DASHED.search(tpl.labels[i]))
     ]
     return any(
         len(np.unique(data[:, i])) > 1 and not any(np.array_equal(data[:, i], data[:, c]) for c in counters)
