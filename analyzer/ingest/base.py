@@ -269,6 +269,15 @@ class FrameBuilder:
     def __len__(self) -> int:
         return len(self._m) + sum(len(b[2]) for b in self._bulk)
 
+    def rows_added(self) -> int:
+        """How many row-by-row observations were added so far (a mark for `shift`)."""
+        return len(self._m)
+
+    def shift(self, since: int, offset: int) -> None:
+        """Move the row-by-row observations added from mark `since` on by `offset` steps (records read
+        before the header that says where they were)."""
+        self._m[since:] = [(m[0] + offset, *m[1:]) for m in self._m[since:]]
+
     def has(self, split: str, metric: str) -> bool:
         """Whether any observation of this series was added."""
         return any(b[0] == split and b[1] == metric for b in self._bulk) or any(

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from analyzer.api import analyze
 from tests.ingest.console_series import series
 
@@ -89,3 +91,15 @@ def test_name_dash_value_pairs_after_an_unnamed_counter_are_a_record(tmp_path: P
     log = tmp_path / "train.log"
     log.write_text(text)
     assert "loss_nan" in {f.failure_mode for f in analyze(log).findings}
+
+
+@pytest.mark.parametrize("hints", ["0", "1"])
+def test_records_above_the_first_epoch_header_are_the_epochs_before_it(
+    hints: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A paste that opens on the end of epoch 33, then `Epoch 34/400` above each next record: with the Keras
+    # hint and with the generic reader alone, the first record is epoch 33, not the run's first.
+    monkeypatch.setenv("ANALYZER_NO_GRAMMAR_HINTS", hints)
+    row = "50000/50000 [==============================] - 455s - loss: 2.3030 - acc: 0.0994 - val_loss: 2.3026\n"
+    text = row + "".join(f"Epoch {e}/400\n" + row for e in (34, 35, 36))
+    assert [s for s, _ in series(text)["train/loss"]] == [33, 34, 35, 36]

@@ -926,6 +926,19 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                         # `**** EPOCH 002 ****` above several different records (a banner per batch the reader
                         # does not count): each is a record of its own, in printed order, none overwriting another
                         steps, axis = None, ""
+                elif (lead := int(np.argmax(at >= 0))) > 0 and bool(np.all(at[lead:] >= 0)):
+                    # A paste that opens on the end of an epoch above its first header (`...loss: 2.3030`, then
+                    # `Epoch 34/400`): under unique headers, those first records are the ones just before it.
+                    rest = known_steps[at[lead:]]
+                    first = int(rest[0])
+                    if (
+                        first >= lead
+                        and len(np.unique(rest)) == len(rest)
+                        and bool(np.isin(known_lines[at[lead:]], headers).all())
+                    ):
+                        axis = known_axes[int(at[lead])]
+                        steps = np.concatenate([np.arange(first - lead, first, dtype=np.int64), rest])
+                        why = f"the {axis} of the header above it ({lead} above the first header: the ones before)"
             if steps is None:
                 steps, axis, why = _record_order(np.asarray(tpl.ranks)), "record", "record order (no counter)"
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)

@@ -81,6 +81,8 @@ def blocks(path: Path) -> Iterator[str]:
 def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text: str, lineno: int) -> None:
     groups = {k: v for k, v in match.groupdict().items() if v is not None}
     if grammar.step_mode == "epoch_counter":  # one record per epoch: headers set the counter
+        if not state.epoch_header_seen and state.headless_from is None:
+            state.headless_from = state.builder.rows_added()
         state.epoch_counter += 1
         step = state.epoch_counter
         state.note_axis("epoch")  # the epoch number (from its header, else counted)
@@ -269,7 +271,13 @@ def _line(state: State, text: str, lineno: int) -> None:
         return
     header = _EPOCH_HEADER.match(text)
     if header:  # the next epoch_counter record is this epoch
-        state.epoch_counter = int(header["keras"] or header["zero_based"]) - 1
+        before = int(header["keras"] or header["zero_based"]) - 1
+        if not state.epoch_header_seen and state.headless_from is not None and before > state.epoch_counter:
+            # a paste that opens on the end of an epoch above its first header: those records were the
+            # epochs just before this one, not the run's first
+            state.builder.shift(state.headless_from, before - state.epoch_counter)
+        state.epoch_header_seen = True
+        state.epoch_counter = before
     screen = _hint_screen(state.grammars)
     for grammar in state.grammars.metrics if screen is None or screen.search(text) else ():
         if grammar.prefilter and grammar.prefilter not in text:

@@ -21,6 +21,8 @@ class State:
     bar_total: int = 0
     counter: int = 0  # records read on an ordinal axis
     epoch_counter: int = 0
+    epoch_header_seen: bool = False
+    headless_from: int | None = None  # builder mark of the first epoch-counted record read before any header
     axis: str = ""  # logged | progress_bar | ordinal
     frameworks: dict[str, int] = field(default_factory=dict)
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)
