@@ -40,7 +40,15 @@ _BLOCK_ROW = re.compile(r"^\s+(?P<key>[\w/.-]+)\s+=\s+(?P<value>\S+)\s*$")
 _DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
 _SIZE = re.compile(rf"^({NUM})\s*(?:GF|MB|GB|TF)$")
 _TRACEBACK = re.compile(r"Traceback \(most recent\b(?: call last\):)?")  # cut short at the end of a paste too
-_FRAME = re.compile(r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)')
+_FRAME = re.compile(
+    r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)'
+    # IPython's: `File ~/lib/python3.10/site-packages/transformers/trainer.py:1633, in Trainer.train(...)`
+    r"|^File (?P<ifile>\S+?):(?P<iline>\d+), in (?P<ifn>[\w.<>]+)"
+    r"|^Cell (?P<cell>In\s?\[\d+\]), line (?P<cline>\d+)"
+)
+# IPython's header names the exception first: `OutOfMemoryError      Traceback (most recent call last)`
+_IPYTHON_HEADER = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\s+Traceback \(most recent")
+_ARROW_LINE = re.compile(r"^-*> ?\d+ ")  # IPython marks the frame's line: `---> 22 trainer.train()`
 _EXCEPTION = re.compile(
     r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Failure|error))"
     r"(?::\s*(?P<msg>.*))?$"
@@ -163,11 +171,16 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         text = text[prefix.end() :]
     frame = _FRAME.match(text)
     if frame:
-        tb["frame"] = f"{frame['file']}:{frame['line']} in {frame['fn']}"
-        if not _LIBRARY.search(frame["file"]):
+        file = frame["file"] or frame["ifile"] or frame["cell"]
+        tb["frame"] = (
+            f"{file}:{frame['line'] or frame['iline'] or frame['cline']} in {frame['fn'] or frame['ifn'] or 'cell'}"
+        )
+        if not _LIBRARY.search(file):
             tb["user_frame"] = tb["frame"]
         return True
     if text.startswith((" ", "\t")) or not text.strip() or text.strip() == "^" * len(text.strip()):
+        return True
+    if tb.get("type") and (_ARROW_LINE.match(text) or set(text.strip()) == {"-"}):
         return True
     exc = _EXCEPTION.match(text.strip())
     if exc:
@@ -201,14 +214,17 @@ def end_traceback(state: State) -> None:
     if tb is None:
         return
     where = f" (last frame {tb['user_frame'] if tb.get('user_frame') else tb['frame']})" if tb.get("frame") else ""
+    said = f"{tb['type']} (its message is not in the log)" if tb.get("type") else ""
     state.builder.event(
         "exception",
         "error",
-        f"a Python traceback whose exception line is not in the log{where}",
+        (said or "a Python traceback whose exception line is not in the log") + where,
         state.step,
         tb["line"],
     )
     state.traceback = None
+    if said:  # the header's type alone may say what happened (`OutOfMemoryError`)
+        _events_and_meta(state, f"{tb['type']}:", tb["line"])
 
 
 _PY_WARNING = re.compile(r"^\S+:\d+: [A-Z]\w*Warning: ")  # the warnings module's `file:line: Category: message`
@@ -242,7 +258,10 @@ def _line(state: State, text: str, lineno: int) -> None:
         return
     found = _TRACEBACK.search(text)
     if found:
-        state.traceback = {"line": lineno, "prefix": _prefix_pattern(text[: found.start()])}
+        ipython = _IPYTHON_HEADER.match(text)
+        state.traceback = {"line": lineno, "prefix": None if ipython else _prefix_pattern(text[: found.start()])}
+        if ipython:
+            state.traceback["type"] = ipython["type"]
         return
     if state.block_split:
         row = _BLOCK_ROW.match(text)

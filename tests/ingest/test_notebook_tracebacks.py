@@ -1,0 +1,41 @@
+"""IPython's tracebacks (a notebook's cell output, pasted into half the bug reports): the header names the
+exception first (`OutOfMemoryError    Traceback (most recent call last)`), frames are `Cell In[9], line 22`
+and `File path:1633, in fn(...)`, with `--->` arrows and numbered source lines. A paste cut before the
+closing `Type: message` line still says which exception it was (new log 343)."""
+
+from __future__ import annotations
+
+from analyzer.ingest.console import parse_text
+
+HEADER = (
+    "---------------------------------------------------------------------------\n"
+    "OutOfMemoryError                          Traceback (most recent call last)\n"
+    "Cell In[9], line 22\n"
+    "     16 trainer = ModifiedTrainer(\n"
+    "     17     model=model,\n"
+    "---> 22 trainer.train()\n"
+    "\n"
+    "File ~/miniconda3/envs/t/lib/python3.10/site-packages/transformers/trainer.py:1633, in Trainer.train(self)\n"
+    "   1630 inner_training_loop = find_executable_batch_size(\n"
+    "-> 1633 return inner_training_loop(\n"
+)
+
+
+def events(text: str) -> list[tuple[str, str]]:
+    read = parse_text(text, "cell.txt").events
+    return list(zip(read["kind"].tolist(), read["message"].tolist(), strict=True))
+
+
+def test_a_cut_notebook_traceback_is_the_exception_its_header_names() -> None:
+    found = events(HEADER)
+    assert ("oom", "CUDA out of memory") in found
+    kinds = [k for k, _ in found]
+    assert kinds.count("exception") == 1 and any("OutOfMemoryError" in m for _, m in found)
+
+
+def test_a_whole_notebook_traceback_is_one_exception_with_its_message() -> None:
+    found = events(HEADER + "\nOutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB\n")
+    exceptions = [m for k, m in found if k == "exception"]
+    assert len(exceptions) == 1 and exceptions[0].startswith("OutOfMemoryError: CUDA out of memory")
+    assert "trainer.py:1633" in exceptions[0]
+    assert any(k == "oom" for k, _ in found)
