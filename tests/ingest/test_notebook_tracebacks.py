@@ -1,10 +1,14 @@
 """IPython's tracebacks (a notebook's cell output, pasted into half the bug reports): the header names the
 exception first (`OutOfMemoryError    Traceback (most recent call last)`), frames are `Cell In[9], line 22`
 and `File path:1633, in fn(...)`, with `--->` arrows and numbered source lines. A paste cut before the
-closing `Type: message` line still says which exception it was (new log 343)."""
+closing `Type: message` line still says which exception it was (new log 343). A failed kernel assertion
+(`Assertion `t >= 0 && t < n_classes` failed.`, ranks printing over each other) is a crash (new log 344)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from analyzer.api import analyze
 from analyzer.ingest.console import parse_text
 
 HEADER = (
@@ -39,3 +43,18 @@ def test_a_whole_notebook_traceback_is_one_exception_with_its_message() -> None:
     assert len(exceptions) == 1 and exceptions[0].startswith("OutOfMemoryError: CUDA out of memory")
     assert "trainer.py:1633" in exceptions[0]
     assert any(k == "oom" for k, _ in found)
+
+
+def test_a_failed_kernel_assertion_is_a_crash_even_when_ranks_interleave(tmp_path: Path) -> None:
+    kernel = "/opt/pytorch/aten/src/ATen/native/cuda/Loss.cu:240: nll_loss_forward_reduce_cuda_kernel_2d: "
+    text = (
+        kernel + "block: [0,0,0], thread: [17,0,0] Assertion `t >= 0 && t < n_classes` failed.\n"
+        ",0,0,0,0] Assertion `t >= 0 && t < n_classes], thread: [17` failed.\n"
+    )
+    found = events(text)
+    assert [k for k, _ in found] == ["exception", "exception"]
+    assert "t >= 0 && t < n_classes" in found[0][1]
+    log = tmp_path / "rank0.log"
+    log.write_text(text)
+    assert "crash" in {f.failure_mode for f in analyze(log).findings}
+    assert events("RuntimeError: CUDA error: device-side assert triggered\n")[0][0] == "exception"
