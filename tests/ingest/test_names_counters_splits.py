@@ -103,3 +103,25 @@ def test_records_above_the_first_epoch_header_are_the_epochs_before_it(
     row = "50000/50000 [==============================] - 455s - loss: 2.3030 - acc: 0.0994 - val_loss: 2.3026\n"
     text = row + "".join(f"Epoch {e}/400\n" + row for e in (34, 35, 36))
     assert [s for s, _ in series(text)["train/loss"]] == [33, 34, 35, 36]
+
+
+@pytest.mark.parametrize(
+    "wrapped",
+    [
+        "array({v}, dtype=float32)",
+        "np.float64({v})",
+        "Array({v}, dtype=float32)",
+        "tf.Tensor({v}, shape=(), dtype=float32)",
+        "<tf.Tensor: shape=(), dtype=float32, numpy={v}>",
+        "tensor({v}, device='cuda:0', grad_fn=<NllLossBackward0>)",
+    ],
+)
+def test_a_number_in_a_constructor_repr_is_the_number(wrapped: str) -> None:
+    rows = [(1, "2.5"), (2, "1.25"), (3, "nan")]
+    as_dict = "".join(
+        f"{{'step': {s}, 'total_loss': {wrapped.format(v=v)}, 'num_frames': {100 * s}}}\n" for s, v in rows
+    )
+    as_line = "".join(f"step {s} | loss: {wrapped.format(v=v)} | lr: 0.001\n" for s, v in rows)
+    for text in (as_dict, as_line):
+        read = series(text)["train/loss"]
+        assert [s for s, _ in read] == [1, 2, 3] and read[0][1] == 2.5 and read[2][1] != read[2][1]

@@ -48,7 +48,24 @@ _CLOCK = re.compile(
     r"|\b\d+ days?, \d+:\d\d:\d\d"
     r"|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b"  # 17/01/2019: a date, not a counter i/n
 )
-_TENSOR = re.compile(r"tensor\(\s*([^,()]+?)\s*(?:,[^()]*)?\)")
+_NUM = r"[-+]?(?:nan|inf(?:inity)?|(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)"
+# One number in a constructor's repr: torch's `tensor(0.52, device='cuda:0', grad_fn=<..>)`, numpy's
+# `array(6.26, dtype=float32)` and numpy 2's `np.float32(0.5)`, JAX's `Array(0.5, dtype=float32)`, TF's
+# `tf.Tensor(0.5, shape=(), dtype=float32)` and `<tf.Tensor: shape=(), dtype=float32, numpy=0.5>`.
+_WRAPPED = re.compile(
+    rf"(?:\b(?:tensor|array|Array|DeviceArray)|\b(?:np|numpy|jnp)\.(?:float|u?int)\d+|\btf\.Tensor)"
+    rf"\(\s*\[?({_NUM})\]?\s*(?:,(?:[^()]|\([^()]*\))*)?\)|<tf\.Tensor:[^<>]*?numpy=({_NUM})>",
+    re.I,
+)
+
+
+def unwrap_numbers(text: str) -> str:
+    """The text with every number printed inside a constructor's repr (`tensor(0.52, ...)`) as itself."""
+    if "(" not in text and "<tf" not in text:
+        return text
+    return _WRAPPED.sub(lambda m: m.group(1) or m.group(2), text)
+
+
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
 _WORDS = re.compile(r"([A-Za-z_][\w./-]*(?:\s+\(?[A-Za-z_][\w./-]*\)?){0,3})\s*$")
 _LEADING_UNIT = re.compile(r"^(?:[A-Za-z%]+(?:/[A-Za-z]+)?|/[A-Za-z]{1,5})(?=[\s(|,;\]]|$)")
@@ -274,7 +291,7 @@ _ARRAY = re.compile(r"\[\s*([-+]?(?:\d[\d.eE+-]*|nan|inf))(?:\s+[-+]?(?:\d[\d.eE
 
 
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
-    text = _TENSOR.sub(r"\1", text) if "tensor(" in text else text
+    text = unwrap_numbers(text)
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
     text = _CLOCK.sub("\x00T", text)
     text = _GLUED_COUNTER.sub(r"\1 ", text)

@@ -8,7 +8,7 @@ from typing import Any
 
 from analyzer.ingest import hf_state
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import field_metric
+from analyzer.ingest.console.generic import field_metric, unwrap_numbers
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM
 
@@ -79,6 +79,7 @@ def read_dict_line(state: State, text: str, lineno: int) -> bool:
     start = text.find("{")
     if start < 0 or (text.find("'", start, start + 3) < 0 and text.find('"', start, start + 3) < 0):
         return False
+    text = unwrap_numbers(text)  # `'total_loss': array(13.2169, dtype=float32)`
     row: dict[str, Any] = {}
     for pair in _DICT_PAIR.finditer(text, start):
         row[pair["key"]] = pair["value"]
