@@ -125,3 +125,13 @@ def test_a_number_in_a_constructor_repr_is_the_number(wrapped: str) -> None:
     for text in (as_dict, as_line):
         read = series(text)["train/loss"]
         assert [s for s, _ in read] == [1, 2, 3] and read[0][1] == 2.5 and read[2][1] != read[2][1]
+
+
+def test_a_metric_counted_out_of_its_total_is_a_share_not_the_step() -> None:
+    text = "".join(
+        f"epoch {e}/30 using 598.653s. lr=0.00025\ntrain loss={v}. test loss={v}, acc={c}/10000\n"
+        for e, v, c in ((1, 2.09, 5401), (2, 1.5, 6960), (3, 1.2, 7061))
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [1, 2, 3]  # the epoch line above each record, not `acc`
+    assert [v for _, v in read["train/acc"]] == [0.5401, 0.696, 0.7061]

@@ -577,6 +577,10 @@ def _name_slots(tpl: Template) -> None:
         if slot.role == "counter" and slot.raw == "":
             slot.role = "batch" if any(s.role == "epoch" for s in slots) else "step"
             slot.metric = slot.role
+        elif slot.role == "counter" and not _counter_role(slot.raw) and _metric_like(_canonical(slot.raw, "")[1]):
+            # `acc=5401/10000`: a metric's count of its total is a share (divided in finish), no counter
+            slot.split, slot.metric = _canonical(slot.raw, "train")
+            slot.role = "value"
         elif slot.role == "counter":  # a named i/n: an epoch, a batch, else a step counter
             slot.role = slot.metric = _counter_role(slot.raw) or "step"
     tpl.slots = slots
@@ -878,6 +882,10 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         for i in tpl.percent:  # `Train: 10.000%` is 0.1; `Loss: 2.303%` (one format string for both) is 2.303
             if i < len(tpl.slots) and not tpl.slots[i].metric.endswith("loss"):
                 data[:, i] /= 100
+        for i, slot in enumerate(tpl.slots[:-1]):  # `acc=5401/10000` is 0.5401
+            if slot.role == "value" and tpl.slots[i + 1].role == "total":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    data[:, i] = data[:, i] / data[:, i + 1]
         steps, axis, why = _steps(tpl, data)
         why = tpl.note or why
         if steps is not None:
