@@ -135,3 +135,11 @@ def test_a_metric_counted_out_of_its_total_is_a_share_not_the_step() -> None:
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == [1, 2, 3]  # the epoch line above each record, not `acc`
     assert [v for _, v in read["train/acc"]] == [0.5401, 0.696, 0.7061]
+
+
+def test_a_format_string_echoed_into_the_log_holds_no_values() -> None:
+    code = "        print0(f'step:{step}/{args.num_iterations} val_loss:{val_loss:.4f} step_avg:{t/(n-1):.2f}ms')\n"
+    rows = "".join(f"step:{s}/1480 val_loss:{v} train_time:{s * 230}ms\n" for s, v in ((0, 7.7109), (125, 4.3719)))
+    read = series(code + rows)
+    assert [v for _, v in read["eval/loss"]] == [7.7109, 4.3719]  # no 0.4 from `.4f`
+    assert series("{'loss': 0.5, 'epoch': 1.0}\n{'loss': 0.25, 'epoch': 2.0}\n")["train/loss"][0][1] == 0.5

@@ -59,6 +59,13 @@ _WRAPPED = re.compile(
 )
 
 
+# A replacement field of a format string echoed into the log (the print statement itself, in a grep's output
+# or a traceback): `{val_loss:.4f}` holds no value 0.4.
+_FORMAT_FIELD = re.compile(
+    r"\{[A-Za-z_][\w.\[\]()/*+\-]*(?:![rsa])?:[<>^=+\-#0]?\d*[,_]?(?:\.\d+)?[bcdeEfFgGnosxX%]?\}"
+)
+
+
 def unwrap_numbers(text: str) -> str:
     """The text with every number printed inside a constructor's repr (`tensor(0.52, ...)`) as itself."""
     if "(" not in text and "<tf" not in text:
@@ -292,6 +299,7 @@ _ARRAY = re.compile(r"\[\s*([-+]?(?:\d[\d.eE+-]*|nan|inf))(?:\s+[-+]?(?:\d[\d.eE
 
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
     text = unwrap_numbers(text)
+    text = _FORMAT_FIELD.sub("{}", text) if ":" in text and "{" in text else text
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
     text = _CLOCK.sub("\x00T", text)
     text = _GLUED_COUNTER.sub(r"\1 ", text)
