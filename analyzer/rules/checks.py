@@ -517,6 +517,39 @@ def event_present(
     return Detection(onset, f"{first['message']}{where}{more}", evidence)
 
 
+@check("stopped_on_nonfinite")
+def stopped_on_nonfinite(
+    run: Run,
+    *,
+    kinds: tuple[str, ...] = (),
+    pattern: str = "",
+    report_kinds: tuple[str, ...] = ("warning",),
+    report: str = "",
+) -> Detection | None:
+    """An exception or stop line says the loss is non-finite (`event_present`); or the log's last word is a
+    report of a non-finite value (`NaN detected`, a guard that prints and returns): nothing was logged after
+    it in that file, so the run stopped there."""
+    said = event_present(run, kinds=kinds, pattern=pattern)
+    if said is not None or not report:
+        return said
+    reports = run.events_of(report_kinds)
+    reports = reports[reports["message"].astype(str).str.contains(report, regex=True) & reports["line"].notna()]
+    if reports.empty:
+        return None
+    last = reports.iloc[-1]
+    same = run.metrics[run.metrics["source"] == last["source"]]
+    if same.empty or bool((same["line"] > last["line"]).any()):
+        return None  # records went on after it: a warning the run lived through
+    onset = None if pd.isna(last["step"]) else int(last["step"])
+    where = f" at step {onset}" if onset is not None else ""
+    return Detection(
+        onset,
+        f"the log ends on a report of a non-finite value{where} ({last['message']}): nothing was logged after it",
+        {"report": _cite_event(last), "records_before": len(same)},
+        confidence=0.6,
+    )
+
+
 _PROGRESS = re.compile(r"rank (?P<rank>\d+): last enqueued work (?P<enq>\d+), last completed (?P<done>-?\d+)")
 
 

@@ -124,6 +124,11 @@ FIRES: dict[str, Case] = {
         {"kinds": ("oom",), "pattern": "Tried to allocate"},
         7,
     ),
+    "stopped_on_nonfinite": Case(
+        lambda: make_run(events=[("exception", 9, "RuntimeError: the loss is nan, stopping")]),
+        {"kinds": ("exception",), "pattern": "loss is nan", "report": "non-finite"},
+        9,
+    ),
     "nccl_timeout": Case(lambda: make_run(events=NCCL), onset=120),
     "loss_scale_collapse": Case(
         lambda: make_run(events=[("overflow_skip", s, f"{OVERFLOW} {v}") for s, v in [(3, 2.0), (4, 1.0), (5, 0.5)]]),
@@ -176,6 +181,10 @@ SILENT: dict[str, Case] = {
     "event_present": Case(  # the OOM is explained by a more specific kind of event
         lambda: make_run(events=[("oom", 7, "CUDA out of memory"), ("dataloader_error", 7, "worker killed")]),
         {"kinds": ("oom",), "unless_kinds": ("dataloader_error",)},
+    ),
+    "stopped_on_nonfinite": Case(  # a NaN reported on line 1, records logged after it: the run went on
+        lambda: make_run({"train/loss": falling(5)}, events=[("warning", 1, "a non-finite value reported")]),
+        {"kinds": ("exception",), "pattern": "loss is nan", "report": "non-finite"},
     ),
     "nccl_timeout": Case(lambda: make_run({"train/loss": falling(5)}, events=NCCL[1:])),
     "loss_scale_collapse": Case(  # a few halvings from 2^16: the scaler calibrating

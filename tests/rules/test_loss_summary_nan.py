@@ -29,3 +29,15 @@ def test_a_finite_epoch_mean_says_nothing(tmp_path: Path) -> None:
         lines.append(f"epoch {epoch} done, mean train loss: {mean}\n")
     log.write_text("".join(lines))
     assert "loss-becomes-nan" not in {f.rule_id for f in analyze(log).findings}
+
+
+def test_a_log_that_ends_on_a_nan_report_stopped_there(tmp_path: Path) -> None:
+    # A guard that prints and returns (`NaN detected`, the visual-semantic-embedding Theano loop, new log 348):
+    # the last thing the log holds. The same report with records after it is a warning the run lived through.
+    rows = "".join(f"Epoch  2 Update  {u} Cost  {c} UD  0.69\n" for u, c in ((520, 118.96), (530, 226.9), (540, 11.7)))
+    log = tmp_path / "train.log"
+    log.write_text(rows + "NaN detected\n")
+    found = {f.rule_id: f for f in analyze(log).findings}
+    assert found["stopped-on-nonfinite-loss"].onset_step == 540
+    log.write_text("NaN detected\n" + rows)
+    assert "stopped-on-nonfinite-loss" not in {f.rule_id for f in analyze(log).findings}
