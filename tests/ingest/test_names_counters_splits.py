@@ -143,3 +143,17 @@ def test_a_format_string_echoed_into_the_log_holds_no_values() -> None:
     read = series(code + rows)
     assert [v for _, v in read["eval/loss"]] == [7.7109, 4.3719]  # no 0.4 from `.4f`
     assert series("{'loss': 0.5, 'epoch': 1.0}\n{'loss': 0.25, 'epoch': 2.0}\n")["train/loss"][0][1] == 0.5
+
+
+def test_a_table_behind_a_bracketed_gutter_is_read() -> None:
+    header = "[------------] Epoch      Train log_loss       Test log_loss            Test AUC     Time cost (sec)\n"
+    row = "[   {p}%      ]     {e}                 {v}                 {v}            0.500000               11.07\n"
+    read = series(header + "".join(row.format(p=10 * e, e=e, v=v) for e, v in ((1, 0.69), (2, 0.65), (3, "nan"))))
+    assert [(s, v) for s, v in read["eval/loss"][:2]] == [(1, 0.69), (2, 0.65)]
+    assert [s for s, _ in read["train/loss"]] == [1, 2, 3]
+    # elsewhere a bracketed counter keeps its place: `[0/100] loss: 0.5` has no header above it
+    assert [s for s, _ in series("[10/100] loss: 0.5\n[20/100] loss: 0.4\n[30/100] loss: 0.3\n")["train/loss"]] == [
+        10,
+        20,
+        30,
+    ]

@@ -217,6 +217,7 @@ class Collector:
     block: list[tuple[str, str, int, int | None, int | None]] = field(default_factory=list)
     scales: list[tuple[int, float]] = field(default_factory=list)  # (line, loss scale) of overflow events
     header: list[str] = field(default_factory=list)  # the cells of the last table header seen
+    gutter: bool = False  # the header opened with a bracketed column of no words (`[------]`, `[ 10% ]` below)
 
 
 # One `name: value` per line: a pretty-printed JSON record, a Stable-Baselines3 box, an indented report.
@@ -232,6 +233,7 @@ _DIGIT = re.compile(r"\d")  # a regex search: a per-character generator costs ~1
 _NAN_OR_INF = re.compile(r"(?i)nan|inf")
 _DELIMITER = re.compile(r"^\s*(?:[-=+|*_\s]{4,}|[\[\]{}(),\s]+)\s*$")
 _CELLS = re.compile(r"\s*\|\s*|\t+|\s{2,}")
+_GUTTER = re.compile(r"^\s*\[[^\[\]A-Za-z]*\]")  # a bracketed column of no words that opens a line
 
 
 def gap(collector: Collector, text: str, lineno: int) -> None:
@@ -241,10 +243,14 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
         short_header = len(text.strip()) <= 40 and not _DIGIT.search(text) and not _DELIMITER.match(text)
         if not short_header or text.strip().startswith(("{", "}")):
             _close_block(collector)
+    gutter = _GUTTER.match(text)
+    if gutter and not _DIGIT.search(text):  # xLearn's `[------------] Epoch   Train log_loss  ...`
+        text = text[gutter.end() :]
     if not _DIGIT.search(text) and ("|" in text or "\t" in text or "  " in text.strip()):
         cells = [c for c in _CELLS.split(text.strip().strip("|")) if c]
         if len(cells) >= 3 and all(re.search(r"[A-Za-z]", c) for c in cells):
             collector.header = cells
+            collector.gutter = bool(gutter)
     elif _WORD_HEADER.match(text):  # `epoch train_loss valid_loss accuracy time`: one space between names
         collector.header = _paired(text.split())
     elif "," in text and not _DIGIT.search(text):  # `Epoch ,LR ,RMSE ,Loss ,Mode`: a comma-separated header
@@ -298,6 +304,8 @@ _ARRAY = re.compile(r"\[\s*([-+]?(?:\d[\d.eE+-]*|nan|inf))(?:\s+[-+]?(?:\d[\d.eE
 
 
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
+    if collector.gutter and collector.header:  # the rows' own bracketed column: progress, not a field
+        text = _GUTTER.sub("", text, count=1)
     text = unwrap_numbers(text)
     text = _FORMAT_FIELD.sub("{}", text) if ":" in text and "{" in text else text
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
