@@ -58,3 +58,21 @@ def test_a_failed_kernel_assertion_is_a_crash_even_when_ranks_interleave(tmp_pat
     log.write_text(text)
     assert "crash" in {f.failure_mode for f in analyze(log).findings}
     assert events("RuntimeError: CUDA error: device-side assert triggered\n")[0][0] == "exception"
+
+
+def test_a_keyboard_interrupt_is_a_stop_by_hand_not_a_crash(tmp_path: Path) -> None:
+    # fastai v2's table (a `time` column of clocks) in a Windows notebook, then the stop button (new log 359)
+    text = (
+        "epoch\ttrain_loss\tvalid_loss\taccuracy\ttime\n"
+        + "".join(f"{e}\t{v}\t{v}\t0.958595\t00:03\n" for e, v in ((0, 0.61), (1, 0.52), (2, 0.47)))
+        + "---------------------------------------------------------------------------\n"
+        "KeyboardInterrupt                         Traceback (most recent call last)\n"
+        "~\\AppData\\Local\\Temp\\ipykernel_13020\\4198329076.py in <module>\n"
+        "----> 1 learn.fit_one_cycle(25, lr_max=1e-3)\n"
+    )
+    assert [k for k, _ in events(text)] == ["interrupt"]
+    log = tmp_path / "cell.txt"
+    log.write_text(text)
+    report = analyze(log)
+    assert report.run.series("loss").tolist() == [0.61, 0.52, 0.47]
+    assert "crash" not in {f.failure_mode for f in report.findings}

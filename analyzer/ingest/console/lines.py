@@ -45,6 +45,7 @@ _FRAME = re.compile(
     # IPython's: `File ~/lib/python3.10/site-packages/transformers/trainer.py:1633, in Trainer.train(...)`
     r"|^File (?P<ifile>\S+?):(?P<iline>\d+), in (?P<ifn>[\w.<>]+)"
     r"|^Cell (?P<cell>In\s?\[\d+\]), line (?P<cline>\d+)"
+    r"|^(?P<pfile>\S+\.py) in (?P<pfn>[\w<>.]+)"  # IPython 7: `~\AppData\...\4198329076.py in <module>`
 )
 # IPython's header names the exception first: `OutOfMemoryError      Traceback (most recent call last)`
 _IPYTHON_HEADER = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\s+Traceback \(most recent")
@@ -171,10 +172,10 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         text = text[prefix.end() :]
     frame = _FRAME.match(text)
     if frame:
-        file = frame["file"] or frame["ifile"] or frame["cell"]
-        tb["frame"] = (
-            f"{file}:{frame['line'] or frame['iline'] or frame['cline']} in {frame['fn'] or frame['ifn'] or 'cell'}"
-        )
+        file = frame["file"] or frame["ifile"] or frame["cell"] or frame["pfile"]
+        line = frame["line"] or frame["iline"] or frame["cline"]
+        fn = frame["fn"] or frame["ifn"] or frame["pfn"] or "cell"
+        tb["frame"] = f"{file}:{line} in {fn}" if line else f"{file} in {fn}"
         if not _LIBRARY.search(file):
             tb["user_frame"] = tb["frame"]
         return True
@@ -187,10 +188,13 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         where = f" (last frame {tb['frame']}" if tb.get("frame") else ""
         if tb.get("user_frame") and tb["user_frame"] != tb.get("frame"):
             where += f"; in your code: {tb['user_frame']}"
+        interrupted = exc["type"].endswith("KeyboardInterrupt")
         state.builder.event(
-            "exception",
-            "error",
-            f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ") + (where + ")" if where else ""),
+            "interrupt" if interrupted else "exception",
+            "warning" if interrupted else "error",
+            ("stopped by hand: " if interrupted else "")
+            + f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ")
+            + (where + ")" if where else ""),
             state.step,
             tb["line"],
         )
@@ -215,10 +219,13 @@ def end_traceback(state: State) -> None:
         return
     where = f" (last frame {tb['user_frame'] if tb.get('user_frame') else tb['frame']})" if tb.get("frame") else ""
     said = f"{tb['type']} (its message is not in the log)" if tb.get("type") else ""
+    interrupted = said.startswith("KeyboardInterrupt")  # Ctrl-C or a notebook's stop button: no crash
     state.builder.event(
-        "exception",
-        "error",
-        (said or "a Python traceback whose exception line is not in the log") + where,
+        "interrupt" if interrupted else "exception",
+        "warning" if interrupted else "error",
+        ("stopped by hand: " if interrupted else "")
+        + (said or "a Python traceback whose exception line is not in the log")
+        + where,
         state.step,
         tb["line"],
     )
