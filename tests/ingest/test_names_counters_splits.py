@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.api import analyze
+from analyzer.ingest.console import parse_text
 from tests.ingest.console_series import series
 
 
@@ -157,3 +158,13 @@ def test_a_table_behind_a_bracketed_gutter_is_read() -> None:
         20,
         30,
     ]
+
+
+def test_a_field_named_rank_is_the_rank_that_printed_the_record() -> None:
+    line = "2024-10-18 20:47:35,180 DEBUG TRAIN Batch {b}/37600 loss {v} acc 0.34 grad_norm 0.15 rank {r}\n"
+    rows = [(10, 1.25, 1), (10, 1.54, 0), (20, 1.39, 1), (20, 1.41, 0), (30, 1.30, 1), (30, 1.33, 0)]
+    metrics = parse_text("".join(line.format(b=b, v=v, r=r) for b, v, r in rows), "train.log").metrics
+    assert "rank" not in set(metrics["metric"])
+    loss = metrics[metrics["metric"] == "loss"]
+    rank0 = loss[loss["rank"] == 0]
+    assert rank0["value"].tolist() == [1.54, 1.41, 1.33] and rank0["step"].tolist() == [10, 20, 30]

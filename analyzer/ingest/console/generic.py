@@ -898,6 +898,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         for i in tpl.percent:  # `Train: 10.000%` is 0.1; `Loss: 2.303%` (one format string for both) is 2.303
             if i < len(tpl.slots) and not tpl.slots[i].metric.endswith("loss"):
                 data[:, i] /= 100
+        _rank_slot(tpl, data)
         for i, slot in enumerate(tpl.slots[:-1]):  # `acc=5401/10000` is 0.5401
             if slot.role == "value" and tpl.slots[i + 1].role == "total":
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -1058,6 +1059,24 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         "prose_lines": sum(len(t.rows) for t in prose) + collector.unread,
         "prose_examples": [t.example for t in sorted(prose, key=lambda t: -len(t.rows))[:MAX_EXAMPLES]],
     }
+
+
+_RANK_NAMES = {"rank", "local_rank", "global_rank", "rank_id"}
+
+
+def _rank_slot(tpl: Template, data: np.ndarray) -> None:
+    """A field named `rank` holding small whole numbers (`... grad_norm 0.15 rank 1`) is the rank that
+    printed the record, not a metric: the record's rank where no prefix gave one."""
+    for i, slot in enumerate(tpl.slots):
+        column = data[:, i]
+        if (
+            slot.role == "value"
+            and slot.raw.strip().lower().replace(" ", "_") in _RANK_NAMES
+            and bool(np.all(np.isfinite(column) & (column == np.round(column)) & (column >= 0) & (column < 65536)))
+        ):
+            tpl.ranks = [r if r >= 0 else int(v) for r, v in zip(tpl.ranks, column.tolist(), strict=True)]
+            slot.role, slot.metric = "rank", ""
+            return
 
 
 def _record_order(ranks: np.ndarray) -> np.ndarray:
