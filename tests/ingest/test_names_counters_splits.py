@@ -168,3 +168,12 @@ def test_a_field_named_rank_is_the_rank_that_printed_the_record() -> None:
     loss = metrics[metrics["metric"] == "loss"]
     rank0 = loss[loss["rank"] == 0]
     assert rank0["value"].tolist() == [1.54, 1.41, 1.33] and rank0["step"].tolist() == [10, 20, 30]
+
+
+def test_a_split_in_its_ing_form_before_a_counter_names_the_split() -> None:
+    train = "2023-06-23 14:57:18,559 - CLTR - INFO - Training Epoch:[{e}/1500]\t loss={v}\t lr=0.000100\n"
+    test = "2023-06-23 15:21:38,812 - CLTR - INFO - Testing Epoch:[{e}/1500]\t mae={m}\t mse=641.2\n"
+    text = "".join(train.format(e=e, v=10.28 - 0.01 * e) for e in (491, 492, 493)) + test.format(e=493, m=391.1)
+    read = series(text)
+    assert read["eval/mae"] == [(493, 391.1)]
+    assert [s for s, _ in read["train/loss"]] == [491, 492, 493]

@@ -94,6 +94,8 @@ _SPLIT_WORDS = {
     "evaluation": "eval",
     "dev": "eval",
     "test": "eval",
+    "testing": "eval",
+    "validating": "eval",
     "train": "train",
     "training": "train",
     "trn": "train",
