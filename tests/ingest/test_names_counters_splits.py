@@ -177,3 +177,8 @@ def test_a_split_in_its_ing_form_before_a_counter_names_the_split() -> None:
     read = series(text)
     assert read["eval/mae"] == [(493, 391.1)]
     assert [s for s, _ in read["train/loss"]] == [491, 492, 493]
+
+
+def test_a_split_glued_to_its_counter_is_the_counter() -> None:
+    text = "".join(f"Pass 0, trainbatch {b}, loss 0.300000011921, acc1 0.0, time 0.2 sec\n" for b in (0, 10, 20, 30))
+    assert [s for s, _ in series(text)["train/loss"]] == [0, 10, 20, 30]

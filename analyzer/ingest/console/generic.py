@@ -147,6 +147,7 @@ _STEP_NAMES = {
 }
 _EPOCH_NAMES = {"epoch", "epochs", "ep", "epoch_idx", "pass"}
 _BATCH_NAMES = {"batch", "batches", "batch_idx", "minibatch", "mini_batch"}
+_COUNTER_NAMES = {"epoch", "epochs", "batch", "batches", "step", "steps", "iter", "iters", "iteration", "iterations"}
 _KNOWN = {
     "loss",
     "learning_rate",
@@ -621,6 +622,9 @@ def _counter_role(raw: str) -> str | None:
     words = low.split("_")  # `Grad overflow on iteration 1860`, `NaN loss at step 40`: an event's counter
     if len(words) >= 3 and words[-2] in _COUNTER_PREPOSITIONS:
         return _counter_role(words[-1])
+    split = next((w for w in _SPLIT_WORDS if low.startswith(w) and low[len(w) :] in _COUNTER_NAMES), None)
+    if split:  # a split glued to its counter: PaddlePaddle's `Pass 0, trainbatch 70, loss ..`
+        return _counter_role(low[len(split) :])
     return None
 
 
