@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.errors import ContractError, Problem
+from analyzer.names import is_eval_split
 
 # Column -> dtype of the long metrics frame: one row per observed value.
 METRIC_DTYPES: dict[str, str] = {
@@ -171,8 +172,20 @@ class Run:
         return self._series_index()
 
     def _rows(self, split: str, metric: str) -> np.ndarray:
-        """Row positions of one series."""
-        return self._series_index().get((split, metric), _NO_ROWS)
+        """Row positions of one series. `eval` stands for the run's one named eval set when it has no plain
+        `eval` split (the Trainer's `metric_key_prefix="eval_test"` gives `eval_test/loss`)."""
+        index = self._series_index()
+        if split == "eval" and (split, metric) not in index:
+            split = self._eval_alias()
+        return index.get((split, metric), _NO_ROWS)
+
+    def _eval_alias(self) -> str:
+        alias = self.__dict__.get("_eval_split")
+        if alias is None:
+            splits = {s for s, _ in self._series_index()}
+            named = sorted(s for s in splits if is_eval_split(s) and s != "eval")
+            alias = self.__dict__["_eval_split"] = named[0] if "eval" not in splits and len(named) == 1 else "eval"
+        return alias
 
     def series(self, metric: str, split: str = "train") -> pd.Series:
         """Values of one metric in one split, indexed by step (one value per step; of several ranks, the
