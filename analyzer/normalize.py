@@ -362,9 +362,37 @@ def _tracker_status(meta: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+_PERPLEXITY = ("ppl", "perplexity")
+
+
+def loss_from_perplexity(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A split that logs a perplexity and no loss gets the loss it is the exponential of, ln(ppl), at the
+    same steps and cited at the same lines (fairseq, XLM, Sockeye and torch7 loops print only `ppl`); the
+    rules then read it as any loss. Returns the metrics with those rows added and what was derived."""
+    if metrics.empty or not metrics["metric"].isin(_PERPLEXITY).any():
+        return metrics, {}
+    parts, derived = [metrics], {}
+    for split in sorted({str(s) for s in metrics["split"].unique()}):
+        names = set(metrics.loc[metrics["split"] == split, "metric"].astype(str))
+        ppl = next((p for p in _PERPLEXITY if p in names), None)
+        if ppl is None or "loss" in names:
+            continue
+        rows = metrics[(metrics["split"] == split) & (metrics["metric"] == ppl)]
+        values = rows["value"].to_numpy(dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loss = np.where(values > 0, np.log(np.where(values > 0, values, 1.0)), np.nan)
+        added = rows.reset_index(drop=True)  # every column keeps its dtype (rank's Int64, line's Int64)
+        added["metric"] = pd.Categorical(["loss"] * len(added))
+        added["value"] = loss
+        parts.append(added)
+        derived[f"{split}/loss"] = f"ln({split}/{ppl}): no loss was logged"
+    return (_concat(parts), derived) if derived else (metrics, {})
+
+
 def build_run(path: Path, ingested: Ingested) -> Run:
     """The Run: merged metrics and events, merged and derived meta, sources and problems."""
     metrics, dropped = merge_metrics(ingested)
+    metrics, derived = loss_from_perplexity(metrics)
     events_parts = [f.events for _, f in ingested.frames if not f.events.empty]
     events_parts.append(_restarts([f.metrics for _, f in ingested.frames], _guessed_axis_sources(ingested)))
     non_empty = [e for e in events_parts if not e.empty]
@@ -402,6 +430,8 @@ def build_run(path: Path, ingested: Ingested) -> Run:
         if kind != "trainer" or "trainer_kind" in meta:
             meta["trainer_kind"] = kind
     meta["duplicates"] = dropped
+    if derived:
+        meta["derived"] = derived
     if ingested.ignored:
         meta["ignored_files"] = ingested.ignored
     return Run(
