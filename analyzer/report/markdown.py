@@ -205,8 +205,8 @@ def _summary(report: Report) -> list[str]:
             f"{train['first_step']}–{train['last_step']}, "
             f"the loss going from {fmt(float(loss.iloc[0]))} to {fmt(float(loss.iloc[-1]))}"
         )
-        derived = meta.get("derived") if isinstance(meta.get("derived"), dict) else {}
-        if "train/loss" in derived:
+        derived = meta.get("derived")
+        if isinstance(derived, dict) and "train/loss" in derived:
             span += f" (derived: {md(derived['train/loss'])})"
     else:
         span = "logged no train loss"
