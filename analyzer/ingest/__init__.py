@@ -209,8 +209,9 @@ def _read_local(path: Path) -> Ingested:
             out.problems.append(exc.problem)
             continue
         except InputError as exc:
-            out.problems.append(exc.problem)
-            out.sources.append(SourceInfo(source, parser.name, status="failed", note=exc.problem.message))
+            if not _as_text(out, file, source, exc.problem):
+                out.problems.append(exc.problem)
+                out.sources.append(SourceInfo(source, parser.name, status="failed", note=exc.problem.message))
             continue
         _add(out, parser.name, source, frames)
     for group_parser, members in groups.values():
@@ -219,6 +220,8 @@ def _read_local(path: Path) -> Ingested:
                 out.ignored += 1
                 out.problems.append(result.problem)
             elif isinstance(result, InputError):
+                if _as_text(out, root / source, source, result.problem):
+                    continue
                 out.problems.append(result.problem)
                 out.sources.append(SourceInfo(source, group_parser.name, status="failed", note=result.problem.message))
             elif isinstance(result, Superseded):
@@ -228,6 +231,25 @@ def _read_local(path: Path) -> Ingested:
             else:
                 _add(out, group_parser.name, source, result)
     return out
+
+
+def _as_text(out: Ingested, file: Path, source: str, problem: Problem) -> bool:
+    """JSON its reader could not take whole, saved under a name of the user's (a trainer_state.json pasted
+    into an issue and cut off mid-way, kept as `stdout.log`), is read as the console reader reads printed
+    text: its records up to the cut, not nothing. A file that bears a format's own name
+    (`trainer_state.json`) stays a failed file: it is that format, and it is broken. True when the text
+    read something; the reader's complaint stays, as a note."""
+    if file.name in _KNOWN_NAMES or not read_head(file, 64).lstrip().startswith((b"{", b"[")):
+        return False
+    try:
+        frames = _module("console").parse(file, source)
+    except (NotARun, InputError):
+        return False
+    if frames.metrics.empty:
+        return False
+    out.problems.append(Problem(source, f"{problem.message}; read as printed text instead", problem.where, "note"))
+    _add(out, "console_log", source, frames)
+    return True
 
 
 def _add(out: Ingested, parser_name: str, source: str, frames: Frames) -> None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from analyzer.api import analyze
+from analyzer.errors import NothingReadable
 from analyzer.ingest.console import parse_text
 
 HEADER = (
@@ -76,3 +79,22 @@ def test_a_keyboard_interrupt_is_a_stop_by_hand_not_a_crash(tmp_path: Path) -> N
     report = analyze(log)
     assert report.run.series("loss").tolist() == [0.61, 0.52, 0.47]
     assert "crash" not in {f.failure_mode for f in report.findings}
+
+
+def test_a_pasted_trainer_state_cut_off_is_read_up_to_the_cut(tmp_path: Path) -> None:
+    entries = ",\n".join(
+        f'    {{\n      "epoch": {0.05 * k:.2f},\n      "learning_rate": 0.0002,\n      "loss": {v},\n      "step": {10 * k}\n    }}'
+        for k, v in enumerate(("1.1005", "1.0412", "nan", "nan"), start=1)
+    )
+    text = '{\n  "best_metric": null,\n  "global_step": 750,\n  "log_history": [\n' + entries + ",\n    {\n"
+    paste = tmp_path / "issue_paste.txt"
+    paste.write_text(text)
+    report = analyze(paste)
+    assert report.run.series("loss").index.tolist() == [10, 20, 30, 40]
+    assert "loss_nan" in {f.failure_mode for f in report.findings}
+    assert any("read as printed text" in p.message for p in report.run.problems)
+    named = tmp_path / "run" / "trainer_state.json"  # the format's own file, broken: said so, not guessed at
+    named.parent.mkdir()
+    named.write_text(text)
+    with pytest.raises(NothingReadable):
+        analyze(named.parent)
