@@ -82,10 +82,11 @@ def test_a_keyboard_interrupt_is_a_stop_by_hand_not_a_crash(tmp_path: Path) -> N
 
 
 def test_a_pasted_trainer_state_cut_off_is_read_up_to_the_cut(tmp_path: Path) -> None:
-    entries = ",\n".join(
-        f'    {{\n      "epoch": {0.05 * k:.2f},\n      "learning_rate": 0.0002,\n      "loss": {v},\n      "step": {10 * k}\n    }}'
-        for k, v in enumerate(("1.1005", "1.0412", "nan", "nan"), start=1)
+    entry = (
+        '    {{\n      "epoch": {e:.2f},\n      "learning_rate": 0.0002,\n      "loss": {v},\n      "step": {s}\n    }}'
     )
+    values = ("1.1005", "1.0412", "nan", "nan")
+    entries = ",\n".join(entry.format(e=0.05 * k, v=v, s=10 * k) for k, v in enumerate(values, start=1))
     text = '{\n  "best_metric": null,\n  "global_step": 750,\n  "log_history": [\n' + entries + ",\n    {\n"
     paste = tmp_path / "issue_paste.txt"
     paste.write_text(text)
