@@ -182,3 +182,12 @@ def test_a_split_in_its_ing_form_before_a_counter_names_the_split() -> None:
 def test_a_split_glued_to_its_counter_is_the_counter() -> None:
     text = "".join(f"Pass 0, trainbatch {b}, loss 0.300000011921, acc1 0.0, time 0.2 sec\n" for b in (0, 10, 20, 30))
     assert [s for s, _ in series(text)["train/loss"]] == [0, 10, 20, 30]
+
+
+def test_a_bracketed_index_after_a_name_counts_the_records_and_the_value_follows() -> None:
+    text = (
+        "Evaluate: 100%|####| 540/540 [09:36<00:00,  1.07s/it]\nvalid_evaluation: loss=1.8329, acc=0.7594\n"
+        + "".join(f"train_batch_loss[ {s} ]:  {v}\n" for s, v in ((6510, 1.5743), (6520, 2.0356), (6530, "nan")))
+    )
+    read = series(text)["train/loss"]
+    assert [s for s, _ in read] == [6510, 6520, 6530] and read[0][1] == 1.5743

@@ -517,6 +517,10 @@ def _segment_splits(labels: list[str]) -> list[str]:
     return out
 
 
+_INDEX_OPEN = re.compile(r"([A-Za-z_][\w.]*)\[\s*$")
+_INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
+
+
 def _name_slots(tpl: Template) -> None:
     slots: list[Slot] = []
     splits = _segment_splits(tpl.labels)
@@ -524,8 +528,14 @@ def _name_slots(tpl: Template) -> None:
     following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
     group = ""  # `loss[loss=0.66, ...], tot_loss[loss=0.60, ...]`: the group a field lies in
     colon_group = ""  # `Accs: Train: 0.73, Val: 0.70`
+    indexed = ""  # `train_batch_loss[ 6510 ]:  1.57`: the name whose bracketed index came before the value
     for i, label in enumerate(tpl.labels):
         raw, role = _name(label, slots[-1] if slots else None, before, following[i])
+        opens_index = _INDEX_OPEN.search(label)
+        if opens_index and _INDEX_CLOSE.fullmatch(following[i]):
+            raw, role, indexed = "step", "value", opens_index.group(1)  # the index counts the records
+        elif indexed and _INDEX_CLOSE.fullmatch(label):
+            raw, role, indexed = indexed, "value", ""
         before += label + "0"
         opened = _GROUP_OPEN.search(label)
         if "]" in label[: opened.start() if opened else len(label)]:
