@@ -191,3 +191,9 @@ def test_a_bracketed_index_after_a_name_counts_the_records_and_the_value_follows
     )
     read = series(text)["train/loss"]
     assert [s for s, _ in read] == [6510, 6520, 6530] and read[0][1] == 1.5743
+
+
+def test_a_date_with_a_two_digit_year_is_a_clock_not_a_value() -> None:
+    line = "INFO - 02/20/19 17:14:59 - 0:50:54 - epoch {e} - loss -> {v}\n"
+    read = series("".join(line.format(e=e, v=v) for e, v in ((0, 1.41), (1, 1.39), (2, 1.22))))
+    assert set(read) == {"train/loss", "train/epoch"} and [s for s, _ in read["train/loss"]] == [0, 1, 2]

@@ -43,7 +43,8 @@ _NUMBER = re.compile(
 # Dates, clock times and durations are not metrics: they are set aside before slots are cut.
 # A month/day before a clock time (detectron2's `[07/25 13:14:56 d2...]`) is a date, not a counter i/n.
 _CLOCK = re.compile(
-    r"\d{4}[-/]\d\d[-/]\d\d(?:[ T_]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?"
+    r"\b\d\d[-/.]\d\d[-/.]\d\d[ T_]\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"  # `02/20/19 17:14:59`: a year in two digits
+    r"|\d{4}[-/]\d\d[-/]\d\d(?:[ T_]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?"
     r"|\b(?:\d{1,2}[-/]\d{1,2}[ T])?\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"
     r"|\b\d+ days?, \d+:\d\d:\d\d"
     r"|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b"  # 17/01/2019: a date, not a counter i/n
