@@ -369,13 +369,16 @@ def loss_from_perplexity(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
     """A split that logs a perplexity and no loss gets the loss it is the exponential of, ln(ppl), at the
     same steps and cited at the same lines (fairseq, XLM, Sockeye and torch7 loops print only `ppl`); the
     rules then read it as any loss. Returns the metrics with those rows added and what was derived."""
-    if metrics.empty or not metrics["metric"].isin(_PERPLEXITY).any():
+    splits, names = pd.Categorical(metrics["split"]), pd.Categorical(metrics["metric"])
+    if metrics.empty or not set(_PERPLEXITY) & {str(n) for n in names.categories}:
         return metrics, {}
+    width = len(names.categories) + 1
+    codes = np.unique(splits.codes.astype(np.int64) * width + names.codes)
+    pairs = {(str(splits.categories[c // width]), str(names.categories[c % width])) for c in codes.tolist()}
     parts, derived = [metrics], {}
-    for split in sorted({str(s) for s in metrics["split"].unique()}):
-        names = set(metrics.loc[metrics["split"] == split, "metric"].astype(str))
-        ppl = next((p for p in _PERPLEXITY if p in names), None)
-        if ppl is None or "loss" in names:
+    for split in sorted({a for a, _ in pairs}):
+        ppl = next((p for p in _PERPLEXITY if (split, p) in pairs), None)
+        if ppl is None or (split, "loss") in pairs:
             continue
         rows = metrics[(metrics["split"] == split) & (metrics["metric"] == ppl)]
         values = rows["value"].to_numpy(dtype="float64")

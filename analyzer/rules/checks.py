@@ -6,6 +6,7 @@ evidence, the rule supplies the failure mode, severity, causes and fixes.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import re
@@ -486,6 +487,11 @@ def _cite_event(row: pd.Series) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 @check("event_present")
 def event_present(
     run: Run, *, kinds: tuple[str, ...] = (), min_count: int = 1, unless_kinds: tuple[str, ...] = (), pattern: str = ""
@@ -496,8 +502,9 @@ def event_present(
     if run.count_events(kinds) < max(min_count, 1):
         return None
     found = run.events_of(kinds)
-    if pattern:
-        found = found[found["message"].astype(str).str.contains(pattern, regex=True)]
+    if pattern:  # a few messages: re over the list, not pandas' string machinery
+        matches = _compiled(pattern).search
+        found = found[[bool(matches(str(m))) for m in found["message"]]]
     if len(found) < min_count or not run.events_of(unless_kinds).empty:
         return None
     first = found.iloc[0]
@@ -530,10 +537,11 @@ def stopped_on_nonfinite(
     report of a non-finite value (`NaN detected`, a guard that prints and returns): nothing was logged after
     it in that file, so the run stopped there."""
     said = event_present(run, kinds=kinds, pattern=pattern)
-    if said is not None or not report:
+    if said is not None or not report or not run.count_events(report_kinds):
         return said
     reports = run.events_of(report_kinds)
-    reports = reports[reports["message"].astype(str).str.contains(report, regex=True) & reports["line"].notna()]
+    said_nonfinite = _compiled(report).search
+    reports = reports[[bool(said_nonfinite(str(m))) for m in reports["message"]] & reports["line"].notna().to_numpy()]
     if reports.empty:
         return None
     last = reports.iloc[-1]
