@@ -197,3 +197,16 @@ def test_a_date_with_a_two_digit_year_is_a_clock_not_a_value() -> None:
     line = "INFO - 02/20/19 17:14:59 - 0:50:54 - epoch {e} - loss -> {v}\n"
     read = series("".join(line.format(e=e, v=v) for e, v in ((0, 1.41), (1, 1.39), (2, 1.22))))
     assert set(read) == {"train/loss", "train/epoch"} and [s for s, _ in read["train/loss"]] == [0, 1, 2]
+
+
+def test_hosts_of_a_multi_node_launcher_are_ranks_each_counting_its_own_records() -> None:
+    rows = [
+        ("22.1.171.4", 0.8735, 2.94), ("22.1.175.3", 0.8735, 2.94),
+        ("22.1.175.3", 0.8862, 2.95), ("22.1.171.4", 0.8862, 2.95),
+        ("22.1.171.4", 0.8039, 2.96), ("22.1.175.3", 0.8039, 2.96),
+    ]  # fmt: skip
+    text = "".join(f"{h}: {{'loss': {v}, 'learning_rate': 1e-05, 'epoch': {e}}}\n" for h, v, e in rows)
+    loss = parse_text(text, "train.log").metrics.query("metric == 'loss'")
+    first = loss[loss["rank"] == 0]  # the host seen first
+    assert first["step"].tolist() == [1, 2, 3] and first["value"].tolist() == [0.8735, 0.8862, 0.8039]
+    assert sorted(set(loss["rank"])) == [0, 1]

@@ -26,6 +26,7 @@ _PREFIX = re.compile(
     r"|\s*\[(?:rank|default)(?P<rank>\d+)\]:\s?"  # torchrun --tee / elastic
     r"|\s*\[[\w.-]+:(?P<srank>\d+)\]:\s?"  # srun: [host:3]:
     r"|\s*\[\d+,(?P<mrank>\d+)\]<std(?:out|err)>:\s?"  # mpirun --tag-output (Horovod): [1,0]<stdout>:
+    r"|\s*(?P<host>\d{1,3}(?:\.\d{1,3}){3}):\s"  # pdsh / DeepSpeed's multi-node launcher: `22.1.171.4: ...`
     r"|\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s?"  # absl / glog: I0912 10:01:02.5 123 x.py:65]
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r"|\s*\d{4}-\d\d-\d\d[ T,]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s*[:|-]\s+|\s+)"  # 2023-08-09 15:17:51.409852: x
@@ -245,7 +246,8 @@ def _line(state: State, text: str, lineno: int) -> None:
         prefix = _PREFIX.match(text)
         if not prefix or not prefix.group(0):
             break
-        rank = prefix["rank"] or prefix["srank"] or prefix["mrank"] or rank
+        host = prefix["host"] and str(state.hosts.setdefault(prefix["host"], len(state.hosts)))
+        rank = prefix["rank"] or prefix["srank"] or prefix["mrank"] or host or rank
         text = text[prefix.end() :]
     state.rank = int(rank) if rank is not None else None
     if state.warned:  # `run.py:198: UserWarning: ...` is followed by the source line it points at

@@ -110,7 +110,7 @@ def read_dict_line(state: State, text: str, lineno: int) -> bool:
     same_event = state.prev_echo and not state.echo and row.get("epoch") == state.last_epoch
     if not same_event:
         flush(state)
-    state.pending.append((row, lineno))
+    state.pending.append((row, lineno, state.rank))
     state.last_dict, state.last_epoch, state.prev_echo = text, row.get("epoch", ""), state.echo
     return True
 
@@ -128,12 +128,13 @@ def _is_log_row(row: dict[str, Any]) -> bool:
     return any(k.startswith("eval_") and k.endswith(("_runtime", "_loss")) for k in row)
 
 
-def _emit(state: State, row: dict[str, Any], lineno: int, step: int) -> None:
+def _emit(state: State, row: dict[str, Any], lineno: int, step: int, rank: int | None = -1) -> None:
+    """One dict record's metrics at `step`, from `rank` (the current line's when not given)."""
     kind, columns = hf_state.layout_plan(tuple(row))
     for key, split, metric in columns:
         value = value_of(row[key])
         if value is not None:
-            state.builder.metric(step, split, metric, value, lineno, rank=state.rank)
+            state.builder.metric(step, split, metric, value, lineno, rank=state.rank if rank == -1 else rank)
     if kind != "train" and "epoch" in row:  # not a metric of these rows, but it places them (epochs.py)
         epoch = value_of(row["epoch"])
         if epoch is not None:
@@ -158,18 +159,25 @@ def flush(state: State, bar_step: int | None = None) -> None:
     """Give the waiting dict records their step: the bar drawn after them, else the best guess."""
     if not state.pending:
         return
-    is_train = any(hf_state.layout_plan(tuple(row))[0] == "train" for row, _ in state.pending)
+    is_train = any(hf_state.layout_plan(tuple(row))[0] == "train" for row, _, _ in state.pending)
+    ranks = {rank for _, _, rank in state.pending if rank is not None}
     if bar_step is not None and state.axis != "ordinal":
         step = bar_step
     elif state.axis == "progress_bar" and state.step is not None:
         step, stale = next_train_step(state) if is_train else (state.step, False)
         if stale:
             state.unbarred += 1  # twice or more: stdout was buffered apart from the bars on stderr
+    elif ranks:  # ranks that print the same records each count their own (`22.1.171.4: {'loss': ..}`)
+        for r in ranks:
+            state.rank_counters[r] = state.rank_counters.get(r, 0) + 1
+        step = state.counter = max(state.counter, *(state.rank_counters[r] for r in ranks))
+        state.note_axis("ordinal")
     else:
         state.counter += 1
         step = state.counter
         state.note_axis("ordinal")
-    for row, lineno in state.pending:
-        _emit(state, row, lineno, step)
+    ordinal_ranks = bool(ranks) and state.axis == "ordinal" and bar_step is None
+    for row, lineno, rank in state.pending:
+        _emit(state, row, lineno, state.rank_counters[rank] if ordinal_ranks and rank is not None else step, rank)
     state.pending.clear()
     state.step = step if state.axis == "ordinal" else state.step

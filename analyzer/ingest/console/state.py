@@ -32,7 +32,8 @@ class State:
     last_epoch: str = ""
     echo: bool = False  # the line came through a logger (LLaMA-Factory echoes the Trainer's dict)
     prev_echo: bool = False
-    pending: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    pending: list[tuple[dict[str, Any], int, int | None]] = field(default_factory=list)  # (row, line, rank)
+    rank_counters: dict[int, int] = field(default_factory=dict)  # ordinal records read per rank
     last_train_step: int | None = None
     unbarred: int = 0
     lineno: int = 1
@@ -40,6 +41,7 @@ class State:
     fast: tuple[tuple[str, ...], re.Pattern[str]] | None = None  # the layout read in bulk
     vanishing_seen: set[str] = field(default_factory=set)
     rank: int | None = None
+    hosts: dict[str, int] = field(default_factory=dict)  # host prefix -> its index, first seen first (a rank)
     records: int = 0
     epoch_lines: dict[int, float] = field(default_factory=dict)  # line -> epoch of eval/summary dicts
     generic: Collector = field(default_factory=Collector)  # lines no reader claimed (console.generic)
