@@ -252,8 +252,8 @@ def _divergence_short(run: Run, metric: str, loss: pd.Series, ratio: float) -> D
     high = after >= ratio * base
     up = (1 + (ratio - 1) / 2) * base
     stays = len(after) >= 2 and bool((after[-2:] >= up).all())
-    if base <= 0 or int(high.sum()) < 2 or not stays:
-        return None
+    if base <= 0 or values[i_min] <= 0 or int(high.sum()) < 2 or not stays:
+        return None  # a low at or below 0 (a policy-gradient term, one batch's value): no ratio measures a climb
     onset = i_min + 1 + int(np.argmax(high))
     if bool((values[onset:] < up).any()):
         return None  # back near its level after the climb began: a noisy loss, not one that did not come back

@@ -32,3 +32,12 @@ def test_a_clock_since_the_start_counted_from_step_0_is_no_slowdown(tmp_path: Pa
     log = tmp_path / "dcgan.log"
     log.write_text("".join(line.format(i=i, t=t, d=7 - i / 4, g=0.001 + i / 200) for i, t in enumerate(times)))
     assert "throughput_drop" not in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_climb_from_a_low_at_or_below_zero_is_no_ratio_divergence(tmp_path: Path) -> None:
+    # recurrent-visual-attention's epoch-end bar shows one batch's REINFORCE-weighted loss (new log 419):
+    # -0.071 then 1.19 is no multiple of anything.
+    log = tmp_path / "train.log"
+    values = (0.512, 0.301, 0.288, -0.071, 1.192, 0.954, 1.137)
+    log.write_text("".join(f"Epoch {e}: loss: {v} - acc: 93.75\n" for e, v in enumerate(values, start=1)))
+    assert "divergence" not in {f.failure_mode for f in analyze(log).findings}
