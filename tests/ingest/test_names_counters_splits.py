@@ -210,3 +210,9 @@ def test_hosts_of_a_multi_node_launcher_are_ranks_each_counting_its_own_records(
     first = loss[loss["rank"] == 0]  # the host seen first
     assert first["step"].tolist() == [1, 2, 3] and first["value"].tolist() == [0.8735, 0.8862, 0.8039]
     assert sorted(set(loss["rank"])) == [0, 1]
+
+
+def test_a_learning_rate_after_an_eval_field_is_the_optimizer_s() -> None:
+    line = "Epoch [{e}/100] ({s}) train_mae: {t}, val_mae: {v} lr:0.001000 362.1s\n"
+    read = series("".join(line.format(e=e, s=400 * e, t=2.0 - e / 100, v=2.8) for e in (22, 23, 24)))
+    assert "eval/learning_rate" not in read and [v for _, v in read["train/learning_rate"]] == [0.001] * 3

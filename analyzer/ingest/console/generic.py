@@ -573,6 +573,8 @@ def _name_slots(tpl: Template) -> None:
             slots.append(Slot(raw, counter, "train", counter))
         elif raw:
             split, metric = _canonical(raw, splits[i])
+            if metric == "learning_rate":  # `val_mae: 2.78 lr:0.001`: the optimizer's, whatever split is near
+                split = "train"
             rate = _RATE.match(following[i])
             if rate and re.match(r"\s*[:=]", following[i][rate.end() :]):
                 rate = None  # `iter time (s): 1.010 samples/sec: 0.990`: the next field's name, not this unit
