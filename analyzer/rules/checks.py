@@ -258,21 +258,27 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
 
 @check("nonfinite_train_loss")
 def nonfinite_train_loss(run: Run) -> Detection | None:
-    """Train loss NaN or ±inf at one or more logged steps; or, where the loss printed per batch stays
-    finite, the loss a second kind of record summarises (`Mean Training loss : nan` after each epoch's
-    bar: some batch's loss was NaN, the bar showed a running value that hid it)."""
-    metric = "loss"
-    loss = run.series(metric)
+    """Train loss NaN or ±inf at one or more logged steps; or its running mean printed beside it
+    (`loss: 23.37 (nan)`: a batch between two printed ones was NaN), or the loss a second kind of record
+    summarises (`Mean Training loss : nan` after each epoch's bar), whichever turns first: an average
+    that is not finite took a value that was not."""
+    metric, loss = "loss", run.series("loss")
     scan = nonfinite_scan(loss)
-    if not scan.count and run.has("loss_summary"):
-        metric = "loss_summary"
-        loss = run.series(metric)
-        scan = nonfinite_scan(loss)
+    for other in ("loss_avg", "loss_summary"):
+        if not run.has(other):
+            continue
+        series = run.series(other)
+        found = nonfinite_scan(series)
+        earlier = scan.first_step is None or (found.first_step is not None and found.first_step < scan.first_step)
+        if found.count and earlier:
+            metric, loss, scan = other, series, found
     if not scan.count:
         return None
     onset = scan.first_step
     assert onset is not None
-    named = "train loss" if metric == "loss" else "train loss of the summary records"
+    named = {"loss": "train loss", "loss_avg": "running mean of the train loss"}.get(
+        metric, "train loss of the summary records"
+    )
     evidence = {
         "onset": cite_point(run, "train", metric, onset, float(loss[onset])),
         "nonfinite_steps": scan.count,

@@ -41,3 +41,15 @@ def test_a_log_that_ends_on_a_nan_report_stopped_there(tmp_path: Path) -> None:
     assert found["stopped-on-nonfinite-loss"].onset_step == 540
     log.write_text("NaN detected\n" + rows)
     assert "stopped-on-nonfinite-loss" not in {f.rule_id for f in analyze(log).findings}
+
+
+def test_a_nan_in_the_running_mean_beside_the_loss_is_the_onset(tmp_path: Path) -> None:
+    # maskrcnn-benchmark's MetricLogger: `loss: 23.3687 (nan)`, the global average turning NaN a logging
+    # interval before the printed value does (FCOS, new log 425)
+    line = "iter: {i}  loss: {v} ({a})  loss_cls: 1.02 (1.10)  lr: 0.010000\n"
+    rows = [(20, "2.3112", "2.4051"), (40, "23.3687", "nan"), (60, "nan", "nan"), (80, "nan", "nan")]
+    log = tmp_path / "train.log"
+    log.write_text("".join(line.format(i=i, v=v, a=a) for i, v, a in rows))
+    found = {f.rule_id: f for f in analyze(log).findings}
+    assert found["loss-becomes-nan"].onset_step == 40
+    assert found["loss-becomes-nan"].evidence["series"] == "loss_avg"
