@@ -104,11 +104,11 @@ def test_a_pasted_trainer_state_cut_off_is_read_up_to_the_cut(tmp_path: Path) ->
 def test_a_failed_glog_check_is_a_crash(tmp_path: Path) -> None:
     text = (
         "I0610 17:15:20.109128  3575 solver.cpp:228] Iteration 150, loss = 1.15994e+06\n"
-        "F0610 17:15:24.994758  3575 syncedmem.hpp:30] Check failed: error == cudaSuccess (11 vs. 0)  invalid argument\n"
+        "F0610 17:15:24.994758  3575 syncedmem.hpp:30] Check failed: error == cudaSuccess (11 vs. 0)  bad arg\n"
         "*** Check failure stack trace: ***\n"
     )
     found = events(text)
-    assert found[0][0] == "exception" and "error == cudaSuccess" in found[0][1]
+    assert found[0][0] == "exception" and "error == cudaSuccess" in found[0][1]  # glog's `F` prefix taken off
     log = tmp_path / "caffe.log"
     log.write_text(text)
     assert "crash" in {f.failure_mode for f in analyze(log).findings}
