@@ -216,3 +216,11 @@ def test_a_learning_rate_after_an_eval_field_is_the_optimizer_s() -> None:
     line = "Epoch [{e}/100] ({s}) train_mae: {t}, val_mae: {v} lr:0.001000 362.1s\n"
     read = series("".join(line.format(e=e, s=400 * e, t=2.0 - e / 100, v=2.8) for e in (22, 23, 24)))
     assert "eval/learning_rate" not in read and [v for _, v in read["train/learning_rate"]] == [0.001] * 3
+
+
+def test_a_csv_header_with_digits_inside_its_names_names_the_rows() -> None:
+    text = "epoch,train_loss,eval_loss,eval_prec1,eval_prec5\n" + "".join(
+        f"{e},{6.8 - e},{6.9 - e / 2},0.{e + 1},0.5{e}\n" for e in range(3)
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [0, 1, 2] and [v for _, v in read["eval/prec1"]] == [0.1, 0.2, 0.3]

@@ -234,6 +234,7 @@ _BLOCK_LINE = re.compile(
     r"""[ \t]*%?[ \t]*[|,}]?[ \t]*\|?[ \t]*$"""
 )
 _DIGIT = re.compile(r"\d")  # a regex search: a per-character generator costs ~10x on every line
+_FREE_DIGIT = re.compile(r"(?<![A-Za-z_])\d")  # a digit that starts a number, not one inside a name (`top5`)
 _NAN_OR_INF = re.compile(r"(?i)nan|inf")
 _DELIMITER = re.compile(r"^\s*(?:[-=+|*_\s]{4,}|[\[\]{}(),\s]+)\s*$")
 _CELLS = re.compile(r"\s*\|\s*|\t+|\s{2,}")
@@ -257,7 +258,7 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
             collector.gutter = bool(gutter)
     elif _WORD_HEADER.match(text):  # `epoch train_loss valid_loss accuracy time`: one space between names
         collector.header = _paired(text.split())
-    elif "," in text and not _DIGIT.search(text):  # `Epoch ,LR ,RMSE ,Loss ,Mode`: a comma-separated header
+    elif "," in text and not _FREE_DIGIT.search(text):  # `Epoch ,LR ,RMSE ,Loss ,Mode`, `eval_prec1`: a CSV header
         cells = [c.strip() for c in text.strip().strip(",").split(",")]
         if len(cells) >= 3 and all(_CSV_NAME.fullmatch(c) for c in cells):
             collector.header = cells
