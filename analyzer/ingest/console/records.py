@@ -95,7 +95,7 @@ def read_dict_line(state: State, text: str, lineno: int) -> bool:
         flush(state)
         state.step = int(step)
         state.note_axis("logged")
-        _emit(state, row, lineno, state.step)
+        _emit(state, row, lineno, state.step, state.rank)
         return True
     if text == state.last_dict and state.pending and state.axis not in ("", "ordinal"):
         return True  # the same line printed by two ranks, with no bar drawn in between
@@ -128,13 +128,13 @@ def _is_log_row(row: dict[str, Any]) -> bool:
     return any(k.startswith("eval_") and k.endswith(("_runtime", "_loss")) for k in row)
 
 
-def _emit(state: State, row: dict[str, Any], lineno: int, step: int, rank: int | None = -1) -> None:
-    """One dict record's metrics at `step`, from `rank` (the current line's when not given)."""
+def _emit(state: State, row: dict[str, Any], lineno: int, step: int, rank: int | None) -> None:
+    """One dict record's metrics at `step`, printed by `rank`."""
     kind, columns = hf_state.layout_plan(tuple(row))
     for key, split, metric in columns:
         value = value_of(row[key])
         if value is not None:
-            state.builder.metric(step, split, metric, value, lineno, rank=state.rank if rank == -1 else rank)
+            state.builder.metric(step, split, metric, value, lineno, rank=rank)
     if kind != "train" and "epoch" in row:  # not a metric of these rows, but it places them (epochs.py)
         epoch = value_of(row["epoch"])
         if epoch is not None:
@@ -161,6 +161,7 @@ def flush(state: State, bar_step: int | None = None) -> None:
         return
     is_train = any(hf_state.layout_plan(tuple(row))[0] == "train" for row, _, _ in state.pending)
     ranks = {rank for _, _, rank in state.pending if rank is not None}
+    per_rank: dict[int, int] = {}  # the step of each rank's record, on an ordinal axis counted per rank
     if bar_step is not None and state.axis != "ordinal":
         step = bar_step
     elif state.axis == "progress_bar" and state.step is not None:
@@ -169,15 +170,14 @@ def flush(state: State, bar_step: int | None = None) -> None:
             state.unbarred += 1  # twice or more: stdout was buffered apart from the bars on stderr
     elif ranks:  # ranks that print the same records each count their own (`22.1.171.4: {'loss': ..}`)
         for r in ranks:
-            state.rank_counters[r] = state.rank_counters.get(r, 0) + 1
-        step = state.counter = max(state.counter, *(state.rank_counters[r] for r in ranks))
+            state.rank_counters[r] = per_rank[r] = state.rank_counters.get(r, 0) + 1
+        step = state.counter = max(state.counter, *per_rank.values())
         state.note_axis("ordinal")
     else:
         state.counter += 1
         step = state.counter
         state.note_axis("ordinal")
-    ordinal_ranks = bool(ranks) and state.axis == "ordinal" and bar_step is None
     for row, lineno, rank in state.pending:
-        _emit(state, row, lineno, state.rank_counters[rank] if ordinal_ranks and rank is not None else step, rank)
+        _emit(state, row, lineno, step if rank is None else per_rank.get(rank, step), rank)
     state.pending.clear()
     state.step = step if state.axis == "ordinal" else state.step
