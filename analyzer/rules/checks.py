@@ -498,6 +498,12 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def _says(events: pd.DataFrame, pattern: str) -> np.ndarray:
+    """Which events' messages match `pattern` (a few messages: re over the list, not pandas' str machinery)."""
+    search = _compiled(pattern).search
+    return np.fromiter((bool(search(str(m))) for m in events["message"]), dtype=bool, count=len(events))
+
+
 @check("event_present")
 def event_present(
     run: Run, *, kinds: tuple[str, ...] = (), min_count: int = 1, unless_kinds: tuple[str, ...] = (), pattern: str = ""
@@ -508,9 +514,8 @@ def event_present(
     if run.count_events(kinds) < max(min_count, 1):
         return None
     found = run.events_of(kinds)
-    if pattern:  # a few messages: re over the list, not pandas' string machinery
-        matches = _compiled(pattern).search
-        found = found[[bool(matches(str(m))) for m in found["message"]]]
+    if pattern:
+        found = found[_says(found, pattern)]
     if len(found) < min_count or not run.events_of(unless_kinds).empty:
         return None
     first = found.iloc[0]
@@ -546,8 +551,7 @@ def stopped_on_nonfinite(
     if said is not None or not report or not run.count_events(report_kinds):
         return said
     reports = run.events_of(report_kinds)
-    said_nonfinite = _compiled(report).search
-    reports = reports[[bool(said_nonfinite(str(m))) for m in reports["message"]] & reports["line"].notna().to_numpy()]
+    reports = reports[_says(reports, report) & reports["line"].notna().to_numpy()]
     if reports.empty:
         return None
     last = reports.iloc[-1]

@@ -9,25 +9,25 @@ from pathlib import Path
 from analyzer.api import analyze
 
 
-def test_a_nan_only_in_the_epoch_mean_is_a_nan_loss(tmp_path: Path) -> None:
+def epoch_means(tmp_path: Path, means: tuple[str, str]) -> Path:
+    """Five finite per-batch losses per epoch, then the epoch's mean as its own line."""
     log = tmp_path / "train.log"
     lines = []
-    for epoch, mean in ((1, "0.8412"), (2, "nan")):
+    for epoch, mean in enumerate(means, start=1):
         lines += [f"step {100 * (epoch - 1) + b} loss {1.0 - 0.01 * b:.4f}\n" for b in range(0, 100, 20)]
         lines.append(f"epoch {epoch} done, mean train loss: {mean}\n")
     log.write_text("".join(lines))
-    found = {f.rule_id: f for f in analyze(log).findings}
+    return log
+
+
+def test_a_nan_only_in_the_epoch_mean_is_a_nan_loss(tmp_path: Path) -> None:
+    found = {f.rule_id: f for f in analyze(epoch_means(tmp_path, ("0.8412", "nan"))).findings}
     assert "loss-becomes-nan" in found
     assert found["loss-becomes-nan"].evidence["series"] == "loss_summary"
 
 
 def test_a_finite_epoch_mean_says_nothing(tmp_path: Path) -> None:
-    log = tmp_path / "train.log"
-    lines = []
-    for epoch, mean in ((1, "0.8412"), (2, "0.7311")):
-        lines += [f"step {100 * (epoch - 1) + b} loss {1.0 - 0.01 * b:.4f}\n" for b in range(0, 100, 20)]
-        lines.append(f"epoch {epoch} done, mean train loss: {mean}\n")
-    log.write_text("".join(lines))
+    log = epoch_means(tmp_path, ("0.8412", "0.7311"))
     assert "loss-becomes-nan" not in {f.rule_id for f in analyze(log).findings}
 
 
