@@ -48,3 +48,10 @@ def test_one_trainer_state_imports_only_its_reader() -> None:
         "analyzer.ingest.wandb_run",
     }
     assert not loaded & heavy, loaded & heavy
+
+
+def test_a_memory_series_that_does_not_leak_needs_no_trend_fit() -> None:
+    """The OOM sample's memory climbs to its crash but not steadily: the cheap tests of memory_growth
+    decide it, and scipy.stats (0.8 s to import, once in every triage worker) is never loaded."""
+    code = f"from analyzer.api import analyze\nanalyze({str(sample('gpu_cuda_oom') / 'nohup.out')!r}, signals=False)"
+    assert "scipy.stats" not in imported_after(code)

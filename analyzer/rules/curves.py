@@ -708,7 +708,6 @@ def memory_growth(run: Run, *, min_points: int = 4, min_rise: float = 0.03, min_
         series = finite(run.series(metric, split=split))
         if len(series) < min_points or float(series.iloc[0]) <= 0:
             continue
-        g = growth(series)
         values = series.to_numpy()
         half = values[len(values) // 2 :]
         # Still rising in the second half by a real amount: a warm-up jump followed by a flat line (host
@@ -719,7 +718,10 @@ def memory_growth(run: Run, *, min_points: int = 4, min_rise: float = 0.03, min_
         # glitch (an unsigned counter wrapping round, a unit change), not a leak.
         steps = values[1:] / np.maximum(values[:-1], 1e-12)
         implausible = len(steps) and float(steps.max()) > _IMPLAUSIBLE_JUMP
-        if g is None or g.up_fraction < min_up or rise < min_rise or not still_rising or implausible:
+        if rise < min_rise or not still_rising or implausible:
+            continue
+        g = growth(series)  # a Theil-Sen fit: paid only by a series that rose
+        if g is None or g.up_fraction < min_up:
             continue
         return Detection(
             int(series.index[0]),
