@@ -97,6 +97,7 @@ _SPLIT_WORDS = {
     "test": "eval",
     "testing": "eval",
     "validating": "eval",
+    "validate": "eval",  # XGBoost evals a user named `validate`: `validate-rmse:0.86`
     "train": "train",
     "training": "train",
     "trn": "train",
@@ -224,13 +225,15 @@ class Collector:
     gutter: bool = False  # the header opened with a bracketed column of no words (`[------]`, `[ 10% ]` below)
 
 
-# One `name: value` per line: a pretty-printed JSON record, a Stable-Baselines3 box, an indented report.
+# One `name: value` per line: a pretty-printed JSON record, a Stable-Baselines3 box, an indented report,
+# a trainer's block under a step header (`| > loss_mel: 21.53  (21.33)`: its running mean in brackets).
 # Words joined by single spaces, then a separator: no two quantifiers compete for the same characters
 # (a lazy name beside `\s*` was quadratic on long lines).
+_BLOCK_NUMBER = r"[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|\.\d+|nan|NaN|inf|-inf|Infinity)"
 _BLOCK_LINE = re.compile(
-    r"""^[\s|{,]*["']?(?P<name>[A-Za-z_][\w./()-]*(?: [A-Za-z_(][\w./()-]*){0,5})["']?"""
+    r"""^[\s|{,>]*["']?(?P<name>[A-Za-z_][\w./()-]*(?: [A-Za-z_(][\w./()-]*){0,5})["']?"""
     r"""(?:[ \t]*[:=|][ \t]*|[ \t]+)"""
-    r"""(?P<value>[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|\.\d+|nan|NaN|inf|-inf|Infinity))"""
+    rf"""(?P<value>{_BLOCK_NUMBER})(?:[ \t]+\((?P<mean>{_BLOCK_NUMBER})\))?"""
     r"""[ \t]*%?[ \t]*[|,}]?[ \t]*\|?[ \t]*$"""
 )
 _DIGIT = re.compile(r"\d")  # a regex search: a per-character generator costs ~10x on every line
@@ -298,7 +301,8 @@ def observe(collector: Collector, text: str, lineno: int, step: int | None, rank
         name = member["name"].strip()
         if any(name == n for n, *_ in collector.block):  # a field seen again: the next record begins
             _close_block(collector)
-        collector.block.append((name, member["value"], lineno, step, rank))
+        value = f"{member['value']} ({member['mean']})" if member["mean"] else member["value"]
+        collector.block.append((name, value, lineno, step, rank))
         return
     _observe_line(collector, text, lineno, step, rank)
 
@@ -354,6 +358,7 @@ _CODE_AT = re.compile(
     r"\[?\b[\w.-]+\.(?:py|pyx|cc|cpp|cu|c|h|hpp|rs|go|java|scala|jl|lua|js|ts):\d+\b\]?"
     r"|\([\w.-]+\.py\s+\d+\)"  # `(main.py 221)`
     r"|\([A-Za-z_][\w]*[_.][\w.]*:\d+\)"  # logging's `(%(module)s:%(lineno)d)`: `(base_trainer:831)`
+    r"|\([A-Za-z_]\w*:\d+\)(?=\s*(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b)"  # `(train:487) INFO:`
 )
 _COUNTER_CELL = re.compile(r"\s*\d+\s*/\s*\d+\s*")
 # A table header whose names are single words: three to sixteen identifiers and nothing else.

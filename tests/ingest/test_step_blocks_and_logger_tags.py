@@ -1,0 +1,53 @@
+"""Shapes first seen in benchmarks/new_real_logs 464-469: a trainer's block of `| > name: value (mean)`
+lines under a step header (Coqui/Mozilla TTS), a logger's `(module:lineno) LEVEL:` tag with a plain module
+name (ParallelWaveGAN's format), and an eval set a user named `validate` (XGBoost evals)."""
+
+from __future__ import annotations
+
+from analyzer.ingest.console import parse_text
+from tests.ingest.console_series import series
+
+BLOCK = (
+    "   --> STEP: {s}/405 -- GLOBAL_STEP: {g}\n"
+    "     | > loss_disc: {d}  ({dm})\n"
+    "     | > loss_gen: {l}  ({lm})\n"
+    "     | > amp_scaler: 512.00000  (512.00000)\n"
+    "     | > grad_norm_0: 2.71000  (3.10000)\n"
+    "     | > current_lr_0: 0.00019\n"
+    "     | > step_time: 0.75520  (0.56876)\n"
+    "\n"
+)
+
+
+def test_a_block_under_a_step_header_is_one_record_with_its_running_means() -> None:
+    text = BLOCK.format(s=394, g=246024, d="2.41000", dm="2.40000", l="33.10000", lm="33.00000")
+    text += BLOCK.format(s=395, g=246025, d="nan", dm="nan", l="nan", lm="nan")
+    read = series(text)
+    assert read["train/loss_gen"][0] == (246024, 33.1)
+    assert read["train/loss_gen_avg"][0] == (246024, 33.0)
+    assert [s for s, _ in read["train/loss_disc"]] == [246024, 246025]
+    assert read["train/current_lr_0"] == [(246024, 0.00019), (246025, 0.00019)]
+
+
+def test_the_block_is_read_when_the_paste_holds_only_the_record_that_went_nan() -> None:
+    text = BLOCK.format(s=395, g=246025, d="nan", dm="nan", l="nan", lm="nan") + "Traceback (most recent call last):\n"
+    read = series(text)
+    assert [s for s, _ in read["train/loss_gen"]] == [246025]
+    assert all(v != v for _, v in read["train/loss_gen"])  # NaN kept
+
+
+def test_a_logger_tag_with_a_plain_module_name_is_no_metric() -> None:
+    line = "2022-05-12 14:56:20,955 (train:487) INFO: (Steps: {s}) train/generator_loss = {v}.\n"
+    read = series("".join(line.format(s=s, v=v) for s, v in ((1000, 3.2), (2000, 2.9), (3000, 2.7))))
+    assert read == {"train/loss": [(1000, 3.2), (2000, 2.9), (3000, 2.7)]}  # the one loss-like name is the loss
+    # a counter in brackets with no log level after it is still read
+    counted = series("".join(f"(epoch:{e}) loss: 0.{9 - e}\n" for e in range(4)))
+    assert counted["train/loss"] == [(0, 0.9), (1, 0.8), (2, 0.7), (3, 0.6)] and "train/epoch" in counted
+
+
+def test_an_eval_set_named_validate_is_the_eval_split() -> None:
+    text = "".join(f"[{i}]\ttrain-rmse:{17 - i:.5f}\tvalidate-rmse:{18 - i:.5f}\n" for i in range(5))
+    frames = parse_text(text, "xgb.log")
+    read = series(text)
+    assert "eval/loss" in read and "train/validate_rmse" not in read
+    assert len(frames.metrics)
