@@ -472,16 +472,21 @@ def loss_not_moving(
                 evidence(pattern="eval_at_chance_level", classes=k, ln_k=round(level, 4), k_from=why),
                 confidence=0.7,
             )
-    if chance is None and flat and len(evals) >= max(min_points, 4) and _identical_tail(evals) == len(evals):
-        if _precise(float(evals[-1])):  # `0.31` five times is a converged run printed with two digits
-            return Detection(
-                int(loss.index[0]),
-                f"eval loss is {fmt(float(evals[-1]))} at all {len(evals)} evaluations, the same to its printed "
-                f"digits, while the train loss moves by {spread / abs(mean):.1%}: the model's predictions on "
-                "the eval set do not change",
-                evidence(pattern="eval_identical", evaluations=len(evals)),
-                confidence=0.7,
-            )
+    if (
+        chance is None
+        and flat
+        and len(evals) >= max(min_points, 4)
+        and _identical_tail(evals) == len(evals)
+        and _precise(float(evals[-1]))  # `0.31` five times is a converged run printed with two digits
+    ):
+        return Detection(
+            int(loss.index[0]),
+            f"eval loss is {fmt(float(evals[-1]))} at all {len(evals)} evaluations, the same to its printed "
+            f"digits, while the train loss moves by {spread / abs(mean):.1%}: the model's predictions on "
+            "the eval set do not change",
+            evidence(pattern="eval_identical", evaluations=len(evals)),
+            confidence=0.7,
+        )
     if chance is not None:
         k, level, why = chance
         return Detection(
