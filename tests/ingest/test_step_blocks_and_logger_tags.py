@@ -51,3 +51,30 @@ def test_an_eval_set_named_validate_is_the_eval_split() -> None:
     read = series(text)
     assert "eval/loss" in read and "train/validate_rmse" not in read
     assert len(frames.metrics)
+
+
+def test_a_checkpoint_line_saying_the_value_improved_gives_the_new_value() -> None:
+    # Keras 2 `fit(verbose=2)` with ModelCheckpoint: the last epoch's own line was cut from the paste (new log 428)
+    epochs = [(47, 1.3992, 1.9730), (48, 1.3719, 2.4108)]
+    text = "".join(
+        f"Epoch {e}/20000\nEpoch 000{e}: val_loss did not improve\n - 498s - loss: {t} - val_loss: {v}\n"
+        for e, t, v in epochs
+    )
+    text += (
+        "Epoch 49/20000\nEpoch 00049: val_loss improved from 1.59240 to 1.58877, saving model to "
+        "ssd300_weights_epoch-49_loss-1.3484_val_loss-1.5888.h5\n"
+    )
+    read = series(text)
+    assert read["eval/loss"] == [(47, 1.973), (48, 2.4108), (49, 1.58877)]
+    assert read["train/loss"] == [(47, 1.3992), (48, 1.3719)]  # nothing read from the file name
+
+
+def test_an_early_stopping_line_gives_the_eval_value_of_its_epoch() -> None:
+    rows = [("inf", 6.556138), (6.556138, 6.542342), (6.542342, 6.501895)]
+    text = "".join(
+        f"Epoch: {e} cost time: 61.2\nEpoch: {e}, Steps: 1410 | Train Loss: {7 - e / 10:.7f}\n"
+        f"Validation loss decreased ({a} --> {b}).  Saving model ...\n"
+        for e, (a, b) in enumerate(rows, 1)
+    )
+    read = series(text)
+    assert read["eval/loss"] == [(1, 6.556138), (2, 6.542342), (3, 6.501895)]

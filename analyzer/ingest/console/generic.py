@@ -312,7 +312,22 @@ def observe(collector: Collector, text: str, lineno: int, step: int | None, rank
 _ARRAY = re.compile(r"\[\s*([-+]?(?:\d[\d.eE+-]*|nan|inf))(?:\s+[-+]?(?:\d[\d.eE+-]*|nan|inf))+\s*\]", re.I)
 
 
+# A value's change said in a sentence, by Keras' ModelCheckpoint (`val_loss improved from 1.59240 to 1.58877,
+# saving model to ...`) or an early-stopping helper (`Validation loss decreased (6.556 --> 6.542).  Saving
+# model ...`): the value is now the second number; the rest of the sentence (a file name) holds no metric.
+_CHANGE_NUMBER = r"[-+]?(?:\d[\d.]*(?:[eE][-+]?\d+)?|inf|nan)"
+_TRANSITION = re.compile(
+    r"(?P<name>[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2}) (?:improved|decreased|increased|dropped|fell|rose) "
+    rf"(?:from {_CHANGE_NUMBER} to (?P<to>{_CHANGE_NUMBER})"
+    rf"|\(\s*{_CHANGE_NUMBER}\s*-+>\s*(?P<arrow>{_CHANGE_NUMBER})\s*\))"
+)
+
+
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
+    if " from " in text or "->" in text:
+        change = _TRANSITION.search(text)
+        if change:
+            text = f"{text[: change.start()]}{change['name']}: {change['to'] or change['arrow']}"
     if collector.gutter and collector.header:  # the rows' own bracketed column: progress, not a field
         text = _GUTTER.sub("", text, count=1)
     text = unwrap_numbers(text)
