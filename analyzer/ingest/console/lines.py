@@ -42,7 +42,7 @@ _DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
 _SIZE = re.compile(rf"^({NUM})\s*(?:GF|MB|GB|TF)$")
 _TRACEBACK = re.compile(r"Traceback \(most recent\b(?: call last\):)?")  # cut short at the end of a paste too
 _FRAME = re.compile(
-    r'^\s+File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)'
+    r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)'
     # IPython's: `File ~/lib/python3.10/site-packages/transformers/trainer.py:1633, in Trainer.train(...)`
     r"|^File (?P<ifile>\S+?):(?P<iline>\d+), in (?P<ifn>[\w.<>]+)"
     r"|^Cell (?P<cell>In\s?\[\d+\]), line (?P<cline>\d+)"
@@ -179,12 +179,16 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         tb["frame"] = f"{file}:{line} in {fn}" if line else f"{file} in {fn}"
         if not _LIBRARY.search(file):
             tb["user_frame"] = tb["frame"]
+        tb["source"] = True  # the frame's source line comes next, indented (or not, in a paste)
         return True
+    source = tb.pop("source", False)
     if text.startswith((" ", "\t")) or not text.strip() or text.strip() == "^" * len(text.strip()):
+        return True
+    exc = _EXCEPTION.match(text.strip())
+    if source and not exc:
         return True
     if tb.get("type") and (_ARROW_LINE.match(text) or set(text.strip()) == {"-"}):
         return True
-    exc = _EXCEPTION.match(text.strip())
     if exc:
         where = f" (last frame {tb['frame']}" if tb.get("frame") else ""
         if tb.get("user_frame") and tb["user_frame"] != tb.get("frame"):
@@ -266,6 +270,11 @@ def _line(state: State, text: str, lineno: int) -> None:
         _events_and_meta(state, text, lineno)  # e.g. "RuntimeError: DataLoader worker ... killed"
         return
     found = _TRACEBACK.search(text)
+    if not found and text.lstrip().startswith("File ") and (frame := _FRAME.match(text)) and frame["file"]:
+        # a traceback whose header the paste cut off (`...`, then its last frames): one all the same
+        state.traceback = {"line": lineno, "prefix": None}
+        _traceback_line(state, text, lineno)
+        return
     if found:
         ipython = _IPYTHON_HEADER.match(text)
         state.traceback = {"line": lineno, "prefix": None if ipython else _prefix_pattern(text[: found.start()])}
@@ -348,7 +357,7 @@ def _events_and_meta(state: State, text: str, lineno: int) -> bool:
         if match:
             groups = {k: v or "" for k, v in match.groupdict().items()}
             try:
-                message = event.message.format(**groups)
+                message = event.message.format(**groups).rstrip(": ")  # a message group left empty
             except (KeyError, IndexError, ValueError):
                 message = event.message
             state.builder.event(event.kind, event.severity, message, state.step, lineno)

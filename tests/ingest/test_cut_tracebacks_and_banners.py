@@ -1,0 +1,52 @@
+"""Crashes a paste shows only in part (new logs 477 and 484): a traceback whose `Traceback (most recent
+call last):` header was cut (`...`, then its last frames, unindented by the paste), and a training loop's
+logged `Exception during training:` banner whose traceback the paste left out."""
+
+from __future__ import annotations
+
+from analyzer.ingest.console import parse_text
+
+
+def exceptions(text: str) -> list[str]:
+    events = parse_text(text, "train.log").events
+    return [str(m) for m in events[events["kind"] == "exception"]["message"]] if len(events) else []
+
+
+def test_a_traceback_cut_above_its_frames_is_still_an_exception() -> None:
+    text = (
+        "iter 3197: loss 2.1, time: 134.94ms\n"
+        "...\n"
+        'File ".../lit-llama/generate.py", line 74, in generate\n'
+        "    idx_next = torch.multinomial(probs, num_samples=1).to(dtype=dtype)\n"
+        "RuntimeError: probability tensor contains either `inf`, `nan` or element < 0\n"
+    )
+    (said,) = exceptions(text)
+    assert said.startswith("RuntimeError: probability tensor contains")
+    assert "generate.py:74 in generate" in said
+
+
+def test_frames_a_paste_unindented_stay_frames_of_their_traceback() -> None:
+    text = (
+        "Traceback (most recent call last):\n"
+        'File "/home/u/train.py", line 12, in <module>\n'
+        "main()\n"
+        'File "/usr/lib/python3.10/site-packages/torch/nn/modules/module.py", line 1501, in _call_impl\n'
+        "return forward_call(*args, **kwargs)\n"
+        "ValueError: Expected input batch_size (4) to match target batch_size (8).\n"
+    )
+    (said,) = exceptions(text)
+    assert said.startswith("ValueError: Expected input batch_size")
+    assert "in your code: /home/u/train.py:12 in <module>" in said
+
+
+def test_a_logged_exception_banner_is_a_crash_even_without_its_traceback() -> None:
+    line = "[04/27 13:03:{s} d2.utils.events]:  eta: 4:00:48  iter: {i}  total_loss: {v}  lr: 0.01\n"
+    text = "".join(line.format(s=30 + i, i=i * 20 + 319, v=v) for i, v in enumerate((2.127, 2.429, 1.859)))
+    text += "ERROR [04/27 13:03:54 d2.engine.train_loop]: Exception during training:\n"
+    (said,) = exceptions(text)
+    assert said == "the training loop logged an exception"
+
+
+def test_prose_about_files_and_exceptions_is_no_crash() -> None:
+    text = "File sizes: 120 MB\nFile name: data.csv\nNo exceptions raised; training finished.\nloss: 0.5\n"
+    assert exceptions(text) == []
