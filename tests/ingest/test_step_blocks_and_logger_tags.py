@@ -78,3 +78,15 @@ def test_an_early_stopping_line_gives_the_eval_value_of_its_epoch() -> None:
     )
     read = series(text)
     assert read["eval/loss"] == [(1, 6.556138), (2, 6.542342), (3, 6.501895)]
+
+
+def test_a_split_word_before_a_number_with_a_unit_is_no_objective() -> None:
+    # CLUT-Net's line (new log 487): `Test:24.80dB` is a PSNR, and the loss is the one loss-function name, `l1`
+    line = "E {e}/400 B 2250 PSNR:{p}dB l1:{l1} cos:0.001  epoch:53.4s Test:{t}dB 08.13s best:25.10dB 159.\n"
+    rows = [(349, 31.82, 0.021, 24.80), (350, 23.87, 0.057, 24.72), (351, 25.84, 0.037, 24.91)]
+    read = series("".join(line.format(e=e, p=p, l1=l1, t=t) for e, p, l1, t in rows))
+    assert read["train/loss"] == [(349, 0.021), (350, 0.057), (351, 0.037)]
+    # with no unit, a value named by its split alone is still that split's objective (CatBoost)
+    catboost = series("".join(f"{i}:\tlearn: 0.{9 - i}\ttest: 0.{9 - i}5\tbest: 0.5 (3)\n" for i in range(4)))
+    assert [v for _, v in catboost["train/loss"]] == [0.9, 0.8, 0.7, 0.6]
+    assert [v for _, v in catboost["eval/loss"]] == [0.95, 0.85, 0.75, 0.65]

@@ -539,6 +539,7 @@ def _segment_splits(labels: list[str]) -> list[str]:
     return out
 
 
+_GLUED_UNIT = re.compile(r"[A-Za-z%]")  # what follows a number directly: its unit (`24.80dB`, `53.4s`, `12%`)
 _INDEX_OPEN = re.compile(r"([A-Za-z_][\w.]*)\[\s*$")
 _INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
 
@@ -605,7 +606,8 @@ def _name_slots(tpl: Template) -> None:
         else:
             slots.append(Slot("", "", "train", "unnamed"))
     # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective; whole numbers in
-    # every row (`train 1199` / `val 166`: the size of each split) are a count.
+    # every row (`train 1199` / `val 166`: the size of each split) are a count, and a number with a unit
+    # glued on (`Test:24.80dB`, a PSNR) is no objective.
     table = np.asarray(tpl.rows, dtype=np.float64)
     counts = np.isfinite(table) & (table == np.round(table)) & (table >= 1)
     whole = np.all(counts, axis=0) if tpl.rows else []  # `train=0.00000000 valid=0.0`: a loss of exactly 0
@@ -615,9 +617,10 @@ def _name_slots(tpl: Template) -> None:
             slot.role == "value"
             and bare in _SPLIT_WORDS
             and not (i < len(whole) and whole[i])
-            and not any(o.metric == "loss" and o.split == slot.split for o in slots)
+            and not _GLUED_UNIT.match(following[i])
+            and not any(o.metric == "loss" and o.split == _SPLIT_WORDS[bare] for o in slots)
         ):
-            slot.metric = "loss"
+            slot.metric, slot.split = "loss", _SPLIT_WORDS[bare]
     for i in range(1, len(slots)):  # `Loss after epoch 3: 0.71`: the value is named before the counter(s)
         j = i - 1
         while j > 0 and slots[j].role in ("step", "epoch", "batch") and not _counter_head(slots[j].raw):
