@@ -50,3 +50,15 @@ def test_a_logged_exception_banner_is_a_crash_even_without_its_traceback() -> No
 def test_prose_about_files_and_exceptions_is_no_crash() -> None:
     text = "File sizes: 120 MB\nFile name: data.csv\nNo exceptions raised; training finished.\nloss: 0.5\n"
     assert exceptions(text) == []
+
+
+def test_frames_with_no_header_and_no_exception_line_are_a_stack_dump_not_a_crash() -> None:
+    text = (
+        "step 10 loss 2.1\n"
+        '  File "/home/u/train.py", line 88, in <module>\n'
+        "    main()\n"
+        '  File "/home/u/train.py", line 70, in main\n'
+        "    traceback.print_stack()\n"
+        "step 11 loss 2.0\n"
+    )
+    assert exceptions(text) == []

@@ -222,6 +222,9 @@ def end_traceback(state: State) -> None:
     tb = state.traceback
     if tb is None:
         return
+    if tb.get("headless"):  # frames with no header and no exception line: no evidence of a crash
+        state.traceback = None
+        return
     where = f" (last frame {tb['user_frame'] if tb.get('user_frame') else tb['frame']})" if tb.get("frame") else ""
     said = f"{tb['type']} (its message is not in the log)" if tb.get("type") else ""
     interrupted = said.startswith("KeyboardInterrupt")  # Ctrl-C or a notebook's stop button: no crash
@@ -271,8 +274,9 @@ def _line(state: State, text: str, lineno: int) -> None:
         return
     found = _TRACEBACK.search(text)
     if not found and text.lstrip().startswith("File ") and (frame := _FRAME.match(text)) and frame["file"]:
-        # a traceback whose header the paste cut off (`...`, then its last frames): one all the same
-        state.traceback = {"line": lineno, "prefix": None}
+        # a traceback whose header the paste cut off (`...`, then its last frames): one all the same, once
+        # its exception line is seen (frames alone may be a stack dump, `traceback.print_stack()`)
+        state.traceback = {"line": lineno, "prefix": None, "headless": True}
         _traceback_line(state, text, lineno)
         return
     if found:
