@@ -47,6 +47,9 @@ LOSS_FUNCTIONS = frozenset(
         "rmse",
         "mae",
         "huber",
+        "ce",  # cross-entropy, abbreviated
+        "bce",  # binary cross-entropy
+        "ctc",  # connectionist temporal classification (speech, OCR): RETURNN's `ctc 1.840`
     }
 )
 

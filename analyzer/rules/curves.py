@@ -458,7 +458,8 @@ def loss_not_moving(
             evidence(pattern="identical", frozen_points=frozen),
         )
     flat = spread <= flat_spread * abs(mean)
-    chance = _chance_level(mean, run, chance_tolerance, len(values)) if flat else None
+    updates = int(loss.index[-1] - loss.index[0]) + 1 if run.meta.get("step_unit", "step") == "step" else None
+    chance = _chance_level(mean, run, chance_tolerance, len(values), updates) if flat else None
     evals = finite(run.series("loss", split="eval")).to_numpy()
     if chance is None and len(evals) >= min_points and np.ptp(evals) <= 0.01 * abs(float(evals.mean())):
         # The train loss still moves (a falling start), but the eval loss sits at chance and stays there.
@@ -559,13 +560,16 @@ def _identical_tail(values: np.ndarray) -> int:
     return len(values) - (int(differs[-1]) + 1 if len(differs) else 0)
 
 
-def _chance_level(mean: float, run: Run, tolerance: float, points: int) -> tuple[int, float, str] | None:
+def _chance_level(
+    mean: float, run: Run, tolerance: float, points: int, updates: int | None = None
+) -> tuple[int, float, str] | None:
     """(k, ln k, why k) when the loss sits at the cross-entropy of a uniform guess over k classes.
 
     Almost any loss between 0.7 and 3 is within a few percent of ln(k) for some k from 2 to 20, so a
     guessed k needs corroboration: k from the run itself (the model's vocabulary size or number of
     labels), or an accuracy series at 1/k (a uniform guess is right one time in k); or, without either,
-    a long flat series (`_LONG_CHANCE` points or more)."""
+    a long flat series (`_LONG_CHANCE` points or more) over more than the first few optimizer updates
+    (`updates`: the steps it spans when they count updates; every classifier starts at chance)."""
     meta_model = run.meta.get("model")
     model: dict[str, Any] = meta_model if isinstance(meta_model, dict) else {}
     labels = model.get("id2label")
@@ -583,12 +587,15 @@ def _chance_level(mean: float, run: Run, tolerance: float, points: int) -> tuple
             continue
         if accuracy is not None and abs(accuracy - 1 / k) <= 0.15 / k:
             return k, level, f"the accuracy sits at {accuracy:.3f} ≈ 1/{k}"
-        if points >= _LONG_CHANCE:
+        if points >= _LONG_CHANCE and (updates is None or updates >= _MIN_UPDATES):
             return k, level, f"flat over {points} logged points"
     return None
 
 
 _LONG_CHANCE = 8  # points a flat loss at ln(k) needs when nothing else in the run says k
+# Optimizer updates such a flat series must span: ten batches into training (warmup, a small learning
+# rate) a classifier still predicts about uniformly, as it should.
+_MIN_UPDATES = 100
 
 
 def _accuracy_level(run: Run) -> float | None:

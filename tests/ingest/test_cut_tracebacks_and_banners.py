@@ -62,3 +62,23 @@ def test_frames_with_no_header_and_no_exception_line_are_a_stack_dump_not_a_cras
         "step 11 loss 2.0\n"
     )
     assert exceptions(text) == []
+
+
+def kinds(text: str) -> list[str]:
+    events = parse_text(text, "train.log").events
+    return [str(k) for k in events["kind"]] if len(events) else []
+
+
+def test_a_kill_as_the_shell_reports_it_is_a_signal() -> None:
+    # bash's report of a job killed by SIGKILL, glued to a progress bar (new log 499)
+    bar = "Epoch 15 (validation) acc=1.000:   2%|#4      | 20/1094 [00:41<11:04,  1.62it/s]"
+    text = f"Epoch 15 loss=0.046158\n{bar}/home/u/bin/jac-crun: line 6:  3305 Killed                  jac-run $@\n"
+    assert kinds(text) == ["signal"]
+    assert kinds("loss=0.5\n[1]+  Killed                  python train.py\n") == ["signal"]
+    assert kinds("Killed 3 stale workers before the epoch; loss=0.5\n") == []
+
+
+def test_a_sigkill_exit_code_is_a_signal_not_an_oom() -> None:
+    # exit code -9 says SIGKILL, not who sent it: the OOM killer is a likely cause, not a reading
+    text = "loss=0.5\nERROR:torch.distributed.elastic.multiprocessing.api:failed (exitcode: -9) local_rank: 0\n"
+    assert kinds(text) == ["signal"]
