@@ -53,6 +53,36 @@ LOSS_FUNCTIONS = frozenset(
     }
 )
 
+# Words that qualify a loss without making it another quantity: `total_loss`, `avg_loss`, `tot_loss`.
+LOSS_QUALIFIERS = frozenset(
+    {
+        "total",
+        "average",
+        "avr",  # kohya's `avr_loss`
+        "ave",
+        "tot",
+        "reduced",
+        "lm",
+        "main",
+        "avg",
+        "mean",
+        "overall",
+        "batch",
+        "minibatch",  # TF1 tutorials' `Minibatch Loss= 0.0000`
+        "running",
+        "current",
+        "last",
+    }
+)
+
+
+def loss_variant(metric: str) -> bool:
+    """`tot_loss`, `avg_loss`, `loss_avg`, `running_loss`: the loss itself, aggregated or qualified (one
+    `loss` word, every other word a qualifier), kept apart only because the loss was named already."""
+    words = metric.lower().split("_")
+    return len(words) > 1 and words.count("loss") == 1 and all(w in LOSS_QUALIFIERS for w in words if w != "loss")
+
+
 # Prefixes that put a metric into a split: ("eval_loss" -> eval/loss, "val/loss" -> eval/loss).
 SPLIT_PREFIXES: tuple[tuple[str, str], ...] = (
     ("eval_", "eval"),

@@ -211,6 +211,7 @@ class FrameBuilder:
         # Bulk observations, one entry per `extend` call: (split, metric, steps, walls, values, lines).
         self._bulk: list[tuple[str, str, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]] = []
         self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity", "message", "line")}
+        self._rounded: list[int] = []  # rows of `_m` printed as a zero to a fixed precision (`0.000`)
 
     def metric(
         self,
@@ -221,8 +222,13 @@ class FrameBuilder:
         line: int | None,
         wall_time: float = math.nan,
         rank: int | None = None,
+        rounded: bool = False,
     ) -> None:
-        """Add one observation."""
+        """Add one observation. `rounded`: a learning rate printed as zero to a fixed precision (`lr:
+        0.000`), kept only where its series shows a value that is not zero (the format shows the run's
+        rates, so its zero is one); else it says only that the rate was small, and is dropped (_kept)."""
+        if rounded:
+            self._rounded.append(len(self._m))
         self._m.append((step, wall_time, split, metric, value, line, rank))
 
     def extend(
@@ -290,9 +296,19 @@ class FrameBuilder:
         steps += [int(m[0]) for m in self._m if m[2] == split and m[3] == metric]
         return max(steps) if steps else None
 
+    def _kept(self) -> list[tuple[Any, ...]]:
+        """The row-by-row observations, less the rounded zeros of series that show no other value."""
+        if not self._rounded:
+            return self._m
+        rounded = set(self._rounded)
+        shown = {(m[2], m[3]) for i, m in enumerate(self._m) if i not in rounded and m[4] != 0}
+        shown |= {(b[0], b[1]) for b in self._bulk if bool((b[4] != 0).any())}
+        return [m for i, m in enumerate(self._m) if i not in rounded or (m[2], m[3]) in shown]
+
     def _metrics(self) -> pd.DataFrame:
         """The row-by-row and the bulk observations as one frame, each column built once."""
-        cols: list[tuple[Any, ...]] = list(zip(*self._m, strict=True)) if self._m else [()] * 7
+        kept = self._kept()
+        cols: list[tuple[Any, ...]] = list(zip(*kept, strict=True)) if kept else [()] * 7
         step, wall_time, split, metric, value, line, rank = cols
         bulk = self._bulk
         sizes = np.asarray([len(b[2]) for b in bulk], dtype="int64")

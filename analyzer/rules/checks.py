@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import Run
-from analyzer.names import is_eval_split
+from analyzer.names import is_eval_split, loss_variant
 from analyzer.signals.toolkit import nonfinite_scan, true_runs
 
 
@@ -259,12 +259,14 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
 @check("nonfinite_train_loss")
 def nonfinite_train_loss(run: Run) -> Detection | None:
     """Train loss NaN or ±inf at one or more logged steps; or its running mean printed beside it
-    (`loss: 23.37 (nan)`: a batch between two printed ones was NaN), or the loss a second kind of record
-    summarises (`Mean Training loss : nan` after each epoch's bar), whichever turns first: an average
-    that is not finite took a value that was not."""
+    (`loss: 23.37 (nan)`: a batch between two printed ones was NaN), the loss aggregated under a name of
+    its own (icefall's `tot_loss[loss=nan]` beside the batch's finite `loss`), or the loss a second kind
+    of record summarises (`Mean Training loss : nan` after each epoch's bar), whichever turns first: an
+    average that is not finite took a value that was not."""
     metric, loss = "loss", run.series("loss")
     scan = nonfinite_scan(loss)
-    for other in ("loss_avg", "loss_summary"):
+    variants = [m for s, m in run.series_names() if s == "train" and loss_variant(m) and m != "loss_avg"]
+    for other in ("loss_avg", *variants, "loss_summary"):
         if not run.has(other):
             continue
         series = run.series(other)
@@ -277,7 +279,7 @@ def nonfinite_train_loss(run: Run) -> Detection | None:
     onset = scan.first_step
     assert onset is not None
     named = {"loss": "train loss", "loss_avg": "running mean of the train loss"}.get(
-        metric, "train loss of the summary records"
+        metric, "train loss of the summary records" if metric == "loss_summary" else f"train loss as `{metric}`"
     )
     evidence = {
         "onset": cite_point(run, "train", metric, onset, float(loss[onset])),

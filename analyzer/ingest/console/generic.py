@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.ingest.base import FrameBuilder, to_float
-from analyzer.names import LOSS_FUNCTIONS, canonical_metric
+from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric
 
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
 _NUMBER = re.compile(
@@ -103,24 +103,6 @@ _SPLIT_WORDS = {
     "trn": "train",
     "cv": "eval",  # Kaldi/WeNet/ESPnet's cross-validation set: `Epoch 0 [CV] progress 290/341 loss ..`
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
-}
-_LOSS_QUALIFIERS = {
-    "total",
-    "average",
-    "avr",  # kohya's `avr_loss`
-    "ave",
-    "tot",
-    "reduced",
-    "lm",
-    "main",
-    "avg",
-    "mean",
-    "overall",
-    "batch",
-    "minibatch",  # TF1 tutorials' `Minibatch Loss= 0.0000`
-    "running",
-    "current",
-    "last",
 }
 _COPULAS = {"is", "was", "are", "were", "now", "equals"}
 _STEP_NAMES = {
@@ -211,6 +193,7 @@ class Template:
     labels: list[str] = field(default_factory=list)
     note: str = ""  # an assumption the reading made (said in `inspect` and the report's reading notes)
     percent: list[int] = field(default_factory=list)  # slots printed with a `%` (in its first line)
+    rounded: dict[int, tuple[int, ...]] = field(default_factory=dict)  # line -> slots printed `0.000`
 
 
 @dataclass
@@ -236,6 +219,15 @@ _BLOCK_LINE = re.compile(
     rf"""(?P<value>{_BLOCK_NUMBER})(?:[ \t]+\((?P<mean>{_BLOCK_NUMBER})\))?"""
     r"""[ \t]*%?[ \t]*[|,}]?[ \t]*\|?[ \t]*$"""
 )
+_ROUNDED_ZERO = re.compile(r"[-+]?0?\.00+")  # `0.000`: zero to the printed precision
+
+
+def rounded_zero(text: str) -> bool:
+    """A number printed as zero to a fixed precision (`0.000`, `"0.000000"`): below what it shows, not 0
+    (a learning rate in warmup printed with `{:.6f}`). `0`, `0.0` and `0e+00` may be exactly 0."""
+    return _ROUNDED_ZERO.fullmatch(text.strip().strip("'\"")) is not None
+
+
 _DIGIT = re.compile(r"\d")  # a regex search: a per-character generator costs ~10x on every line
 _FREE_DIGIT = re.compile(r"(?<![A-Za-z_])\d")  # a digit that starts a number, not one inside a name (`top5`)
 _NAN_OR_INF = re.compile(r"(?i)nan|inf")
@@ -339,6 +331,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     labels: list[str] = []
     values: list[float] = []
     percent: list[int] = []  # slots printed with a `%`: a share, divided by 100 once named (never a loss)
+    rounded: list[int] = []  # slots printed as a zero to a fixed precision: less than it shows, not 0
     last = 0
     for match in _NUMBER.finditer(text):
         value = _value(match)
@@ -347,6 +340,8 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         labels.append(text[last : match.start()])
         if match["pct"]:
             percent.append(len(values))
+        if value == 0 and match["num"] and rounded_zero(match["num"]):
+            rounded.append(len(values))
         values.append(value)
         last = match.end()
     if not values or len(values) > 64:
@@ -363,6 +358,8 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
             key, text.replace("\x00T", "<time>").strip()[:300], lineno, labels=labels, percent=percent
         )
     tpl.rows.append(values)
+    if rounded:
+        tpl.rounded[lineno] = tuple(rounded)
     tpl.lines.append(lineno)
     tpl.context.append(-1 if step is None else step)
     tpl.ranks.append(-1 if rank is None else rank)
@@ -509,13 +506,13 @@ def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
             rest.append(t)
     if not rest:
         return split, canonical_metric(raw)
-    if rest.count("loss") == 1 and all(t in _LOSS_QUALIFIERS for t in rest if t != "loss"):
+    if rest.count("loss") == 1 and all(t in LOSS_QUALIFIERS for t in rest if t != "loss"):
         return split, "loss"  # `total_loss`, `loss_last_batch`
-    if rest[-1] == "cost" and all(t in _LOSS_QUALIFIERS - {"batch"} for t in rest[:-1]):
+    if rest[-1] == "cost" and all(t in LOSS_QUALIFIERS - {"batch"} for t in rest[:-1]):
         return split, "loss"  # `cost`, `avg_cost`; a `batch_cost` is the seconds a batch took (PaddlePaddle)
     joined = "_".join(rest)
     head = rest[:-2] if rest[-2:] == ["learning", "rate"] else rest[:-1] if rest[-1] == "lr" else None
-    if head is not None and all(t in _LOSS_QUALIFIERS for t in head):  # `lr`, `Current learning rate`
+    if head is not None and all(t in LOSS_QUALIFIERS for t in head):  # `lr`, `Current learning rate`
         return split, "learning_rate"
     return split, canonical_metric(joined)
 
@@ -1273,6 +1270,7 @@ def _merge(into: Template, other: Template) -> None:
         joined = getattr(into, name) + getattr(other, name)
         setattr(into, name, [joined[i] for i in order])
     into.first_line = min(into.first_line, other.first_line)
+    into.rounded.update(other.rounded)
 
 
 def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndarray, suffix: str) -> None:
@@ -1288,8 +1286,15 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
         if key in seen:
             continue  # the same record printed twice (a repeated paste, two ranks printing the same line)
         seen.add(key)
+        rounded = tpl.rounded.get(int(lines[k]), ())
         for j, slot in columns:
             metric = slot.metric + (suffix if slot.metric != "epoch" and slot.split == "train" else "")
             builder.metric(
-                int(steps[k]), slot.split, metric, float(data[k, j]), int(lines[k]), rank=rank if rank >= 0 else None
+                int(steps[k]),
+                slot.split,
+                metric,
+                float(data[k, j]),
+                int(lines[k]),
+                rank=rank if rank >= 0 else None,
+                rounded=j in rounded and slot.metric == "learning_rate",  # a loss of `0.0000` is a zero loss
             )

@@ -8,7 +8,7 @@ from typing import Any
 
 from analyzer.ingest import hf_state
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import field_metric, unwrap_numbers
+from analyzer.ingest.console.generic import field_metric, rounded_zero, unwrap_numbers
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM
 
@@ -134,7 +134,8 @@ def _emit(state: State, row: dict[str, Any], lineno: int, step: int, rank: int |
     for key, split, metric in columns:
         value = value_of(row[key])
         if value is not None:
-            state.builder.metric(step, split, metric, value, lineno, rank=rank)
+            rounded = metric == "learning_rate" and value == 0 and rounded_zero(str(row[key]))
+            state.builder.metric(step, split, metric, value, lineno, rank=rank, rounded=rounded)
     if kind != "train" and "epoch" in row:  # not a metric of these rows, but it places them (epochs.py)
         epoch = value_of(row["epoch"])
         if epoch is not None:
