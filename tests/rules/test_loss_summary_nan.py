@@ -53,3 +53,27 @@ def test_a_nan_in_the_running_mean_beside_the_loss_is_the_onset(tmp_path: Path) 
     found = {f.rule_id: f for f in analyze(log).findings}
     assert found["loss-becomes-nan"].onset_step == 40
     assert found["loss-becomes-nan"].evidence["series"] == "loss_avg"
+
+
+ICEFALL = (
+    "2023-02-27 16:45:51,210 INFO [trainer.py:666] Epoch 1, batch {b}, train_loss[loss={l}, ArTop10Accuracy=0.1077, "
+    "over 1202.00 frames. ], tot_loss[loss={t}, ArTop10Accuracy=0.1558, over 282881.71 frames. ], batch size: 2, "
+    "lr: 4.94e-04\n"
+)
+
+
+def test_a_nan_in_the_loss_aggregated_under_its_own_name_is_a_nan_loss(tmp_path: Path) -> None:
+    # icefall/VALL-E (new log 512): the batch's loss stays finite, the running total `tot_loss` turns NaN
+    log = tmp_path / "train.log"
+    rows = [(4000, "127", "90.02"), (4100, "121.3", "89.04"), (4200, "23.21", "nan")]
+    log.write_text("".join(ICEFALL.format(b=b, l=v, t=t) for b, v, t in rows))
+    found = {f.rule_id: f for f in analyze(log).findings}
+    assert found["loss-becomes-nan"].onset_step == 4200
+    assert found["loss-becomes-nan"].evidence["series"] == "tot_loss"
+
+
+def test_a_finite_aggregated_loss_says_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    rows = [(4000, "127", "90.02"), (4100, "121.3", "89.04"), (4200, "23.21", "88.1")]
+    log.write_text("".join(ICEFALL.format(b=b, l=v, t=t) for b, v, t in rows))
+    assert "loss-becomes-nan" not in {f.rule_id for f in analyze(log).findings}
