@@ -528,8 +528,9 @@ def _segment_splits(labels: list[str]) -> list[str]:
         pieces = _CUT.split(label) if i else [label.rsplit("|", 1)[-1]]
         for j, piece in enumerate(pieces):
             words = re.findall(r"[A-Za-z]+", piece.lower())
-            if words and words[0] in _SPLIT_WORDS:
-                current = _SPLIT_WORDS[words[0]]
+            said = next((w for w in words[: max(1, len(words) - 1)] if w in _SPLIT_WORDS), None)
+            if said:  # `train_loss`, `Evaluating test: L1`: a split word before the name
+                current = _SPLIT_WORDS[said]
             elif j > 0 and words:
                 current = line  # a new segment that names no split
         out.append(current)
