@@ -95,7 +95,8 @@ def test_a_split_word_before_a_number_with_a_unit_is_no_objective() -> None:
 def test_a_split_word_after_a_verb_names_the_split() -> None:
     # 3D Gaussian splatting's evaluation lines (new log 514): `Evaluating test:` and `Evaluating train:`
     line = "[ITER {i}] Evaluating {s}: L1 {l} PSNR {p} [06/12 14:20:11]\n"
-    rows = [(7000, "test", 0.4732, 5.39), (7000, "train", 0.4751, 5.34), (30000, "test", 0.4721, 5.41)]
+    rows = [(7000, "test", 0.4732, 5.39), (7000, "train", 0.4751, 5.34)]
+    rows += [(30000, "test", 0.4721, 5.41), (30000, "train", 0.4712, 5.43)]
     read = series("".join(line.format(i=i, s=s, l=v, p=p) for i, s, v, p in rows))
     assert read["eval/loss"] == [(7000, 0.4732), (30000, 0.4721)]
-    assert read["train/loss"] == [(7000, 0.4751)]
+    assert read["train/loss"] == [(7000, 0.4751), (30000, 0.4712)]
