@@ -100,3 +100,14 @@ def test_a_split_word_after_a_verb_names_the_split() -> None:
     read = series("".join(line.format(i=i, s=s, l=v, p=p) for i, s, v, p in rows))
     assert read["eval/loss"] == [(7000, 0.4732), (30000, 0.4721)]
     assert read["train/loss"] == [(7000, 0.4751), (30000, 0.4712)]
+
+
+DCGAN = "[{e}/20][{b}/32]\tLoss_D: {d:.4f}\tLoss_G: {g:.4f}\tD(x): 0.9787\tD(G(z)): {z1:.4f} / {z2:.4f}\n"
+
+
+def test_the_dcgan_example_counts_epochs_and_batches_and_its_fractions_are_no_counter() -> None:
+    # PyTorch's DCGAN example line (new log 532): `[epoch/N][batch/M]`, then `D(G(z)): before / after`
+    rows = [(0, 0, 1.801, 8.096), (0, 10, 7.529, 38.1), (0, 20, 0.0425, 58.4), (1, 0, 0.0, 56.7), (1, 10, 0.0, 56.9)]
+    read = series("".join(DCGAN.format(e=e, b=b, d=d, g=g, z1=0.3617, z2=0.0005) for e, b, d, g in rows))
+    assert [s for s, _ in read["train/loss_g"]] == [0, 10, 20, 32, 42]  # epoch x 32 + batch
+    assert [v for _, v in read["train/d_g_z"]] == [0.3617] * 5  # the first of the two, not a step

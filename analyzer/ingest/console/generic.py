@@ -609,6 +609,11 @@ def _name_slots(tpl: Template) -> None:
     table = np.asarray(tpl.rows, dtype=np.float64)
     counts = np.isfinite(table) & (table == np.round(table)) & (table >= 1)
     whole = np.all(counts, axis=0) if tpl.rows else []  # `train=0.00000000 valid=0.0`: a loss of exactly 0
+    integral = np.all(np.isfinite(table) & (table == np.round(table)), axis=0) if tpl.rows else []
+    for i, slot in enumerate(slots):  # `D(G(z)): 0.3617 / 0.0005`: two fractions are no count of a total
+        if slot.role == "total" and i and slots[i - 1].role == "counter" and not (integral[i] and integral[i - 1]):
+            slots[i - 1].role = "value" if slots[i - 1].raw else "unnamed"
+            slot.role = "skip"
     for i, slot in enumerate(slots):
         bare = slot.raw.strip().lower()
         if (
@@ -803,8 +808,14 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     total, an epoch with a batch i/n in it, a counter i/n alone, an epoch alone."""
     slots = tpl.slots
     total = [i + 1 < len(slots) and slots[i + 1].role == "total" for i in range(len(slots))]
-    usable = [_counts(data[:, i]) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
     epoch = next((i for i, s in enumerate(slots) if s.role == "epoch"), None)
+    pairs = [i for i, s in enumerate(slots) if s.role == "step" and not s.raw and total[i]]
+    if epoch is None and len(pairs) >= 2 and _nested(data[:, pairs[0]], data[:, pairs[1]]):
+        # `[0/20][10/32] Loss_D: ..` (PyTorch's DCGAN example): the outer unnamed i/n counts the epochs, the
+        # inner one the batches within each
+        epoch = pairs[0]
+        slots[epoch].role = "epoch"
+    usable = [_counts(data[:, i]) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
     for i, s in enumerate(slots):
         if s.role != "step":
             continue
@@ -888,6 +899,13 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         if len(slots) > 1 and slots[1].role == "unnamed":
             return _unnamed_pair(first, data[:, 1])
     return None, "", ""
+
+
+def _nested(outer: np.ndarray, inner: np.ndarray) -> bool:
+    """Two counters where the inner one rises while the outer one stays, and starts again (or goes on)
+    only when the outer one rises: an epoch and the batch within it."""
+    d_out, d_in = np.diff(outer), np.diff(inner)
+    return len(outer) >= 2 and bool(np.all(d_out >= 0)) and bool(np.all(d_in[d_out == 0] > 0))
 
 
 def _unnamed_pair(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray | None, str, str]:
