@@ -1,6 +1,8 @@
-"""Shapes first seen in benchmarks/new_real_logs 464-469: a trainer's block of `| > name: value (mean)`
+"""Shapes first seen in benchmarks/new_real_logs 464-548: a trainer's block of `| > name: value (mean)`
 lines under a step header (Coqui/Mozilla TTS), a logger's `(module:lineno) LEVEL:` tag with a plain module
-name (ParallelWaveGAN's format), and an eval set a user named `validate` (XGBoost evals)."""
+name (ParallelWaveGAN's format), an eval set a user named `validate` (XGBoost evals), checkpoint and
+early-stopping sentences, split words after a verb, units glued to numbers, the DCGAN example's counters,
+federated rounds, loss names with digits."""
 
 from __future__ import annotations
 
@@ -111,3 +113,23 @@ def test_the_dcgan_example_counts_epochs_and_batches_and_its_fractions_are_no_co
     read = series("".join(DCGAN.format(e=e, b=b, d=d, g=g, z1=0.3617, z2=0.0005) for e, b, d, g in rows))
     assert [s for s, _ in read["train/loss_g"]] == [0, 10, 20, 32, 42]  # epoch x 32 + batch
     assert [v for _, v in read["train/d_g_z"]] == [0.3617] * 5  # the first of the two, not a step
+
+
+def test_a_federated_round_counts_the_records_under_it() -> None:
+    # TensorFlow Federated's tutorial loop (new log 548): `Round N` above each round's metrics
+    rounds = [("nan", "1.388e10"), ("0.947", "0.899"), ("0.912", "0.656")]
+    text = "".join(
+        f"Round {r}\n\\Eval metrics: loss={e}, accuracy=0.750\n\tTrain metrics: loss={t}, accuracy=0.673\n"
+        for r, (t, e) in enumerate(rounds)
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [0, 1, 2]
+
+
+def test_a_loss_named_by_a_word_with_digits_keeps_it() -> None:
+    # StyleTTS2 (new log 513): `F0 Loss` and `S2S Loss` beside a bare `Loss` are losses of their own
+    line = "INFO:2025-09-30 15:24:19,919: Epoch [47/60], Step [{s}/486], Loss: {v}, F0 Loss: {f}, S2S Loss: 0.5\n"
+    read = series("".join(line.format(s=s, v=v, f=f) for s, v, f in ((10, 2.1, 0.3), (20, 2.0, 0.2))))
+    assert [v for _, v in read["train/loss"]] == [2.1, 2.0]
+    assert [v for _, v in read["train/f0_loss"]] == [0.3, 0.2]
+    assert "train/s2s_loss" in read

@@ -128,6 +128,10 @@ _STEP_NAMES = {
     "n_iter",
     "niter",
     "itr",
+    "round",  # federated learning's communication rounds, boosting rounds
+    "rounds",
+    "episode",  # reinforcement learning
+    "episodes",
 }
 _EPOCH_NAMES = {"epoch", "epochs", "ep", "epoch_idx", "pass"}
 _BATCH_NAMES = {"batch", "batches", "batch_idx", "minibatch", "mini_batch"}
@@ -457,6 +461,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     if found:
         words = found.group(1).split()
         while len(words) > 1 and (any(c.isdigit() for c in words[0]) or words[0] in _LOG_LEVELS):
+            if len(words) == 2 and words[1].lower() == "loss" and words[0][0].isalpha() and words[0] not in _LOG_LEVELS:
+                break  # `F0 Loss`, `L1 Loss`, `S2S Loss`: the loss's own name, not a counter glued before it
             words.pop(0)  # "E5 iter[": the glued counter is no part of the name; nor `P590 INFO Train loss`'s level
         return " ".join(words) + ("." if short else ""), "value"
     if label.rstrip().endswith("|"):  # | name | value |: the name is the cell before
