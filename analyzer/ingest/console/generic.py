@@ -483,6 +483,13 @@ def field_metric(key: str) -> str:
     return metric if metric != key.strip() else metric_name(key)[1]
 
 
+def field_name(key: str) -> tuple[str, str]:
+    """(split, metric) of a field another reader found: `val_loss=0.6` in a Lightning bar's postfix or a
+    `val_loss: 4.1` pair on a Megatron/NeMo line is the eval split's loss, not the train loss."""
+    metric = field_metric(key)
+    return "train" if metric == "learning_rate" else metric_name(key)[0], metric
+
+
 def metric_name(raw: str) -> tuple[str, str]:
     """(split, canonical metric) of a logged key, as the generic reader names its slots (for the other
     readers' keys: `loss (batch)`, `reduced_train_loss`, `val/acc`)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import count_numbers, field_metric, gap, observe, rounded_zero
+from analyzer.ingest.console.generic import count_numbers, field_name, gap, observe, rounded_zero
 from analyzer.ingest.console.records import BAR, read_bar, read_dict_line
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM, Grammars, LineGrammar
@@ -134,7 +134,10 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         split = grammar.split
         if grammar.eval_keys is not None and grammar.eval_keys.search(key):
             split, key = "eval", grammar.eval_keys.sub("", key)
-        metric = grammar.keys.get(key) or field_metric(key)
+        metric = grammar.keys.get(key)
+        if metric is None:  # a field the entry does not name: its own words say its split (`val_loss`)
+            said, metric = field_name(key)
+            split = said if split == "train" else split
         rounded = metric == "learning_rate" and value == 0 and rounded_zero(raw)  # `lr: 0.000000`
         state.builder.metric(step, split, metric, value, lineno, rank=state.rank, rounded=rounded)
     state.records += 1

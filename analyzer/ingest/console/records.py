@@ -8,7 +8,7 @@ from typing import Any
 
 from analyzer.ingest import hf_state
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import field_metric, rounded_zero, unwrap_numbers
+from analyzer.ingest.console.generic import field_name, rounded_zero, unwrap_numbers
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM
 
@@ -65,8 +65,8 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
     for key, raw in metrics:
         value = to_float(raw)
         if value is not None and key != "v_num":
-            metric = "loss" if key in ("step_loss", "train_loss", "loss_step") else field_metric(key)
-            state.builder.metric(step, "train", metric, value, lineno, rank=state.rank)
+            split, metric = ("train", "loss") if key in ("step_loss", "train_loss", "loss_step") else field_name(key)
+            state.builder.metric(step, split, metric, value, lineno, rank=state.rank)
             state.records += 1
     # `Epoch 1, Step 0, Loss: 0.97:` says more than Lightning's `Epoch 3:`: the line readers read it.
     more = lightning is not None and bool(re.search(r"\d", desc[: lightning.start()] + desc[lightning.end() :]))
