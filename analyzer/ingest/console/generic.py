@@ -541,9 +541,9 @@ def _segment_splits(labels: list[str]) -> list[str]:
         pieces = _CUT.split(label) if i else [label.rsplit("|", 1)[-1]]
         for j, piece in enumerate(pieces):
             words = re.findall(r"[A-Za-z]+", piece.lower())
-            said = next((w for w in words[: max(1, len(words) - 1)] if w in _SPLIT_WORDS), None)
+            said = _SPLIT_WORDS.keys() & words[: max(1, len(words) - 1)]
             if said:  # `train_loss`, `Evaluating test: L1`: a split word before the name
-                current = _SPLIT_WORDS[said]
+                current = _SPLIT_WORDS[next(w for w in words if w in said)]
             elif j > 0 and words:
                 current = line  # a new segment that names no split
         out.append(current)
@@ -622,11 +622,13 @@ def _name_slots(tpl: Template) -> None:
     table = np.asarray(tpl.rows, dtype=np.float64)
     counts = np.isfinite(table) & (table == np.round(table)) & (table >= 1)
     whole = np.all(counts, axis=0) if tpl.rows else []  # `train=0.00000000 valid=0.0`: a loss of exactly 0
-    integral = np.all(np.isfinite(table) & (table == np.round(table)), axis=0) if tpl.rows else []
-    for i, slot in enumerate(slots):  # `D(G(z)): 0.3617 / 0.0005`: two fractions are no count of a total
-        if slot.role == "total" and i and slots[i - 1].role == "counter" and not (integral[i] and integral[i - 1]):
-            slots[i - 1].role = "value" if slots[i - 1].raw else "unnamed"
-            slot.role = "skip"
+    totals = [i for i, s in enumerate(slots) if s.role == "total" and i and slots[i - 1].role == "counter"]
+    if totals and tpl.rows:  # `D(G(z)): 0.3617 / 0.0005`: two fractions are no count of a total
+        integral = np.all(np.isfinite(table) & (table == np.round(table)), axis=0)
+        for i in totals:
+            if not (integral[i] and integral[i - 1]):
+                slots[i - 1].role = "value" if slots[i - 1].raw else "unnamed"
+                slots[i].role = "skip"
     for i, slot in enumerate(slots):
         bare = slot.raw.strip().lower()
         if (

@@ -277,7 +277,7 @@ def _line(state: State, text: str, lineno: int) -> None:
         _events_and_meta(state, text, lineno)  # e.g. "RuntimeError: DataLoader worker ... killed"
         return
     found = _TRACEBACK.search(text)
-    if not found and text.lstrip().startswith("File ") and (frame := _FRAME.match(text)) and frame["file"]:
+    if not found and "File " in text and text.lstrip().startswith("File ") and (f := _FRAME.match(text)) and f["file"]:
         # a traceback whose header the paste cut off (`...`, then its last frames): one all the same, once
         # its exception line is seen (frames alone may be a stack dump, `traceback.print_stack()`)
         state.traceback = {"line": lineno, "prefix": None, "headless": True}
