@@ -85,12 +85,12 @@ def triage(
     from analyzer.triage.runner import run_dask, run_local, start_fork_server
 
     start = time.perf_counter()
-    targets = discover(roots)
     fp = fingerprint(rules_dirs or [])
     index = Index(db)
     try:
-        outcome = Outcome(found=len(targets), roots=sorted({t.root for t in targets}))
         known = index.known()
+        targets = discover(roots, {key: row[0] for key, row in known.items() if row[0]})
+        outcome = Outcome(found=len(targets), roots=sorted({t.root for t in targets}))
         todo, touched = plan(targets, known, fp)
         if todo and scheduler is None and analyse is None:
             start_fork_server()  # its imports overlap the index work below

@@ -74,13 +74,15 @@ def stat_target(key: str, root: str, kind: str, files: list[Path], base: Path) -
     return Target(key, root, kind, digest.hexdigest(), len(files), size, newest)
 
 
-def discover(roots: list[Path]) -> list[Target]:
+def discover(roots: list[Path], known: dict[str, str] | None = None) -> list[Target]:
     """Every run under the given folders (or archives, or single run folders), in path order.
 
     A run is a folder with a recognised log directly in it, or one holding attached folders
     (`checkpoint-*`, `wandb/`, `runs/`): its sub-folders belong to it and are not searched further. An
     archive (.tar.gz, .tgz, .tar, .zip) is one target: the worker reads its runs in memory. A folder with
     no sub-folder and no log (an empty folder, a folder of configs) becomes an error target saying so.
+    `known` (folder -> its file signature when an earlier triage found it a run): a folder whose files
+    still have that signature is a run again without its files being sniffed (an incremental pass).
     """
     targets: list[Target] = []
     for given in roots:
@@ -91,12 +93,12 @@ def discover(roots: list[Path]) -> list[Target]:
         if not root.is_dir():
             targets.append(Target(str(root), str(root), "error", reason="no such folder"))
             continue
-        _walk(root, str(root), targets)
+        _walk(root, str(root), targets, known or {})
     unique = {t.key: t for t in reversed(targets)}  # overlapping roots: a run once, under its first root
     return sorted(unique.values(), key=lambda t: t.key)
 
 
-def _walk(top: Path, root: str, out: list[Target]) -> None:
+def _walk(top: Path, root: str, out: list[Target], known: dict[str, str]) -> None:
     """Search one triaged folder depth first (a stack, not recursion: trees can be deep)."""
     seen: set[Path] = set()
     stack = [top]
@@ -111,6 +113,11 @@ def _walk(top: Path, root: str, out: list[Target]) -> None:
         except OSError as exc:
             out.append(Target(str(folder), root, "error", reason=f"cannot list folder: {exc.strerror}"))
             continue
+        if str(folder) in known:
+            again = stat_target(str(folder), root, "folder", run_files(folder), folder)
+            if again.stat == known[str(folder)]:
+                out.append(again)
+                continue
         files = [Path(e.path) for e in entries if not _is_dir(e)]
         dirs = [Path(e.path) for e in entries if _is_dir(e) and e.name not in _SKIP and not e.name.startswith(".")]
         if any(_ATTACHED.match(d.name) for d in dirs) or any(not is_archive(f) and _recognised(f) for f in files):

@@ -99,3 +99,26 @@ def test_an_index_from_another_version_is_rebuilt(runs: Path, tmp_path: Path) ->
         con.execute("INSERT INTO runs VALUES ('/somewhere/else', 'healthy')")
     outcome = triage([runs], db, jobs=1)
     assert outcome.analysed == 4 and len(verdicts(db)) == 4
+
+
+def test_a_second_pass_finds_unchanged_runs_without_sniffing_their_files(
+    runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    discover = importlib.import_module("analyzer.triage.discover")  # the module (the package exports its function)
+    db = tmp_path / "index.duckdb"
+    triage([runs], db, jobs=1)
+    sniffed: list[str] = []
+    real = discover._recognised
+
+    def counting(file: Path) -> bool:
+        sniffed.append(file.parent.name)
+        return real(file)
+
+    monkeypatch.setattr(discover, "_recognised", counting)
+    again = triage([runs], db, jobs=1)
+    assert (again.found, again.analysed, again.unchanged) == (4, 0, 4) and sniffed == []
+    (runs / "ok" / "notes.txt").write_text("a file added to one run\n")  # its listing changed: sniffed again
+    changed = triage([runs], db, jobs=1)
+    assert set(sniffed) == {"ok"} and changed.found == 4
