@@ -72,6 +72,7 @@ LOSS_QUALIFIERS = frozenset(
         "running",
         "current",
         "last",
+        "step",  # Lightning's `train_loss_step` (its `_epoch` twin is the epoch's mean, another series)
     }
 )
 

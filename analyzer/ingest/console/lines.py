@@ -431,14 +431,35 @@ def _unwrapped(state: State, fragment: str, lineno: int) -> tuple[str, int] | No
 
 def unwrap_rest(state: State) -> None:
     """A record that never closed (the file ended, or too many lines): each of its lines read on its own."""
+    if state.bar_head is not None:
+        head, line = state.bar_head
+        state.bar_head = None
+        _fragment(state, head, line, whole_bar=True)
     if state.wrapped is not None:
         pieces, state.wrapped = state.wrapped, None
         for piece, lineno in pieces:
             _fragment(state, piece, lineno, unwrap=False)
 
 
-def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True) -> None:
+# A progress bar the terminal cut at its edge: `Epoch 0:  71%|█████▏` on one line, then the rest of it,
+# `| 5880/8295 [04:01<01:39, 24.37it/s, train_loss_step=...`, on the next.
+_BAR_HEAD = re.compile(r"\d{1,3}%\|[^|\r\n]*$")
+_BAR_TAIL = re.compile(r"^[^|\r\n\d]{0,80}\|\s*\d+/\d+\s*\[")
+
+
+def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True, whole_bar: bool = False) -> None:
     """One piece between line breaks: a progress bar, what follows it, or a plain line."""
+    if state.bar_head is not None:
+        head, head_line = state.bar_head
+        state.bar_head = None
+        if _BAR_TAIL.match(fragment):
+            fragment, lineno = head.rstrip("\r\n") + fragment.lstrip(), head_line
+            whole_bar = True
+        else:
+            _fragment(state, head, head_line, unwrap, whole_bar=True)
+    if not whole_bar and "%|" in fragment and _BAR_HEAD.search(fragment) and not BAR.search(fragment):
+        state.bar_head = (fragment, lineno)  # read with the next line, if that is the bar's rest
+        return
     if unwrap and (state.wrapped is not None or "{" in fragment or "[" in fragment):
         whole = _unwrapped(state, fragment, lineno)
         if whole is None:

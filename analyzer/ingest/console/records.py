@@ -17,7 +17,8 @@ BAR = re.compile(
     r"\[(?P<info>[^\]\[]*?(?:[A-Za-z]+/s|s/[A-Za-z]+)\b(?P<post>,[^\]\[]*)?)\]?"  # a whole unit: `s/step`
 )
 # `loss=0.52`, `step_loss=nan`, and a key with a qualifier in parentheses (`loss (batch)=0.0278`).
-_POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*(?: \([\w ]+\))?)=(?P<value>{NUM})(?=[,\s\]]|$)")
+# A non-finite value may carry a decimal part (`train_loss_step=nan.0`).
+_POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*(?: \([\w ]+\))?)=(?P<value>{NUM})(?:\.0)?(?=[,\s\]]|$)")
 _TORCHTUNE_DESC = re.compile(rf"(?:(?P<epoch>\d+)\|(?P<step>\d+))?\|Loss: (?P<loss>{NUM})")
 _LIGHTNING_DESC = re.compile(r"Epoch (?P<epoch>\d+)")
 _DICT_PAIR = re.compile(r"""['"](?P<key>[^'"]+)['"]:\s*(?P<value>'[^']*'|"[^"]*"|tensor\([^)]*\)|[^,}]+)""")

@@ -45,6 +45,7 @@ class State:
     records: int = 0
     epoch_lines: dict[int, float] = field(default_factory=dict)  # line -> epoch of eval/summary dicts
     generic: Collector = field(default_factory=Collector)  # lines no reader claimed (console.generic)
+    bar_head: tuple[str, int] | None = None  # a bar the terminal cut before its `| n/total [`, and its line
     wrapped: list[tuple[str, int]] | None = None  # (text, line) of each piece of a record wrapped by a paste
     warned: bool = False  # the line was a Python warning: an indented line after it is its source line
 
