@@ -224,10 +224,11 @@ class FrameBuilder:
         rank: int | None = None,
         rounded: bool = False,
     ) -> None:
-        """Add one observation. `rounded`: a learning rate printed as zero to a fixed precision (`lr:
-        0.000`), kept only where its series shows a value that is not zero (the format shows the run's
-        rates, so its zero is one); else it says only that the rate was small, and is dropped (_kept)."""
-        if rounded:
+        """Add one observation. `rounded`: the value was printed as zero to a fixed precision (`0.000`). A
+        learning rate printed so is kept only where its series shows a value that is not zero (the format
+        shows the run's rates, so its zero is one); else it says only that the rate was small, and is
+        dropped (_kept). Any other metric printed so is a zero (a loss of `0.0000` is the failure itself)."""
+        if rounded and metric == "learning_rate":
             self._rounded.append(len(self._m))
         self._m.append((step, wall_time, split, metric, value, line, rank))
 

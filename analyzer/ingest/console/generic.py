@@ -1330,5 +1330,5 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
                 float(data[k, j]),
                 int(lines[k]),
                 rank=rank if rank >= 0 else None,
-                rounded=j in rounded and slot.metric == "learning_rate",  # a loss of `0.0000` is a zero loss
+                rounded=j in rounded,
             )
