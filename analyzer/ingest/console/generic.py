@@ -36,15 +36,24 @@ from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric
 
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
 _NUMBER = re.compile(
-    r"(?<![\w.])(?<![A-Za-z]-)(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
+    r"(?<![\w.])(?<![A-Za-z]-)(?<![A-Za-z]@)(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
     r"(?P<pct>%)?"
     r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])"
 )
 # Dates, clock times and durations are not metrics: they are set aside before slots are cut.
 # A month/day before a clock time (detectron2's `[07/25 13:14:56 d2...]`) is a date, not a counter i/n.
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
+    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b\.?"
+)
 _CLOCK = re.compile(
-    r"\b\d\d[-/.]\d\d[-/.]\d\d[ T_]\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"  # `02/20/19 17:14:59`: a year in two digits
-    r"|\d{4}[-/]\d\d[-/]\d\d(?:[ T_]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?"
+    # A date with the month named (`Mon 10 Jan 2022 17:42:14`, ctime's `Mon Jan 10 17:42:14 2022`, `Jan 5, 2023`)
+    rf"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s+)?(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b,?(?:\s+\d{{4}}\b)?)"
+    r"(?:\s+\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?(?:\s+\d{4}\b)?)?"
+    r"|\b\d\d[-/.]\d\d[-/.]\d\d[ T_]\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"  # `02/20/19 17:14:59`: a year in two digits
+    # `2023-07-17 21:23:40`, and the `2023-07-17_21-23-40` a run folder's name is stamped with
+    r"|\d{4}[-/]\d\d[-/]\d\d(?:[ T]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?|_\d\d[-:]\d\d(?:[-:]\d\d)?)?"
     r"|\b(?:\d{1,2}[-/]\d{1,2}[ T])?\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"
     r"|\b\d+ days?, \d+:\d\d:\d\d"
     r"|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b"  # 17/01/2019: a date, not a counter i/n
@@ -75,7 +84,7 @@ def unwrap_numbers(text: str) -> str:
 
 
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
-_WORDS = re.compile(r"([A-Za-z_][\w./-]*(?:\s+\(?[A-Za-z_][\w./-]*\)?){0,3})\s*$")
+_WORDS = re.compile(r"([A-Za-z_][\w./@-]*(?:\s+\(?[A-Za-z_][\w./@-]*\)?){0,3})\s*$")  # `ndcg@10`, `mAP@0.5`
 _LEADING_UNIT = re.compile(r"^(?:[A-Za-z%]+(?:/[A-Za-z]+)?|/[A-Za-z]{1,5})(?=[\s(|,;\]]|$)")
 _RATE = re.compile(
     r"^\s*(samples?|tokens?|toks?|img|images?|words?|sents?|sentences|seqs?|sequences|examples?|it|"
@@ -909,11 +918,29 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         return data[:, i].astype(np.int64), "step", f"counter `{named(i)}`"
     if slots and slots[0].role == "unnamed" and len(data) >= UNNAMED_COUNTER_MIN:
         first = data[:, 0]
-        if _counts(first) and bool(np.all(np.diff(first) > 0)):  # `训练次数:100, Loss:1.98`: a name no word spells
-            return first.astype(np.int64), "step", "the first number of each line, a whole number rising at every line"
+        whole = bool(np.all(np.isfinite(first) & (first == np.round(first)) & (first >= 0)))
+        if whole and _rises_at_every_record(first, data):  # `训练次数:100, Loss:1.98`: a name no word spells
+            return (
+                first.astype(np.int64),
+                "step",
+                "the first number of each line, a whole number rising at every record",
+            )
         if len(slots) > 1 and slots[1].role == "unnamed":
             return _unnamed_pair(first, data[:, 1])
     return None, "", ""
+
+
+def _rises_at_every_record(first: np.ndarray, data: np.ndarray) -> bool:
+    """Whether the first column rises at every line, or stays only where a line is a copy of the one before
+    (every other value the same to 0.1%): the same record printed by each host or rank (`[400] train_loss=..`
+    four times, each process's timing a little different)."""
+    rise = np.diff(first)
+    if bool(np.all(rise > 0)):
+        return True
+    same = np.flatnonzero(rise == 0)
+    if not bool(np.all(rise >= 0)) or len(np.unique(first)) < UNNAMED_COUNTER_MIN:
+        return False
+    return bool(np.all(np.isclose(data[same, 1:], data[same + 1, 1:], rtol=1e-3, atol=0.0, equal_nan=True)))
 
 
 def _nested(outer: np.ndarray, inner: np.ndarray) -> bool:
@@ -1067,7 +1094,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             and tpl is not main
             and main_steps is not None
             and axis == plans[0][3]
-            and _fields(main) <= _fields(tpl)
+            and (_fields(main) <= _fields(tpl) or _starts_like(tpl, main))
             and not np.isin(steps, main_steps).any()
         )
         main_axis = emitted_axes.get(id(main))
@@ -1185,6 +1212,13 @@ def _cut_record(tpl: Template, records: list[Template], last_line: int) -> bool:
         return False
     n = len(tpl.labels)
     return any(len(r.rows) >= 2 and len(r.labels) > n and r.labels[:n] == tpl.labels for r in records)
+
+
+def _starts_like(tpl: Template, main: Template) -> bool:
+    """A record whose text is the start of the main kind's, its last fields missing (TensorFlow's first
+    `loss = .., step = N` line, before the logger has a time per step to add `(2.109 sec)`)."""
+    n = len(tpl.labels)
+    return 0 < n < len(main.labels) and main.labels[:n] == tpl.labels
 
 
 def _cut_short(tpl: Template, main: Template, last_line: int) -> bool:

@@ -53,6 +53,16 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
     if printed is not None and said:  # `..., loss=0.656, step=8569]`: the bar says its step, also the step of
         step = int(printed)  # the records waiting for this bar
         metrics = [(k, v) for k, v in metrics if k not in ("step", "global_step")]
+    elif not lightning and not (tune and tune["step"]) and total >= state.bar_total:
+        # A bar per epoch: a new bar of the same length after one that ran to its end counts on from it, so
+        # that epoch 82's batches come after epoch 81's, not onto them.
+        last = state.bar_last.get(state.rank)
+        if last is not None and last == (total, total) and n < total:
+            state.bar_offset[state.rank] = state.bar_offset.get(state.rank, 0) + total
+        state.bar_last[state.rank] = (n, total)
+        step += state.bar_offset.get(state.rank, 0)
+    if n == 0:  # nothing of this bar has run yet: its postfix still shows the values before it (a redraw)
+        metrics = []
     if total >= state.bar_total or lightning:
         state.bar_total = max(state.bar_total, total)
         if state.axis != "ordinal":

@@ -19,6 +19,8 @@ class State:
     grammars: Grammars
     step: int | None = None
     bar_total: int = 0
+    bar_last: dict[int | None, tuple[int, int]] = field(default_factory=dict)  # (n, total) of each rank's last bar
+    bar_offset: dict[int | None, int] = field(default_factory=dict)  # steps of the finished bars before it
     counter: int = 0  # records read on an ordinal axis
     epoch_counter: int = 0
     epoch_header_seen: bool = False

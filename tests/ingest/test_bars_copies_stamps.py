@@ -1,0 +1,132 @@
+"""Reading classes from round 70-72 of unseen logs (new logs 617, 623-628).
+
+- A progress bar per epoch (torch-ngp / stable-dreamfusion style): the next epoch's bar starts again at
+  0 after the last one ran to its end; its steps count on, so a NaN in epoch 82 is not placed among
+  epoch 81's batches (628, where that read as "NaN, then finite again").
+- A bar at 0/N has run nothing yet: its postfix shows the values from before it (Lightning redraws the
+  bar at 0% when an epoch starts; 624 read each redraw as one more identical loss, a false "frozen").
+- A bracketed step that leads each record (CLU's metric writer in Flax: `[400] train_loss=..`) printed
+  by each host of a multi-host job: copies of one record, the counter still the step (617).
+- Dates with the month named (`Mon 10 Jan 2022 17:42:14`) and the `2023-07-17_21-23-40` stamp of a run
+  folder are no metrics (626, 628).
+- Python logging's default `INFO:<logger>:` prefix: a logger named `mi-test` does not put the
+  records in the test split (627).
+- TensorFlow's first `loss = .., step = N` line, printed before the logger can add `(2.109 sec)`, is
+  the first record of the series, not a summary of its own (623).
+- `ndcg@10: 0.06` names its value.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from analyzer.api import analyze
+from tests.ingest.console_series import series, values
+
+BAR = "loss={v} ({v}), lr=0.050000: : {p:>3}% {n}/{total} [00:09<00:09,  5.36it/s]\n"
+
+
+def _epoch(epoch: int, losses: list[str], total: int, start: int = 1) -> str:
+    head = f"==> Start Training trial_dinosaur Epoch {epoch}/300, lr=0.050000 ...\n"
+    bars = "".join(BAR.format(v=v, p=100 * n // total, n=n, total=total) for n, v in enumerate(losses, start=start))
+    return head + bars
+
+
+def test_a_new_bar_of_the_same_length_counts_on_from_the_finished_one(tmp_path: Path) -> None:
+    text = _epoch(1, ["1.0000", "0.9000", "0.8000", "0.7000"], 4) + _epoch(2, ["0.6000", "nan", "nan"], 4)
+    read = series(text)["train/loss"]
+    assert [s for s, _ in read] == [1, 2, 3, 4, 5, 6, 7]
+    assert math.isnan(read[-1][1])
+    log = tmp_path / "train.log"
+    log.write_text(text)
+    report = analyze(log)
+    assert report.verdict == "loss_nan"
+    assert report.findings[0].onset_step == 6
+    assert "never came back" in report.findings[0].message
+
+
+def test_a_bar_that_did_not_finish_is_not_taken_for_a_finished_epoch() -> None:
+    # The second bar of the same length starts while the first stopped at 3/4: no offset is guessed.
+    text = _epoch(1, ["1.0", "0.9", "0.8"], 4) + _epoch(2, ["0.7", "0.6"], 4)
+    assert [s for s, _ in series(text)["train/loss"]] == [1, 2, 3, 1, 2]
+
+
+LIGHTNING = (
+    "Epoch {e}: {p:>3}%|{bar}| {n}/1 [00:00<00:00,  3.55it/s, v_num=13, train_loss_step={s}, train_loss_epoch={m}]\n"
+)
+
+
+def test_a_bar_redrawn_at_zero_shows_old_values_and_adds_none() -> None:
+    lines = [
+        (10, 100, 1, "41.00", "41.00"),
+        (10, 100, 1, "39.80", "39.80"),
+        (11, 0, 0, "39.80", "39.80"),  # the next epoch's bar, drawn before its first batch
+        (11, 100, 1, "39.60", "39.60"),
+        (12, 0, 0, "39.60", "39.60"),
+    ]
+    text = "".join(
+        LIGHTNING.format(e=e, p=p, bar="#" * (p // 10) + " " * (10 - p // 10), n=n, s=s, m=m) for e, p, n, s, m in lines
+    )
+    read = series(text)["train/loss"]
+    assert [v for _, v in read] == [41.0, 39.8, 39.6]  # the redraws at 0/1 add nothing
+
+
+CLU = (
+    "I1002 21:{mm}:13.42{us} 1399178648673{host} logging_writer.py:35] [{step}] steps_per_second=1.5837{jit}, "
+    "train_accuracy={acc}, train_loss={loss}\n"
+)
+
+
+def test_copies_of_a_record_from_each_host_keep_the_bracketed_step() -> None:
+    rows = [(400, "0.3724", "3.2198"), (500, "0.8223", "0.8868"), (1000, "0.0066", "6.5252")]
+    text = "".join(
+        CLU.format(mm=38 + i, us=5700 + host, host=host, step=step, jit=20 + host, acc=acc, loss=loss)
+        for i, (step, acc, loss) in enumerate(rows)
+        for host in range(4)
+    )
+    read = series(text)["train/loss"]
+    assert sorted({s for s, _ in read}) == [400, 500, 1000]
+    assert {s: v for s, v in read} == {400: 3.2198, 500: 0.8868, 1000: 6.5252}
+
+
+def test_different_values_under_one_leading_number_are_not_copies() -> None:
+    # The leading number repeats with different losses: it counts something else, not the records.
+    text = "".join(f"[{e}] loss={v}\n" for e, v in ((1, 0.9), (1, 0.8), (2, 0.7), (2, 0.6), (3, 0.5), (3, 0.4)))
+    assert [s for s, _ in series(text)["train/loss"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_dates_with_month_names_and_folder_stamps_are_not_metrics() -> None:
+    text = "".join(
+        f"Mon 10 Jan 2022 17:4{i}:14 INFO  epoch {i} training [time: 37.5{i}s, train loss: {9 - i}.25]\n"
+        for i in range(4)
+    ) + "".join(f"==> [2023-07-17_21-2{i}-40] Finished Epoch {i}/300. loss={0.5 - i / 10}\n" for i in range(4))
+    names = set(series(text))
+    assert "train/loss" in names
+    assert not {n for n in names if n.split("/")[1] in ("mon", "jan", "21", "2022", "10")}
+
+
+def test_python_loggings_default_prefix_names_no_split() -> None:
+    text = "".join(
+        f"INFO:mi-test:Train Epoch: {e} [0%]\n"
+        f"INFO:mi-test:loss_disc={3.9 - e / 10:.3f}, loss_gen=2.514, loss_mel=30.6\n"
+        for e in range(1, 5)
+    )
+    names = set(series(text))
+    assert {"train/loss_disc", "train/loss_gen"} <= names
+    assert not any(n.startswith("eval/") for n in names)
+
+
+def test_the_first_logger_line_without_its_timing_is_the_first_record() -> None:
+    text = "INFO:tensorflow:loss = 437.71362, mrr = 0.39257812, step = 1488562\n" + "".join(
+        f"INFO:tensorflow:loss = {v}, mrr = 0.4617, step = {s} (2.109 sec)\n"
+        for s, v in ((1488919, 413.18103), (1489304, 449.76367), (1489705, 422.31223))
+    )
+    read = series(text)
+    assert sorted(s for s, _ in read["train/loss"]) == [1488562, 1488919, 1489304, 1489705]
+    assert "train/loss_summary" not in read
+
+
+def test_a_metric_named_at_a_cutoff_keeps_its_name() -> None:
+    text = "".join(f"epoch {e} evaluating [time: 43.49s, ndcg@10: 0.0{e}6]\n" for e in range(1, 5))
+    assert values(text)["train/ndcg@10"] == [0.016, 0.026, 0.036, 0.046]
