@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import Run
-from analyzer.names import is_memory_metric
+from analyzer.names import is_memory_metric, loss_variant
 from analyzer.rules.checks import Detection, check, cite_point, finite, fmt, loss_parts
 from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
@@ -497,6 +497,23 @@ def loss_not_moving(
             evidence(pattern="chance_level", classes=k, ln_k=round(level, 4), k_from=why),
             confidence=0.8 if len(values) >= _LONG_CHANCE else 0.6,  # how much of the run was seen
         )
+    if (
+        flat
+        and run.meta.get("step_unit") == "epoch"
+        and int(loss.index[0]) <= 1
+        and len(values) >= _LONG_CHANCE
+        and values[-1] >= values[0] * (1 - flat_spread / 2)
+    ):
+        # Whole epochs from the first one on, and the loss of the last is no lower than the first's: a run
+        # learns most in its first epochs (an epoch's mean holds every batch of it), this one did not.
+        return Detection(
+            int(loss.index[0]),
+            f"loss stays within {spread / abs(mean):.1%} of {fmt(mean)} over the first {len(values)} epochs "
+            f"({fmt(float(values[0]))} at epoch {int(loss.index[0])}, {fmt(float(values[-1]))} at epoch "
+            f"{int(loss.index[-1])}): it is not learning",
+            evidence(pattern="flat_from_first_epoch"),
+            confidence=0.6,
+        )
     # A loss that exploded is not flat, whatever its trend says: the explosion inflates the noise estimate
     # it is compared with (an absurd learning rate read as "not learning from step 1").
     moved = float(np.ptp(values)) > 10 * abs(float(np.median(values)))
@@ -587,9 +604,15 @@ def _chance_level(
             continue
         if accuracy is not None and abs(accuracy - 1 / k) <= 0.15 / k:
             return k, level, f"the accuracy sits at {accuracy:.3f} ≈ 1/{k}"
-        if points >= _LONG_CHANCE and (updates is None or updates >= _MIN_UPDATES):
+        if points >= _LONG_CHANCE and (updates is None or updates >= _MIN_UPDATES) and not _sum_of_parts(run):
             return k, level, f"flat over {points} logged points"
     return None
+
+
+def _sum_of_parts(run: Run) -> bool:
+    """A loss printed beside two or more named parts (`loss: 2.76 - regression_loss: 2.18 -
+    classification_loss: 0.58`): a total of other losses, not one cross-entropy that ln(k) could be."""
+    return len([m for m in loss_parts(run) if m != "loss" and not loss_variant(m)]) >= 2
 
 
 _LONG_CHANCE = 8  # points a flat loss at ln(k) needs when nothing else in the run says k

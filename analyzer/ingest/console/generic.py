@@ -249,6 +249,9 @@ _CELLS = re.compile(r"\s*\|\s*|\t+|\s{2,}")
 _GUTTER = re.compile(r"^\s*\[[^\[\]A-Za-z]*\]")  # a bracketed column of no words that opens a line
 
 
+_COMMENTED = re.compile(r"^\s*(?:#+|%+|//)\s*(?=[A-Za-z_])")  # a header marked as a comment for the table's readers
+
+
 def gap(collector: Collector, text: str, lineno: int) -> None:
     """Every line passes here first: a line that cannot continue the multi-line record ends it, and a
     row of names with no number (a table header) names the cells of the numeric rows under it."""
@@ -259,6 +262,9 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
     gutter = _GUTTER.match(text)
     if gutter and not _DIGIT.search(text):  # xLearn's `[------------] Epoch   Train log_loss  ...`
         text = text[gutter.end() :]
+    commented = _COMMENTED.match(text)
+    if commented and not _DIGIT.search(text):  # `#  step  rmse_trn ...`: numpy.savetxt's, gnuplot's, DeePMD's
+        text = text[commented.end() :]
     if not _DIGIT.search(text) and ("|" in text or "\t" in text or "  " in text.strip()):
         cells = [c for c in _CELLS.split(text.strip().strip("|")) if c]
         if len(cells) >= 3 and all(re.search(r"[A-Za-z]", c) for c in cells):

@@ -21,6 +21,7 @@ BAR = re.compile(
 _POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*(?: \([\w ]+\))?)=(?P<value>{NUM})(?:\.0)?(?=[,\s\]]|$)")
 _TORCHTUNE_DESC = re.compile(rf"(?:(?P<epoch>\d+)\|(?P<step>\d+))?\|Loss: (?P<loss>{NUM})")
 _LIGHTNING_DESC = re.compile(r"Epoch (?P<epoch>\d+)")
+_DIGIT = re.compile(r"\d")
 _DICT_PAIR = re.compile(r"""['"](?P<key>[^'"]+)['"]:\s*(?P<value>'[^']*'|"[^"]*"|tensor\([^)]*\)|[^,}]+)""")
 _TENSOR = re.compile(rf"tensor\(\s*({NUM})")
 FAST_AFTER = 20  # a dict layout printed this many times is read in bulk from then on
@@ -53,9 +54,12 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
     if printed is not None and said:  # `..., loss=0.656, step=8569]`: the bar says its step, also the step of
         step = int(printed)  # the records waiting for this bar
         metrics = [(k, v) for k, v in metrics if k not in ("step", "global_step")]
-    elif not lightning and not (tune and tune["step"]) and total >= state.bar_total:
-        # A bar per epoch: a new bar of the same length after one that ran to its end counts on from it, so
-        # that epoch 82's batches come after epoch 81's, not onto them.
+    elif (
+        not lightning and not (tune and tune["step"]) and total >= state.bar_total and (metrics or _DIGIT.search(desc))
+    ):
+        # A bar per epoch that shows the loop's values: a new bar of the same length after one that ran to its
+        # end counts on from it, so that epoch 82's batches come after epoch 81's, not onto them. (A bar with
+        # nothing of its own, a Trainer's, may be an evaluation's of the same length after the last step.)
         last = state.bar_last.get(state.rank)
         if last is not None and last == (total, total) and n < total:
             state.bar_offset[state.rank] = state.bar_offset.get(state.rank, 0) + total
