@@ -130,3 +130,35 @@ def test_the_first_logger_line_without_its_timing_is_the_first_record() -> None:
 def test_a_metric_named_at_a_cutoff_keeps_its_name() -> None:
     text = "".join(f"epoch {e} evaluating [time: 43.49s, ndcg@10: 0.0{e}6]\n" for e in range(1, 5))
     assert values(text)["train/ndcg@10"] == [0.016, 0.026, 0.036, 0.046]
+
+
+def test_a_bar_with_nothing_of_its_own_after_the_last_step_adds_no_offset() -> None:
+    # A Trainer's bar (no values in it) ran to 4/4; an evaluation bar of the same length follows: the eval
+    # dict after it belongs to step 4, not 8.
+    train = "".join(
+        f"{{'loss': {v}, 'learning_rate': 1e-05, 'epoch': {n / 4}}}\n"
+        f" {25 * n}%|{'#' * n}{' ' * (4 - n)}| {n}/4 [00:0{n}<00:00,  3.01it/s]\n"
+        for n, v in ((1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6))
+    )
+    evaluation = "".join(f"\r {25 * n}%|{'#' * n}{' ' * (4 - n)}| {n}/4 [00:00<00:00, 12.1it/s]" for n in (1, 2, 3, 4))
+    text = train + evaluation + "\n{'eval_loss': 0.65, 'eval_runtime': 0.3, 'epoch': 1.0}\n"
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [1, 2, 3, 4]
+    assert [s for s, _ in read["eval/loss"]] == [4]
+
+
+def test_an_evaluation_counting_its_own_iterations_is_placed_on_the_training_steps() -> None:
+    # TransUNet-style: train lines carry the global iteration, the val lines between epochs their own count.
+    lines = []
+    for epoch in (247, 248, 249):
+        for i in range(4):
+            it = epoch * 60 + 8 * i
+            lines.append(f"epoch : {epoch}, iteration : {it}, train loss : 0.1{i}{epoch % 10}, train dice : 0.75\n")
+        for i in range(3):
+            lines.append(
+                f"epoch : {epoch}, iteration : {epoch * 10 + i}, val loss : 0.2{i}{epoch % 10}, val dice : 0.6\n"
+            )
+    read = series("".join(lines))
+    train_steps = sorted({s for s, _ in read["train/loss"]})
+    assert train_steps[0] == 247 * 60
+    assert {s for s, _ in read["eval/loss"]} == {247 * 60 + 24, 248 * 60 + 24, 249 * 60 + 24}

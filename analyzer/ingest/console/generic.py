@@ -949,6 +949,31 @@ def _rises_at_every_record(first: np.ndarray, data: np.ndarray) -> bool:
     return bool(np.all(np.isclose(data[same, 1:], data[same + 1, 1:], rtol=1e-3, atol=0.0, equal_nan=True)))
 
 
+Plan = tuple[Template, np.ndarray, "np.ndarray | None", str, str]
+
+
+def _one_axis(plans: list[Plan]) -> None:
+    """One file, one step axis: a counted kind of record whose own counter runs behind the main kind's
+    (an evaluation's `iteration : 2472` printed after training's `iteration : 14880`; an `Epoch 82/300`
+    header among bars at step 150) counts something else. Its records are placed at the step of the main
+    kind's record before them (before the first: at the first's step). Only kinds printed among the main
+    kind's records are compared."""
+    if not plans or plans[0][2] is None:
+        return
+    main, _, main_steps, main_axis, _ = plans[0]
+    order = np.argsort(np.asarray(main.lines), kind="stable")
+    lines, steps_by_line = np.asarray(main.lines)[order], np.asarray(main_steps)[order]
+    for i, (tpl, data, steps, _, why) in enumerate(plans[1:], start=1):
+        if steps is None or not len(steps) or min(tpl.lines) > lines[-1]:
+            continue  # printed only after the main kind ended (a final table): nothing interleaves to compare
+        at = np.searchsorted(lines, np.asarray(tpl.lines), side="right") - 1
+        after = at >= 0
+        if not after.any() or float(np.mean(steps[after] < steps_by_line[at[after]])) <= 0.5:
+            continue
+        placed = np.where(after, steps_by_line[np.maximum(at, 0)], int(steps_by_line[0])).astype(np.int64)
+        plans[i] = (tpl, data, placed, main_axis, f"the step of the main record before it ({why}: another scale)")
+
+
 def _nested(outer: np.ndarray, inner: np.ndarray) -> bool:
     """Two counters where the inner one rises while the outer one stays, and starts again (or goes on)
     only when the outer one rises: an epoch and the batch within it."""
@@ -1015,6 +1040,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         if steps is not None:
             stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
         plans.append((tpl, data, steps, axis, why))
+    _one_axis(plans)
     header_lines: list[int] = []
     # Headers: lines that carry a counter and no metric (Keras `Epoch 3/30`, `Epoch 1 of 500 took 494s`)
     # place the records printed under them.
