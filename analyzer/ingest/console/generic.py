@@ -695,6 +695,15 @@ def _counter_role(raw: str) -> str | None:
     split = next((w for w in _SPLIT_WORDS if low.startswith(w) and low[len(w) :] in _COUNTER_NAMES), None)
     if split:  # a split glued to its counter: PaddlePaddle's `Pass 0, trainbatch 70, loss ..`
         return _counter_role(low[len(split) :])
+    # `traing iter`, `outer epoch`: a counter word ends the name, the words before it say nothing measured
+    # (`time per iter`, `loss step` name a quantity)
+    if (
+        2 <= len(words) <= 3
+        and words[-1] in _COUNTER_NAMES
+        and all(w.isalpha() and w not in _SPLIT_WORDS for w in words[:-1])  # `train batch`: as `batch` above
+        and not any(_METRIC_WORD.search(w) or w in _COUNTER_PREPOSITIONS | {"per", "avg", "mean"} for w in words[:-1])
+    ):
+        return _counter_role(words[-1])
     return None
 
 
@@ -960,18 +969,28 @@ def _one_axis(plans: list[Plan]) -> None:
     kind's records are compared."""
     if not plans or plans[0][2] is None:
         return
-    main, _, main_steps, main_axis, _ = plans[0]
+    main_axis = plans[0][3]
+    for i, (tpl, data, steps, _, why) in enumerate(plans[1:], start=1):
+        placed = _behind(plans[0], tpl, steps)
+        if placed is not None:
+            plans[i] = (tpl, data, placed, main_axis, f"the step of the main record before it ({why}: another scale)")
+
+
+def _behind(main_plan: Plan, tpl: Template, steps: np.ndarray | None, among: bool = True) -> np.ndarray | None:
+    """The main kind's step before each of `tpl`'s lines when `tpl`'s own counter runs behind the main
+    kind's at most of them (and, with `among`, `tpl` is printed among the main kind's records), else None."""
+    main, _, main_steps, _, _ = main_plan
+    if main_steps is None or steps is None or not len(steps) or tpl is main:
+        return None
     order = np.argsort(np.asarray(main.lines), kind="stable")
     lines, steps_by_line = np.asarray(main.lines)[order], np.asarray(main_steps)[order]
-    for i, (tpl, data, steps, _, why) in enumerate(plans[1:], start=1):
-        if steps is None or not len(steps) or min(tpl.lines) > lines[-1]:
-            continue  # printed only after the main kind ended (a final table): nothing interleaves to compare
-        at = np.searchsorted(lines, np.asarray(tpl.lines), side="right") - 1
-        after = at >= 0
-        if not after.any() or float(np.mean(steps[after] < steps_by_line[at[after]])) <= 0.5:
-            continue
-        placed = np.where(after, steps_by_line[np.maximum(at, 0)], int(steps_by_line[0])).astype(np.int64)
-        plans[i] = (tpl, data, placed, main_axis, f"the step of the main record before it ({why}: another scale)")
+    if among and min(tpl.lines) > lines[-1]:
+        return None  # printed only after the main kind ended (a final table): nothing interleaves to compare
+    at = np.searchsorted(lines, np.asarray(tpl.lines), side="right") - 1
+    after = at >= 0
+    if not after.any() or float(np.mean(steps[after] < steps_by_line[at[after]])) <= 0.5:
+        return None
+    return np.where(after, steps_by_line[np.maximum(at, 0)], int(steps_by_line[0])).astype(np.int64)
 
 
 def _nested(outer: np.ndarray, inner: np.ndarray) -> bool:
@@ -1051,6 +1070,8 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             and not any(s.role == "value" and s.metric and _metric_like(s.metric) for s in tpl.slots)
         ):
             steps, axis, _ = _steps(tpl, np.asarray(tpl.rows, dtype=np.float64))
+            if plans and _behind(plans[0], tpl, steps, among=False) is not None:
+                continue  # `Filling up shuffle buffer: 213 of 500` after step 249: it counts something else
             if steps is not None:
                 stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
                 header_lines += tpl.lines

@@ -1,0 +1,61 @@
+"""Classes from rounds 76-78 of unseen logs.
+
+- Recent PyTorch reports a hung collective through ProcessGroupNCCL's watchdog and heartbeat monitor
+  (`watchdog got stuck for 480 seconds`, `due to ProcessGroupNCCL [watchdog hang]`), not the older
+  `Watchdog caught collective operation timeout` (new log 657, read as nothing at all).
+- A counter whose name ends in a counter word after words that measure nothing (`traing iter`, a
+  misspelling; `outer epoch`) is that counter (667, read in record order).
+- A line that counts something else after the last record (TensorFlow's `Filling up shuffle buffer
+  (this may take a while): 213 of 500` after `step 249`) does not place what follows it: the kill
+  after it happened after step 249, not at step 213 (659).
+"""
+
+from __future__ import annotations
+
+from analyzer.ingest.console import parse_text
+from tests.ingest.console_series import series
+
+WATCHDOG = (
+    "[rank6]:[E429 13:55:49.384372190 ProcessGroupNCCL.cpp:1743] [PG ID 0 PG GUID 0(default_pg) Rank 6] "
+    "ProcessGroupNCCL's watchdog got stuck for 480 seconds without making progress in monitoring enqueued "
+    "collectives. This typically indicates a NCCL/CUDA API (e.g., CudaEventDestroy) hang blocking the watchdog\n"
+)
+TERMINATING = (
+    "[rank6]:[F429 14:03:49.385461578 ProcessGroupNCCL.cpp:1554] [PG ID 0 PG GUID 0(default_pg) Rank 6] "
+    "Terminating the process after attempting to dump debug info, due to ProcessGroupNCCL [watchdog hang].\n"
+)
+
+
+def test_a_stuck_collectives_watchdog_is_a_collective_timeout() -> None:
+    for text in (WATCHDOG, TERMINATING):
+        events = parse_text(text, "train.log").events
+        assert "nccl_timeout" in set(events["kind"]), text
+
+
+def test_a_misspelled_counter_name_ending_in_a_counter_word_is_the_step() -> None:
+    text = "".join(
+        f"traing iter: {i}, test accuracy : 0.18052256107330322, loss : {1.6 - i / 100:.4f}\n" for i in range(54, 60)
+    )
+    assert [s for s, _ in series(text)["train/loss"]] == list(range(54, 60))
+
+
+def test_a_time_per_iteration_is_no_counter() -> None:
+    text = "".join(f"time per iter: {0.3 + i / 100:.2f}, loss: {1.6 - i / 100:.3f}\n" for i in range(1, 6))
+    read = series(text)
+    assert "train/loss" in read and len(read["train/loss"]) == 5
+    assert any(name.endswith("time_per_iter") or "time" in name for name in read if name != "train/loss")
+
+
+def test_a_count_of_something_else_after_the_last_record_places_nothing() -> None:
+    records = "".join(
+        f"step {s} \t total loss = {v}, sub4 = 1.042, val_loss: 0.706 (1.229 sec/step)\n"
+        for s, v in ((246, 0.767), (247, 0.775), (248, 0.996), (249, 0.765))
+    )
+    shuffle = "".join(
+        f"2019-07-22 02:08:{10 + n // 10}.4: I tensorflow/core/kernels/data/shuffle_dataset_op.cc:97] "
+        f"Filling up shuffle buffer (this may take a while): {n} of 500\n"
+        for n in (59, 131, 213)
+    )
+    events = parse_text(records + shuffle + "Killed\n", "train.log").events
+    killed = events[events["kind"] == "signal"]
+    assert killed["step"].tolist() == [249]
