@@ -10,6 +10,7 @@ Two regimes, because real bug reports paste anything from four log lines to a mi
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -621,11 +622,14 @@ _LONG_CHANCE = 8  # points a flat loss at ln(k) needs when nothing else in the r
 _MIN_UPDATES = 100
 
 
+_TOP1 = re.compile(r"acc(?!\w*5)|prec(?:ision)?@1(?!\d)|top_?1(?!\d)")  # torchvision's `Prec@1` is top-1 accuracy
+
+
 def _accuracy_level(run: Run) -> float | None:
     """The median of the train (else eval) accuracy series as a fraction, when one is logged."""
     for split in ("train", "eval"):
         for s, metric in run.series_names():
-            if s == split and "acc" in metric.lower():
+            if s == split and _TOP1.search(metric.lower()):
                 values = finite(run.series(metric, split=split)).to_numpy()
                 if len(values):
                     level = float(np.median(values))
@@ -667,6 +671,55 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
             "after": _points(run, "loss", "eval", later.index.tolist(), later.tolist()),
             "train_after": gap.train_after.to_dict(),
         },
+    )
+
+
+# Eval scores where higher is better, by a word of their name (`eval/accuracy`, `eval/stsb_spearman`, `val_f1`).
+_HIGHER_IS_BETTER = re.compile(
+    r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|map|miou|iou|dice|ndcg\S*)(?:_|$)"
+)
+
+
+@check("eval_score_falls_while_train_falls")
+def eval_score_falls_while_train_falls(
+    run: Run, *, min_drop: float = 0.05, min_points: int = 2, min_evals: int = 5
+) -> Detection | None:
+    """Overfitting told by a score: with no eval loss, an eval score where higher is better (accuracy, F1,
+    BLEU, a correlation) falls after its best on `min_points` evaluations by more than `min_drop` of its
+    best value and its own noise, while the train loss keeps its level: the eval-loss check, mirrored."""
+    if any(split == "eval" and metric == "loss" for split, metric in run.series_names()):
+        return None  # the eval loss decides
+    train = finite(run.series("loss"))
+    scores = [m for s, m in run.series_names() if s == "eval" and _HIGHER_IS_BETTER.search(m) and "loss" not in m]
+    if len(train) < 4 or not scores:
+        return None
+    metric = max(scores, key=lambda m: (len(finite(run.series(m, split="eval"))), -len(m)))
+    evals = finite(run.series(metric, split="eval"))
+    if len(evals) < min_evals:
+        return None
+    flipped = -evals  # the eval-loss check's shape: the best is the lowest
+    gap = eval_train_gap(train, flipped)
+    if gap is None:
+        return None
+    since = flipped[flipped.index >= gap.best_step]
+    noise = _detrended_margin(since) if len(since) >= 4 else 2 * _median_move(flipped)
+    margin = max(min_drop * abs(gap.best), noise)
+    later = flipped[flipped.index > gap.best_step]
+    falling = bool(len(later) >= min_points and (later.iloc[-2:] > gap.best + margin).all())
+    if not falling or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
+        return None
+    best, last = -gap.best, -gap.last
+    return Detection(
+        gap.best_step,
+        f"eval {metric} was best ({fmt(best)}) at step {gap.best_step} and fell to {fmt(last)} over "
+        f"{gap.rising_points} evaluations while the train loss was {gap.train_after.direction}",
+        {
+            "score": metric,
+            "best": _points(run, metric, "eval", [gap.best_step], [best])[0],
+            "after": _points(run, metric, "eval", later.index.tolist(), (-later).tolist()),
+            "train_after": gap.train_after.to_dict(),
+        },
+        confidence=0.6,
     )
 
 

@@ -24,7 +24,7 @@ A rule file is one YAML mapping, read with yaml.safe_load only (no tags, nothing
     fixes: [...]
     falsepositives: [...]              # required: what looks like this and is not
     references: [...]                  # required: where the pattern was seen
-    tests: {fires: [...], silent: [...]}   # sample_logs/<name>, cases/<NNN>, artifacts/<NNN>
+    tests: {fires: [...], silent: [...]}   # sample_logs/<name>, cases/<NNN>, artifacts/<NNN>, new_real_logs/<NNN>
 
 `when` keys are `meta` paths (`precision`, `versions.torch`, `adapter.lora_alpha`) or `evidence.<path>`
 into the detection's evidence; values are literals, lists of choices, `present`/`absent`, or
@@ -49,7 +49,7 @@ from analyzer.rules.conditions import ConditionError, Node, parse
 STATUSES = ("experimental", "stable", "deprecated")
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SERIES = re.compile(r"^[\w.-]+/[\w./()-]+$")
-_EXAMPLE = re.compile(r"^(sample_logs|cases|artifacts)/[\w.-]+$")
+_EXAMPLE = re.compile(r"^(sample_logs|cases|artifacts|new_real_logs)/[\w.-]+$")
 
 
 class RuleError(ValueError):
@@ -385,4 +385,8 @@ def _validate_tests(tests: Any, errors: _Errors) -> None:
         return
     for key, items in tests.items():
         if not isinstance(items, list) or not all(isinstance(x, str) and _EXAMPLE.match(x) for x in items):
-            errors.add(f"`tests.{key}` lists sample_logs/<name>, cases/<NNN> or artifacts/<NNN>", "tests", key)
+            errors.add(
+                f"`tests.{key}` lists sample_logs/<name>, cases/<NNN>, artifacts/<NNN> or new_real_logs/<NNN>",
+                "tests",
+                key,
+            )

@@ -29,3 +29,11 @@ def test_ten_points_over_a_thousand_updates_at_chance_are_not_learning(tmp_path:
 def test_ten_epochs_at_chance_are_not_learning(tmp_path: Path) -> None:
     lines = [f"Epoch {i}/50 - loss: {v}\n" for i, v in enumerate(FLAT, 1)]
     assert "not_learning" in modes(tmp_path, lines)
+
+
+def test_a_top1_precision_at_one_in_ten_corroborates_a_loss_at_ln10(tmp_path: Path) -> None:
+    # pytorch/examples' imagenet script on CIFAR-10: `Prec@1` is top-1 accuracy, printed in percent.
+    line = "Epoch: [89][{b}/196]\tTime 0.406 (0.507)\tLoss {v} (2.3118)\tPrec@1 {p} (10.085)\tPrec@5 51.172 (50.604)\n"
+    rows = [(0, "2.3118", "9.375"), (10, "2.3118", "10.547"), (20, "2.3118", "8.594"), (30, "2.3119", "8.594")]
+    rows += [(40, "2.3118", "10.156")]
+    assert "not_learning" in modes(tmp_path, [line.format(b=b, v=v, p=p) for b, v, p in rows])

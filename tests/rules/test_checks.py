@@ -142,6 +142,12 @@ FIRES: dict[str, Case] = {
         lambda: make_run({"train/loss": falling(20, 2.0, 0.5), "eval/loss": EVAL_U}),
         onset=10,
     ),
+    "eval_score_falls_while_train_falls": Case(  # an accuracy with the eval loss's U turned upside down
+        lambda: make_run(
+            {"train/loss": falling(20, 2.0, 0.5), "eval/accuracy": {s: 2.0 - v for s, v in EVAL_U.items()}}
+        ),
+        onset=10,
+    ),
     "memory_growth": Case(lambda: make_run({"train/memory_allocated": np.linspace(1000, 2000, 11).tolist()}), onset=1),
     "grad_norm_explosion": Case(lambda: make_run({"train/grad_norm": [1.0, 1.1, 0.9, 1.0, 1.0, 500.0]}), onset=6),
     "loss_plateau": Case(lambda: make_run({"train/loss": [3.0, 2.5, 2.0, 1.5] + [1.0] * 6}), onset=5),
@@ -198,6 +204,11 @@ SILENT: dict[str, Case] = {
     "loss_not_moving": Case(lambda: make_run({"train/loss": falling(6)})),
     "eval_rises_while_train_falls": Case(  # back up by less than its own noise
         lambda: make_run({"train/loss": falling(20, 2.0, 0.5), "eval/loss": EVAL_FLAT})
+    ),
+    "eval_score_falls_while_train_falls": Case(  # down by less than its own noise
+        lambda: make_run(
+            {"train/loss": falling(20, 2.0, 0.5), "eval/accuracy": {s: 2.0 - v for s, v in EVAL_FLAT.items()}}
+        )
     ),
     "memory_growth": Case(lambda: make_run({"train/memory_allocated": [1000.0] * 11})),
     "grad_norm_explosion": Case(lambda: make_run({"train/grad_norm": [1.0, 1.2, 0.9, 1.1, 1.0, 1.0]})),

@@ -1,7 +1,8 @@
 """Every rule on the examples its file lists: it fires on `tests.fires` and stays silent on `tests.silent`.
 
-Examples are bundled samples (sample_logs/<name>) or the shared real-log corpus (cases/<NNN>,
-artifacts/<NNN>; skipped when ../shared is absent)."""
+Examples are bundled samples (sample_logs/<name>), this repository's unseen real logs
+(new_real_logs/<NNN>) or the shared real-log corpus (cases/<NNN>, artifacts/<NNN>; skipped when ../shared
+is absent)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def resolve(example: str) -> Path:
     kind, name = example.split("/", 1)
     if kind == "sample_logs":
         return SAMPLES / name
+    if kind == "new_real_logs":  # this repository's own collection (benchmarks/new_real_logs/<NNN>_<slug>)
+        return next((SAMPLES.parent / "benchmarks" / "new_real_logs").glob(f"{name}_*"))
     folder = case(name) if kind == "cases" else artifact(name)
     logs = [p for p in folder.iterdir() if p.name != "label.yaml"]
     return logs[0] if kind == "cases" and len(logs) == 1 else folder

@@ -87,8 +87,8 @@ _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s+(?=[A-Za-z])|^\s*\]\s*")
 _WORDS = re.compile(r"([A-Za-z_][\w./@-]*(?:\s+\(?[A-Za-z_][\w./@-]*\)?){0,3})\s*$")  # `ndcg@10`, `mAP@0.5`
 _LEADING_UNIT = re.compile(r"^(?:[A-Za-z%]+(?:/[A-Za-z]+)?|/[A-Za-z]{1,5})(?=[\s(|,;\]]|$)")
 _RATE = re.compile(
-    r"^\s*(samples?|tokens?|toks?|img|images?|words?|sents?|sentences|seqs?|sequences|examples?|it|"
-    r"steps?|batches)\s*/\s*(?:s|sec|second)\b",
+    r"^\s*(samples?|tokens?|toks?|img|imgs|images?|words?|sents?|sentences|seqs?|sequences|examples?|it|iters?|"
+    r"iterations?|frames?|steps?|batches)\s*/\s*(?:s|sec|second)\b",
     re.I,
 )
 _DURATION = re.compile(r"^\s*(s|sec|secs|seconds|ms)\s*\)")
@@ -448,7 +448,10 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     closes = after.lstrip().startswith(")")  # `loss=1.27 (1.50)`: a running mean in parentheses
     if previous is not None:
         label = _LEADING_UNIT.sub("", label)  # 49.66GiB(52%): the unit belongs to the number before
+        label = label[rate_before.end() :] if (rate_before := _RATE.match(label)) else label  # `1.99 iters/s loss 5.39`
     bare = label.strip()
+    if not bare and (rate_after := _RATE.match(after)):  # `iter 86 1.99 iters/s loss ..`: the unit names it
+        return rate_after.group(0).strip(), "value"
     if previous is not None and bare in ("/", "of", "out of"):
         return previous.raw, "total"
     if previous is not None and closes and _MEAN_OPEN.fullmatch(bare):  # `(1.50)`, `(Avg 0.5566)`, `(avg: 0.5)`
@@ -685,7 +688,8 @@ def _counter_role(raw: str) -> str | None:
     bare = "_".join(w for w in low.split("_") if w not in _SPLIT_WORDS)  # `TRAIN EPOCH 0:`, `train_num_updates`
     if bare in _EPOCH_NAMES:
         return "epoch"
-    if low in _STEP_NAMES or bare in _STEP_NAMES or low.endswith("_step") or low == "global_steps":
+    timed = low.endswith("_step") and bool(_METRIC_WORD.search(low[: -len("_step")]))  # `time_each_step=4.83s`
+    if low in _STEP_NAMES or bare in _STEP_NAMES or (low.endswith("_step") and not timed) or low == "global_steps":
         return "step"
     if low in _BATCH_NAMES:
         return "batch"
