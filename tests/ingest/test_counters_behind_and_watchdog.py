@@ -8,9 +8,13 @@
 - A line that counts something else after the last record (TensorFlow's `Filling up shuffle buffer
   (this may take a while): 213 of 500` after `step 249`) does not place what follows it: the kill
   after it happened after step 249, not at step 213 (659).
+- A tab-separated table whose header and rows share a logger's prefix is read; in a table of train and
+  eval rows printed together, `nan` fills the column a row does not measure (Casanovo, 695).
 """
 
 from __future__ import annotations
+
+import math
 
 from analyzer.ingest.console import parse_text
 from tests.ingest.console_series import series
@@ -59,3 +63,22 @@ def test_a_count_of_something_else_after_the_last_record_places_nothing() -> Non
     events = parse_text(records + shuffle + "Killed\n", "train.log").events
     killed = events[events["kind"] == "signal"]
     assert killed["step"].tolist() == [249]
+
+
+CASANOVO = "2024-08-19 13:{m}:48,101 INFO [casanovo/MainProcess] model._log_history : {row}\n"
+
+
+def test_a_tab_table_behind_a_logger_prefix_with_nan_for_empty_cells() -> None:
+    # Casanovo's log history (new log 695): train and validation rows in one table, `nan` in the column a
+    # row does not measure. The header and rows share the logger's prefix; the NaNs are empty cells.
+    rows = ["Step\tTrain loss\tValid loss\t", "20000\tnan\t1.594399", "33440\t1.816622\tnan", "40000\tnan\t1.010075"]
+    rows += ["60000\tnan\t0.746913", "66880\t0.945725\tnan", "100320\t0.71\tnan"]
+    read = series("".join(CASANOVO.format(m=10 + i, row=r) for i, r in enumerate(rows)))
+    assert read["train/loss"] == [(33440, 1.816622), (66880, 0.945725), (100320, 0.71)]
+    assert read["eval/loss"] == [(20000, 1.594399), (40000, 1.010075), (60000, 0.746913)]
+
+
+def test_a_row_of_nans_only_in_such_a_table_keeps_them() -> None:
+    rows = ["Step\tTrain loss\tValid loss\t", "20000\tnan\t1.59", "33440\t1.81\tnan", "40000\tnan\tnan"]
+    read = series("".join(CASANOVO.format(m=10 + i, row=r) for i, r in enumerate(rows)))
+    assert any(math.isnan(v) for _, v in read["train/loss"])

@@ -207,6 +207,7 @@ class Template:
     note: str = ""  # an assumption the reading made (said in `inspect` and the report's reading notes)
     percent: list[int] = field(default_factory=list)  # slots printed with a `%` (in its first line)
     rounded: dict[int, tuple[int, ...]] = field(default_factory=dict)  # line -> slots printed `0.000`
+    fill: bool = False  # its NaNs fill the cells a row does not measure (train and eval rows in one table)
 
 
 @dataclass
@@ -218,6 +219,7 @@ class Collector:
     block: list[tuple[str, str, int, int | None, int | None]] = field(default_factory=list)
     scales: list[tuple[int, float]] = field(default_factory=list)  # (line, loss scale) of overflow events
     header: list[str] = field(default_factory=list)  # the cells of the last table header seen
+    header_prefix: str = ""  # a logger's text before the header's first cell, repeated before each row's
     gutter: bool = False  # the header opened with a bracketed column of no words (`[------]`, `[ 10% ]` below)
 
 
@@ -249,6 +251,7 @@ _CELLS = re.compile(r"\s*\|\s*|\t+|\s{2,}")
 _GUTTER = re.compile(r"^\s*\[[^\[\]A-Za-z]*\]")  # a bracketed column of no words that opens a line
 
 
+_LOGGER_HEAD = re.compile(r"^(.*?(?:\s:\s|\]\s|\s-\s))(?=[A-Za-z_][\w ./%-]*$)")
 _COMMENTED = re.compile(r"^\s*(?:#+|%+|//)\s*(?=[A-Za-z_])")  # a header marked as a comment for the table's readers
 
 
@@ -268,7 +271,9 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
     if not _DIGIT.search(text) and ("|" in text or "\t" in text or "  " in text.strip()):
         cells = [c for c in _CELLS.split(text.strip().strip("|")) if c]
         if len(cells) >= 3 and all(re.search(r"[A-Za-z]", c) for c in cells):
-            collector.header = cells
+            logger = _LOGGER_HEAD.match(cells[0]) if "\t" in text else None
+            collector.header_prefix = logger.group(1) if logger else ""  # `INFO [x] model._log_history : Step`
+            collector.header = [cells[0][len(collector.header_prefix) :], *cells[1:]]
             collector.gutter = bool(gutter)
     elif _WORD_HEADER.match(text):  # `epoch train_loss valid_loss accuracy time`: one space between names
         collector.header = _paired(text.split())
@@ -366,7 +371,10 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     if not values or len(values) > 64:
         return
     if collector.header:  # a row under a table header: each number takes its column's name
-        labels = _under_header(collector.header, text, labels)
+        row = text
+        if collector.header_prefix and row.lstrip().startswith(collector.header_prefix):
+            row = row.lstrip()[len(collector.header_prefix) :]
+        labels = _under_header(collector.header, row, labels)
     key = "\x01".join(labels) + "\x01" + _squash(text[last:])
     tpl = collector.templates.get(key)
     if tpl is None:
@@ -1054,6 +1062,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             if i < len(tpl.slots) and not tpl.slots[i].metric.endswith("loss"):
                 data[:, i] /= 100
         _rank_slot(tpl, data)
+        tpl.fill = _nan_fill(tpl, data)
         for i, slot in enumerate(tpl.slots[:-1]):  # `acc=5401/10000` is 0.5401
             if slot.role == "value" and tpl.slots[i + 1].role == "total":
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -1220,6 +1229,18 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
 
 
 _RANK_NAMES = {"rank", "local_rank", "global_rank", "rank_id"}
+
+
+def _nan_fill(tpl: Template, data: np.ndarray) -> bool:
+    """A table of train and eval rows printed together (a logger's history, pandas' print of a DataFrame):
+    every row holds a NaN and a number among its values, and every value column a number somewhere, so a
+    NaN is a cell the row does not measure. A row of NaNs only (a run that broke) keeps them all."""
+    values = [j for j, s in enumerate(tpl.slots) if s.role == "value" and s.metric]
+    if len(values) < 2 or len(data) < 3:
+        return False
+    block = data[:, values]
+    nan = np.isnan(block)
+    return bool(nan.any(axis=1).all() and (~nan).any(axis=1).all() and (~nan).any(axis=0).all())
 
 
 def _rank_slot(tpl: Template, data: np.ndarray) -> None:
@@ -1413,6 +1434,8 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
         seen.add(key)
         rounded = tpl.rounded.get(int(lines[k]), ())
         for j, slot in columns:
+            if tpl.fill and np.isnan(data[k, j]):
+                continue  # an empty cell, not a NaN the run produced
             metric = slot.metric + (suffix if slot.metric != "epoch" and slot.split == "train" else "")
             builder.metric(
                 int(steps[k]),
