@@ -21,6 +21,9 @@ METRIC_ALIASES: dict[str, str] = {
     "gradient_norm": "grad_norm",
     "train/grad_norm": "grad_norm",
     "total_norm": "grad_norm",
+    "gradnorm": "grad_norm",
+    "gnorm": "grad_norm",  # abbreviations: fairseq's `gnorm`, LeRobot's `grdn`
+    "grdn": "grad_norm",
     "epoch": "epoch",
     "train/epoch": "epoch",
     "loss_scale": "loss_scale",

@@ -461,6 +461,10 @@ def loss_not_moving(
     flat = spread <= flat_spread * abs(mean)
     updates = int(loss.index[-1] - loss.index[0]) + 1 if run.meta.get("step_unit", "step") == "step" else None
     chance = _chance_level(mean, run, chance_tolerance, len(values), updates) if flat else None
+    if chance is None and not flat:
+        settled = _settled_at_chance(run, values, loss.index.to_numpy(), flat_spread, chance_tolerance)
+        if settled is not None:
+            return settled
     evals = finite(run.series("loss", split="eval")).to_numpy()
     if chance is None and len(evals) >= min_points and np.ptp(evals) <= 0.01 * abs(float(evals.mean())):
         # The train loss still moves (a falling start), but the eval loss sits at chance and stays there.
@@ -474,21 +478,28 @@ def loss_not_moving(
                 evidence(pattern="eval_at_chance_level", classes=k, ln_k=round(level, 4), k_from=why),
                 confidence=0.7,
             )
-    if (
-        chance is None
-        and flat
-        and len(evals) >= max(min_points, 4)
-        and _identical_tail(evals) == len(evals)
-        and _precise(float(evals[-1]))  # `0.31` five times is a converged run printed with two digits
-    ):
-        return Detection(
-            int(loss.index[0]),
-            f"eval loss is {fmt(float(evals[-1]))} at all {len(evals)} evaluations, the same to its printed "
-            f"digits, while the train loss moves by {spread / abs(mean):.1%}: the model's predictions on "
-            "the eval set do not change",
-            evidence(pattern="eval_identical", evaluations=len(evals)),
-            confidence=0.7,
-        )
+    # An eval loss, else an eval score (accuracy, F1...), identical to all its digits at every evaluation.
+    frozen_eval = [("loss", evals)] + [
+        (m, finite(run.series(m, split="eval")).to_numpy())
+        for s, m in run.series_names()
+        if s == "eval" and _HIGHER_IS_BETTER.search(m) and not len(evals)
+    ]
+    for name, series in frozen_eval:
+        if (
+            chance is None
+            and flat
+            and len(series) >= max(min_points, 4)
+            and _identical_tail(series) == len(series)
+            and _precise(float(series[-1]))  # `0.31` five times is a converged run printed with two digits
+        ):
+            return Detection(
+                int(loss.index[0]),
+                f"eval {name} is {fmt(float(series[-1]))} at all {len(series)} evaluations, the same to its "
+                f"printed digits, while the train loss moves by {spread / abs(mean):.1%}: the model's "
+                "predictions on the eval set do not change",
+                evidence(pattern="eval_identical", evaluations=len(series), series=f"eval/{name}"),
+                confidence=0.7,
+            )
     if chance is not None:
         k, level, why = chance
         return Detection(
@@ -526,6 +537,34 @@ def loss_not_moving(
                 f"loss moved by {fmt(t.change)} over {len(values)} steps, "
                 f"less than its own noise ({fmt(t.noise)}): it is not learning",
                 evidence(pattern="flat", trend=t.to_dict()),
+                confidence=0.7,
+            )
+    return None
+
+
+def _settled_at_chance(
+    run: Run, values: np.ndarray, steps: np.ndarray, spread: float, tolerance: float
+) -> Detection | None:
+    """A loss that moved at first (a warmup wobble, a jump) and then settled, over its last half or more
+    (five points at least), within `spread` of ln(k), while the run's own accuracy over those points sits at
+    1/k: the model predicts the uniform distribution. Only an accuracy says k here, never the level alone."""
+    start = len(values)
+    while start > 0 and np.ptp(values[start - 1 :]) <= spread * abs(float(np.mean(values[start - 1 :]))):
+        start -= 1
+    if len(values) - start < max(5, len(values) // 2):
+        return None
+    level = float(np.mean(values[start:]))
+    accuracy = _accuracy_level(run, since=int(steps[start]))
+    if accuracy is None:
+        return None
+    for k in range(2, 21):
+        if abs(level - math.log(k)) <= tolerance * math.log(k) and abs(accuracy - 1 / k) <= 0.15 / k:
+            return Detection(
+                int(steps[start]),
+                f"loss settled at {fmt(level)} ≈ ln({k}) = {math.log(k):.4f} from step {int(steps[start])} on "
+                f"({len(values) - start} of {len(values)} logged steps) and the accuracy sits at {accuracy:.3f} ≈ "
+                f"1/{k}: the model predicts the uniform distribution over {k} classes",
+                {"pattern": "settled_at_chance_level", "classes": k, "ln_k": round(math.log(k), 4)},
                 confidence=0.7,
             )
     return None
@@ -625,12 +664,14 @@ _MIN_UPDATES = 100
 _TOP1 = re.compile(r"acc(?!\w*5)|prec(?:ision)?@1(?!\d)|top_?1(?!\d)")  # torchvision's `Prec@1` is top-1 accuracy
 
 
-def _accuracy_level(run: Run) -> float | None:
-    """The median of the train (else eval) accuracy series as a fraction, when one is logged."""
+def _accuracy_level(run: Run, since: int | None = None) -> float | None:
+    """The median of the train (else eval) accuracy series as a fraction, when one is logged (from step
+    `since` on, when given)."""
     for split in ("train", "eval"):
         for s, metric in run.series_names():
             if s == split and _TOP1.search(metric.lower()):
-                values = finite(run.series(metric, split=split)).to_numpy()
+                series = finite(run.series(metric, split=split))
+                values = (series[series.index >= since] if since is not None else series).to_numpy()
                 if len(values):
                     level = float(np.median(values))
                     return level / 100 if level > 1 else level
@@ -676,7 +717,8 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
 
 # Eval scores where higher is better, by a word of their name (`eval/accuracy`, `eval/stsb_spearman`, `val_f1`).
 _HIGHER_IS_BETTER = re.compile(
-    r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|map|miou|iou|dice|ndcg\S*)(?:_|$)"
+    r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|map|miou|iou|dice"
+    r"|(?:ndcg|hr|hit|mrr|recall)(?:@\d+)?)(?:_|$)"
 )
 
 

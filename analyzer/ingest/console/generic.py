@@ -351,6 +351,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
     text = _CLOCK.sub("\x00T", text)
     text = _GLUED_COUNTER.sub(r"\1 ", text)
+    text = _GLUED_VALUE.sub(r"\1 ", text) if "." in text else text
     text = _CODE_AT.sub(" | ", text) if ":" in text else text  # a field separator, as the logger meant it
     labels: list[str] = []
     values: list[float] = []
@@ -729,6 +730,10 @@ _GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w
 # A counter glued to its word (`epoch20-batch-0`, `iter_500`): the number is the counter's, not part of a name.
 _COLON_GROUP = re.compile(r"(?P<group>[A-Za-z][A-Za-z_]*)\s*:\s*(?P<field>[A-Za-z][A-Za-z_]*)\s*[:=]\s*$")
 _GLUED_COUNTER = re.compile(r"(?i)(?<![\w.])(epoch|batch|iter|iteration|step)[-_]?(?=\d+\b)")
+# A value glued to a metric's name (`mean_loss0.0528188`, `lr0.001`): the name ends where the number starts.
+_GLUED_VALUE = re.compile(
+    r"(?i)(?<![\w.])([A-Za-z_]*(?:loss|acc|accuracy|lr|err|error|ppl|perplexity|reward))(?=[-+]?\d+\.\d+)"
+)
 _COUNTER_PREPOSITIONS = {"on", "at", "in", "of", "after", "before", "during"}
 _COUNT_UNIT = re.compile(
     r"\s*(steps|iterations|iters|updates|batches|sequences|samples|examples|episodes)\b(?!\s*(?:/|per\b))", re.I
