@@ -292,7 +292,14 @@ def nonfinite_train_loss(run: Run) -> Detection | None:
     }
     if metric != "loss":
         evidence["series"] = metric
-    tail = "and it never came back" if not scan.recovered else "then finite values again"
+    again = bool(np.isfinite(loss[loss.index > onset].to_numpy(dtype=float)).any())
+    tail = (
+        "then finite values again"
+        if scan.recovered
+        else "finite again at times, and non-finite at the end"
+        if again
+        else "and it never came back"
+    )
     return Detection(
         onset,
         f"{named} is {fmt(float(loss[onset]))} at step {onset} ({scan.count} of {scan.total} logged steps), {tail}",

@@ -32,3 +32,26 @@ def test_a_time_per_step_is_no_step_counter() -> None:
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == [680, 684, 688]
     assert [v for _, v in read["train/time_each_step"]] == [4.83, 4.83, 4.83]
+
+
+def test_a_table_row_glued_to_a_bar_the_terminal_cut_after_its_counter() -> None:
+    # YOLOv6 (new log 734): `0/99  0  0  0.5756: 100%|█| 106/106 [00:17<00:00,` and nothing after it.
+    head = "     Epoch  iou_loss  dfl_loss  cls_loss\n"
+    rows = "".join(
+        f"      {e}/99         0         0    {v}: 100%|\u2588\u2588\u2588\u2588\u2588| 106/106 [00:17<00:00,\n"
+        for e, v in ((0, 0.5756), (1, 0.4412), (2, 0.3801))
+    )
+    read = series(head + rows)
+    assert [v for _, v in read["train/cls_loss"]] == [0.5756, 0.4412, 0.3801]
+
+
+def test_a_segment_of_words_names_the_split_of_the_rest_of_the_line() -> None:
+    # fairseq's validation lines: the split is said after the epoch's number, in a segment of its own.
+    train = "| epoch {e:03d} | loss 6.{l} | nll_loss 4.5 | ppl 23.1 | num_updates {u} | lr 0.0005\n"
+    valid = "| epoch {e:03d} | valid on 'valid' subset | loss 6.{l} | nll_loss 4.6 | ppl 24.4 | num_updates {u}\n"
+    text = "".join(
+        train.format(e=e, l=900 - e, u=72 * e) + valid.format(e=e, l=846 + e, u=72 * e) for e in (81, 82, 83)
+    )
+    read = series(text)
+    assert [v for _, v in read["eval/loss"]] == [6.927, 6.928, 6.929]
+    assert [v for _, v in read["train/loss"]] == [6.819, 6.818, 6.817]

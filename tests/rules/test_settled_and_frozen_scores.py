@@ -70,3 +70,15 @@ def test_lerobots_grdn_is_the_gradient_norm() -> None:
     rows = ((200, 7.924, "18966476.762"), (400, 5.584, "20729258418.160"), (600, 5.579, "inf"))
     read = series("".join(line.format(s=s, v=v, g=g) for s, v, g in rows))
     assert [s for s, _ in read["train/grad_norm"]] == [200, 400, 600]
+
+
+def test_a_nan_that_comes_and_goes_is_not_said_to_never_come_back(tmp_path: Path) -> None:
+    # cryodrgn (689): NaN at epoch 18, finite at 19, NaN at 20 and 21; its dates are `13-Dec-24`.
+    line = "(INFO) (train_vae.py) ({d}-Dec-24 22:01:36) # =====> Epoch: {e} Average gen loss = {v}, KLD = 12.0\n"
+    rows = ((17, "0.547026"), (18, "nan"), (19, "0.547024"), (20, "nan"), (21, "nan"))
+    log = tmp_path / "run.log"
+    log.write_text("".join(line.format(d=e - 4, e=e, v=v) for e, v in rows))
+    report = analyze(log)
+    assert report.verdict == "loss_nan"
+    assert "never came back" not in report.findings[0].message and "finite again" in report.findings[0].message
+    assert not any(name.startswith("train/vae") for name in series(log.read_text()))

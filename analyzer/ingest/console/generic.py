@@ -49,7 +49,7 @@ _MONTH = (
 _CLOCK = re.compile(
     # A date with the month named (`Mon 10 Jan 2022 17:42:14`, ctime's `Mon Jan 10 17:42:14 2022`, `Jan 5, 2023`)
     rf"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?\s+)?(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b,?(?:\s+\d{{4}}\b)?)"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b,?(?:\s+\d{{4}}\b)?|\d{{1,2}}-{_MONTH}-\d{{2}}(?:\d\d)?\b)"
     r"(?:\s+\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?(?:\s+\d{4}\b)?)?"
     r"|\b\d\d[-/.]\d\d[-/.]\d\d[ T_]\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"  # `02/20/19 17:14:59`: a year in two digits
     # `2023-07-17 21:23:40`, and the `2023-07-17_21-23-40` a run folder's name is stamped with
@@ -571,6 +571,8 @@ def _segment_splits(labels: list[str]) -> list[str]:
             said = _SPLIT_WORDS.keys() & words[: max(1, len(words) - 1)]
             if said:  # `train_loss`, `Evaluating test: L1`: a split word before the name
                 current = _SPLIT_WORDS[next(w for w in words if w in said)]
+                if j < len(pieces) - 1:  # fairseq's `| epoch 081 | valid on 'valid' subset | loss 6.8`: a segment
+                    line = current  # of words only names the split of the rest of the line
             elif j > 0 and words:
                 current = line  # a new segment that names no split
         out.append(current)

@@ -445,6 +445,8 @@ def unwrap_rest(state: State) -> None:
 # A progress bar the terminal cut at its edge: `Epoch 0:  71%|█████▏` on one line, then the rest of it,
 # `| 5880/8295 [04:01<01:39, 24.37it/s, train_loss_step=...`, on the next.
 _BAR_HEAD = re.compile(r"\d{1,3}%\|[^|\r\n]*$")
+# A bar the terminal cut after its counter (`0.5756: 100%|█████| 106/106 [00:17<00:00,`): no rate, no postfix.
+_CUT_BAR = re.compile(r"(?P<pct>\d{1,3})%\|[^|\r\n]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*\[[^\]\[\r\n]*$(?P<post>)")
 _BAR_TAIL = re.compile(r"^[^|\r\n\d]{0,80}\|\s*\d+/\d+\s*\[")
 
 
@@ -468,7 +470,7 @@ def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True, who
         fragment, lineno = whole
     text = _ANSI.sub("", fragment) if "\x1b" in fragment else fragment
     if "%" in text and "/" in text:
-        bar = BAR.search(text)
+        bar = BAR.search(text) or _CUT_BAR.search(text)
         if bar:
             desc = text[: bar.start()]
             text = text[bar.end() :]
