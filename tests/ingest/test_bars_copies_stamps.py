@@ -162,3 +162,14 @@ def test_an_evaluation_counting_its_own_iterations_is_placed_on_the_training_ste
     train_steps = sorted({s for s, _ in read["train/loss"]})
     assert train_steps[0] == 247 * 60
     assert {s for s, _ in read["eval/loss"]} == {247 * 60 + 24, 248 * 60 + 24, 249 * 60 + 24}
+
+
+def test_an_epoch_with_its_total_before_a_global_steps_bar_is_a_label() -> None:
+    # diffusers-style trainers (SimpleTuner, new log 749): `Epoch 38/65, Steps: 57%|..| 5750/10000 [...]`: the
+    # bar counts the run's steps; Lightning's `Epoch 3:` bar counts the epoch's batches.
+    line = (
+        "Epoch {e}/65, Steps:  {p}%|\u2588\u2588\u2588| {n}/10000 [18:09<12:43,  3.89it/s, lr=1.04e-5, step_loss={v}]\n"
+    )
+    rows = ((38, 57, 5750, 0.434), (45, 69, 6900, 0.401), (52, 79, 7999, 0.34))
+    read = series("".join(line.format(e=e, p=p, n=n, v=v) for e, p, n, v in rows))
+    assert [s for s, _ in read["train/loss"]] == [5750, 6900, 7999]

@@ -82,3 +82,12 @@ def test_a_row_of_nans_only_in_such_a_table_keeps_them() -> None:
     rows = ["Step\tTrain loss\tValid loss\t", "20000\tnan\t1.59", "33440\t1.81\tnan", "40000\tnan\tnan"]
     read = series("".join(CASANOVO.format(m=10 + i, row=r) for i, r in enumerate(rows)))
     assert any(math.isnan(v) for _, v in read["train/loss"])
+
+
+def test_a_counter_said_last_after_a_preposition_is_the_epoch() -> None:
+    # CrossFit (725): `Step 300 Train loss 8761.43 ACC 0.0 on epoch=18`.
+    line = "10/30/2023 20:5{k}:55 - INFO - __main__ - Step {s} Train loss {v} ACC 0.0 on epoch={e}\n"
+    rows = ((300, 8761.43, 18), (400, 8735.57, 24), (800, 7964.75, 49))
+    read = series("".join(line.format(k=k, s=s, v=v, e=e) for k, (s, v, e) in enumerate(rows)))
+    assert [v for _, v in read["train/epoch"]] == [18, 24, 49]
+    assert not any("on_epoch" in name for name in read)

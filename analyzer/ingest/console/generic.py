@@ -710,6 +710,8 @@ def _counter_role(raw: str) -> str | None:
     split = next((w for w in _SPLIT_WORDS if low.startswith(w) and low[len(w) :] in _COUNTER_NAMES), None)
     if split:  # a split glued to its counter: PaddlePaddle's `Pass 0, trainbatch 70, loss ..`
         return _counter_role(low[len(split) :])
+    if len(words) == 2 and words[0] in _COUNTER_PREPOSITIONS and words[1] in _COUNTER_NAMES:
+        return _counter_role(words[1])  # `... ACC 0.0 on epoch=18`: the record's counter, said last
     # `traing iter`, `outer epoch`: a counter word ends the name, the words before it say nothing measured
     # (`time per iter`, `loss step` name a quantity)
     if (

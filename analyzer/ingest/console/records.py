@@ -20,7 +20,7 @@ BAR = re.compile(
 # A non-finite value may carry a decimal part (`train_loss_step=nan.0`).
 _POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*(?: \([\w ]+\))?)=(?P<value>{NUM})(?:\.0)?(?=[,\s\]]|$)")
 _TORCHTUNE_DESC = re.compile(rf"(?:(?P<epoch>\d+)\|(?P<step>\d+))?\|Loss: (?P<loss>{NUM})")
-_LIGHTNING_DESC = re.compile(r"Epoch (?P<epoch>\d+)")
+_LIGHTNING_DESC = re.compile(r"Epoch (?P<epoch>\d+)(?!\d|\s*/)")  # Lightning's `Epoch 3:`, not `Epoch 38/65, Steps:`
 _DIGIT = re.compile(r"\d")
 _DICT_PAIR = re.compile(r"""['"](?P<key>[^'"]+)['"]:\s*(?P<value>'[^']*'|"[^"]*"|tensor\([^)]*\)|[^,}]+)""")
 _TENSOR = re.compile(rf"tensor\(\s*({NUM})")
