@@ -91,3 +91,23 @@ def test_a_counter_said_last_after_a_preposition_is_the_epoch() -> None:
     read = series("".join(line.format(k=k, s=s, v=v, e=e) for k, (s, v, e) in enumerate(rows)))
     assert [v for _, v in read["train/epoch"]] == [18, 24, 49]
     assert not any("on_epoch" in name for name in read)
+
+
+def test_one_record_behind_a_pid_thread_logging_prefix_is_read() -> None:
+    # qlib (764): `[%(process)d:%(threadName)s](%(asctime)s) %(levelname)s - %(name)s - [%(filename)s:%(lineno)d] - `
+    prefix = "[37672:MainThread](2024-01-16 23:5{m}:58,968) INFO - qlib.LSTM - [pytorch_lstm_ts.py:{n}] - "
+    text = prefix.format(m=7, n=248) + "Epoch0:\n" + prefix.format(m=9, n=254) + "train nan, valid nan\n"
+    read = series(text)
+    assert "train/loss" in read and math.isnan(read["train/loss"][0][1])
+
+
+def test_a_split_word_before_a_rising_whole_number_is_that_splits_epoch() -> None:
+    # DGCNN (758): `Train 26, loss: 3.676545, train acc: 0.075407` and `Test 26, loss: ...` each epoch.
+    text = "".join(
+        f"Train {e}, loss: 3.67{e}, train acc: 0.07{e}\nTest {e}, loss: 3.64{e}, test acc: 0.04{e}\n"
+        for e in (26, 27, 28)
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [26, 27, 28]
+    assert [s for s, _ in read["eval/loss"]] == [26, 27, 28]
+    assert "train/train" not in read and "eval/test" not in read

@@ -668,6 +668,16 @@ def _name_slots(tpl: Template) -> None:
             and not any(o.metric == "loss" and o.split == _SPLIT_WORDS[bare] for o in slots)
         ):
             slot.metric, slot.split = "loss", _SPLIT_WORDS[bare]
+        elif (
+            slot.role == "value"
+            and bare in _SPLIT_WORDS
+            and i == 0
+            and i < len(whole)
+            and whole[i]
+            and len(tpl.rows) >= 2
+            and bool(np.all(np.diff(table[:, 0]) > 0))
+        ):  # `Train 26, loss: 3.67` then `Train 27, ...`: the split's records counted by their epoch
+            slot.metric = slot.role = "epoch"
     for i in range(1, len(slots)):  # `Loss after epoch 3: 0.71`: the value is named before the counter(s)
         j = i - 1
         while j > 0 and slots[j].role in ("step", "epoch", "batch") and not _counter_head(slots[j].raw):
@@ -809,7 +819,7 @@ def _counted(tpl: Template, values: list[Slot]) -> bool:
     )
 
 
-_EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*)[A-Za-z_][\w./-]*\s+$""")
+_EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*|\s-\s+)[A-Za-z_][\w./-]*\s+$""")
 
 
 def _counts(column: np.ndarray) -> bool:
