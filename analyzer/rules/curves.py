@@ -479,11 +479,15 @@ def loss_not_moving(
                 confidence=0.7,
             )
     # An eval loss, else an eval score (accuracy, F1...), identical to all its digits at every evaluation.
-    frozen_eval = [("loss", evals)] + [
-        (m, finite(run.series(m, split="eval")).to_numpy())
-        for s, m in run.series_names()
-        if s == "eval" and _HIGHER_IS_BETTER.search(m) and not len(evals)
-    ]
+    frozen_eval = (
+        [("loss", evals)]
+        if len(evals)
+        else [
+            (m, finite(run.series(m, split="eval")).to_numpy())
+            for s, m in run.series_names()
+            if s == "eval" and _HIGHER_IS_BETTER.search(m)
+        ]
+    )
     for name, series in frozen_eval:
         if (
             chance is None
@@ -661,6 +665,11 @@ _LONG_CHANCE = 8  # points a flat loss at ln(k) needs when nothing else in the r
 _MIN_UPDATES = 100
 
 
+# Eval scores where higher is better, by a word of their name (`eval/accuracy`, `eval/stsb_spearman`, `val_f1`).
+_HIGHER_IS_BETTER = re.compile(
+    r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|map|miou|iou|dice"
+    r"|(?:ndcg|hr|hit|mrr|recall)(?:@\d+)?)(?:_|$)"
+)
 _TOP1 = re.compile(r"acc(?!\w*5)|prec(?:ision)?@1(?!\d)|top_?1(?!\d)")  # torchvision's `Prec@1` is top-1 accuracy
 
 
@@ -686,22 +695,10 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
     train = finite(run.series("loss"))
     if len(evals) < 3:
         return None
-    gap = eval_train_gap(train, evals) if len(train) >= 4 else None
-    if gap is None:
+    worse = _worse_after_best(train, evals, min_rise, min_points)
+    if worse is None or not _gap_widened(train, evals, worse[0].best_step):
         return None
-    # The rise must clear the eval loss's own noise: a noisy validation set dips to a lucky best and
-    # bounces back without any trend. From the best on, the noise is read from second differences, which a
-    # steady rise does not inflate (first differences would count the overfitting itself as noise), scaled
-    # so that on pure noise the margin stays twice the median point-to-point move.
-    since = evals[evals.index >= gap.best_step]
-    noise = _detrended_margin(since) if len(since) >= 4 else 2 * _median_move(evals)
-    margin = max(min_rise * abs(gap.best), noise)
-    later = evals[evals.index > gap.best_step]
-    rising = bool(len(later) >= min_points and (later.iloc[-2:] > gap.best + margin).all())
-    if not rising or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
-        return None
-    if not _gap_widened(train, evals, gap.best_step):
-        return None
+    gap, later = worse
     return Detection(
         gap.best_step,
         f"eval loss was lowest ({fmt(gap.best)}) at step {gap.best_step} and rose to "
@@ -713,13 +710,6 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
             "train_after": gap.train_after.to_dict(),
         },
     )
-
-
-# Eval scores where higher is better, by a word of their name (`eval/accuracy`, `eval/stsb_spearman`, `val_f1`).
-_HIGHER_IS_BETTER = re.compile(
-    r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|map|miou|iou|dice"
-    r"|(?:ndcg|hr|hit|mrr|recall)(?:@\d+)?)(?:_|$)"
-)
 
 
 @check("eval_score_falls_while_train_falls")
@@ -739,17 +729,10 @@ def eval_score_falls_while_train_falls(
     evals = finite(run.series(metric, split="eval"))
     if len(evals) < min_evals:
         return None
-    flipped = -evals  # the eval-loss check's shape: the best is the lowest
-    gap = eval_train_gap(train, flipped)
-    if gap is None:
+    worse = _worse_after_best(train, -evals, min_drop, min_points)  # negated: the best is the lowest
+    if worse is None:
         return None
-    since = flipped[flipped.index >= gap.best_step]
-    noise = _detrended_margin(since) if len(since) >= 4 else 2 * _median_move(flipped)
-    margin = max(min_drop * abs(gap.best), noise)
-    later = flipped[flipped.index > gap.best_step]
-    falling = bool(len(later) >= min_points and (later.iloc[-2:] > gap.best + margin).all())
-    if not falling or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
-        return None
+    gap, later = worse
     best, last = -gap.best, -gap.last
     return Detection(
         gap.best_step,
@@ -763,6 +746,30 @@ def eval_score_falls_while_train_falls(
         },
         confidence=0.6,
     )
+
+
+def _worse_after_best(
+    train: pd.Series, evals: pd.Series, min_change: float, min_points: int
+) -> tuple[Any, pd.Series] | None:
+    """(eval_train_gap, the evaluations after the best) when an eval series where lower is better got worse
+    after its best on the last `min_points` evaluations by more than `min_change` of the best and its own
+    noise, while the train loss did not rise and ended at or below its level at eval's best; else None.
+
+    The noise: a noisy validation set dips to a lucky best and bounces back without any trend. From the best
+    on it is read from second differences, which a steady rise does not inflate (first differences would
+    count the overfitting itself as noise), scaled so that on pure noise the margin stays twice the median
+    point-to-point move."""
+    gap = eval_train_gap(train, evals) if len(train) >= 4 else None
+    if gap is None:
+        return None
+    since = evals[evals.index >= gap.best_step]
+    noise = _detrended_margin(since) if len(since) >= 4 else 2 * _median_move(evals)
+    margin = max(min_change * abs(gap.best), noise)
+    later = evals[evals.index > gap.best_step]
+    worse = bool(len(later) >= min_points and (later.iloc[-2:] > gap.best + margin).all())
+    if not worse or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
+        return None
+    return gap, later
 
 
 @check("many_epochs_no_eval")
