@@ -670,6 +670,7 @@ _HIGHER_IS_BETTER = re.compile(
     r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|map|miou|iou|dice"
     r"|(?:ndcg|hr|hit|mrr|recall)(?:@\d+)?)(?:_|$)"
 )
+_ERROR_RATE = re.compile(r"misclass|error_rate|top_?1_err")
 _TOP1 = re.compile(r"acc(?!\w*5)|prec(?:ision)?@1(?!\d)|top_?1(?!\d)")  # torchvision's `Prec@1` is top-1 accuracy
 
 
@@ -684,6 +685,14 @@ def _accuracy_level(run: Run, since: int | None = None) -> float | None:
                 if len(values):
                     level = float(np.median(values))
                     return level / 100 if level > 1 else level
+    for split in ("train", "eval"):  # an error rate (`train_misclass`, `top1_err`): one minus the accuracy
+        for s, metric in run.series_names():
+            if s == split and _ERROR_RATE.search(metric.lower()):
+                series = finite(run.series(metric, split=split))
+                values = (series[series.index >= since] if since is not None else series).to_numpy()
+                if len(values):
+                    level = float(np.median(values))
+                    return 1 - (level / 100 if level > 1 else level)
     return None
 
 

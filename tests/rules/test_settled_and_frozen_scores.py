@@ -82,3 +82,12 @@ def test_a_nan_that_comes_and_goes_is_not_said_to_never_come_back(tmp_path: Path
     assert report.verdict == "loss_nan"
     assert "never came back" not in report.findings[0].message and "finite again" in report.findings[0].message
     assert not any(name.startswith("train/vae") for name in series(log.read_text()))
+
+
+def test_an_error_rate_at_two_thirds_says_three_classes(tmp_path: Path) -> None:
+    # braindecode-style table: `train_misclass` is one minus the accuracy.
+    losses = [8.76, 1.68, 1.0991, 1.0975, 1.0990, 1.0982, 1.0979, 1.0988, 1.0984, 1.0980, 1.0986, 1.0983]
+    text = "epoch   train_loss  train_misclass   runtime\n" + "".join(
+        f"{e}       {v:.6f}    {0.66 + 0.004 * (e % 3):.6f}  0.7{e}\n" for e, v in enumerate(losses)
+    )
+    assert verdict(tmp_path, text)[0] == "not_learning"
