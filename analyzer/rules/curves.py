@@ -552,9 +552,10 @@ def _settled_at_chance(
     """A loss that moved at first (a warmup wobble, a jump) and then settled, over its last half or more
     (five points at least), within `spread` of ln(k), while the run's own accuracy over those points sits at
     1/k: the model predicts the uniform distribution. Only an accuracy says k here, never the level alone."""
-    start = len(values)
-    while start > 0 and np.ptp(values[start - 1 :]) <= spread * abs(float(np.mean(values[start - 1 :]))):
-        start -= 1
+    tail = values[::-1]  # each suffix's range against its mean, all at once (a loop would be quadratic)
+    ranges = np.maximum.accumulate(tail) - np.minimum.accumulate(tail)
+    within = ranges <= spread * np.abs(np.cumsum(tail) / np.arange(1, len(tail) + 1))
+    start = len(values) - (int(np.argmin(within)) if not within.all() else len(values))
     if len(values) - start < max(5, len(values) // 2):
         return None
     level = float(np.mean(values[start:]))
