@@ -677,23 +677,17 @@ _TOP1 = re.compile(r"acc(?!\w*5)|prec(?:ision)?@1(?!\d)|top_?1(?!\d)")  # torchv
 
 def _accuracy_level(run: Run, since: int | None = None) -> float | None:
     """The median of the train (else eval) accuracy series as a fraction, when one is logged (from step
-    `since` on, when given)."""
-    for split in ("train", "eval"):
-        for s, metric in run.series_names():
-            if s == split and _TOP1.search(metric.lower()):
-                series = finite(run.series(metric, split=split))
-                values = (series[series.index >= since] if since is not None else series).to_numpy()
-                if len(values):
-                    level = float(np.median(values))
-                    return level / 100 if level > 1 else level
-    for split in ("train", "eval"):  # an error rate (`train_misclass`, `top1_err`): one minus the accuracy
-        for s, metric in run.series_names():
-            if s == split and _ERROR_RATE.search(metric.lower()):
-                series = finite(run.series(metric, split=split))
-                values = (series[series.index >= since] if since is not None else series).to_numpy()
-                if len(values):
-                    level = float(np.median(values))
-                    return 1 - (level / 100 if level > 1 else level)
+    `since` on, when given); else one minus an error rate's (`train_misclass`, `top1_err`)."""
+    for pattern, error_rate in ((_TOP1, False), (_ERROR_RATE, True)):
+        for split in ("train", "eval"):
+            for s, metric in run.series_names():
+                if s == split and pattern.search(metric.lower()):
+                    series = finite(run.series(metric, split=split))
+                    values = (series[series.index >= since] if since is not None else series).to_numpy()
+                    if len(values):
+                        level = float(np.median(values))
+                        level = level / 100 if level > 1 else level
+                        return 1 - level if error_rate else level
     return None
 
 
