@@ -212,6 +212,7 @@ class FrameBuilder:
         self._bulk: list[tuple[str, str, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]] = []
         self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity", "message", "line")}
         self._rounded: list[int] = []  # rows of `_m` printed as a zero to a fixed precision (`0.000`)
+        self._units: dict[int, float] = {}  # those rows' printed precision (0.001 for `0.000`)
 
     def metric(
         self,
@@ -222,14 +223,17 @@ class FrameBuilder:
         line: int | None,
         wall_time: float = math.nan,
         rank: int | None = None,
-        rounded: bool = False,
+        rounded: float = 0.0,
     ) -> None:
-        """Add one observation. `rounded`: the value was printed as zero to a fixed precision (`0.000`). A
-        learning rate printed so is kept only where its series shows a value that is not zero (the format
-        shows the run's rates, so its zero is one); else it says only that the rate was small, and is
-        dropped (_kept). Any other metric printed so is a zero (a loss of `0.0000` is the failure itself)."""
-        if rounded and metric == "learning_rate":
+        """Add one observation. `rounded`: the value was printed as zero to a fixed precision, this being the
+        unit of its last digit (`0.000`: 0.001). A learning rate printed so is kept only where its series
+        shows a value that is not zero (the format shows the run's rates, so its zero is one); else it says
+        only that the rate was small, and is dropped (_kept). A loss printed so is a zero (a loss of `0.0000`
+        is the failure itself), except where its series prints values that are not zero within ten such
+        units (`0.002`, `0.004`): there it is below the printed precision, and dropped."""
+        if rounded and metric in ("learning_rate", "loss"):
             self._rounded.append(len(self._m))
+            self._units[len(self._m)] = rounded
         self._m.append((step, wall_time, split, metric, value, line, rank))
 
     def extend(
@@ -298,13 +302,28 @@ class FrameBuilder:
         return max(steps) if steps else None
 
     def _kept(self) -> list[tuple[Any, ...]]:
-        """The row-by-row observations, less the rounded zeros of series that show no other value."""
+        """The row-by-row observations, less the rounded zeros that say only "below the printed precision":
+        a learning rate's in a series that shows no other value, a loss's in a series that shows values that
+        are not zero within ten units of that precision."""
         if not self._rounded:
             return self._m
         rounded = set(self._rounded)
         shown = {(m[2], m[3]) for i, m in enumerate(self._m) if i not in rounded and m[4] != 0}
         shown |= {(b[0], b[1]) for b in self._bulk if bool((b[4] != 0).any())}
-        return [m for i, m in enumerate(self._m) if i not in rounded or (m[2], m[3]) in shown]
+        smallest: dict[tuple[str, str], float] = {}  # each series' smallest printed value that is not zero
+        for i, m in enumerate(self._m):
+            if i not in rounded and m[4] != 0 and math.isfinite(m[4]):
+                key = (m[2], m[3])
+                smallest[key] = min(smallest.get(key, math.inf), abs(m[4]))
+
+        def keep(i: int, m: tuple[Any, ...]) -> bool:
+            if i not in rounded:
+                return True
+            if m[3] == "learning_rate":
+                return (m[2], m[3]) in shown
+            return smallest.get((m[2], m[3]), math.inf) > 10 * self._units[i]
+
+        return [m for i, m in enumerate(self._m) if keep(i, m)]
 
     def _metrics(self) -> pd.DataFrame:
         """The row-by-row and the bulk observations as one frame, each column built once."""

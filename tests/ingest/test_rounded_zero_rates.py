@@ -1,7 +1,9 @@
 """A learning rate printed as zero to a fixed precision (`"train_lr": "0.000"`, `lr: 0.000000`) is a rate
 too small for the format (a warmup, a decayed rate), not a rate of 0: it is not read, so no rule says
 "learning rate 0, nothing is updated" on it (new logs 517 BLIP, 446 VideoMAE, 052/053 PaddleDetection). A
-rate printed as `0.0` or `0` may be exactly 0 and is read as it is (the Trainer's lr-zero runs)."""
+rate printed as `0.0` or `0` may be exactly 0 and is read as it is (the Trainer's lr-zero runs). A loss
+printed `0.000` is a zero (the failure itself), except in a series that prints values within ten units of
+that precision (`0.002`, `0.004`): there it says only "below the precision" and is not read (new log 784)."""
 
 from __future__ import annotations
 
@@ -52,3 +54,28 @@ def test_a_rounded_zero_counts_where_the_same_format_shows_the_runs_rates() -> N
 def test_a_loss_printed_as_zero_to_fixed_digits_is_still_a_zero_loss() -> None:
     text = "".join(f"Epoch {e} - loss: 0.0000 - acc: 0.1000\n" for e in range(1, 6))
     assert [v for _, v in series(text)["train/loss"]] == [0.0] * 5
+
+
+ACME = "[Learner] Loss = {v} | Steps = {s} | Walltime = 284.329\n"
+
+
+def test_a_loss_printed_zero_beside_values_a_few_units_above_it_is_below_the_precision(tmp_path: Path) -> None:
+    # RL Unplugged's Acme learner (new log 784): `0.000` between `0.002` and `0.004` says "under 0.0005".
+    rows = [("0.002", 3795), ("0.000", 8004), ("0.002", 12001), ("0.002", 16012), ("0.004", 21657), ("0.000", 25803)]
+    text = "".join(ACME.format(v=v, s=s) for v, s in rows)
+    assert [v for _, v in series(text)["train/loss"]] == [0.002, 0.002, 0.002, 0.004]
+    log = tmp_path / "train.log"
+    log.write_text(text)
+    assert "loss_zero" not in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_loss_that_falls_to_a_printed_zero_from_far_above_it_is_zero(tmp_path: Path) -> None:
+    # A Keras loss from 0.31 to `0.0000`: thousands of units above the precision, then zero: the failure.
+    text = "".join(
+        f"Epoch {e}/10\n100/100 [==============================] - 3s 30ms/step - loss: {v}\n"
+        for e, v in enumerate(["0.3120", "0.2871", "0.0000", "0.0000", "0.0000"], start=1)
+    )
+    assert [v for _, v in series(text)["train/loss"]][-3:] == [0.0, 0.0, 0.0]
+    log = tmp_path / "train.log"
+    log.write_text(text)
+    assert "loss_zero" in {f.failure_mode for f in analyze(log).findings}

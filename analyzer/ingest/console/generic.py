@@ -206,7 +206,7 @@ class Template:
     labels: list[str] = field(default_factory=list)
     note: str = ""  # an assumption the reading made (said in `inspect` and the report's reading notes)
     percent: list[int] = field(default_factory=list)  # slots printed with a `%` (in its first line)
-    rounded: dict[int, tuple[int, ...]] = field(default_factory=dict)  # line -> slots printed `0.000`
+    rounded: dict[int, dict[int, float]] = field(default_factory=dict)  # line -> slot -> unit, printed `0.000`
     fill: bool = False  # its NaNs fill the cells a row does not measure (train and eval rows in one table)
 
 
@@ -237,10 +237,12 @@ _BLOCK_LINE = re.compile(
 _ROUNDED_ZERO = re.compile(r"[-+]?0?\.00+")  # `0.000`: zero to the printed precision
 
 
-def rounded_zero(text: str) -> bool:
-    """A number printed as zero to a fixed precision (`0.000`, `"0.000000"`): below what it shows, not 0
-    (a learning rate in warmup printed with `{:.6f}`). `0`, `0.0` and `0e+00` may be exactly 0."""
-    return _ROUNDED_ZERO.fullmatch(text.strip().strip("'\"")) is not None
+def rounded_zero(text: str) -> float:
+    """The unit of the last digit of a number printed as zero to a fixed precision (`0.000`: 0.001), else 0.
+    Such a zero is below what it shows, not 0 (a learning rate in warmup printed with `{:.6f}`). `0`, `0.0`
+    and `0e+00` may be exactly 0."""
+    bare = text.strip().strip("'\"")
+    return 10.0 ** -len(bare.rsplit(".", 1)[1]) if _ROUNDED_ZERO.fullmatch(bare) else 0.0
 
 
 _DIGIT = re.compile(r"\d")  # a regex search: a per-character generator costs ~10x on every line
@@ -356,7 +358,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     labels: list[str] = []
     values: list[float] = []
     percent: list[int] = []  # slots printed with a `%`: a share, divided by 100 once named (never a loss)
-    rounded: list[int] = []  # slots printed as a zero to a fixed precision: less than it shows, not 0
+    rounded: dict[int, float] = {}  # slots printed as a zero to a fixed precision (its unit): less than it shows
     last = 0
     for match in _NUMBER.finditer(text):
         value = _value(match)
@@ -365,8 +367,9 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         labels.append(text[last : match.start()])
         if match["pct"]:
             percent.append(len(values))
-        if value == 0 and match["num"] and rounded_zero(match["num"]):
-            rounded.append(len(values))
+        unit = rounded_zero(match["num"]) if value == 0 and match["num"] else 0.0
+        if unit:
+            rounded[len(values)] = unit
         values.append(value)
         last = match.end()
     if not values or len(values) > 64:
@@ -387,7 +390,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         )
     tpl.rows.append(values)
     if rounded:
-        tpl.rounded[lineno] = tuple(rounded)
+        tpl.rounded[lineno] = rounded
     tpl.lines.append(lineno)
     tpl.context.append(-1 if step is None else step)
     tpl.ranks.append(-1 if rank is None else rank)
@@ -1451,7 +1454,7 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
         if key in seen:
             continue  # the same record printed twice (a repeated paste, two ranks printing the same line)
         seen.add(key)
-        rounded = tpl.rounded.get(int(lines[k]), ())
+        rounded = tpl.rounded.get(int(lines[k]), {})
         for j, slot in columns:
             if tpl.fill and np.isnan(data[k, j]):
                 continue  # an empty cell, not a NaN the run produced
@@ -1463,5 +1466,5 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
                 float(data[k, j]),
                 int(lines[k]),
                 rank=rank if rank >= 0 else None,
-                rounded=j in rounded,
+                rounded=rounded.get(j, 0.0),
             )

@@ -140,7 +140,7 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         if metric is None:  # a field the entry does not name: its own words say its split (`val_loss`)
             said, metric = field_name(key)
             split = said if split == "train" else split
-        rounded = value == 0 and rounded_zero(raw)  # `lr: 0.000000`
+        rounded = rounded_zero(raw) if value == 0 else 0.0  # `lr: 0.000000`
         state.builder.metric(step, split, metric, value, lineno, rank=state.rank, rounded=rounded)
     state.records += 1
 

@@ -149,7 +149,7 @@ def _emit(state: State, row: dict[str, Any], lineno: int, step: int, rank: int |
     for key, split, metric in columns:
         value = value_of(row[key])
         if value is not None:
-            rounded = value == 0 and rounded_zero(str(row[key]))
+            rounded = rounded_zero(str(row[key])) if value == 0 else 0.0
             state.builder.metric(step, split, metric, value, lineno, rank=rank, rounded=rounded)
     if kind != "train" and "epoch" in row:  # not a metric of these rows, but it places them (epochs.py)
         epoch = value_of(row["epoch"])
