@@ -111,3 +111,15 @@ def test_a_split_word_before_a_rising_whole_number_is_that_splits_epoch() -> Non
     assert [s for s, _ in read["train/loss"]] == [26, 27, 28]
     assert [s for s, _ in read["eval/loss"]] == [26, 27, 28]
     assert "train/train" not in read and "eval/test" not in read
+
+
+def test_a_block_of_name_value_lines_behind_a_level_prefix_is_one_record_per_epoch() -> None:
+    # braindecode's logger (789): `<time> INFO : Epoch 0`, then `INFO : train_loss   0.10569` one per line.
+    def block(epoch: int, train: float, valid: float, test: float) -> str:
+        rows = [f"Epoch {epoch}", f"train_loss                {train}", f"valid_loss                {valid}"]
+        rows += [f"test_loss                 {test}", "runtime                   0.00000", ""]
+        return "".join(f"2017-10-19 10:4{epoch}:27,79{i} INFO : {r}\n" for i, r in enumerate(rows))
+
+    read = series(block(0, 0.10569, 0.15377, 0.05451) + block(1, 19.90990, 19.79807, 20.11120))
+    assert read["train/loss"] == [(0, 0.10569), (1, 19.9099)]
+    assert read["eval/loss"] == [(0, 0.15377), (1, 19.79807)]  # the validation set's, not merged with test's

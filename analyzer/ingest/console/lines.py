@@ -30,6 +30,7 @@ _PREFIX = re.compile(
     r"|\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s?"  # absl / glog: I0912 10:01:02.5 123 x.py:65]
     r"|\s*(?:INFO|DEBUG):[A-Za-z_][\w.-]*:(?=\S)"  # Python logging's default format: `INFO:run-test:loss=..`
     r"|\s*\[\d+:[A-Za-z_][\w-]*\]\s*"  # logging's `[%(process)d:%(threadName)s]`: `[37672:MainThread]`
+    r"|\s*(?:INFO|DEBUG) : (?=\S)"  # `%(levelname)s : %(message)s` after its time (braindecode's logger)
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r"|\s*\d{4}-\d\d-\d\d[ T,]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s*[:|-]\s+|\s+)"  # 2023-08-09 15:17:51.409852: x
     r")"
