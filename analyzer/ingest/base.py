@@ -211,8 +211,8 @@ class FrameBuilder:
         # Bulk observations, one entry per `extend` call: (split, metric, steps, walls, values, lines).
         self._bulk: list[tuple[str, str, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]] = []
         self._e: dict[str, list[Any]] = {k: [] for k in ("step", "wall_time", "kind", "severity", "message", "line")}
-        self._rounded: list[int] = []  # rows of `_m` printed as a zero to a fixed precision (`0.000`)
-        self._units: dict[int, float] = {}  # those rows' printed precision (0.001 for `0.000`)
+        # Rows of `_m` printed as a zero to a fixed precision, and that precision (0.001 for `0.000`).
+        self._rounded: dict[int, float] = {}
 
     def metric(
         self,
@@ -232,8 +232,7 @@ class FrameBuilder:
         is the failure itself), except where its series prints values that are not zero within ten such
         units (`0.002`, `0.004`): there it is below the printed precision, and dropped."""
         if rounded and metric in ("learning_rate", "loss"):
-            self._rounded.append(len(self._m))
-            self._units[len(self._m)] = rounded
+            self._rounded[len(self._m)] = rounded
         self._m.append((step, wall_time, split, metric, value, line, rank))
 
     def extend(
@@ -307,7 +306,7 @@ class FrameBuilder:
         are not zero within ten units of that precision."""
         if not self._rounded:
             return self._m
-        rounded = set(self._rounded)
+        rounded = self._rounded
         shown = {(m[2], m[3]) for i, m in enumerate(self._m) if i not in rounded and m[4] != 0}
         shown |= {(b[0], b[1]) for b in self._bulk if bool((b[4] != 0).any())}
         smallest: dict[tuple[str, str], float] = {}  # each series' smallest printed value that is not zero
@@ -321,7 +320,7 @@ class FrameBuilder:
                 return True
             if m[3] == "learning_rate":
                 return (m[2], m[3]) in shown
-            return smallest.get((m[2], m[3]), math.inf) > 10 * self._units[i]
+            return smallest.get((m[2], m[3]), math.inf) > 10 * rounded[i]
 
         return [m for i, m in enumerate(self._m) if keep(i, m)]
 
