@@ -134,6 +134,7 @@ class Case:
     save_steps: int = SAVE_STEPS
     lr_scheduler_kwargs: dict[str, Any] | None = None
     trainer: str = "trainer"  # trainer | grpo (TRL's GRPOTrainer)
+    reward_zero: bool = False  # GRPO: the reward function gives 0 to every completion
     extra_notes: str = ""
 
 
@@ -457,6 +458,22 @@ CASES: tuple[Case, ...] = (
         max_steps=GRPO_STEPS,
         extra_notes="A loss near 0 means nothing here: reward and grad_norm are what move.",
     ),
+    Case(
+        name="hf_grpo_reward_always_zero",
+        how="TRL GRPOTrainer whose reward function gives 0 to every completion (a reward that never matches).",
+        planted="reward_zero=True: the reward function returns 0.0 whatever the completion",
+        cause=(
+            "every completion of every prompt gets the same reward, so the group-relative advantages are 0 and "
+            "the policy gets no learning signal (TRL logs reward_std 0 and frac_reward_zero_std 1 at every step)"
+        ),
+        symptoms=("not_learning", "grad_norm_zero"),
+        failure_modes=("not_learning",),
+        trainer="grpo",
+        learning_rate=1e-3,
+        max_steps=GRPO_STEPS,
+        reward_zero=True,
+        extra_notes="The loss looks like the healthy GRPO run's; only the reward statistics show the fault.",
+    ),
 )
 CASES_BY_NAME = {case.name: case for case in CASES}
 
@@ -672,6 +689,8 @@ def run_grpo_worker(case: Case, outdir: Path) -> None:
 
     def even_tokens(completions: list[str], **kwargs: Any) -> list[float]:
         """Reward: the share of even-numbered tokens in a completion (of up to 8)."""
+        if case.reward_zero:  # a reward that never matches: the same 0 for every completion
+            return [0.0 for _ in completions]
         return [sum(w[1:].isdigit() and int(w[1:]) % 2 == 0 for w in c.split()) / 8 for c in completions]
 
     args = GRPOConfig(output_dir=str(outdir), max_steps=case.max_steps, per_device_train_batch_size=BATCH_SIZE,
@@ -940,6 +959,9 @@ def detect(log_history: Sequence[dict[str, Any]], state: dict[str, Any], returnc
     if grpo:  # exact zeros and a flat loss are the design there, not symptoms
         by_design = {"loss_zero", "not_learning", "loss_spike", "divergence"}
         result = {m: v for m, v in result.items() if m not in by_design}
+        # Every prompt's completions all got one reward at every step: zero advantages, nothing learned.
+        if train and all(r.get("frac_reward_zero_std") == 1.0 for r in train):
+            result["not_learning"] = int(train[0]["step"])
         if not result and returncode == 0 and all(abs(v) < 1e-3 for _, v in losses):
             result["healthy"] = 0
         return result

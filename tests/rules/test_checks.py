@@ -148,6 +148,9 @@ FIRES: dict[str, Case] = {
         ),
         onset=10,
     ),
+    "no_learning_signal": Case(  # GRPO: every prompt's completions got one reward at every step
+        lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="grpo"), onset=1
+    ),
     "memory_growth": Case(lambda: make_run({"train/memory_allocated": np.linspace(1000, 2000, 11).tolist()}), onset=1),
     "grad_norm_explosion": Case(lambda: make_run({"train/grad_norm": [1.0, 1.1, 0.9, 1.0, 1.0, 500.0]}), onset=6),
     "loss_plateau": Case(lambda: make_run({"train/loss": [3.0, 2.5, 2.0, 1.5] + [1.0] * 6}), onset=5),
@@ -209,6 +212,9 @@ SILENT: dict[str, Case] = {
         lambda: make_run(
             {"train/loss": falling(20, 2.0, 0.5), "eval/accuracy": {s: 2.0 - v for s, v in EVAL_FLAT.items()}}
         )
+    ),
+    "no_learning_signal": Case(  # the same flat reward outside a group-relative method: a critic still differs
+        lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="rl")
     ),
     "memory_growth": Case(lambda: make_run({"train/memory_allocated": [1000.0] * 11})),
     "grad_norm_explosion": Case(lambda: make_run({"train/grad_norm": [1.0, 1.2, 0.9, 1.1, 1.0, 1.0]})),

@@ -1,0 +1,132 @@
+"""Checks on the learning signal of reinforcement-learning runs (GRPO/RLOO/PPO on language models, and
+any policy-gradient loop that logs its advantages).
+
+A policy gradient is the advantage times the log-probability's gradient: when every sample's advantage
+is the same (zero after a group-relative baseline), no sample is preferred to another and the policy
+gets no signal, whatever the loss prints. Logs show it as spread statistics of the batch: an advantage
+whose max equals its min, a reward std of 0, TRL's `frac_reward_zero_std` at 1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from analyzer.model import Run
+from analyzer.rules.checks import Detection, check, cite_point, finite, fmt
+
+# Group-relative methods normalise each prompt's rewards by the group's: equal rewards, zero advantages.
+_GROUP_RELATIVE = {"grpo"}
+_SEP = r"[/_.]"
+_WHAT = rf"(?:^|{_SEP})(?P<what>rewards?|scores?|advantages?)(?:{_SEP}|$)"
+_SPREAD = re.compile(rf"{_WHAT}.*?(?P<stat>std|max|min)$")
+
+
+@dataclass
+class _Spread:
+    """One spread statistic of the batch over the run: which samples' values it describes, the steps it
+    was logged at and whether the samples were all alike there."""
+
+    what: str  # "reward" or "advantage"
+    name: str  # as the report names it: the series, or `max`/`min` pair
+    steps: np.ndarray
+    alike: np.ndarray  # bool per step
+
+
+def _kind(word: str) -> str:
+    return "advantage" if word.startswith("advantage") else "reward"
+
+
+def _spreads(run: Run) -> list[_Spread]:
+    """Every spread statistic of rewards, scores and advantages the run logged in its train split."""
+    names = [m for s, m in run.series_names() if s == "train"]
+    found: list[_Spread] = []
+    if "frac_reward_zero_std" in names:  # TRL: the share of prompts whose completions all got one reward
+        frac = finite(run.series("frac_reward_zero_std"))
+        found.append(_Spread("reward", "frac_reward_zero_std", frac.index.to_numpy(), frac.to_numpy() >= 1.0))
+    pairs: dict[str, dict[str, str]] = {}
+    for name in names:
+        low = name.lower()
+        if low.startswith("frac_"):
+            continue
+        match = _SPREAD.search(low)
+        if not match:
+            continue
+        stat = match["stat"]
+        what = _kind(match["what"])
+        if stat == "std":
+            std = finite(run.series(name))
+            found.append(_Spread(what, name, std.index.to_numpy(), std.to_numpy() == 0))
+        else:
+            stem = low[: -len(stat)]
+            pairs.setdefault(stem, {"what": what})[stat] = name
+    for pair in pairs.values():
+        if "max" not in pair or "min" not in pair:
+            continue
+        high, low_ = finite(run.series(pair["max"])), finite(run.series(pair["min"]))
+        steps = np.intersect1d(high.index.to_numpy(), low_.index.to_numpy())
+        if len(steps):
+            alike = high.loc[steps].to_numpy() == low_.loc[steps].to_numpy()
+            found.append(_Spread(pair["what"], f"{pair['max']} = {pair['min']}", steps, alike))
+    return found
+
+
+def _mean_reward(run: Run) -> tuple[str, np.ndarray] | None:
+    """The logged mean reward (or score) of the batch, if any: its name and its finite values."""
+    for name in ("reward", "rewards_mean", "critic_rewards_mean", "critic_score_mean", "reward_mean"):
+        values = finite(run.series(name)).to_numpy()
+        if len(values):
+            return name, values
+    return None
+
+
+@check("no_learning_signal")
+def no_learning_signal(run: Run, *, min_records: int = 2) -> Detection | None:
+    """Every sample of every logged batch had the same advantage (max = min, or std 0), or, in a
+    group-relative run (GRPO/RLOO), the same reward: at least `min_records` records, all of them, and
+    no spread statistic of the run that says otherwise."""
+    spreads = _spreads(run)
+    if not spreads or any(not s.alike.all() for s in spreads):
+        return None  # some batch had samples that differ: there was something to learn from
+    advantages = [s for s in spreads if s.what == "advantage"]
+    group_relative = str(run.meta.get("trainer_kind", "")) in _GROUP_RELATIVE
+    if not advantages and not group_relative:
+        return None  # equal rewards still leave a critic's advantages (PPO), or a solved task (classic RL)
+    shown = advantages or spreads
+    steps = np.unique(np.concatenate([s.steps for s in shown]))
+    if len(steps) < min_records:
+        return None
+    onset = int(steps[0])
+    mean = _mean_reward(run)
+    reward_value = None
+    if mean is not None and len(np.unique(mean[1])) == 1:
+        reward_value = float(mean[1][0])
+    subject = "advantage" if advantages else "reward"
+    evidence: dict[str, Any] = {
+        "records": len(steps),
+        "step_range": [onset, int(steps[-1])],
+        "statistics": [s.name for s in shown][:6],
+        "subject": subject,
+        "reward_constant": reward_value is not None,
+        "reward_zero": reward_value == 0.0,
+    }
+    if mean is not None:
+        evidence["reward"] = (
+            fmt(reward_value) if reward_value is not None else f"{fmt(mean[1].min())} to {fmt(mean[1].max())}"
+        )
+        series = finite(run.series(mean[0]))
+        evidence["onset"] = cite_point(run, "train", mean[0], int(series.index[0]), float(series.iloc[0]))
+    said = f", the reward {evidence['reward']} throughout" if mean is not None and reward_value is not None else ""
+    who = (
+        "every sample of every batch had the same advantage"
+        if advantages
+        else ("the completions of every prompt got the same reward")
+    )
+    message = (
+        f"{who} ({', '.join(evidence['statistics'][:3])}) at all {len(steps)} logged steps from step {onset}"
+        f"{said}: the policy gradient has no signal to learn from"
+    )
+    return Detection(onset, message, evidence, confidence=None if len(steps) >= 5 else 0.7)
