@@ -560,6 +560,9 @@ def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
     return split, canonical_metric(joined)
 
 
+_SPLIT_HEADING = re.compile(r"^\W*([A-Za-z]+)\s*:\s*[A-Za-z]")  # `Validation: Rows =`, not `Val: 0.70`
+
+
 def _segment_splits(labels: list[str]) -> list[str]:
     """The split each slot's segment announces. The line's own (`| valid | epoch 1 | loss 3.1`: the
     first split word before the first number) holds unless a segment names another (`| Test Loss: 0.3
@@ -574,8 +577,12 @@ def _segment_splits(labels: list[str]) -> list[str]:
             said = _SPLIT_WORDS.keys() & words[: max(1, len(words) - 1)]
             if said:  # `train_loss`, `Evaluating test: L1`: a split word before the name
                 current = _SPLIT_WORDS[next(w for w in words if w in said)]
-                if j < len(pieces) - 1:  # fairseq's `| epoch 081 | valid on 'valid' subset | loss 6.8`: a segment
-                    line = current  # of words only names the split of the rest of the line
+                heading = _SPLIT_HEADING.match(piece)
+                if j < len(pieces) - 1 or (heading and heading[1].lower() in said):
+                    # fairseq's `| epoch 081 | valid on 'valid' subset | loss 6.8`: a segment of words only,
+                    # or `Epoch[0] Validation: Rows = 200, loss = 0.69`: a split word heading the fields
+                    # after it, names the split of the rest of the line
+                    line = current
             elif j > 0 and words:
                 current = line  # a new segment that names no split
         out.append(current)

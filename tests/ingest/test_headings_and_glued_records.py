@@ -1,0 +1,41 @@
+"""Classes from rounds 100-107 of unseen logs.
+
+- A split word that heads the fields after it (`Epoch[0] Validation: Rows = 200, loss = 0.693147, AUC =
+  0.619823`, DiFacto's glog line; `Training: loss = ... | Validation: loss = ...`) names the split of the
+  rest of the line, not of its first field alone (811: the validation loss was read as a train summary).
+"""
+
+from __future__ import annotations
+
+from tests.ingest.console_series import values
+
+DIFACTO = (
+    "[12:23:59] /opt/codebase/dmlc/DiFacto2_ffm/src/sgd/sgd_learner.cc:82: Epoch[{e}] Training: Rows = 200, "
+    "loss = {tl:.6f}, AUC = {ta:.6f}\n"
+    "[12:24:01] /opt/codebase/dmlc/DiFacto2_ffm/src/sgd/sgd_learner.cc:87: Epoch[{e}] Validation: Rows = 200, "
+    "loss = {vl:.6f}, AUC = {va:.6f}\n"
+)
+
+
+def test_a_split_heading_names_every_field_after_it() -> None:
+    text = "".join(
+        DIFACTO.format(e=e, tl=0.693153 - 0.01 * e, ta=0.64 + 0.01 * e, vl=0.693147 - 0.005 * e, va=0.62 + 0.01 * e)
+        for e in range(3)
+    )
+    read = values(text)
+    assert read["eval/loss"] == [0.693147, 0.688147, 0.683147]
+    assert read["eval/auc"] == [0.62, 0.63, 0.64]
+    assert read["train/loss"] == [0.693153, 0.683153, 0.673153]
+    assert not any(name.endswith("_summary") for name in read)
+
+
+def test_two_headed_groups_on_one_line() -> None:
+    text = "".join(
+        f"Epoch {e} Training: loss = {1.0 - 0.1 * e:.4f}, acc = {0.5 + 0.05 * e:.4f} | "
+        f"Validation: loss = {1.1 - 0.08 * e:.4f}, acc = {0.45 + 0.04 * e:.4f}\n"
+        for e in range(4)
+    )
+    read = values(text)
+    assert read["train/acc"] == [0.5, 0.55, 0.6, 0.65]
+    assert read["eval/acc"] == [0.45, 0.49, 0.53, 0.57]
+    assert read["eval/loss"] == [1.1, 1.02, 0.94, 0.86]
