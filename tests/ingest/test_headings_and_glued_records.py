@@ -3,6 +3,9 @@
 - A split word that heads the fields after it (`Epoch[0] Validation: Rows = 200, loss = 0.693147, AUC =
   0.619823`, DiFacto's glog line; `Training: loss = ... | Validation: loss = ...`) names the split of the
   rest of the line, not of its first field alone (811: the validation loss was read as a train summary).
+- Several Trainer dicts on one line (a paste that lost its line breaks: `{'loss': 16.24, ...} {'loss':
+  0.0, ...} {'loss': 0.0, ...}`) are one record each, in order (817: read as one record, the last dict's
+  values, so a loss falling to 0 after a real first step read as "0 from the start").
 """
 
 from __future__ import annotations
@@ -39,3 +42,21 @@ def test_two_headed_groups_on_one_line() -> None:
     assert read["train/acc"] == [0.5, 0.55, 0.6, 0.65]
     assert read["eval/acc"] == [0.45, 0.49, 0.53, 0.57]
     assert read["eval/loss"] == [1.1, 1.02, 0.94, 0.86]
+
+
+def test_several_dicts_on_one_line_are_one_record_each() -> None:
+    text = (
+        "{'loss': 16.2405, 'grad_norm': 2.0, 'learning_rate': 0.0, 'epoch': 0.0} "
+        "{'loss': 0.0, 'grad_norm': 2.0, 'learning_rate': 2.8818443804034583e-08, 'epoch': 0.0} "
+        "{'loss': 0.0, 'grad_norm': 2.0, 'learning_rate': 5.7636887608069166e-08, 'epoch': 0.0}\n"
+        "{'loss': 0.0, 'grad_norm': 2.0, 'learning_rate': 8.645533141210375e-08, 'epoch': 0.0}\n"
+    )
+    assert values(text)["train/loss"] == [16.2405, 0.0, 0.0, 0.0]
+
+
+def test_a_nested_dict_is_not_cut() -> None:
+    text = "".join(
+        f"{{'loss': {2.0 - 0.1 * i:.4f}, 'learning_rate': 0.001, 'extra': {{'a': 1}}, 'epoch': {i / 10:.2f}}}\n"
+        for i in range(4)
+    )
+    assert values(text)["train/loss"] == [2.0, 1.9, 1.8, 1.7]

@@ -12,7 +12,7 @@ from typing import Any
 
 from analyzer.ingest.base import to_float
 from analyzer.ingest.console.generic import count_numbers, field_name, gap, observe, rounded_zero
-from analyzer.ingest.console.records import BAR, read_bar, read_dict_line
+from analyzer.ingest.console.records import BAR, read_bar, read_dict_lines
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM, Grammars, LineGrammar
 from analyzer.names import canonical_metric
@@ -315,7 +315,7 @@ def _line(state: State, text: str, lineno: int) -> None:
     head = _BLOCK_HEAD.search(text)
     if head:
         state.block_split = head["split"]
-    if "{" in text and read_dict_line(state, text, lineno):
+    if "{" in text and read_dict_lines(state, text, lineno):
         return
     header = _EPOCH_HEADER.match(text)
     if header:  # the next epoch_counter record is this epoch

@@ -88,6 +88,19 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
     return bool((lightning and not more) or tune)
 
 
+_NEXT_DICT = re.compile(r"\}\s*(?=\{\s*['\"])")  # `{...} {'loss': ...}`: a dict that starts where one ends
+
+
+def read_dict_lines(state: State, text: str, lineno: int) -> bool:
+    """The printed metrics dicts of a line: one, or several a paste joined onto one line (its line breaks
+    lost), each its own record, in order."""
+    cuts = [m.end() for m in _NEXT_DICT.finditer(text)]
+    if not cuts:
+        return read_dict_line(state, text, lineno)
+    read = [read_dict_line(state, text[a:b], lineno) for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    return any(read)
+
+
 def read_dict_line(state: State, text: str, lineno: int) -> bool:
     """A printed metrics dict. Without a `step` key its step is only known from the progress bar
     that tqdm.write redraws right after the line, so the record waits for that bar (see flush)."""
