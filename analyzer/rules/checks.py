@@ -314,11 +314,14 @@ _SCALER = re.compile(r"(?:^|_)loss_scaler?(?:$|_)")  # the fp16 scaler's setting
 
 def loss_parts(run: Run) -> list[str]:
     """The train series that are parts of a loss nobody named `loss`: a word of the name holds `loss`
-    (`d_loss`, `value_function_loss`, `lossG`, `total_closs`), the fp16 loss scale excepted."""
+    (`d_loss`, `value_function_loss`, `lossG`, `total_closs`), or the name is BasicSR's `l_<term>`
+    (`l_pix`, `l_g_gan`, `l_d_real`), the fp16 loss scale excepted."""
     return [
         m
         for s, m in run.series_names()
-        if s == "train" and any("loss" in word for word in m.split("_")) and not _SCALER.search(m)
+        if s == "train"
+        and (any("loss" in word for word in m.split("_")) or (m.startswith("l_") and len(m) > 2))
+        and not _SCALER.search(m)
     ]
 
 

@@ -402,6 +402,38 @@ def _blowup_into_nan(run: Run, metric: str, raw: pd.Series, blowup: float) -> De
     )
 
 
+@check("loss_parts_explode")
+def loss_parts_explode(run: Run, *, explosion_ratio: float = 1000.0, blowup: float = 1e6) -> Detection | None:
+    """With no series named the train loss: a named part of it (`l_g_pix`, `d_loss`, `loss_cls`) exploded
+    `explosion_ratio` × above both its own largest value before and the whole objective's level (the sum
+    of the parts' magnitudes before the jump: a small term that grows, a KL weight warming up, is no
+    explosion), without coming back; or rose above `blowup` right before it turned NaN."""
+    if run.has("loss"):
+        return None
+    parts = loss_parts(run)
+    if not parts:
+        return None
+    table = pd.concat([run.series(m).rename(m) for m in parts], axis=1).sort_index()
+    total = np.nansum(np.where(np.isfinite(table.to_numpy()), np.abs(table.to_numpy()), np.nan), axis=1)
+    found: Detection | None = None
+    for part in parts:
+        raw = run.series(part)
+        hit = _explosion(run, part, finite(raw), explosion_ratio) or _blowup_into_nan(run, part, raw, blowup)
+        if hit is None or hit.onset_step is None:
+            continue
+        before = total[table.index.to_numpy() < hit.onset_step]
+        jump = float(np.abs(raw.get(hit.onset_step, np.nan)))
+        if hit.evidence.get("first_nonfinite_step") is None and (
+            not len(before) or not jump >= explosion_ratio * float(np.median(before))
+        ):
+            continue  # large for this term, small beside the whole objective
+        if found is None or hit.onset_step < (found.onset_step or 0):
+            hit.message = f"loss part {part}" + hit.message.removeprefix("loss") + "; no series is named the train loss"
+            hit.evidence["series"] = part
+            found = hit
+    return found
+
+
 @check("loss_not_moving")
 def loss_not_moving(
     run: Run,

@@ -148,6 +148,12 @@ FIRES: dict[str, Case] = {
         ),
         onset=10,
     ),
+    "loss_parts_explode": Case(  # BasicSR's parts, no `loss`: the pixel loss jumps ten-billionfold
+        lambda: make_run(
+            {"train/l_g_pix": [0.0081, 0.0079, 0.0078, 8.6e7, 1.4e27], "train/l_d": [0.11, 0.1, 0.1, 0.2, 9.0]}
+        ),
+        onset=4,
+    ),
     "no_learning_signal": Case(  # GRPO: every prompt's completions got one reward at every step
         lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="grpo"), onset=1
     ),
@@ -211,6 +217,11 @@ SILENT: dict[str, Case] = {
     "eval_score_falls_while_train_falls": Case(  # down by less than its own noise
         lambda: make_run(
             {"train/loss": falling(20, 2.0, 0.5), "eval/accuracy": {s: 2.0 - v for s, v in EVAL_FLAT.items()}}
+        )
+    ),
+    "loss_parts_explode": Case(  # a KL term warming up from 1e-7 beside a reconstruction loss of 0.5
+        lambda: make_run(
+            {"train/kl_loss": [1e-7, 1e-7, 1e-3, 2e-2, 2e-2], "train/recon_loss": [0.6, 0.55, 0.5, 0.5, 0.5]}
         )
     ),
     "no_learning_signal": Case(  # the same flat reward outside a group-relative method: a critic still differs
