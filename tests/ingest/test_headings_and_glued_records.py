@@ -6,11 +6,14 @@
 - Several Trainer dicts on one line (a paste that lost its line breaks: `{'loss': 16.24, ...} {'loss':
   0.0, ...} {'loss': 0.0, ...}`) are one record each, in order (817: read as one record, the last dict's
   values, so a loss falling to 0 after a real first step read as "0 from the start").
+- A batch counter with no epoch anywhere on its line that never starts again (`Batch 5420, Loss 16.118095,
+  Accuracy 0.000000`) counts the run's steps: onsets say batch 5420, not record 1 (840); one that starts
+  again (a new epoch's batches) does not.
 """
 
 from __future__ import annotations
 
-from tests.ingest.console_series import values
+from tests.ingest.console_series import series, values
 
 DIFACTO = (
     "[12:23:59] /opt/codebase/dmlc/DiFacto2_ffm/src/sgd/sgd_learner.cc:82: Epoch[{e}] Training: Rows = 200, "
@@ -60,3 +63,15 @@ def test_a_nested_dict_is_not_cut() -> None:
         for i in range(4)
     )
     assert values(text)["train/loss"] == [2.0, 1.9, 1.8, 1.7]
+
+
+def test_a_lone_batch_counter_that_never_restarts_is_the_step() -> None:
+    rows = [(5420, 16.118095, 0.0), (5440, 9.064781, 0.4375), (5460, 12.591434, 0.21875), (5480, 4.533215, 0.71875)]
+    text = "".join(f"Batch {b}, Loss {loss:.6f}, Accuracy {acc:.6f}\n" for b, loss, acc in rows)
+    assert [step for step, _ in series(text)["train/loss"]] == [5420, 5440, 5460, 5480]
+
+
+def test_a_lone_batch_counter_that_restarts_is_not_the_step() -> None:
+    text = "".join(f"Batch {b}, Loss {2.0 - 0.01 * i:.6f}\n" for i, b in enumerate([0, 100, 200, 0, 100, 200]))
+    steps = [step for step, _ in series(text)["train/loss"]]
+    assert steps != [0, 100, 200, 0, 100, 200] and len(steps) == 6

@@ -972,6 +972,14 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     if ranked:
         i = ranked[0]
         return data[:, i].astype(np.int64), "step", f"counter `{named(i)}`"
+    if (
+        epoch is None and plain_batch is not None and usable[plain_batch] and not _starts_again(data[:, plain_batch])
+    ):  # `Batch 5420, Loss 16.11`: no epoch anywhere on the line, and a batch count that never starts again
+        return (
+            data[:, plain_batch].astype(np.int64),
+            "step",
+            f"counter `{named(plain_batch)}` (no epoch printed; it never starts again, so it counts the run's steps)",
+        )
     if slots and slots[0].role == "unnamed" and len(data) >= UNNAMED_COUNTER_MIN:
         first = data[:, 0]
         whole = bool(np.all(np.isfinite(first) & (first == np.round(first)) & (first >= 0)))
