@@ -9,10 +9,15 @@
 - A batch counter with no epoch anywhere on its line that never starts again (`Batch 5420, Loss 16.118095,
   Accuracy 0.000000`) counts the run's steps: onsets say batch 5420, not record 1 (840); one that starts
   again (a new epoch's batches) does not.
+- A step count printed in thousands (`| Step: 569k |`, WaveRNN's and Real-Time-Voice-Cloning's bars) is
+  569000: onsets were a thousand times too early (838, 839, 841); a `k` after another number (`4k
+  tokens`) is left alone.
+- A library that warns it `Encountered NaN: loss` (Pyro) reports a non-finite value (843).
 """
 
 from __future__ import annotations
 
+from analyzer.ingest.console import parse_text
 from tests.ingest.console_series import series, values
 
 DIFACTO = (
@@ -75,3 +80,22 @@ def test_a_lone_batch_counter_that_restarts_is_not_the_step() -> None:
     text = "".join(f"Batch {b}, Loss {2.0 - 0.01 * i:.6f}\n" for i, b in enumerate([0, 100, 200, 0, 100, 200]))
     steps = [step for step, _ in series(text)["train/loss"]]
     assert steps != [0, 100, 200, 0, 100, 200] and len(steps) == 6
+
+
+def test_a_step_count_in_thousands_is_scaled() -> None:
+    text = "".join(
+        f"{{| Epoch: {e} (1158/1158) | Loss: {4.6526 - 0.1 * e:.4f} | 1.4 steps/s | Step: {e}k | }}\n"
+        for e in range(1, 5)
+    )
+    assert [step for step, _ in series(text)["train/loss"]] == [1000, 2000, 3000, 4000]
+
+
+def test_a_thousands_suffix_on_a_value_is_not_a_step() -> None:
+    text = "".join(f"step {i} loss {2.0 - 0.1 * i:.3f} seq 4k tokens\n" for i in range(1, 5))
+    assert [step for step, _ in series(text)["train/loss"]] == [1, 2, 3, 4]
+
+
+def test_encountered_nan_is_a_non_finite_report() -> None:
+    text = ".../site-packages/pyro/infer/traceenum_elbo.py:419: UserWarning: Encountered NaN: loss\n"
+    events = parse_text(text, "train.log").events
+    assert list(events["message"]) == ["a non-finite value reported"]

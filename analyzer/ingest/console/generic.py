@@ -341,6 +341,10 @@ _TRANSITION = re.compile(
 )
 
 
+_SCALED_COUNT = re.compile(r"[kKM](?![\w.])")  # a count's thousands or millions suffix (`569k`, `1.2M`)
+_COUNTER_BEFORE = re.compile(r"(?i)\b(?:steps?|iters?|iterations?|updates?)\s*[:=#]?\s*$")
+
+
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
     if " from " in text or "->" in text:
         change = _TRANSITION.search(text)
@@ -365,6 +369,9 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         if value is None:
             continue
         labels.append(text[last : match.start()])
+        if text[match.end() : match.end() + 1] in ("k", "K", "M") and _SCALED_COUNT.match(text, match.end()):
+            if _COUNTER_BEFORE.search(labels[-1]):  # `Step: 569k`: a step count printed in thousands
+                value *= 1e6 if text[match.end()] == "M" else 1e3
         if match["pct"]:
             percent.append(len(values))
         unit = rounded_zero(match["num"]) if value == 0 and match["num"] else 0.0
