@@ -369,9 +369,12 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         if value is None:
             continue
         labels.append(text[last : match.start()])
-        if text[match.end() : match.end() + 1] in ("k", "K", "M") and _SCALED_COUNT.match(text, match.end()):
-            if _COUNTER_BEFORE.search(labels[-1]):  # `Step: 569k`: a step count printed in thousands
-                value *= 1e6 if text[match.end()] == "M" else 1e3
+        if (
+            text[match.end() : match.end() + 1] in ("k", "K", "M")
+            and _SCALED_COUNT.match(text, match.end())
+            and _COUNTER_BEFORE.search(labels[-1])
+        ):  # `Step: 569k`: a step count printed in thousands
+            value *= 1e6 if text[match.end()] == "M" else 1e3
         if match["pct"]:
             percent.append(len(values))
         unit = rounded_zero(match["num"]) if value == 0 and match["num"] else 0.0
