@@ -13,6 +13,9 @@
   569000: onsets were a thousand times too early (838, 839, 841); a `k` after another number (`4k
   tokens`) is left alone.
 - A library that warns it `Encountered NaN: loss` (Pyro) reports a non-finite value (843).
+- A log that ends in the Python debugger (pdb's `> file.py(454)step()` location line, a `(Pdb)` or
+  `ipdb>` prompt; srun's `0: ` task label before it) stopped there: a post-mortem after an exception or
+  a breakpoint left in the code (844: read as healthy).
 """
 
 from __future__ import annotations
@@ -99,3 +102,21 @@ def test_encountered_nan_is_a_non_finite_report() -> None:
     text = ".../site-packages/pyro/infer/traceenum_elbo.py:419: UserWarning: Encountered NaN: loss\n"
     events = parse_text(text, "train.log").events
     assert list(events["message"]) == ["a non-finite value reported"]
+
+
+def test_a_log_that_ends_in_the_debugger_stopped_there() -> None:
+    text = (
+        " 0: 016 : 00430/00512 : 008622 : loss = 2.7591E-01 (lr=4.93E-05, s/sec=0.329)\n"
+        " 0: > /p/.venv/lib/python3.12/site-packages/torch/amp/grad_scaler.py(454)step()\n"
+        ' 0: -> len(optimizer_state["found_inf_per_device"]) > 0\n'
+    )
+    events = parse_text(text, "train.log").events
+    assert list(events["kind"]) == ["exception"]
+    assert "debugger" in events["message"].iloc[0] and "grad_scaler.py" in events["message"].iloc[0]
+    for prompt in ("(Pdb) ", "ipdb> "):
+        assert list(parse_text(f"step 3 loss 0.5\n{prompt}\n", "train.log").events["kind"]) == ["exception"]
+
+
+def test_a_quoted_arrow_is_not_the_debugger() -> None:
+    text = "> Note: see train.py for details\nstep 1 loss 0.5\nstep 2 loss 0.4\n"
+    assert parse_text(text, "train.log").events.empty
