@@ -16,6 +16,8 @@
 - A log that ends in the Python debugger (pdb's `> file.py(454)step()` location line, a `(Pdb)` or
   `ipdb>` prompt; srun's `0: ` task label before it) stopped there: a post-mortem after an exception or
   a breakpoint left in the code (844: read as healthy).
+- A ranking metric's name with its cut-off glued on (`Top1 error`, `Top5 error`, `acc5 err`) keeps it: the
+  two were merged into one `error` series of twice the points (825), the digits taken for a glued counter.
 """
 
 from __future__ import annotations
@@ -120,3 +122,13 @@ def test_a_log_that_ends_in_the_debugger_stopped_there() -> None:
 def test_a_quoted_arrow_is_not_the_debugger() -> None:
     text = "> Note: see train.py for details\nstep 1 loss 0.5\nstep 2 loss 0.4\n"
     assert parse_text(text, "train.log").events.empty
+
+
+def test_a_ranking_metric_keeps_its_cut_off() -> None:
+    text = "".join(
+        f"Epoch: [{e}] ArcFace loss: {17.3 - e:.4f} Top1 error: {99.6 - e:.4f} Top5 error: {99.4 - 2 * e:.4f}\n"
+        for e in range(1, 5)
+    )
+    read = values(text)
+    assert read["train/top1_error"] == [98.6, 97.6, 96.6, 95.6]
+    assert read["train/top5_error"] == [97.4, 95.4, 93.4, 91.4]

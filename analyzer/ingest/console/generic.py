@@ -503,6 +503,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         while len(words) > 1 and (any(c.isdigit() for c in words[0]) or words[0] in _LOG_LEVELS):
             if len(words) == 2 and words[1].lower() == "loss" and words[0][0].isalpha() and words[0] not in _LOG_LEVELS:
                 break  # `F0 Loss`, `L1 Loss`, `S2S Loss`: the loss's own name, not a counter glued before it
+            if _RANKED_STEM.fullmatch(words[0]):
+                break  # `Top1 error`, `Acc5 err`, `Hits10 score`: a metric's own cut-off k, not a counter
             words.pop(0)  # "E5 iter[": the glued counter is no part of the name; nor `P590 INFO Train loss`'s level
         return " ".join(words) + ("." if short else ""), "value"
     if label.rstrip().endswith("|"):  # | name | value |: the name is the cell before
@@ -769,6 +771,8 @@ _GLUED_VALUE = re.compile(
     r"(?i)(?<![\w.])([A-Za-z_]*(?:loss|acc|accuracy|lr|err|error|ppl|perplexity|reward))(?=[-+]?\d+\.\d+)"
 )
 _COUNTER_PREPOSITIONS = {"on", "at", "in", "of", "after", "before", "during"}
+# A ranking metric's name with its cut-off glued on (`Top1`, `acc5`, `Hits10`, `Recall20`, `mAP50`, `NDCG10`).
+_RANKED_STEM = re.compile(r"(?i)(?:top|acc|hits?|recall|prec|precision|rouge|bleu|map|ndcg|mrr|rank|ap)[-_]?\d+")
 _COUNT_UNIT = re.compile(
     r"\s*(steps|iterations|iters|updates|batches|sequences|samples|examples|episodes)\b(?!\s*(?:/|per\b))", re.I
 )
