@@ -18,6 +18,8 @@
   a breakpoint left in the code (844: read as healthy).
 - A ranking metric's name with its cut-off glued on (`Top1 error`, `Top5 error`, `acc5 err`) keeps it: the
   two were merged into one `error` series of twice the points (825), the digits taken for a glued counter.
+- Keras's `Epoch 1/1` header again before every record (a one-epoch `fit()` called in a loop) counts on:
+  each call is the next epoch (867: seven records at one step, six dropped as duplicates).
 """
 
 from __future__ import annotations
@@ -132,3 +134,14 @@ def test_a_ranking_metric_keeps_its_cut_off() -> None:
     read = values(text)
     assert read["train/top1_error"] == [98.6, 97.6, 96.6, 95.6]
     assert read["train/top5_error"] == [97.4, 95.4, 93.4, 91.4]
+
+
+def test_a_one_epoch_fit_in_a_loop_counts_on() -> None:
+    rows = [(0.0889, 0.2725), (0.0848, 0.2937), (0.0859, 0.2760), (0.0787, 0.2841)]
+    text = "".join(
+        "Epoch 1/1\n"
+        f"1598/1598 [==============================] - 114s - loss: {t:.4f} - acc: 0.8755 - val_loss: {v:.4f} - "
+        "val_acc: 0.5857\n"
+        for t, v in rows
+    )
+    assert series(text)["train/loss"] == [(1, 0.0889), (2, 0.0848), (3, 0.0859), (4, 0.0787)]

@@ -62,7 +62,7 @@ _TERMINATE = re.compile(r"terminate called after throwing an instance of '(?P<ty
 _DIGIT = re.compile(r"\d")
 _BREAK = re.compile(r"(\r\n|\n|\r)")
 # Headers that name the epoch whose one-line summary follows (Keras `Epoch 3/30`, AllenNLP `TRAIN EPOCH 2:`).
-_EPOCH_HEADER = re.compile(r"^(?:Epoch (?P<keras>\d+)/\d+\s*$|TRAIN EPOCH\s+(?P<zero_based>\d+):)")
+_EPOCH_HEADER = re.compile(r"^(?:Epoch (?P<keras>\d+)/(?P<of>\d+)\s*$|TRAIN EPOCH\s+(?P<zero_based>\d+):)")
 
 
 def blocks(path: Path) -> Iterator[str]:
@@ -325,7 +325,8 @@ def _line(state: State, text: str, lineno: int) -> None:
             # epochs just before this one, not the run's first
             state.builder.shift(state.headless_from, before - state.epoch_counter)
         state.epoch_header_seen = True
-        state.epoch_counter = before
+        # `Epoch 1/1` again and again: a one-epoch fit() called in a loop, each call the next epoch
+        state.epoch_counter = max(before, state.epoch_counter) if header["of"] == "1" else before
     screen = _hint_screen(state.grammars)
     for grammar in state.grammars.metrics if screen is None or screen.search(text) else ():
         if grammar.prefilter and grammar.prefilter not in text:
