@@ -748,6 +748,60 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
     )
 
 
+@check("generalisation_gap")
+def generalisation_gap(
+    run: Run, *, loss_ratio: float = 3.0, accuracy_gap: float = 0.2, min_evals: int = 3
+) -> Detection | None:
+    """Overfitting told by the gap itself, for a window that starts after it opened (a pasted tail, a fit()
+    called in a loop): at each of the last `min_evals` or more evaluations (the later half of them), the
+    eval loss is `loss_ratio` × the train loss at the same step or more, and the eval accuracy is
+    `accuracy_gap` (a fraction) or more below the train accuracy. Both gaps are asked for: a loss computed
+    another way on the eval set (a sum, no label smoothing) widens only the first."""
+    evals, train = finite(run.series("loss", split="eval")), finite(run.series("loss"))
+    pair = _accuracy_pair(run)
+    if pair is None or len(evals) < min_evals:
+        return None
+    name, train_acc, eval_acc = pair
+    steps = evals.index[
+        evals.index.isin(train.index) & evals.index.isin(train_acc.index) & evals.index.isin(eval_acc.index)
+    ]
+    steps = steps[len(steps) // 2 :]
+    if len(steps) < min_evals:
+        return None
+    ratio = evals.loc[steps].to_numpy() / np.maximum(train.loc[steps].to_numpy(), 1e-12)
+    gap = train_acc.loc[steps].to_numpy() - eval_acc.loc[steps].to_numpy()
+    if not (bool((ratio >= loss_ratio).all()) and bool((gap >= accuracy_gap).all())):
+        return None
+    onset = int(steps[0])
+    return Detection(
+        onset,
+        f"over the last {len(steps)} evaluations the eval loss is {fmt(float(ratio.min()))}-{fmt(float(ratio.max()))}× "
+        f"the train loss and the eval {name} {fmt(float(gap.min()))}-{fmt(float(gap.max()))} below the train "
+        f"{name} ({fmt(float(train_acc.loc[steps].iloc[-1]))} against {fmt(float(eval_acc.loc[steps].iloc[-1]))} "
+        "at the end): the model fits the training data far better than data it has not seen",
+        {
+            "evaluations": len(steps),
+            "loss_ratio": [round(float(ratio.min()), 3), round(float(ratio.max()), 3)],
+            "accuracy_gap": [round(float(gap.min()), 4), round(float(gap.max()), 4)],
+            "eval_loss": _points(run, "loss", "eval", steps.tolist()[-3:], evals.loc[steps].tolist()[-3:]),
+            "train_loss": _points(run, "loss", "train", steps.tolist()[-3:], train.loc[steps].tolist()[-3:]),
+        },
+        confidence=0.6,
+    )
+
+
+def _accuracy_pair(run: Run) -> tuple[str, pd.Series, pd.Series] | None:
+    """An accuracy logged for both the train and the eval split, as fractions: (name, train, eval)."""
+    names = {(s, m) for s, m in run.series_names()}
+    for s, m in sorted(names):
+        if s == "eval" and ("train", m) in names and _TOP1.search(m.lower()) and not _ERROR_RATE.search(m.lower()):
+            train, ev = finite(run.series(m)), finite(run.series(m, split="eval"))
+            if len(train) and len(ev):
+                scale = 100.0 if max(float(train.max()), float(ev.max())) > 1.0 else 1.0  # printed in percent
+                return m, train / scale, ev / scale
+    return None
+
+
 @check("eval_score_falls_while_train_falls")
 def eval_score_falls_while_train_falls(
     run: Run, *, min_drop: float = 0.05, min_points: int = 2, min_evals: int = 5

@@ -148,6 +148,17 @@ FIRES: dict[str, Case] = {
         ),
         onset=10,
     ),
+    "generalisation_gap": Case(  # a pasted tail: eval loss 15x train's, eval accuracy 30 points below
+        lambda: make_run(
+            {
+                "train/loss": [0.23, 0.2, 0.5, 0.15, 0.1],
+                "eval/loss": [3.38, 3.18, 4.69, 3.5, 3.38],
+                "train/acc": [0.94, 0.95, 0.90, 0.96, 0.97],
+                "eval/acc": [0.67, 0.68, 0.56, 0.66, 0.69],
+            }
+        ),
+        onset=3,
+    ),
     "loss_parts_explode": Case(  # BasicSR's parts, no `loss`: the pixel loss jumps ten-billionfold
         lambda: make_run(
             {"train/l_g_pix": [0.0081, 0.0079, 0.0078, 8.6e7, 1.4e27], "train/l_d": [0.11, 0.1, 0.1, 0.2, 9.0]}
@@ -217,6 +228,16 @@ SILENT: dict[str, Case] = {
     "eval_score_falls_while_train_falls": Case(  # down by less than its own noise
         lambda: make_run(
             {"train/loss": falling(20, 2.0, 0.5), "eval/accuracy": {s: 2.0 - v for s, v in EVAL_FLAT.items()}}
+        )
+    ),
+    "generalisation_gap": Case(  # the eval loss summed (10x) but the accuracies close: no overfitting
+        lambda: make_run(
+            {
+                "train/loss": [0.5, 0.45, 0.4, 0.38, 0.36],
+                "eval/loss": [5.2, 4.8, 4.3, 4.0, 3.9],
+                "train/acc": [0.80, 0.82, 0.84, 0.85, 0.86],
+                "eval/acc": [0.78, 0.79, 0.80, 0.80, 0.81],
+            }
         )
     ),
     "loss_parts_explode": Case(  # a KL term warming up from 1e-7 beside a reconstruction loss of 0.5
