@@ -119,7 +119,7 @@ def loss_spike(
     values, steps = loss.to_numpy(), loss.index.to_numpy()
     for i in range(1, len(values)):
         base = float(np.median(values[:i]))
-        if base <= 0 or values[i] < short_ratio * base:
+        if base <= 0 or values[i] < short_ratio * base or _within_log_noise(values[:i], float(values[i])):
             continue
         later = values[i + 1 :]
         if len(later) >= 2 and (later[:2] >= min_ratio * base).all():
@@ -144,6 +144,21 @@ def loss_spike(
             confidence=0.6,
         )
     return None
+
+
+_SHORT_SPIKE_Z = 4.0  # robust z-score, on a log scale, a short series' jump must reach against the points before
+
+
+def _within_log_noise(before: np.ndarray, value: float) -> bool:
+    """Whether `value` is within the spread the points before it already show, on a log scale (a robust
+    z-score under _SHORT_SPIKE_Z): a loss printed from one batch every N epochs (a diffusion model's, a
+    GAN's, with a random timestep or latent per batch) swings by several times from print to print, and a
+    jump of 8x is its noise, not a spike. Four positive points before it at least, else no judgement."""
+    if len(before) < 4 or value <= 0 or bool((before <= 0).any()):
+        return False
+    logs = np.log(before)
+    scale = 1.4826 * float(np.median(np.abs(logs - np.median(logs))))
+    return scale > 0 and (math.log(value) - float(np.median(logs))) / scale < _SHORT_SPIKE_Z
 
 
 def _magnitude_spike(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:
