@@ -149,6 +149,15 @@ def loss_spike(
 _SHORT_SPIKE_Z = 4.0  # robust z-score, on a log scale, a short series' jump must reach against the points before
 
 
+def _average_moves(run: Run, steps: pd.Index) -> bool:
+    """Whether the loss's running average printed beside it (`loss: 6.7274 (6.9064)`, a `loss_avg`) changes
+    over these steps: then the batches' losses differ, and the value that repeats is a windowed statistic
+    (torchvision's MetricLogger prints the median of the last 20 batches first), not a frozen loss."""
+    average = finite(run.series("loss_avg"))
+    during = average[average.index.isin(steps)].to_numpy()
+    return len(during) >= 2 and float(np.ptp(during)) > 0
+
+
 def _within_log_noise(before: np.ndarray, value: float) -> bool:
     """Whether `value` is within the spread the points before it already show, on a log scale (a robust
     z-score under _SHORT_SPIKE_Z): a loss printed from one batch every N epochs (a diffusion model's, a
@@ -497,6 +506,7 @@ def loss_not_moving(
         values[-1] != 0
         and frozen >= max(min_points, len(values) // 2 if coarse else len(values) // 4)
         and not _warming_up(lr, int(loss.index[len(values) - frozen]))
+        and not _average_moves(run, loss.index[len(values) - frozen :])
     ):
         start = len(values) - frozen
         where = "at all" if start == 0 else f"from step {int(loss.index[start])} on, at the last"

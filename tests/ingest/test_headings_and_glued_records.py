@@ -20,6 +20,10 @@
   two were merged into one `error` series of twice the points (825), the digits taken for a glued counter.
 - Keras's `Epoch 1/1` header again before every record (a one-epoch `fit()` called in a loop) counts on:
   each call is the next epoch (867: seven records at one step, six dropped as duplicates).
+- torchvision's MetricLogger line keeps each field's running average in parentheses (`loss: 6.7274
+  (6.9064)`) as `<field>_avg`, and fields with digits (`acc1`, `acc5`): the hint dropped them (880).
+- XLA's status-code form of an allocation failure (`RESOURCE_EXHAUSTED: Attempting to allocate 31.06M`,
+  JAX, TPU, TF) is out of memory (891: read as a plain crash).
 """
 
 from __future__ import annotations
@@ -145,3 +149,25 @@ def test_a_one_epoch_fit_in_a_loop_counts_on() -> None:
         for t, v in rows
     )
     assert series(text)["train/loss"] == [(1, 0.0889), (2, 0.0848), (3, 0.0859), (4, 0.0787)]
+
+
+METRIC_LOGGER = (
+    "Epoch: [0]  [ {i}/5005]  eta: 4:26:15  lr: 0.1  img/s: 6.728650373418343  loss: {loss:.4f} ({avg:.4f})  "
+    "acc1: 0.0000 (0.3009)  acc5: 0.0000 (1.1806)  time: 2.5828  data: 0.0012  max mem: 3524\n"
+)
+
+
+def test_a_metric_logger_line_keeps_its_running_averages() -> None:
+    rows = [(134, 6.7313, 6.9128), (135, 6.7595, 6.9122), (136, 6.7274, 6.9096), (137, 6.7274, 6.9064)]
+    read = values("".join(METRIC_LOGGER.format(i=i, loss=loss, avg=avg) for i, loss, avg in rows))
+    assert read["train/loss"] == [6.7313, 6.7595, 6.7274, 6.7274]
+    assert read["train/loss_avg"] == [6.9128, 6.9122, 6.9096, 6.9064]
+    assert read["train/acc1"] == [0.0] * 4 and read["train/acc5_avg"] == [1.1806] * 4
+
+
+def test_resource_exhausted_is_out_of_memory() -> None:
+    text = (
+        "UnfilteredStackTrace: RuntimeError: RESOURCE_EXHAUSTED: Attempting to allocate 31.06M. That was not "
+        "possible. There are 58.64M free.\n"
+    )
+    assert "oom" in set(parse_text(text, "train.log").events["kind"])

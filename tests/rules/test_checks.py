@@ -294,6 +294,28 @@ def test_each_check_stays_silent(name: str) -> None:
         ("loss_spike", lambda: make_run({"train/loss": spiked(factor=1.3)}), {"min_ratio": 1.5}, None),
         ("loss_spike", lambda: make_run({"train/loss": [2.0, 1.9, 1.8, 15.0, 1.7, 1.6]}), {"short_ratio": 10.0}, None),
         ("loss_spike", lambda: make_run({"train/loss": noisy(64).tolist()}), {}, None),
+        (  # a windowed median repeats while the running average beside it moves: not frozen
+            "loss_not_moving",
+            lambda: make_run(
+                {
+                    "train/loss": [6.7313, 6.7595, 6.7313, 6.7274, 6.7274, 6.7274, 6.7274],
+                    "train/loss_avg": [6.9128, 6.9122, 6.9096, 6.9064, 6.9065, 6.9046, 6.9041],
+                }
+            ),
+            {},
+            None,
+        ),
+        (  # the same repeats with the average frozen too: nothing is learned
+            "loss_not_moving",
+            lambda: make_run(
+                {
+                    "train/loss": [6.7313, 6.7595, 6.7313, 6.7274, 6.7274, 6.7274, 6.7274],
+                    "train/loss_avg": [6.9128, 6.9122, 6.9096, 6.9064, 6.9064, 6.9064, 6.9064],
+                }
+            ),
+            {},
+            4,
+        ),
         (  # one batch's diffusion loss printed every 25 epochs: it swings 6x from print to print, 8x is its noise
             "loss_spike",
             lambda: make_run(

@@ -111,9 +111,14 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
     if "total" in groups and grammar.step_mode == "absolute":
         state.meta.setdefault("trainer_state", {}).setdefault("max_steps", int(groups["total"]))
     items = [(k, v) for k, v in groups.items() if k not in ("step", "total", "epoch_index")]
+    averages: dict[str, str] = {}  # a pair's running average in parentheses (`loss: 6.7274 (6.9064)`), by key
     if grammar.pairs is not None:
         named = {k for k, _ in items}  # the pairs may repeat a field the match took (Keras `- loss: ...`)
-        items += [(m["key"].strip(), m["value"]) for m in grammar.pairs.finditer(text) if m["key"].strip() not in named]
+        for m in grammar.pairs.finditer(text):
+            if m["key"].strip() not in named:
+                items.append((m["key"].strip(), m["value"]))
+                if "avg" in m.re.groupindex and m["avg"]:
+                    averages[m["key"].strip()] = m["avg"]
     if grammar.vanishing:
         names = {grammar.keys.get(k) or canonical_metric(k): v for k, v in items}
         if grammar.vanishing in names:
@@ -143,6 +148,9 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
             split = said if split == "train" else split
         rounded = rounded_zero(raw) if value == 0 else 0.0  # `lr: 0.000000`
         state.builder.metric(step, split, metric, value, lineno, rank=state.rank, rounded=rounded)
+        average = to_float(averages.get(key, ""))
+        if average is not None:
+            state.builder.metric(step, split, f"{metric}_avg", average, lineno, rank=state.rank)
     state.records += 1
 
 
