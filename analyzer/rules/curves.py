@@ -708,6 +708,12 @@ def _chance_level(
             return k, level, f"the accuracy sits at {accuracy:.3f} ≈ 1/{k}"
         if points >= _LONG_CHANCE and (updates is None or updates >= _MIN_UPDATES) and not _sum_of_parts(run):
             return k, level, f"flat over {points} logged points"
+    # More classes (CIFAR-100, ImageNet's 1,000): ln(k) apart by less than the tolerance, so only the run's
+    # own accuracy at 1/k, with k the loss's level, says it.
+    k = round(math.exp(mean)) if 3.0 < mean < 10.0 else 0
+    near = k > 20 and abs(mean - math.log(k)) <= tolerance * math.log(k)
+    if near and accuracy is not None and abs(accuracy - 1 / k) <= 0.15 / k:
+        return k, math.log(k), f"the accuracy sits at {accuracy:.4f} ≈ 1/{k}"
     return None
 
 
@@ -728,7 +734,7 @@ _HIGHER_IS_BETTER = re.compile(
     r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|map|miou|iou|dice"
     r"|(?:ndcg|hr|hit|mrr|recall)(?:@\d+)?)(?:_|$)"
 )
-_ERROR_RATE = re.compile(r"misclass|error_rate|top_?1_err")
+_ERROR_RATE = re.compile(r"misclass|error_rate|top_?1_err|^err(?:or)?$")  # a bare `err` beside a classifier's loss
 _TOP1 = re.compile(r"acc(?!\w*5)|prec(?:ision)?@1(?!\d)|top_?1(?!\d)")  # torchvision's `Prec@1` is top-1 accuracy
 
 

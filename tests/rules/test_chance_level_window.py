@@ -37,3 +37,19 @@ def test_a_top1_precision_at_one_in_ten_corroborates_a_loss_at_ln10(tmp_path: Pa
     rows = [(0, "2.3118", "9.375"), (10, "2.3118", "10.547"), (20, "2.3118", "8.594"), (30, "2.3119", "8.594")]
     rows += [(40, "2.3118", "10.156")]
     assert "not_learning" in modes(tmp_path, [line.format(b=b, v=v, p=p) for b, v, p in rows])
+
+
+BANNER = "========   epoch  {e} (lr: 0.00897)  ========\ntrain loss = {loss} | train err = {err}% |\n"
+HUNDRED = [("4.60579", "99.09"), ("4.60585", "99.01"), ("4.60557", "99.05"), ("4.60571", "98.98")]
+
+
+def test_a_loss_at_ln100_with_the_error_rate_at_99_percent_is_not_learning(tmp_path: Path) -> None:
+    # CIFAR-100 (efficientnet-pytorch's own banner): k = 100 is past the 2-20 a level alone may name, and the
+    # run's own error rate, one minus its accuracy, says it.
+    lines = [BANNER.format(e=e, loss=loss, err=err) for e, (loss, err) in enumerate(HUNDRED * 2, 45)]
+    assert "not_learning" in modes(tmp_path, lines)
+
+
+def test_a_loss_at_ln100_with_an_accuracy_far_from_one_percent_is_no_finding(tmp_path: Path) -> None:
+    lines = [BANNER.format(e=e, loss=loss, err="70.12") for e, (loss, _) in enumerate(HUNDRED * 2, 45)]
+    assert "not_learning" not in modes(tmp_path, lines)
