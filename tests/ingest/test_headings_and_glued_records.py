@@ -24,6 +24,8 @@
   (6.9064)`) as `<field>_avg`, and fields with digits (`acc1`, `acc5`): the hint dropped them (880).
 - XLA's status-code form of an allocation failure (`RESOURCE_EXHAUSTED: Attempting to allocate 31.06M`,
   JAX, TPU, TF) is out of memory (891: read as a plain crash).
+- A meter named like a counter (`Batch 0.439 (0.445)`: the batch's seconds and their running mean) holds
+  fractions and counts nothing: the `[750/11134]` beside it is the batch (878: every record at step 0).
 """
 
 from __future__ import annotations
@@ -171,3 +173,15 @@ def test_resource_exhausted_is_out_of_memory() -> None:
         "possible. There are 58.64M free.\n"
     )
     assert "oom" in set(parse_text(text, "train.log").events["kind"])
+
+
+SEMSEG = (
+    "[2021-08-16 13:47:19,356 INFO train.py line 404 34387] Epoch: [1/50][{i}/11134] Data 0.000 (0.002) "
+    "Batch {b:.3f} (0.445) Remain 68:45:01 MainLoss 0.0000 AuxLoss 0.0000 Loss {loss:.4f} Accuracy 0.1246.\n"
+)
+
+
+def test_a_meter_named_batch_is_no_batch_counter() -> None:
+    rows = [(750, 0.439, 3.2435), (760, 0.445, 4.2568), (770, 0.444, 2.5651), (780, 0.447, 3.0012)]
+    read = series("".join(SEMSEG.format(i=i, b=b, loss=loss) for i, b, loss in rows))
+    assert [step for step, _ in read["train/loss"]] == [750, 760, 770, 780]

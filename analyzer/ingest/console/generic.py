@@ -700,6 +700,15 @@ def _name_slots(tpl: Template) -> None:
             and bool(np.all(np.diff(table[:, 0]) > 0))
         ):  # `Train 26, loss: 3.67` then `Train 27, ...`: the split's records counted by their epoch
             slot.metric = slot.role = "epoch"
+    for i, slot in enumerate(slots):  # `Batch 0.439 (0.445)`: a meter named like a counter (the batch's
+        # seconds, with its running mean) holds fractions; the batches and steps a loop counts are whole
+        if slot.role in ("step", "batch") and slot.raw and tpl.rows and i < table.shape[1]:
+            column = table[:, i][np.isfinite(table[:, i])]
+            if len(column) and not bool(np.all(column == np.round(column))):
+                slot.split, slot.metric = _canonical(slot.raw, "train")
+                slot.role = "value"
+                if i + 1 < len(slots) and slots[i + 1].role == "mean":
+                    slots[i + 1] = Slot(slot.raw, slot.metric + "_avg", slot.split)
     for i in range(1, len(slots)):  # `Loss after epoch 3: 0.71`: the value is named before the counter(s)
         j = i - 1
         while j > 0 and slots[j].role in ("step", "epoch", "batch") and not _counter_head(slots[j].raw):
