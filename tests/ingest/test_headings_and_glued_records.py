@@ -26,6 +26,11 @@
   JAX, TPU, TF) is out of memory (891: read as a plain crash).
 - A meter named like a counter (`Batch 0.439 (0.445)`: the batch's seconds and their running mean) holds
   fractions and counts nothing: the `[750/11134]` beside it is the batch (878: every record at step 0).
+- A traceback pasted outside a code block: Markdown eats `<module>` (`File "train.py", line 542, in `),
+  and the reporter's `...` stands for frames left out; both are the same traceback going on, not its
+  end (850, 909: one exception read as two, the first "with no exception line").
+- Python logging's `[%(name)s] [%(levelname)s]` before the message is a prefix (833: the logger's dotted
+  name was glued onto the `epoch` counter's name, and the records fell back to record order).
 """
 
 from __future__ import annotations
@@ -185,3 +190,27 @@ def test_a_meter_named_batch_is_no_batch_counter() -> None:
     rows = [(750, 0.439, 3.2435), (760, 0.445, 4.2568), (770, 0.444, 2.5651), (780, 0.447, 3.0012)]
     read = series("".join(SEMSEG.format(i=i, b=b, loss=loss) for i, b, loss in rows))
     assert [step for step, _ in read["train/loss"]] == [750, 760, 770, 780]
+
+
+def test_a_traceback_pasted_outside_a_code_block_is_one_exception() -> None:
+    text = (
+        "Traceback (most recent call last):\n"
+        'File "scripts/reader/train.py", line 542, in \n'
+        "main(args)\n"
+        "...\n"
+        'File "/home/u/DrQA/drqa/reader/utils.py", line 232, in metric_max_over_ground_truths\n'
+        "return max(scores_for_ground_truths)\n"
+        "ValueError: max() arg is an empty sequence\n"
+    )
+    events = parse_text(text, "train.log").events
+    assert list(events["kind"]) == ["exception"]
+    assert events["message"].iloc[0].startswith("ValueError: max() arg is an empty sequence")
+
+
+def test_a_logger_name_and_level_in_brackets_is_a_prefix() -> None:
+    text = "".join(
+        f"[2023-01-29 17:05:{10 + e},919] [paddlets.models.common.callbacks.callbacks] [INFO] epoch {e:03d}| "
+        f"loss: {0.9 - 0.1 * e:.6f}| val_0_mse: 0.5| 0:00:06s\n"
+        for e in range(4)
+    )
+    assert series(text)["train/loss"] == [(0, 0.9), (1, 0.8), (2, 0.7), (3, 0.6)]

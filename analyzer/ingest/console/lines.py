@@ -30,6 +30,7 @@ _PREFIX = re.compile(
     r"|\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s?"  # absl / glog: I0912 10:01:02.5 123 x.py:65]
     r"|\s*(?:INFO|DEBUG):[A-Za-z_][\w.-]*:(?=\S)"  # Python logging's default format: `INFO:run-test:loss=..`
     r"|\s*\[\d+:[A-Za-z_][\w-]*\]\s*"  # logging's `[%(process)d:%(threadName)s]`: `[37672:MainThread]`
+    r"|\s*\[[A-Za-z_][\w.-]*\]\s*\[(?:INFO|DEBUG|WARNING|ERROR|CRITICAL)\]\s*"  # `[%(name)s] [%(levelname)s]`
     r"|\s*(?:INFO|DEBUG) : (?=\S)"  # `%(levelname)s : %(message)s` after its time (braindecode's logger)
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r"|\s*\d{4}-\d\d-\d\d[ T,]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s*[:|-]\s+|\s+)"  # 2023-08-09 15:17:51.409852: x
@@ -43,9 +44,10 @@ _BLOCK_HEAD = re.compile(r"\*{5} (?P<split>\w+) metrics \*{5}")
 _BLOCK_ROW = re.compile(r"^\s+(?P<key>[\w/.-]+)\s+=\s+(?P<value>\S+)\s*$")
 _DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
 _SIZE = re.compile(rf"^({NUM})\s*(?:GF|MB|GB|TF)$")
+_ELISIONS = {"...", "....", "[...]", "(...)", "…", "[…]"}
 _TRACEBACK = re.compile(r"Traceback \(most recent\b(?: call last\):)?")  # cut short at the end of a paste too
 _FRAME = re.compile(
-    r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)'
+    r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in(?: (?P<fn>\S+)|\s*$)'  # `<module>` eaten by Markdown
     # IPython's: `File ~/lib/python3.10/site-packages/transformers/trainer.py:1633, in Trainer.train(...)`
     r"|^File (?P<ifile>\S+?):(?P<iline>\d+), in (?P<ifn>[\w.<>]+)"
     r"|^Cell (?P<cell>In\s?\[\d+\]), line (?P<cline>\d+)"
@@ -190,7 +192,7 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
     if frame:
         file = frame["file"] or frame["ifile"] or frame["cell"] or frame["pfile"]
         line = frame["line"] or frame["iline"] or frame["cline"]
-        fn = frame["fn"] or frame["ifn"] or frame["pfn"] or "cell"
+        fn = frame["fn"] or frame["ifn"] or frame["pfn"] or ("<module>" if frame["file"] else "cell")
         tb["frame"] = f"{file}:{line} in {fn}" if line else f"{file} in {fn}"
         if not _LIBRARY.search(file):
             tb["user_frame"] = tb["frame"]
@@ -198,6 +200,9 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         return True
     source = tb.pop("source", False)
     if text.startswith((" ", "\t")) or not text.strip() or text.strip() == "^" * len(text.strip()):
+        return True
+    if text.strip() in _ELISIONS:  # the reporter's `...` for frames left out: the same traceback goes on
+        tb["source"] = source
         return True
     exc = _EXCEPTION.match(text.strip())
     if source and not exc:
