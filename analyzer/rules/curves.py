@@ -226,7 +226,31 @@ def divergence(
     )
     if found is None or (found.onset_step is not None and _parts_fall(run, metric, loss, found.onset_step)):
         return None
+    if found.onset_step is not None and _eval_improves(run, found.onset_step):
+        return None
     return found
+
+
+def _eval_improves(run: Run, onset: int, by: float = 0.05) -> bool:
+    """An evaluation that got better over the climb (its loss down, or a higher-is-better score up, by `by`
+    of its value at the last evaluation before the climb began): a train loss that truly diverged does not leave the
+    model better on held-out data, so the series named the loss measures something else (a score under a
+    misleading header: kbc's `Train(loss)` column holds the train MRR)."""
+    named = [("loss", False)] + [
+        (m, True) for s, m in run.series_names() if s == "eval" and _HIGHER_IS_BETTER.search(m)
+    ]
+    for metric, higher in named:
+        evals = finite(run.series(metric, split="eval"))
+        before, after = evals[evals.index < onset], evals[evals.index >= onset]
+        if before.empty:  # the climb starts with the log: measured from the first evaluation
+            before, after = after.iloc[:1], after.iloc[1:]
+        if before.empty or len(after) < 2:
+            continue
+        start, end = float(before.iloc[-1]), float(after.iloc[-1])
+        change = (end - start) if higher else (start - end)
+        if start != 0 and change > by * abs(start):
+            return True
+    return False
 
 
 def _parts_fall(run: Run, metric: str, loss: pd.Series, onset: int) -> bool:

@@ -294,6 +294,23 @@ def test_each_check_stays_silent(name: str) -> None:
         ("loss_spike", lambda: make_run({"train/loss": spiked(factor=1.3)}), {"min_ratio": 1.5}, None),
         ("loss_spike", lambda: make_run({"train/loss": [2.0, 1.9, 1.8, 15.0, 1.7, 1.6]}), {"short_ratio": 10.0}, None),
         ("loss_spike", lambda: make_run({"train/loss": noisy(64).tolist()}), {}, None),
+        (  # a column headed `Train(loss)` that holds the train MRR: it climbs while the eval MRR climbs with it
+            "divergence",
+            lambda: make_run(
+                {
+                    "train/loss": np.linspace(0.2856, 0.9995, 40).tolist(),
+                    "eval/mrr": {s: 0.216 + 0.016 * s for s in range(1, 41, 4)},
+                }
+            ),
+            {},
+            None,
+        ),
+        (  # the same climb with nothing better on held-out data: a divergence
+            "divergence",
+            lambda: make_run({"train/loss": [0.2856] * 8 + np.linspace(0.2856, 0.9995, 32).tolist()}),
+            {},
+            9,
+        ),
         (  # a windowed median repeats while the running average beside it moves: not frozen
             "loss_not_moving",
             lambda: make_run(
