@@ -31,6 +31,8 @@
   end (850, 909: one exception read as two, the first "with no exception line").
 - Python logging's `[%(name)s] [%(levelname)s]` before the message is a prefix (833: the logger's dotted
   name was glued onto the `epoch` counter's name, and the records fell back to record order).
+- A loss printed in a sentence, `Loss of 0.0131 on iteration 2` (a Julia callback's), is the loss: the
+  linking word is no part of its name (917: read as `loss_of`, which no rule looks at).
 """
 
 from __future__ import annotations
@@ -214,3 +216,9 @@ def test_a_logger_name_and_level_in_brackets_is_a_prefix() -> None:
         for e in range(4)
     )
     assert series(text)["train/loss"] == [(0, 0.9), (1, 0.8), (2, 0.7), (3, 0.6)]
+
+
+def test_a_loss_named_in_a_sentence_drops_its_linking_word() -> None:
+    text = "".join(f" Loss of {0.013182825077950069 + 1e-9 * i} on iteration {i}\n" for i in range(1, 6))
+    read = series(text)
+    assert [step for step, _ in read["train/loss"]] == [1, 2, 3, 4, 5]

@@ -550,7 +550,9 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
     """(split, metric) of a raw slot name."""
     tokens = ["loss" if t == "losses" else t for t in _tokens(raw)]  # `iteration : 4, losses : 1266.86`
-    while len(tokens) > 1 and tokens[-1] in _COPULAS:  # `Current loss is: 133.4`
+    while len(tokens) > 1 and (
+        tokens[-1] in _COPULAS or tokens[-1] == "of"
+    ):  # `Current loss is: 133.4`, `Loss of 0.01`
         tokens.pop()
     split = segment_split
     rest: list[str] = []
