@@ -273,6 +273,11 @@ def _print_account(out: Console, account: dict[str, object]) -> None:
                     for s in tpl["slots"]
                 ]
                 line("    " + "; ".join(fields))
+            for hint in console.get("hints", []):
+                where = f"{hint['lines']} lines from line {hint['first_line']}"
+                line(f"  hint {hint['hint']} ({hint['framework']}): {where}", "cyan")
+                line(f"    {hint['example'][:160]}", "dim")
+                line("    " + "; ".join(f"{key} -> {target}" for key, target in hint["fields"].items()))
             if console.get("prose_lines"):
                 line(f"  {console['prose_lines']} line(s) with numbers left unread as prose, e.g.:", "yellow")
                 for example in console.get("prose_examples", []):

@@ -231,3 +231,22 @@ def test_inspect_shows_templates_fields_axis_and_unread_lines(tmp_path: Path):
     assert csv[0] == "step,wall_time,split,metric,value,source,line,rank" and len(csv) > 9
     terminal = analyze_cli("inspect", str(log), "--no-color")
     assert "Train Loss -> train/loss" in terminal.stdout and "left unread as prose" in terminal.stdout
+
+
+def test_inspect_shows_the_lines_a_grammar_hint_read(tmp_path: Path):
+    # torchvision's MetricLogger format, read by a hint rather than the generic reader: inspect says which
+    # hint, from which line, and which field became which series (it showed only the series before).
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(
+            f"Epoch: [0]  [ {i}/5005]  eta: 4:26:15  lr: 0.1  loss: {6.9 - i / 1000:.4f} (6.9128)  "
+            "acc1: 0.0000 (0.3009)  time: 2.5828  data: 0.0012  max mem: 3524\n"
+            for i in range(134, 138)
+        )
+    )
+    done = analyze_cli("inspect", str(log), "--format", "json")
+    hints = json.loads(done.stdout)["files"][0]["console"]["hints"]
+    assert [(h["hint"], h["lines"], h["first_line"]) for h in hints] == [("metric_logger", 4, 1)]
+    assert hints[0]["fields"]["loss"] == "train/loss" and hints[0]["fields"]["lr"] == "train/learning_rate"
+    terminal = analyze_cli("inspect", str(log), "--no-color")
+    assert "hint metric_logger" in terminal.stdout and "loss -> train/loss" in terminal.stdout

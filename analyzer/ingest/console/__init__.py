@@ -143,6 +143,7 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: Mo
             "records": state.records + sum(t["records"] for t in read["templates"]),
             "step_axis": axis,
             **read,
+            "hints": list(state.hints.values()),
         }
     }
     return frames

@@ -110,6 +110,17 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         step = state.step if state.step is not None else state.counter + 1
     state.step = step
     state.frameworks[grammar.framework] = state.frameworks.get(grammar.framework, 0) + 1
+    used = state.hints.get(grammar.name)
+    if used is None:  # what inspect shows of the hint: its first line and the fields it named
+        used = state.hints[grammar.name] = {
+            "hint": grammar.name,
+            "framework": grammar.framework,
+            "lines": 0,
+            "first_line": lineno,
+            "example": text.strip()[:300],
+            "fields": {},
+        }
+    used["lines"] += 1
     if "total" in groups and grammar.step_mode == "absolute":
         state.meta.setdefault("trainer_state", {}).setdefault("max_steps", int(groups["total"]))
     items = [(k, v) for k, v in groups.items() if k not in ("step", "total", "epoch_index")]
@@ -150,6 +161,8 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
             split = said if split == "train" else split
         rounded = rounded_zero(raw) if value == 0 else 0.0  # `lr: 0.000000`
         state.builder.metric(step, split, metric, value, lineno, rank=state.rank, rounded=rounded)
+        if len(used["fields"]) < 40:
+            used["fields"].setdefault(key, f"{split}/{metric}")
         average = to_float(averages.get(key, ""))
         if average is not None:
             state.builder.metric(step, split, f"{metric}_avg", average, lineno, rank=state.rank)

@@ -50,6 +50,7 @@ class State:
     bar_head: tuple[str, int] | None = None  # a bar the terminal cut before its `| n/total [`, and its line
     wrapped: list[tuple[str, int]] | None = None  # (text, line) of each piece of a record wrapped by a paste
     warned: bool = False  # the line was a Python warning: an indented line after it is its source line
+    hints: dict[str, dict[str, Any]] = field(default_factory=dict)  # grammar hint -> the lines it read (inspect)
 
     def note_axis(self, axis: str) -> None:
         order = ("", "ordinal", "epoch", "progress_bar", "logged")
