@@ -33,6 +33,11 @@
   name was glued onto the `epoch` counter's name, and the records fell back to record order).
 - A loss printed in a sentence, `Loss of 0.0131 on iteration 2` (a Julia callback's), is the loss: the
   linking word is no part of its name (917: read as `loss_of`, which no rule looks at).
+- A `cost` in a record whose losses are named (`Value function loss: .. | Mean cost: 0.00`, constrained
+  RL's episode cost) is not the loss (941: its 0.00 was read as a loss of exactly 0).
+- A launcher that kills its remaining workers (DeepSpeed's `sigkill_handler ... Killing subprocess`), a
+  `return code = -9` with a space, and any negative return code are the run dying on a signal (932, 933:
+  read as nothing at all).
 """
 
 from __future__ import annotations
@@ -222,3 +227,22 @@ def test_a_loss_named_in_a_sentence_drops_its_linking_word() -> None:
     text = "".join(f" Loss of {0.013182825077950069 + 1e-9 * i} on iteration {i}\n" for i in range(1, 6))
     read = series(text)
     assert [step for step, _ in read["train/loss"]] == [1, 2, 3, 4, 5]
+
+
+def test_a_cost_beside_named_losses_is_not_the_loss() -> None:
+    text = "".join(
+        f"Value function loss: {736518.8656 + i:.4f} | Surrogate loss: -0.0096 | Mean reward: 4006.23 | "
+        f"Mean cost: 0.00 | Mean episode length: 42.41 |\n"
+        for i in range(3)
+    )
+    read = values(text)
+    assert "train/loss" not in read and read["train/mean_cost"] == [0.0, 0.0, 0.0]
+
+
+def test_a_launcher_killing_its_workers_is_a_signal() -> None:
+    for line in (
+        "[2023-04-21 22:20:31,527] [INFO] [launch.py:318:sigkill_handler] Killing subprocess 19501",
+        "[INFO] [launch.py:324:sigkill_handler] ['/usr/bin/python3', 'finetune.py'] exits with return code = -9",
+        "subprocess exited with return code = -7",
+    ):
+        assert list(parse_text(line + "\n", "train.log").events["kind"]) == ["signal"], line

@@ -729,6 +729,12 @@ def _name_slots(tpl: Template) -> None:
             slot.role = "value"
         elif slot.role == "counter":  # a named i/n: an epoch, a batch, else a step counter
             slot.role = slot.metric = _counter_role(slot.raw) or "step"
+    if any("loss" in slot.raw.lower() for slot in slots):
+        for slot in slots:  # `Value function loss: .. | Mean cost: 0.00`: the losses are named; a `cost`
+            # beside them is an episode's (constrained RL's), not the objective
+            words = _tokens(slot.raw)
+            if slot.role == "value" and slot.metric == "loss" and words and words[-1] == "cost":
+                slot.metric = canonical_metric("_".join(words))
     tpl.slots = slots
 
 
