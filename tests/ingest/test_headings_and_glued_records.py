@@ -38,6 +38,8 @@
 - A launcher that kills its remaining workers (DeepSpeed's `sigkill_handler ... Killing subprocess`), a
   `return code = -9` with a space, and any negative return code are the run dying on a signal (932, 933:
   read as nothing at all).
+- A progress bar that counts set-up work (`Loading checkpoint shards: 33/33`, `Map: 1000/1000`) sets no
+  step: the crash after it was placed at "step 33" before any training step ran (932).
 """
 
 from __future__ import annotations
@@ -246,3 +248,15 @@ def test_a_launcher_killing_its_workers_is_a_signal() -> None:
         "subprocess exited with return code = -7",
     ):
         assert list(parse_text(line + "\n", "train.log").events["kind"]) == ["signal"], line
+
+
+def test_a_set_up_bar_sets_no_step() -> None:
+    text = (
+        "Loading checkpoint shards: 100%|██████████| 33/33 [00:41<00:00,  1.25s/it]\n"
+        "Map: 100%|██████████| 1000/1000 [00:00<00:00, 5012.33 examples/s]\n"
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 3, in <module>\n'
+        "RuntimeError: CUDA error: device-side assert triggered\n"
+    )
+    events = parse_text(text, "train.log").events
+    assert events["step"].isna().all() and not events.empty

@@ -39,12 +39,22 @@ def value_of(text: str) -> float | None:
     return to_float(text)
 
 
+# A bar whose description names set-up work (datasets' `Map`, `Loading checkpoint shards`, `Downloading`,
+# `Generating train split`, `Running tokenizer`): what it counts is no training step.
+_SETUP_BAR = re.compile(
+    r"(?i)\b(?:load|download|map|tokeniz|generating \w+ split|filter|preprocess|extract|resolv|fetch|convert|"
+    r"cach|shuffl|uploading|saving|writing)\w*"
+)
+
+
 def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool:
     """Read one progress bar; True when its description was read too (Lightning's epoch, torchtune's
     step and loss), False when the description is left for the line readers (a YOLO row glued to it)."""
     n, total = int(match["n"]), int(match["total"])
     lightning = _LIGHTNING_DESC.search(desc)
     tune = _TORCHTUNE_DESC.search(desc)
+    if not lightning and not tune and _SETUP_BAR.search(desc):
+        return True  # `Loading checkpoint shards: 33/33`, `Map: 1000/1000`: set-up work, not the run's steps
     step = int(lightning["epoch"]) * total + n if lightning else n
     if tune and tune["step"]:
         step = int(tune["step"])
