@@ -333,7 +333,7 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
     if run.has("loss"):
         return None  # loss-becomes-nan reads the loss itself
     names = [m for s, m in run.series_names() if s == "train" and not _NOT_COMPUTED.search(m)]
-    parts = [m for m in loss_parts(run) if m in names]
+    parts = loss_parts(run)  # a loss is computed whatever else its name says (`noise_step_loss`, `loss_time`)
     scans = {m: nonfinite_scan(run.series(m)) for m in (parts or names)}
     broken = {m: scan for m, scan in scans.items() if scan.count}
     if not broken:

@@ -294,6 +294,12 @@ def test_each_check_stays_silent(name: str) -> None:
         ("loss_spike", lambda: make_run({"train/loss": spiked(factor=1.3)}), {"min_ratio": 1.5}, None),
         ("loss_spike", lambda: make_run({"train/loss": [2.0, 1.9, 1.8, 15.0, 1.7, 1.6]}), {"short_ratio": 10.0}, None),
         ("loss_spike", lambda: make_run({"train/loss": noisy(64).tolist()}), {}, None),
+        (  # the only loss a diffusers loop prints is named after its step: a loss part all the same
+            "nonfinite_train_metrics",
+            lambda: make_run({"train/noise_step_loss": [0.12, 0.11, NAN, NAN], "train/learning_rate": [1e-5] * 4}),
+            {},
+            3,
+        ),
         (  # a column headed `Train(loss)` that holds the train MRR: it climbs while the eval MRR climbs with it
             "divergence",
             lambda: make_run(
