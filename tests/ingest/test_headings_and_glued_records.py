@@ -40,6 +40,9 @@
   read as nothing at all).
 - A progress bar that counts set-up work (`Loading checkpoint shards: 33/33`, `Map: 1000/1000`) sets no
   step: the crash after it was placed at "step 33" before any training step ran (932).
+- Lightning's ModelCheckpoint message glued to a bar (`..]Epoch 2, global step 400000: 'val/AP' was not in
+  top 1`) is an event, not a metric `was_not_in_top`; a bar's `v_num=3hqp` (the logger's version id) is no
+  metric (952).
 """
 
 from __future__ import annotations
@@ -260,3 +263,15 @@ def test_a_set_up_bar_sets_no_step() -> None:
     )
     events = parse_text(text, "train.log").events
     assert events["step"].isna().all() and not events.empty
+
+
+def test_a_checkpoint_message_glued_to_a_bar_is_an_event() -> None:
+    text = "".join(
+        f"Epoch 2: : {n}it [7:02:37,  4.57it/s, loss={loss}, v_num=3hqp]Epoch 2, global step {n * 4}: "
+        "'val/AP' was not in top 1\n"
+        for n, loss in ((115816, 2.1), (115900, 2.0), (116000, 2.2))
+    )
+    frames = parse_text(text, "train.log")
+    names = set(frames.metrics["metric"].astype(str))
+    assert not {m for m in names if "top" in m or "v_num" in m}, names
+    assert "checkpoint" in set(frames.events["kind"])

@@ -651,6 +651,9 @@ def _name_slots(tpl: Template) -> None:
             if role == "total" and prev.role in ("value", "unnamed"):
                 prev.role = "counter"
             continue
+        if raw.strip().lower() == "v_num":  # Lightning's logger version in every bar: an id, never a metric
+            slots.append(Slot(raw, "", "train", "skip"))
+            continue
         unit = _COUNT_UNIT.match(following[i]) if raw.lower() in _COUNTER_PREPOSITIONS | {""} else None
         if unit and role == "value":  # `After 62000 sequences (33.2Hr): Obj = -8.46`: a count of what was seen
             raw = unit.group(1)
