@@ -136,7 +136,14 @@ def infer_trainer_kind(keys: set[str]) -> str:
 
     The kind matters because a loss of exactly 0 is normal in GRPO/RLOO and a failure in SFT.
     """
-    if {"rewards/chosen", "rewards/margins", "logps/chosen"} & keys:
+    if {
+        "rewards/chosen",
+        "rewards/margins",
+        "logps/chosen",
+        "rewards_chosen",
+        "rewards_margins",
+        "logps_chosen",
+    } & keys:
         return "kto" if "kl" in keys else "dpo"
     rl_markers = {"reward", "reward_std", "frac_reward_zero_std", "completion_length"}
     if rl_markers & keys or any(k.startswith(("completions/", "rewards/", "clip_ratio/")) for k in keys):
@@ -161,6 +168,8 @@ def infer_trainer_kind(keys: set[str]) -> str:
         return "rl"
     if {"margin", "mean_reward"} <= keys or ({"accuracy", "margin"} <= keys):
         return "reward"
+    if any("reward" in k for k in keys):  # a loop of its own that logs a reward (`average_reward`): a policy's
+        return "rl"  # loss, near 0 at first and growing with its KL term by design
     if {"mean_token_accuracy", "num_tokens"} & keys:
         return "sft"
     return "trainer"

@@ -80,3 +80,16 @@ def test_equal_rewards_without_advantages_outside_grpo_are_silent(tmp_path: Path
     ]
     (tmp_path / "train.log").write_text("\n".join(lines) + "\n")
     assert not _fired(tmp_path)
+
+
+def test_a_loop_that_logs_a_reward_has_no_plain_loss(tmp_path: Path):
+    # A GRPO loop written by hand (theLMbook's): the policy loss starts at 0.0000 and grows with its KL
+    # term by design, while the average reward rises; no divergence is read into it.
+    lines = []
+    for step in range(1, 41):
+        lines.append(f"Average Reward: {0.7 + 0.04 * step:.6f}\n")
+        lines.append(f"Iteration 1/1, Step {step}/500, GRPO iter 1/1, loss: {0.0003 + 0.00012 * step:.4f}\n")
+    (tmp_path / "train.log").write_text("".join(lines))
+    report = analyze(tmp_path)
+    assert report.run.meta["trainer_kind"] == "rl"
+    assert "divergence" not in {f.failure_mode for f in report.findings}
