@@ -158,6 +158,15 @@ def _average_moves(run: Run, steps: pd.Index) -> bool:
     return len(during) >= 2 and float(np.ptp(during)) > 0
 
 
+def _eval_moves(run: Run, steps: pd.Index) -> bool:
+    """Whether the eval loss changed between evaluations over these steps: weights that do not move give
+    the same eval loss every time, so a train loss that repeats meanwhile was carried over, not measured
+    (the Trainer's notebook table repeats the last logged training loss in every row until the next log)."""
+    evals = finite(run.series("loss", split="eval"))
+    during = evals[(evals.index >= steps[0]) & (evals.index <= steps[-1])].to_numpy() if len(steps) else evals[:0]
+    return len(during) >= 2 and float(np.ptp(during)) > SAME * abs(float(np.mean(during)))
+
+
 def _within_log_noise(before: np.ndarray, value: float) -> bool:
     """Whether `value` is within the spread the points before it already show, on a log scale (a robust
     z-score under _SHORT_SPIKE_Z): a loss printed from one batch every N epochs (a diffusion model's, a
@@ -531,6 +540,7 @@ def loss_not_moving(
         and frozen >= max(min_points, len(values) // 2 if coarse else len(values) // 4)
         and not _warming_up(lr, int(loss.index[len(values) - frozen]))
         and not _average_moves(run, loss.index[len(values) - frozen :])
+        and not _eval_moves(run, loss.index[len(values) - frozen :])
     ):
         start = len(values) - frozen
         where = "at all" if start == 0 else f"from step {int(loss.index[start])} on, at the last"

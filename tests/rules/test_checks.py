@@ -328,6 +328,17 @@ def test_each_check_stays_silent(name: str) -> None:
             {},
             None,
         ),
+        (  # the Trainer's notebook table repeats the last logged train loss while the eval loss moves
+            "loss_not_moving",
+            lambda: make_run(
+                {
+                    "train/loss": {500: 0.7754, 600: 0.7754, 700: 0.7754, 800: 0.7754, 900: 0.7754},
+                    "eval/loss": {500: 0.9128, 600: 0.9490, 700: 1.0012, 800: 1.0867, 900: 1.1240},
+                }
+            ),
+            {},
+            None,
+        ),
         (  # the same repeats with the average frozen too: nothing is learned
             "loss_not_moving",
             lambda: make_run(
