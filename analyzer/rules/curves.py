@@ -146,25 +146,18 @@ def loss_spike(
     return None
 
 
-_SHORT_SPIKE_Z = 4.0  # robust z-score, on a log scale, a short series' jump must reach against the points before
-
-
-def _average_moves(run: Run, steps: pd.Index) -> bool:
-    """Whether the loss's running average printed beside it (`loss: 6.7274 (6.9064)`, a `loss_avg`) changes
-    over these steps: then the batches' losses differ, and the value that repeats is a windowed statistic
-    (torchvision's MetricLogger prints the median of the last 20 batches first), not a frozen loss."""
-    average = finite(run.series("loss_avg"))
-    during = average[average.index.isin(steps)].to_numpy()
-    return len(during) >= 2 and float(np.ptp(during)) > 0
-
-
-def _eval_moves(run: Run, steps: pd.Index) -> bool:
-    """Whether the eval loss changed between evaluations over these steps: weights that do not move give
-    the same eval loss every time, so a train loss that repeats meanwhile was carried over, not measured
-    (the Trainer's notebook table repeats the last logged training loss in every row until the next log)."""
-    evals = finite(run.series("loss", split="eval"))
-    during = evals[(evals.index >= steps[0]) & (evals.index <= steps[-1])].to_numpy() if len(steps) else evals[:0]
+def _moves_during(run: Run, metric: str, split: str, steps: pd.Index) -> bool:
+    """Whether a series beside a repeating train loss changed between the first and last of these steps (by
+    more than SAME of itself): the loss's running average (`loss: 6.7274 (6.9064)`: the batches differ, so
+    the repeating value is a windowed statistic, torchvision's MetricLogger prints the median of 20 batches
+    first), or the eval loss (weights that do not move give the same eval loss every time, so the train loss
+    that repeats meanwhile was carried over, as the Trainer's notebook table does until its next log)."""
+    series = finite(run.series(metric, split=split))
+    during = series[(series.index >= steps[0]) & (series.index <= steps[-1])].to_numpy() if len(steps) else []
     return len(during) >= 2 and float(np.ptp(during)) > SAME * abs(float(np.mean(during)))
+
+
+_SHORT_SPIKE_Z = 4.0  # robust z-score, on a log scale, a short series' jump must reach against the points before
 
 
 def _within_log_noise(before: np.ndarray, value: float) -> bool:
@@ -539,8 +532,8 @@ def loss_not_moving(
         values[-1] != 0
         and frozen >= max(min_points, len(values) // 2 if coarse else len(values) // 4)
         and not _warming_up(lr, int(loss.index[len(values) - frozen]))
-        and not _average_moves(run, loss.index[len(values) - frozen :])
-        and not _eval_moves(run, loss.index[len(values) - frozen :])
+        and not _moves_during(run, "loss_avg", "train", loss.index[len(values) - frozen :])
+        and not _moves_during(run, "loss", "eval", loss.index[len(values) - frozen :])
     ):
         start = len(values) - frozen
         where = "at all" if start == 0 else f"from step {int(loss.index[start])} on, at the last"
