@@ -43,6 +43,8 @@
 - Lightning's ModelCheckpoint message glued to a bar (`..]Epoch 2, global step 400000: 'val/AP' was not in
   top 1`) is an event, not a metric `was_not_in_top`; a bar's `v_num=3hqp` (the logger's version id) is no
   metric (952).
+- A tab or pipe table header whose column names hold digits (`F1`, `Top5`: the Trainer's notebook table
+  `Epoch  Training Loss  Validation Loss  F1  Roc Auc  Accuracy`) is a header: the table was unread (1006).
 """
 
 from __future__ import annotations
@@ -275,3 +277,12 @@ def test_a_checkpoint_message_glued_to_a_bar_is_an_event() -> None:
     names = set(frames.metrics["metric"].astype(str))
     assert not {m for m in names if "top" in m or "v_num" in m}, names
     assert "checkpoint" in set(frames.events["kind"])
+
+
+def test_a_table_header_with_digits_in_its_names_is_a_header() -> None:
+    text = "Epoch\tTraining Loss\tValidation Loss\tF1\tRoc Auc\tAccuracy\n" + "".join(
+        f"{e}\t{0.2793 - 0.03 * e:.6f}\t{0.3156 + 0.005 * e:.6f}\t0.690058\t0.786618\t0.262980\n" for e in range(1, 6)
+    )
+    read = series(text)
+    assert [step for step, _ in read["train/loss"]] == [1, 2, 3, 4, 5]
+    assert len(read["eval/loss"]) == 5

@@ -270,7 +270,7 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
     commented = _COMMENTED.match(text)
     if commented and not _DIGIT.search(text):  # `#  step  rmse_trn ...`: numpy.savetxt's, gnuplot's, DeePMD's
         text = text[commented.end() :]
-    if not _DIGIT.search(text) and ("|" in text or "\t" in text or "  " in text.strip()):
+    if not _FREE_DIGIT.search(text) and ("|" in text or "\t" in text or "  " in text.strip()):  # `F1`, `Top5`
         cells = [c for c in _CELLS.split(text.strip().strip("|")) if c]
         if len(cells) >= 3 and all(re.search(r"[A-Za-z]", c) for c in cells):
             logger = _LOGGER_HEAD.match(cells[0]) if "\t" in text else None
