@@ -44,7 +44,9 @@
   top 1`) is an event, not a metric `was_not_in_top`; a bar's `v_num=3hqp` (the logger's version id) is no
   metric (952).
 - A tab or pipe table header whose column names hold digits (`F1`, `Top5`: the Trainer's notebook table
-  `Epoch  Training Loss  Validation Loss  F1  Roc Auc  Accuracy`) is a header: the table was unread (1006).
+  `Epoch  Training Loss  Validation Loss  F1  Roc Auc  Accuracy`) is a header: the table was unread (1006);
+  its `No log` cells (no training loss logged yet at that row) are text cells, so the rows that hold them
+  still give their eval values (1003: the best eval loss, in those rows, was lost).
 """
 
 from __future__ import annotations
@@ -286,3 +288,13 @@ def test_a_table_header_with_digits_in_its_names_is_a_header() -> None:
     read = series(text)
     assert [step for step, _ in read["train/loss"]] == [1, 2, 3, 4, 5]
     assert len(read["eval/loss"]) == 5
+
+
+def test_the_trainer_tables_no_log_cells_keep_their_rows() -> None:
+    text = "Step\tTraining Loss\tValidation Loss\tF1\n" + "".join(
+        f"{s}\t{'No log' if s < 500 else '0.775400'}\t{v:.6f}\t0.8\n"
+        for s, v in ((100, 1.577256), (200, 0.728565), (300, 0.696579), (400, 0.834695), (500, 0.912845))
+    )
+    read = series(text)
+    assert [step for step, _ in read["eval/loss"]] == [100, 200, 300, 400, 500]
+    assert read["train/loss"] == [(500, 0.7754)]

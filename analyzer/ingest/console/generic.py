@@ -449,8 +449,8 @@ def _under_header(header: list[str], text: str, labels: list[str]) -> list[str]:
             named.append(("" if i == 0 else " | ") + name + ": ")
         elif len(numbers) == 2 and _COUNTER_CELL.fullmatch(cell):
             named += [("" if i == 0 else " | ") + name + ": ", "/"]
-        elif not numbers and (re.fullmatch(r"[A-Za-z_][\w-]*", cell.strip()) or cell.strip() == "\x00T"):
-            continue  # a text column (`train` under `Mode`), a clock (fastai's `00:03` under `time`): no number
+        elif not numbers and (re.fullmatch(r"[A-Za-z_][\w -]*", cell.strip()) or cell.strip() == "\x00T"):
+            continue  # a text column (`train` under `Mode`, the Trainer's `No log`), a clock (fastai's `00:03`)
         else:
             return labels
     return named if len(named) == len(labels) else labels
