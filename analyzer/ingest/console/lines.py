@@ -128,10 +128,11 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
     if grammar.pairs is not None:
         named = {k for k, _ in items}  # the pairs may repeat a field the match took (Keras `- loss: ...`)
         for m in grammar.pairs.finditer(text):
-            if m["key"].strip() not in named:
-                items.append((m["key"].strip(), m["value"]))
+            key = m["key"].strip()
+            if key not in named:
+                items.append((key, m["value"]))
                 if "avg" in m.re.groupindex and m["avg"]:
-                    averages[m["key"].strip()] = m["avg"]
+                    averages[key] = m["avg"]
     if grammar.vanishing:
         names = {grammar.keys.get(k) or canonical_metric(k): v for k, v in items}
         if grammar.vanishing in names:
