@@ -693,6 +693,64 @@ def _parts_not_moving(run: Run, min_points: int) -> Detection | None:
     )
 
 
+def _significant_digits(value: float) -> int:
+    """Significant digits of a value as it was printed, trailing zeros lost (`0.8952`: 4, `0.51`: 2)."""
+    mantissa = f"{abs(value):.12e}".split("e")[0].replace(".", "").rstrip("0")
+    return max(len(mantissa), 1)
+
+
+@check("score_frozen")
+def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection | None:
+    """A classifier whose predictions stopped changing: an accuracy-type score (accuracy, F1, AUC, hit
+    rate...) the same to all its printed digits over its last `min_points` records or more, and over half
+    its records at least, whatever the loss does (a loss keeps moving while the argmax of every prediction
+    stays on one class). Said when the score carries more than `digits` significant digits, or when two
+    scores (train and eval) are frozen with `digits` each: a score printed with two digits repeats at
+    convergence, one over thousands of samples to five digits does not. A score at 0 (nothing predicted
+    yet) or at its maximum (everything right), and a best-so-far tracker, are no frozen prediction."""
+    frozen: list[tuple[str, str, int, int, float]] = []
+    for split, metric in run.series_names():
+        if split not in ("train", "eval") or not _HIGHER_IS_BETTER.search(metric) or "best" in metric:
+            continue
+        values = finite(run.series(metric, split=split)).to_numpy()
+        if len(values) < min_points:
+            continue
+        tail, last = _identical_tail(values), float(values[-1])
+        if tail >= max(min_points, (len(values) + 1) // 2) and last > 0 and last not in (1.0, 100.0):
+            frozen.append((split, metric, tail, len(values), last))
+    sure = [f for f in frozen if _significant_digits(f[4]) > digits]
+    both = [f for f in frozen if _significant_digits(f[4]) >= digits]
+    chosen = sure or (both if len({f[0] for f in both}) >= 2 else [])
+    if not chosen:
+        return None
+    starts = []
+    for split, metric, tail, count, _ in chosen:
+        series = finite(run.series(metric, split=split))
+        starts.append(int(series.index[count - tail]))
+    said = "; ".join(
+        f"{split} {metric} {fmt(value)} at the last {tail} of {count}" for split, metric, tail, count, value in chosen
+    )
+    loss = finite(run.series("loss"))
+    moved = (
+        f", while the train loss moved by {float(np.ptp(loss.to_numpy())) / abs(float(loss.mean())):.1%}"
+        if len(loss) >= 2 and loss.mean()
+        else ""
+    )
+    return Detection(
+        min(starts),
+        f"{said}, the same to every printed digit{moved}: the model's predictions no longer change "
+        "(one class predicted for every input, or no update reaches the output)",
+        {
+            "pattern": "score_frozen",
+            "scores": [
+                {"series": f"{split}/{metric}", "value": value, "frozen_points": tail, "points": count}
+                for split, metric, tail, count, value in chosen
+            ],
+        },
+        confidence=0.6,
+    )
+
+
 def _precise(value: float) -> bool:
     """Printed with more than four significant digits (`0.90144944`, not `0.31` or `0.9000`)."""
     return value != 0 and math.isfinite(value) and abs(value - float(f"{value:.4g}")) > 1e-12 * abs(value)

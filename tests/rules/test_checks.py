@@ -138,6 +138,16 @@ FIRES: dict[str, Case] = {
     "loss_spike": Case(lambda: make_run({"train/loss": [2.0, 1.9, 1.8, 15.0, 1.7, 1.6]}), onset=4),
     "divergence": Case(lambda: make_run({"train/loss": [2.0, 1.5, 1.0, 3.0, 4.0, 5.0]}), onset=4),
     "loss_not_moving": Case(lambda: make_run({"train/loss": [2.3] * 10}), onset=1),
+    "score_frozen": Case(  # a GCN predicting one class: the loss creeps down, the accuracies never move
+        lambda: make_run(
+            {
+                "train/loss": np.linspace(1.32, 1.21, 10).tolist(),
+                "train/acc": [0.55, 0.60] + [0.62857] * 8,
+                "eval/acc": [0.51] * 10,
+            }
+        ),
+        onset=3,
+    ),
     "eval_rises_while_train_falls": Case(
         lambda: make_run({"train/loss": falling(20, 2.0, 0.5), "eval/loss": EVAL_U}),
         onset=10,
@@ -222,6 +232,9 @@ SILENT: dict[str, Case] = {
     "loss_spike": Case(lambda: make_run({"train/loss": falling(6)})),
     "divergence": Case(lambda: make_run({"train/loss": [2.0, 1.5, 1.2, 1.0, 0.9, 0.85]})),
     "loss_not_moving": Case(lambda: make_run({"train/loss": falling(6)})),
+    "score_frozen": Case(  # a score printed with two digits repeats at convergence; a best-so-far never falls
+        lambda: make_run({"train/loss": falling(10), "eval/acc": [0.51] * 10, "eval/best_acc": [0.912345] * 10})
+    ),
     "eval_rises_while_train_falls": Case(  # back up by less than its own noise
         lambda: make_run({"train/loss": falling(20, 2.0, 0.5), "eval/loss": EVAL_FLAT})
     ),
@@ -511,3 +524,18 @@ def test_a_steady_eval_rise_is_not_taken_for_its_own_noise() -> None:
         }
     )
     assert CHECKS["eval_rises_while_train_falls"](run) is not None
+
+
+@pytest.mark.parametrize(
+    ("series", "onset"),
+    [
+        ({"train/acc": [0.8952] * 4, "eval/acc": [0.9042] * 4}, 1),  # both splits, four digits each: frozen
+        ({"train/acc": [0.8952] * 4}, None),  # one split with four digits: a converged score may repeat
+        ({"eval/acc": [0.0] * 8}, None),  # nothing predicted yet (a thresholded F1 early on)
+        ({"train/acc": [1.0] * 8, "eval/acc": [1.0] * 8}, None),  # everything right
+        ({"eval/f1": [0.2, 0.3, 0.41, 0.47, 0.5, 0.71234, 0.71234, 0.71234]}, None),  # frozen for less than half
+    ],
+)
+def test_score_frozen_needs_digits_and_length(series: dict[str, Series], onset: int | None) -> None:
+    found = CHECKS["score_frozen"](make_run({"train/loss": falling(8), **series}))
+    assert (found.onset_step if found else None) == onset
