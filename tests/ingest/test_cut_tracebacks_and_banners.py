@@ -78,6 +78,14 @@ def test_a_kill_as_the_shell_reports_it_is_a_signal() -> None:
     assert kinds("Killed 3 stale workers before the epoch; loss=0.5\n") == []
 
 
+def test_a_kill_notice_a_paste_decorated_or_a_locale_translated_is_a_signal() -> None:
+    # Markdown emphasis or code ticks around the shell's `Killed` (new log 1064), quotes and a full stop,
+    # and bash's notice in a Chinese locale (new log 955): the run's only failure line in each
+    for notice in ("**Killed**", "`Killed`", '"Killed".', "已杀死"):
+        assert kinds(f"iter 144: total-loss 0.5882\n{notice}\n") == ["signal"], notice
+    assert kinds("iter 144: total-loss 0.5882\nThe worker was not Killed here\n") == []
+
+
 def test_a_sigkill_exit_code_is_a_signal_not_an_oom() -> None:
     # exit code -9 says SIGKILL, not who sent it: the OOM killer is a likely cause, not a reading
     text = "loss=0.5\nERROR:torch.distributed.elastic.multiprocessing.api:failed (exitcode: -9) local_rank: 0\n"
