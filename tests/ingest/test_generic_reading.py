@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from analyzer.ingest.console import parse_text
 from benchmarks.reading import check, read_ours
 from tests.conftest import CASES
 
@@ -46,3 +47,16 @@ def test_no_series_from_logs_that_print_no_loss(monkeypatch: pytest.MonkeyPatch)
     ]
     spurious = [e["case"] for e in quiet if read_ours(CASES / e["case"] / "stdout.log").values]
     assert len(spurious) <= len(quiet) // 10, spurious
+
+
+def test_one_record_of_names_and_values_with_no_separator_is_read() -> None:
+    # A TF1 seq2seq script's line, printed once in the paste (new log 1040): every number right after a
+    # name of a few words, a counter first; a sentence with one number stays prose
+    frame = parse_text(
+        "11/14 21:48:50 step 56000 epoch 6 learning rate 0.429 step-time 0.364 loss 53.745\n"
+        "11/14 21:49:52 starting decoding with beam 5\n",
+        "train.log",
+    ).metrics
+    loss = frame[(frame["metric"] == "loss") & (frame["split"] == "train")]
+    assert loss["step"].tolist() == [56000] and loss["value"].tolist() == [53.745]
+    assert frame[frame["metric"] == "learning_rate"]["value"].tolist() == [0.429]

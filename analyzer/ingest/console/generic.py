@@ -830,7 +830,10 @@ def _is_record(tpl: Template) -> bool:
         s.metric.endswith("loss") or "loss" in s.metric.split("_") or s.metric in LOSS_FUNCTIONS for s in values
     )
     counters = sum(s.role in ("step", "epoch", "batch") for s in tpl.slots)
-    return len(values) + min(counters, 1) >= 2 and explicit >= 2 and lossy
+    # `step 56000 epoch 6 learning rate 0.429 step-time 0.364 loss 53.745`: no separator, but every number
+    # after the first stands right after a name of a few words, and a counter opens the record: explicit too
+    spaced = len(tpl.labels) >= 3 and counters >= 1 and all(_SPACED_NAME.fullmatch(x) for x in tpl.labels[1:])
+    return len(values) + min(counters, 1) >= 2 and (explicit >= 2 or spaced) and lossy
 
 
 COUNTED_MIN = 3  # lines of a template with a counter before a value named by an unknown word is a metric
@@ -863,6 +866,7 @@ def _counted(tpl: Template, values: list[Slot]) -> bool:
     )
 
 
+_SPACED_NAME = re.compile(r" +[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2} +")  # ` learning rate `
 _EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*|\s-\s+)[A-Za-z_][\w./-]*\s+$""")
 
 
