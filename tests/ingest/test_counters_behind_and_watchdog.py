@@ -123,3 +123,20 @@ def test_a_block_of_name_value_lines_behind_a_level_prefix_is_one_record_per_epo
     read = series(block(0, 0.10569, 0.15377, 0.05451) + block(1, 19.90990, 19.79807, 20.11120))
     assert read["train/loss"] == [(0, 0.10569), (1, 19.9099)]
     assert read["eval/loss"] == [(0, 0.15377), (1, 19.79807)]  # the validation set's, not merged with test's
+
+
+def test_a_cpp_stack_without_its_message_line_is_still_read() -> None:
+    # A rank's C++ frames pasted without the watchdog's sentence (new log 1059): the deadline check's frame
+    # names a collective timeout; c10's `Exception raised from ... (most recent call first)` is an exception
+    so = "(0x1554e9e0f8f2 in /envs/mlpf/lib/python3.11/site-packages/torch/lib/libtorch_cuda.so)"
+    text = (
+        "epoch 1 loss=0.52\n"
+        f"frame #1: c10d::ProcessGroupNCCL::WorkNCCL::checkTimeout(std::optional<long>) + 0x1d2 {so}\n"
+        f"frame #2: c10d::ProcessGroupNCCL::watchdogHandler() + 0x233 {so}\n"
+    )
+    events = parse_text(text, "train.log").events
+    assert events["kind"].tolist() == ["nccl_timeout"]
+    raised = "Exception raised from ncclCommWatchdog at ../torch/csrc/distributed/c10d/ProcessGroupNCCL.cpp:1521 "
+    events = parse_text(f"epoch 1 loss=0.52\n{raised}(most recent call first):\n", "train.log").events
+    assert events["kind"].tolist() == ["exception"]
+    assert "ncclCommWatchdog" in events["message"].iloc[0]
