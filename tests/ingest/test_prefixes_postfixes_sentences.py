@@ -370,3 +370,29 @@ def test_an_eval_metrics_block_with_no_eval_dict_before_it(tmp_path: Path) -> No
     report = analyze(log)
     assert report.run.series("loss", "eval").index.tolist() == [128]  # `eval/loss`, not `eval/eval_loss`
     assert "eval_loss_nan" in {f.failure_mode for f in report.findings}
+
+
+def test_counters_named_after_their_number_behind_a_level_bracket() -> None:
+    # A TF1 GAN's logger (new log 1012): `[time INFO] 0 epoch,  152  batch, ...`: the level names no number,
+    # each counter's name follows it (after one space or two)
+    text = "".join(
+        f"[2018-11-22 16:53:2{i},014 INFO] 0 epoch,  {152 + i}  batch, Discriminator  Loss:  {11.18 - i:.2f}\n"
+        for i in range(3)
+    )
+    frame = parse_text(text, "train.log").metrics
+    assert set(frame["metric"]) == {"loss", "epoch"}
+    assert frame[frame["metric"] == "loss"]["step"].tolist() == [152, 153, 154]
+
+
+def test_a_warnings_numbers_are_no_record_and_a_bound_is_no_value() -> None:
+    # `[time] [WARNING]: ...` keeps its level (new log 1057: the bound became a series `loss_sum_less_than`);
+    # a number after `less than` / `exceeds` is a bound a sentence names, whatever the line's level
+    warned = (
+        "[2022-10-12 12:41:34] [WARNING]: Find the loss sum less than 1e-9 but the training process will continue!\n"
+    )
+    record = "[2022-10-12 12:41:33] [INFO]: Iteration 32700, Cost 17.76s, triplet_loss=0.1912\n"
+    frame = parse_text(record + warned * 4, "train.log").metrics
+    assert set(frame["metric"]) == {"cost", "loss"}  # the only loss on the line is the loss
+    text = "step 1 loss: 2.3\nstep 2 loss: 2.2\n" + "grad norm exceeds 1e3 at step 3\n" * 2 + "step 5 loss: 2.0\n"
+    frame = parse_text(text, "train.log").metrics
+    assert set(frame["metric"]) == {"loss"}

@@ -467,6 +467,8 @@ def _squash(text: str) -> str:
 
 def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[str, str]:
     """(raw name, role) of the slot whose preceding text is `label` and following text `after`."""
+    if _THRESHOLD.search(label):  # `grad norm exceeds 1e3`, `loss sum less than 1e-9`: a bound, not a value
+        return "", "value"
     closes = after.lstrip().startswith(")")  # `loss=1.27 (1.50)`: a running mean in parentheses
     if previous is not None:
         label = _LEADING_UNIT.sub("", label)  # 49.66GiB(52%): the unit belongs to the number before
@@ -498,6 +500,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     found = _WORDS.search(tail)
     if found and found.group(1).lower() in _COPULAS:  # `Score at iteration 0 is NaN`: named before the counter
         found = None
+    if found and found.group(1) in _LOG_LEVELS:  # `[12:00:01 INFO] 0 epoch, 152 batch`: a level names nothing
+        found = None
     if found:
         words = found.group(1).split()
         while len(words) > 1 and (any(c.isdigit() for c in words[0]) or words[0] in _LOG_LEVELS):
@@ -512,7 +516,12 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         cell = re.sub(r"[^\w\s./-]", " ", cells[-1] if cells else "").strip()
         if cell and not any(c.isdigit() for c in cell):
             return cell, "value"
-    postfix = _POSTFIX_NAME.match(_CUT.split(after)[0]) if not label.rstrip().endswith(("=", ":")) else None
+    # (the gap after the number may be two spaces: `152  batch,`)
+    postfix = (
+        _POSTFIX_NAME.match(_CUT.split(re.sub(r"^\s+", " ", after))[0])
+        if not label.rstrip().endswith(("=", ":"))
+        else None
+    )
     if postfix:  # `11.8750 loss, 1e-12 LR`: the name follows the number
         return postfix.group(1), "value"
     return "", "value"
@@ -866,6 +875,10 @@ def _counted(tpl: Template, values: list[Slot]) -> bool:
     )
 
 
+_THRESHOLD = re.compile(
+    r"(?i)(?:\b(?:less|greater|more|fewer|lower|higher|smaller|larger|bigger)\s+than|\b(?:exceeds?|exceeded|below"
+    r"|above|at (?:least|most))|(?<![-=])[<>]=?)\s*$"  # an arrow (`loss -> 1.41`) is no bound
+)
 _SPACED_NAME = re.compile(r" +[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2} +")  # ` learning rate `
 _EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*|\s-\s+)[A-Za-z_][\w./-]*\s+$""")
 

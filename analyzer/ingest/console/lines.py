@@ -30,9 +30,11 @@ _PREFIX = re.compile(
     r"|\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s?"  # absl / glog: I0912 10:01:02.5 123 x.py:65]
     r"|\s*(?:INFO|DEBUG):[A-Za-z_][\w.-]*:(?=\S)"  # Python logging's default format: `INFO:run-test:loss=..`
     r"|\s*\[\d+:[A-Za-z_][\w-]*\]\s*"  # logging's `[%(process)d:%(threadName)s]`: `[37672:MainThread]`
-    r"|\s*\[[A-Za-z_][\w.-]*\]\s*\[(?:INFO|DEBUG|WARNING|ERROR|CRITICAL)\]\s*"  # `[%(name)s] [%(levelname)s]`
+    # `[%(name)s] [%(levelname)s]`, `[time] [INFO]`: a warning's or an error's level stays, its numbers describe
+    # a problem, they are no record (`[WARNING]: Find the loss sum less than 1e-9`)
+    r"|\s*\[[A-Za-z_][\w.-]*\]\s*\[(?:INFO|DEBUG)\]\s*"
     r"|\s*(?:INFO|DEBUG) : (?=\S)"  # `%(levelname)s : %(message)s` after its time (braindecode's logger)
-    r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[\w+\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
+    r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[(?:INFO|DEBUG|TRACE|NOTICE)\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r"|\s*\d{4}-\d\d-\d\d[ T,]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s*[:|-]\s+|\s+)"  # 2023-08-09 15:17:51.409852: x
     r")"
 )
