@@ -396,3 +396,16 @@ def test_a_warnings_numbers_are_no_record_and_a_bound_is_no_value() -> None:
     text = "step 1 loss: 2.3\nstep 2 loss: 2.2\n" + "grad norm exceeds 1e3 at step 3\n" * 2 + "step 5 loss: 2.0\n"
     frame = parse_text(text, "train.log").metrics
     assert set(frame["metric"]) == {"loss"}
+
+
+def test_a_checkpoint_sentence_says_the_new_value_and_its_path_holds_none() -> None:
+    # LibCity's `Val loss decrease from inf to 10248.0996, saving to ./cache/8834/...` (new log 1094): the
+    # value is the second number (`decrease`, as `decreased`), and a path's numbered folder is no value
+    text = "".join(
+        f"Epoch [{e}/100] train_loss: {t}, val_loss: {v}\n"
+        f"Val loss decrease from {p} to {v}, saving to ./libcity/cache/8834/model_cache/ASTGCN_{e}.tar\n"
+        for e, t, v, p in ((0, 14465.6, 10248.1, "inf"), (1, 9000.5, 8000.2, 10248.1), (2, 7000.1, 6500.3, 8000.2))
+    )
+    frame = parse_text(text, "train.log").metrics
+    assert set(frame["metric"]) == {"loss", "epoch"}
+    assert sorted(set(frame[frame["split"] == "eval"]["value"])) == [6500.3, 8000.2, 10248.1]

@@ -35,8 +35,9 @@ from analyzer.ingest.base import FrameBuilder, to_float
 from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric
 
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
+# A number right after `word/` is part of a path (`./cache/8834/model_cache`), no value; `5/100`'s total is one.
 _NUMBER = re.compile(
-    r"(?<![\w.])(?<![A-Za-z]-)(?<![A-Za-z]@)(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
+    r"(?<![\w.])(?<![A-Za-z]-)(?<![A-Za-z]@)(?<![A-Za-z_]/)(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
     r"(?P<pct>%)?"
     r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])"
 )
@@ -335,7 +336,7 @@ _ARRAY = re.compile(r"\[\s*([-+]?(?:\d[\d.eE+-]*|nan|inf))(?:\s+[-+]?(?:\d[\d.eE
 # model ...`): the value is now the second number; the rest of the sentence (a file name) holds no metric.
 _CHANGE_NUMBER = r"[-+]?(?:\d[\d.]*(?:[eE][-+]?\d+)?|inf|nan)"
 _TRANSITION = re.compile(
-    r"(?P<name>[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2}) (?:improved|decreased|increased|dropped|fell|rose) "
+    r"(?P<name>[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2}) (?:improved?|decreased?|increased?|dropped|fell|rose) "
     rf"(?:from {_CHANGE_NUMBER} to (?P<to>{_CHANGE_NUMBER})"
     rf"|\(\s*{_CHANGE_NUMBER}\s*-+>\s*(?P<arrow>{_CHANGE_NUMBER})\s*\))"
 )
