@@ -90,3 +90,29 @@ def test_a_sigkill_exit_code_is_a_signal_not_an_oom() -> None:
     # exit code -9 says SIGKILL, not who sent it: the OOM killer is a likely cause, not a reading
     text = "loss=0.5\nERROR:torch.distributed.elastic.multiprocessing.api:failed (exitcode: -9) local_rank: 0\n"
     assert kinds(text) == ["signal"]
+
+
+def test_a_traceback_cut_while_waiting_on_dataloader_workers_is_a_worker_crash() -> None:
+    # kraken's `ketos train` (new log 1071): the paste ends in the frames, the main process waiting on its
+    # workers' queue; with its exception line the same traceback says what it says (here Ctrl-C)
+    frames = (
+        "stage 1/inf  [----------]  16/16638  09:22:04\n"
+        "Traceback (most recent call last):\n"
+        '  File "/env/lib/python3.8/site-packages/torch/utils/data/dataloader.py", line 779, in _try_get_data\n'
+        "    data = self._data_queue.get(timeout=timeout)\n"
+        '  File "/usr/lib/python3.8/multiprocessing/queues.py", line 107, in get\n'
+        "    if not self._poll(timeout):\n"
+    )
+    assert kinds(frames) == ["dataloader_error"]
+    assert kinds(frames + "KeyboardInterrupt\n") == ["interrupt"]
+
+
+def test_tensorflow_sessions_error_summary_is_an_exception() -> None:
+    # pix2pix-tensorflow on TF 1.15 (new log 1103): no Python traceback pasted, only the session's summary
+    text = (
+        "progress  epoch 3  step 357  image/sec 7.1  remaining 1234m\n"
+        "  (1) Invalid argument: Nan in summary histogram for: generator/encoder_5/conv2d/kernel/values\n"
+        "0 successful operations.\n"
+        "0 derived errors ignored.\n"
+    )
+    assert "exception" in kinds(text)

@@ -212,6 +212,8 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         tb["frame"] = f"{file}:{line} in {fn}" if line else f"{file} in {fn}"
         if not _LIBRARY.search(file):
             tb["user_frame"] = tb["frame"]
+        if fn in _WORKER_WAIT:  # the main process waits on the DataLoader's workers' queue
+            tb["workers"] = True
         tb["source"] = True  # the frame's source line comes next, indented (or not, in a paste)
         return True
     source = tb.pop("source", False)
@@ -245,6 +247,10 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
     return exc is not None
 
 
+# The DataLoader's functions that read its workers' queue (a frame in them: the main process was waiting there)
+_WORKER_WAIT = {"_try_get_data", "_get_data", "_error_if_any_worker_fails"}
+
+
 def _prefix_pattern(prefix: str) -> re.Pattern[str] | None:
     """The text before a traceback's header as a pattern for its other lines, any number in it free to
     change (`1173 Traceback ...`, then `1174   File ...`: a paste's line numbers; a logger's clock)."""
@@ -264,6 +270,18 @@ def end_traceback(state: State) -> None:
     where = f" (last frame {tb['user_frame'] if tb.get('user_frame') else tb['frame']})" if tb.get("frame") else ""
     said = f"{tb['type']} (its message is not in the log)" if tb.get("type") else ""
     interrupted = said.startswith("KeyboardInterrupt")  # Ctrl-C or a notebook's stop button: no crash
+    if not said and tb.get("workers"):  # cut while the main process waited on its DataLoader workers: the
+        # queue read that fails when a worker dies (`DataLoader worker (pid ..) is killed by signal` follows it)
+        state.builder.event(
+            "dataloader_error",
+            "critical",
+            "a DataLoader worker died: the traceback (its exception line not in the log) stops where the main "
+            f"process waits on the workers' queue{where}",
+            state.step,
+            tb["line"],
+        )
+        state.traceback = None
+        return
     state.builder.event(
         "interrupt" if interrupted else "exception",
         "warning" if interrupted else "error",
