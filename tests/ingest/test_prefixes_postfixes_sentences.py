@@ -409,3 +409,16 @@ def test_a_checkpoint_sentence_says_the_new_value_and_its_path_holds_none() -> N
     frame = parse_text(text, "train.log").metrics
     assert set(frame["metric"]) == {"loss", "epoch"}
     assert sorted(set(frame[frame["split"] == "eval"]["value"])) == [6500.3, 8000.2, 10248.1]
+
+
+def test_the_fields_of_a_losses_group_are_loss_parts_and_total_the_loss() -> None:
+    # A YOLOv3 loop's `[Losses: x .., total nan, recall: ..]` (new log 1119): unread while `total` was NaN in
+    # every row (no name said loss); the group's heading says what its fields are, a score inside keeps its name
+    text = "".join(
+        f"[Epoch 1/2, Batch {b}/4807] [Losses: x 0.5{b % 10}, y 0.44, w nan, h nan, conf 82.89, cls 13.1, "
+        "total nan, recall: 0.00000, precision: 1.00000]\n"
+        for b in range(4310, 4314)
+    )
+    frame = parse_text(text, "train.log").metrics
+    assert {"loss", "x_loss", "conf_loss", "recall", "precision"} <= set(frame["metric"])
+    assert frame[frame["metric"] == "loss"]["value"].isna().all()

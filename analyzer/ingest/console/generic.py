@@ -625,6 +625,7 @@ def _name_slots(tpl: Template) -> None:
     following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
     group = ""  # `loss[loss=0.66, ...], tot_loss[loss=0.60, ...]`: the group a field lies in
     colon_group = ""  # `Accs: Train: 0.73, Val: 0.70`
+    loss_group = False  # inside `[Losses: ...]`
     indexed = ""  # `train_batch_loss[ 6510 ]:  1.57`: the name whose bracketed index came before the value
     for i, label in enumerate(tpl.labels):
         raw, role = _name(label, slots[-1] if slots else None, before, following[i])
@@ -648,6 +649,18 @@ def _name_slots(tpl: Template) -> None:
             raw = f"{raw} {colon_group}"
         elif raw and not named_group:
             colon_group = ""
+        if _LOSS_GROUP.search(label):  # `[Losses: x 0.56, ..., total nan, recall: 0.0]`: the group's fields are
+            loss_group = True  # its parts (`total` the whole), up to the bracket that closes it
+        elif "]" in label or ")" in label:
+            loss_group = False
+        if (
+            loss_group
+            and raw
+            and role == "value"
+            and not _metric_like(m := _canonical(raw, "train")[1])
+            and not _SCORE.search(m)
+        ):
+            raw = f"{raw} loss"
         if role in ("total", "mean", "skip"):
             prev = slots[-1]
             slots.append(
@@ -794,6 +807,8 @@ _ABBREVIATION = re.compile(r"(?<![\w.])[A-Za-z]{2,4}\.$")
 _COUNTER_WORDS = (("step", "step"), ("iteration", "step"), ("update", "step"), ("epoch", "epoch"), ("batch", "batch"))
 _GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w.]*)\s*[=:]\s*$")
 # A counter glued to its word (`epoch20-batch-0`, `iter_500`): the number is the counter's, not part of a name.
+_SCORE = re.compile(r"recall|precision|prec|acc|top\d|hit|ndcg|mrr|dice|psnr|ssim")  # a score, no loss part
+_LOSS_GROUP = re.compile(r"(?i)\blosse?s?\s*:\s*[A-Za-z_]\w*\s*$")  # `Losses: x` (a group's heading, its first field)
 _COLON_GROUP = re.compile(r"(?P<group>[A-Za-z][A-Za-z_]*)\s*:\s*(?P<field>[A-Za-z][A-Za-z_]*)\s*[:=]\s*$")
 _GLUED_COUNTER = re.compile(r"(?i)(?<![\w.])(epoch|batch|iter|iteration|step)[-_]?(?=\d+\b)")
 # A value glued to a metric's name (`mean_loss0.0528188`, `lr0.001`): the name ends where the number starts.
