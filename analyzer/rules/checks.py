@@ -206,16 +206,26 @@ def zero_loss_with_nonfinite_grad_norm(run: Run, *, min_points: int = 2) -> Dete
     )
 
 
+FLOAT32_FLOOR = 1.2e-7  # float32's machine epsilon (1.1921e-07), rounded up: a loss at or below it is 0 to float32
+
+
 @check("zero_loss_run")
 def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
-    """A run of logged train losses that are exactly 0 while grad_norm is finite or not logged."""
-    if not (run.series("loss").to_numpy() == 0).any():
+    """A run of logged train losses that are exactly 0 while grad_norm is finite or not logged; or 0 to float32
+    precision: at or below FLOAT32_FLOOR (Keras/TF clip probabilities to [eps, 1 - eps], so the cross-entropy
+    they print for a model that is certain never goes below eps = 1.1921e-07), the same value at least twice in a
+    row (a regression's error that keeps falling past 1e-7 is no floor)."""
+    if not (np.abs(run.series("loss").to_numpy()) <= FLOAT32_FLOOR).any():
         return None
     both = _aligned(run).dropna(subset=["loss"])
     if both.empty:
         return None
     grad_bad = both.index.isin(_nonfinite_steps(run.series("grad_norm")))
-    zero = ((both["loss"] == 0).to_numpy()) & ~grad_bad
+    values = both["loss"].to_numpy()
+    repeated = np.zeros(len(values), dtype=bool)  # a floor is where the loss stays: the same value twice in a row
+    repeated[1:] |= values[1:] == values[:-1]
+    repeated[:-1] |= values[:-1] == values[1:]
+    zero = ((values == 0) | ((np.abs(values) <= FLOAT32_FLOOR) & repeated)) & ~grad_bad
     # A run of zeros at least `min_points` long, or one the log ends in (a paste cut after the first 0.0:
     # it never came back within what was seen), said with less confidence when shorter.
     runs = [r for r in true_runs(zero) if r[1] - r[0] >= min(min_points, len(both)) or (r[1] == len(both) and r[0] > 0)]
@@ -229,7 +239,7 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     from_start = start == 0
     evidence: dict[str, Any] = {
         "pattern": "from_start" if from_start else "after_finite_start",
-        "onset": cite_point(run, "train", "loss", onset, 0.0),
+        "onset": cite_point(run, "train", "loss", onset, float(values[start])),
         "zero_steps": int(zero.sum()),
         "train_steps_logged": len(both),
         "step_range": [onset, int(steps[stop - 1])],
@@ -241,13 +251,20 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
             else f"{fmt(grads.min())} to {fmt(grads.max())}"
         ),
         "grad_norm_zero": bool(not grads.any()) if len(grads) else None,  # None: grad_norm not logged
+        "at_float_floor": bool(np.abs(values[start:stop]).max() > 0),  # 1.1921e-07, not exactly 0
     }
     if not from_start:
         loss = both["loss"]
         evidence["last_nonzero_loss_before"] = _last_finite_before(loss[loss != 0], onset)
     where = "from the first logged step" if from_start else f"from step {onset} after a non-zero start"
+    floor = float(np.abs(values[start:stop]).max())
+    said = (
+        "exactly 0"
+        if floor == 0
+        else f"0 to float32 precision ({fmt(floor)}, the floor a clipped cross-entropy prints)"
+    )
     message = (
-        f"train loss is exactly 0 {where}: {int(zero.sum())} of {len(both)} logged steps, "
+        f"train loss is {said} {where}: {int(zero.sum())} of {len(both)} logged steps, "
         f"grad_norm {evidence['grad_norm_during']}"
     )
     confidence = 0.95 if from_start and evidence["grad_norm_zero"] else (0.85 if from_start else 0.7)

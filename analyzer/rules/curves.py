@@ -18,7 +18,7 @@ import pandas as pd
 
 from analyzer.model import Run
 from analyzer.names import is_memory_metric, loss_variant
-from analyzer.rules.checks import Detection, check, cite_point, finite, fmt, loss_parts
+from analyzer.rules.checks import FLOAT32_FLOOR, Detection, check, cite_point, finite, fmt, loss_parts
 from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
@@ -529,7 +529,7 @@ def loss_not_moving(
     moves = moves[moves > 0]
     coarse = len(moves) > 0 and float(moves.min()) >= 1e-3 * abs(float(values[-1]))
     if (
-        values[-1] != 0
+        abs(values[-1]) > FLOAT32_FLOOR  # at float32's floor the loss is 0: the loss-exactly-zero rule's
         and frozen >= max(min_points, len(values) // 2 if coarse else len(values) // 4)
         and not _warming_up(lr, int(loss.index[len(values) - frozen]))
         and not _moves_during(run, "loss_avg", "train", loss.index[len(values) - frozen :])

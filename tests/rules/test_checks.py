@@ -539,3 +539,20 @@ def test_a_steady_eval_rise_is_not_taken_for_its_own_noise() -> None:
 def test_score_frozen_needs_digits_and_length(series: dict[str, Series], onset: int | None) -> None:
     found = CHECKS["score_frozen"](make_run({"train/loss": falling(8), **series}))
     assert (found.onset_step if found else None) == onset
+
+
+@pytest.mark.parametrize(
+    ("loss", "onset"),
+    [
+        ([3.04, 1.2, 0.44, 1.1921e-07, 1.1921e-07, 1.1921e-07], 4),  # Keras's floor, kept: 0 to float32
+        ([3.04, 1.2, 0.44, 3.6e-14, 7.6e-11, 2.1e-12], None),  # a regression error falling past 1e-7: no floor
+        ([3.04, 1.2, 0.44, 2.5e-06, 2.5e-06, 2.5e-06], None),  # above float32's floor: frozen, not zero
+    ],
+)
+def test_a_loss_kept_at_float32s_floor_is_zero(loss: list[float], onset: int | None) -> None:
+    found = CHECKS["zero_loss_run"](make_run({"train/loss": loss}))
+    assert (found.onset_step if found else None) == onset
+    if found:
+        assert found.evidence["at_float_floor"] and "float32" in found.message
+    frozen = CHECKS["loss_not_moving"](make_run({"train/loss": loss}))
+    assert frozen is None or onset is None  # at the floor the zero rule speaks, not "nothing is learned"
