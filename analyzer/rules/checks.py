@@ -251,8 +251,9 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
             else f"{fmt(grads.min())} to {fmt(grads.max())}"
         ),
         "grad_norm_zero": bool(not grads.any()) if len(grads) else None,  # None: grad_norm not logged
-        "at_float_floor": bool(np.abs(values[start:stop]).max() > 0),  # 1.1921e-07, not exactly 0
     }
+    if np.abs(values[start:stop]).max() > 0:
+        evidence["at_float_floor"] = True  # 1.1921e-07, not exactly 0
     if not from_start:
         loss = both["loss"]
         evidence["last_nonzero_loss_before"] = _last_finite_before(loss[loss != 0], onset)
