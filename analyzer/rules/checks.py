@@ -642,9 +642,13 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
     lowest = float(scales.min()) if len(scales) else math.nan
     # A logged loss-scale series that fell (fairseq's `loss_scale 0` field) says the same; a constant one
     # (a bf16 run logs 1 throughout) does not.
+    # Only a point below an earlier one fell: a first point that is also the lowest is a setting echoed before
+    # training (DeepSpeed's config prints `"loss_scale": 0`, meaning dynamic), no collapse.
     logged = finite(run.series("loss_scale"))
-    if len(logged) >= 2 and float(logged.min()) < float(logged.max()):
-        lowest = float(np.nanmin([lowest, float(logged.min())]))
+    scale = logged.to_numpy()
+    fell = scale < np.maximum.accumulate(scale) if len(scale) else np.zeros(0, dtype=bool)
+    if fell.any():
+        lowest = float(np.nanmin([lowest, float(scale[fell].min())]))
     loss = run.series("loss")
     nan_steps = set(_nonfinite_steps(loss))
     with_nan = sorted({int(s) for s in skips["step"].dropna()} & nan_steps)
@@ -656,8 +660,8 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
         if len(skips):
             row = skips.iloc[0]
         else:  # only the logged series says so: the onset is the first fall of its last descent to the floor
-            scale, at = logged.to_numpy(), logged.index.to_numpy()
-            first = int(np.argmax(scale <= floor))
+            at = logged.index.to_numpy()
+            first = int(np.argmax((scale <= floor) & fell))
             top = first
             while top > 0 and scale[top - 1] >= scale[top]:
                 top -= 1

@@ -556,3 +556,15 @@ def test_a_loss_kept_at_float32s_floor_is_zero(loss: list[float], onset: int | N
         assert found.evidence["at_float_floor"] and "float32" in found.message
     frozen = CHECKS["loss_not_moving"](make_run({"train/loss": loss}))
     assert frozen is None or onset is None  # at the floor the zero rule speaks, not "nothing is learned"
+
+
+@pytest.mark.parametrize(
+    ("scale", "onset"),
+    [
+        ({1: 0.0, 10: 2048.0, 20: 2048.0, 30: 4096.0}, None),  # DeepSpeed's config echo (`"loss_scale": 0`) first
+        ({10: 2048.0, 20: 64.0, 30: 1.0, 40: 1.0}, 20),  # a scale that fell to the floor from 2048
+    ],
+)
+def test_a_loss_scale_collapse_is_a_fall_from_a_higher_scale(scale: dict[int, float], onset: int | None) -> None:
+    found = CHECKS["loss_scale_collapse"](make_run({"train/loss_scale": scale, "train/loss": falling(4)}))
+    assert (found.onset_step if found else None) == onset
