@@ -3,6 +3,7 @@ output of fastai v1, spaCy v2, gensim, AllenNLP (2017) and PaddleDetection (benc
 
 from __future__ import annotations
 
+from analyzer.ingest.console import parse_text
 from tests.ingest.console_series import series
 
 
@@ -76,3 +77,36 @@ def test_a_comma_separated_header_names_its_rows_and_skips_text_columns() -> Non
         f"    {e} ,0.001 ,{1392.3 - e:.1f} ,{5.3 - e / 10:.2f} ,train\n" for e in range(4)
     )
     assert series(text)["train/loss"] == [(0, 5.3), (1, 5.2), (2, 5.1), (3, 5.0)]
+
+
+def test_a_fixed_width_table_is_read_by_column_when_its_cells_do_not_line_up_one_to_one() -> None:
+    # Vowpal Wabbit's right-aligned table (new logs 1142, 1143): two names one space apart over seven
+    # cells; a holdout row's trailing `h` is a marker, no cell
+    vw = (
+        "average    since         example     example  current  current  current\n"
+        "loss       last          counter      weight    label  predict features\n"
+        "1.000000   1.000000            1         1.0   1.0000   0.0000        1\n"
+        "1.470775   1.941550            2         2.0  -1.0000   0.3934        1\n"
+        "0.000000   0.000000           16        16.0   1.0000   0.2857        1 h\n"
+    )
+    frame = parse_text(vw, "train.log").metrics
+    assert frame[frame["metric"] == "loss"]["value"].tolist() == [1.0, 1.470775, 0.0]
+    assert frame[frame["metric"] == "features"]["value"].tolist() == [1.0, 1.0, 1.0]
+    # Chainer's PrintReport leaves a column blank until it is measured (new log 1034)
+    chainer = "epoch       iteration   lr          main/loss   main/loss/loc  validation/main/map\n" + "".join(
+        f"{192 + i // 2:<12d}{44500 + 100 * i:<12d}0.0001      {2.1 - i / 100:<12.4f}0.4{i}\n" for i in range(4)
+    )
+    frame = parse_text(chainer, "train.log").metrics
+    loss = frame[frame["metric"] == "loss"]
+    assert loss["step"].tolist() == [44500, 44600, 44700, 44800] and "map" not in set(frame["metric"])
+
+
+def test_another_tables_row_under_a_header_is_not_read_by_its_columns() -> None:
+    # YOLOv5's validation row (`all  30  49 ...`) under the train table's header: a text cell leads it
+    text = (
+        "      Epoch    GPU_mem   box_loss   obj_loss   cls_loss  Instances       Size\n"
+        "      0/399      1.79G     0.1729   0.007017     0.0479         52        320\n"
+        "                 all         30         49          0          0          0\n"
+    )
+    frame = parse_text(text, "train.log").metrics
+    assert frame[frame["metric"] == "box_loss"]["value"].tolist() == [0.1729]

@@ -221,6 +221,7 @@ class Collector:
     scales: list[tuple[int, float]] = field(default_factory=list)  # (line, loss scale) of overflow events
     header: list[str] = field(default_factory=list)  # the cells of the last table header seen
     header_prefix: str = ""  # a logger's text before the header's first cell, repeated before each row's
+    header_words: list[tuple[str, int, int]] = field(default_factory=list)  # the header's words and columns
     gutter: bool = False  # the header opened with a bracketed column of no words (`[------]`, `[ 10% ]` below)
 
 
@@ -278,8 +279,10 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
             collector.header_prefix = logger.group(1) if logger else ""  # `INFO [x] model._log_history : Step`
             collector.header = [cells[0][len(collector.header_prefix) :], *cells[1:]]
             collector.gutter = bool(gutter)
+            collector.header_words = [] if "|" in text or "\t" in text else _columns(text)
     elif _WORD_HEADER.match(text):  # `epoch train_loss valid_loss accuracy time`: one space between names
         collector.header = _paired(text.split())
+        collector.header_words = _columns(text)
     elif "," in text and not _FREE_DIGIT.search(text):  # `Epoch ,LR ,RMSE ,Loss ,Mode`, `eval_prec1`: a CSV header
         cells = [c.strip() for c in text.strip().strip(",").split(",")]
         if len(cells) >= 3 and all(_CSV_NAME.fullmatch(c) for c in cells):
@@ -389,7 +392,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         row = text
         if collector.header_prefix and row.lstrip().startswith(collector.header_prefix):
             row = row.lstrip()[len(collector.header_prefix) :]
-        labels = _under_header(collector.header, row, labels)
+        labels = _under_header(collector.header, row, labels, collector.header_words)
     key = "\x01".join(labels) + "\x01" + _squash(text[last:])
     tpl = collector.templates.get(key)
     if tpl is None:
@@ -431,17 +434,49 @@ def _paired(words: list[str]) -> list[str]:
     return out
 
 
-def _under_header(header: list[str], text: str, labels: list[str]) -> list[str]:
+def _columns(text: str) -> list[tuple[str, int, int]]:
+    """A header's words with the columns they span (a quote's `>` before it is no name)."""
+    return [(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", text) if re.search(r"[A-Za-z]", m.group())]
+
+
+def _aligned(text: str, words: list[tuple[str, int, int]], labels: list[str]) -> list[str] | None:
+    """The labels of a fixed-width row named by the header words whose columns its cells overlap (a
+    right-aligned table whose names touch, `label  predict features`, over seven cells; a Chainer report
+    that leaves a column blank until it is measured): each cell one number, each under one name, in order.
+    None when a cell lies under no name or under a name another cell took."""
+    found = list(re.finditer(r"\S+", text))
+    cells = [c for c in found if _DIGIT.search(c.group())]
+    if not cells or any(not _DIGIT.search(c.group()) for c in found[: found.index(cells[-1])]):
+        return None  # a text cell before a number: another table's row (YOLO's `all  30  49 ...` under the train
+        # header); one after the last number is a marker (Vowpal Wabbit's `h`, a holdout row)
+    if len(cells) != len(labels) or len(cells) > len(words):
+        return None
+    named: list[str] = []
+    taken = -1
+    for i, cell in enumerate(cells):
+        overlap = [min(cell.end(), end) - max(cell.start(), start) for _, start, end in words]
+        best = int(np.argmax(overlap))
+        if overlap[best] <= 0 or best <= taken or sum(1 for _ in _NUMBER.finditer(cell.group())) != 1:
+            return None
+        taken = best
+        named.append(("" if i == 0 else " | ") + words[best][0] + ": ")
+    return named
+
+
+def _under_header(
+    header: list[str], text: str, labels: list[str], words: list[tuple[str, int, int]] | None = None
+) -> list[str]:
     """The labels of a table row named by the header above it, cell by cell (`0/119  6.51G  0.086`: a
-    counter i/n, a value with its unit, a bare value); the row's own labels when the cells do not line up
-    one to one with the header's or a cell holds words or several numbers."""
+    counter i/n, a value with its unit, a bare value); by column position when the cells do not line up one
+    to one (see _aligned); the row's own labels when neither names them or a cell holds words or several
+    numbers."""
     cells = [c for c in _CELLS.split(text.strip().strip("|").rstrip(": ")) if c]
     if len(cells) != len(header):
         cells = [c.strip(",") for c in text.split()]  # `184.500 0.505   1.000`: one space between some cells
         if len(cells) != len(header):
             cells = [c for c in (c.strip() for c in text.strip().strip(",").split(",")) if c]  # CSV rows
             if len(cells) != len(header):
-                return labels
+                return (_aligned(text, words, labels) if words else None) or labels
     named: list[str] = []
     for i, (name, cell) in enumerate(zip(header, cells, strict=True)):
         numbers = [m for m in _NUMBER.finditer(cell) if _value(m) is not None]
