@@ -235,14 +235,16 @@ def divergence(
 
 def _eval_improves(run: Run, onset: int, by: float = 0.05) -> bool:
     """An evaluation that got better over the climb (its loss down, or a higher-is-better score up, by `by`
-    of its value at the last evaluation before the climb began): a train loss that truly diverged does not leave the
+    of its value at the last evaluation before the climb began; a train accuracy doubled): a train loss that truly diverged does not leave the
     model better on held-out data, so the series named the loss measures something else (a score under a
     misleading header: kbc's `Train(loss)` column holds the train MRR)."""
-    named = [("loss", False)] + [
-        (m, True) for s, m in run.series_names() if s == "eval" and _HIGHER_IS_BETTER.search(m)
-    ]
-    for metric, higher in named:
-        evals = finite(run.series(metric, split="eval"))
+    named = [("eval", "loss", False)] + [
+        (s, m, True)
+        for s, m in run.series_names()
+        if (s == "eval" and _HIGHER_IS_BETTER.search(m)) or (s == "train" and _TOP1.search(m) and "best" not in m)
+    ]  # an accuracy filed as train (torchvision's ` * Acc@1 71.562` summary) that rose says the same
+    for split, metric, higher in named:
+        evals = finite(run.series(metric, split=split))
         before, after = evals[evals.index < onset], evals[evals.index >= onset]
         if before.empty:  # the climb starts with the log: measured from the first evaluation
             before, after = after.iloc[:1], after.iloc[1:]
@@ -250,7 +252,10 @@ def _eval_improves(run: Run, onset: int, by: float = 0.05) -> bool:
             continue
         start, end = float(before.iloc[-1]), float(after.iloc[-1])
         change = (end - start) if higher else (start - end)
-        if start != 0 and change > by * abs(start):
+        # a train accuracy (per batch, noisy) must have doubled at least: 0.78 -> 0.84 beside a loss at 1e13 is
+        # noise; 0.1 -> 71.6 beside a climbing loss says the loss measures something else (a new stage's)
+        needed = abs(start) if split == "train" else by * abs(start)
+        if start != 0 and change > needed:
             return True
     return False
 

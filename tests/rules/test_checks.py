@@ -568,3 +568,16 @@ def test_a_loss_kept_at_float32s_floor_is_zero(loss: list[float], onset: int | N
 def test_a_loss_scale_collapse_is_a_fall_from_a_higher_scale(scale: dict[int, float], onset: int | None) -> None:
     found = CHECKS["loss_scale_collapse"](make_run({"train/loss_scale": scale, "train/loss": falling(4)}))
     assert (found.onset_step if found else None) == onset
+
+
+@pytest.mark.parametrize(
+    ("accuracy", "fires"),
+    [
+        ([0.1] * 8 + np.linspace(0.5, 71.6, 32).tolist(), False),  # a new stage's loss while the accuracy climbs
+        ([0.81, 0.78] * 4 + [0.80, 0.84] * 16, True),  # a per-batch accuracy's noise beside a loss running away
+    ],
+)
+def test_a_train_accuracy_that_doubled_over_the_climb_is_no_divergence(accuracy: list[float], fires: bool) -> None:
+    loss = [0.94] * 8 + np.linspace(14.6, 30.0, 32).tolist()
+    found = CHECKS["divergence"](make_run({"train/loss": loss, "train/acc": accuracy}))
+    assert (found is not None) == fires
