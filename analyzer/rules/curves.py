@@ -235,9 +235,9 @@ def divergence(
 
 def _eval_improves(run: Run, onset: int, by: float = 0.05) -> bool:
     """An evaluation that got better over the climb (its loss down, or a higher-is-better score up, by `by`
-    of its value at the last evaluation before the climb began; a train accuracy doubled): a train loss that truly diverged does not leave the
-    model better on held-out data, so the series named the loss measures something else (a score under a
-    misleading header: kbc's `Train(loss)` column holds the train MRR)."""
+    of its value at the last evaluation before the climb began; a train accuracy doubled): a train loss that
+    truly diverged does not leave the model better, so the series named the loss measures something else (a
+    score under a misleading header: kbc's `Train(loss)` column holds the train MRR)."""
     named = [("eval", "loss", False)] + [
         (s, m, True)
         for s, m in run.series_names()
