@@ -274,6 +274,24 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     return Detection(onset, message, evidence, confidence=confidence)
 
 
+def _reported_nonfinite_loss(run: Run) -> Detection | None:
+    """A loop that says its loss was not finite and goes on (`Skipping batch at iter 43167: non-finite
+    loss`): the NaN never reaches a printed value, the loop's own words say it."""
+    said = run.events_of(["loss_nonfinite"])
+    if said.empty:
+        return None
+    first = said.iloc[0]
+    onset = None if pd.isna(first["step"]) else int(first["step"])
+    return Detection(
+        onset,
+        f"the training loop reported a non-finite loss {len(said)} time(s)"
+        + (f", first at step {onset}" if onset is not None else "")
+        + ": the forward pass produced NaN or inf (the loop skipped those batches, no printed value shows it)",
+        {"reports": len(said), "first_report": _cite_event(first)},
+        confidence=0.8,
+    )
+
+
 @check("nonfinite_train_loss")
 def nonfinite_train_loss(run: Run) -> Detection | None:
     """Train loss NaN or ±inf at one or more logged steps; or its running mean printed beside it
@@ -293,7 +311,7 @@ def nonfinite_train_loss(run: Run) -> Detection | None:
         if found.count and earlier:
             metric, loss, scan = other, series, found
     if not scan.count:
-        return None
+        return _reported_nonfinite_loss(run)
     onset = scan.first_step
     assert onset is not None
     named = {"loss": "train loss", "loss_avg": "running mean of the train loss"}.get(

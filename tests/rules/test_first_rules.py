@@ -504,3 +504,25 @@ def test_step_words_are_rewritten_only_where_they_name_the_axis():
     assert in_units(message, "record") == (
         "loss is NaN at record 5 (3 of 9 logged records); grad_norm 0 from record 7, optimizer step skipped"
     )
+
+
+def test_a_loop_that_says_its_loss_was_not_finite_is_a_nan_loss(tmp_path: Path) -> None:
+    # D-FINE's trainer skips the batch and logs it (new log 1163): no printed value is NaN; a field's `nan`
+    # before the next field (`seg_loss: nan  loss: nan`) is a value, read as one, and no report
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(f"Epoch 227: step {s} loss={v}\n" for s, v in ((10, 1.62), (20, 1.58)))
+        + "WARNING | __main__:train:669 - Skipping batch at iter 43167 (epoch 227, batch 0): non-finite loss\n"
+        + "Epoch 227: step 30 loss=1.61\n"
+    )
+    found = [f for f in analyze(log).findings if f.failure_mode == "loss_nan"]
+    assert found and "reported a non-finite loss" in found[0].message
+    fields = "".join(f"step: {s}  vote_loss: nan  seg_loss: nan  loss: nan  lr: 0.00025\n" for s in (1, 2, 3))
+    report = analyze(_write(tmp_path / "fields.log", fields))
+    assert "loss_nan" in {f.failure_mode for f in report.findings}
+    assert not report.run.events_of(["loss_nonfinite"]).shape[0]
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -426,7 +426,7 @@ def _events_and_meta(state: State, text: str, lineno: int) -> bool:
             elif scale is not None:  # placed when the generic reader knows the steps (console.generic.finish)
                 state.generic.scales.append((lineno, scale))
             # A value reported non-finite (`Score at iteration 60 is NaN`) may be a record's value all the same.
-            matched = event.kind != "warning"
+            matched = event.kind not in ("warning", "loss_nonfinite")  # a report of a value: the line's numbers count
             break
     terminate = _TERMINATE.search(text)
     if terminate:
