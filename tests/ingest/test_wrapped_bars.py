@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 
 from analyzer.api import analyze
+from analyzer.ingest.console import parse_text
 from tests.ingest.console_series import series
 
 HEAD = "Epoch 0:  {p}%|" + "\u2588" * 40 + "\u258f\n"
@@ -28,3 +29,18 @@ def test_a_bar_cut_at_the_terminal_edge_is_read_with_its_rest(tmp_path: Path) ->
 def test_a_cut_bar_with_no_rest_after_it_is_read_as_it_is() -> None:
     text = HEAD.format(p=71) + "step 10 loss: 0.5\nstep 11 loss: 0.4\nstep 12 loss: 0.3\n"
     assert series(text)["train/loss"] == [(10, 0.5), (11, 0.4), (12, 0.3)]
+
+
+def test_a_bar_that_names_an_evaluation_pass_gives_eval_values_and_no_step() -> None:
+    # Catalyst's loader bars (new log 1063) and a notebook's `testing minibatch loop` (1204): the evaluation
+    # bar's counter restarts at 1/32, its loss is the eval split's, at the step training reached
+    text = (
+        "0/10 * Epoch (train): 100% 32/32 [00:41<00:00,  2.39s/it, _fps=11.486, loss=0.898]\n"
+        "0/10 * Epoch (valid):   3% 1/32 [00:01<00:46,  1.50s/it, _fps=21.531, loss=1.656]\n"
+        "testing minibatch loop: 100%|##########| 9/9 [00:06<00:00,  1.50it/s, accuracy=0.727, cost=14.1]\n"
+    )
+    frame = parse_text(text, "train.log").metrics
+    loss = frame[frame["metric"] == "loss"]
+    assert loss[loss["split"] == "train"][["step", "value"]].values.tolist() == [[32, 0.898]]
+    assert sorted(loss[loss["split"] == "eval"]["value"]) == [1.656, 14.1]
+    assert set(loss["step"]) == {32}

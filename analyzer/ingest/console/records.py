@@ -41,6 +41,8 @@ def value_of(text: str) -> float | None:
 
 # A bar whose description names set-up work (datasets' `Map`, `Loading checkpoint shards`, `Downloading`,
 # `Generating train split`, `Running tokenizer`): what it counts is no training step.
+# A bar whose description names an evaluation pass: testing, validating, evaluating, (valid), a sanity check.
+_EVAL_BAR = re.compile(r"(?i)\b(?:test(?:ing)?|valid(?:ation|ating)?|val|eval(?:uat\w*)?|sanity check|predict\w*)\b")
 _SETUP_BAR = re.compile(
     r"(?i)\b(?:load|download|map|tokeniz|generating \w+ split|filter|preprocess|extract|resolv|fetch|convert|"
     r"cach|shuffl|uploading|saving|writing)\w*"
@@ -55,6 +57,15 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
     tune = _TORCHTUNE_DESC.search(desc)
     if not lightning and not tune and _SETUP_BAR.search(desc):
         return True  # `Loading checkpoint shards: 33/33`, `Map: 1000/1000`: set-up work, not the run's steps
+    if _EVAL_BAR.search(desc):  # `testing minibatch loop: 9/9 [.., cost=14.1]`, Catalyst's `Epoch (valid):`,
+        # Lightning's `Validation sanity check:`: its counter is no train step, its values are the eval split's
+        if n and state.step is not None:
+            for key, raw in _POSTFIX.findall(match["post"] or ""):
+                value = to_float(raw)
+                split, metric = field_name(key)
+                if value is not None and key != "v_num":
+                    state.builder.metric(state.step, "eval" if split == "train" else split, metric, value, lineno)
+        return not _DIGIT.search(desc)  # `Valid Epoch: 16 Loss: nan: 100%|..`: the description is a row of its own
     step = int(lightning["epoch"]) * total + n if lightning else n
     if tune and tune["step"]:
         step = int(tune["step"])
