@@ -224,3 +224,14 @@ def test_a_csv_header_with_digits_inside_its_names_names_the_rows() -> None:
     )
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == [0, 1, 2] and [v for _, v in read["eval/prec1"]] == [0.1, 0.2, 0.3]
+
+
+def test_a_split_word_before_a_whole_number_from_zero_is_no_loss() -> None:
+    # MLPerf GNMT's `0: TRAIN [0][0/1938] ... Loss/tok 10.6468` (new log 1190): the bracketed 0, then 1, 2, 3
+    # is the epoch, not the train split's loss of exactly 0; a value of 0 in every row still is a loss
+    rows = "".join(
+        f"TRAIN [{e}][{b}/1938]\tTime 0.41\tLoss/tok {10.6 - e - b / 1000:.4f}\n" for e in range(3) for b in (0, 10)
+    )
+    assert "train/loss" not in series(rows)
+    zeros = "".join(f"step {s} train=0.00000000 valid=0.0\n" for s in range(1, 4))
+    assert [v for _, v in series(zeros)["train/loss"]] == [0.0, 0.0, 0.0]

@@ -734,8 +734,9 @@ def _name_slots(tpl: Template) -> None:
     # every row (`train 1199` / `val 166`: the size of each split) are a count, and a number with a unit
     # glued on (`Test:24.80dB`, a PSNR) is no objective.
     table = np.asarray(tpl.rows, dtype=np.float64)
-    counts = np.isfinite(table) & (table == np.round(table)) & (table >= 1)
-    whole = np.all(counts, axis=0) if tpl.rows else []  # `train=0.00000000 valid=0.0`: a loss of exactly 0
+    counts = np.isfinite(table) & (table == np.round(table)) & (table >= 0)
+    # `train=0.00000000 valid=0.0`: a loss of exactly 0, no count; `TRAIN [0][0/1938]`..`TRAIN [3]`: an epoch's
+    whole = (np.all(counts, axis=0) & np.any(table >= 1, axis=0)) if tpl.rows else []
     totals = [i for i, s in enumerate(slots) if s.role == "total" and i and slots[i - 1].role == "counter"]
     if totals and tpl.rows:  # `D(G(z)): 0.3617 / 0.0005`: two fractions are no count of a total
         integral = np.all(np.isfinite(table) & (table == np.round(table)), axis=0)
