@@ -429,9 +429,12 @@ def nonfinite_grad_norm(
         and not scan.last_is_nonfinite
         and bool(positions.max() < early_limit)
     )
+    # Each non-finite grad_norm came with a step the scaler skipped and a lower loss scale (`Gradient norm: inf`,
+    # then `Skipped batch, new scale: 512.0`): the dynamic loss scaler at work; a collapse is the fp16 rule's
+    scaler = run.count_events(["overflow_skip"]) >= scan.count
     bad_steps = [int(s) for s in scan.steps[:20]]
     evidence: dict[str, Any] = {
-        "pattern": "early_isolated" if benign else "repeated",
+        "pattern": "early_isolated" if benign else "scaler_skips" if scaler else "repeated",
         "onset": cite_point(run, "train", "grad_norm", onset, float(grad[onset])),
         "nonfinite_steps": bad_steps,
         "nonfinite_count": scan.count,
@@ -445,6 +448,16 @@ def nonfinite_grad_norm(
             f"grad_norm is non-finite at {scan.count} isolated early step(s) "
             f"({', '.join(map(str, bad_steps))}) and finite afterwards: "
             "mixed-precision loss-scale calibration, not a failure",
+            evidence,
+            severity="info",
+            confidence=0.6,
+        )
+    if scaler:
+        return Detection(
+            onset,
+            f"grad_norm is non-finite at {scan.count} logged step(s), each with a step the loss scaler skipped "
+            f"({run.count_events(['overflow_skip'])} overflow skips in the log): mixed-precision loss scaling at "
+            "work, not a failure while the scale recovers",
             evidence,
             severity="info",
             confidence=0.6,

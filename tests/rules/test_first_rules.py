@@ -526,3 +526,23 @@ def test_a_loop_that_says_its_loss_was_not_finite_is_a_nan_loss(tmp_path: Path) 
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def test_non_finite_grad_norms_each_with_a_skipped_step_are_the_loss_scaler_at_work(tmp_path: Path) -> None:
+    # MLPerf's GNMT (new log 1190): `Gradient norm: inf` then `Skipped batch, new scale: 512.0` at three steps
+    # while the loss falls: no failure (info); the same grad norms without the scaler's lines are one
+    def log(scaler: bool) -> str:
+        out = []
+        for step in range(1, 41):
+            out.append(f"step {step} loss {9.0 - step / 10:.4f}\n")
+            if step in (12, 20, 31):
+                out.append(
+                    "Gradient norm: inf\n"
+                    + (f"Skipped batch, new scale: {2.0 ** (20 - step // 4)}\n" if scaler else "")
+                )
+        return "".join(out)
+
+    grad = [f for f in analyze(_write(tmp_path / "a.log", log(True))).findings if f.failure_mode == "grad_norm_nan"]
+    assert grad and all(f.severity == "info" for f in grad) and "loss scaler" in grad[0].message
+    grad = [f for f in analyze(_write(tmp_path / "b.log", log(False))).findings if f.failure_mode == "grad_norm_nan"]
+    assert grad and grad[0].severity != "info"
