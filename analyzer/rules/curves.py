@@ -698,6 +698,50 @@ def _parts_not_moving(run: Run, min_points: int) -> Detection | None:
     )
 
 
+@check("train_score_falls_with_loss")
+def train_score_falls_with_loss(
+    run: Run, *, min_points: int = 4, loss_fall: float = 0.8, score_fall: float = 0.5
+) -> Detection | None:
+    """The train loss falls while a score measured on the same training data falls with it: the median of
+    the last quarter of the loss at `loss_fall` × its first quarter's or lower, and the score's at
+    `score_fall` × its first quarter's or lower. On the data it is trained on, a model that lowers its loss
+    predicts better; one that predicts worse is lowering a loss that does not measure the task (labels that
+    do not match the inputs, a loss on the wrong output, a collapse to the background class)."""
+    loss = finite(run.series("loss"))
+    if len(loss) < min_points:
+        return None
+    values = loss.to_numpy()
+    quarter = max(1, len(values) // 4)
+    first, last = float(np.median(values[:quarter])), float(np.median(values[-quarter:]))
+    if not (first > 0 and last <= loss_fall * first):
+        return None
+    for split, metric in run.series_names():
+        if split != "train" or not _HIGHER_IS_BETTER.search(metric) or "best" in metric:
+            continue
+        score = finite(run.series(metric))
+        if len(score) < min_points:
+            continue
+        points = score.to_numpy()
+        q = max(1, len(points) // 4)
+        begin, end = float(np.median(points[:q])), float(np.median(points[-q:]))
+        if begin > 0 and end <= score_fall * begin:
+            return Detection(
+                int(score.index[0]),
+                f"train loss fell from {fmt(first)} to {fmt(last)} while the train {metric} fell from {fmt(begin)} "
+                f"to {fmt(end)} (medians of the first and last quarter): the loss goes down and the predictions "
+                "on the same data get worse, so the loss does not measure the task",
+                {
+                    "loss": [round(first, 6), round(last, 6)],
+                    "score": f"train/{metric}",
+                    "score_quarters": [round(begin, 6), round(end, 6)],
+                    "first": _points(run, metric, "train", score.index[:2].tolist(), points[:2].tolist()),
+                    "last": _points(run, metric, "train", score.index[-2:].tolist(), points[-2:].tolist()),
+                },
+                confidence=0.6,
+            )
+    return None
+
+
 def _significant_digits(value: float) -> int:
     """Significant digits of a value as it was printed, trailing zeros lost (`0.8952`: 4, `0.51`: 2)."""
     mantissa = f"{abs(value):.12e}".split("e")[0].replace(".", "").rstrip("0")
@@ -929,7 +973,8 @@ def eval_score_falls_while_train_falls(
 ) -> Detection | None:
     """Overfitting told by a score: with no eval loss, an eval score where higher is better (accuracy, F1,
     BLEU, a correlation) falls after its best on `min_points` evaluations by more than `min_drop` of its
-    best value and its own noise, while the train loss keeps its level: the eval-loss check, mirrored."""
+    best value and its own noise, while the train loss keeps its level: the eval-loss check, mirrored. Not
+    when a score on the training data fell to half with the loss (the model got worse on what it learns from)."""
     if any(split == "eval" and metric == "loss" for split, metric in run.series_names()):
         return None  # the eval loss decides
     train = finite(run.series("loss"))
@@ -945,6 +990,8 @@ def eval_score_falls_while_train_falls(
         return None
     gap, later = worse
     best, last = -gap.best, -gap.last
+    if train_score_falls_with_loss(run) is not None:  # the score fell on the training data too: no overfitting,
+        return None  # the model got worse on what it learns from (train-score-falls-with-loss says it)
     return Detection(
         gap.best_step,
         f"eval {metric} was best ({fmt(best)}) at step {gap.best_step} and fell to {fmt(last)} over "

@@ -138,6 +138,15 @@ FIRES: dict[str, Case] = {
     "loss_spike": Case(lambda: make_run({"train/loss": [2.0, 1.9, 1.8, 15.0, 1.7, 1.6]}), onset=4),
     "divergence": Case(lambda: make_run({"train/loss": [2.0, 1.5, 1.0, 3.0, 4.0, 5.0]}), onset=4),
     "loss_not_moving": Case(lambda: make_run({"train/loss": [2.3] * 10}), onset=1),
+    "train_score_falls_with_loss": Case(  # BlazePose: loss 1.06 -> 0.06 while the train accuracy goes 30% -> 0.7%
+        lambda: make_run(
+            {
+                "train/loss": np.linspace(1.06, 0.064, 12).tolist(),
+                "train/accuracy": np.linspace(0.30, 0.007, 12).tolist(),
+            }
+        ),
+        onset=1,
+    ),
     "score_frozen": Case(  # a GCN predicting one class: the loss creeps down, the accuracies never move
         lambda: make_run(
             {
@@ -232,6 +241,15 @@ SILENT: dict[str, Case] = {
     "loss_spike": Case(lambda: make_run({"train/loss": falling(6)})),
     "divergence": Case(lambda: make_run({"train/loss": [2.0, 1.5, 1.2, 1.0, 0.9, 0.85]})),
     "loss_not_moving": Case(lambda: make_run({"train/loss": falling(6)})),
+    "train_score_falls_with_loss": Case(  # the accuracy rises as the loss falls; an eval score may fall (overfitting)
+        lambda: make_run(
+            {
+                "train/loss": np.linspace(1.06, 0.064, 12).tolist(),
+                "train/accuracy": np.linspace(0.30, 0.95, 12).tolist(),
+                "eval/accuracy": np.linspace(0.60, 0.20, 12).tolist(),
+            }
+        )
+    ),
     "score_frozen": Case(  # a score printed with two digits repeats at convergence; a best-so-far never falls
         lambda: make_run({"train/loss": falling(10), "eval/acc": [0.51] * 10, "eval/best_acc": [0.912345] * 10})
     ),
