@@ -392,10 +392,43 @@ def loss_from_perplexity(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
     return (_concat(parts), derived) if derived else (metrics, {})
 
 
+# An objective some loops call an error (deepnl's `avg. error`, Torch7's `current error`, a tutorial's `Error:`).
+_ERROR_OBJECTIVE = ("error", "avg_error", "average_error", "mean_error", "total_error")
+
+
+def loss_from_error(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A split that logs an objective named `error` (or `avg. error`...) and no loss gets it as its loss, when it
+    is no fraction (some value above 1: an error rate between 0 and 1 stays a rate beside an accuracy)."""
+    if metrics.empty:
+        return metrics, {}
+    names = set(pd.unique(metrics["metric"].astype(str)))
+    if not names & set(_ERROR_OBJECTIVE):
+        return metrics, {}
+    parts, derived = [metrics], {}
+    for split in sorted(set(pd.unique(metrics["split"].astype(str)))):
+        mine = metrics[metrics["split"] == split]
+        if (mine["metric"] == "loss").any():
+            continue
+        counts = {e: int((mine["metric"] == e).sum()) for e in _ERROR_OBJECTIVE}
+        name = max(counts, key=lambda e: counts[e])  # the one printed most often (the per-step objective)
+        if not counts[name]:
+            continue
+        rows = mine[mine["metric"] == name]
+        if not bool((rows["value"].to_numpy(dtype="float64") > 1).any()):
+            continue
+        added = rows.reset_index(drop=True)
+        added["metric"] = pd.Categorical(["loss"] * len(added))
+        parts.append(added)
+        derived[f"{split}/loss"] = f"{split}/{name}: an objective named error, no loss was logged"
+    return (_concat(parts), derived) if derived else (metrics, {})
+
+
 def build_run(path: Path, ingested: Ingested) -> Run:
     """The Run: merged metrics and events, merged and derived meta, sources and problems."""
     metrics, dropped = merge_metrics(ingested)
     metrics, derived = loss_from_perplexity(metrics)
+    metrics, from_error = loss_from_error(metrics)
+    derived.update(from_error)
     events_parts = [f.events for _, f in ingested.frames if not f.events.empty]
     events_parts.append(_restarts([f.metrics for _, f in ingested.frames], _guessed_axis_sources(ingested)))
     non_empty = [e for e in events_parts if not e.empty]

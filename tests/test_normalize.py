@@ -130,3 +130,20 @@ def test_a_log_that_ends_with_a_fatal_event_crashed(tmp_path: Path, tail: str, s
     assert meta["status"] == status
     if status == "crashed":
         assert "train.log:6" in meta["status_reason"]
+
+
+def test_an_objective_named_error_is_the_loss_when_no_loss_was_logged(tmp_path: Path) -> None:
+    # deepnl's `avg. error` (new log 1157) and CNTK's `ce = ...  errs = ...` style loops name their objective an
+    # error: with no loss it is the loss (its rise a divergence); an error rate (0..1) beside a loss stays a rate
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(
+            f"Epoch: {e}, pairs: {e * 10000}, avg. error: {v}\n"
+            for e, v in enumerate((4.176, 8.991, 14.748, 20.649, 26.75, 31.2))
+        )
+    )
+    report = analyze(log)
+    assert report.run.has("loss") and "divergence" in {f.failure_mode for f in report.findings}
+    rate = tmp_path / "rate.log"
+    rate.write_text("".join(f"step {s} error: {0.5 - s / 100:.3f}\n" for s in range(1, 9)))
+    assert not analyze(rate).run.has("loss")
