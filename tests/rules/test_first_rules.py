@@ -546,3 +546,12 @@ def test_non_finite_grad_norms_each_with_a_skipped_step_are_the_loss_scaler_at_w
     assert grad and all(f.severity == "info" for f in grad) and "loss scaler" in grad[0].message
     grad = [f for f in analyze(_write(tmp_path / "b.log", log(False))).findings if f.failure_mode == "grad_norm_nan"]
     assert grad and grad[0].severity != "info"
+
+
+def test_bare_nans_a_loop_printed_are_a_nan_loss(tmp_path: Path) -> None:
+    # AuxiliaryASR (new log 1107): each batch's loss printed alone, `nan`, glued after a bar or on its own line,
+    # while the epoch's mean skips them; a `nan` inside a line is a field's value, not such a print
+    text = "train/loss     : 7.69\n[train]:   0%|          | 0/5 [00:00<?, ?it/s]nan\nnan\nnan\ntrain/loss     : 7.71\n"
+    found = [f for f in analyze(_write(tmp_path / "a.log", text)).findings if f.failure_mode == "loss_nan"]
+    assert found and "non-finite" in found[0].message
+    assert not analyze(_write(tmp_path / "b.log", "train/loss : 7.69\nratio nan here\ntrain/loss : 7.71\n")).findings
