@@ -422,3 +422,13 @@ def test_the_fields_of_a_losses_group_are_loss_parts_and_total_the_loss() -> Non
     frame = parse_text(text, "train.log").metrics
     assert {"loss", "x_loss", "conf_loss", "recall", "precision"} <= set(frame["metric"])
     assert frame[frame["metric"] == "loss"]["value"].isna().all()
+
+
+def test_a_name_right_after_a_closing_parenthesis_starts_a_field() -> None:
+    # GLIA-Net's `(Time per iter: 0.92s)train iter 3010.` (new log 1170): `train iter` is the step counter,
+    # not `s train iter` a metric holding it
+    text = "".join(
+        f"(Time per iter: 0.9{i}s)train iter {3010 + 10 * i}. epoch 1/200. total_loss: 0.22{i}\n" for i in range(3)
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [3010, 3020, 3030]
