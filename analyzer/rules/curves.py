@@ -1011,7 +1011,8 @@ def _worse_after_best(
 ) -> tuple[Any, pd.Series] | None:
     """(eval_train_gap, the evaluations after the best) when an eval series where lower is better got worse
     after its best on the last `min_points` evaluations by more than `min_change` of the best and its own
-    noise, while the train loss did not rise and ended at or below its level at eval's best; else None.
+    noise (or rose at each evaluation after the best, the last by that much), while the train loss did not
+    rise and ended at or below its level at eval's best; else None.
 
     The noise: a noisy validation set dips to a lucky best and bounces back without any trend. From the best
     on it is read from second differences, which a steady rise does not inflate (first differences would
@@ -1024,7 +1025,14 @@ def _worse_after_best(
     noise = _detrended_margin(since) if len(since) >= 4 else 2 * _median_move(evals)
     margin = max(min_change * abs(gap.best), noise)
     later = evals[evals.index > gap.best_step]
-    worse = bool(len(later) >= min_points and (later.iloc[-2:] > gap.best + margin).all())
+    # the last two evaluations above the best by the margin; or, over one evaluation more than that, every one
+    # after the best above the one before and the last above by the margin (a short log's steady rise,
+    # 0.3088 -> 0.3192 -> 0.3241 -> 0.3291: the second-to-last only 4.95% above)
+    steady = len(later) > min_points and bool((np.diff(later.to_numpy()) > 0).all())  # one rise more than asked
+    worse = bool(
+        len(later) >= min_points
+        and ((later.iloc[-2:] > gap.best + margin).all() or (steady and float(later.iloc[-1]) > gap.best + margin))
+    )
     if not worse or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
         return None
     return gap, later

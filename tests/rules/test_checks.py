@@ -599,3 +599,18 @@ def test_a_train_accuracy_that_doubled_over_the_climb_is_no_divergence(accuracy:
     loss = [0.94] * 8 + np.linspace(14.6, 30.0, 32).tolist()
     found = CHECKS["divergence"](make_run({"train/loss": loss, "train/acc": accuracy}))
     assert (found is not None) == fires
+
+
+@pytest.mark.parametrize(
+    ("evals", "onset"),
+    [
+        ([0.3156, 0.3088, 0.3192, 0.3241, 0.3291], 2),  # a BERT fine-tune's table: rising at each evaluation after
+        # its best, the second-to-last only 4.95% above it
+        ([0.0053, 0.0051, 0.0010, 0.0021, 0.0276], None),  # two points after a tiny best: one rise more is asked
+        ([0.3156, 0.3088, 0.3292, 0.3190, 0.3291], None),  # up, down, up: not steady, the second-to-last too close
+    ],
+)
+def test_eval_loss_rising_at_each_evaluation_after_its_best(evals: list[float], onset: int | None) -> None:
+    run = make_run({"train/loss": [0.279, 0.22, 0.19, 0.17, 0.158], "eval/loss": evals})
+    found = CHECKS["eval_rises_while_train_falls"](run)
+    assert (found.onset_step if found else None) == onset
