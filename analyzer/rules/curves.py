@@ -802,7 +802,7 @@ def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection
 
 def _precise(value: float) -> bool:
     """Printed with more than four significant digits (`0.90144944`, not `0.31` or `0.9000`)."""
-    return value != 0 and math.isfinite(value) and abs(value - float(f"{value:.4g}")) > 1e-12 * abs(value)
+    return value != 0 and math.isfinite(value) and _significant_digits(value) > 4
 
 
 def _identical_tail(values: np.ndarray) -> int:
