@@ -298,3 +298,15 @@ def test_the_trainer_tables_no_log_cells_keep_their_rows() -> None:
     read = series(text)
     assert [step for step, _ in read["eval/loss"]] == [100, 200, 300, 400, 500]
     assert read["train/loss"] == [(500, 0.7754)]
+
+
+def test_the_metric_logger_hint_reads_hyphenated_and_two_word_keys() -> None:
+    # VideoChat2's MetricLogger line (new log 1133): `video-loss: nan` was not read (no loss at all), and
+    # `max mem` and `res mem` were one series `mem` with two values a step
+    line = (
+        "2024-12-19T03:26:01 | utils.basic_utils: Train Epoch: [0]  [{i:>3}/528]  eta: 2:38:49  lr: 0.000001  "
+        "video-loss: nan  time: 18.0487  data: 9.4180  max mem: 39278 res mem: 40794\n"
+    )
+    frame = parse_text("".join(line.format(i=i) for i in (0, 100, 200)), "train.log").metrics
+    assert {"video_loss", "max_mem", "res_mem"} <= set(frame["metric"]) and "mem" not in set(frame["metric"])
+    assert frame[frame["metric"] == "video_loss"]["value"].isna().all()
