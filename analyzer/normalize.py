@@ -384,12 +384,18 @@ def loss_from_perplexity(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
         values = rows["value"].to_numpy(dtype="float64")
         with np.errstate(divide="ignore", invalid="ignore"):
             loss = np.where(values > 0, np.log(np.where(values > 0, values, 1.0)), np.nan)
-        added = rows.reset_index(drop=True)  # every column keeps its dtype (rank's Int64, line's Int64)
-        added["metric"] = pd.Categorical(["loss"] * len(added))
-        added["value"] = loss
-        parts.append(added)
+        parts.append(_as_loss(rows, loss))
         derived[f"{split}/loss"] = f"ln({split}/{ppl}): no loss was logged"
     return (_concat(parts), derived) if derived else (metrics, {})
+
+
+def _as_loss(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
+    """Copies of metric rows as the split's `loss` with these values, at the same steps and cited at the same
+    lines (every column keeps its dtype: rank's Int64, line's Int64)."""
+    added = rows.reset_index(drop=True)
+    added["metric"] = pd.Categorical(["loss"] * len(added))
+    added["value"] = values
+    return added
 
 
 # An objective some loops call an error (deepnl's `avg. error`, Torch7's `current error`, a tutorial's `Error:`).
@@ -416,9 +422,7 @@ def loss_from_error(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]
         rows = mine[mine["metric"] == name]
         if not bool((rows["value"].to_numpy(dtype="float64") > 1).any()):
             continue
-        added = rows.reset_index(drop=True)
-        added["metric"] = pd.Categorical(["loss"] * len(added))
-        parts.append(added)
+        parts.append(_as_loss(rows, rows["value"].to_numpy()))
         derived[f"{split}/loss"] = f"{split}/{name}: an objective named error, no loss was logged"
     return (_concat(parts), derived) if derived else (metrics, {})
 

@@ -252,13 +252,13 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
         ),
         "grad_norm_zero": bool(not grads.any()) if len(grads) else None,  # None: grad_norm not logged
     }
-    if np.abs(values[start:stop]).max() > 0:
+    floor = float(np.abs(values[start:stop]).max())
+    if floor > 0:
         evidence["at_float_floor"] = True  # 1.1921e-07, not exactly 0
     if not from_start:
         loss = both["loss"]
         evidence["last_nonzero_loss_before"] = _last_finite_before(loss[loss != 0], onset)
     where = "from the first logged step" if from_start else f"from step {onset} after a non-zero start"
-    floor = float(np.abs(values[start:stop]).max())
     said = (
         "exactly 0"
         if floor == 0
@@ -431,7 +431,8 @@ def nonfinite_grad_norm(
     )
     # Each non-finite grad_norm came with a step the scaler skipped and a lower loss scale (`Gradient norm: inf`,
     # then `Skipped batch, new scale: 512.0`): the dynamic loss scaler at work; a collapse is the fp16 rule's
-    scaler = run.count_events(["overflow_skip"]) >= scan.count
+    skips = run.count_events(["overflow_skip"])
+    scaler = skips >= scan.count
     bad_steps = [int(s) for s in scan.steps[:20]]
     evidence: dict[str, Any] = {
         "pattern": "early_isolated" if benign else "scaler_skips" if scaler else "repeated",
@@ -456,7 +457,7 @@ def nonfinite_grad_norm(
         return Detection(
             onset,
             f"grad_norm is non-finite at {scan.count} logged step(s), each with a step the loss scaler skipped "
-            f"({run.count_events(['overflow_skip'])} overflow skips in the log): mixed-precision loss scaling at "
+            f"({skips} overflow skips in the log): mixed-precision loss scaling at "
             "work, not a failure while the scale recovers",
             evidence,
             severity="info",

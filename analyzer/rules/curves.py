@@ -710,20 +710,17 @@ def train_score_falls_with_loss(
     loss = finite(run.series("loss"))
     if len(loss) < min_points:
         return None
-    values = loss.to_numpy()
-    quarter = max(1, len(values) // 4)
-    first, last = float(np.median(values[:quarter])), float(np.median(values[-quarter:]))
+    first, last = _quarter_medians(loss.to_numpy())
     if not (first > 0 and last <= loss_fall * first):
         return None
     for split, metric in run.series_names():
-        if split != "train" or not _HIGHER_IS_BETTER.search(metric) or "best" in metric:
+        if split != "train" or not _is_score(metric):
             continue
         score = finite(run.series(metric))
         if len(score) < min_points:
             continue
         points = score.to_numpy()
-        q = max(1, len(points) // 4)
-        begin, end = float(np.median(points[:q])), float(np.median(points[-q:]))
+        begin, end = _quarter_medians(points)
         if begin > 0 and end <= score_fall * begin:
             return Detection(
                 int(score.index[0]),
@@ -742,6 +739,17 @@ def train_score_falls_with_loss(
     return None
 
 
+def _quarter_medians(values: np.ndarray) -> tuple[float, float]:
+    """The medians of the first and the last quarter of a series (one point each at least)."""
+    quarter = max(1, len(values) // 4)
+    return float(np.median(values[:quarter])), float(np.median(values[-quarter:]))
+
+
+def _is_score(metric: str) -> bool:
+    """A higher-is-better score that measures the model now, not a best-so-far tracker (`best_acc`)."""
+    return bool(_HIGHER_IS_BETTER.search(metric)) and "best" not in metric
+
+
 def _significant_digits(value: float) -> int:
     """Significant digits of a value as it was printed, trailing zeros lost (`0.8952`: 4, `0.51`: 2)."""
     mantissa = f"{abs(value):.12e}".split("e")[0].replace(".", "").rstrip("0")
@@ -757,27 +765,25 @@ def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection
     scores (train and eval) are frozen with `digits` each: a score printed with two digits repeats at
     convergence, one over thousands of samples to five digits does not. A score at 0 (nothing predicted
     yet) or at its maximum (everything right), and a best-so-far tracker, are no frozen prediction."""
-    frozen: list[tuple[str, str, int, int, float]] = []
+    frozen: list[tuple[str, str, int, int, float, int]] = []  # split, metric, frozen points, points, value, from
     for split, metric in run.series_names():
-        if split not in ("train", "eval") or not _HIGHER_IS_BETTER.search(metric) or "best" in metric:
+        if split not in ("train", "eval") or not _is_score(metric):
             continue
-        values = finite(run.series(metric, split=split)).to_numpy()
+        series = finite(run.series(metric, split=split))
+        values = series.to_numpy()
         if len(values) < min_points:
             continue
         tail, last = _identical_tail(values), float(values[-1])
         if tail >= max(min_points, (len(values) + 1) // 2) and last > 0 and last not in (1.0, 100.0):
-            frozen.append((split, metric, tail, len(values), last))
+            frozen.append((split, metric, tail, len(values), last, int(series.index[len(values) - tail])))
     sure = [f for f in frozen if _significant_digits(f[4]) > digits]
     both = [f for f in frozen if _significant_digits(f[4]) >= digits]
     chosen = sure or (both if len({f[0] for f in both}) >= 2 else [])
     if not chosen:
         return None
-    starts = []
-    for split, metric, tail, count, _ in chosen:
-        series = finite(run.series(metric, split=split))
-        starts.append(int(series.index[count - tail]))
     said = "; ".join(
-        f"{split} {metric} {fmt(value)} at the last {tail} of {count}" for split, metric, tail, count, value in chosen
+        f"{split} {metric} {fmt(value)} at the last {tail} of {count}"
+        for split, metric, tail, count, value, _ in chosen
     )
     loss = finite(run.series("loss"))
     moved = (
@@ -786,14 +792,14 @@ def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection
         else ""
     )
     return Detection(
-        min(starts),
+        min(f[5] for f in chosen),
         f"{said}, the same to every printed digit{moved}: the model's predictions no longer change "
         "(one class predicted for every input, or no update reaches the output)",
         {
             "pattern": "score_frozen",
             "scores": [
                 {"series": f"{split}/{metric}", "value": value, "frozen_points": tail, "points": count}
-                for split, metric, tail, count, value in chosen
+                for split, metric, tail, count, value, _ in chosen
             ],
         },
         confidence=0.6,
