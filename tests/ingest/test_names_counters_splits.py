@@ -235,3 +235,30 @@ def test_a_split_word_before_a_whole_number_from_zero_is_no_loss() -> None:
     assert "train/loss" not in series(rows)
     zeros = "".join(f"step {s} train=0.00000000 valid=0.0\n" for s in range(1, 4))
     assert [v for _, v in series(zeros)["train/loss"]] == [0.0, 0.0, 0.0]
+
+
+def test_a_record_that_names_its_value_in_a_key_field_gives_that_name() -> None:
+    # MLPerf's logger: the metric's name is the `key` field's string, its number the `value` field's (one
+    # number, or a dict of them); the counter sits in the metadata as `epoch_num`
+    line = (
+        ':::MLLOG {{"namespace": "", "time_ms": {t}, "key": "eval_accuracy", "value": {v}, '
+        '"metadata": {{"epoch_num": {e}}}}}\n'
+    )
+    boxes = (
+        ':::MLLOG {{"key": "eval_accuracy", "value": {{"BBOX": {b}, "SEGM": {s}}}, "metadata": {{"epoch_num": {e}}}}}\n'
+    )
+    rows = [(1, 0.12), (2, 0.19), (3, 0.21), (4, 0.2158)]
+    read = series("".join(line.format(t=1592978356515 + 9000 * e, v=v, e=e) for e, v in rows))
+    assert read["eval/accuracy"] == rows
+    assert "eval/value" not in read and "eval/epoch_num" not in read
+    read = series("".join(boxes.format(b=v, s=v / 2, e=e) for e, v in rows))
+    assert read["eval/accuracy_bbox"] == rows
+    assert [v for _, v in read["eval/accuracy_segm"]] == [v / 2 for _, v in rows]
+
+
+@pytest.mark.parametrize("name", ["epoch_num", "cur_epoch", "current_epoch", "epoch_no"])
+def test_a_counter_with_a_number_word_or_a_current_before_it_is_the_counter(name: str) -> None:
+    text = "".join(f"{name}: {e} loss: {v}\n" for e, v in ((3, 0.9), (4, 0.7), (5, 0.6)))
+    read = series(text)
+    assert read["train/loss"] == [(3, 0.9), (4, 0.7), (5, 0.6)]  # the counter is the step axis
+    assert set(read) <= {"train/loss", "train/epoch"}

@@ -664,6 +664,9 @@ def _name_slots(tpl: Template) -> None:
     indexed = ""  # `train_batch_loss[ 6510 ]:  1.57`: the name whose bracketed index came before the value
     for i, label in enumerate(tpl.labels):
         raw, role = _name(label, slots[-1] if slots else None, before, following[i])
+        keyed = _KEYED.search(before + label)
+        if keyed and role == "value":  # `{"key": "eval_accuracy", "value": 0.91}`: the record's key names its value
+            raw = keyed["name"] if raw.lower() == "value" else f"{keyed['name']} {raw}"
         opens_index = _INDEX_OPEN.search(label)
         if opens_index and _INDEX_CLOSE.fullmatch(following[i]):
             raw, role, indexed = "step", "value", opens_index.group(1)  # the index counts the records
@@ -807,6 +810,9 @@ def _counter_role(raw: str) -> str | None:
         stem = raw[:-1].lower()
         return next((role for word, role in _COUNTER_WORDS if word.startswith(stem)), None)
     low = re.sub(r"[\s-]+", "_", raw.lower())
+    affixed = _COUNTER_AFFIX.fullmatch(low)  # `epoch_num`, `cur_iter`, `step_id`: the counter's own number
+    if affixed:
+        low = affixed["name"]
     bare = "_".join(w for w in low.split("_") if w not in _SPLIT_WORDS)  # `TRAIN EPOCH 0:`, `train_num_updates`
     if bare in _EPOCH_NAMES:
         return "epoch"
@@ -835,6 +841,7 @@ def _counter_role(raw: str) -> str | None:
     return None
 
 
+_COUNTER_AFFIX = re.compile(r"(?:(?:cur|curr|current)_)?(?P<name>epoch|step|iter|iteration|batch)(?:_(?:num|no|id))?")
 _LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "CRITICAL", "FATAL"}
 _VALIDATION = {"val", "vali", "valid", "validation", "eval", "evaluation", "dev"}
 _MEAN_OPEN = re.compile(r"\(\s*(?:(?:avg|average|mean|ema|smoothed|running)\s*[:=]?\s*)?", re.I)
@@ -845,6 +852,12 @@ _GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w
 # A counter glued to its word (`epoch20-batch-0`, `iter_500`): the number is the counter's, not part of a name.
 _SCORE = re.compile(r"recall|precision|prec|acc|top\d|hit|ndcg|mrr|dice|psnr|ssim")  # a score, no loss part
 _LOSS_GROUP = re.compile(r"(?i)\blosse?s?\s*:\s*[A-Za-z_]\w*\s*$")  # `Losses: x` (a group's heading, its first field)
+# A record that names its one value in another field: MLPerf's `:::MLLOG {"key": "eval_accuracy", "value": 0.91}`,
+# `{"metric": "loss", "value": ...}`, `{'name': 'acc', 'value': {'top1': ..}}` (then a field of the value's dict).
+_KEYED = re.compile(
+    r"""["'](?:key|name|metric|tag)["']\s*:\s*["'](?P<name>[A-Za-z][\w./-]{0,60})["']\s*,\s*"""
+    r"""["']value["']\s*:\s*(?:\{(?:[^{}]*,)?\s*["'][^"',{}]*["']\s*:\s*)?$"""
+)
 _COLON_GROUP = re.compile(r"(?P<group>[A-Za-z][A-Za-z_]*)\s*:\s*(?P<field>[A-Za-z][A-Za-z_]*)\s*[:=]\s*$")
 _GLUED_COUNTER = re.compile(r"(?i)(?<![\w.])(epoch|batch|iter|iteration|step)[-_]?(?=\d+\b)")
 # A value glued to a metric's name (`mean_loss0.0528188`, `lr0.001`): the name ends where the number starts.
