@@ -806,6 +806,57 @@ def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection
     )
 
 
+@check("eval_score_collapses")
+def eval_score_collapses(
+    run: Run, *, collapse: float = 0.01, least_best: float = 0.1, settled: int = 2, per_class: int = 3
+) -> Detection | None:
+    """An eval score (accuracy, AP, Dice, BLEU...) that had settled near its best and then falls below
+    `collapse` of that best: the model's outputs broke (every mask empty, every box gone), whether or not
+    it comes back later. The best must be a real score (`least_best` of its scale, 1 or 100) held at
+    `settled` evaluations or more at half of it; per-class scores (`per_class` or more siblings sharing a
+    name's last word, a segmenter's `car_iou`, `lake_iou`) are left out: a rare class scores 0 at times."""
+    names = [m for s, m in run.series_names() if s == "eval" and _is_score(m)]
+    last_words = [m.rsplit("_", 1)[-1] for m in names]
+    hits: list[tuple[int, str, float, float, int]] = []  # step, metric, best, value, points
+    for metric, word in zip(names, last_words, strict=True):
+        if last_words.count(word) >= per_class:
+            continue
+        series = finite(run.series(metric, split="eval"))
+        values = series.to_numpy()
+        if len(values) < settled + 1:
+            continue
+        best = np.maximum.accumulate(values)
+        scale = 100.0 if float(best[-1]) > 1.0 else 1.0
+        for i in range(settled, len(values)):
+            top = float(best[i - 1])
+            if (
+                top >= least_best * scale
+                and values[i] < collapse * top
+                and int(np.sum(values[:i] >= 0.5 * top)) >= settled
+            ):
+                hits.append((int(series.index[i]), metric, top, float(values[i]), len(values)))
+                break
+    if not hits:
+        return None
+    step, metric, top, value, points = min(hits)
+    back = float(finite(run.series(metric, split="eval")).iloc[-1])
+    after = "and stays there" if back < collapse * top else f"(it reads {fmt(back)} at the last evaluation)"
+    return Detection(
+        step,
+        f"eval {metric} fell from its best {fmt(top)} to {fmt(value)} at step {step} {after}: the model's "
+        "outputs broke (an empty prediction scores 0), a collapse rather than a slow loss of accuracy",
+        {
+            "pattern": "eval_score_collapse",
+            "series": f"eval/{metric}",
+            "best": top,
+            "collapsed_to": value,
+            "points": points,
+            "others": [m for _, m, _, _, _ in hits if m != metric],
+        },
+        confidence=0.6,
+    )
+
+
 def _precise(value: float) -> bool:
     """Printed with more than four significant digits (`0.90144944`, not `0.31` or `0.9000`)."""
     return value != 0 and math.isfinite(value) and _significant_digits(value) > 4
@@ -871,7 +922,7 @@ _MIN_UPDATES = 100
 
 # Eval scores where higher is better, by a word of their name (`eval/accuracy`, `eval/stsb_spearman`, `val_f1`).
 _HIGHER_IS_BETTER = re.compile(
-    r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|map|miou|iou|dice"
+    r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|ap|map|miou|iou|dice"
     r"|(?:ndcg|hr|hit|mrr|recall)(?:@\d+)?)(?:_|$)"
 )
 _ERROR_RATE = re.compile(r"misclass|error_rate|top_?1_err|^err(?:or)?$")  # a bare `err` beside a classifier's loss

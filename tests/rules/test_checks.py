@@ -147,6 +147,10 @@ FIRES: dict[str, Case] = {
         ),
         onset=1,
     ),
+    "eval_score_collapses": Case(  # a 3D U-Net's Dice 0.26 -> 0.90, then 6e-11 (every mask empty), then back
+        lambda: make_run({"eval/dice": {1: 0.26, 2: 0.83, 3: 0.90, 4: 0.82, 5: 6.4e-11, 6: 0.34, 7: 0.50}}),
+        onset=5,
+    ),
     "score_frozen": Case(  # a GCN predicting one class: the loss creeps down, the accuracies never move
         lambda: make_run(
             {
@@ -249,6 +253,9 @@ SILENT: dict[str, Case] = {
                 "eval/accuracy": np.linspace(0.60, 0.20, 12).tolist(),
             }
         )
+    ),
+    "eval_score_collapses": Case(  # a fall to a tenth of the best: a bad evaluation, not outputs that broke
+        lambda: make_run({"eval/accuracy": [0.41, 0.62, 0.70, 0.07, 0.66, 0.71]})
     ),
     "score_frozen": Case(  # a score printed with two digits repeats at convergence; a best-so-far never falls
         lambda: make_run({"train/loss": falling(10), "eval/acc": [0.51] * 10, "eval/best_acc": [0.912345] * 10})
@@ -556,6 +563,25 @@ def test_a_steady_eval_rise_is_not_taken_for_its_own_noise() -> None:
 )
 def test_score_frozen_needs_digits_and_length(series: dict[str, Series], onset: int | None) -> None:
     found = CHECKS["score_frozen"](make_run({"train/loss": falling(8), **series}))
+    assert (found.onset_step if found else None) == onset
+
+
+@pytest.mark.parametrize(
+    ("series", "onset"),
+    [
+        ({"eval/ap": [0.047, 0.166, 0.21, 0.00015, 0.00015, 0.00015]}, 4),  # AP gone at the 4th evaluation
+        ({"eval/ap": [0.047, 0.166, 0.00015, 0.00015]}, None),  # one evaluation near the best: nothing settled
+        ({"eval/acc": [0.02, 0.06, 0.09, 0.0]}, None),  # a best of 9%: no real score to lose
+        ({"train/acc": [0.5, 0.8, 0.9, 0.0]}, None),  # a train batch's accuracy is noisy: eval only
+        (  # per-class IoUs of a segmenter: a rare class scores 0 at times
+            {f"eval/{c}_iou": [40.0, 50.0, 52.0, 0.0] for c in ("car", "lake", "hill")},
+            None,
+        ),
+        ({"eval/map": [20.0, 35.0, 40.0, 0.3]}, 4),  # in percent: 0.3 is under 1% of 40
+    ],
+)
+def test_eval_score_collapse_needs_a_settled_real_score(series: dict[str, Series], onset: int | None) -> None:
+    found = CHECKS["eval_score_collapses"](make_run(series))
     assert (found.onset_step if found else None) == onset
 
 
