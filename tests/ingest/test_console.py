@@ -301,9 +301,19 @@ def test_bare_counter_value_lines_are_step_and_loss_when_no_loss_is_named(tmp_pa
     assert "taken as step and loss" in why
 
 
+@pytest.mark.parametrize("counter", ["iter ", "Epoch ", "[step "])
+def test_a_counter_named_only_as_a_counter_and_one_number_are_step_and_loss(tmp_path: Path, counter: str):
+    log = tmp_path / "stdout.log"
+    log.write_text("".join(f"{counter}{1404 + i}: {4e-6 + i * 1e-7:.7f}\n" for i in range(6)))
+    loss = console.parse(log, "stdout.log").metrics.query("metric == 'loss'")
+    assert loss["step"].tolist() == list(range(1404, 1410))
+
+
 @pytest.mark.parametrize(
     "text",
     [
+        "".join(f"epoch {i}: {i * 2 + 30.5}s\n" for i in range(8)),  # a unit after the number: a duration
+        "".join(f"lr {i}: {i / 7:.3f}\n" for i in range(8)),  # a name that is no counter names the first number
         "".join(f"{i} {i * 2}\n" for i in range(3)),  # too few lines to call it a record
         "".join(f"{i % 3} {i / 7:.3f}\n" for i in range(8)),  # the first column does not rise
         "".join(f"{i} {i / 7:.3f}\n" for i in range(8)) + "".join(f"{i} {i / 9:.3f}\n" for i in range(8)),  # twice

@@ -1497,6 +1497,15 @@ def _name_the_loss(records: list[Template]) -> None:
                         s.metric = "_".join(_tokens(s.raw))
 
 
+_SEPARATORS = " \t,;:|"
+
+
+def _bare_counter(label: str) -> bool:
+    """The text before a bare log's counter: nothing, or only the counter's own name (`iter `, `[Epoch `)."""
+    name = label.strip(_SEPARATORS + "[]()#")
+    return not name or _counter_role(name) is not None
+
+
 def _bare_loss(templates: list[Template]) -> Template | None:
     """`76930 2.6496577`: a log whose only repeated lines are a rising counter and one number (or one
     number alone), nothing else on the line, and which names no loss anywhere: the number is taken as
@@ -1507,7 +1516,8 @@ def _bare_loss(templates: list[Template]) -> Template | None:
         for t in templates
         if len(t.slots) in (1, 2)
         and len(t.rows) >= BARE_MIN
-        and not any(label.strip(" \t,;:|") for label in t.labels)  # `10, 2.2398`, `243413: nan`: a separator
+        and not any(label.strip(_SEPARATORS) for label in t.labels[len(t.slots) - 1 :])  # `243413: nan`
+        and (len(t.slots) == 1 or _bare_counter(t.labels[0]))  # `10, 2.2398`, `iter 1404: 0.000004`
         and not t.key.rsplit("\x01", 1)[-1]
     ]
     if len(bare) != 1:
@@ -1521,7 +1531,7 @@ def _bare_loss(templates: list[Template]) -> Template | None:
     if not _counts(counter) or not np.all(np.diff(counter) > 0):
         return None
     tpl.slots = [Slot("", "step", "train", "step"), Slot("", "loss", "train")]
-    tpl.note = "the first column: a rising counter and one number per line, taken as step and loss (no loss named)"
+    tpl.note = "a rising counter (unnamed, or named only as a counter) and one number per line, taken as step and loss (no loss named)"
     return tpl
 
 
