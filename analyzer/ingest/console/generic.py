@@ -1531,7 +1531,10 @@ def _bare_loss(templates: list[Template]) -> Template | None:
     if not _counts(counter) or not np.all(np.diff(counter) > 0):
         return None
     tpl.slots = [Slot("", "step", "train", "step"), Slot("", "loss", "train")]
-    tpl.note = "a rising counter (unnamed, or named only as a counter) and one number per line, taken as step and loss (no loss named)"
+    tpl.note = (
+        "a rising counter (unnamed, or named only as a counter) and one number per line, "
+        "taken as step and loss (no loss named)"
+    )
     return tpl
 
 
