@@ -46,3 +46,19 @@ def test_a_metric_logger_line_cut_mid_field_joins_the_lines_before_it() -> None:
     text += line.format(b=40, loss=18.1619, avg=5291612553.3549).split("acc5")[0] + "acc5: 0.0000 (0."
     read = train_loss(text)
     assert [s for s, _ in read] == [0, 10, 20, 30, 40] and read[-1][1] == 18.1619
+
+
+def test_a_complete_bar_over_another_number_of_batches_after_the_epochs_is_no_cut_record() -> None:
+    # Keras's evaluate() after fit(): `157/157 [===] - loss: 1.4780` on the test batches, after epochs whose
+    # bars count 1407 batches: not the last epoch's record cut short (its loss is the test set's)
+    epoch = (
+        "Epoch {e}/100\n"
+        "1405/1407 [============================>.] - ETA: 0s - loss: {a:.4f} - accuracy: 0.6{e}\n"
+        "1407/1407 [==============================] - 14s 10ms/step - loss: {a:.4f} - accuracy: 0.6{e}"
+        " - val_loss: {v:.4f} - val_accuracy: 0.5{e}\n"
+    )
+    text = "".join(epoch.format(e=e, a=1.0 - e / 20, v=1.5 + e / 50) for e in range(1, 6))
+    text += "157/157 [==============================] - 0s 1ms/step - loss: 1.4780 - accuracy: 0.4982\n"
+    read = train_loss(text)
+    assert [round(v, 4) for _, v in read] == [0.95, 0.9, 0.85, 0.8, 0.75]
+    assert [s for s, _ in read] == [1, 2, 3, 4, 5]

@@ -1460,7 +1460,16 @@ def _cut_short(tpl: Template, main: Template, last_line: int) -> bool:
         return False
     text = tpl.example.rstrip()
     opened = text.count("(") > text.count(")") or text.count("[") > text.count("]") or text.endswith((",", ":", "="))
-    return opened or (tpl is not main and _fields(tpl) <= _fields(main))
+    # `157/157 [===] - loss: 1.48` after epochs of `1407/1407 [===] ...`: a loop over another number of
+    # batches (Keras's evaluate() after fit()), complete, not the usual record cut short
+    other_loop = bool(_totals(tpl)) and bool(_totals(main)) and not _totals(tpl) & _totals(main)
+    return opened or (tpl is not main and _fields(tpl) <= _fields(main) and not other_loop)
+
+
+def _totals(tpl: Template) -> set[float]:
+    """The values of a template's `i/n` totals (the n of each row)."""
+    columns = [i for i, s in enumerate(tpl.slots) if s.role == "total"]
+    return {float(row[i]) for row in tpl.rows for i in columns if i < len(row)}
 
 
 def _name_the_loss(records: list[Template]) -> None:
