@@ -74,8 +74,10 @@ def loss_spike(
         return None
     if not _plain_loss(run):
         return _magnitude_spike(run, metric, loss, magnitude_ratio)
+    until = _zero_tail(loss)  # a loss that reads 0.0 from there on did not recover: the zero check's failure
+    loss = loss if until is None else loss[loss.index < until]
     if len(loss) >= LONG:
-        sig = run_signals(run, metric)
+        sig = run_signals(run, metric, until=until)
         values = sig.prepared.values
         sized = []
         for s in sig.spikes:
@@ -217,7 +219,9 @@ def divergence(
     loss = finite(raw)
     if not _plain_loss(run):
         return None
-    found = _divergence_long(run, metric, loss, min_rise) if len(loss) >= LONG else None
+    until = _zero_tail(loss)  # a climb that ends in 0.0 at every step (a NaN the trainer logs as 0) did not come back
+    loss = loss if until is None else loss[loss.index < until]
+    found = _divergence_long(run, metric, loss, min_rise, until) if len(loss) >= LONG else None
     found = (
         found
         or _divergence_short(run, metric, loss, ratio)
@@ -274,8 +278,19 @@ def _parts_fall(run: Run, metric: str, loss: pd.Series, onset: int) -> bool:
     return not start.empty and not end.empty and float(end.iloc[-1].sum()) < float(start.iloc[-1].sum())
 
 
-def _divergence_long(run: Run, metric: str, loss: pd.Series, min_rise: float) -> Detection | None:
-    sig = run_signals(run, metric)
+def _zero_tail(loss: pd.Series, least: int = 2) -> int | None:
+    """The step from which a loss reads exactly 0.0 to its end (`least` points or more), after non-zero values."""
+    values = loss.to_numpy()
+    nonzero = np.flatnonzero(values != 0)
+    if not len(nonzero) or len(values) - 1 - int(nonzero[-1]) < least:
+        return None
+    return int(loss.index[int(nonzero[-1]) + 1])
+
+
+def _divergence_long(
+    run: Run, metric: str, loss: pd.Series, min_rise: float, until: int | None = None
+) -> Detection | None:
+    sig = run_signals(run, metric, until=until)
     for event in sig.events_of("divergence_onset"):
         low, final = event.before, event.after
         if low <= 0 or final < (1 + min_rise) * low:
@@ -951,6 +966,8 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
     `min_rise` of its best value, while the train loss keeps falling or stays flat."""
     evals = finite(run.series("loss", split="eval"))
     train = finite(run.series("loss"))
+    until = _zero_tail(train)  # a train loss that reads 0.0 to the end (a NaN logged as 0) did not fall there
+    train = train if until is None else train[train.index < until]
     if len(evals) < 3:
         return None
     worse = _worse_after_best(train, evals, min_rise, min_points)

@@ -114,9 +114,11 @@ def analyze_series(series: pd.Series | tuple[np.ndarray, np.ndarray], direction:
     return SeriesSignals(prep, spikes, seg, change_events(seg), trend(prep))
 
 
-def run_signals(run: Run, metric: str, split: str = "train") -> SeriesSignals:
-    """analyze_series of one series of a run, computed once per run and series (several rules read it)."""
-    cache: dict[tuple[str, str], SeriesSignals] = run.__dict__.setdefault("_signals", {})
-    if (split, metric) not in cache:
-        cache[(split, metric)] = analyze_series(run.series(metric, split=split))
-    return cache[(split, metric)]
+def run_signals(run: Run, metric: str, split: str = "train", until: int | None = None) -> SeriesSignals:
+    """analyze_series of one series of a run (its steps before `until` when given), computed once per run
+    and series (several rules read it)."""
+    cache: dict[tuple[str, str, int | None], SeriesSignals] = run.__dict__.setdefault("_signals", {})
+    if (split, metric, until) not in cache:
+        series = run.series(metric, split=split)
+        cache[(split, metric, until)] = analyze_series(series if until is None else series[series.index < until])
+    return cache[(split, metric, until)]

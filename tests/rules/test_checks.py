@@ -640,3 +640,16 @@ def test_eval_loss_rising_at_each_evaluation_after_its_best(evals: list[float], 
     run = make_run({"train/loss": [0.279, 0.22, 0.19, 0.17, 0.158], "eval/loss": evals})
     found = CHECKS["eval_rises_while_train_falls"](run)
     assert (found.onset_step if found else None) == onset
+
+
+def test_a_loss_that_climbs_and_then_reads_zero_to_the_end_diverged_and_did_not_recover() -> None:
+    # a wav2vec2 model card: the loss climbs 0.21 -> 1.44 while the eval loss climbs too, then reads 0.0 at
+    # every logged step (a NaN the Trainer logs as 0): no recovery, and no train loss that "kept falling"
+    train = [0.45, 0.41, 0.39, 0.34, 0.30, 0.28, 0.25, 0.24, 0.23, 0.21, 0.23, 0.28, 0.34, 0.43, 0.59, 0.78]
+    train += [0.93, 1.0, 1.05, 1.44, 0.0, 0.0, 0.0, 0.0]
+    evals = [0.23, 0.20, 0.19, 0.17, 0.16, 0.15, 0.145, 0.14, 0.138, 0.1335, 0.16, 0.18, 0.25, 0.28, 0.32, 0.42]
+    evals += [0.61, 0.68, 0.76, 0.76]
+    series = {"train/loss": train, "eval/loss": dict(enumerate(evals, start=1))}
+    assert CHECKS["divergence"](make_run(series)) is not None
+    assert CHECKS["loss_spike"](make_run(series)) is None  # the fall to 0.0 is no recovery
+    assert CHECKS["eval_rises_while_train_falls"](make_run(series)) is None  # the train loss rose as well
