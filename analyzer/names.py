@@ -53,6 +53,10 @@ LOSS_FUNCTIONS = frozenset(
         "ce",  # cross-entropy, abbreviated
         "bce",  # binary cross-entropy
         "ctc",  # connectionist temporal classification (speech, OCR): RETURNN's `ctc 1.840`
+        "smoothl1",  # detectors' box regression: MXNet's `Train-SmoothL1=nan`
+        "smooth_l1",
+        "hinge",
+        "bpd",  # bits per dimension: the negative log-likelihood of flows, PixelCNNs and diffusion models
     }
 )
 

@@ -30,6 +30,9 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
         ),
         ("| WARNING: overflow detected, setting loss scale to: 0.0625", "overflow_skip"),
         ("segmentation fault (core dumped)", "signal"),
+        ("User defined signal 2", "signal"),  # an LSF/SLURM job's SIGUSR2 at its time limit, as bash says it
+        ("Aborted (core dumped)", "signal"),
+        ("./train.sh: line 14: 20211 Terminated              python train.py --epochs 300", "signal"),
         ("Fatal Python error: Bus error", "signal"),
         ("tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM when allocating tensor", "oom"),
         ("RuntimeError: XPU out of memory. Tried to allocate 1.00 GiB", "oom"),
@@ -62,10 +65,17 @@ def test_generic_signature(tmp_path: Path, line: str, kind: str) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["NCCL timeout set to 1800 seconds", "loss = nan", "max memory allocated 3.2 GB", "setting memory fraction to 0.9"],
+    [
+        "NCCL timeout set to 1800 seconds",
+        "loss = nan",
+        "max memory allocated 3.2 GB",
+        "setting memory fraction to 0.9",
+        "Terminated early at epoch 12: no improvement for 5 epochs",
+        "Quit after 3 restarts",
+    ],
 )
 def test_not_an_event(tmp_path: Path, line: str) -> None:
-    assert [k for k, _ in events(tmp_path, line + "\n") if k in ("nccl_timeout", "oom", "warning")] == []
+    assert [k for k, _ in events(tmp_path, line + "\n") if k in ("nccl_timeout", "oom", "warning", "signal")] == []
 
 
 def test_traceback_cut_off_is_still_an_exception(tmp_path: Path) -> None:

@@ -47,3 +47,13 @@ def test_an_events_counter_is_not_a_metric() -> None:
         for i in range(3)
     )
     assert not any("overflow" in name for name in series(text))
+
+
+def test_a_box_regression_or_bits_per_dim_objective_is_the_loss_when_none_is_named() -> None:
+    # MXNet's Speedometer prints each metric on its own line: `Train-SmoothL1=nan` is the detector's loss
+    line = "Epoch[0] Batch [{b}]\tSpeed: 27.98 samples/sec\tTrain-{name}={v}\n"
+    text = "".join(line.format(b=b, name=n, v=v) for b in (20, 40, 60) for n, v in (("Acc", 0.55), ("SmoothL1", "nan")))
+    assert len(series(text)["train/loss"]) == 3
+    text = "".join(f"epoch {e} train bpd: {4.6 - e / 10:.4f} val bpd: {4.7 - e / 10:.4f}\n" for e in range(1, 6))
+    read = series(text)
+    assert read["train/loss"][0] == 4.5 and read["eval/loss"][-1] == 4.2
