@@ -344,7 +344,9 @@ def nonfinite_train_loss(run: Run) -> Detection | None:
 
 
 # Series that say nothing of the model's numbers when they are NaN (a schedule, a counter, a clock).
-_NOT_COMPUTED = re.compile(r"learning_rate|^lr|epoch|step|time|speed|per_second|samples|tokens|mem|^labels$|size$")
+_NOT_COMPUTED = re.compile(
+    r"learning_rate|^lr|epoch|step|time|speed|per_second|samples|tokens|mem|^labels$|size$|(?:^|_)best(?:_|$)"
+)
 _SCALER = re.compile(r"(?:^|_)loss_scaler?(?:$|_)")  # the fp16 scaler's setting, not a loss
 
 
@@ -358,7 +360,40 @@ def loss_parts(run: Run) -> list[str]:
         if s == "train"
         and (any("loss" in word for word in m.split("_")) or (m.startswith("l_") and len(m) > 2))
         and not _SCALER.search(m)
+        and "best" not in m.split("_")  # a best-so-far tracker (`best_loss = inf` before the first eval)
     ]
+
+
+@check("zero_loss_part")
+def zero_loss_part(run: Run, *, least: int = 4) -> Detection | None:
+    """With no series named the train loss: a named part of it (a GAN's `discriminator_loss`) that reads
+    exactly 0 at its last `least` records or more, and its last quarter at least, after non-zero values: that
+    term no longer gives a gradient (a discriminator that wins outright, a term whose inputs are all masked)."""
+    if run.has("loss"):
+        return None  # the loss-exactly-zero rule reads the loss itself
+    for part in loss_parts(run):
+        series = finite(run.series(part))
+        values = series.to_numpy()
+        nonzero = np.flatnonzero(values != 0)
+        tail = len(values) - 1 - int(nonzero[-1]) if len(nonzero) else 0
+        if not len(nonzero) or tail < max(least, len(values) // 4):
+            continue
+        onset = int(series.index[int(nonzero[-1]) + 1])
+        return Detection(
+            onset,
+            f"loss part {part} is exactly 0 from step {onset} to the end ({tail} of {len(values)} records) after "
+            f"non-zero values; no series is named the train loss: that term gives no gradient any more",
+            {
+                "pattern": "loss_part_zero",
+                "series": part,
+                "onset": cite_point(run, "train", part, onset, 0.0),
+                "zero_steps": tail,
+                "train_steps_logged": len(values),
+                "last_nonzero_loss_before": _last_finite_before(series[series != 0], onset),
+            },
+            confidence=0.6,
+        )
+    return None
 
 
 @check("nonfinite_train_metrics")

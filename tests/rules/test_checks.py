@@ -147,6 +147,15 @@ FIRES: dict[str, Case] = {
         ),
         onset=1,
     ),
+    "zero_loss_part": Case(  # a 3D DCGAN: the discriminator's loss 0.0000 from epoch 5 on, the generator's stuck
+        lambda: make_run(
+            {
+                "train/discriminator_loss": [1.51, 1.06, 0.4, 0.1] + [0.0] * 6,
+                "train/generator_loss": [19.6, 12.2, 22.6, 30.1] + [55.5] * 6,
+            }
+        ),
+        onset=5,
+    ),
     "eval_score_collapses": Case(  # a 3D U-Net's Dice 0.26 -> 0.90, then 6e-11 (every mask empty), then back
         lambda: make_run({"eval/dice": {1: 0.26, 2: 0.83, 3: 0.90, 4: 0.82, 5: 6.4e-11, 6: 0.34, 7: 0.50}}),
         onset=5,
@@ -251,6 +260,14 @@ SILENT: dict[str, Case] = {
                 "train/loss": np.linspace(1.06, 0.064, 12).tolist(),
                 "train/accuracy": np.linspace(0.30, 0.95, 12).tolist(),
                 "eval/accuracy": np.linspace(0.60, 0.20, 12).tolist(),
+            }
+        )
+    ),
+    "zero_loss_part": Case(  # a term that is 0 by design from the start, and a part at 0 for too short a tail
+        lambda: make_run(
+            {
+                "train/aux_loss": [0.0] * 10,
+                "train/box_loss": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.0, 0.0, 0.0],
             }
         )
     ),
@@ -653,3 +670,9 @@ def test_a_loss_that_climbs_and_then_reads_zero_to_the_end_diverged_and_did_not_
     assert CHECKS["divergence"](make_run(series)) is not None
     assert CHECKS["loss_spike"](make_run(series)) is None  # the fall to 0.0 is no recovery
     assert CHECKS["eval_rises_while_train_falls"](make_run(series)) is None  # the train loss rose as well
+
+
+def test_a_best_so_far_tracker_at_inf_is_no_broken_loss_part() -> None:
+    # `Loaded checkpoint with best_loss_d value of inf`: the tracker's start value, not a loss turning inf
+    run = make_run({"train/with_best_loss_d_value": [float("inf"), float("inf")], "train/d_loss": [1.5, 1.0, 0.9]})
+    assert CHECKS["nonfinite_train_metrics"](run) is None
