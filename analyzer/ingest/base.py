@@ -302,8 +302,8 @@ class FrameBuilder:
 
     def _kept(self) -> list[tuple[Any, ...]]:
         """The row-by-row observations, less the rounded zeros that say only "below the printed precision":
-        a learning rate's in a series that shows no other value, a loss's in a series that shows values that
-        are not zero within ten units of that precision."""
+        a learning rate's in a series that shows no other value, and a learning rate's or a loss's in a series
+        that shows values that are not zero within ten units of that precision (it decayed to the last digit)."""
         if not self._rounded:
             return self._m
         rounded = self._rounded
@@ -318,9 +318,10 @@ class FrameBuilder:
         def keep(i: int, m: tuple[Any, ...]) -> bool:
             if i not in rounded:
                 return True
-            if m[3] == "learning_rate":
-                return (m[2], m[3]) in shown
-            return smallest.get((m[2], m[3]), math.inf) > 10 * rounded[i]
+            near = smallest.get((m[2], m[3]), math.inf) <= 10 * rounded[i]  # the series came down to that precision
+            if m[3] == "learning_rate":  # `lr: 0.000001` then `lr: 0.000000`: a decay below the printed digits
+                return (m[2], m[3]) in shown and not near
+            return not near
 
         return [m for i, m in enumerate(self._m) if keep(i, m)]
 

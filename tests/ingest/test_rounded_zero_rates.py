@@ -51,6 +51,15 @@ def test_a_rounded_zero_counts_where_the_same_format_shows_the_runs_rates() -> N
     assert [v for _, v in series(text)["train/learning_rate"]] == [1e-05] * 3 + [0.0] * 3
 
 
+def test_a_rate_that_decays_to_the_last_printed_digit_and_then_reads_zero_is_below_the_precision() -> None:
+    # a Paddle loop's `lr: 0.000010` decaying linearly: `0.000002`, `0.000001`, then `0.000000` for the last
+    # epoch; a rate shown one unit above its zeros has decayed past the digits, it was not set to 0
+    line = "INFO - Epoch: [{e}], step: [100], lr: {lr}, batch_loss: 0.0{e}3, avg_loss: 0.1{e}\n"
+    rates = ["0.000010", "0.000006", "0.000002", "0.000001", "0.000000", "0.000000", "0.000000"]
+    read = series("".join(line.format(e=e, lr=lr) for e, lr in enumerate(rates, start=1)))
+    assert [v for _, v in read["train/learning_rate"]] == [1e-05, 6e-06, 2e-06, 1e-06]
+
+
 def test_a_loss_printed_as_zero_to_fixed_digits_is_still_a_zero_loss() -> None:
     text = "".join(f"Epoch {e} - loss: 0.0000 - acc: 0.1000\n" for e in range(1, 6))
     assert [v for _, v in series(text)["train/loss"]] == [0.0] * 5
