@@ -57,3 +57,19 @@ def test_a_box_regression_or_bits_per_dim_objective_is_the_loss_when_none_is_nam
     text = "".join(f"epoch {e} train bpd: {4.6 - e / 10:.4f} val bpd: {4.7 - e / 10:.4f}\n" for e in range(1, 6))
     read = series(text)
     assert read["train/loss"][0] == 4.5 and read["eval/loss"][-1] == 4.2
+
+
+def test_tr_and_va_abbreviate_the_splits() -> None:
+    # LIBMF's table: `iter tr_rmse va_rmse obj`, an error named for each split is that split's loss
+    rows = [
+        (0, 3.2384, 1.6034, 85.07),
+        (1, 2.9674, 1.2867, 72.17),
+        (2, 2.2669, 0.9555, 43.86),
+        (3, 1.7516, 0.7339, 28.0),
+    ]
+    text = "iter      tr_rmse      va_rmse          obj\n" + "".join(
+        f"{i:4d} {t:12.4f} {v:12.4f} {o:12.4e}\n" for i, t, v, o in rows
+    )
+    read = series(text)
+    assert read["train/loss"] == [t for _, t, _, _ in rows]
+    assert read["eval/loss"] == [v for _, _, v, _ in rows]

@@ -111,6 +111,8 @@ _SPLIT_WORDS = {
     "train": "train",
     "training": "train",
     "trn": "train",
+    "tr": "train",  # LIBMF/LIBFFM's `tr_rmse va_rmse`, `tr_logloss va_logloss`
+    "va": "eval",
     "cv": "eval",  # Kaldi/WeNet/ESPnet's cross-validation set: `Epoch 0 [CV] progress 290/341 loss ..`
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
