@@ -1103,9 +1103,21 @@ def _worse_after_best(
     # after the best above the one before and the last above by the margin (a short log's steady rise,
     # 0.3088 -> 0.3192 -> 0.3241 -> 0.3291: the second-to-last only 4.95% above)
     steady = len(later) > min_points and bool((np.diff(later.to_numpy()) > 0).all())  # one rise more than asked
+    # a quiet evaluation (a large eval set: its moves far below the rise) that ends QUIET_RISE or more above its
+    # best and twice its noise margin, over more evaluations than asked, while the train loss fell by a tenth more
+    quiet = (
+        len(later) > min_points
+        and len(since) >= 4
+        and (later.iloc[-2:] > gap.best + max(QUIET_RISE * abs(gap.best), 2 * noise)).all()
+        and _train_fell_since(train, gap.best_step, 0.1)
+    )
     worse = bool(
         len(later) >= min_points
-        and ((later.iloc[-2:] > gap.best + margin).all() or (steady and float(later.iloc[-1]) > gap.best + margin))
+        and (
+            (later.iloc[-2:] > gap.best + margin).all()
+            or (steady and float(later.iloc[-1]) > gap.best + margin)
+            or quiet
+        )
     )
     if not worse or gap.train_after.direction == "rising" or not _train_kept_its_level(train, gap.best_step):
         return None
@@ -1153,6 +1165,18 @@ def _detrended_margin(series: pd.Series) -> float:
 def _median_move(series: pd.Series) -> float:
     """The median size of a series' point-to-point moves (0 under 4 points): the noise a trend must clear."""
     return float(np.median(np.abs(np.diff(series.to_numpy())))) if len(series) >= 4 else 0.0
+
+
+QUIET_RISE = 0.02  # the least rise of a quiet eval loss after its best that reads as overfitting
+
+
+def _train_fell_since(train: pd.Series, step: int, by: float) -> bool:
+    """The train loss's last point at least `by` (a fraction) below its value at `step` (or the last before)."""
+    at = int(np.searchsorted(train.index.to_numpy(), step, side="right")) - 1
+    if at < 0:
+        return False
+    then, end = float(train.iloc[at]), float(train.iloc[-1])
+    return then > 0 and end <= (1 - by) * then
 
 
 def _train_kept_its_level(train: pd.Series, best_step: int) -> bool:

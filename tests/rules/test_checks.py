@@ -676,3 +676,21 @@ def test_a_best_so_far_tracker_at_inf_is_no_broken_loss_part() -> None:
     # `Loaded checkpoint with best_loss_d value of inf`: the tracker's start value, not a loss turning inf
     run = make_run({"train/with_best_loss_d_value": [float("inf"), float("inf")], "train/d_loss": [1.5, 1.0, 0.9]})
     assert CHECKS["nonfinite_train_metrics"](run) is None
+
+
+@pytest.mark.parametrize(
+    ("evals", "train_end", "onset"),
+    [  # a char-level LM on a large held-out set: its eval loss moves by thousandths
+        ([3.603, 2.279, 1.856, 1.678, 1.573, 1.531, 1.488, 1.476, 1.483, 1.481, 1.488, 1.514, 1.532], 0.921, 8),
+        # the same rise while the train loss stopped falling: no overfitting said on a small rise
+        ([3.603, 2.279, 1.856, 1.678, 1.573, 1.531, 1.488, 1.476, 1.483, 1.481, 1.488, 1.514, 1.532], 1.15, None),
+        # a noisy eval set: 1.55 is within its own moves of the best
+        ([3.6, 2.3, 1.9, 1.6, 1.62, 1.5, 1.58, 1.476, 1.56, 1.49, 1.58, 1.51, 1.55], 0.921, None),
+    ],
+)
+def test_a_quiet_eval_loss_rising_a_few_percent_as_train_falls_is_overfitting(
+    evals: list[float], train_end: float, onset: int | None
+) -> None:
+    train = [3.57, 2.23, 1.70, 1.48, 1.36, 1.28, 1.21, 1.16, 1.12, 1.07, 1.02, 0.975, train_end]
+    found = CHECKS["eval_rises_while_train_falls"](make_run({"train/loss": train, "eval/loss": evals}))
+    assert (found.onset_step if found else None) == onset
