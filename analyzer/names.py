@@ -15,6 +15,8 @@ METRIC_ALIASES: dict[str, str] = {
     "learning_rate": "learning_rate",
     "lr": "learning_rate",
     "learning rate": "learning_rate",
+    "base_learning_rate": "learning_rate",  # MATLAB trainNetwork's `Base Learning Rate` column
+    "base_lr": "learning_rate",
     "train/learning_rate": "learning_rate",
     "grad_norm": "grad_norm",
     "grad norm": "grad_norm",

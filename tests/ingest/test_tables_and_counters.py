@@ -110,3 +110,24 @@ def test_another_tables_row_under_a_header_is_not_read_by_its_columns() -> None:
     )
     frame = parse_text(text, "train.log").metrics
     assert frame[frame["metric"] == "box_loss"]["value"].tolist() == [0.1729]
+
+
+MATLAB = """|======================================================================================================================|
+|  Epoch  |  Iteration  |  Time Elapsed  |  Mini-batch  |  Validation  |  Mini-batch  |  Validation  |  Base Learning  |
+|         |             |   (hh:mm:ss)   |   Accuracy   |   Accuracy   |     Loss     |     Loss     |      Rate       |
+|======================================================================================================================|
+|       1 |           1 |       00:00:10 |       66.52% |       85.09% |       0.8533 |       0.5303 |      1.0000e-04 |
+|       4 |          50 |       00:06:32 |       97.26% |       89.75% |       0.0797 |       0.4648 |      1.0000e-04 |
+|       7 |         100 |       00:11:59 |       98.72% |       89.63% |       0.0385 |       0.5727 |      1.0000e-04 |
+|      10 |         150 |       00:17:26 |       98.39% |       89.83% |       0.0437 |       0.6073 |      1.0000e-04 |
+|======================================================================================================================|
+"""
+
+
+def test_a_pipe_table_header_on_two_lines_names_each_column_top_to_bottom() -> None:
+    # MATLAB's trainNetwork table (Deep Learning Toolbox), as printed, and as pasted in a script's comment
+    for text in (MATLAB, "".join(f"% {line}\n" for line in MATLAB.splitlines())):
+        read = series(text)
+        assert read["train/loss"] == [(1, 0.8533), (50, 0.0797), (100, 0.0385), (150, 0.0437)]
+        assert [v for _, v in read["eval/loss"]] == [0.5303, 0.4648, 0.5727, 0.6073]
+        assert [v for _, v in read["train/learning_rate"]] == [1e-4] * 4

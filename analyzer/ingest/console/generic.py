@@ -225,6 +225,9 @@ class Collector:
     header_prefix: str = ""  # a logger's text before the header's first cell, repeated before each row's
     header_words: list[tuple[str, int, int]] = field(default_factory=list)  # the header's words and columns
     gutter: bool = False  # the header opened with a bracketed column of no words (`[------]`, `[ 10% ]` below)
+    # a pipe table's last header line as it was split at every `|` (empty cells kept) and its line number: a
+    # header on two lines (`| Mini-batch |` over `|    Loss    |`) is joined column by column
+    piped: tuple[int, list[str]] = (-1, [])
 
 
 # One `name: value` per line: a pretty-printed JSON record, a Stable-Baselines3 box, an indented report,
@@ -275,13 +278,17 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
     if commented and not _DIGIT.search(text):  # `#  step  rmse_trn ...`: numpy.savetxt's, gnuplot's, DeePMD's
         text = text[commented.end() :]
     if not _FREE_DIGIT.search(text) and ("|" in text or "\t" in text or "  " in text.strip()):  # `F1`, `Top5`
-        cells = [c for c in _CELLS.split(text.strip().strip("|")) if c]
+        # `% | Epoch | ...`: a mark before a pipe table's first bar (a comment, a quote) opens each row too
+        lead = _PIPE_LEAD.match(text)
+        cells = [c for c in _CELLS.split(text[lead.end() if lead else 0 :].strip().strip("|")) if c]
         if len(cells) >= 3 and all(re.search(r"[A-Za-z]", c) for c in cells):
             logger = _LOGGER_HEAD.match(cells[0]) if "\t" in text else None
-            collector.header_prefix = logger.group(1) if logger else ""  # `INFO [x] model._log_history : Step`
-            collector.header = [cells[0][len(collector.header_prefix) :], *cells[1:]]
+            collector.header_prefix = logger.group(1) if logger else (lead.group(1) if lead else "")
+            collector.header = [cells[0][len(collector.header_prefix) :] if logger else cells[0], *cells[1:]]
             collector.gutter = bool(gutter)
             collector.header_words = [] if "|" in text or "\t" in text else _columns(text)
+            if "|" in text:
+                _join_piped_header(collector, text[lead.end() if lead else 0 :], lineno)
     elif _WORD_HEADER.match(text):  # `epoch train_loss valid_loss accuracy time`: one space between names
         collector.header = _paired(text.split())
         collector.header_words = _columns(text)
@@ -289,6 +296,22 @@ def gap(collector: Collector, text: str, lineno: int) -> None:
         cells = [c.strip() for c in text.strip().strip(",").split(",")]
         if len(cells) >= 3 and all(_CSV_NAME.fullmatch(c) for c in cells):
             collector.header = cells
+
+
+_PIPE_LEAD = re.compile(r"^\s*([%#>]+\s*)(?=\|)")
+
+
+def _join_piped_header(collector: Collector, text: str, lineno: int) -> None:
+    """A pipe table's header on two lines, one right under the other with the same columns (MATLAB's
+    trainNetwork: `| Mini-batch | Validation |` over `|    Loss    |    Loss    |`): each column's name is its
+    words top to bottom (`Mini-batch Loss`), and a column empty in both lines is none."""
+    raw = [c.strip() for c in text.strip().strip("|").split("|")]
+    above_line, above = collector.piped
+    collector.piped = (lineno, raw)
+    if above_line != lineno - 1 or len(above) != len(raw):
+        return
+    joined = [" ".join(w for w in pair if w) for pair in zip(above, raw, strict=True)]
+    collector.header = [name for name in joined if name]
 
 
 def _close_block(collector: Collector) -> None:
