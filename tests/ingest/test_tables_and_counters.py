@@ -112,7 +112,8 @@ def test_another_tables_row_under_a_header_is_not_read_by_its_columns() -> None:
     assert frame[frame["metric"] == "box_loss"]["value"].tolist() == [0.1729]
 
 
-MATLAB = """|======================================================================================================================|
+MATLAB = """\
+|======================================================================================================================|
 |  Epoch  |  Iteration  |  Time Elapsed  |  Mini-batch  |  Validation  |  Mini-batch  |  Validation  |  Base Learning  |
 |         |             |   (hh:mm:ss)   |   Accuracy   |   Accuracy   |     Loss     |     Loss     |      Rate       |
 |======================================================================================================================|
