@@ -665,6 +665,23 @@ def stopped_on_nonfinite(
     )
 
 
+def _trailing_skips(run: Run, skips: pd.DataFrame) -> pd.DataFrame:
+    """The overflow skips after the last metric record of the file that printed the last skip (the scales
+    the skip lines set are no record); none when that file has no record (a paste of the start-up
+    calibration alone)."""
+    skips = skips[skips["line"].notna().to_numpy()]
+    if skips.empty:
+        return skips
+    source = skips.iloc[-1]["source"]
+    same = run.metrics[
+        (run.metrics["source"] == source).to_numpy() & (run.metrics["metric"] != "loss_scale").to_numpy()
+    ]
+    if same.empty or not same["line"].notna().any():
+        return skips.iloc[:0]  # no record at all: a scaler calibrating before the first logged step
+    after = float(same["line"].max())
+    return skips[(skips["source"] == source).to_numpy() & (skips["line"] > after).to_numpy()]
+
+
 _PROGRESS = re.compile(r"rank (?P<rank>\d+): last enqueued work (?P<enq>\d+), last completed (?P<done>-?\d+)")
 
 
@@ -695,8 +712,12 @@ def nccl_timeout(run: Run) -> Detection | None:
 
 
 @check("loss_scale_collapse")
-def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3) -> Detection | None:
-    """The dynamic loss scale fell to its floor, or overflow skips hit consecutive NaN-loss steps.
+def loss_scale_collapse(
+    run: Run, *, floor: float = 1.0, min_nan_skips: int = 3, end_skips: int = 3
+) -> Detection | None:
+    """The dynamic loss scale fell to its floor, or overflow skips hit consecutive NaN-loss steps, or the log
+    ends on `end_skips` overflow skips or more with no record after them (the scaler still halving when the
+    run stopped, or the paste was cut there).
 
     A handful of halvings from a high initial scale is the scaler calibrating and stays silent.
     """
@@ -740,6 +761,11 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
             row = pd.Series({"step": int(at[onset_at])}, dtype="object")
     elif len(with_nan) >= min_nan_skips:
         reason, row = f"overflow skips on {len(with_nan)} steps whose loss is NaN", skips.iloc[0]
+    elif len(ending := _trailing_skips(run, skips)) >= end_skips:
+        reason, row = (
+            f"the log ends on {len(ending)} overflow skips in a row, nothing logged after them",
+            ending.iloc[0],
+        )
     if row is None:
         return None
     evidence: dict[str, Any] = {
@@ -749,5 +775,5 @@ def loss_scale_collapse(run: Run, *, floor: float = 1.0, min_nan_skips: int = 3)
         "skips_with_nan_loss": len(with_nan),
     }
     onset = None if pd.isna(row["step"]) else int(row["step"])
-    skipped = f" after {len(skips)} skipped step(s)" if len(skips) else ""
+    skipped = f" after {len(skips)} skipped step(s)" if len(skips) and not reason.startswith("the log ends") else ""
     return Detection(onset, f"fp16 overflow: {reason}{skipped}", evidence)

@@ -4,6 +4,7 @@ scale and Horovod's stall check, in the exact output of icefall, Horovod and tf.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from analyzer.api import analyze
@@ -80,3 +81,20 @@ def test_an_absl_prefix_is_no_metric_and_its_twin_line_is_the_same_record() -> N
     read = series(text)
     assert sorted(set(read["train/loss"])) == [(100, 1.396), (200, 1.192), (300, 1.346)]
     assert not any(name.startswith("train/i0") or name.endswith("_summary") for name in read)
+
+
+def test_a_scale_set_as_its_base_2_log_after_nans_then_nothing_more_is_an_fp16_collapse(tmp_path: Path) -> None:
+    # OpenAI's guided/improved-diffusion fp16 util: logger tables with `lg_loss_scale`, then the NaN halvings
+    table = "".join(
+        f"----------------------------\n| lg_loss_scale | 17.9     |\n| loss          | 0.{s}42    |\n"
+        f"| step          | {s}e+04 |\n----------------------------\n"
+        for s in ("1.08", "1.09")
+    )
+    halvings = "".join(f"Found NaN, decreased lg_loss_scale to {v}.929000000013357\n" for v in (16, 15, 14))
+    log = tmp_path / "log.txt"
+    log.write_text(table + halvings)
+    scales = sorted(v for _, v in series(table + halvings)["train/loss_scale"])
+    assert [round(math.log2(v), 3) for v in scales] == [14.929, 15.929, 16.929]
+    assert "fp16_overflow" in {f.failure_mode for f in analyze(log).findings}
+    log.write_text(halvings)  # the halvings alone, no record of training: a scaler calibrating at start-up
+    assert "fp16_overflow" not in {f.failure_mode for f in analyze(log).findings}

@@ -404,6 +404,14 @@ def _hint_screen(grammars: Grammars) -> re.Pattern[str] | None:
     return found[1]
 
 
+def _scale(groups: dict[str, str]) -> float | None:
+    """The loss scale an overflow line set: printed as it is, or as its base-2 logarithm (`lg_loss_scale`)."""
+    if groups.get("scale"):
+        return to_float(groups["scale"])
+    exponent = to_float(groups["lgscale"]) if groups.get("lgscale") else None
+    return 2.0**exponent if exponent is not None and exponent < 1024 else None
+
+
 def _events_and_meta(state: State, text: str, lineno: int) -> bool:
     """Events and environment facts of one line; True when an event signature matched. Only the
     signatures whose literals the line holds are tried (grammars.Screen): most lines hold none."""
@@ -420,7 +428,7 @@ def _events_and_meta(state: State, text: str, lineno: int) -> bool:
             except (KeyError, IndexError, ValueError):
                 message = event.message
             state.builder.event(event.kind, event.severity, message, state.step, lineno)
-            scale = to_float(groups["scale"]) if event.kind == "overflow_skip" and groups.get("scale") else None
+            scale = _scale(groups) if event.kind == "overflow_skip" else None
             if scale is not None and state.step is not None:
                 state.builder.metric(state.step, "train", "loss_scale", scale, lineno, rank=state.rank)
             elif scale is not None:  # placed when the generic reader knows the steps (console.generic.finish)
