@@ -83,8 +83,18 @@ def step_unit(meta: dict[str, Any], metrics: pd.DataFrame) -> str:
     if loss.empty:
         return "step"
     source = str(loss.value_counts().index[0])
-    axis = (meta.get("console_log") or {}).get(source, {}).get("step_axis", "")
-    return _UNITS.get(str(axis), "step")
+    reading = (meta.get("console_log") or {}).get(source, {})
+    # The axis of the record kind that holds the train loss (`epoch: 6 loss: 2.31` under a tqdm bar that counts
+    # the epochs: the file's axis is the bar, the loss's is the epoch), else the file's.
+    axis = next(
+        (
+            t.get("step_axis")
+            for t in reading.get("templates", [])
+            if any(s.get("metric") == "loss" and s.get("split") == "train" for s in t.get("slots", []))
+        ),
+        None,
+    )
+    return _UNITS.get(str(axis or reading.get("step_axis", "")), "step")
 
 
 def _guessed_axis_sources(ingested: Ingested) -> set[str]:

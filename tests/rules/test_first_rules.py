@@ -496,6 +496,15 @@ def test_a_finding_speaks_the_logs_step_unit(tmp_path: Path):
     assert "at epoch 1" in finding.message and "logged epochs" in finding.message and " step" not in finding.message
 
 
+def test_the_step_unit_is_the_loss_records_axis_not_a_bar_that_counts_epochs(tmp_path: Path):
+    # a tqdm bar over the epochs with `epoch: N loss: X` glued after it: the loss is counted in epochs
+    log = tmp_path / "train.log"
+    bar = " {p:>3}%|#         | {e}/40 [01:40<1:05:09, 100.24s/it]"
+    log.write_text("".join(bar.format(p=e * 2, e=e) + f"epoch: {e} loss: nan\n" for e in (1, 6, 11, 16)))
+    finding = next(f for f in analyze(log).findings if f.rule_id == "loss-becomes-nan")
+    assert "logged epochs" in finding.message and " step" not in finding.message
+
+
 def test_step_words_are_rewritten_only_where_they_name_the_axis():
     from analyzer.rules.engine import in_units
 
