@@ -30,7 +30,13 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
         ),
         ("| WARNING: overflow detected, setting loss scale to: 0.0625", "overflow_skip"),
         ("segmentation fault (core dumped)", "signal"),
-        ("User defined signal 2", "signal"),  # an LSF/SLURM job's SIGUSR2 at its time limit, as bash says it
+        ("User defined signal 2", "signal"),
+        ("[ERROR] TBE Subprocess[task_distribute] raise error[], main process disappeared!", "signal"),
+        (
+            "concurrent.futures.process.BrokenProcessPool: A process in the process pool was terminated abruptly "
+            "while the future was running or pending.",
+            "signal",
+        ),  # an LSF/SLURM job's SIGUSR2 at its time limit, as bash says it
         ("Aborted (core dumped)", "signal"),
         ("./train.sh: line 14: 20211 Terminated              python train.py --epochs 300", "signal"),
         ("Fatal Python error: Bus error", "signal"),
@@ -72,6 +78,7 @@ def test_generic_signature(tmp_path: Path, line: str, kind: str) -> None:
         "setting memory fraction to 0.9",
         "Terminated early at epoch 12: no improvement for 5 epochs",
         "Quit after 3 restarts",
+        "The training process 70861 has exited, summary process will exit.",
     ],
 )
 def test_not_an_event(tmp_path: Path, line: str) -> None:
