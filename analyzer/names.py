@@ -12,6 +12,8 @@ METRIC_ALIASES: dict[str, str] = {
     "lm loss": "loss",
     "lm_loss": "loss",
     "training_loss": "loss",
+    "loss_function": "loss",  # `Loss function: 22.825` (MLPerf's SSD)
+    "loss function": "loss",
     "learning_rate": "learning_rate",
     "lr": "learning_rate",
     "learning rate": "learning_rate",

@@ -73,3 +73,12 @@ def test_tr_and_va_abbreviate_the_splits() -> None:
     read = series(text)
     assert read["train/loss"] == [t for _, t, _, _ in rows]
     assert read["eval/loss"] == [v for _, _, v, _ in rows]
+
+
+def test_a_loss_function_beside_its_running_average_is_the_loss() -> None:
+    # MLPerf's SSD: `Loss function` is the batch's loss, `Average Loss` a running mean that starts from 0
+    line = "Iteration: {i:6d}, Loss function: {v:.3f}, Average Loss: {a:.3f}, avg. samples / sec: 3874.80\n"
+    rows = [(0, 22.825, 0.023), (20, 20.681, 0.445), (40, 18.34, 0.834), (60, 15.2, 1.15)]
+    read = series("".join(line.format(i=i, v=v, a=a) for i, v, a in rows))
+    assert read["train/loss"] == [v for _, v, _ in rows]
+    assert read["train/average_loss"] == [a for _, _, a in rows]

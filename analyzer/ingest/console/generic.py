@@ -1524,14 +1524,16 @@ def _name_the_loss(records: list[Template]) -> None:
     for tpl in records:  # `Vali Loss: .. Test Loss: ..`: two eval losses in one record; the validation one is it
         for split in {s.split for s in tpl.slots}:
             both = [s for s in tpl.slots if s.role == "value" and s.metric == "loss" and s.split == split]
-            if len(both) > 1:
-                keep = next((s for s in both if _tokens(s.raw)[0] in _VALIDATION), both[0])
+            if len(both) > 1:  # `Loss function: 22.8, Average Loss: 0.02`: the running average is not it either
+                plain = [s for s in both if not set(_tokens(s.raw)) & _AVERAGING]
+                keep = next((s for s in both if _tokens(s.raw)[0] in _VALIDATION), (plain or both)[0])
                 for s in both:
                     if s is not keep:
                         s.metric = "_".join(_tokens(s.raw))
 
 
 _SEPARATORS = " \t,;:|"
+_AVERAGING = {"average", "avg", "mean", "running", "smoothed", "ema", "moving"}
 
 
 def _bare_counter(label: str) -> bool:
