@@ -252,6 +252,8 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
         ),
         "grad_norm_zero": bool(not grads.any()) if len(grads) else None,  # None: grad_norm not logged
     }
+    if from_start and _improves_meanwhile(run, onset):
+        return None  # a model that gets better at evaluation has a loss: the printed 0 is the logger's, not it
     floor = float(np.abs(values[start:stop]).max())
     if floor > 0:
         evidence["at_float_floor"] = True  # 1.1921e-07, not exactly 0
@@ -272,6 +274,16 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     if stop - start < min(min_points, len(both)):
         confidence, message = 0.6, message + " (the log ends there)"
     return Detection(onset, message, evidence, confidence=confidence)
+
+
+def _improves_meanwhile(run: Run, onset: int) -> bool:
+    """An evaluation (loss or score) that got better over the run by 2% or more of its first value (see
+    curves._eval_improves; weight decay alone moves a model with no gradient, it does not improve it): a loss of 0 from
+    the first step gives no gradient, so such a run is learning from a loss its log does not show (HugeCTR
+    prints `Loss: 0.000000` at every iteration while the AUC climbs to its target)."""
+    from analyzer.rules.curves import _eval_improves  # curves imports this module
+
+    return _eval_improves(run, onset, by=0.02)
 
 
 def _reported_nonfinite_loss(run: Run) -> Detection | None:

@@ -694,3 +694,13 @@ def test_a_quiet_eval_loss_rising_a_few_percent_as_train_falls_is_overfitting(
     train = [3.57, 2.23, 1.70, 1.48, 1.36, 1.28, 1.21, 1.16, 1.12, 1.07, 1.02, 0.975, train_end]
     found = CHECKS["eval_rises_while_train_falls"](make_run({"train/loss": train, "eval/loss": evals}))
     assert (found.onset_step if found else None) == onset
+
+
+@pytest.mark.parametrize(("auc", "fires"), [([0.774, 0.79, 0.797, 0.8029], False), ([0.774] * 4, True)])
+def test_a_loss_printed_zero_from_the_start_while_an_eval_score_improves_is_the_loggers(
+    auc: list[float], fires: bool
+) -> None:
+    # HugeCTR prints `Loss: 0.000000` at every iteration while the AUC climbs to its target: no gradient
+    # could have done that, so the 0 is the logger's; the same zeros with an AUC that never moves are a zero loss
+    run = make_run({"train/loss": [0.0] * 8, "eval/auc": {2: auc[0], 4: auc[1], 6: auc[2], 8: auc[3]}})
+    assert (CHECKS["zero_loss_run"](run) is not None) == fires
