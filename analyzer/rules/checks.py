@@ -237,6 +237,8 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     grads = both["grad_norm"].to_numpy()[start:stop]
     grads = grads[np.isfinite(grads)]
     from_start = start == 0
+    if from_start and _improves_meanwhile(run, onset):
+        return None  # a model that gets better at evaluation has a loss: the printed 0 is the logger's, not it
     evidence: dict[str, Any] = {
         "pattern": "from_start" if from_start else "after_finite_start",
         "onset": cite_point(run, "train", "loss", onset, float(values[start])),
@@ -252,8 +254,6 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
         ),
         "grad_norm_zero": bool(not grads.any()) if len(grads) else None,  # None: grad_norm not logged
     }
-    if from_start and _improves_meanwhile(run, onset):
-        return None  # a model that gets better at evaluation has a loss: the printed 0 is the logger's, not it
     floor = float(np.abs(values[start:stop]).max())
     if floor > 0:
         evidence["at_float_floor"] = True  # 1.1921e-07, not exactly 0
@@ -376,6 +376,15 @@ def loss_parts(run: Run) -> list[str]:
     ]
 
 
+def zero_tail(loss: pd.Series, least: int = 2) -> int | None:
+    """The step from which a loss reads exactly 0.0 to its end (`least` points or more), after non-zero values."""
+    values = loss.to_numpy()
+    nonzero = np.flatnonzero(values != 0)
+    if not len(nonzero) or len(values) - 1 - int(nonzero[-1]) < least:
+        return None
+    return int(loss.index[int(nonzero[-1]) + 1])
+
+
 @check("zero_loss_part")
 def zero_loss_part(run: Run, *, least: int = 4) -> Detection | None:
     """With no series named the train loss: a named part of it (a GAN's `discriminator_loss`) that reads
@@ -386,11 +395,10 @@ def zero_loss_part(run: Run, *, least: int = 4) -> Detection | None:
     for part in loss_parts(run):
         series = finite(run.series(part))
         values = series.to_numpy()
-        nonzero = np.flatnonzero(values != 0)
-        tail = len(values) - 1 - int(nonzero[-1]) if len(nonzero) else 0
-        if not len(nonzero) or tail < max(least, len(values) // 4):
+        onset = zero_tail(series, max(least, len(values) // 4))
+        if onset is None:
             continue
-        onset = int(series.index[int(nonzero[-1]) + 1])
+        tail = int((series.index >= onset).sum())
         return Detection(
             onset,
             f"loss part {part} is exactly 0 from step {onset} to the end ({tail} of {len(values)} records) after "

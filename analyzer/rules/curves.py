@@ -18,7 +18,7 @@ import pandas as pd
 
 from analyzer.model import Run
 from analyzer.names import is_memory_metric, loss_variant
-from analyzer.rules.checks import FLOAT32_FLOOR, Detection, check, cite_point, finite, fmt, loss_parts
+from analyzer.rules.checks import FLOAT32_FLOOR, Detection, check, cite_point, finite, fmt, loss_parts, zero_tail
 from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
@@ -74,7 +74,7 @@ def loss_spike(
         return None
     if not _plain_loss(run):
         return _magnitude_spike(run, metric, loss, magnitude_ratio)
-    until = _zero_tail(loss)  # a loss that reads 0.0 from there on did not recover: the zero check's failure
+    until = zero_tail(loss)  # a loss that reads 0.0 from there on did not recover: the zero check's failure
     loss = loss if until is None else loss[loss.index < until]
     if len(loss) >= LONG:
         sig = run_signals(run, metric, until=until)
@@ -219,7 +219,7 @@ def divergence(
     loss = finite(raw)
     if not _plain_loss(run):
         return None
-    until = _zero_tail(loss)  # a climb that ends in 0.0 at every step (a NaN the trainer logs as 0) did not come back
+    until = zero_tail(loss)  # a climb that ends in 0.0 at every step (a NaN the trainer logs as 0) did not come back
     loss = loss if until is None else loss[loss.index < until]
     found = _divergence_long(run, metric, loss, min_rise, until) if len(loss) >= LONG else None
     found = (
@@ -276,15 +276,6 @@ def _parts_fall(run: Run, metric: str, loss: pd.Series, onset: int) -> bool:
     start = table[table.index <= int(before.index[-1])]
     end = table[table.index > int(before.index[-1])]
     return not start.empty and not end.empty and float(end.iloc[-1].sum()) < float(start.iloc[-1].sum())
-
-
-def _zero_tail(loss: pd.Series, least: int = 2) -> int | None:
-    """The step from which a loss reads exactly 0.0 to its end (`least` points or more), after non-zero values."""
-    values = loss.to_numpy()
-    nonzero = np.flatnonzero(values != 0)
-    if not len(nonzero) or len(values) - 1 - int(nonzero[-1]) < least:
-        return None
-    return int(loss.index[int(nonzero[-1]) + 1])
 
 
 def _divergence_long(
@@ -966,7 +957,7 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
     `min_rise` of its best value, while the train loss keeps falling or stays flat."""
     evals = finite(run.series("loss", split="eval"))
     train = finite(run.series("loss"))
-    until = _zero_tail(train)  # a train loss that reads 0.0 to the end (a NaN logged as 0) did not fall there
+    until = zero_tail(train)  # a train loss that reads 0.0 to the end (a NaN logged as 0) did not fall there
     train = train if until is None else train[train.index < until]
     if len(evals) < 3:
         return None
