@@ -173,3 +173,18 @@ def test_an_epoch_with_its_total_before_a_global_steps_bar_is_a_label() -> None:
     rows = ((38, 57, 5750, 0.434), (45, 69, 6900, 0.401), (52, 79, 7999, 0.34))
     read = series("".join(line.format(e=e, p=p, n=n, v=v) for e, p, n, v in rows))
     assert [s for s, _ in read["train/loss"]] == [5750, 6900, 7999]
+
+
+def test_finished_bars_saved_once_each_with_other_values_are_successive_epochs() -> None:
+    # a notebook's saved output keeps each epoch's bar at 100% only: every one is a new epoch's, counted on
+    bar = "100%|████| 469/469 [00:33<00:00, 13.93it/s, train_acc={a}, train_loss={v}]\n"
+    val = "100%|████| 79/79 [00:01<00:00, 44.61it/s, val_acc=0.9{e}, val_loss=0.1{e}]\n"
+    text = "".join(
+        f"Epoch {e} / 20\n" + bar.format(a=0.9, v=v) + val.format(e=e)
+        for e, v in enumerate(("0.81", "0.138", "inf"), 1)
+    )
+    read = series(text)["train/loss"]
+    assert [s for s, _ in read] == [469, 938, 1407] and math.isinf(read[-1][1])
+    # the same finished bar drawn twice (tqdm refreshes it on close) is one bar
+    twice = bar.format(a=0.9, v="0.81") * 2 + bar.format(a=0.9, v="0.7")
+    assert sorted({s for s, _ in series(twice)["train/loss"]}) == [469, 938]

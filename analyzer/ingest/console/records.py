@@ -81,10 +81,15 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
         # A bar per epoch that shows the loop's values: a new bar of the same length after one that ran to its
         # end counts on from it, so that epoch 82's batches come after epoch 81's, not onto them. (A bar with
         # nothing of its own, a Trainer's, may be an evaluation's of the same length after the last step.)
+        # A finished bar shown again with other values is the next epoch's, only its last redraw kept (a
+        # notebook's saved output, a log that prints each epoch's bar once); with the same values it is one
+        # bar drawn twice (tqdm's refresh on close).
         last = state.bar_last.get(state.rank)
-        if last is not None and last == (total, total) and n < total:
+        post = match["post"] or ""
+        if last is not None and last == (total, total) and (n < total or post != state.bar_post.get(state.rank)):
             state.bar_offset[state.rank] = state.bar_offset.get(state.rank, 0) + total
         state.bar_last[state.rank] = (n, total)
+        state.bar_post[state.rank] = post
         step += state.bar_offset.get(state.rank, 0)
     if n == 0:  # nothing of this bar has run yet: its postfix still shows the values before it (a redraw)
         metrics = []

@@ -21,6 +21,7 @@ class State:
     bar_total: int = 0
     bar_last: dict[int | None, tuple[int, int]] = field(default_factory=dict)  # (n, total) of each rank's last bar
     bar_offset: dict[int | None, int] = field(default_factory=dict)  # steps of the finished bars before it
+    bar_post: dict[int | None, str] = field(default_factory=dict)  # the postfix each rank's last bar showed
     counter: int = 0  # records read on an ordinal axis
     epoch_counter: int = 0
     epoch_header_seen: bool = False
