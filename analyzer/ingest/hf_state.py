@@ -155,14 +155,23 @@ def layout_plan(keys: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str, str],
     for key in row:
         if key == "step" or (key == "epoch" and kind != "train"):
             continue
+        where = split
         if kind in ("eval", "predict", "test"):
             metric = canonical_metric(key[len(prefix) :]) if key.startswith(prefix) else key
         elif kind == "summary":
             metric = key
+        elif held_out := _HELD_OUT_KEY.match(
+            key
+        ):  # a loop's own JSON row `{"step": 100, "loss": .., "valid_loss": ..}`
+            where, metric = "eval", canonical_metric(held_out["rest"])
         else:
             metric = canonical_metric(key)
-        columns.append((key, split, metric))
+        columns.append((key, where, metric))
     return kind, tuple(columns)
+
+
+# A key of a train row that names a held-out split (`val_loss`, `valid_loss`, `dev_acc`): that split's value.
+_HELD_OUT_KEY = re.compile(r"(?:val|valid|validation|dev)_(?P<rest>\w+)")
 
 
 def to_frames(state: State) -> Frames:

@@ -82,3 +82,13 @@ def test_a_loss_function_beside_its_running_average_is_the_loss() -> None:
     read = series("".join(line.format(i=i, v=v, a=a) for i, v, a in rows))
     assert read["train/loss"] == [v for _, v, _ in rows]
     assert read["train/average_loss"] == [a for _, _, a in rows]
+
+
+def test_a_held_out_key_in_a_json_train_row_is_that_splits() -> None:
+    # a loop's own JSON lines: `{"step": 100, "loss": .., "lr": .., "valid_loss": ..}`
+    rows = [(1, 3.805, 1.278), (100, 0.0637, 0.261), (200, 0.1188, 0.3246), (300, 0.02, 0.455)]
+    text = "".join(f'{{"step": {s}, "loss": {t}, "lr": 4e-06, "valid_loss": {v}}}\n' for s, t, v in rows)
+    read = series(text)
+    assert read["eval/loss"] == [v for _, _, v in rows]
+    assert read["train/loss"] == [t for _, t, _ in rows]
+    assert "train/valid_loss" not in read
