@@ -160,9 +160,8 @@ def layout_plan(keys: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str, str],
             metric = canonical_metric(key[len(prefix) :]) if key.startswith(prefix) else key
         elif kind == "summary":
             metric = key
-        elif held_out := _HELD_OUT_KEY.match(
-            key
-        ):  # a loop's own JSON row `{"step": 100, "loss": .., "valid_loss": ..}`
+        # a loop's own JSON row `{"step": 100, "loss": .., "valid_loss": ..}`: the held-out split's value
+        elif held_out := _HELD_OUT_KEY.match(key):
             where, metric = "eval", canonical_metric(held_out["rest"])
         else:
             metric = canonical_metric(key)

@@ -79,11 +79,10 @@ def read_bar(state: State, match: re.Match[str], desc: str, lineno: int) -> bool
         not lightning and not (tune and tune["step"]) and total >= state.bar_total and (metrics or _DIGIT.search(desc))
     ):
         # A bar per epoch that shows the loop's values: a new bar of the same length after one that ran to its
-        # end counts on from it, so that epoch 82's batches come after epoch 81's, not onto them. (A bar with
-        # nothing of its own, a Trainer's, may be an evaluation's of the same length after the last step.)
-        # A finished bar shown again with other values is the next epoch's, only its last redraw kept (a
-        # notebook's saved output, a log that prints each epoch's bar once); with the same values it is one
-        # bar drawn twice (tqdm's refresh on close).
+        # end counts on from it, so that epoch 82's batches come after epoch 81's, not onto them; so does a
+        # finished bar shown again with other values (each epoch's bar saved once, at 100%, as a notebook keeps
+        # it), while the same finished bar drawn twice (tqdm's refresh on close) is one. (A bar with nothing of
+        # its own, a Trainer's, may be an evaluation's of the same length after the last step.)
         last = state.bar_last.get(state.rank)
         post = match["post"] or ""
         if last is not None and last == (total, total) and (n < total or post != state.bar_post.get(state.rank)):
