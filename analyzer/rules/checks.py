@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analyzer.model import Run
-from analyzer.names import is_eval_split, loss_variant
+from analyzer.names import LOSS_FUNCTIONS, is_eval_split, loss_variant
 from analyzer.signals.toolkit import nonfinite_scan, true_runs
 
 
@@ -370,7 +370,7 @@ def loss_parts(run: Run) -> list[str]:
         m
         for s, m in run.series_names()
         if s == "train"
-        and (any("loss" in word for word in m.split("_")) or (m.startswith("l_") and len(m) > 2))
+        and (any("loss" in word for word in m.split("_")) or (m.startswith("l_") and len(m) > 2) or _loss_function(m))
         and not _SCALER.search(m)
         and "best" not in m.split("_")  # a best-so-far tracker (`best_loss = inf` before the first eval)
     ]
@@ -383,6 +383,11 @@ def zero_tail(loss: pd.Series, least: int = 2) -> int | None:
     if not len(nonzero) or len(values) - 1 - int(nonzero[-1]) < least:
         return None
     return int(loss.index[int(nonzero[-1]) + 1])
+
+
+def _loss_function(metric: str) -> bool:
+    """A name that is a loss function's (`smoothl1`, `cross_entropy`, `metrics_language_cross_entropy`): a loss."""
+    return metric in LOSS_FUNCTIONS or any(metric.endswith("_" + f) for f in LOSS_FUNCTIONS if len(f) > 3)
 
 
 @check("zero_loss_part")

@@ -704,3 +704,13 @@ def test_a_loss_printed_zero_from_the_start_while_an_eval_score_improves_is_the_
     # could have done that, so the 0 is the logger's; the same zeros with an AUC that never moves are a zero loss
     run = make_run({"train/loss": [0.0] * 8, "eval/auc": {2: auc[0], 4: auc[1], 6: auc[2], 8: auc[3]}})
     assert (CHECKS["zero_loss_run"](run) is not None) == fires
+
+
+def test_a_series_named_after_a_loss_function_is_a_loss_part() -> None:
+    # GluonCV's SSD prints `CrossEntropy=.., SmoothL1=nan`, composer `metrics/train/LanguageCrossEntropy: nan`:
+    # with no series named the loss, a field named after a loss function is one of its parts
+    run = make_run({"train/cross_entropy": [19.1, 2.9e33, 1.9e33], "train/smoothl1": [NAN, NAN, NAN]})
+    found = CHECKS["nonfinite_train_metrics"](run)
+    assert found is not None and found.evidence["named_loss_parts"] and "smoothl1" in found.evidence["series"]
+    run = make_run({"train/metrics_language_cross_entropy": [2.1, NAN], "train/samples_per_second": [5.0, 5.0]})
+    assert CHECKS["nonfinite_train_metrics"](run) is not None
