@@ -7,9 +7,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from analyzer.api import analyze
 from analyzer.ingest.console import parse_text
-from tests.ingest.console_series import series
+from tests.ingest.console_series import series, values
 
 ICEFALL = (
     "2025-05-20 02:38:47,195 INFO [train_phone.py:1056] (7/8) Epoch 1, batch {b}, loss[loss={loss}, "
@@ -98,3 +100,16 @@ def test_a_scale_set_as_its_base_2_log_after_nans_then_nothing_more_is_an_fp16_c
     assert "fp16_overflow" in {f.failure_mode for f in analyze(log).findings}
     log.write_text(halvings)  # the halvings alone, no record of training: a scaler calibrating at start-up
     assert "fp16_overflow" not in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_line_of_a_hundred_fields_is_a_record() -> None:
+    # verl prints every metric of an RL step on one `step:N - name:value - ...` line: over a hundred of them
+    # (timings, lengths, per-key statistics); the record is read however many fields it carries.
+    def line(step: int) -> str:
+        fields = [f"actor/pg_loss:np.float64({0.03 + 0.01 * step})", f"critic/score/mean:{-0.6 - 0.01 * step}"]
+        fields += [f"timing_s/part_{k}:{1.5 + k + step}" for k in range(110)]
+        return f"step:{step} - " + " - ".join(fields)
+
+    read = values("\n".join(line(s) for s in range(1, 6)) + "\n")
+    assert read["train/loss"] == pytest.approx([0.04, 0.05, 0.06, 0.07, 0.08])
+    assert read["train/critic_score_mean"] == pytest.approx([-0.61, -0.62, -0.63, -0.64, -0.65])

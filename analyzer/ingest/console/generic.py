@@ -179,6 +179,9 @@ _METRIC_WORD = re.compile(
 )
 _GLOBAL = re.compile(r"global|num_updates|n_updates|total_timesteps|timesteps|total_steps|optimizer")
 MAX_TEMPLATES = 5000  # distinct templates kept per file: a log of ever-new lines must not grow without end
+# Numbers one line may carry and still be a record: an RL trainer prints every metric of a step on one line
+# (verl: over a hundred `name:value` fields); a longer run of numbers is a dumped array, not a record.
+MAX_FIELDS = 256
 MAX_EXAMPLES = 3
 BARE_MIN = 5  # lines of a bare `counter value` template before its value is taken as the loss
 UNNAMED_COUNTER_MIN = 3  # lines whose unnamed first number rises at each one before it is taken as the step
@@ -411,7 +414,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
             rounded[len(values)] = unit
         values.append(value)
         last = match.end()
-    if not values or len(values) > 64:
+    if not values or len(values) > MAX_FIELDS:
         return
     if collector.header:  # a row under a table header: each number takes its column's name
         row = text
