@@ -9,6 +9,7 @@ whose max equals its min, a reward std of 0, TRL's `frac_reward_zero_std` at 1.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -130,3 +131,82 @@ def no_learning_signal(run: Run, *, min_records: int = 2) -> Detection | None:
         f"{said}: the policy gradient has no signal to learn from"
     )
     return Detection(onset, message, evidence, confidence=None if len(steps) >= 5 else 0.7)
+
+
+# The reward a policy is trained to raise: a mean over the batch or episode, not its spread, not a running
+# best, not a DPO model's implicit rewards of the chosen and rejected answers (the rejected one falls by design).
+_REWARD_WORDS = {"reward", "rewards", "return", "returns"}
+_NOT_THE_REWARD = {
+    "std", "max", "min", "var", "best", "worst", "margin", "margins", "chosen", "rejected", "kl", "penalty",
+    "coeff", "len", "length", "count", "num", "frac", "clip", "ratio", "time", "timing", "s",
+}  # fmt: skip
+
+
+def _reward_series(run: Run) -> list[str]:
+    """Train series that hold the reward a run optimises: named reward or return (or, in a run that logs
+    rewards, a policy's `score`), whose other words name no spread, count or implicit DPO reward."""
+    kind = str(run.meta.get("trainer_kind", ""))
+    if kind in ("dpo", "kto", "reward"):
+        return []
+    out = []
+    for split, name in run.series_names():
+        words = set(re.split(r"[^a-z]+", name.lower())) - {""}
+        scored = "score" in words and kind in ("rl", "grpo")
+        if split == "train" and (words & _REWARD_WORDS or scored) and not words & _NOT_THE_REWARD:
+            out.append(name)
+    return out
+
+
+@check("reward_collapses")
+def reward_collapses(
+    run: Run, *, floor: float = 0.1, held: float = 0.5, tail: int = 3, tail_share: float = 0.2, noise: float = 5.0
+) -> Detection | None:
+    """The reward of an RL run falls from a level it had held to the floor of its range and stays there to
+    the end of the log: the policy collapsed (a degenerate output, an entropy blow-up) and earns nothing.
+
+    The floor is the lowest `floor` share of the range the reward covered; `held`: it had been in the upper
+    half of that range at two logged points at least before; it sits at the floor for its last `tail` points
+    and `tail_share` of all of them at least; the fall is `noise` times the reward's median step-to-step change at
+    least (a noisy reward that ends on a few low draws is no collapse)."""
+    hits: list[tuple[int, str, float, float, int]] = []
+    for name in _reward_series(run):
+        series = finite(run.series(name))
+        values = series.to_numpy()
+        n = len(values)
+        if n < 2 * tail:
+            continue
+        low, high = float(values.min()), float(values.max())
+        span = high - low
+        if span <= 0:
+            continue
+        at_floor = values <= low + floor * span
+        above = np.flatnonzero(~at_floor)
+        onset = int(above[-1]) + 1 if len(above) else 0
+        if onset == 0 or n - onset < max(tail, math.ceil(tail_share * n)):
+            continue
+        before = values[:onset]
+        if int(np.sum(before >= low + held * span)) < 2:
+            continue
+        step_noise = float(np.median(np.abs(np.diff(values))))
+        level = float(np.median(before[before >= low + held * span]))
+        if level - float(np.median(values[onset:])) < noise * step_noise:
+            continue
+        hits.append((int(series.index[onset]), name, level, float(values[-1]), n))
+    if not hits:
+        return None
+    step, name, level, last, points = min(hits)
+    series = finite(run.series(name))
+    return Detection(
+        step,
+        f"{name} fell from the {fmt(level)} it had held to {fmt(float(series.loc[step]))} at step {step} and stays at "
+        f"the bottom of its range to the end ({fmt(last)} at the last of {points} points): the policy collapsed",
+        {
+            "pattern": "reward_collapse",
+            "series": f"train/{name}",
+            "held": fmt(level),
+            "onset": cite_point(run, "train", name, step, float(series.loc[step])),
+            "last": cite_point(run, "train", name, int(series.index[-1]), last),
+            "points": points,
+            "others": sorted({m for _, m, _, _, _ in hits} - {name}),
+        },
+    )

@@ -197,6 +197,10 @@ FIRES: dict[str, Case] = {
         ),
         onset=4,
     ),
+    "reward_collapses": Case(  # a policy's reward held near 0.8, then down to 0 for good
+        lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.0]}, trainer_kind="grpo"),
+        onset=6,
+    ),
     "no_learning_signal": Case(  # GRPO: every prompt's completions got one reward at every step
         lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="grpo"), onset=1
     ),
@@ -299,6 +303,9 @@ SILENT: dict[str, Case] = {
         lambda: make_run(
             {"train/kl_loss": [1e-7, 1e-7, 1e-3, 2e-2, 2e-2], "train/recon_loss": [0.6, 0.55, 0.5, 0.5, 0.5]}
         )
+    ),
+    "reward_collapses": Case(  # the same fall with the reward back up at the end: no collapse that stays
+        lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.5]}, trainer_kind="grpo")
     ),
     "no_learning_signal": Case(  # the same flat reward outside a group-relative method: a critic still differs
         lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="rl")
