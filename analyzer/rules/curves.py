@@ -630,7 +630,11 @@ def loss_not_moving(
     moved = float(np.ptp(values)) > 10 * abs(float(np.median(values)))
     if len(values) >= LONG and not moved:
         t = run_signals(run, "loss").trend
-        if t.direction == "flat" and abs(t.change) < flat_relative * abs(mean):
+        if (
+            t.direction == "flat"
+            and abs(t.change) < flat_relative * abs(mean)
+            and not _moved_over_steps(loss, max(flat_relative * abs(mean), t.noise))
+        ):
             return Detection(
                 int(loss.index[0]),
                 f"loss moved by {fmt(t.change)} over {len(values)} steps, "
@@ -639,6 +643,17 @@ def loss_not_moving(
                 confidence=0.7,
             )
     return None
+
+
+def _moved_over_steps(loss: pd.Series, by: float) -> bool:
+    """Whether the medians of the first and last quarter of the logged *steps* (not of the points) differ by
+    more than `by`: a log cut in its middle keeps a few early points and many late ones, and quarters of the
+    points then hold the late level at both ends (26 at iteration 0, 4.9 from iteration 45,000 on reads as
+    flat). Three points in each quarter at least, else no judgement (False)."""
+    steps, values = loss.index.to_numpy(), loss.to_numpy()
+    span = float(steps[-1] - steps[0])
+    first, last = values[steps <= steps[0] + span / 4], values[steps >= steps[-1] - span / 4]
+    return len(first) >= 3 and len(last) >= 3 and abs(float(np.median(last) - np.median(first))) > by
 
 
 def _settled_at_chance(
@@ -1207,15 +1222,34 @@ def _memory_series(run: Run) -> list[tuple[str, str]]:
 _IMPLAUSIBLE_JUMP = 1000.0  # one move of a memory series multiplying it by this much is a glitch
 
 
+_PEAK = re.compile(r"(?:^|[^a-z])(?:max|peak)(?:[^a-z]|$)", re.I)
+
+
+def _peak_grew(name: str, values: np.ndarray, peak_rise: float) -> bool:
+    """For a running peak (`max_mem`, `peak_mem`: torch's max_memory_allocated), whether it rose by `peak_rise`
+    after the first quarter of the run. A peak never falls, so every move is up, and it follows the largest
+    batch met so far: it creeps up by a few percent as larger inputs come, while a leak carries it far beyond.
+    Any other series: True (the caller's tests decide)."""
+    if not _PEAK.search(name):
+        return True
+    start = float(values[len(values) // 4])
+    return start > 0 and float(values[-1]) / start - 1 >= peak_rise
+
+
 @check("memory_growth")
-def memory_growth(run: Run, *, min_points: int = 4, min_rise: float = 0.03, min_up: float = 0.75) -> Detection | None:
+def memory_growth(
+    run: Run, *, min_points: int = 4, min_rise: float = 0.03, min_up: float = 0.75, peak_rise: float = 0.25
+) -> Detection | None:
     """Memory that keeps climbing: at least `min_points` values, `min_up` of the moves upward, a rise of
-    `min_rise` (relative), and still rising in the second half of the run (a warm-up plateau is not a leak)."""
+    `min_rise` (relative), and still rising in the second half of the run (a warm-up plateau is not a leak);
+    a running peak must also rise by `peak_rise` after the run's first quarter."""
     for split, metric in _memory_series(run):
         series = finite(run.series(metric, split=split))
         if len(series) < min_points or float(series.iloc[0]) <= 0:
             continue
         values = series.to_numpy()
+        if not _peak_grew(metric, values, peak_rise):
+            continue
         half = values[len(values) // 2 :]
         # Still rising in the second half by a real amount: a warm-up jump followed by a flat line (host
         # RSS after the first batches) is not a leak.

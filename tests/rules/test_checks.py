@@ -721,3 +721,24 @@ def test_a_series_named_after_a_loss_function_is_a_loss_part() -> None:
     assert found is not None and found.evidence["named_loss_parts"] and "smoothl1" in found.evidence["series"]
     run = make_run({"train/metrics_language_cross_entropy": [2.1, NAN], "train/samples_per_second": [5.0, 5.0]})
     assert CHECKS["nonfinite_train_metrics"](run) is not None
+
+
+def test_a_running_peak_that_creeps_up_is_no_leak() -> None:
+    # torchvision's MetricLogger and detectron2 print `max_mem`, torch's running peak: it never falls and
+    # creeps up by a few percent as larger images come; a leak carries it far beyond (mlx's peak 28 -> 73 GB).
+    creep = [2547.0, 2648, 2648, 2700, 2700, 2790, 2790, 2850, 2850, 2900, 2944, 2944]
+    assert CHECKS["memory_growth"](make_run({"train/max_mem": creep})) is None
+    assert CHECKS["memory_growth"](make_run({"train/memory_allocated": creep})) is not None  # not a peak: a climb
+    leak = [28.3, 30.0, 45.7, 50.1, 52.0, 55.3, 58.9, 61.0, 64.4, 68.0, 71.2, 73.3]
+    assert CHECKS["memory_growth"](make_run({"train/peak_mem": leak})) is not None
+
+
+def test_a_log_cut_in_its_middle_that_fell_before_the_cut_is_learning() -> None:
+    # A committed train.log cut to its first and last lines: nine points from iteration 0 (26.4 falling) and a
+    # hundred and ten from iteration 45,080 on, where an epoch's running mean sits at 4.93. Quarters of the
+    # points hold the late level at both ends; quarters of the steps see the fall.
+    rng = np.random.default_rng(3)
+    early = {10 * i: 26.4 - 0.8 * i for i in range(9)}
+    late = {45080 + 10 * i: 4.93 + 0.005 * float(rng.standard_normal()) for i in range(110)}
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": {**early, **late}})) is None
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": late})) is not None  # the late stretch alone is flat
