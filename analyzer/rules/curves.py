@@ -777,6 +777,40 @@ def _significant_digits(value: float) -> int:
     return max(len(mantissa), 1)
 
 
+_AUC = re.compile(r"(?:^|[^a-z])(?:roc_)?auc(?:[^a-z]|$)", re.I)
+_AUC_SPREAD = re.compile(r"(?:^|[^a-z])(?:std|var|best|max|min)(?:[^a-z]|$)", re.I)
+
+
+@check("auc_at_chance")
+def auc_at_chance(run: Run, *, min_points: int = 4, tolerance: float = 0.01) -> Detection | None:
+    """An ROC AUC within `tolerance` of 0.5 at every one of its `min_points` or more records: the model ranks
+    positives above negatives no better than a coin, whatever the classes' balance (0.5 is chance for any
+    data set, unlike an accuracy or a loss, whose chance level depends on the number of classes)."""
+    hits: list[tuple[int, str, str, int, float, float]] = []
+    for split, metric in run.series_names():
+        if not _AUC.search(metric) or _AUC_SPREAD.search(metric):
+            continue
+        series = finite(run.series(metric, split=split))
+        values = series.to_numpy()
+        if len(values) >= min_points and bool(np.all(np.abs(values - 0.5) <= tolerance)):
+            hits.append((int(series.index[0]), split, metric, len(values), float(values.min()), float(values.max())))
+    if not hits:
+        return None
+    step, split, metric, points, low, high = min(hits, key=lambda h: (h[1] != "eval", h[0]))
+    shown = fmt(low) if low == high else f"{fmt(low)} to {fmt(high)}"
+    return Detection(
+        step,
+        f"{split} {metric} is {shown} at all {points} records: the model ranks no better than chance (0.5)",
+        {
+            "series": f"{split}/{metric}",
+            "points": points,
+            "range": [low, high],
+            "first": cite_point(run, split, metric, step, float(finite(run.series(metric, split=split)).iloc[0])),
+            "others": sorted({f"{s}/{m}" for _, s, m, _, _, _ in hits} - {f"{split}/{metric}"}),
+        },
+    )
+
+
 @check("score_frozen")
 def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection | None:
     """A classifier whose predictions stopped changing: an accuracy-type score (accuracy, F1, AUC, hit

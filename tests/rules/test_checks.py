@@ -201,6 +201,9 @@ FIRES: dict[str, Case] = {
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.0]}, trainer_kind="grpo"),
         onset=6,
     ),
+    "auc_at_chance": Case(  # PNN's CTR model: AUC 0.5 at every epoch, train and eval
+        lambda: make_run({"train/auc": [0.5] * 5, "eval/auc": [0.5, 0.5, 0.5, 0.5, 0.5]}), onset=1
+    ),
     "no_learning_signal": Case(  # GRPO: every prompt's completions got one reward at every step
         lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="grpo"), onset=1
     ),
@@ -306,6 +309,9 @@ SILENT: dict[str, Case] = {
     ),
     "reward_collapses": Case(  # the same fall with the reward back up at the end: no collapse that stays
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.5]}, trainer_kind="grpo")
+    ),
+    "auc_at_chance": Case(  # a federated model's first round near chance, then learning
+        lambda: make_run({"eval/averaged_auc": [0.5071, 0.61, 0.68, 0.7141], "eval/std_auc": [0.5, 0.5, 0.5, 0.5]})
     ),
     "no_learning_signal": Case(  # the same flat reward outside a group-relative method: a critic still differs
         lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="rl")
