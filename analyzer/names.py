@@ -138,6 +138,13 @@ def is_eval_split(split: str) -> bool:
     return split == "eval" or split.startswith("eval_")
 
 
+def _loss_function_loss(key: str) -> bool:
+    """A key that names a loss function's value (`cross_entropy_loss`, `train/binary_cross_entropy_loss`):
+    its `entropy_loss` ending is no RL policy's entropy bonus."""
+    stem = key.rsplit("/", 1)[-1].removesuffix("_loss")
+    return any(stem == f or stem.endswith("_" + f) for f in LOSS_FUNCTIONS)
+
+
 def infer_trainer_kind(keys: set[str]) -> str:
     """Guess the trainer from the keys it logs: grpo (GRPO/RLOO), rl (other reinforcement learning), dpo, kto,
     reward, sft or trainer.
@@ -172,7 +179,7 @@ def infer_trainer_kind(keys: set[str]) -> str:
         "entropy_loss",
         "approx_kl",
     )
-    if any(k.startswith(rl_keys) or k.endswith(rl_keys) for k in keys):
+    if any(k.startswith(rl_keys) or (k.endswith(rl_keys) and not _loss_function_loss(k)) for k in keys):
         return "rl"
     if {"margin", "mean_reward"} <= keys or ({"accuracy", "margin"} <= keys):
         return "reward"

@@ -12,6 +12,7 @@ import pytest
 from analyzer import analyze
 from analyzer.errors import ContractError
 from analyzer.model import empty_metrics, validate_metrics
+from analyzer.names import infer_trainer_kind
 
 
 def _row(step: int, loss: float, elapsed: str) -> str:
@@ -147,3 +148,11 @@ def test_an_objective_named_error_is_the_loss_when_no_loss_was_logged(tmp_path: 
     rate = tmp_path / "rate.log"
     rate.write_text("".join(f"step {s} error: {0.5 - s / 100:.3f}\n" for s in range(1, 9)))
     assert not analyze(rate).run.has("loss")
+
+
+def test_a_cross_entropy_loss_is_no_rl_entropy_bonus() -> None:
+    # Caffe's `Train net output #1: cross_entropy_loss = 9.21768` ends like SB3's `train/entropy_loss`; only the
+    # second is a policy's entropy term (a run read as RL loses the plain-loss checks: divergence, spikes).
+    assert infer_trainer_kind({"loss", "cross_entropy_loss", "accuracy"}) == "trainer"
+    assert infer_trainer_kind({"binary_cross_entropy_loss", "loss"}) == "trainer"
+    assert infer_trainer_kind({"entropy_loss", "value_loss", "policy_gradient_loss"}) == "rl"

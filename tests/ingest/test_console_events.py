@@ -58,6 +58,8 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
         ("2019-06-13 02:30:01,545 (e2e_asr:302) WARNING: loss (=nan) is not correct", "warning"),
         ("WARNING: Detected inf values in gradients, skipping this step", "nonfinite_grad"),
         ("gradient norm is inf at iteration 12", "nonfinite_grad"),
+        ("Got non-finite value of losses -- bad!", "loss_nonfinite"),  # baselines' TRPO line search
+        ("WARNING: NaN values in the loss at step 300, skipping", "loss_nonfinite"),
         (
             "INFO:tensorflow:Error reported to Coordinator: <class 'tensorflow.python.framework.errors_impl."
             "InvalidArgumentError'>, LossTensor is inf or nan. : Tensor had NaN values",

@@ -92,3 +92,18 @@ def test_a_held_out_key_in_a_json_train_row_is_that_splits() -> None:
     assert read["eval/loss"] == [v for _, _, v in rows]
     assert read["train/loss"] == [t for _, t, _ in rows]
     assert "train/valid_loss" not in read
+
+
+def test_an_auxiliary_term_is_not_taken_for_the_missing_loss() -> None:
+    # baselines' TRPO table: `entloss` is the entropy bonus (-0.0 with its coefficient at 0), never the objective,
+    # though it is the one field whose name ends in loss; a `total_loss` alone is.
+    table = "".join(
+        f"| entloss | -0.0 |\n| entropy | {-1.5 - i / 10} |\n| eprewmean | {-2.97 + i / 100} |\n" for i in range(4)
+    )
+    assert "train/loss" not in series(table)
+    assert series("".join(f"step {i} kl_loss: 0.0{i} total_loss: {3 - i / 10}\n" for i in range(4)))["train/loss"] == [
+        3.0,
+        2.9,
+        2.8,
+        2.7,
+    ]

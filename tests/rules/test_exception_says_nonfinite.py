@@ -29,3 +29,17 @@ def test_an_exception_saying_the_gradient_is_nan_is_a_nan_gradient(tmp_path: Pat
 def test_an_exception_about_something_else_is_a_crash_alone(tmp_path: Path) -> None:
     found = modes(tmp_path, "ValueError: loss_type=focal is not one of ('ce', 'bce')")
     assert "crash" in found and not found & {"loss_nan", "grad_norm_nan"}
+
+
+def test_a_loop_that_says_its_loss_was_non_finite_and_prints_no_loss(tmp_path: Path) -> None:
+    # baselines' TRPO prints a table per iteration with no loss row, and its line search says when the
+    # surrogate loss was not finite: the run's loss became NaN though no printed value shows it.
+    rows = "".join(
+        f"********** Iteration {i} ************\n| entropy | {-1.5 - i / 10} |\n| eprewmean | {-2.9 - i / 100} |\n"
+        for i in range(6)
+    )
+    bad = "Expected: 5.224 Actual: inf\nGot non-finite value of losses -- bad!\n" * 3
+    more = "".join(f"********** Iteration {i} ************\n| entropy | {-2.0 - i / 10} |\n" for i in range(7, 10))
+    (tmp_path / "log.txt").write_text(rows + "********** Iteration 6 ************\n" + bad + more)  # it goes on
+    found = [f for f in analyze(tmp_path).findings if f.failure_mode == "loss_nan"]
+    assert found and found[0].onset_step == 6

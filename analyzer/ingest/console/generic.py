@@ -1502,9 +1502,10 @@ def _totals(tpl: Template) -> set[float]:
 
 def _name_the_loss(records: list[Template]) -> None:
     """Per split, with no field named `loss`: the one field whose name ends in `loss` (`closs`,
-    `tot_loss`, `total_loss`), else the one named after a loss function (`logloss`, `l2`, `xent`), is the
-    split's loss; two or more (a GAN's d_loss and g_loss) stay as they are. Within one record, when two
-    fields would both be a split's loss (`loss` beside `avg_batch_cost`), the one named `loss` is."""
+    `tot_loss`, `total_loss`; not an auxiliary term such as `entloss` or `kl_loss`), else the one named
+    after a loss function (`logloss`, `l2`, `xent`), is the split's loss; two or more (a GAN's d_loss and
+    g_loss) stay as they are. Within one record, when two fields would both be a split's loss (`loss`
+    beside `avg_batch_cost`), the one named `loss` is."""
     for tpl in records:
         named = {s.split for s in tpl.slots if s.role == "value" and s.metric == "loss" and s.raw.lower() == "loss"}
         for s in tpl.slots:
@@ -1515,7 +1516,7 @@ def _name_the_loss(records: list[Template]) -> None:
         fields = [s for s in values if s.split == split]
         if any(s.metric == "loss" for s in fields):
             continue
-        for test in (lambda m: m.endswith("loss"), lambda m: m in LOSS_FUNCTIONS):
+        for test in (lambda m: m.endswith("loss") and not _auxiliary_term(m), lambda m: m in LOSS_FUNCTIONS):
             lossy = {s.metric for s in fields if test(s.metric)}
             if len(lossy) == 1:
                 for s in fields:
@@ -1533,6 +1534,15 @@ def _name_the_loss(records: list[Template]) -> None:
                 for s in both:
                     if s is not keep:
                         s.metric = "_".join(_tokens(s.raw))
+
+
+# Terms printed beside an objective, never the objective itself: an entropy bonus (baselines' `entloss`, 0 when
+# its coefficient is), a KL or regularisation penalty, weight decay, a mixture-of-experts' auxiliary loss.
+_AUXILIARY = {"ent", "entropy", "kl", "reg", "regularization", "l2", "wd", "aux"}
+
+
+def _auxiliary_term(metric: str) -> bool:
+    return metric.removesuffix("loss").rstrip("_") in _AUXILIARY
 
 
 _SEPARATORS = " \t,;:|"
