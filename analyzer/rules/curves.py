@@ -777,6 +777,76 @@ def _significant_digits(value: float) -> int:
     return max(len(mantissa), 1)
 
 
+# A cross-entropy whose probability was clamped before its log: -ln(eps) is the largest value it can take, the
+# loss of a prediction that gives the true class (almost) nothing. Caffe and others clamp at float32's smallest
+# normal number (87.3365), Keras and TensorFlow.js at their epsilon 1e-7 (16.1181), others at 1e-8 ... 1e-15.
+_CLAMPS = {
+    "float32's smallest normal number": 1.1754943508222875e-38,
+    "1e-7": 1e-7,
+    "1e-8": 1e-8,
+    "1e-10": 1e-10,
+    "1e-12": 1e-12,
+    "1e-15": 1e-15,
+}
+
+
+def _at_clamp(value: float) -> tuple[str, int] | None:
+    """(clamp, loss weight w) when `value` is w × -ln(clamp), w a whole number up to 64, to the digits it was
+    printed with or float32's precision (four significant digits at least; five for a weight above 1, as
+    `1746.73` = 20 × 87.3365)."""
+    digits = _significant_digits(value)
+    if value <= 0 or digits < 4:
+        return None
+    unit = 10.0 ** (math.floor(math.log10(value)) - digits + 1)  # the last printed digit's place
+    for name, eps in _CLAMPS.items():
+        ceiling = -math.log(eps)
+        weight = round(value / ceiling)
+        # within half the last printed digit, or float32's rounding of the log (a few units of 1e-7 of it)
+        if 1 <= weight <= 64 and abs(value - weight * ceiling) <= max(unit / 2, 1e-6 * value):
+            if weight == 1 or digits >= 5:
+                return name, weight
+    return None
+
+
+@check("loss_at_clamp")
+def loss_at_clamp(run: Run, *, min_points: int = 2, reached: bool = True) -> Detection | None:
+    """The train loss pinned at the ceiling of a clamped cross-entropy (-ln of the clamp, times a loss weight)
+    at `min_points` records or more, every one the same printed value: each prediction gave the true class a
+    probability at or below the clamp (saturated or non-finite outputs). `reached`: the loss had been below
+    half the ceiling before (it diverged to it); else it sits there from its first record (nothing learned)."""
+    loss = finite(run.series("loss"))
+    values = loss.to_numpy()
+    at = [(i, hit) for i, v in enumerate(values) if (hit := _at_clamp(float(v))) is not None]
+    if not at:
+        return None
+    first, (name, weight) = at[0]
+    pinned = [i for i, hit in at if hit == (name, weight) and values[i] == values[first]]
+    if len(pinned) < min_points:
+        return None
+    ceiling = weight * -math.log(_CLAMPS[name])
+    before = values[:first]
+    lower_before = bool(len(before)) and bool((before < 0.5 * ceiling).any())
+    if reached != lower_before:
+        return None
+    step, value = int(loss.index[first]), float(values[first])
+    times = "" if weight == 1 else f"{weight} × "
+    how = f"after {fmt(float(before.min()))} before it" if reached else "from its first record"
+    return Detection(
+        step,
+        f"loss is {fmt(value)} = {times}-ln({name}) at {len(pinned)} records from step {step} ({how}): the "
+        "cross-entropy of a probability clamped at its floor, every prediction giving the true class nothing",
+        {
+            "pattern": "clamped_cross_entropy",
+            "clamp": name,
+            "weight": weight,
+            "ceiling": round(ceiling, 6),
+            "records_at_ceiling": len(pinned),
+            "points": len(values),
+            "first": cite_point(run, "train", "loss", step, value),
+        },
+    )
+
+
 _AUC = re.compile(r"(?:^|[^a-z])(?:roc_)?auc(?:[^a-z]|$)", re.I)
 _AUC_SPREAD = re.compile(r"(?:^|[^a-z])(?:std|var|best|max|min)(?:[^a-z]|$)", re.I)
 

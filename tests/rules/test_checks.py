@@ -201,6 +201,9 @@ FIRES: dict[str, Case] = {
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.0]}, trainer_kind="grpo"),
         onset=6,
     ),
+    "loss_at_clamp": Case(  # Caffe's softmax loss at -ln(FLT_MIN) after 6.08 at iteration 0
+        lambda: make_run({"train/loss": [6.07532, 87.3365, 87.3365, 87.3365]}), onset=2
+    ),
     "auc_at_chance": Case(  # PNN's CTR model: AUC 0.5 at every epoch, train and eval
         lambda: make_run({"train/auc": [0.5] * 5, "eval/auc": [0.5, 0.5, 0.5, 0.5, 0.5]}), onset=1
     ),
@@ -309,6 +312,9 @@ SILENT: dict[str, Case] = {
     ),
     "reward_collapses": Case(  # the same fall with the reward back up at the end: no collapse that stays
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.5]}, trainer_kind="grpo")
+    ),
+    "loss_at_clamp": Case(  # 32.24 is 2 x 16.118 to four digits: a weighted ceiling needs five
+        lambda: make_run({"train/loss": [35.1, 32.24, 32.24, 31.9]})
     ),
     "auc_at_chance": Case(  # a federated model's first round near chance, then learning
         lambda: make_run({"eval/averaged_auc": [0.5071, 0.61, 0.68, 0.7141], "eval/std_auc": [0.5, 0.5, 0.5, 0.5]})
@@ -748,3 +754,12 @@ def test_a_log_cut_in_its_middle_that_fell_before_the_cut_is_learning() -> None:
     late = {45080 + 10 * i: 4.93 + 0.005 * float(rng.standard_normal()) for i in range(110)}
     assert CHECKS["loss_not_moving"](make_run({"train/loss": {**early, **late}})) is None
     assert CHECKS["loss_not_moving"](make_run({"train/loss": late})) is not None  # the late stretch alone is flat
+
+
+def test_a_loss_at_a_clamp_ceiling_from_its_first_record_is_not_learning() -> None:
+    # Keras clips probabilities at 1e-7: a batch of wrong one-hot predictions reads -ln(1e-7) = 16.118095 (to
+    # float32's precision); never lower before it, the run is not learning rather than diverging.
+    run = make_run({"train/loss": [16.118095, 16.118095, 4.533215, 15.614405, 16.118095]})
+    assert CHECKS["loss_at_clamp"](run, reached=True) is None
+    found = CHECKS["loss_at_clamp"](run, reached=False)
+    assert found is not None and found.onset_step == 1 and found.evidence["clamp"] == "1e-7"
