@@ -777,6 +777,37 @@ def _significant_digits(value: float) -> int:
     return max(len(mantissa), 1)
 
 
+@check("astronomical_loss")
+def astronomical_loss(run: Run, *, ceiling: float = 1e15, min_points: int = 1) -> Detection | None:
+    """A train loss, or a part of one, at `ceiling` or beyond in magnitude at `min_points` records or more, in
+    any kind of run (a reinforcement learner's value loss too, whose growth by design the other divergence
+    checks leave alone): a value loss of 1e15 means value estimates near 3e7 times the reward scale, and no
+    supervised loss gets there without its weights having run away."""
+    hits: list[tuple[int, str, float, int]] = []
+    for metric in loss_parts(run):
+        series = finite(run.series(metric))
+        far = series[np.abs(series.to_numpy()) >= ceiling]
+        if len(far) >= min_points:
+            hits.append((int(far.index[0]), metric, float(np.abs(far.to_numpy()).max()), len(far)))
+    if not hits:
+        return None
+    step, metric, largest, count = min(hits)
+    first = float(finite(run.series(metric)).loc[step])
+    return Detection(
+        step,
+        f"{metric} is {fmt(first)} at step {step} and reaches {fmt(largest)} ({count} records at {ceiling:.0e} "
+        "or beyond): the weights or value estimates ran away",
+        {
+            "pattern": "astronomical",
+            "series": f"train/{metric}",
+            "records_beyond": count,
+            "largest": fmt(largest),
+            "first": cite_point(run, "train", metric, step, first),
+            "others": sorted({m for _, m, _, _ in hits} - {metric}),
+        },
+    )
+
+
 # A cross-entropy whose probability was clamped before its log: -ln(eps) is the largest value it can take, the
 # loss of a prediction that gives the true class (almost) nothing. Caffe and others clamp at float32's smallest
 # normal number (87.3365), Keras and TensorFlow.js at their epsilon 1e-7 (16.1181), others at 1e-8 ... 1e-15.

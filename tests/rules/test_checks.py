@@ -201,6 +201,9 @@ FIRES: dict[str, Case] = {
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.0]}, trainer_kind="grpo"),
         onset=6,
     ),
+    "astronomical_loss": Case(  # keras-rl's CDQN: a TD loss of 3.6e23 and on (an RL run: no other check judges it)
+        lambda: make_run({"train/loss": [3.57e23, 2.09e24, 1.24e26, 6.15e25]}, trainer_kind="rl"), onset=1
+    ),
     "loss_at_clamp": Case(  # Caffe's softmax loss at -ln(FLT_MIN) after 6.08 at iteration 0
         lambda: make_run({"train/loss": [6.07532, 87.3365, 87.3365, 87.3365]}), onset=2
     ),
@@ -312,6 +315,9 @@ SILENT: dict[str, Case] = {
     ),
     "reward_collapses": Case(  # the same fall with the reward back up at the end: no collapse that stays
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.5]}, trainer_kind="grpo")
+    ),
+    "astronomical_loss": Case(  # a value loss that grows with the returns by design, far below 1e15
+        lambda: make_run({"train/value_loss": [12.0, 480.0, 9.3e3, 2.2e5]}, trainer_kind="rl")
     ),
     "loss_at_clamp": Case(  # 32.24 is 2 x 16.118 to four digits: a weighted ceiling needs five
         lambda: make_run({"train/loss": [35.1, 32.24, 32.24, 31.9]})
