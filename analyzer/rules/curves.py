@@ -833,9 +833,9 @@ def _at_clamp(value: float) -> tuple[str, int] | None:
         ceiling = -math.log(eps)
         weight = round(value / ceiling)
         # within half the last printed digit, or float32's rounding of the log (a few units of 1e-7 of it)
-        if 1 <= weight <= 64 and abs(value - weight * ceiling) <= max(unit / 2, 1e-6 * value):
-            if weight == 1 or digits >= 5:
-                return name, weight
+        close = abs(value - weight * ceiling) <= max(unit / 2, 1e-6 * value)
+        if 1 <= weight <= 64 and close and (weight == 1 or digits >= 5):
+            return name, weight
     return None
 
 
