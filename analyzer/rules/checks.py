@@ -423,13 +423,17 @@ def zero_loss_part(run: Run, *, least: int = 4) -> Detection | None:
 
 @check("nonfinite_train_metrics")
 def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | None:
-    """With no series named the train loss: its parts (`value_function_loss`, `d_loss`) NaN or ±inf, or
-    several train metrics the model computes turning non-finite at the same step (a table of loss parts
-    whose header never says `loss`: YOLO's `box obj cls`)."""
-    if run.has("loss"):
+    """With no series named the train loss, or one that reads exactly 0 at every record (a logger's 0 that
+    shows no NaN: `loss: 0.00000 | Train mse: nan`): its parts (`value_function_loss`, `d_loss`, an `mse`)
+    NaN or ±inf, or several train metrics the model computes turning non-finite at the same step (a table
+    of loss parts whose header never says `loss`: YOLO's `box obj cls`)."""
+    printed = run.series("loss").to_numpy()
+    zero = bool(len(printed)) and bool((printed == 0).all())
+    if run.has("loss") and not zero:
         return None  # loss-becomes-nan reads the loss itself
-    names = [m for s, m in run.series_names() if s == "train" and not _NOT_COMPUTED.search(m)]
-    parts = loss_parts(run)  # a loss is computed whatever else its name says (`noise_step_loss`, `loss_time`)
+    names = [m for s, m in run.series_names() if s == "train" and m != "loss" and not _NOT_COMPUTED.search(m)]
+    # a loss is computed whatever else its name says (`noise_step_loss`, `loss_time`)
+    parts = [m for m in loss_parts(run) if m != "loss"]
     scans = {m: nonfinite_scan(run.series(m)) for m in (parts or names)}
     broken = {m: scan for m, scan in scans.items() if scan.count}
     if not broken:
@@ -437,8 +441,12 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
     onset = min(int(scan.first_step) for scan in broken.values() if scan.first_step is not None)
     together = [m for m, scan in broken.items() if scan.first_step == onset]
     if not parts:
-        # Any metric, so ask more: several at once, finite before (a column that is always NaN is no failure).
-        finite_before = [m for m in together if _last_finite_before(run.series(m), onset) is not None]
+        # Any metric, so ask more: several at once (at the onset or the record after it: a NaN in the train loss
+        # reaches the eval loss one epoch later), finite before (a column that is always NaN is no failure).
+        later = [int(i) for m in names for i in run.series(m).index if i > onset]
+        following = min(later, default=onset)
+        at_once = [m for m, scan in broken.items() if scan.first_step is not None and scan.first_step <= following]
+        finite_before = [m for m in at_once if _last_finite_before(run.series(m), onset) is not None]
         if len(finite_before) < min_together:
             return None
         together = finite_before
@@ -449,7 +457,12 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
     return Detection(
         onset,
         f"{kind} {shown} {'is' if len(together) == 1 else 'are'} non-finite from step {onset} "
-        f"({fmt(value)}); no series is named the train loss",
+        f"({fmt(value)}); "
+        + (
+            "the train loss reads exactly 0 at every record, a NaN it does not show"
+            if zero
+            else "no series is named the train loss"
+        ),
         {
             "onset": cite_point(run, "train", first, onset, value),
             "series": together,

@@ -3,6 +3,9 @@ output of fastai v1, spaCy v2, gensim, AllenNLP (2017) and PaddleDetection (benc
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from analyzer import analyze
 from analyzer.ingest.console import parse_text
 from tests.ingest.console_series import series
 
@@ -132,3 +135,20 @@ def test_a_pipe_table_header_on_two_lines_names_each_column_top_to_bottom() -> N
         assert read["train/loss"] == [(1, 0.8533), (50, 0.0797), (100, 0.0385), (150, 0.0437)]
         assert [v for _, v in read["eval/loss"]] == [0.5303, 0.4648, 0.5727, 0.6073]
         assert [v for _, v in read["train/learning_rate"]] == [1e-4] * 4
+
+
+def test_rows_of_a_table_with_no_header_are_read_as_numbered_columns() -> None:
+    # timm's summary.csv pasted without its header: `epoch,train_loss,eval_loss,top1,top5` rows, names unknown
+    rows = "".join(f"{200 + i},{4.40 - i / 100},{4.13 + i / 1000},{7.7 + i / 10},{24.4 - i / 10}\n" for i in range(5))
+    read = series(rows)
+    assert [step for step, _ in read["train/column_2"]] == [200, 201, 202, 203, 204]
+    assert "train/loss" not in read  # a column with no name is no loss
+    assert series("3 apples cost 2 dollars\n4 pears cost 3 dollars\n") == {}  # words between: prose
+
+
+def test_a_nan_row_in_a_table_with_no_header_is_a_nonfinite_train_metric(tmp_path: Path) -> None:
+    rows = [f"{200 + i},{4.40 - i / 100},{4.13 + i / 1000},{7.7 + i / 10},{24.4 - i / 10}" for i in range(9)]
+    rows += ["209,nan,4.16,7.72,24.02", "210,nan,nan,1.0,5.0", "211,nan,nan,1.0,5.0"]
+    (tmp_path / "summary.log").write_text("\n".join(rows) + "\n")
+    found = [f for f in analyze(tmp_path).findings if f.failure_mode == "loss_nan"]
+    assert found and found[0].onset_step == 209

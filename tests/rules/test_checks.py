@@ -769,3 +769,12 @@ def test_a_loss_at_a_clamp_ceiling_from_its_first_record_is_not_learning() -> No
     assert CHECKS["loss_at_clamp"](run, reached=True) is None
     found = CHECKS["loss_at_clamp"](run, reached=False)
     assert found is not None and found.onset_step == 1 and found.evidence["clamp"] == "1e-7"
+
+
+def test_a_zero_printed_beside_a_nan_objective_hides_the_nan() -> None:
+    # an MLX loop prints `loss: 0.00000 | Train mse: nan` at every epoch: the zero was never computed
+    run = make_run({"train/loss": [0.0] * 5, "train/mse": [NAN] * 5, "train/learning_rate": [3e-3] * 5})
+    found = CHECKS["nonfinite_train_metrics"](run)
+    assert found is not None and found.onset_step == 1 and "reads exactly 0" in found.message
+    moving = make_run({"train/loss": [0.5, 0.4, 0.3, 0.3, 0.2], "train/mse": [NAN] * 5})
+    assert CHECKS["nonfinite_train_metrics"](moving) is None  # a loss that moves: loss-becomes-nan's to judge

@@ -1225,6 +1225,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             merged[signature if any(s.metric for s in tpl.slots) else (("", tpl.key, ""),)] = tpl
     _fold_prefixed(merged)
     records = [tpl for tpl in merged.values() if _is_record(tpl)]
+    records += _headerless_tables([tpl for tpl in merged.values() if tpl not in records])
     last_numbered = max((max(t.lines) for t in collector.templates.values() if t.lines), default=-1)
     records += [t for t in merged.values() if t not in records and _cut_record(t, records, last_numbered)]
     _name_the_loss(records)
@@ -1545,6 +1546,50 @@ def _auxiliary_term(metric: str) -> bool:
     return metric.removesuffix("loss").rstrip("_") in _AUXILIARY
 
 
+HEADERLESS_MIN_COLUMNS = 2  # unnamed columns beside the counter that make a row of a table with no header
+
+
+def _headerless_tables(candidates: list[Template]) -> list[Template]:
+    """The tables with no header among templates that are no record: rows padded to align their columns
+    (`     1/149     13.5G   0.02125` under `0/149     13.6G   0.04854`) are one table, whatever the padding."""
+    tables: dict[tuple[str, ...], Template] = {}
+    for tpl in sorted(candidates, key=lambda t: t.first_line):
+        if any(s.metric for s in tpl.slots if s.role == "value"):
+            continue
+        shape = (*(" ".join(label.split()) for label in tpl.labels), str(len(tpl.slots)))
+        if shape in tables:
+            _merge(tables[shape], tpl)
+        else:
+            tables[shape] = tpl
+    return [tpl for tpl in tables.values() if _headerless_table(tpl)]
+
+
+def _headerless_table(tpl: Template) -> bool:
+    """Rows of numbers with no names (a CSV or a results.txt with no header, `200,4.40,4.13,7.76,24.44`): a
+    record when it recurs COUNTED_MIN times or more, its first number counts the rows (whole, rising: an
+    epoch or a step) and two columns or more after it hold nothing but separators between them. The columns
+    are named by their place (`column_2`...): no rule reads them as a loss, but one that turns NaN with
+    others at once is seen (train-metrics-become-nan). Renames the slots when it says yes."""
+    slots = tpl.slots
+    if len(tpl.rows) < COUNTED_MIN or len(slots) < HEADERLESS_MIN_COLUMNS + 1 or slots[0].role not in _ROW_COUNTER:
+        return False
+    first = 2 if slots[1].role == "total" else 1  # `0/149`: the epoch out of its total
+    rest = range(first, len(slots))
+    if len(rest) < HEADERLESS_MIN_COLUMNS or any(
+        slots[i].role != "unnamed" or tpl.labels[i].strip(_SEPARATORS) for i in rest
+    ):
+        return False
+    counter = np.array([row[0] for row in tpl.rows], dtype=float)
+    if not (_counts(counter) and bool(np.all(np.diff(counter) > 0))):
+        return False
+    if slots[0].role == "unnamed":
+        slots[0].role = slots[0].metric = "step"
+    for k, i in enumerate(rest, start=2):
+        slots[i].role, slots[i].metric, slots[i].raw = "value", f"column_{k}", f"column {k}"
+    return True
+
+
+_ROW_COUNTER = {"unnamed", "step", "epoch"}
 _SEPARATORS = " \t,;:|"
 _AVERAGING = {"average", "avg", "mean", "running", "smoothed", "ema", "moving"}
 
