@@ -1111,6 +1111,8 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
     train = train if until is None else train[train.index < until]
     if len(evals) < 3:
         return None
+    if len(train) < 4:  # too few train points for a trend: a short fine-tune of three epochs
+        return _short_rise(run, train, evals, min_rise, min_points)
     worse = _worse_after_best(train, evals, min_rise, min_points)
     if worse is None or not _gap_widened(train, evals, worse[0].best_step):
         return None
@@ -1125,6 +1127,38 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
             "after": _points(run, "loss", "eval", later.index.tolist(), later.tolist()),
             "train_after": gap.train_after.to_dict(),
         },
+    )
+
+
+def _short_rise(run: Run, train: pd.Series, evals: pd.Series, min_rise: float, min_points: int) -> Detection | None:
+    """A log too short for a trend (three epochs of a fine-tune): after its best the eval loss rose at every
+    one of `min_points` evaluations or more, the last by twice `min_rise` of the best, while the train loss
+    fell at every record from there, by a tenth or more. Two rises in a row happen to noise one time in four;
+    the size asked of the rise, and the train loss falling meanwhile, make the rest."""
+    values = evals.to_numpy()
+    best = int(np.argmin(values))
+    later = evals.iloc[best + 1 :]
+    best_step, low = int(evals.index[best]), float(values[best])
+    if len(later) < min_points or not bool((np.diff(values[best:]) > 0).all()):
+        return None
+    if low <= 0 or float(later.iloc[-1]) < low * (1 + 2 * min_rise):
+        return None
+    upto = train.index[train.index <= best_step]
+    segment = train[train.index >= (upto[-1] if len(upto) else train.index[0])].to_numpy()  # from eval's best on
+    first = float(segment[0]) if len(segment) else 0.0
+    if len(segment) < 2 or bool((np.diff(segment) > 0).any()) or float(segment[-1]) > 0.9 * first:
+        return None
+    return Detection(
+        best_step,
+        f"eval loss was lowest ({fmt(low)}) at step {best_step} and rose at each of the {len(later)} evaluations "
+        f"after it, to {fmt(float(later.iloc[-1]))}, while the train loss fell from {fmt(first)} to "
+        f"{fmt(float(train.iloc[-1]))}",
+        {
+            "best": _points(run, "loss", "eval", [best_step], [low])[0],
+            "after": _points(run, "loss", "eval", later.index.tolist(), later.tolist()),
+            "short": True,
+        },
+        confidence=0.6,
     )
 
 

@@ -778,3 +778,14 @@ def test_a_zero_printed_beside_a_nan_objective_hides_the_nan() -> None:
     assert found is not None and found.onset_step == 1 and "reads exactly 0" in found.message
     moving = make_run({"train/loss": [0.5, 0.4, 0.3, 0.3, 0.2], "train/mse": [NAN] * 5})
     assert CHECKS["nonfinite_train_metrics"](moving) is None  # a loss that moves: loss-becomes-nan's to judge
+
+
+def test_three_epochs_of_a_fine_tune_whose_eval_loss_rises_each_epoch_overfit() -> None:
+    # Keras BERT fine-tune, three epochs: val_loss 0.265 -> 0.2776 -> 0.328 while loss 0.32 -> 0.19 -> 0.12
+    run = make_run({"train/loss": [0.3203, 0.1934, 0.1207], "eval/loss": [0.265, 0.2776, 0.328]})
+    found = CHECKS["eval_rises_while_train_falls"](run)
+    assert found is not None and found.onset_step == 1
+    wobble = make_run({"train/loss": [0.3203, 0.1934, 0.1207], "eval/loss": [0.265, 0.2676, 0.270]})
+    assert CHECKS["eval_rises_while_train_falls"](wobble) is None  # 2% up: noise at this length
+    both = make_run({"train/loss": [0.3203, 0.3301, 0.35], "eval/loss": [0.265, 0.2776, 0.328]})
+    assert CHECKS["eval_rises_while_train_falls"](both) is None  # the train loss rose too: no gap
