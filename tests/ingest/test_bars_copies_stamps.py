@@ -21,7 +21,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from analyzer.api import analyze
+from analyzer.ingest import console
 from tests.ingest.console_series import series, values
 
 BAR = "loss={v} ({v}), lr=0.050000: : {p:>3}% {n}/{total} [00:09<00:09,  5.36it/s]\n"
@@ -188,3 +191,23 @@ def test_finished_bars_saved_once_each_with_other_values_are_successive_epochs()
     # the same finished bar drawn twice (tqdm refreshes it on close) is one bar
     twice = bar.format(a=0.9, v="0.81") * 2 + bar.format(a=0.9, v="0.7")
     assert sorted({s for s, _ in series(twice)["train/loss"]}) == [469, 938]
+
+
+def test_a_keras_bar_that_erases_itself_with_backspaces_is_read(tmp_path: Path) -> None:
+    # Keras' Progbar, writing to no terminal (a notebook's saved output), erases its last bar with `\b` runs
+    # before it redraws: the file is text, and each epoch's last bar is its record.
+    erase = "\b" * 86
+    epochs = []
+    for epoch in range(1, 4):
+        bars = [
+            f"\r{n:3d}/118 [====>....] - ETA: 0s - loss: {2.0 / epoch - n / 1000:.4f} - accuracy: 0.5" for n in (1, 60)
+        ]
+        last = (
+            f"\r118/118 [==============================] - 4s 10ms/step - loss: {1.6 / epoch:.4f} - accuracy: 0.9"
+            f" - val_loss: {0.27 / epoch:.4f} - val_accuracy: 0.93"
+        )
+        epochs.append(f"Epoch {epoch}/3\n" + erase.join(bars) + erase + last + "\n")
+    text = "".join(epochs)
+    (tmp_path / "output.txt").write_text(text)
+    assert console.sniff(tmp_path / "output.txt", (tmp_path / "output.txt").read_bytes())
+    assert values(text)["eval/loss"] == pytest.approx([0.27, 0.135, 0.09], abs=1e-4)

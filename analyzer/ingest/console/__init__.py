@@ -53,7 +53,7 @@ _SKIP_SUFFIXES = {
 }
 
 
-_PRINTABLE = bytes(range(32, 127)) + bytes((9, 10, 13, 27)) + bytes(range(128, 256))
+_PRINTABLE = bytes(range(32, 127)) + bytes((8, 9, 10, 13, 27)) + bytes(range(128, 256))  # 8: a bar's backspaces
 
 
 def sniff(path: Path, head: bytes) -> bool:

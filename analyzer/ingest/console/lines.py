@@ -64,7 +64,9 @@ _EXCEPTION = re.compile(
 )
 _TERMINATE = re.compile(r"terminate called after throwing an instance of '(?P<type>[^']+)'")
 _DIGIT = re.compile(r"\d")
-_BREAK = re.compile(r"(\r\n|\n|\r)")
+# A line ends at a line break; a carriage return or a run of backspaces (Keras' progress bar erases itself with
+# `\b` when its output is no terminal: a notebook, a pipe) redraws the same line.
+_BREAK = re.compile(r"(\r\n|\n|\r|\x08+)")
 # Headers that name the epoch whose one-line summary follows (Keras `Epoch 3/30`, AllenNLP `TRAIN EPOCH 2:`).
 _EPOCH_HEADER = re.compile(r"^(?:Epoch (?P<keras>\d+)/(?P<of>\d+)\s*$|TRAIN EPOCH\s+(?P<zero_based>\d+):)")
 
@@ -553,5 +555,5 @@ def read_text(state: State, text: str) -> None:
     for i in range(0, len(pieces), 2):
         if pieces[i]:
             _fragment(state, pieces[i][:MAX_LINE], state.lineno)
-        if i + 1 < len(pieces) and pieces[i + 1] != "\r":
+        if i + 1 < len(pieces) and pieces[i + 1] != "\r" and pieces[i + 1][0] != "\x08":
             state.lineno += 1
