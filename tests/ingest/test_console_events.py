@@ -143,3 +143,19 @@ def test_a_loss_that_is_only_named_near_a_stop_is_not_one(tmp_path: Path) -> Non
 def test_a_watchdog_timeout_cut_mid_word_is_still_a_collective_timeout(tmp_path: Path) -> None:
     line = "[rank5]:[E602 11:17:52.185053341 ProcessGroupNCCL.cpp:632] [Rank 5] Watchdog caught collective operati"
     assert "nccl_timeout" in [k for k, _ in events(tmp_path, line + "\n")]
+
+
+def test_an_exception_raised_in_a_dataloader_worker_is_a_dataloader_error(tmp_path: Path) -> None:
+    # PyTorch re-raises a worker's exception with the worker's own traceback, through `_worker_loop`
+    text = (
+        "Epoch 3, iter 120, loss 0.412\n"
+        "Original Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3/site-packages/torch/utils/data/_utils/worker.py", line 178, in _worker_loop\n'
+        "    data = fetcher.fetch(index)\n"
+        '  File "/home/me/data.py", line 69, in __getitem__\n'
+        "    label = np.load(label_dir[idx])\n"
+        "FileNotFoundError: [Errno 2] No such file or directory: 'labels/1064.npy'\n"
+    )
+    got = events(tmp_path, text)
+    assert [k for k, _ in got] == ["dataloader_error"]
+    assert "FileNotFoundError" in got[0][1] and "/home/me/data.py:69" in got[0][1]

@@ -216,6 +216,8 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
             tb["user_frame"] = tb["frame"]
         if fn in _WORKER_WAIT:  # the main process waits on the DataLoader's workers' queue
             tb["workers"] = True
+        if fn == "_worker_loop":  # a DataLoader worker's own loop: the exception was raised loading data
+            tb["in_worker"] = True
         tb["source"] = True  # the frame's source line comes next, indented (or not, in a paste)
         return True
     source = tb.pop("source", False)
@@ -234,10 +236,11 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         if tb.get("user_frame") and tb["user_frame"] != tb.get("frame"):
             where += f"; in your code: {tb['user_frame']}"
         interrupted = exc["type"].endswith("KeyboardInterrupt")
+        loading = tb.get("in_worker") and not interrupted  # the worker's traceback PyTorch re-raises
         state.builder.event(
-            "interrupt" if interrupted else "exception",
-            "warning" if interrupted else "error",
-            ("stopped by hand: " if interrupted else "")
+            "interrupt" if interrupted else "dataloader_error" if loading else "exception",
+            "warning" if interrupted else "critical" if loading else "error",
+            ("stopped by hand: " if interrupted else "a DataLoader worker raised " if loading else "")
             + f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ")
             + (where + ")" if where else ""),
             state.step,
