@@ -63,7 +63,7 @@ def test_a_failed_kernel_assertion_is_a_crash_even_when_ranks_interleave(tmp_pat
     assert events("RuntimeError: CUDA error: device-side assert triggered\n")[0][0] == "exception"
 
 
-def test_a_keyboard_interrupt_is_a_stop_by_hand_not_a_crash(tmp_path: Path) -> None:
+def test_a_keyboard_interrupt_is_a_stop_by_hand_not_an_exception(tmp_path: Path) -> None:
     # fastai v2's table (a `time` column of clocks) in a Windows notebook, then the stop button (new log 359)
     text = (
         "epoch\ttrain_loss\tvalid_loss\taccuracy\ttime\n"
@@ -78,7 +78,10 @@ def test_a_keyboard_interrupt_is_a_stop_by_hand_not_a_crash(tmp_path: Path) -> N
     log.write_text(text)
     report = analyze(log)
     assert report.run.series("loss").tolist() == [0.61, 0.52, 0.47]
-    assert "crash" not in {f.failure_mode for f in report.findings}
+    # said as a stop by hand (a warning, run-stopped-by-hand), never as an exception that crashed the run
+    crashes = [f for f in report.findings if f.failure_mode == "crash"]
+    assert [(f.rule_id, f.severity) for f in crashes] == [("run-stopped-by-hand", "warning")]
+    assert "stopped by hand" in crashes[0].message
 
 
 def test_a_pasted_trainer_state_cut_off_is_read_up_to_the_cut(tmp_path: Path) -> None:
