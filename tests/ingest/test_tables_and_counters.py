@@ -152,3 +152,20 @@ def test_a_nan_row_in_a_table_with_no_header_is_a_nonfinite_train_metric(tmp_pat
     (tmp_path / "summary.log").write_text("\n".join(rows) + "\n")
     found = [f for f in analyze(tmp_path).findings if f.failure_mode == "loss_nan"]
     assert found and found[0].onset_step == 209
+
+
+def test_a_printed_pandas_frame_names_its_columns_and_its_index_counts_the_rows() -> None:
+    # `print(pd.DataFrame(history.history))`: the header names the value columns, the index has no name
+    rows = "".join(f"{i:<3} {0.47 - i / 100:.6f}  {0.77 + i / 100:.6f}  {0.72 + i / 50:.6f}\n" for i in range(1, 12))
+    read = series("      loss       acc  val_loss\n" + rows)
+    assert [step for step, _ in read["train/loss"]] == list(range(1, 12))
+    assert [round(v, 2) for _, v in read["eval/loss"]][:2] == [0.74, 0.76]
+
+
+def test_a_headerless_row_of_numpy_scalars_in_brackets_is_read() -> None:
+    # a TF1 loop's `print(step, cost, W, b)`: `0 1.60368e+10 [ 4612.54] [ 406.81]`
+    rows = "0 1.60368e+10 [ 4612.54003906] [ 406.81304932]\n" + "".join(
+        f"{s} nan [ nan] [ nan]\n" for s in range(100, 600, 100)
+    )
+    read = series(rows)
+    assert [step for step, _ in read["train/column_2"]] == [0, 100, 200, 300, 400, 500]

@@ -499,6 +499,10 @@ def _under_header(
     to one (see _aligned); the row's own labels when neither names them or a cell holds words or several
     numbers."""
     cells = [c for c in _CELLS.split(text.strip().strip("|").rstrip(": ")) if c]
+    if len(cells) == len(header) + 1 and cells[0].strip().isdigit():
+        # pandas prints a frame's index as a first column with no name (`pd.DataFrame(history.history)`):
+        # the row's number, counting the records
+        header = ["step", *header]
     if len(cells) != len(header):
         cells = [c.strip(",") for c in text.split()]  # `184.500 0.505   1.000`: one space between some cells
         if len(cells) != len(header):
@@ -1576,7 +1580,8 @@ def _headerless_table(tpl: Template) -> bool:
     first = 2 if slots[1].role == "total" else 1  # `0/149`: the epoch out of its total
     rest = range(first, len(slots))
     if len(rest) < HEADERLESS_MIN_COLUMNS or any(
-        slots[i].role != "unnamed" or tpl.labels[i].strip(_SEPARATORS) for i in rest
+        slots[i].role != "unnamed" or tpl.labels[i].strip(_SEPARATORS + "[]")
+        for i in rest  # `[ 4612.5]`: numpy's
     ):
         return False
     counter = np.array([row[0] for row in tpl.rows], dtype=float)
@@ -1584,6 +1589,7 @@ def _headerless_table(tpl: Template) -> bool:
         return False
     if slots[0].role == "unnamed":
         slots[0].role = slots[0].metric = "step"
+        slots[0].raw = "first column"
     for k, i in enumerate(rest, start=2):
         slots[i].role, slots[i].metric, slots[i].raw = "value", f"column_{k}", f"column {k}"
     return True
