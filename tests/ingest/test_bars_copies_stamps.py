@@ -211,3 +211,18 @@ def test_a_keras_bar_that_erases_itself_with_backspaces_is_read(tmp_path: Path) 
     (tmp_path / "output.txt").write_text(text)
     assert console.sniff(tmp_path / "output.txt", (tmp_path / "output.txt").read_bytes())
     assert values(text)["eval/loss"] == pytest.approx([0.27, 0.135, 0.09], abs=1e-4)
+
+
+def test_a_bar_described_validate_holds_the_eval_split() -> None:
+    # a segmentation loop's tqdm bars: `Train Epoch k` over 30 batches, then `Validate` over 8 (its counter is
+    # no train step, its `Val Loss` no train loss)
+    text = ""
+    for epoch in range(4):
+        text += (
+            f"Train Epoch {epoch}: 100%|██████████| 30/30 [00:04<00:00,  7.23it/s, Loss={0.4 - epoch / 20:.4f}, "
+            "Dice=0.138, LR=1.00e-04]\n"
+            f"Validate: 100%|██████████| 8/8 [00:00<00:00, 19.12it/s, Val Loss={0.6 - epoch / 50:.4f}, Val Dice=0.000]\n"
+        )
+    read = series(text)
+    assert [round(v, 2) for _, v in read["train/loss"]] == [0.4, 0.35, 0.3, 0.25]
+    assert [round(v, 2) for _, v in read["eval/loss"]] == [0.6, 0.58, 0.56, 0.54]
