@@ -221,7 +221,8 @@ def test_a_bar_described_validate_holds_the_eval_split() -> None:
         text += (
             f"Train Epoch {epoch}: 100%|██████████| 30/30 [00:04<00:00,  7.23it/s, Loss={0.4 - epoch / 20:.4f}, "
             "Dice=0.138, LR=1.00e-04]\n"
-            f"Validate: 100%|██████████| 8/8 [00:00<00:00, 19.12it/s, Val Loss={0.6 - epoch / 50:.4f}, Val Dice=0.000]\n"
+            f"Validate: 100%|██████████| 8/8 [00:00<00:00, 19.12it/s, Val Loss={0.6 - epoch / 50:.4f}, "
+            "Val Dice=0.000]\n"
         )
     read = series(text)
     assert [round(v, 2) for _, v in read["train/loss"]] == [0.4, 0.35, 0.3, 0.25]

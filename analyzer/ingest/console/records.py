@@ -40,7 +40,9 @@ def value_of(text: str) -> float | None:
 
 
 # A bar whose description names an evaluation pass: testing, validating, evaluating, (valid), a sanity check.
-_EVAL_BAR = re.compile(r"(?i)\b(?:test(?:ing)?|valid(?:ate|ation|ating)?|val|eval(?:uat\w*)?|sanity check|predict\w*)\b")
+_EVAL_BAR = re.compile(
+    r"(?i)\b(?:test(?:ing)?|valid(?:ate|ation|ating)?|val|eval(?:uat\w*)?|sanity check|predict\w*)\b"
+)
 # A bar whose description names set-up work (datasets' `Map`, `Loading checkpoint shards`, `Downloading`,
 # `Generating train split`, `Running tokenizer`): what it counts is no training step.
 _SETUP_BAR = re.compile(
