@@ -851,9 +851,9 @@ def loss_at_clamp(run: Run, *, min_points: int = 2, reached: bool = True) -> Det
     # test accepts) are tested one by one: a healthy loss of millions of points has none.
     near = np.zeros(len(values), dtype=bool)
     for eps in _CLAMPS.values():
-        ceiling = -math.log(eps)
-        weight = np.rint(values / ceiling)
-        near |= (weight >= 1) & (weight <= 64) & (np.abs(values - weight * ceiling) <= 1e-3 * np.abs(values))
+        unit = -math.log(eps)
+        multiple = np.rint(values / unit)
+        near |= (multiple >= 1) & (multiple <= 64) & (np.abs(values - multiple * unit) <= 1e-3 * np.abs(values))
     at = [(int(i), hit) for i in np.flatnonzero(near) if (hit := _at_clamp(float(values[i]))) is not None]
     if not at:
         return None
