@@ -443,8 +443,8 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
     if not parts:
         # Any metric, so ask more: several at once (at the onset or the record after it: a NaN in the train loss
         # reaches the eval loss one epoch later), finite before (a column that is always NaN is no failure).
-        later = [int(i) for m in names for i in run.series(m).index if i > onset]
-        following = min(later, default=onset)
+        after = [index[index > onset] for index in (run.series(m).index for m in names)]
+        following = min((int(a.min()) for a in after if len(a)), default=onset)
         at_once = [m for m, scan in broken.items() if scan.first_step is not None and scan.first_step <= following]
         finite_before = [m for m in at_once if _last_finite_before(run.series(m), onset) is not None]
         if len(finite_before) < min_together:

@@ -1229,7 +1229,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             merged[signature if any(s.metric for s in tpl.slots) else (("", tpl.key, ""),)] = tpl
     _fold_prefixed(merged)
     records = [tpl for tpl in merged.values() if _is_record(tpl)]
-    records += _headerless_tables([tpl for tpl in merged.values() if tpl not in records])
+    records += _headerless_tables(merged, records)
     last_numbered = max((max(t.lines) for t in collector.templates.values() if t.lines), default=-1)
     records += [t for t in merged.values() if t not in records and _cut_record(t, records, last_numbered)]
     _name_the_loss(records)
@@ -1553,16 +1553,20 @@ def _auxiliary_term(metric: str) -> bool:
 HEADERLESS_MIN_COLUMNS = 2  # unnamed columns beside the counter that make a row of a table with no header
 
 
-def _headerless_tables(candidates: list[Template]) -> list[Template]:
-    """The tables with no header among templates that are no record: rows padded to align their columns
-    (`     1/149     13.5G   0.02125` under `0/149     13.6G   0.04854`) are one table, whatever the padding."""
+def _headerless_tables(
+    merged: dict[tuple[tuple[str, str, str], ...], Template], records: list[Template]
+) -> list[Template]:
+    """The tables with no header among the templates that are no record: rows padded to align their columns
+    (`     1/149     13.5G   0.02125` under `0/149     13.6G   0.04854`) are one table, whatever the padding;
+    the templates joined into another leave `merged` (their lines are the other's now)."""
     tables: dict[tuple[str, ...], Template] = {}
-    for tpl in sorted(candidates, key=lambda t: t.first_line):
-        if any(s.metric for s in tpl.slots if s.role == "value"):
+    for key, tpl in sorted(merged.items(), key=lambda item: item[1].first_line):
+        if tpl in records or any(s.metric for s in tpl.slots if s.role == "value"):
             continue
         shape = (*(" ".join(label.split()) for label in tpl.labels), str(len(tpl.slots)))
         if shape in tables:
             _merge(tables[shape], tpl)
+            del merged[key]
         else:
             tables[shape] = tpl
     return [tpl for tpl in tables.values() if _headerless_table(tpl)]
