@@ -426,16 +426,25 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
     """With no series named the train loss, or one that reads exactly 0 at every record (a logger's 0 that
     shows no NaN: `loss: 0.00000 | Train mse: nan`): its parts (`value_function_loss`, `d_loss`, an `mse`)
     NaN or ±inf, or several train metrics the model computes turning non-finite at the same step (a table
-    of loss parts whose header never says `loss`: YOLO's `box obj cls`)."""
-    printed = run.series("loss").to_numpy()
+    of loss parts whose header never says `loss`: YOLO's `box obj cls`). With a train loss printed: a part
+    that turns non-finite after the loss's last record (the total was no longer printed)."""
+    loss = run.series("loss")
+    printed = loss.to_numpy()
     zero = bool(len(printed)) and bool((printed == 0).all())
-    if run.has("loss") and not zero:
-        return None  # loss-becomes-nan reads the loss itself
+    # A loss printed and moving: loss-becomes-nan reads it; only a part that turns NaN after the loss's last
+    # record is this check's (the total stopped being printed: a federated round's workers' own losses).
+    since = int(loss.index[-1]) if run.has("loss") and not zero else None
     names = [m for s, m in run.series_names() if s == "train" and m != "loss" and not _NOT_COMPUTED.search(m)]
     # a loss is computed whatever else its name says (`noise_step_loss`, `loss_time`)
     parts = [m for m in loss_parts(run) if m != "loss"]
+    if since is not None and not parts:
+        return None
     scans = {m: nonfinite_scan(run.series(m)) for m in (parts or names)}
-    broken = {m: scan for m, scan in scans.items() if scan.count}
+    broken = {
+        m: scan
+        for m, scan in scans.items()
+        if scan.count and (since is None or (scan.first_step is not None and scan.first_step > since))
+    }
     if not broken:
         return None
     onset = min(int(scan.first_step) for scan in broken.values() if scan.first_step is not None)
@@ -461,6 +470,8 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
         + (
             "the train loss reads exactly 0 at every record, a NaN it does not show"
             if zero
+            else f"the train loss was last printed at step {since}, finite"
+            if since is not None
             else "no series is named the train loss"
         ),
         {

@@ -113,3 +113,15 @@ def test_a_line_of_a_hundred_fields_is_a_record() -> None:
     read = values("\n".join(line(s) for s in range(1, 6)) + "\n")
     assert read["train/loss"] == pytest.approx([0.04, 0.05, 0.06, 0.07, 0.08])
     assert read["train/critic_score_mean"] == pytest.approx([-0.61, -0.62, -0.63, -0.64, -0.65])
+
+
+def test_a_worker_or_client_id_is_the_record_s_rank() -> None:
+    # federated learning: `Worker:2 Train Epoch: 1, ...` lines, one per worker and round
+    text = "".join(
+        f"Worker:{w} Train Epoch: {e}, worker avg loss: {0.5 / e + w / 1000:.4f}, worker train acc:{90 + e}\n"
+        for e in (1, 2, 3)
+        for w in (2, 0, 1)
+    )
+    read = series(text)
+    assert "train/worker" not in read  # the id is no metric
+    assert sorted({step for step, _ in read["train/loss"]}) == [1, 2, 3]  # each worker's rounds, not 9 steps

@@ -789,3 +789,13 @@ def test_three_epochs_of_a_fine_tune_whose_eval_loss_rises_each_epoch_overfit() 
     assert CHECKS["eval_rises_while_train_falls"](wobble) is None  # 2% up: noise at this length
     both = make_run({"train/loss": [0.3203, 0.3301, 0.35], "eval/loss": [0.265, 0.2776, 0.328]})
     assert CHECKS["eval_rises_while_train_falls"](both) is None  # the train loss rose too: no gap
+
+
+def test_a_loss_part_that_turns_nan_after_the_loss_was_last_printed() -> None:
+    # a federated round: each worker prints its own average loss, the global average only after the round;
+    # the workers' losses turn NaN in round 2, and the log ends before the global loss is printed again
+    run = make_run({"train/loss": {1: 0.023}, "train/worker_avg_loss": {1: 0.023, 2: NAN, 3: NAN}})
+    found = CHECKS["nonfinite_train_metrics"](run)
+    assert found is not None and found.onset_step == 2 and "last printed at step 1" in found.message
+    printed = make_run({"train/loss": {1: 0.023, 2: 0.02, 3: 0.02}, "train/worker_avg_loss": {1: 0.023, 2: NAN}})
+    assert CHECKS["nonfinite_train_metrics"](printed) is None  # the total was printed there: loss-becomes-nan's

@@ -1414,7 +1414,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     }
 
 
-_RANK_NAMES = {"rank", "local_rank", "global_rank", "rank_id"}
+_RANK_NAMES = {"rank", "local_rank", "global_rank", "rank_id", "worker", "worker_id", "client", "client_id"}
 
 
 def _nan_fill(tpl: Template, data: np.ndarray) -> bool:
