@@ -799,3 +799,14 @@ def test_a_loss_part_that_turns_nan_after_the_loss_was_last_printed() -> None:
     assert found is not None and found.onset_step == 2 and "last printed at step 1" in found.message
     printed = make_run({"train/loss": {1: 0.023, 2: 0.02, 3: 0.02}, "train/worker_avg_loss": {1: 0.023, 2: NAN}})
     assert CHECKS["nonfinite_train_metrics"](printed) is None  # the total was printed there: loss-becomes-nan's
+
+
+def test_a_throughput_that_fell_early_and_stayed_down_drops() -> None:
+    # MXNet's `Speed: 0.603 samples/sec`: five points near 0.57, then 0.28, 0.22 ... 0.06 to the end; the first
+    # half's median is already the slow rate, the rate held over the first five points is not
+    speed = [0.926, 0.563, 0.603, 0.572, 0.514, 0.28, 0.218, 0.162, 0.164, 0.124] + [0.12 - i / 400 for i in range(30)]
+    found = CHECKS["throughput_drop"](make_run({"train/samples_per_second": speed}))
+    assert found is not None and found.onset_step == 6
+    rng = np.random.default_rng(5)
+    noisy = (1.0 + 0.15 * rng.standard_normal(40)).tolist()  # a noisy steady rate: no five-point stretch twice the end
+    assert CHECKS["throughput_drop"](make_run({"train/samples_per_second": noisy})) is None
