@@ -455,7 +455,14 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
         after = [index[index > onset] for index in (run.series(m).index for m in names)]
         following = min((int(a.min()) for a in after if len(a)), default=onset)
         at_once = [m for m, scan in broken.items() if scan.first_step is not None and scan.first_step <= following]
-        finite_before = [m for m in at_once if _last_finite_before(run.series(m), onset) is not None]
+        # finite before, or never finite over three records or more (a list of unnamed losses printed NaN from
+        # its first line: a column that is NaN alone is no failure, several at every record are)
+        finite_before = [
+            m
+            for m in at_once
+            if _last_finite_before(run.series(m), onset) is not None
+            or (len(values := run.series(m).to_numpy()) >= 3 and not np.isfinite(values).any())
+        ]
         if len(finite_before) < min_together:
             return None
         together = finite_before

@@ -169,3 +169,17 @@ def test_a_headerless_row_of_numpy_scalars_in_brackets_is_read() -> None:
     )
     read = series(rows)
     assert [step for step, _ in read["train/column_2"]] == [0, 100, 200, 300, 400, 500]
+
+
+def test_a_list_of_unnamed_values_with_its_step_inside_is_read() -> None:
+    # VITS and so-vits-svc log `[loss_disc, loss_gen, loss_fm, loss_mel, loss_kl, global_step, lr]` after the
+    # logger's prefix (`32k` is the model's sampling rate, no field)
+    rows = "".join(
+        f"2023-09-16 18:4{i}:35,783\t32k\tINFO\t"
+        f"[{2.3 - i / 10}, {2.5 + i / 10}, {15.0 - i}, {38.0 - i}, {6.8 - i / 2}, {20 * i}, 0.0001]\n"
+        for i in range(5)
+    )
+    read = series(rows)
+    assert [step for step, _ in read["train/column_4"]] == [0, 20, 40, 60, 80]
+    assert [round(v, 1) for _, v in read["train/column_4"]] == [38.0, 37.0, 36.0, 35.0, 34.0]
+    assert not any(name.endswith("column_6") for name in read)  # the step is no metric

@@ -810,3 +810,13 @@ def test_a_throughput_that_fell_early_and_stayed_down_drops() -> None:
     rng = np.random.default_rng(5)
     noisy = (1.0 + 0.15 * rng.standard_normal(40)).tolist()  # a noisy steady rate: no five-point stretch twice the end
     assert CHECKS["throughput_drop"](make_run({"train/samples_per_second": noisy})) is None
+
+
+def test_unnamed_losses_non_finite_at_every_record_are_a_nan_loss() -> None:
+    # VITS's list printed `[nan, nan, nan, 83.04, 0.99, inf, 28400, 0.0002]` from its first line on
+    nan_columns = {f"train/column_{k}": [NAN] * 4 for k in (1, 2, 3)}
+    run = make_run({**nan_columns, "train/column_4": [83.0, 84.8, 88.0, 91.3], "train/column_5": [1.0] * 4})
+    found = CHECKS["nonfinite_train_metrics"](run)
+    assert found is not None and found.onset_step == 1
+    one = make_run({"train/column_1": [NAN] * 4, "train/column_4": [83.0, 84.8, 88.0, 91.3]})
+    assert CHECKS["nonfinite_train_metrics"](one) is None  # one column NaN throughout is no failure

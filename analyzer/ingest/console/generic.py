@@ -1579,23 +1579,54 @@ def _headerless_table(tpl: Template) -> bool:
     are named by their place (`column_2`...): no rule reads them as a loss, but one that turns NaN with
     others at once is seen (train-metrics-become-nan). Renames the slots when it says yes."""
     slots = tpl.slots
-    if len(tpl.rows) < COUNTED_MIN or len(slots) < HEADERLESS_MIN_COLUMNS + 1 or slots[0].role not in _ROW_COUNTER:
+    if len(tpl.rows) < COUNTED_MIN or len(slots) < HEADERLESS_MIN_COLUMNS + 1:
         return False
-    first = 2 if slots[1].role == "total" else 1  # `0/149`: the epoch out of its total
-    rest = range(first, len(slots))
-    if len(rest) < HEADERLESS_MIN_COLUMNS or any(
-        slots[i].role != "unnamed" or tpl.labels[i].strip(_SEPARATORS + "[]")
-        for i in rest  # `[ 4612.5]`: numpy's
-    ):
+    if slots[0].role in _ROW_COUNTER:
+        first = 2 if slots[1].role == "total" else 1  # `0/149`: the epoch out of its total
+        rest = range(first, len(slots))
+        if len(rest) >= HEADERLESS_MIN_COLUMNS and all(_bare_cell(tpl, i) for i in rest) and _rising(tpl, 0):
+            if slots[0].role == "unnamed":
+                slots[0].role = slots[0].metric = "step"
+                slots[0].raw = "first column"
+            for k, i in enumerate(rest, start=2):
+                slots[i].role, slots[i].metric, slots[i].raw = "value", f"column_{k}", f"column {k}"
+            return True
+    return _positional_list(tpl)
+
+
+def _bare_cell(tpl: Template, i: int) -> bool:
+    """An unnamed number with nothing but separators before it (`[ 4612.5]`: numpy's brackets too)."""
+    return tpl.slots[i].role == "unnamed" and not tpl.labels[i].strip(_SEPARATORS + "[]")
+
+
+def _rising(tpl: Template, i: int) -> bool:
+    """Column i counts the rows: whole, non-negative, rising at every row."""
+    column = np.array([row[i] for row in tpl.rows], dtype=float)
+    return _counts(column) and bool(np.all(np.diff(column) > 0))
+
+
+def _positional_list(tpl: Template) -> bool:
+    """A list of unnamed values that carries its counter somewhere else than first (VITS's `[loss_disc,
+    loss_gen, loss_fm, loss_mel, loss_kl, global_step, lr]` after a logger's prefix): the trailing run of bare
+    cells, its first rising whole column the step, the others numbered by their place in the list; what comes
+    before the list (a sampling rate printed `32k`) is no field."""
+    slots = tpl.slots
+    start = len(slots) - 1
+    while start > 0 and _bare_cell(tpl, start) and slots[start - 1].role == "unnamed":
+        start -= 1
+    if start == len(slots) - 1 or not _bare_cell(tpl, start + 1):
         return False
-    counter = np.array([row[0] for row in tpl.rows], dtype=float)
-    if not (_counts(counter) and bool(np.all(np.diff(counter) > 0))):
+    cells = range(start, len(slots))
+    counter = next((i for i in cells if _rising(tpl, i)), None)
+    if len(cells) < HEADERLESS_MIN_COLUMNS + 1 or counter is None:
         return False
-    if slots[0].role == "unnamed":
-        slots[0].role = slots[0].metric = "step"
-        slots[0].raw = "first column"
-    for k, i in enumerate(rest, start=2):
-        slots[i].role, slots[i].metric, slots[i].raw = "value", f"column_{k}", f"column {k}"
+    for i in range(start):
+        slots[i].role = "skip"
+    for k, i in enumerate(cells, start=1):
+        if i == counter:
+            slots[i].role, slots[i].metric, slots[i].raw = "step", "step", f"column {k}"
+        else:
+            slots[i].role, slots[i].metric, slots[i].raw = "value", f"column_{k}", f"column {k}"
     return True
 
 
