@@ -154,7 +154,13 @@ def _reward_series(run: Run) -> list[str]:
         scored = "score" in words and kind in ("rl", "grpo")
         if split == "train" and (words & _REWARD_WORDS or scored) and not words & _NOT_THE_REWARD:
             out.append(name)
-    return out
+    # A total beside its terms (rsl_rl's `Mean total reward` above `Mean episode rew_action_rate`...): the
+    # total is the reward; a penalty term grows in magnitude by design as the episodes get longer.
+    totals = [n for n in out if n in _TOTAL_REWARDS or "total" in re.split(r"[^a-z]+", n.lower())]
+    return totals or out
+
+
+_TOTAL_REWARDS = {"reward", "rewards", "mean_reward", "reward_mean", "rewards_mean", "episode_reward"}
 
 
 @check("reward_collapses")

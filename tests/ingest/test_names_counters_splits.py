@@ -10,7 +10,7 @@ import pytest
 
 from analyzer.api import analyze
 from analyzer.ingest.console import parse_text
-from tests.ingest.console_series import series
+from tests.ingest.console_series import series, values
 
 
 def test_a_split_glued_in_camel_case_names_the_split() -> None:
@@ -262,3 +262,28 @@ def test_a_counter_with_a_number_word_or_a_current_before_it_is_the_counter(name
     read = series(text)
     assert read["train/loss"] == [(3, 0.9), (4, 0.7), (5, 0.6)]  # the counter is the step axis
     assert set(read) <= {"train/loss", "train/epoch"}
+
+
+def test_a_scheduler_s_message_names_the_learning_rate() -> None:
+    # Keras' LearningRateScheduler(verbose=1) and ReduceLROnPlateau say what they set the learning rate to
+    text = "".join(
+        f"Epoch {e:05d}: LearningRateScheduler setting learning rate to {0.001 / e:.6f}.\n"
+        f"Epoch {e}/5 - loss: {0.7 - e / 100:.4f} - val_loss: {0.8 - e / 100:.4f}\n"
+        for e in range(1, 6)
+    )
+    assert [round(v, 6) for v in values(text)["train/learning_rate"]] == [0.001, 0.0005, 0.000333, 0.00025, 0.0002]
+
+
+def test_an_indented_header_is_one_template_whatever_its_indentation() -> None:
+    # rsl_rl centres `Learning iteration N/M` in 80 columns: its indentation changes when N gains a digit
+    blocks = "".join(
+        f"{f'Learning iteration {i}/101'.center(80)}\n\n"
+        f"{'Mean total reward:':>35} {0.2 * i:.2f}\n"
+        f"{'Mean episode length:':>35} {20 + i:.2f}\n"
+        f"{'-' * 80}\n"
+        f"{'Total timesteps:':>35} {98304 * (i + 1)}\n"
+        f"{'Iteration time:':>35} 1.18s\n\n"
+        for i in range(14)
+    )
+    steps = [step for step, _ in series(blocks)["train/mean_total_reward"]]
+    assert steps == list(range(14))  # one axis for every block: the iteration, not the timesteps for some

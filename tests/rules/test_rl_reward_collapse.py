@@ -61,3 +61,18 @@ def test_dpo_rejected_reward_falling_by_design_is_silent(tmp_path: Path):
         )
     (tmp_path / "stdout.log").write_text("\n".join(rows) + "\n")
     assert not _fired(tmp_path)
+
+
+def test_a_penalty_term_beside_a_rising_total_is_no_collapse(tmp_path: Path):
+    # rsl_rl's blocks: the total reward rises while a penalty term (action rate) grows in magnitude by design
+    # as the episodes get longer, then holds at its most negative
+    penalty = [-0.001, -0.003, -0.009, -0.0146, -0.0146, -0.02, -0.05] + [-0.08 + 0.001 * (i % 3) for i in range(13)]
+    blocks = "".join(
+        f"Learning iteration {i}/20\n"
+        f"Mean total reward: {0.2 + i:.2f}\n"
+        f"Mean episode rew_reward_action_rate: {p:.4f}\n"
+        f"Total timesteps: {98304 * (i + 1)}\n"
+        for i, p in enumerate(penalty)
+    )
+    (tmp_path / "stdout.log").write_text(blocks)
+    assert not _fired(tmp_path)

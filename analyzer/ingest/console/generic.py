@@ -117,6 +117,8 @@ _SPLIT_WORDS = {
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
 _COPULAS = {"is", "was", "are", "were", "now", "equals"}
+# Words a scheduler says it changes the learning rate with (Keras' LearningRateScheduler and ReduceLROnPlateau)
+_RATE_CHANGES = {"setting", "set", "reducing", "reduced", "increasing", "changing", "updating", "new"}
 _STEP_NAMES = {
     "step",
     "steps",
@@ -421,7 +423,9 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         if collector.header_prefix and row.lstrip().startswith(collector.header_prefix):
             row = row.lstrip()[len(collector.header_prefix) :]
         labels = _under_header(collector.header, row, labels, collector.header_words)
-    key = "\x01".join(labels) + "\x01" + _squash(text[last:])
+    # Indentation is no content: a header centred in a fixed width (`Learning iteration 9/101` one space further
+    # in than `Learning iteration 10/101`) is one template
+    key = "\x01".join([labels[0].lstrip(), *labels[1:]]) + "\x01" + _squash(text[last:])
     tpl = collector.templates.get(key)
     if tpl is None:
         if len(collector.templates) >= MAX_TEMPLATES:
@@ -645,9 +649,11 @@ def _canonical(raw: str, segment_split: str) -> tuple[str, str]:
     if rest[-1] == "cost" and all(t in LOSS_QUALIFIERS - {"batch"} for t in rest[:-1]):
         return split, "loss"  # `cost`, `avg_cost`; a `batch_cost` is the seconds a batch took (PaddlePaddle)
     joined = "_".join(rest)
+    if len(rest) > 2 and rest[-1] == "to":  # Keras' `LearningRateScheduler setting learning rate to 0.001`
+        rest = rest[:-1]
     head = rest[:-2] if rest[-2:] == ["learning", "rate"] else rest[:-1] if rest[-1] == "lr" else None
-    if head is not None and all(t in LOSS_QUALIFIERS for t in head):  # `lr`, `Current learning rate`
-        return split, "learning_rate"
+    if head is not None and all(t in LOSS_QUALIFIERS or t in _RATE_CHANGES for t in head):
+        return split, "learning_rate"  # `lr`, `Current learning rate`, `reducing learning rate to`
     return split, canonical_metric(joined)
 
 
