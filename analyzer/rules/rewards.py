@@ -148,15 +148,16 @@ def _reward_series(run: Run) -> list[str]:
     kind = str(run.meta.get("trainer_kind", ""))
     if kind in ("dpo", "kto", "reward"):
         return []
-    out = []
+    out, totals = [], []
     for split, name in run.series_names():
         words = set(re.split(r"[^a-z]+", name.lower())) - {""}
         scored = "score" in words and kind in ("rl", "grpo")
         if split == "train" and (words & _REWARD_WORDS or scored) and not words & _NOT_THE_REWARD:
             out.append(name)
-    # A total beside its terms (rsl_rl's `Mean total reward` above `Mean episode rew_action_rate`...): the
-    # total is the reward; a penalty term grows in magnitude by design as the episodes get longer.
-    totals = [n for n in out if n in _TOTAL_REWARDS or "total" in re.split(r"[^a-z]+", n.lower())]
+            # A total beside its terms (rsl_rl's `Mean total reward` above `Mean episode rew_action_rate`...):
+            # the total is the reward; a penalty term grows in magnitude by design as the episodes get longer.
+            if name in _TOTAL_REWARDS or "total" in words:
+                totals.append(name)
     return totals or out
 
 
