@@ -87,13 +87,17 @@ def block_baseline(
     pad = np.full(lag - 1, np.nan)
     windows = sliding_window_view(np.concatenate((pad, means[:-1])), lag)  # row k: blocks k-lag .. k-1
     # The level of the last third of the window, carried forward along the window's own trend: a
-    # falling loss is not a spike when it stops falling. The trend is the smaller of the two steps
-    # between the thirds' medians when both go the same way, else none: a level shift inside the
-    # window moves one step only and must not be extrapolated as a slope.
+    # falling loss is not a spike when it stops falling. The trend is the smallest of the two steps
+    # between the thirds' medians and the last third's own step, when all go the same way, else none: a
+    # level shift inside the window moves one step only and must not be extrapolated as a slope, and a
+    # decay that slows must not be carried forward at its earlier pace (below zero, for a loss).
     third = lag // 3
     early, mid, late = (_row_medians(windows[:, k * third : (k + 1) * third], lag) for k in range(3))
     first, second = np.nan_to_num(mid - early), np.nan_to_num(late - mid)
     slope = np.where(first * second > 0, np.sign(second) * np.minimum(np.abs(first), np.abs(second)), 0.0) / third
+    if third > 1:  # nor steeper than the last third's own step per block: a decay slows (546 -> 5 over 8 blocks)
+        inner = np.nan_to_num(windows[:, -1] - windows[:, -third]) / (third - 1)
+        slope = np.where(slope * inner > 0, np.sign(slope) * np.minimum(np.abs(slope), np.abs(inner)), 0.0)
     level = late + slope * (third + 1) / 2  # from the last third's centre to the current block's centre
     base_b = np.concatenate(([np.nan], level))
     scale_b = np.concatenate(

@@ -60,6 +60,18 @@ def test_spike_recovery_is_measured() -> None:
     assert spike.z > 50
 
 
+def test_spike_after_a_decay_that_slowed_is_judged_against_a_positive_baseline() -> None:
+    # A loss that fell from 546 to about 4 in its first 40 points, then a 5x jump that comes back: the
+    # window's early fall must not be carried forward at its early pace (below zero, where every ratio is
+    # meaningless); the last stretch's own slow fall is the trend.
+    k = np.arange(100, dtype="float64")
+    values = 4.0 + 540.0 * np.exp(-k / 8.0)
+    values[71:75] = [19.2, 19.2, 17.0, 15.9]
+    spikes = [s for s in find_spikes((k * 10, values)) if s.recovered]
+    assert [s.step for s in spikes] == [710]
+    assert 0.0 < spikes[0].baseline < 6.0 and spikes[0].ratio > 3
+
+
 def test_jump_that_stays_is_not_a_recovered_spike() -> None:
     rng = np.random.default_rng(1)
     values = 2.0 + rng.normal(0, 0.01, 3_000)
