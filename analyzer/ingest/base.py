@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,23 @@ def json_depth_ok(doc: Any, limit: int = MAX_JSON_DEPTH) -> bool:
             if isinstance(child, (dict, list)):
                 stack.append((child, depth + 1))
     return True
+
+
+# str(timedelta): `0:00:24`, `12:03:04.5`, `9 days, 21:39:23`.
+TIMEDELTA = r"(?:(\d+) days?, )?(\d+):(\d\d?):(\d\d?(?:\.\d+)?)"
+_TIMEDELTA = re.compile(rf"^\s*{TIMEDELTA}\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """str(timedelta) ('9 days, 21:39:23', '0:00:24') to seconds; NaN when it is not one."""
+    m = _TIMEDELTA.match(text) if isinstance(text, str) else None
+    return math.nan if m is None else timedelta_seconds(m.groups())
+
+
+def timedelta_seconds(groups: Sequence[str | None]) -> float:
+    """Seconds of the (days, hours, minutes, seconds) groups of a TIMEDELTA match."""
+    days, hours, minutes, seconds = groups
+    return int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
 
 
 def to_float(value: Any) -> float | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.errors import InputError, Problem
-from analyzer.ingest.base import FrameBuilder, to_float
+from analyzer.ingest.base import FrameBuilder, parse_duration, to_float
 from analyzer.model import Frames
 from analyzer.names import canonical_metric
 
@@ -35,22 +34,12 @@ _KEYS: dict[str, tuple[str, str]] = {
     "vram_reserved": ("system", "vram_reserved_gib"),
 }
 _SKIP = {"current_steps", "total_steps", "percentage", "elapsed_time", "remaining_time"}
-_DURATION = re.compile(r"^\s*(?:(\d+) days?, )?(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)\s*$")
 
 
 def sniff(path: Path, head: bytes) -> bool:
     """The first line is a JSON object with `current_steps` and `total_steps`."""
     first = head.lstrip().split(b"\n", 1)[0]
     return first.startswith(b"{") and b'"current_steps"' in first and b'"total_steps"' in first
-
-
-def parse_duration(text: str) -> float:
-    """str(timedelta) ('9 days, 21:39:23', '0:00:24') to seconds; NaN when it is not one."""
-    m = _DURATION.match(text) if isinstance(text, str) else None
-    if not m:
-        return math.nan
-    days, hours, minutes, seconds = m.groups()
-    return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def parse(path: Path, source: str) -> Frames:

@@ -1552,6 +1552,8 @@ def loss_plateau(run: Run, *, min_flat_fraction: float = 0.4, max_relative_chang
 
 _THROUGHPUT = ("per_second", "throughput", "tokens_per_s", "samples_per_s", "it/s", "tflops")
 _DURATION = ("time", "dt", "duration", "sec_per", "s_per")
+# A name that says the value is one interval's (`time delta`, `time_per_iter`), never a clock since the start.
+_INTERVAL = ("delta", "per_")
 _NOT_DURATION = ("elapsed", "total", "eta", "data", "remaining", "wall", "since", "timestep", "per_second")
 
 
@@ -1572,7 +1574,7 @@ def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) ->
             if any(t in low for t in _DURATION) and not any(t in low for t in _NOT_DURATION):
                 durations = finite(run.series(metric, split=split))
                 durations = durations[durations > 0]
-                if not _cumulative(durations):
+                if any(t in low for t in _INTERVAL) or not _cumulative(durations):
                     candidates.append((f"{split}/{metric}", f"1 / {metric}", 1.0 / durations))
     if not candidates:
         candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run)))

@@ -55,3 +55,19 @@ def test_a_segment_of_words_names_the_split_of_the_rest_of_the_line() -> None:
     read = series(text)
     assert [v for _, v in read["eval/loss"]] == [6.927, 6.928, 6.929]
     assert [v for _, v in read["train/loss"]] == [6.819, 6.818, 6.817]
+
+
+def test_a_duration_printed_as_a_timedelta_after_its_name_is_seconds() -> None:
+    # `print(..., "time delta:", now - previous)` (a toy LSTM loop, new log 1650) and `Elapsed: 0:00:57`
+    # (StudioGAN, 188): str(timedelta) after a name that says it is a duration. A clock after other words
+    # (`time now: 33:28.622033`) is a time of day, no metric.
+    line = "epoch: {e:3d},     loss: {v},   time previous: 33:2{k}.616360 time now: 33:2{j}.622033  time delta: {d}\n"
+    deltas = ("0:00:00.005673", "0:00:00.208632", "0:00:01.074783", "1 day, 0:00:02")
+    text = "".join(line.format(e=10 * k, v=0.2 + k / 100, k=k, j=k + 1, d=d) for k, d in enumerate(deltas))
+    read = series(text)
+    assert [v for _, v in read["train/time_delta"]] == [0.005673, 0.208632, 1.074783, 86402.0]
+    assert [s for s, _ in read["train/loss"]] == [0, 10, 20, 30]
+    assert not [name for name in read if "now" in name or "previous" in name]
+    stamped = "[INFO] 2021-11-28 10:5{k}:36 > Step: {s:6d} Progress: 0.1% Elapsed: 0:0{k}:57 Gen_loss: {v}\n"
+    read = series("".join(stamped.format(k=k, s=100 * (k + 1), v=1.5 - k / 10) for k in range(3)))
+    assert [v for _, v in read["train/elapsed"]] == [57.0, 117.0, 177.0]

@@ -820,3 +820,13 @@ def test_unnamed_losses_non_finite_at_every_record_are_a_nan_loss() -> None:
     assert found is not None and found.onset_step == 1
     one = make_run({"train/column_1": [NAN] * 4, "train/column_4": [83.0, 84.8, 88.0, 91.3]})
     assert CHECKS["nonfinite_train_metrics"](one) is None  # one column NaN throughout is no failure
+
+
+def test_a_time_named_an_interval_is_never_a_clock_since_the_start() -> None:
+    # `time delta` per ten epochs growing in a straight line (new log 1650: each epoch slower than the
+    # last) rises at every point like a clock since the start would; its name says it is one interval's.
+    delta = {10 * k: 0.0057 + 0.29 * k for k in range(9)}
+    found = CHECKS["throughput_drop"](make_run({"train/loss": [0.2] * 9, "train/time_delta": delta}))
+    assert found is not None and found.onset_step == 40
+    clock = {10 * k: 0.0057 + 0.29 * k for k in range(9)}
+    assert CHECKS["throughput_drop"](make_run({"train/loss": [0.2] * 9, "train/time": clock})) is None

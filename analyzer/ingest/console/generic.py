@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from analyzer.ingest.base import FrameBuilder, to_float
+from analyzer.ingest.base import TIMEDELTA, FrameBuilder, timedelta_seconds, to_float
 from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric
 
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
@@ -389,6 +389,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     text = unwrap_numbers(text)
     text = _FORMAT_FIELD.sub("{}", text) if ":" in text and "{" in text else text
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
+    text = _NAMED_DURATION.sub(_seconds, text) if ":" in text else text
     text = _CLOCK.sub("\x00T", text)
     text = _GLUED_COUNTER.sub(r"\1 ", text)
     text = _GLUED_VALUE.sub(r"\1 ", text) if "." in text else text
@@ -897,6 +898,18 @@ _KEYED = re.compile(
     r"""["']value["']\s*:\s*(?:\{(?:[^{}]*,)?\s*["'][^"',{}]*["']\s*:\s*)?$"""
 )
 _COLON_GROUP = re.compile(r"(?P<group>[A-Za-z][A-Za-z_]*)\s*:\s*(?P<field>[A-Za-z][A-Za-z_]*)\s*[:=]\s*$")
+# A duration printed as str(timedelta) after a name that says it is one (`time delta: 0:00:02.26`, `Elapsed:
+# 0:00:57`, `epoch time 0:01:05`): that many seconds, a value like any other. Other clocks are times of day.
+_NAMED_DURATION = re.compile(
+    r"(?i)(\b(?:elapsed|duration|delta|took|spent|cost|(?:epoch|iter(?:ation)?|step|batch)[ _]time"
+    rf"|time[ _](?:elapsed|taken|delta|spent|cost))\b[\s:=]*){TIMEDELTA}(?![\d:])"
+)
+
+
+def _seconds(match: re.Match[str]) -> str:
+    return f"{match.group(1)}{timedelta_seconds(match.groups()[1:])!r}"
+
+
 _GLUED_COUNTER = re.compile(r"(?i)(?<![\w.])(epoch|batch|iter|iteration|step)[-_]?(?=\d+\b)")
 # A value glued to a metric's name (`mean_loss0.0528188`, `lr0.001`): the name ends where the number starts.
 _GLUED_VALUE = re.compile(

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from analyzer.ingest.base import to_float
+from analyzer.ingest.base import parse_duration, to_float
 from analyzer.ingest.console.generic import count_numbers, field_name, gap, observe, rounded_zero
 from analyzer.ingest.console.records import BAR, read_bar, read_dict_lines
 from analyzer.ingest.console.state import State
@@ -44,7 +44,6 @@ _ARROW = re.compile(r"^\[\w+\|[^\]]*\][^>]*>>\s?")  # [INFO|trainer.py:123] 2025
 _BAR_ONLY = re.compile(r"^(?P<desc>[\w\s:.-]*?)\d+it \[[^\],]*(?:,[^\],]*)?(?P<post>,[^\]]*)?\]\s*$")
 _BLOCK_HEAD = re.compile(r"\*{5} (?P<split>\w+) metrics \*{5}")
 _BLOCK_ROW = re.compile(r"^\s+(?P<key>[\w/.-]+)\s+=\s+(?P<value>\S+)\s*$")
-_DURATION = re.compile(r"^(?:(\d+) days?, )?(\d+):(\d\d):(\d\d(?:\.\d+)?)$")
 _SIZE = re.compile(rf"^({NUM})\s*(?:GF|MB|GB|TF)$")
 _ELISIONS = {"...", "....", "[...]", "(...)", "…", "[…]"}
 _TRACEBACK = re.compile(r"Traceback \(most recent\b(?: call last\):)?")  # cut short at the end of a paste too
@@ -185,10 +184,9 @@ def _covers(grammar: LineGrammar, match: re.Match[str], text: str) -> bool:
 
 
 def _block_value(text: str) -> float | None:
-    duration = _DURATION.match(text)
-    if duration:
-        days, h, m, s = duration.groups()
-        return int(days or 0) * 86400 + int(h) * 3600 + int(m) * 60 + float(s)
+    seconds = parse_duration(text)
+    if seconds == seconds:
+        return seconds
     size = _SIZE.match(text)
     return to_float(size.group(1) if size else text)
 
