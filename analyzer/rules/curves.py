@@ -63,13 +63,21 @@ def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
 
 @check("loss_spike")
 def loss_spike(
-    run: Run, *, metric: str = "loss", min_ratio: float = 1.5, short_ratio: float = 5.0, magnitude_ratio: float = 100.0
+    run: Run,
+    *,
+    metric: str = "loss",
+    min_ratio: float = 1.5,
+    short_ratio: float = 5.0,
+    magnitude_ratio: float = 100.0,
+    noisy: int = 5,
 ) -> Detection | None:
     """Sudden jumps of the train loss: `min_ratio` × the baseline at least (long series: robust z-score
     spikes that came back; short series: a point `short_ratio` × the median of the points before it,
     not followed by a sustained climb, which is the divergence check's). A trainer whose loss is near 0
     or negative by design (RL, preference) has no baseline to divide by: there only a point
-    `magnitude_ratio` × the largest magnitude before it that falls back under it at the next point."""
+    `magnitude_ratio` × the largest magnitude before it that falls back under it at the next point. `noisy`
+    recovered spikes or more in one long series are its noise: an info finding, unless the learning rate
+    jumped."""
     loss = finite(run.series(metric))
     if len(loss) < 2:
         return None
@@ -113,6 +121,16 @@ def loss_spike(
         jump = _lr_jump(run, first.step)
         if jump:
             evidence["learning_rate_jump"] = jump
+        if len(spikes) >= noisy and not jump:
+            # A spike is an event; excursions this size again and again are how this loss moves (a per-batch
+            # loss with hard batches, scheduled resets): said, as information, not as a failure.
+            return Detection(
+                first.step,
+                f"the loss is noisy: {len(spikes)} excursions of up to {listed[0]['ratio']}× its baseline, each "
+                "of which came back",
+                {**evidence, "pattern": "noisy"},
+                severity="info",
+            )
         return Detection(
             first.step,
             f"{len(spikes)} loss spike(s) that recovered; the largest reached "
