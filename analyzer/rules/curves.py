@@ -1569,7 +1569,9 @@ def loss_plateau(run: Run, *, min_flat_fraction: float = 0.4, max_relative_chang
 
 
 _THROUGHPUT = ("per_second", "throughput", "tokens_per_s", "samples_per_s", "it/s", "tflops")
-_DURATION = ("time", "dt", "duration", "sec_per", "s_per")
+# A time per step or per epoch by its name: `dt` and `s_per_iter` as words of it (`idt_aux`, an identity loss,
+# and `loss_per_token` are no times).
+_DURATION = re.compile(r"time|duration|(?<![a-z0-9])(?:dt|s_per|sec_per)(?![a-z])")
 # A name that says the value is one interval's (`time delta`, `time_per_iter`), never a clock since the start.
 _INTERVAL = ("delta", "per_")
 _NOT_DURATION = ("elapsed", "total", "eta", "data", "remaining", "wall", "since", "timestep", "per_second")
@@ -1589,7 +1591,7 @@ def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) ->
     if not logged:  # a time per step or per epoch (`time: 0.37`, `time this epoch= 1.7`) is a rate upside down
         for split, metric in names:
             low = metric.lower()
-            if any(t in low for t in _DURATION) and not any(t in low for t in _NOT_DURATION):
+            if _DURATION.search(low) and not any(t in low for t in _NOT_DURATION):
                 durations = finite(run.series(metric, split=split))
                 durations = durations[durations > 0]
                 if any(t in low for t in _INTERVAL) or not _cumulative(durations):

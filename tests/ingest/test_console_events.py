@@ -145,6 +145,30 @@ def test_a_watchdog_timeout_cut_mid_word_is_still_a_collective_timeout(tmp_path:
     assert "nccl_timeout" in [k for k, _ in events(tmp_path, line + "\n")]
 
 
+def test_an_exception_raised_while_the_main_process_loads_data_is_a_dataloader_error(tmp_path: Path) -> None:
+    # No worker: the loader's own frames on the stack (num_workers=0 and a dataset that raises; or the
+    # workers' start under the spawn method, new log 1799); a trainer's frame alone is an exception.
+    loading = (
+        "Epoch: 1 cost time: 12.3\n"
+        "Traceback (most recent call last):\n"
+        '  File "/home/me/run.py", line 120, in <module>\n'
+        "    exp.train(setting)\n"
+        '  File "/opt/conda/lib/python3.9/site-packages/torch/utils/data/dataloader.py", line 359, in __iter__\n'
+        "    return self._get_iterator()\n"
+        '  File "/opt/conda/lib/python3.9/site-packages/torch/utils/data/_utils/fetch.py", line 51, in fetch\n'
+        "    data = [self.dataset[idx] for idx in possibly_batched_index]\n"
+        '  File "/home/me/data_loader.py", line 88, in __getitem__\n'
+        "    seq_x = self.data_x[s_begin:s_end]\n"
+        "IndexError: index 8640 is out of bounds for axis 0 with size 8640\n"
+    )
+    got = events(tmp_path, loading)
+    assert [k for k, _ in got] == ["dataloader_error"] and "raised while loading data: IndexError" in got[0][1]
+    training = loading.replace("torch/utils/data/dataloader.py", "torch/nn/modules/module.py").replace(
+        "torch/utils/data/_utils/fetch.py", "torch/nn/modules/linear.py"
+    )
+    assert [k for k, _ in events(tmp_path, training)] == ["exception"]
+
+
 def test_an_exception_raised_in_a_dataloader_worker_is_a_dataloader_error(tmp_path: Path) -> None:
     # PyTorch re-raises a worker's exception with the worker's own traceback, through `_worker_loop`
     text = (
@@ -159,3 +183,11 @@ def test_an_exception_raised_in_a_dataloader_worker_is_a_dataloader_error(tmp_pa
     got = events(tmp_path, text)
     assert [k for k, _ in got] == ["dataloader_error"]
     assert "FileNotFoundError" in got[0][1] and "/home/me/data.py:69" in got[0][1]
+
+
+def test_ctrl_c_as_the_terminal_echoes_it_is_a_stop_by_hand(tmp_path: Path) -> None:
+    # StyleGAN2's TF loop (new log 1785): tick lines, then the `^C` the terminal echoed, no traceback
+    tick = "tick {k}     kimg {kimg:<8.1f} lod 0.00  minibatch 32   time 34m 16s      sec/tick 652.4   gpumem 5.1\n"
+    text = "".join(tick.format(k=k, kimg=6.1 * k) for k in range(4))
+    assert [k for k, _ in events(tmp_path, text + "^C\n")] == ["interrupt"]
+    assert [k for k, _ in events(tmp_path, text + "Press ^C to stop the server\n")] == []

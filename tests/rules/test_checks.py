@@ -847,3 +847,13 @@ def test_a_loss_with_many_excursions_that_each_came_back_is_noisy_not_spiking() 
     once[300:303] = 2.5
     found = CHECKS["loss_spike"](make_run({"train/loss": once.tolist()}))
     assert found is not None and found.severity is None and found.evidence["count"] == 1
+
+
+def test_a_name_holding_dt_or_s_per_inside_a_word_is_no_time() -> None:
+    # A CycleGAN variant's identity loss `idt_aux` (new log 1784) doubling is no slowdown; `loss_per_token` is
+    # no time either. `dt` and `s_per_iter` as words of the name are.
+    rising = {k: 0.1 if k < 6 else 0.3 for k in range(12)}
+    for name in ("idt_aux", "loss_per_token"):
+        assert CHECKS["throughput_drop"](make_run({"train/loss": [1.0] * 12, f"train/{name}": rising})) is None
+    for name in ("dt", "s_per_iter"):
+        assert CHECKS["throughput_drop"](make_run({"train/loss": [1.0] * 12, f"train/{name}": rising})) is not None

@@ -216,6 +216,8 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
             tb["workers"] = True
         if fn == "_worker_loop":  # a DataLoader worker's own loop: the exception was raised loading data
             tb["in_worker"] = True
+        elif _DATA_LIBRARY.search(file):  # a frame of the data-loading library on the stack: the same
+            tb["loading"] = True
         tb["source"] = True  # the frame's source line comes next, indented (or not, in a paste)
         return True
     source = tb.pop("source", False)
@@ -234,11 +236,20 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         if tb.get("user_frame") and tb["user_frame"] != tb.get("frame"):
             where += f"; in your code: {tb['user_frame']}"
         interrupted = exc["type"].endswith("KeyboardInterrupt")
-        loading = tb.get("in_worker") and not interrupted  # the worker's traceback PyTorch re-raises
+        # the worker's traceback PyTorch re-raises, or the main process's own while it loaded a batch
+        loading = (tb.get("in_worker") or tb.get("loading")) and not interrupted
         state.builder.event(
             "interrupt" if interrupted else "dataloader_error" if loading else "exception",
             "warning" if interrupted else "critical" if loading else "error",
-            ("stopped by hand: " if interrupted else "a DataLoader worker raised " if loading else "")
+            (
+                "stopped by hand: "
+                if interrupted
+                else "a DataLoader worker raised "
+                if tb.get("in_worker") and loading
+                else "raised while loading data: "
+                if loading
+                else ""
+            )
             + f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ")
             + (where + ")" if where else ""),
             state.step,
@@ -250,6 +261,12 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
     return exc is not None
 
 
+# The data-loading libraries' own files (torch.utils.data, tf.data, paddle.io, Gluon's data): a frame in one of
+# them on the stack when the exception was raised means it was raised loading a batch (or starting workers).
+_DATA_LIBRARY = re.compile(
+    r"[/\\](?:torch[/\\]utils[/\\]data|tensorflow[/\\]python[/\\]data|paddle[/\\](?:io|fluid[/\\]dataloader)"
+    r"|mxnet[/\\]gluon[/\\]data)[/\\]"
+)
 # The DataLoader's functions that read its workers' queue (a frame in them: the main process was waiting there)
 _WORKER_WAIT = {"_try_get_data", "_get_data", "_error_if_any_worker_fails"}
 
