@@ -767,6 +767,18 @@ def nccl_timeout(run: Run) -> Detection | None:
     return Detection(onset, f"NCCL collective timeout: {first['message']}{lagging}", evidence)
 
 
+def _configured_floor(run: Run) -> float | None:
+    """The scaler's minimum as the run configured it (fairseq's and DeepSpeed's `min_loss_scale`), when known:
+    a scale that falls to 0.5 with a minimum of 1e-4 is still far above where the scaler gives up."""
+    for section, key in (("loss_scaling", None), ("deepspeed", "fp16")):
+        found = run.meta.get(section)
+        found = found.get(key) if key and isinstance(found, dict) else found
+        value = found.get("min_loss_scale") if isinstance(found, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e9:
+            return float(value)
+    return None
+
+
 @check("loss_scale_collapse")
 def loss_scale_collapse(
     run: Run, *, floor: float = 1.0, min_nan_skips: int = 3, end_skips: int = 3
@@ -797,6 +809,7 @@ def loss_scale_collapse(
     nan_steps = set(_nonfinite_steps(loss))
     with_nan = sorted({int(s) for s in skips["step"].dropna()} & nan_steps)
     reason, row = "", None
+    floor = _configured_floor(run) or floor
     if not at_min.empty:
         reason, row = "the loss scale reached its minimum", at_min.iloc[0]
     elif lowest <= floor:

@@ -191,3 +191,18 @@ def test_ctrl_c_as_the_terminal_echoes_it_is_a_stop_by_hand(tmp_path: Path) -> N
     text = "".join(tick.format(k=k, kimg=6.1 * k) for k in range(4))
     assert [k for k, _ in events(tmp_path, text + "^C\n")] == ["interrupt"]
     assert [k for k, _ in events(tmp_path, text + "Press ^C to stop the server\n")] == []
+
+
+def test_the_loss_scalers_configured_minimum_is_read_from_a_config_dump() -> None:
+    # fairseq prints its whole cfg as a dict (new log 1769), DeepSpeed its JSON config; argparse `key=value`
+    from analyzer.ingest.console import parse_text
+
+    loop = "epoch 1 | loss 4.2 | lr 0.0001\nepoch 2 | loss 3.9 | lr 0.0001\n"
+    dumps = (
+        "[2021-03-19 19:22:50,895][fairseq_cli.train][INFO] - {'common': {'fp16': True, 'fp16_init_scale': 128, "
+        "'fp16_scale_window': None, 'fp16_scale_tolerance': 0.0, 'min_loss_scale': 0.0001}}\n",
+        '  "fp16": {"enabled": true, "loss_scale": 0, "initial_scale_power": 16, "min_loss_scale": 1}\n',
+        "Namespace(fp16=True, fp16_init_scale=128, min_loss_scale=0.0001, threshold_loss_scale=None)\n",
+    )
+    got = [parse_text(dump + loop, "train.log").meta.get("loss_scaling") for dump in dumps]
+    assert got == [{"min_loss_scale": 0.0001}, {"min_loss_scale": 1}, {"min_loss_scale": 0.0001}]

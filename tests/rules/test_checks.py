@@ -857,3 +857,15 @@ def test_a_name_holding_dt_or_s_per_inside_a_word_is_no_time() -> None:
         assert CHECKS["throughput_drop"](make_run({"train/loss": [1.0] * 12, f"train/{name}": rising})) is None
     for name in ("dt", "s_per_iter"):
         assert CHECKS["throughput_drop"](make_run({"train/loss": [1.0] * 12, f"train/{name}": rising})) is not None
+
+
+def test_a_loss_scale_is_judged_against_the_minimum_the_run_configured() -> None:
+    # fairseq's wav2vec 2.0 fine-tune (new log 1769): 9 overflow skips in 113k updates, the scale at 0.5 when
+    # the log ends, with `min_loss_scale: 0.0001` in the config it printed: far above where the scaler gives up.
+    scale = {k * 200: s for k, s in enumerate([128, 64, 8, 4, 4, 2, 2, 1, 1, 0.5, 0.5, 0.5])}
+    series = {"train/loss": [50.0 - k for k in range(12)], "train/loss_scale": scale}
+    assert CHECKS["loss_scale_collapse"](make_run(series)) is not None  # 1, the default floor, when none is known
+    configured = make_run(series, loss_scaling={"min_loss_scale": 0.0001})
+    assert CHECKS["loss_scale_collapse"](configured) is None
+    deepspeed = make_run(series, deepspeed={"fp16": {"enabled": True, "min_loss_scale": 1}})
+    assert CHECKS["loss_scale_collapse"](deepspeed) is not None
