@@ -52,7 +52,11 @@ LOSS_FUNCTIONS = frozenset(
         "l2",
         "mse",
         "rmse",
+        "rmsle",
         "mae",
+        "mape",  # percentage errors, forecasting's objectives and boosting's eval metrics (`eval-rmspe:0.84`)
+        "smape",
+        "rmspe",
         "huber",
         "ce",  # cross-entropy, abbreviated
         "bce",  # binary cross-entropy

@@ -15,6 +15,17 @@ def test_a_loss_function_name_is_the_loss_of_each_split() -> None:
     assert "eval/logloss" not in read
 
 
+def test_a_percentage_error_is_a_loss_function_too() -> None:
+    # XGBoost with a custom feval (new log 1813: `[10]\ttrain-rmspe:0.360292\teval-rmspe:0.843193`); forecasting
+    # loops print MAPE and sMAPE as their objective
+    for name in ("rmspe", "mape", "smape", "rmsle"):
+        text = "".join(
+            f"[{r}]\ttrain-{name}:{0.36 - r / 1e3:.6f}\teval-{name}:{0.84 + r / 1e3:.6f}\n" for r in range(10, 16)
+        )
+        read = series(text)
+        assert read["train/loss"][0] == 0.35 and read["eval/loss"][-1] == 0.855, name
+
+
 def test_lightgbm_possessive_names_and_l2() -> None:
     text = "".join(f"[{r}]:\ttrain's l2:{0.1 - r / 1e3:.6f}\tvalid_1's l2:{0.11 - r / 1e3:.6f}\n" for r in range(1, 9))
     read = series(text)
