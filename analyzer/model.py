@@ -249,10 +249,14 @@ class Run:
         return len(self._rows(split, metric)) > 0
 
     def series_names(self) -> list[tuple[str, str]]:
-        """(split, metric) of every series, in the order they first appear in the metrics."""
-        index = self._series_index()
-        pairs = sorted(index, key=lambda key: int(np.min(index[key])))
-        return [(str(s), str(m)) for s, m in pairs]
+        """(split, metric) of every series, in the order they first appear in the metrics (ordered once per
+        run: the rules ask for it thousands of times)."""
+        names = self.__dict__.get("_series_names")
+        if names is None:
+            index = self._series_index()
+            pairs = sorted(index, key=lambda key: int(index[key][0]) if len(index[key]) else 0)
+            names = self.__dict__["_series_names"] = [(str(s), str(m)) for s, m in pairs]
+        return list(names)
 
     def splits(self) -> list[str]:
         """The splits present in the metrics, sorted."""
