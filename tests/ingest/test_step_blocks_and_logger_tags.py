@@ -133,3 +133,24 @@ def test_a_loss_named_by_a_word_with_digits_keeps_it() -> None:
     assert [v for _, v in read["train/loss"]] == [2.1, 2.0]
     assert [v for _, v in read["train/f0_loss"]] == [0.3, 0.2]
     assert "train/s2s_loss" in read
+
+
+def test_an_evaluation_under_stepped_train_lines_sits_at_the_step_the_log_was_at() -> None:
+    # mmengine (new log 1805): train lines the hint places at epoch x iterations per epoch, and `Epoch(val)
+    # [10][2/2]` after every tenth epoch: the eval's epoch, times its own two eval batches, is no train step.
+    train = (
+        "2023/06/11 19:36:53 - mmengine - INFO - Epoch(train)  [{e}][4/4]  lr: 2.5864e-05  eta: 0:30:48  time: 2.3225  "
+        "data_time: 1.6554  memory: 2012  loss: {loss:.4f}  loss_cls: {loss:.4f}  loss_bbox: 0.0000\n"
+    )
+    val = (
+        "2023/06/11 19:37:10 - mmengine - INFO - Epoch(val) [{e}][2/2]    coco/bbox_mAP: {ap:.4f}  coco/bbox_mAP_50: "
+        "0.0040  coco/bbox_mAP_75: 0.0020  data_time: 0.5660  time: 0.8317\n"
+    )
+    text = ""
+    for e in range(1, 31):
+        text += train.format(e=e, loss=0.5 - e / 100)
+        if e % 10 == 0:
+            text += val.format(e=e, ap=e / 1000)
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]][-1] == 120
+    assert [s for s, _ in read["eval/coco_bbox_map"]] == [40, 80, 120]

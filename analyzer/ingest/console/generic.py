@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.ingest.base import TIMEDELTA, FrameBuilder, timedelta_seconds, to_float
-from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric
+from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric, is_eval_split
 
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
 # A number right after `word/` is part of a path (`./cache/8834/model_cache`), no value; `5/100`'s total is one.
@@ -1311,6 +1311,11 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
     )
     primary_loss = builder.has("train", "loss")  # a train loss from a hint or a dict line is the primary one
     for tpl, data, steps, axis, why in plans:
+        if stepped and axis in ("epoch", "batch_in_epoch") and _eval_only(tpl) and min(tpl.context, default=-1) >= 0:
+            # Evaluations under training records that other readers placed on global steps (mmcv's and
+            # mmengine's `Epoch(val) [10][2/2]` under their train lines): the eval's epoch, and its batches
+            # counted over the eval set, are no training steps; the step the log was at is.
+            steps = None
         counted = steps is not None  # by a counter of its own
         if steps is None:
             context = np.asarray(tpl.context, dtype=np.int64)
@@ -1516,6 +1521,12 @@ def _cut_short(tpl: Template, main: Template, last_line: int) -> bool:
     # batches (Keras's evaluate() after fit()), complete, not the usual record cut short
     other_loop = bool(_totals(tpl)) and bool(_totals(main)) and not _totals(tpl) & _totals(main)
     return opened or (tpl is not main and _fields(tpl) <= _fields(main) and not other_loop)
+
+
+def _eval_only(tpl: Template) -> bool:
+    """Every named value of the template is an evaluation's."""
+    values = [s for s in tpl.slots if s.role == "value" and s.metric]
+    return bool(values) and all(is_eval_split(s.split) for s in values)
 
 
 def _totals(tpl: Template) -> set[float]:
