@@ -154,3 +154,17 @@ def test_an_evaluation_under_stepped_train_lines_sits_at_the_step_the_log_was_at
     read = series(text)
     assert [s for s, _ in read["train/loss"]][-1] == 120
     assert [s for s, _ in read["eval/coco_bbox_map"]] == [40, 80, 120]
+
+
+def test_an_uncounted_evaluation_among_counted_steps_sits_on_their_axis() -> None:
+    # build-nanogpt (new log 1529): `validation loss: 10.9499` with no counter, printed before step 0's line
+    # and then every 250 steps; it was placed by record order (1, 2, 3, 4) beside steps 0-19072
+    step = "step {s:5d} | loss: {v:.6f} | lr 8.3916e-07 | norm: 15.3438 | dt: 4738.40ms | tok/sec: 110646.69\n"
+    text = ""
+    for s in range(0, 751):
+        if s % 250 == 0:
+            text += f"validation loss: {11 - s / 100:.4f}\n"
+        text += step.format(s=s, v=11 - s / 80)
+    read = series(text)
+    assert [s for s, _ in read["eval/loss"]] == [0, 249, 499, 749]
+    assert read["train/loss"][0] == (0, 11.0)

@@ -1360,6 +1360,13 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                         why = f"the {axis} of the header above it ({lead} above the first header: the ones before)"
             if steps is None:
                 steps, axis, why = _record_order(np.asarray(tpl.ranks)), "record", "record order (no counter)"
+        placed = _under_main(tpl, axis, plans[0][0], emitted_steps, emitted_axes)
+        if placed is not None:
+            steps, axis, why = (
+                placed,
+                emitted_axes[id(plans[0][0])],
+                "the step of the main record before it (an evaluation)",
+            )
         carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
         cut = carries_loss and _cut_short(tpl, plans[0][0], last_line)
         # A record of the main kind with extra fields (`Epoch 4: train=.. valid=.. sisnr=..` every few epochs),
@@ -1521,6 +1528,33 @@ def _cut_short(tpl: Template, main: Template, last_line: int) -> bool:
     # batches (Keras's evaluate() after fit()), complete, not the usual record cut short
     other_loop = bool(_totals(tpl)) and bool(_totals(main)) and not _totals(tpl) & _totals(main)
     return opened or (tpl is not main and _fields(tpl) <= _fields(main) and not other_loop)
+
+
+def _under_main(
+    tpl: Template, axis: str, main: Template, emitted: dict[int, np.ndarray], axes: dict[int, str]
+) -> np.ndarray | None:
+    """The steps of an evaluation printed among the main records when the two were counted on different
+    axes: the main record's step at or before each of its lines. A Keras epoch line's `val_loss` under per-batch
+    lines counted epoch x batches, a `validation loss` with no counter between nanoGPT's steps, an epoch's
+    eval summary under records counted by global iterations: compared with the train loss, an evaluation must
+    sit on the train loss's axis. One evaluation before the first main record (at step 0, before training)
+    takes the first main record's step. None when the axes agree, or the placement would put two at one step."""
+    main_steps = emitted.get(id(main))
+    if (
+        tpl is main
+        or main_steps is None
+        or axes.get(id(main)) not in ("step", "batch_in_epoch")
+        or axis not in ("epoch", "record")
+        or not any(s.role == "value" and is_eval_split(s.split) for s in tpl.slots)
+    ):
+        return None
+    at = np.searchsorted(np.asarray(main.lines), np.asarray(tpl.lines), side="right") - 1
+    if len(at) and int(at[0]) < 0 and (len(at) == 1 or int(at[1]) >= 0):
+        at[0] = 0
+    if not len(at) or int(at.min()) < 0:
+        return None
+    steps = np.asarray(main_steps)[at]
+    return steps if len(np.unique(steps)) == len(steps) else None
 
 
 def _eval_only(tpl: Template) -> bool:
