@@ -33,3 +33,30 @@ def test_a_validation_pair_on_a_megatron_line_is_the_eval_split(tmp_path: Path) 
     log = tmp_path / "train.log"
     log.write_text(text)
     assert analyze(log).verdict == "healthy"
+
+
+def test_a_split_word_opening_a_bracket_names_every_field_inside_it() -> None:
+    # ReChorus (new log 1850): `dev=(ACC@All:0.7143,AUC@All:0.7759,F1_SCORE@All:0.7246)`: every field in the
+    # bracket is the dev set's, not only the first
+    line = (
+        "INFO:root:Epoch {e:<3d} loss=0.{l:04d} [26.3 s]    "
+        "dev=(ACC@All:0.71{e:02d},AUC@All:0.77{e:02d},F1_SCORE@All:0.72{e:02d}) [0.6 s] *\n"
+    )
+    read = series("".join(line.format(e=e, l=5759 - 300 * e) for e in range(1, 6)))
+    assert {"eval/acc@all", "eval/auc@all", "eval/f1_score@all"} <= set(read)
+    assert not [name for name in read if name.startswith("train/") and "@all" in name]
+
+
+def test_values_named_by_their_split_beside_a_named_train_loss_are_another_measure() -> None:
+    # CS224W's link prediction (new log 1839): `Train: 0.4997, Val: 0.5309, Test: 0.5288, Loss: 0.693` (the
+    # three are ROC-AUCs); alone, `learn: 0.17  test: 0.15` (CatBoost) are each split's objective
+    line = "Epoch: {e:03d}, Train: 0.{a:04d}, Val: 0.{b:04d}, Test: 0.{c:04d}, Loss: 0.{l}\n"
+    read = series(
+        "".join(line.format(e=e, a=5000 + 40 * e, b=5300 + 30 * e, c=5280 + 30 * e, l=693 - e) for e in range(1, 6))
+    )
+    assert "eval/loss" not in read and {"train/train", "eval/val", "eval/test"} <= set(read)
+    assert [v for _, v in read["train/loss"]] == [0.692, 0.691, 0.69, 0.689, 0.688]
+    catboost = "".join(
+        f"{i}:\tlearn: 0.{60 - i:02d}\ttest: 0.{65 - i:02d}\tbest: 0.{65 - i:02d} (0)\n" for i in range(6)
+    )
+    assert {"train/loss", "eval/loss"} <= set(series(catboost))

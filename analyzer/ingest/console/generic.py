@@ -668,7 +668,11 @@ def _segment_splits(labels: list[str]) -> list[str]:
     head = re.findall(r"[A-Za-z]+", labels[0].lower()) if labels else []
     line = next((_SPLIT_WORDS[w] for w in head if w in _SPLIT_WORDS), "train")
     out, current = [], line
+    group = ""  # `dev=(ACC@All:0.71,AUC@All:0.77)`: a split word opening a bracket names every field inside it
     for i, label in enumerate(labels):
+        for bracket in _SPLIT_BRACKET.finditer(label):
+            word = (bracket["word"] or "").lower()
+            group = "" if bracket["close"] else _SPLIT_WORDS.get(word, group if not word else "")
         pieces = _CUT.split(label) if i else [label.rsplit("|", 1)[-1]]
         for j, piece in enumerate(pieces):
             words = re.findall(r"[A-Za-z]+", piece.lower())
@@ -682,9 +686,12 @@ def _segment_splits(labels: list[str]) -> list[str]:
                     # after it, names the split of the rest of the line
                     line = current
             elif j > 0 and words:
-                current = line  # a new segment that names no split
+                current = group or line  # a new segment that names no split (inside a split's bracket: its)
         out.append(current)
     return out
+
+
+_SPLIT_BRACKET = re.compile(r"(?P<word>[A-Za-z]+)?\s*[:=]?\s*[(\[{]|(?P<close>[)\]}])")
 
 
 _GLUED_UNIT = re.compile(r"[A-Za-z%]")  # what follows a number directly: its unit (`24.80dB`, `53.4s`, `12%`)
@@ -786,10 +793,21 @@ def _name_slots(tpl: Template) -> None:
             if not (integral[i] and integral[i - 1]):
                 slots[i - 1].role = "value" if slots[i - 1].raw else "unnamed"
                 slots[i].role = "skip"
+    # `Train: 0.4997, Val: 0.5309, Test: 0.5288, Loss: 0.6932`: beside a train loss named as such, a value
+    # named `train` is another measure (an AUC), and so are the other splits' values printed like it.
+    bare_splits = {
+        _SPLIT_WORDS[s.raw.strip().lower()]
+        for s in slots
+        if s.role == "value" and s.raw.strip().lower() in _SPLIT_WORDS
+    }
+    measured = "train" in bare_splits and any(
+        o.metric == "loss" and o.split == "train" and o.raw.strip().lower() not in _SPLIT_WORDS for o in slots
+    )
     for i, slot in enumerate(slots):
         bare = slot.raw.strip().lower()
         if (
             slot.role == "value"
+            and not measured
             and bare in _SPLIT_WORDS
             and not (i < len(whole) and whole[i])
             and not _GLUED_UNIT.match(following[i])
