@@ -657,6 +657,33 @@ def _says(events: pd.DataFrame, pattern: str) -> np.ndarray:
     return np.fromiter((bool(search(str(m))) for m in events["message"]), dtype=bool, count=len(events))
 
 
+def _explained(run: Run, found: pd.DataFrame, by: pd.DataFrame) -> np.ndarray:
+    """Which of the `found` events a more specific event explains. The one that ends its file (no training
+    record after it) only by one with no training record printed between the two (the RuntimeError a dead
+    DataLoader worker raises in the main process, the exception after an OOM): a worker that died and was
+    replaced 2,500 iterations before the run's last exception explains nothing of it. One that training went
+    on after (an OOM caught and the batch skipped), one without a line, and one in another file than the
+    explaining event (W&B's exit record beside the console's OOM), by any."""
+    train = run.metrics[(run.metrics["split"] == "train") & run.metrics["line"].notna()]
+    lines = {
+        source: np.sort(group["line"].to_numpy(dtype=np.int64))
+        for source, group in train.groupby("source", observed=True)
+    }
+    out = np.zeros(len(found), dtype=bool)
+    for k, (source, line) in enumerate(zip(found["source"], found["line"], strict=True)):
+        for other_source, other_line in zip(by["source"], by["line"], strict=True):
+            records = lines.get(source, np.zeros(0, dtype=np.int64))
+            unordered = pd.isna(line) or pd.isna(other_line) or other_source != source  # (another file: W&B's record)
+            if unordered or (len(records) and int(records[-1]) > int(line)):
+                out[k] = True
+            else:
+                low, high = sorted((int(line), int(other_line)))
+                out[k] = np.searchsorted(records, high) - np.searchsorted(records, low, side="right") == 0
+            if out[k]:
+                break
+    return out
+
+
 @check("event_present")
 def event_present(
     run: Run, *, kinds: tuple[str, ...] = (), min_count: int = 1, unless_kinds: tuple[str, ...] = (), pattern: str = ""
@@ -669,7 +696,10 @@ def event_present(
     found = run.events_of(kinds)
     if pattern:
         found = found[_says(found, pattern)]
-    if len(found) < min_count or not run.events_of(unless_kinds).empty:
+    unless = run.events_of(unless_kinds)
+    if len(unless) and len(found):
+        found = found[~_explained(run, found, unless)]
+    if len(found) < min_count:
         return None
     first = found.iloc[0]
     # How often it happened is counted in the file that shows it first: the same crash seen again in another

@@ -869,3 +869,56 @@ def test_a_loss_scale_is_judged_against_the_minimum_the_run_configured() -> None
     assert CHECKS["loss_scale_collapse"](configured) is None
     deepspeed = make_run(series, deepspeed={"fp16": {"enabled": True, "min_loss_scale": 1}})
     assert CHECKS["loss_scale_collapse"](deepspeed) is not None
+
+
+def test_a_long_slow_stretch_is_a_throughput_drop_even_when_the_rate_came_back() -> None:
+    # Gluon's ShuffleNAS on ImageNet (new log 1866): ~815 samples/s, ~400 over a third of the run, ~737 at the
+    # end. A few slow points (an evaluation, a checkpoint write) are no stretch.
+    speed = [815.0] * 40 + [400.0] * 35 + [737.0] * 30
+    found = CHECKS["throughput_drop"](make_run({"train/samples_per_second": speed}))
+    assert found is not None and found.onset_step == 41 and found.evidence["recovered_to"] == "737"
+    blips = [815.0] * 40 + [400.0, 815.0, 815.0] * 10 + [737.0] * 35
+    assert CHECKS["throughput_drop"](make_run({"train/samples_per_second": blips})) is None
+
+
+def test_a_score_that_never_settled_before_reading_zero_did_not_collapse() -> None:
+    # Joey NMT's toy reversal task (new log 1831): dev BLEU 0, 0, 0, 16.5, 0, 0, 22, 0, 40 ... 100 while it
+    # learns on a tiny dev set; a score held near its best and then at 0 is a collapse
+    learning = [0.0, 0.0, 0.0, 16.46, 0.0, 0.0, 21.95, 0.0, 40.2, 35.8, 50.0, 100.0]
+    run = make_run({"train/loss": [50.0 - 4 * k for k in range(12)], "eval/bleu": learning})
+    assert CHECKS["eval_score_collapses"](run) is None
+    held = [10.0, 20.0, 21.0, 22.0, 21.5, 0.0, 0.0]
+    run = make_run({"train/loss": [5.0 - k / 2 for k in range(7)], "eval/bleu": held})
+    assert CHECKS["eval_score_collapses"](run) is not None
+
+
+def test_a_time_rising_at_every_one_of_many_points_is_a_clock_whatever_its_start_up() -> None:
+    # A SmolLM2 loop (new log 1861): `step=0010 ... time=12.2s`, then +2 s per 10 steps to 1156 s at step 5450:
+    # its start-up made it grow slower than the step count, but no time per step rises at 500 points in a row
+    clock = {10 * k: 12.2 + 2.1 * (k - 1) for k in range(1, 546)}
+    assert CHECKS["throughput_drop"](make_run({"train/loss": [1.5] * 545, "train/time": clock})) is None
+
+
+def test_a_collapse_reached_over_two_evaluations_dates_from_where_it_began() -> None:
+    # MindCV's gMLP on ImageNet (new log 1317): top-1 0.71, 0.70, 0.695, then 0.021 and 0.0027
+    top1 = [0.70, 0.71, 0.715, 0.70, 0.695, 0.0208, 0.00266]
+    found = CHECKS["eval_score_collapses"](make_run({"train/loss": [3.0] * 7, "eval/top1": top1}))
+    assert found is not None and found.onset_step == 6
+
+
+def test_a_specific_event_explains_only_an_exception_with_no_training_record_between_them() -> None:
+    # GibberishGPT (new log 1855): a DataLoader worker killed at iteration 2500 and replaced, training on to
+    # 5000, then a RuntimeError in generation; the worker's death explains nothing of that last exception
+    params = {"kinds": ("exception",), "unless_kinds": ("dataloader_error",)}
+
+    def run(worker_line: int) -> Run:
+        made = make_run(
+            {"train/loss": falling(10)},
+            events=[("dataloader_error", 5, "DataLoader worker killed"), ("exception", 10, "RuntimeError: x")],
+        )
+        made.events["line"] = pd.array([worker_line, 101], dtype="Int64")  # the records sit on lines 1-10
+        return made
+
+    assert CHECKS["event_present"](run(100), **params) is None  # right before it: the same ending
+    found = CHECKS["event_present"](run(5), **params)
+    assert found is not None and found.message.startswith("RuntimeError")
