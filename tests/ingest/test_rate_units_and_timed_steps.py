@@ -71,3 +71,15 @@ def test_a_duration_printed_as_a_timedelta_after_its_name_is_seconds() -> None:
     stamped = "[INFO] 2021-11-28 10:5{k}:36 > Step: {s:6d} Progress: 0.1% Elapsed: 0:0{k}:57 Gen_loss: {v}\n"
     read = series("".join(stamped.format(k=k, s=100 * (k + 1), v=1.5 - k / 10) for k in range(3)))
     assert [v for _, v in read["train/elapsed"]] == [57.0, 117.0, 177.0]
+
+
+def test_openmmlabs_time_per_iteration_is_read() -> None:
+    # MMEngine (new log 1888: 0.9 s per iteration, 3.5 s after the epoch-10 validation on a CPU) and mmcv print
+    # `time:` as the log interval's seconds per iteration; `eta` and `data_time` stay unread
+    line = (
+        "2026/02/25 03:47:54 - mmengine - INFO - Epoch(train)   [{e}][3/3]  base_lr: 2.0120e-06 lr: 2.0120e-06  "
+        "eta: 0:04:34  time: {t}  data_time: 0.1307  loss: 1.8008  loss_cls: 1.2257  loss_bbox: 0.5752\n"
+    )
+    read = series("".join(line.format(e=e, t=0.9257 if e < 4 else 3.4121) for e in range(1, 7)))
+    assert [v for _, v in read["train/time"]] == [0.9257] * 3 + [3.4121] * 3
+    assert "train/eta" not in read and "train/data_time" not in read
