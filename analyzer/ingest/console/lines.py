@@ -238,20 +238,13 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
         interrupted = exc["type"].endswith("KeyboardInterrupt")
         # the worker's traceback PyTorch re-raises, or the main process's own while it loaded a batch
         loading = (tb.get("in_worker") or tb.get("loading")) and not interrupted
+        said = "stopped by hand: " if interrupted else ""
+        if loading:
+            said = "a DataLoader worker raised " if tb.get("in_worker") else "raised while loading data: "
         state.builder.event(
             "interrupt" if interrupted else "dataloader_error" if loading else "exception",
             "warning" if interrupted else "critical" if loading else "error",
-            (
-                "stopped by hand: "
-                if interrupted
-                else "a DataLoader worker raised "
-                if tb.get("in_worker") and loading
-                else "raised while loading data: "
-                if loading
-                else ""
-            )
-            + f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ")
-            + (where + ")" if where else ""),
+            said + f"{exc['type']}: {exc['msg'] or ''}".rstrip(": ") + (where + ")" if where else ""),
             state.step,
             tb["line"],
         )
