@@ -168,3 +168,25 @@ def test_an_uncounted_evaluation_among_counted_steps_sits_on_their_axis() -> Non
     read = series(text)
     assert [s for s, _ in read["eval/loss"]] == [0, 249, 499, 749]
     assert read["train/loss"][0] == (0, 11.0)
+
+
+def test_fairseqs_json_records_are_placed_by_their_num_updates() -> None:
+    # fairseq's `--log-format json` (new log 1769): train_inner dicts carry the epoch and a fractional `update`,
+    # and their global step as `num_updates`; the valid dicts, `valid_num_updates`: one axis for both
+    inner = (
+        '[2021-03-19 19:41:00,127][train_inner][INFO] - {{"epoch": {e}, "update": {e}.045, "loss": "{loss}", '
+        '"ntokens": "3760.37", "nll_loss": "176.536", "num_updates": "{n}", "lr": "6.7125e-07", '
+        '"gnorm": "792.967", "loss_scale": "1", "train_wall": "412", "wall": "1078"}}\n'
+    )
+    valid = (
+        '[2021-03-19 19:51:14,750][valid][INFO] - {{"epoch": {e}, "valid_loss": "{loss}", "valid_ntokens": "3570.45",'
+        ' "valid_wer": "100", "valid_num_updates": "{n}", "valid_best_wer": "100"}}\n'
+    )
+    text = "".join(
+        inner.format(e=e, loss=1659.37 / e, n=200 * e) + valid.format(e=e, loss=720.711 / e, n=200 * e + 189)
+        for e in range(1, 5)
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [200, 400, 600, 800]
+    assert [s for s, _ in read["eval/loss"]] == [389, 589, 789, 989]
+    assert "train/num_updates" not in read

@@ -128,6 +128,9 @@ def read_dict_lines(state: State, text: str, lineno: int) -> bool:
     return any(read)
 
 
+_GLOBAL_STEP_KEYS = ("step", "global_step", "num_updates")  # a dict's own global step, by its key
+
+
 def read_dict_line(state: State, text: str, lineno: int) -> bool:
     """A printed metrics dict. Without a `step` key its step is only known from the progress bar
     that tqdm.write redraws right after the line, so the record waits for that bar (see flush)."""
@@ -142,8 +145,9 @@ def read_dict_line(state: State, text: str, lineno: int) -> bool:
         return False
     state.frameworks["transformers"] = state.frameworks.get("transformers", 0) + 1
     step: float | None = None
-    if "step" in row:
-        step = value_of(row.pop("step"))
+    counter = next((k for k in _GLOBAL_STEP_KEYS if k in row), None)
+    if counter is not None:  # fairseq's json log format: `"num_updates": "200"` beside a fractional `update`
+        step = value_of(row.pop(counter))
     elif "global_step/max_steps" in row:  # ms-swift: '12/176'
         step = to_float(str(row.pop("global_step/max_steps")).strip("'\"").split("/")[0])
     if step is not None and math.isfinite(step):
