@@ -190,3 +190,23 @@ def test_fairseqs_json_records_are_placed_by_their_num_updates() -> None:
     assert [s for s, _ in read["train/loss"]] == [200, 400, 600, 800]
     assert [s for s, _ in read["eval/loss"]] == [389, 589, 789, 989]
     assert "train/num_updates" not in read
+
+
+def test_step_counted_records_of_the_train_loss_come_before_an_epochs_summary_of_it() -> None:
+    # Joey NMT (new log 1721): `Epoch 1: total training loss 813.29` at the end of each epoch (100 of them)
+    # beside `Epoch 2 Step: 200 Batch Loss: 4.598` every 200 steps (78): the batch losses are the train loss,
+    # the epoch's sum its summary, on the same step axis
+    text = ""
+    step = 0
+    for epoch in range(1, 9):
+        for _ in range(3):
+            step += 50
+            if step % 200 == 0:
+                text += (
+                    f"2020-05-12 16:48:35,873 Epoch {epoch:3d} Step: {step:8d} Batch Loss: {5 - step / 400:12.6f} "
+                    "Tokens per Sec:     8992, Lr: 0.000200\n"
+                )
+        text += f"2020-05-12 16:48:23,262 Epoch {epoch:3d}: total training loss {813.29 - 20 * epoch:.2f}\n"
+    read = series(text)
+    assert [s for s, _ in read["train/loss"]] == [200, 400, 600, 800, 1000, 1200]
+    assert len(read["train/loss_summary"]) == 8

@@ -1295,6 +1295,15 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
         if steps is not None:
             stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
         plans.append((tpl, data, steps, axis, why))
+    # Of the kinds that carry the train loss, one counted by a global step is the record of training and an
+    # epoch's line beside it its summary (Joey NMT's `Epoch 1: total training loss 813.29` beside `Epoch 2
+    # Step: 200 Batch Loss: 4.598`), however the two kinds' counts compare, once it recurs (COUNTED_MIN).
+    if any(p[3] in ("epoch", "record") and _carries_train_loss(p[0]) for p in plans):
+        plans.sort(
+            key=lambda plan: (
+                not (plan[3] == "step" and len(plan[0].rows) >= COUNTED_MIN and _carries_train_loss(plan[0]))
+            )
+        )
     _one_axis(plans)
     header_lines: list[int] = []
     # Headers: lines that carry a counter and no metric (Keras `Epoch 3/30`, `Epoch 1 of 500 took 494s`)
@@ -1573,6 +1582,10 @@ def _under_main(
         return None
     steps = np.asarray(main_steps)[at]
     return steps if len(np.unique(steps)) == len(steps) else None
+
+
+def _carries_train_loss(tpl: Template) -> bool:
+    return any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
 
 
 def _eval_only(tpl: Template) -> bool:
