@@ -671,10 +671,12 @@ def _explained(run: Run, found: pd.DataFrame, by: pd.DataFrame) -> np.ndarray:
     }
     out = np.zeros(len(found), dtype=bool)
     for k, (source, line) in enumerate(zip(found["source"], found["line"], strict=True)):
+        records = lines.get(source, np.zeros(0, dtype=np.int64))
+        if pd.isna(line) or (len(records) and int(records[-1]) > int(line)):  # no line, or training went on
+            out[k] = True
+            continue
         for other_source, other_line in zip(by["source"], by["line"], strict=True):
-            records = lines.get(source, np.zeros(0, dtype=np.int64))
-            unordered = pd.isna(line) or pd.isna(other_line) or other_source != source  # (another file: W&B's record)
-            if unordered or (len(records) and int(records[-1]) > int(line)):
+            if pd.isna(other_line) or other_source != source:  # nothing to order them by (W&B's record)
                 out[k] = True
             else:
                 low, high = sorted((int(line), int(other_line)))

@@ -1394,7 +1394,7 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
                 emitted_axes[id(plans[0][0])],
                 "the step of the main record before it (an evaluation)",
             )
-        carries_loss = any(s.metric == "loss" and s.split == "train" and s.role == "value" for s in tpl.slots)
+        carries_loss = _carries_train_loss(tpl)
         cut = carries_loss and _cut_short(tpl, plans[0][0], last_line)
         # A record of the main kind with extra fields (`Epoch 4: train=.. valid=.. sisnr=..` every few epochs),
         # counted on the same axis at steps of its own, is one more of the main kind.
