@@ -294,6 +294,17 @@ class FrameBuilder:
             if step is None and line is not None:
                 e["step"][i] = place(int(line))
 
+    def restep(self, place: Callable[[int, int], int | None]) -> None:
+        """Give each row-by-row observation and event with a line and a step the step `place(line, step)`,
+        where that is not None."""
+        for i, m in enumerate(self._m):
+            if m[0] is not None and m[5] is not None and (step := place(int(m[5]), int(m[0]))) is not None:
+                self._m[i] = (step, *m[1:])
+        e = self._e
+        for i, (old, line) in enumerate(zip(e["step"], e["line"], strict=True)):
+            if old is not None and line is not None and (step := place(int(line), int(old))) is not None:
+                e["step"][i] = step
+
     def __len__(self) -> int:
         return len(self._m) + sum(len(b[2]) for b in self._bulk)
 

@@ -227,3 +227,33 @@ def test_a_bar_described_validate_holds_the_eval_split() -> None:
     read = series(text)
     assert [round(v, 2) for _, v in read["train/loss"]] == [0.4, 0.35, 0.3, 0.25]
     assert [round(v, 2) for _, v in read["eval/loss"]] == [0.6, 0.58, 0.56, 0.54]
+
+
+def test_keras_epoch_lines_a_hint_counts_by_epoch_sit_on_the_per_batch_axis() -> None:
+    # Keras' bars each kept on a line of their own (a log written with no terminal), every 10th batch of 50:
+    # the generic reader counts them epoch x 50 + batch, and the hint reads the epoch line with `val_loss`.
+    # The evaluation and the epoch's train loss belong at that epoch's last batch, not at steps 1, 2, 3.
+    text = ""
+    for epoch in range(1, 4):
+        text += f"Epoch {epoch}/3\n"
+        for n in range(10, 50, 10):
+            text += f"{n}/50 [=====>........] - ETA: 3s - loss: {1.0 / epoch - n / 1000:.4f} - accuracy: 0.5\n"
+        text += (
+            f"50/50 [==============================] - 4s 80ms/step - loss: {0.9 / epoch:.4f} - accuracy: 0.6"
+            f" - val_loss: {0.8 / epoch:.4f} - val_accuracy: 0.7\n"
+        )
+    read = series(text)
+    assert [step for step, _ in read["eval/loss"]] == [40, 90, 140]
+    assert sorted({step for step, _ in read["train/loss"]}) == [10, 20, 30, 40, 60, 70, 80, 90, 110, 120, 130, 140]
+
+
+def test_a_postfix_key_of_several_words_is_one_name() -> None:
+    # 3D Gaussian Splatting's bar: `Loss=0.0446380, Depth Loss=0.0000000`: the depth term is no second train loss
+    text = "".join(
+        f"Training progress:  {n // 500}%|█████▏     | {n}/50000 [01:43<16:04, 44.60it/s, "
+        f"Loss={0.05 - n / 2e6:.7f}, Depth Loss=0.0000000]\n"
+        for n in (7000, 30000, 50000)
+    )
+    read = values(text)
+    assert read["train/loss"] == pytest.approx([0.0465, 0.035, 0.025])
+    assert read["train/depth_loss"] == [0.0, 0.0, 0.0]

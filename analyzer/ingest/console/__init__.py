@@ -124,7 +124,12 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: Mo
     flush(state)
     end_traceback(state)
     close(state.generic)
-    read = finish(state.generic, state.builder, stepped=state.axis in ("logged", "progress_bar"))
+    read = finish(
+        state.generic,
+        state.builder,
+        stepped=state.axis in ("logged", "progress_bar"),
+        hinted_epochs=state.hinted_epochs,
+    )
     if read["templates"] and not state.axis:
         state.axis = read["templates"][0]["step_axis"]
     lines = state.lineno

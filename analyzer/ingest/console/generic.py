@@ -1249,11 +1249,14 @@ def _unnamed_pair(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray | N
     return steps.astype(np.int64), "batch_in_epoch", why if turns.any() else "the second leading number of each line"
 
 
-def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[str, Any]:
+def finish(
+    collector: Collector, builder: FrameBuilder, stepped: bool, hinted_epochs: dict[int, int] | None = None
+) -> dict[str, Any]:
     """Judge every template, emit the records as metrics, and describe what was read (for `inspect`).
 
     `stepped`: the other readers of this file placed records on a step axis already (HF dict lines,
-    grammars): a record with no counter of its own then takes the step the reader had at its line."""
+    grammars): a record with no counter of its own then takes the step the reader had at its line.
+    `hinted_epochs`: line -> epoch of the records a hint counted by epoch (a Keras epoch line)."""
     merged: dict[tuple[tuple[str, str, str], ...], Template] = {}
     for tpl in collector.templates.values():
         _name_slots(tpl)
@@ -1454,6 +1457,9 @@ def finish(collector: Collector, builder: FrameBuilder, stepped: bool) -> dict[s
             }
         )
 
+    if hinted_epochs and plans:
+        _hints_under_main(builder, hinted_epochs, plans[0][0], emitted_steps, emitted_axes)
+
     # Events and loss scales read before any step was known take the step of the last counted line.
     def place(line: int) -> int | None:
         at = int(last_counted(np.asarray([line]))[0])
@@ -1582,6 +1588,37 @@ def _under_main(
         return None
     steps = np.asarray(main_steps)[at]
     return steps if len(np.unique(steps)) == len(steps) else None
+
+
+def _hints_under_main(
+    builder: FrameBuilder,
+    hinted: dict[int, int],
+    main: Template,
+    emitted: dict[int, np.ndarray],
+    axes: dict[int, str],
+) -> None:
+    """A hint's records counted by epoch (Keras' `390/390 [===] - loss: .. - val_loss: ..` after its per-batch
+    lines) beside per-batch records the generic reader counted by batch: the hint's records, and what was
+    placed at their epoch after them (a traceback in that epoch), move to the main record's step at or before
+    their line, as the generic reader places an evaluation (_under_main). Left as they are when the main
+    record is no per-batch kind or is not printed before them."""
+    main_steps = emitted.get(id(main))
+    if main_steps is None or axes.get(id(main)) not in ("step", "batch_in_epoch") or len(main.rows) < COUNTED_MIN:
+        return
+    lines = np.asarray(sorted(hinted), dtype=np.int64)
+    epochs = np.asarray([hinted[int(line)] for line in lines], dtype=np.int64)
+    main_lines = np.asarray(main.lines, dtype=np.int64)
+    if int(main_lines[0]) > int(lines[-1]):
+        return
+
+    def place(line: int, step: int) -> int | None:
+        at = int(np.searchsorted(lines, line, side="right")) - 1
+        if at < 0 or int(epochs[at]) != step:  # before the first hint record, or placed by something else
+            return None
+        under = int(np.searchsorted(main_lines, line, side="right")) - 1
+        return int(main_steps[max(under, 0)])
+
+    builder.restep(place)
 
 
 def _carries_train_loss(tpl: Template) -> bool:

@@ -103,6 +103,7 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
             state.headless_from = state.builder.rows_added()
         state.epoch_counter += 1
         step = state.epoch_counter
+        state.hinted_epochs[lineno] = step
         state.note_axis("epoch")  # the epoch number (from its header, else counted)
     elif "step" in groups:
         step = int(groups["step"])

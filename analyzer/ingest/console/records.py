@@ -18,7 +18,10 @@ BAR = re.compile(
 )
 # `loss=0.52`, `step_loss=nan`, and a key with a qualifier in parentheses (`loss (batch)=0.0278`).
 # A non-finite value may carry a decimal part (`train_loss_step=nan.0`).
-_POSTFIX = re.compile(rf"(?P<key>[A-Za-z_][\w/]*(?: \([\w ]+\))?)=(?P<value>{NUM})(?:\.0)?(?=[,\s\]]|$)")
+# tqdm's `set_postfix` keys may hold spaces (`Loss=0.0446, Depth Loss=0.0000`): a key is every word before `=`.
+_POSTFIX = re.compile(
+    rf"(?P<key>[A-Za-z_][\w/]*(?: [A-Za-z_][\w/]*)*(?: \([\w ]+\))?)=(?P<value>{NUM})(?:\.0)?(?=[,\s\]]|$)"
+)
 _TORCHTUNE_DESC = re.compile(rf"(?:(?P<epoch>\d+)\|(?P<step>\d+))?\|Loss: (?P<loss>{NUM})")
 _LIGHTNING_DESC = re.compile(r"Epoch (?P<epoch>\d+)(?!\d|\s*/)")  # Lightning's `Epoch 3:`, not `Epoch 38/65, Steps:`
 _DIGIT = re.compile(r"\d")

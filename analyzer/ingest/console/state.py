@@ -52,6 +52,7 @@ class State:
     wrapped: list[tuple[str, int]] | None = None  # (text, line) of each piece of a record wrapped by a paste
     warned: bool = False  # the line was a Python warning: an indented line after it is its source line
     hints: dict[str, dict[str, Any]] = field(default_factory=dict)  # grammar hint -> the lines it read (inspect)
+    hinted_epochs: dict[int, int] = field(default_factory=dict)  # line -> epoch of the records a hint counted
 
     def note_axis(self, axis: str) -> None:
         order = ("", "ordinal", "epoch", "progress_bar", "logged")
