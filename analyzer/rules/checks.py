@@ -237,8 +237,9 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     grads = both["grad_norm"].to_numpy()[start:stop]
     grads = grads[np.isfinite(grads)]
     from_start = start == 0
-    if from_start and _improves_meanwhile(run, onset):
-        return None  # a model that gets better at evaluation has a loss: the printed 0 is the logger's, not it
+    if _improves_meanwhile(run, onset, from_start):
+        # a model that gets better at evaluation from the first 0 on has a loss: the printed 0 is the logger's
+        return None
     evidence: dict[str, Any] = {
         "pattern": "from_start" if from_start else "after_finite_start",
         "onset": cite_point(run, "train", "loss", onset, float(values[start])),
@@ -276,13 +277,26 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     return Detection(onset, message, evidence, confidence=confidence)
 
 
-def _improves_meanwhile(run: Run, onset: int) -> bool:
-    """An evaluation (loss or score) that got better over the run by 2% or more of its first value (see
-    curves._eval_improves; weight decay alone moves a model with no gradient, it does not improve it): a loss of 0 from
-    the first step gives no gradient, so such a run is learning from a loss its log does not show (HugeCTR
-    prints `Loss: 0.000000` at every iteration while the AUC climbs to its target)."""
+def _improves_meanwhile(run: Run, onset: int, from_start: bool) -> bool:
+    """An evaluation (loss or score) that got better by 2% or more of its value when the loss first read 0 (see
+    curves._eval_improves; weight decay alone moves a model with no gradient, it does not improve it): a loss of 0
+    gives no gradient, so such a run is learning from a loss its log does not show (HugeCTR prints `Loss: 0.000000`
+    at every iteration while the AUC climbs to its target; Keras prints `loss: 0` for a Levenberg-Marquardt fit
+    whose validation error falls to 1e-7). After a start with a loss, the baseline is the first evaluation at or
+    after the first 0: the evaluations before it saw the updates made before the loss became 0."""
     from analyzer.rules.curves import _eval_improves  # curves imports this module
 
+    if not from_start:
+        after = [
+            int(series.index[series.index >= onset][0])
+            for split, metric in run.series_names()
+            if split == "eval"
+            and len(series := finite(run.series(metric, split=split)))
+            and (series.index >= onset).any()
+        ]
+        if not after:
+            return False
+        onset = min(after) + 1
     return _eval_improves(run, onset, by=0.02)
 
 

@@ -732,6 +732,17 @@ def test_a_loss_printed_zero_from_the_start_while_an_eval_score_improves_is_the_
     assert (CHECKS["zero_loss_run"](run) is not None) == fires
 
 
+@pytest.mark.parametrize(("val", "fires"), [([0.47, 0.02, 3e-4, 1e-6, 1.4e-7], False), ([0.47] * 5, True)])
+def test_a_loss_printed_zero_after_a_start_while_the_eval_loss_falls_is_the_loggers(
+    val: list[float], fires: bool
+) -> None:
+    # Keras prints `loss: 0.0000e+00` from epoch 2 for a Levenberg-Marquardt fit while its validation error falls
+    # 0.47 -> 1.4e-7: a loss of 0 gives no gradient, so it is not the loss the model learns from; the same zeros
+    # beside a validation loss that stays where it was are a loss that became 0
+    run = make_run({"train/loss": [0.46] + [0.0] * 9, "eval/loss": dict(zip([1, 3, 5, 7, 9], val, strict=True))})
+    assert (CHECKS["zero_loss_run"](run) is not None) == fires
+
+
 def test_a_series_named_after_a_loss_function_is_a_loss_part() -> None:
     # GluonCV's SSD prints `CrossEntropy=.., SmoothL1=nan`, composer `metrics/train/LanguageCrossEntropy: nan`:
     # with no series named the loss, a field named after a loss function is one of its parts
