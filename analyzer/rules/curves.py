@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from analyzer.model import Run
-from analyzer.names import is_memory_metric, loss_variant
+from analyzer.names import LOSS_FUNCTIONS, is_memory_metric, loss_variant
 from analyzer.rules.checks import FLOAT32_FLOOR, Detection, check, cite_point, finite, fmt, loss_parts, zero_tail
 from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
@@ -249,7 +249,10 @@ def divergence(
         or _blowup_into_nan(run, metric, raw, blowup)
         or _beyond_chance(run, metric, loss)
     )
-    if found is None or (found.onset_step is not None and _parts_fall(run, metric, loss, found.onset_step)):
+    if found is None or (
+        found.onset_step is not None
+        and (_parts_fall(run, metric, loss, found.onset_step) or _errors_fall(run, metric, loss, found.onset_step))
+    ):
         return None
     if found.onset_step is not None and _eval_improves(run, found.onset_step):
         return None
@@ -295,6 +298,29 @@ def _parts_fall(run: Run, metric: str, loss: pd.Series, onset: int) -> bool:
     start = table[table.index <= int(before.index[-1])]
     end = table[table.index > int(before.index[-1])]
     return not start.empty and not end.empty and float(end.iloc[-1].sum()) < float(start.iloc[-1].sum())
+
+
+def _errors_fall(run: Run, metric: str, loss: pd.Series, onset: int) -> bool:
+    """Error measures printed beside the loss (a word of their name a loss function's: MACE's `RMSE_E_per_atom`,
+    `RMSE_F`) that all end at or below their value at the last point before the climb, one at least: a model
+    that got worse would be worse on them too, so the series named `loss` changed what it sums (MACE re-weights
+    its loss terms when its SWA stage begins, and says so), it did not diverge."""
+    before = loss[loss.index < onset]
+    if before.empty:
+        return False
+    last = int(before.index[-1])
+    kept = 0
+    for split, name in run.series_names():
+        if split != "train" or name == metric or not any(word in LOSS_FUNCTIONS for word in name.split("_")):
+            continue
+        series = finite(run.series(name))
+        then, after = series[series.index <= last], series[series.index > last]
+        if then.empty or after.empty or float(then.iloc[-1]) <= 0:
+            continue
+        if float(after.iloc[-1]) > float(then.iloc[-1]):
+            return False
+        kept += 1
+    return kept > 0
 
 
 def _divergence_long(

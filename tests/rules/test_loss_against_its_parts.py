@@ -26,3 +26,22 @@ def test_a_loss_that_climbs_while_its_parts_fall_is_no_divergence(tmp_path: Path
 def test_a_loss_that_climbs_with_its_parts_is_a_divergence(tmp_path: Path) -> None:
     rows = [(1.1, 0.5, 0.6), (3.2, 1.5, 1.7), (3.9, 1.9, 2.0), (4.1, 2.0, 2.1), (4.4, 2.1, 2.3)]
     assert "divergence" in modes(tmp_path, rows)
+
+
+ERRORS = "INFO: Epoch {i}: loss={v:.4f}, RMSE_E_per_atom={e:.1f} meV, RMSE_F={f:.1f} meV / A\n"
+
+
+def error_modes(tmp_path: Path, rows: list[tuple[float, float, float]]) -> set[str]:
+    log = tmp_path / "train.log"
+    log.write_text("".join(ERRORS.format(i=2 * i, v=v, e=e, f=f) for i, (v, e, f) in enumerate(rows)))
+    return {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_loss_that_climbs_while_the_errors_beside_it_end_lower_is_no_divergence(tmp_path: Path) -> None:
+    # MACE re-weights its loss terms when its SWA stage starts: the loss jumps 0.0018 -> 7.8 and stays, while the
+    # energy and force errors printed beside it end below where they were
+    early = [(0.05 - 0.003 * i, 9.0 - 0.2 * i, 300.0 - i) for i in range(12)]
+    late = [(7.8 - 0.1 * i, 8.0 - 0.3 * i, 290.0 - 2 * i) for i in range(12)]
+    assert "divergence" not in error_modes(tmp_path, early + late)
+    worse = [(7.8 + 0.1 * i, 12.0 + 0.3 * i, 300.0 + 2 * i) for i in range(12)]  # the errors climb with it
+    assert "divergence" in error_modes(tmp_path, early + worse)
