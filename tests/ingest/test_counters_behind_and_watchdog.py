@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+from analyzer.api import analyze
 from analyzer.ingest.console import parse_text
 from tests.ingest.console_series import series
 
@@ -101,6 +103,19 @@ def test_one_record_behind_a_pid_thread_logging_prefix_is_read() -> None:
     assert "train/loss" in read and math.isnan(read["train/loss"][0][1])
 
 
+def test_loguru_s_level_name_function_and_line_are_a_prefix() -> None:
+    # loguru's default format: `<time> | INFO     | __main__:_log_metrics:30 - iter=0000 ...`: the function's
+    # line number (30) is no metric of a series named after the function
+    text = "".join(
+        f"2025-11-22 21:58:{10 + i}.794 | INFO     | __main__:_log_metrics:30 - iter={i:04d} "
+        f"reward={-2.5e5 + 1e4 * i:.4f} loss_critic={4.3e5 * 3**i:.4f} entropy=1.32\n"
+        for i in range(4)
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/loss_critic"]] == [0, 1, 2, 3]
+    assert not any("log_metrics" in name for name in read)
+
+
 def test_a_split_word_before_a_rising_whole_number_is_that_splits_epoch() -> None:
     # DGCNN (758): `Train 26, loss: 3.676545, train acc: 0.075407` and `Test 26, loss: ...` each epoch.
     text = "".join(
@@ -140,3 +155,20 @@ def test_a_cpp_stack_without_its_message_line_is_still_read() -> None:
     events = parse_text(f"epoch 1 loss=0.52\n{raised}(most recent call first):\n", "train.log").events
     assert events["kind"].tolist() == ["exception"]
     assert "ncclCommWatchdog" in events["message"].iloc[0]
+
+
+def test_an_out_of_memory_line_logged_at_info_level_is_no_oom(tmp_path: Path) -> None:
+    # TensorFlow's allocator logs `failed to allocate ... CUDA_ERROR_OUT_OF_MEMORY` at its C++ info level and
+    # retries smaller; the same words at error level (`E ...`) are the failure
+    def log(level: str) -> str:
+        lines = [f"Epoch {e}/3\n100/100 [====] - 2s 20ms/step - loss: {0.3 / e:.4f}\n" for e in (1, 2, 3)]
+        oom = (
+            f"2021-05-09 18:30:53.337423: {level} tensorflow/stream_executor/cuda/cuda_driver.cc:789] failed to "
+            "allocate 613.15M (642935552 bytes) from device: CUDA_ERROR_OUT_OF_MEMORY: out of memory\n"
+        )
+        return lines[0] + oom + "".join(lines[1:])
+
+    for level, expected in (("I", False), ("E", True)):
+        (tmp_path / "train.log").write_text(log(level))
+        modes = {f.failure_mode for f in analyze(tmp_path / "train.log").findings}
+        assert ("oom" in modes) == expected, level

@@ -27,13 +27,19 @@ _PREFIX = re.compile(
     r"|\s*\[[\w.-]+:(?P<srank>\d+)\]:\s?"  # srun: [host:3]:
     r"|\s*\[\d+,(?P<mrank>\d+)\]<std(?:out|err)>:\s?"  # mpirun --tag-output (Horovod): [1,0]<stdout>:
     r"|\s*(?P<host>\d{1,3}(?:\.\d{1,3}){3}):\s"  # pdsh / DeepSpeed's multi-node launcher: `22.1.171.4: ...`
-    r"|\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s?"  # absl / glog: I0912 10:01:02.5 123 x.py:65]
+    # absl / glog: `I0912 10:01:02.5 123 x.py:65]`
+    r"|\s*(?P<glog>[IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.-]+:\d+\]\s?"
+    # TensorFlow's C++ logging after its time: `I tensorflow/stream_executor/cuda/cuda_driver.cc:789] `
+    r"|\s*(?P<cpp>[IWEF]) [\w./-]+\.(?:cc|cpp|h|py):\d+\]\s?"
     r"|\s*(?:INFO|DEBUG):[A-Za-z_][\w.-]*:(?=\S)"  # Python logging's default format: `INFO:run-test:loss=..`
     r"|\s*\[\d+:[A-Za-z_][\w-]*\]\s*"  # logging's `[%(process)d:%(threadName)s]`: `[37672:MainThread]`
     # `[%(name)s] [%(levelname)s]`, `[time] [INFO]`: a warning's or an error's level stays, its numbers describe
     # a problem, they are no record (`[WARNING]: Find the loss sum less than 1e-9`)
     r"|\s*\[[A-Za-z_][\w.-]*\]\s*\[(?:INFO|DEBUG)\]\s*"
     r"|\s*(?:INFO|DEBUG) : (?=\S)"  # `%(levelname)s : %(message)s` after its time (braindecode's logger)
+    # loguru's default format after its time: `INFO     | __main__:_log_metrics:30 - iter=0000 ...` (the function
+    # and its line number are no record)
+    r"|\s*(?:TRACE|DEBUG|INFO|SUCCESS)\s*\|\s*[\w.<>-]+:[\w.<>-]+:\d+\s+-\s+"
     r"|\s*\[\d{4}-\d\d-\d\d[ T][\d:,.]+\]\s*(?:\[(?:INFO|DEBUG|TRACE|NOTICE)\]\s*)?"  # [2024-07-10 15:50:45,798] [INFO]
     r"|\s*\d{4}-\d\d-\d\d[ T,]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s*[:|-]\s+|\s+)"  # 2023-08-09 15:17:51.409852: x
     r")"
@@ -307,7 +313,9 @@ def end_traceback(state: State) -> None:
     )
     state.traceback = None
     if said:  # the header's type alone may say what happened (`OutOfMemoryError`)
+        level, state.info_level = state.info_level, False  # the exception's own line, not the one that ended it
         _events_and_meta(state, f"{tb['type']}:", tb["line"])
+        state.info_level = level
 
 
 _PY_WARNING = re.compile(r"^\S+:\d+: [A-Z]\w*Warning: ")  # the warnings module's `file:line: Category: message`
@@ -317,12 +325,14 @@ def _line(state: State, text: str, lineno: int) -> None:
     if not text.isascii():  # full-width punctuation and digits (`Loss：1.98`, `１００`) read as their ASCII forms
         text = unicodedata.normalize("NFKC", text)
     rank = None
+    state.info_level = False
     while True:
         prefix = _PREFIX.match(text)
         if not prefix or not prefix.group(0):
             break
         host = prefix["host"] and str(state.hosts.setdefault(prefix["host"], len(state.hosts)))
         rank = prefix["rank"] or prefix["srank"] or prefix["mrank"] or host or rank
+        state.info_level = state.info_level or "I" in (prefix["glog"], prefix["cpp"])
         text = text[prefix.end() :]
     state.rank = int(rank) if rank is not None else None
     if state.warned:  # `run.py:198: UserWarning: ...` is followed by the source line it points at
@@ -441,6 +451,12 @@ def _events_and_meta(state: State, text: str, lineno: int) -> bool:
                 message = event.message.format(**groups).rstrip(": ")  # a message group left empty
             except (KeyError, IndexError, ValueError):
                 message = event.message
+            if state.info_level and event.severity in ("error", "critical"):
+                # glog's and TensorFlow's C++ logging mark the line informational (`I ...cc:789] failed to
+                # allocate 613M from device: CUDA_ERROR_OUT_OF_MEMORY`: the allocator retries smaller): said, not
+                # taken for the failure its words name
+                state.builder.event("warning", "info", f"logged at info level: {message}", state.step, lineno)
+                break
             state.builder.event(event.kind, event.severity, message, state.step, lineno)
             scale = _scale(groups) if event.kind == "overflow_skip" else None
             if scale is not None and state.step is not None:

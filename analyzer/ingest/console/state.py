@@ -50,6 +50,7 @@ class State:
     generic: Collector = field(default_factory=Collector)  # lines no reader claimed (console.generic)
     bar_head: tuple[str, int] | None = None  # a bar the terminal cut before its `| n/total [`, and its line
     wrapped: list[tuple[str, int]] | None = None  # (text, line) of each piece of a record wrapped by a paste
+    info_level: bool = False  # the line's logger prefix marked it informational (glog's `I0912 ...]`)
     warned: bool = False  # the line was a Python warning: an indented line after it is its source line
     hints: dict[str, dict[str, Any]] = field(default_factory=dict)  # grammar hint -> the lines it read (inspect)
     hinted_epochs: dict[int, int] = field(default_factory=dict)  # line -> epoch of the records a hint counted
