@@ -43,6 +43,11 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
         ("tensorflow.python.framework.errors_impl.ResourceExhaustedError: OOM when allocating tensor", "oom"),
         ("RuntimeError: XPU out of memory. Tried to allocate 1.00 GiB", "oom"),
         (
+            "slurmstepd-gpu-6000ada-3: error: Detected 1 oom_kill event in StepId=17306.batch. Some of the step tasks "
+            "have been OOM Killed.",
+            "oom",
+        ),  # Slurm's cgroup out-of-memory handler
+        (
             "[rank2]:[E816 00:34:01.133910474 ProcessGroupNCCL.cpp:629] [Rank 2] Watchdog caught collective operation "
             "timeout: WorkNCCL(SeqNum=137429, OpType=_ALLGATHER_BA",
             "nccl_timeout",
