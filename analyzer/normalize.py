@@ -31,6 +31,24 @@ from analyzer.names import infer_trainer_kind
 _KEY = ["split", "metric", "step", "rank"]
 
 
+def _restart_points(metrics: pd.DataFrame) -> list[tuple[int, float, int, int]]:
+    """(step, line, previous highest step, first step) wherever one source's train-loss steps go backwards in
+    file order."""
+    if metrics.empty:
+        return []
+    mask = ((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy()
+    if mask.sum() < 2:
+        return []
+    lines = metrics["line"].to_numpy(dtype="float64", na_value=np.nan)[mask]
+    order = np.argsort(lines, kind="stable")  # file order (rows without a line last)
+    steps, lines = metrics["step"].to_numpy()[mask][order], lines[order]
+    previous_max = np.maximum.accumulate(steps)[:-1]
+    return [
+        (int(steps[i]), float(lines[i]), int(previous_max[i - 1]), int(steps[0]))
+        for i in np.flatnonzero(steps[1:] < previous_max) + 1
+    ]
+
+
 def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
     """A `restart` event wherever a source's train-loss steps go backwards in file order.
 
@@ -39,35 +57,42 @@ def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
     """
     rows: list[dict[str, Any]] = []
     for metrics in sources:
-        if metrics.empty:
+        if metrics.empty or metrics["source"].iloc[0] in guessed:
             continue
-        source = metrics["source"].iloc[0]
-        if source in guessed:
-            continue
-        mask = ((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy()
-        if mask.sum() < 2:
-            continue
-        lines = metrics["line"].to_numpy(dtype="float64", na_value=np.nan)[mask]
-        order = np.argsort(lines, kind="stable")  # file order (rows without a line last)
-        steps, lines = metrics["step"].to_numpy()[mask][order], lines[order]
-        previous_max = np.maximum.accumulate(steps)[:-1]
-        for i in np.flatnonzero(steps[1:] < previous_max) + 1:
+        for step, line, before, _ in _restart_points(metrics):
             rows.append(
                 {
-                    "step": int(steps[i]),
+                    "step": step,
                     "wall_time": math.nan,
                     "kind": "restart",
                     "severity": "info",
-                    "message": f"step went back from {int(previous_max[i - 1])} to {int(steps[i])}: "
+                    "message": f"step went back from {before} to {step}: "
                     "the run was resumed from an earlier checkpoint",
-                    "source": source,
-                    "line": None if np.isnan(lines[i]) else int(lines[i]),
+                    "source": metrics["source"].iloc[0],
+                    "line": None if np.isnan(line) else int(line),
                 }
             )
     if not rows:
         return empty_events()
     empty = empty_events()
     return pd.DataFrame(rows, columns=list(empty.columns)).astype(empty.dtypes.to_dict())
+
+
+def _superseded(metrics: pd.DataFrame) -> np.ndarray | None:
+    """Rows of one source that a resume replaced: where the train loss's steps go back to step s at line L,
+    every row printed before L at step s or later (of any series) belongs to the stretch the run was resumed
+    over, and the final model went through the steps printed after L instead. A start again from the first
+    step is another run in the same file (a sweep, a test run after the real one), not a resume: its rows only
+    replace those at the same steps. None when nothing was replaced."""
+    points = [(step, line) for step, line, _, first in _restart_points(metrics) if not np.isnan(line) and step > first]
+    if not points:
+        return None
+    lines = metrics["line"].to_numpy(dtype="float64", na_value=np.inf)
+    steps = metrics["step"].to_numpy()
+    gone = np.zeros(len(metrics), dtype=bool)
+    for step, line in points:
+        gone |= (lines < line) & (steps >= step)
+    return gone if gone.any() else None
 
 
 _UNITS = {"epoch": "epoch", "record": "record", "ordinal": "record"}
@@ -110,9 +135,16 @@ def _guessed_axis_sources(ingested: Ingested) -> set[str]:
 def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     """All sources' metrics on one axis under the duplicate-step policy."""
     parts, ranks = [], []
+    guessed = _guessed_axis_sources(ingested)
+    purged = 0
     for parser_name, frames in ingested.frames:
         if not frames.metrics.empty:
-            parts.append(frames.metrics)
+            metrics = frames.metrics
+            gone = None if metrics["source"].iloc[0] in guessed else _superseded(metrics)
+            if gone is not None:
+                purged += int(gone.sum())
+                metrics = metrics[~gone].reset_index(drop=True)
+            parts.append(metrics)
             ranks.append(PRIORITY.get(parser_name, len(PRIORITY)))
     if not parts:
         return empty_metrics(), {"within_source": 0, "across_sources": 0}
@@ -121,7 +153,7 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
         duplicated = _duplicated_keys(metrics)
         if duplicated.any():
             metrics = metrics[~duplicated].reset_index(drop=True)
-        return metrics, {"within_source": int(duplicated.sum()), "across_sources": 0}
+        return metrics, {"within_source": int(duplicated.sum()) + purged, "across_sources": 0}
     metrics = _concat(parts)
     split, metric, step, rank = (metrics[c] for c in _KEY)
     prio, source = np.repeat(ranks, [len(p) for p in parts]), metrics["source"]
@@ -137,8 +169,8 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     steps = step.to_numpy()
     best_last = np.full(len(best), np.iinfo(np.int64).min)
     np.maximum.at(best_last, series[is_best], steps[is_best])
-    guessed = source.isin(_guessed_axis_sources(ingested)).to_numpy()
-    kept &= is_best | ((steps > best_last[series]) & ~guessed)
+    guessed_rows = source.isin(guessed).to_numpy()
+    kept &= is_best | ((steps > best_last[series]) & ~guessed_rows)
     # Rule 2: across sources, one row per key: the best source's, then the first in file order.
     ordered = np.flatnonzero(kept)[np.argsort(prio[kept], kind="stable")]
     key = combined_codes(split, metric, step, rank)[ordered]
@@ -147,7 +179,7 @@ def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
     metrics = metrics[kept].reset_index(drop=True)
     n0 = len(kept)
     _fill_wall_times(metrics, walls)
-    return metrics, {"within_source": n0 - n1, "across_sources": n1 - n2}
+    return metrics, {"within_source": n0 - n1 + purged, "across_sources": n1 - n2}
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:

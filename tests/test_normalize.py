@@ -156,3 +156,31 @@ def test_a_cross_entropy_loss_is_no_rl_entropy_bonus() -> None:
     assert infer_trainer_kind({"loss", "cross_entropy_loss", "accuracy"}) == "trainer"
     assert infer_trainer_kind({"binary_cross_entropy_loss", "loss"}) == "trainer"
     assert infer_trainer_kind({"entropy_loss", "value_loss", "policy_gradient_loss"}) == "rl"
+
+
+def _epochs(numbers: range, start: float, fall: float) -> str:
+    return "".join(
+        f"epoch {e:3d}\nloss: {start - fall * i:.6f}\n"
+        f"test accuracy: {20 + i / 10:.2f}%, ({512570 + 37 * e}/{2466133 + e})\n"
+        for i, e in enumerate(numbers)
+    )
+
+
+def test_a_resume_from_an_earlier_epoch_replaces_every_epoch_after_it(tmp_path: Path) -> None:
+    # A loop's log that runs epochs 1-100, then resumes from epoch 71's checkpoint (the counter goes back to 71)
+    # with a better schedule: the final model went through epochs 71-130 of the second stretch, so epochs 91-100
+    # of the first are no part of it (kept, they would read as a jump from 1.12 back up to 1.66).
+    (tmp_path / "train_log.txt").write_text(_epochs(range(1, 101), 6.6, 0.05) + _epochs(range(71, 131), 1.49, 0.005))
+    run = analyze(tmp_path / "train_log.txt").run
+    loss = run.series("loss")
+    assert loss.index.tolist() == list(range(1, 131))
+    assert loss[70] == pytest.approx(6.6 - 0.05 * 69) and loss[100] == pytest.approx(1.49 - 0.005 * 29)
+    assert run.series("accuracy", split="eval").index.tolist() == list(range(1, 131))  # the test line's own epoch
+    assert not any(f.failure_mode == "loss_spike" for f in analyze(tmp_path / "train_log.txt").findings)
+
+
+def test_a_second_run_from_the_first_epoch_replaces_only_its_own_epochs(tmp_path: Path) -> None:
+    # A 15-epoch run, then a 1-epoch test run appended to the same log: another run, not a resume of the first
+    (tmp_path / "train_log.txt").write_text(_epochs(range(1, 16), 2.5, 0.1) + _epochs(range(1, 2), 2.4, 0.1))
+    loss = analyze(tmp_path / "train_log.txt").run.series("loss")
+    assert loss.index.tolist() == list(range(1, 16)) and loss[1] == pytest.approx(2.4)

@@ -790,7 +790,10 @@ def _name_slots(tpl: Template) -> None:
     if totals and tpl.rows:  # `D(G(z)): 0.3617 / 0.0005`: two fractions are no count of a total
         integral = np.all(np.isfinite(table) & (table == np.round(table)), axis=0)
         for i in totals:
-            if not (integral[i] and integral[i - 1]):
+            # `test accuracy: 20.78%, (512570/2466133)`: a total that differs from record to record is what was
+            # counted that time (correct of the tokens seen), not the length of a loop that a counter runs through
+            varies = len(np.unique(table[:, i])) > max(2, len(tpl.rows) // 2)
+            if not (integral[i] and integral[i - 1]) or varies:
                 slots[i - 1].role = "value" if slots[i - 1].raw else "unnamed"
                 slots[i].role = "skip"
     # `Train: 0.4997, Val: 0.5309, Test: 0.5288, Loss: 0.6932`: beside a train loss named as such, a value
@@ -1571,13 +1574,17 @@ def _under_main(
     lines counted epoch x batches, a `validation loss` with no counter between nanoGPT's steps, an epoch's
     eval summary under records counted by global iterations: compared with the train loss, an evaluation must
     sit on the train loss's axis. One evaluation before the first main record (at step 0, before training)
-    takes the first main record's step. None when the axes agree, or the placement would put two at one step."""
+    takes the first main record's step. An evaluation with no counter under records counted by epoch (`epoch 3`,
+    `loss: 4.93`, `test accuracy: 27.41%`) takes its epoch. None when the axes agree, or the placement would put
+    two at one step."""
     main_steps = emitted.get(id(main))
+    main_axis = axes.get(id(main))
     if (
         tpl is main
         or main_steps is None
-        or axes.get(id(main)) not in ("step", "batch_in_epoch")
+        or main_axis not in ("step", "batch_in_epoch", "epoch")
         or axis not in ("epoch", "record")
+        or (main_axis == "epoch" and axis == "epoch")  # both counted by epoch: on one axis already
         or not any(s.role == "value" and is_eval_split(s.split) for s in tpl.slots)
     ):
         return None
@@ -1587,7 +1594,7 @@ def _under_main(
     if not len(at) or int(at.min()) < 0:
         return None
     steps = np.asarray(main_steps)[at]
-    return steps if len(np.unique(steps)) == len(steps) else None
+    return steps if len(np.unique(at)) == len(at) else None  # one under each main record (a resume repeats steps)
 
 
 def _hints_under_main(
