@@ -28,6 +28,9 @@ METRIC_ALIASES: dict[str, str] = {
     "gradnorm": "grad_norm",
     "gnorm": "grad_norm",  # abbreviations: fairseq's `gnorm`, LeRobot's `grdn`
     "grdn": "grad_norm",
+    # a gradient printed as one number is its norm (`Train Summary | Epoch 3 | Loss=0.1673 | Grad=inf`)
+    "grad": "grad_norm",
+    "gradient": "grad_norm",
     "epoch": "epoch",
     "train/epoch": "epoch",
     "loss_scale": "loss_scale",

@@ -172,3 +172,60 @@ def test_an_out_of_memory_line_logged_at_info_level_is_no_oom(tmp_path: Path) ->
         (tmp_path / "train.log").write_text(log(level))
         modes = {f.failure_mode for f in analyze(tmp_path / "train.log").findings}
         assert ("oom" in modes) == expected, level
+
+
+def test_per_epoch_summaries_under_bare_bars_that_start_again_sit_at_their_epochs() -> None:
+    # A skeleton-action trainer (CTR-GCN's layout): a bare tqdm bar over 513 batches, then `Mean training
+    # loss`; `Eval epoch: N`, a bar over 63 batches, then `Mean test loss of 63 batches: 4.40`. The bars start
+    # again each epoch and show nothing of their own, so they do not place the summaries (all would sit at
+    # 513); the two headers (`Training epoch`, `Eval epoch`) do. `63` is how many batches, not the test loss.
+    def bar(total: int) -> str:
+        return "".join(f"\r{100 * n // total:3d}%|          | {n}/{total} [00:01<00:10, 9.99it/s]" for n in (0, total))
+
+    text = ""
+    for e in range(1, 6):
+        text += f"[ Fri Oct 18 02:05:31 2024 ] Training epoch: {e}\n" + bar(513) + "\n"
+        text += f"[ Fri Oct 18 02:09:12 2024 ] \tMean training loss: {4.6 - e / 10:.4f}.\n"
+        text += f"[ Fri Oct 18 02:09:12 2024 ] Eval epoch: {e}\n" + bar(63) + "\n"
+        text += f"[ Fri Oct 18 02:09:21 2024 ] \tMean test loss of 63 batches: {4.4 - e / 20:.4f}.\n"
+    read = series(text)
+    assert read["train/loss"] == [(e, round(4.6 - e / 10, 4)) for e in range(1, 6)]
+    assert read["eval/loss"] == [(e, round(4.4 - e / 20, 4)) for e in range(1, 6)]
+
+
+def test_a_gradient_printed_as_one_number_is_its_norm() -> None:
+    # SCNet's epoch summary: `Train Summary | Epoch 3 | Loss=0.1673 | Grad=inf`
+    text = "".join(
+        f"> 2024-07-26 17:06:38,010 - INFO - Train Summary | Epoch {e} | Loss={0.3 - e / 50:.4f} | Grad={g}\n"
+        for e, g in ((1, "9164.2812"), (2, "16170.3185"), (3, "inf"))
+    )
+    read = series(text)
+    assert [s for s, _ in read["train/grad_norm"]] == [1, 2, 3] and math.isinf(read["train/grad_norm"][2][1])
+
+
+def test_one_value_per_class_at_each_evaluation_is_a_breakdown_not_a_series() -> None:
+    # AugSeg's test: `[Test] -  class [k] IoU v` for each of the classes, then `<<Test>> - Epoch: e.  MIoU: m`.
+    # The per-class lines are a table, printed again at every evaluation: the class index is no step, and
+    # read as one series (`iou` at records 1..n) a class at 0 after one at 83 reads as a collapse.
+    text = ""
+    for e in range(3):
+        for k, iou in enumerate((79.18, 0.0, 34.51, 83.1)):
+            text += f"[09/23/2022 22:56:31][INFO] -  [Test] -  class [{k}] IoU {iou + e:.2f}\n"
+        text += (
+            f"[09/23/2022 22:56:31][INFO] -  <<Test>> - Epoch: {e}.  MIoU: {49.2 + e:.2f}. Best: {49.2 + e:.2f}/{e}\n"
+        )
+    read = series(text)
+    assert not any(name.endswith("/iou") or name.endswith("/class") for name in read)
+    assert [s for s, _ in read["eval/miou"]] == [0, 1, 2]
+
+
+def test_the_best_iteration_printed_again_at_the_end_is_no_record() -> None:
+    # LightGBM's early stopping: `[113] train's rmse .. valid's rmse ..`, then `Early stopping, best iteration
+    # is:` and `[13] ...` again. Read as a 114th record, the validation error ended at its best: no overfitting.
+    rows = [(i, 346730 / (1 + i / 10), 216261 + abs(i - 13) * 150) for i in range(1, 114)]
+    text = "".join(f"[{i}]\ttrain's rmse: {t:.0f}\tvalid's rmse: {v:.0f}\n" for i, t, v in rows)
+    text += (
+        f"Early stopping, best iteration is:\n[13]\ttrain's rmse: {rows[12][1]:.0f}\tvalid's rmse: {rows[12][2]:.0f}\n"
+    )
+    read = series(text)
+    assert [s for s, _ in read["eval/loss"]] == list(range(1, 114))

@@ -25,6 +25,7 @@ of one template are one kind of record. At the end of the file each template is 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -708,8 +709,18 @@ def _name_slots(tpl: Template) -> None:
     colon_group = ""  # `Accs: Train: 0.73, Val: 0.70`
     loss_group = False  # inside `[Losses: ...]`
     indexed = ""  # `train_batch_loss[ 6510 ]:  1.57`: the name whose bracketed index came before the value
+    counted = ""  # `Mean test loss of 63 batches: 4.40`: the name before a count that qualifies the next value
     for i, label in enumerate(tpl.labels):
         raw, role = _name(label, slots[-1] if slots else None, before, following[i])
+        if counted and role == "value":
+            raw, counted = counted, ""
+        qualifier = _COUNTED_OVER.search(raw) if role == "value" and raw else None
+        unit = _COUNT_UNIT.match(following[i]) if qualifier else None
+        if qualifier and unit and re.match(r"\s*[:=]", following[i][unit.end() :]):
+            counted = raw[: qualifier.start()].strip()
+            before += label + "0"
+            slots.append(Slot(raw, "", "train", "skip"))
+            continue
         keyed = _KEYED.search(before + label)
         if keyed and role == "value":  # `{"key": "eval_accuracy", "value": 0.91}`: the record's key names its value
             raw = keyed["name"] if raw.lower() == "value" else f"{keyed['name']} {raw}"
@@ -939,6 +950,7 @@ _GLUED_VALUE = re.compile(
 _COUNTER_PREPOSITIONS = {"on", "at", "in", "of", "after", "before", "during"}
 # A ranking metric's name with its cut-off glued on (`Top1`, `acc5`, `Hits10`, `Recall20`, `mAP50`, `NDCG10`).
 _RANKED_STEM = re.compile(r"(?i)(?:top|acc|hits?|recall|prec|precision|rouge|bleu|map|ndcg|mrr|rank|ap)[-_]?\d+")
+_COUNTED_OVER = re.compile(r"\s+(?:of|over|on|across)$", re.I)  # `loss of` before `63 batches: 4.40`
 _COUNT_UNIT = re.compile(
     r"\s*(steps|iterations|iters|updates|batches|sequences|samples|examples|episodes)\b(?!\s*(?:/|per\b))", re.I
 )
@@ -956,6 +968,25 @@ def _metric_like(metric: str) -> bool:
     return metric in _KNOWN or bool(_METRIC_WORD.search(metric))
 
 
+def _drop_reprint(tpl: Template) -> None:
+    """The last record printed again, counter and values alike, after the counter went past it (LightGBM's
+    `Early stopping, best iteration is:` then `[13] train's rmse: .. valid's rmse: ..` after `[113]`): a
+    reminder of the best one, not a record after the others."""
+    if len(tpl.rows) < 3:
+        return
+    last = tpl.rows[-1]
+    if last[0] >= tpl.rows[-2][0] or not any(_same_row(row, last) for row in tpl.rows[:-1]):
+        return
+    for column in (tpl.rows, tpl.lines, tpl.context, tpl.ranks):
+        if len(column) == len(tpl.rows) and column is not tpl.rows:
+            column.pop()
+    tpl.rows.pop()
+
+
+def _same_row(a: list[float], b: list[float]) -> bool:
+    return len(a) == len(b) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True))
+
+
 def _is_record(tpl: Template) -> bool:
     """Records carry a metric-like name (loss, acc, lr, norm, reward, ...): a number after `line`, `pid`
     or a path repeats in warnings without being a metric. Printed once, only an explicit record
@@ -963,6 +994,8 @@ def _is_record(tpl: Template) -> bool:
     values = [s for s in tpl.slots if s.role == "value" and s.metric]
     if _LEVEL.search(tpl.example):
         return False  # a warning/error line, whose numbers describe a problem (an event)
+    if _per_item(tpl):
+        return False  # `class [3] IoU 34.51` for each class at each evaluation: a breakdown, no time series
     if not any(_metric_like(s.metric) for s in values):
         return _counted(tpl, values)  # a name no list knows (`psnr`, `ssim`): trusted once it recurs, counted
     if len(tpl.rows) >= 2:
@@ -983,6 +1016,28 @@ def _is_record(tpl: Template) -> bool:
 
 
 COUNTED_MIN = 3  # lines of a template with a counter before a value named by an unknown word is a metric
+
+_ITEM_NAMES = {"class", "cls", "class_id", "category", "cat", "label", "idx", "index", "id", "item"}
+
+
+def _per_item(tpl: Template) -> bool:
+    """Lines that print one value per class (`class [0] IoU 79.18` ... `class [20] IoU 55.77`, again at every
+    evaluation): a field named for an item whose whole numbers run through the same few values again and
+    again (each at least twice, starting over from the first) indexes a breakdown, not a step of training."""
+    if len(tpl.rows) < 4:
+        return False
+    data = np.asarray(tpl.rows, dtype=np.float64)
+    for i, slot in enumerate(tpl.slots):
+        if slot.raw.strip().lower().replace(" ", "_") not in _ITEM_NAMES or i >= data.shape[1]:
+            continue
+        column = data[:, i]
+        if not bool(np.all(np.isfinite(column) & (column == np.round(column)) & (column >= 0))):
+            continue
+        _, counts = np.unique(column, return_counts=True)
+        restarts = int(np.sum(np.diff(column) < 0))
+        if len(counts) >= 2 and int(counts.min()) >= 2 and restarts >= 1:
+            return True
+    return False
 
 
 def _counted(tpl: Template, values: list[Slot]) -> bool:
@@ -1266,15 +1321,18 @@ def finish(
         # Lines whose slots name the same fields are one record kind, whatever text varies between them
         # (a padded counter, a word that changes): merged before they are judged.
         signature = tuple((s.metric, s.split, s.role) for s in tpl.slots)
-        if any(s.metric for s in tpl.slots if s.role == "value") and signature in merged:
+        valued = any(s.metric for s in tpl.slots if s.role == "value")
+        if valued and signature in merged:
             _merge(merged[signature], tpl)
-        else:
-            merged[signature if any(s.metric for s in tpl.slots) else (("", tpl.key, ""),)] = tpl
+        else:  # lines with counters only (`Training epoch: 3`, `Eval epoch: 3`) stay apart: headers of their own
+            merged[signature if valued else (("", tpl.key, ""),)] = tpl
     _fold_prefixed(merged)
     records = [tpl for tpl in merged.values() if _is_record(tpl)]
     records += _headerless_tables(merged, records)
     last_numbered = max((max(t.lines) for t in collector.templates.values() if t.lines), default=-1)
     records += [t for t in merged.values() if t not in records and _cut_record(t, records, last_numbered)]
+    for tpl in records:
+        _drop_reprint(tpl)
     _name_the_loss(records)
     if not builder.has("train", "loss") and not any(s.metric == "loss" for t in records for s in t.slots):
         bare = _bare_loss([t for t in merged.values() if t not in records])
@@ -1361,7 +1419,14 @@ def finish(
                 and len(np.unique(under)) == len(under)
                 and bool(np.isin(known_lines[under], headers).all())
             )
-            if stepped and np.all(context >= 0) and not headed:
+            # A bar that starts again each epoch and shows nothing of its own (`0/513 ... 513/513`) puts every
+            # record after it at its last count: records that would collapse so onto a few steps, with values
+            # that differ (not one bar redrawn, its lines repeated), are placed by the counted lines above them
+            # instead (`Training epoch: 3`).
+            places = len(np.unique(context))
+            distinct = len({(int(c), tuple(np.nan_to_num(row).tolist())) for c, row in zip(context, data, strict=True)})
+            collapsed = len(context) >= 4 and places < len(context) / 2 and distinct - places >= len(context) / 2
+            if stepped and np.all(context >= 0) and not headed and not collapsed:
                 steps, axis, why = context, "context", "the step the log was at (progress bar or step line before it)"
             elif len(known_lines):
                 at = last_counted(np.asarray(tpl.lines))
