@@ -974,8 +974,9 @@ def _drop_reprint(tpl: Template) -> None:
     reminder of the best one, not a record after the others."""
     if len(tpl.rows) < 3:
         return
-    last = tpl.rows[-1]
-    if last[0] >= tpl.rows[-2][0] or not any(_same_row(row, last) for row in tpl.rows[:-1]):
+    last, before = tpl.rows[-1], tpl.rows[-2]
+    went_past = bool(last) and math.isfinite(last[0]) and math.isfinite(before[0]) and last[0] < before[0]
+    if not went_past or not any(_same_row(row, last) for row in tpl.rows[:-1]):
         return
     for column in (tpl.rows, tpl.lines, tpl.context, tpl.ranks):
         if len(column) == len(tpl.rows) and column is not tpl.rows:
