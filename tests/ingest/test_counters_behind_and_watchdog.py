@@ -229,3 +229,15 @@ def test_the_best_iteration_printed_again_at_the_end_is_no_record() -> None:
     )
     read = series(text)
     assert [s for s, _ in read["eval/loss"]] == list(range(1, 114))
+
+
+def test_a_counter_pair_glued_by_a_colon_above_59_is_no_clock() -> None:
+    # AugSeg prints `Epoch/Iter [80:{epoch:>2}/{iter:>3}]`: from epoch 10 on `[80:10/ 10]` reads like a time of
+    # day; were it one, the lines of epochs 10-79 would be a second kind of record apart from epochs 0-9.
+    text = "".join(
+        f"[09/23/2022 22:55:37][INFO] - Epoch/Iter [80:{e:>2}/ {i}]\tLoss {1 / (e + 1):.4f} ({1 / (e + 1):.4f})\n"
+        for e in (8, 9, 10, 11)
+        for i in (10, 20)
+    )
+    templates = parse_text(text, "train.log").meta["console_log"]["train.log"]["templates"]
+    assert len(templates) == 1 and templates[0]["records"] == 8

@@ -56,7 +56,8 @@ _CLOCK = re.compile(
     r"|\b\d\d[-/.]\d\d[-/.]\d\d[ T_]\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"  # `02/20/19 17:14:59`: a year in two digits
     # `2023-07-17 21:23:40`, and the `2023-07-17_21-23-40` a run folder's name is stamped with
     r"|\d{4}[-/]\d\d[-/]\d\d(?:[ T]\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?|_\d\d[-:]\d\d(?:[-:]\d\d)?)?"
-    r"|\b(?:\d{1,2}[-/]\d{1,2}[ T])?\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?\b"
+    # a time of day or minutes:seconds, whose first number is under 60 (`[80:10/ 10]`, 80 epochs' 10th, is none)
+    r"|\b(?:\d{1,2}[-/]\d{1,2}[ T])?[0-5]?\d:\d\d(?::\d\d)?(?:[.,]\d+)?\b"
     r"|\b\d+ days?, \d+:\d\d:\d\d"
     r"|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\b"  # 17/01/2019: a date, not a counter i/n
 )
