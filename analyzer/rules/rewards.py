@@ -217,3 +217,65 @@ def reward_collapses(
             "others": sorted({m for _, m, _, _, _ in hits} - {name}),
         },
     )
+
+
+_VALUE_WORDS = {"value", "critic", "vf", "q", "td", "qf"}
+
+
+def _value_losses(run: Run) -> list[str]:
+    """Train series that hold an RL run's value loss (`value_loss`, `loss_critic`, `vf_loss`, `q_loss`,
+    rsl_rl's `Value function loss`); in a run that names none, its train loss (a DQN loop prints its TD loss as
+    `loss`)."""
+    named = []
+    for split, name in run.series_names():
+        words = set(re.split(r"[^a-z]+", name.lower())) - {""}
+        if split == "train" and "loss" in words and words & _VALUE_WORDS and not words & _NOT_THE_REWARD:
+            named.append(name)
+    return named or (["loss"] if run.has("loss") else [])
+
+
+@check("value_loss_diverges")
+def value_loss_diverges(run: Run, *, growth: float = 100.0, min_points: int = 8) -> Detection | None:
+    """An RL run's value loss (a critic's, a Q-function's TD error) ends `growth` times or more above the low
+    it reached in the first half of the log, by more than the reward's own growth can explain: a value loss
+    scales with the square of the returns it regresses on, so returns that grew k times allow k² more. The
+    value estimates ran away (the deadly triad of bootstrapping, off-policy data and function approximation;
+    a target network synced too often; a learning rate too high), whatever the policy's reward does."""
+    rewards = _reward_series(run)
+    if not rewards:
+        return None
+    reward = finite(run.series(rewards[0]))
+    if len(reward) < min_points:
+        return None
+    quarter = max(1, len(reward) // 4)
+    r_first = float(np.median(np.abs(reward.to_numpy()[:quarter])))
+    r_last = float(np.median(np.abs(reward.to_numpy()[-quarter:])))
+    explained = max(1.0, r_last / r_first) ** 2 if r_first > 0 else math.inf
+    for name in _value_losses(run):
+        series = finite(run.series(name))
+        values = series.to_numpy()
+        n = len(values)
+        if n < min_points or bool((values < 0).any()):
+            continue
+        low_at = int(np.argmin(values[: n // 2]))
+        low = float(values[low_at])
+        tail = float(np.median(values[-max(1, n // 4) :]))
+        if low <= 0 or tail < growth * explained * low:
+            continue
+        above = np.flatnonzero(values[low_at:] >= math.sqrt(growth) * low)
+        onset = int(series.index[low_at + int(above[0])]) if len(above) else int(series.index[low_at])
+        return Detection(
+            onset,
+            f"{name} rose from {fmt(low)} to {fmt(tail)} (median of the last quarter), {tail / low:.3g}× its low, "
+            f"while |{rewards[0]}| went from {fmt(r_first)} to {fmt(r_last)}: the value estimates ran away",
+            {
+                "pattern": "value_divergence",
+                "series": f"train/{name}",
+                "low": cite_point(run, "train", name, int(series.index[low_at]), low),
+                "onset": cite_point(run, "train", name, onset, float(series.loc[onset])),
+                "growth": round(tail / low, 1),
+                "reward_series": f"train/{rewards[0]}",
+                "reward_growth": round(r_last / r_first, 3) if r_first > 0 else None,
+            },
+        )
+    return None
