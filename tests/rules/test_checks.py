@@ -201,6 +201,15 @@ FIRES: dict[str, Case] = {
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.0]}, trainer_kind="grpo"),
         onset=6,
     ),
+    "value_loss_diverges": Case(  # a critic's loss 600x its low while the reward stays where it was
+        lambda: make_run(
+            {
+                "train/value_loss": [5.0, 4.0, 3.0, 2.0, 1.0, 3.0, 12.0, 50.0, 200.0, 400.0, 600.0, 800.0],
+                "train/reward": [-10.0] * 12,
+            }
+        ),
+        onset=7,
+    ),
     "astronomical_loss": Case(  # keras-rl's CDQN: a TD loss of 3.6e23 and on (an RL run: no other check judges it)
         lambda: make_run({"train/loss": [3.57e23, 2.09e24, 1.24e26, 6.15e25]}, trainer_kind="rl"), onset=1
     ),
@@ -315,6 +324,14 @@ SILENT: dict[str, Case] = {
     ),
     "reward_collapses": Case(  # the same fall with the reward back up at the end: no collapse that stays
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.5]}, trainer_kind="grpo")
+    ),
+    "value_loss_diverges": Case(  # the same climb while the returns grow 100-fold: their square allows it
+        lambda: make_run(
+            {
+                "train/value_loss": [5.0, 4.0, 3.0, 2.0, 1.0, 3.0, 12.0, 50.0, 200.0, 400.0, 600.0, 800.0],
+                "train/reward": [1.0, 1.0, 1.0, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0, 100.0, 100.0, 100.0],
+            }
+        )
     ),
     "astronomical_loss": Case(  # a value loss that grows with the returns by design, far below 1e15
         lambda: make_run({"train/value_loss": [12.0, 480.0, 9.3e3, 2.2e5]}, trainer_kind="rl")
@@ -933,3 +950,24 @@ def test_a_specific_event_explains_only_an_exception_with_no_training_record_bet
     assert CHECKS["event_present"](run(100), **params) is None  # right before it: the same ending
     found = CHECKS["event_present"](run(5), **params)
     assert found is not None and found.message.startswith("RuntimeError")
+
+
+@pytest.mark.parametrize(("tail", "fires"), [(0.09, False), (0.11, True)])
+def test_a_climb_is_judged_on_what_the_printed_digits_allow(tail: float, fires: bool) -> None:
+    # A TF1 loop's bar prints `loss=0.07` with two decimals (new log 2209, these values): 0.07 then 0.09 may be
+    # 0.0749 then 0.0850, a rise of 13%, under the 20% a divergence asks; 0.07 then 0.11 is one at worst
+    loss = [0.25] * 7 + [0.14] * 7 + [0.11] * 10 + [0.08] * 13 + [0.07] * 7 + [tail] * 3
+    found = CHECKS["divergence"](make_run({"train/loss": loss}))
+    assert (found is not None) == fires
+
+
+def test_a_field_the_loss_is_the_mean_of_is_a_term_of_it_not_a_score() -> None:
+    # A U-Net loop prints `train: bce: 0.210124, dice: 0.994346, loss: 0.602235`: the loss is the mean of bce and
+    # dice, so `dice` is the dice loss (lower is better) falling with it, not a Dice score falling
+    bce = [0.21, 0.022, 0.023, 0.02, 0.018, 0.015, 0.012, 0.01]
+    dice = [0.994, 0.806, 0.522, 0.3, 0.12, 0.06, 0.03, 0.02]
+    loss = [round((b + d) / 2, 6) for b, d in zip(bce, dice, strict=True)]
+    run = make_run({"train/loss": loss, "train/bce": bce, "train/dice": dice})
+    assert CHECKS["train_score_falls_with_loss"](run) is None
+    scored = make_run({"train/loss": loss, "train/dice": dice})  # no sum to be a term of: a score that falls
+    assert CHECKS["train_score_falls_with_loss"](scored) is not None
