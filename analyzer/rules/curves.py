@@ -9,6 +9,7 @@ Two regimes, because real bug reports paste anything from four log lines to a mi
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from typing import Any
@@ -327,9 +328,12 @@ def _divergence_long(
     run: Run, metric: str, loss: pd.Series, min_rise: float, until: int | None = None
 ) -> Detection | None:
     sig = run_signals(run, metric, until=until)
+    half = printed_unit(loss.to_numpy()) / 2
     for event in sig.events_of("divergence_onset"):
         low, final = event.before, event.after
-        if low <= 0 or final < (1 + min_rise) * low:
+        # judged on what the printed digits allow at worst: `0.07` then `0.09` (two decimals) may be 0.0749
+        # then 0.0850, a rise of 13%, not 29%
+        if low <= 0 or final - half < (1 + min_rise) * (low + half):
             continue
         return Detection(
             event.step,
@@ -345,6 +349,17 @@ def _divergence_long(
             confidence=event.confidence,
         )
     return None
+
+
+def printed_unit(values: np.ndarray) -> float:
+    """The unit of the last digit the values were printed with (0.01 for `0.25`, `0.14`, `0.07`), or 0 when
+    they carry more than eight decimals (a float printed in full, a structured log's exact value)."""
+    finite_values = values[np.isfinite(values)]
+    for decimals in range(9):
+        scaled = finite_values * 10.0**decimals
+        if bool(np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled)))):
+            return 10.0**-decimals
+    return 0.0
 
 
 def _divergence_short(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:
@@ -779,8 +794,9 @@ def train_score_falls_with_loss(
     first, last = _quarter_medians(loss.to_numpy())
     if not (first > 0 and last <= loss_fall * first):
         return None
+    terms = loss_terms(run)
     for split, metric in run.series_names():
-        if split != "train" or not _is_score(metric):
+        if split != "train" or not _is_score(metric) or metric in terms:
             continue
         score = finite(run.series(metric))
         if len(score) < min_points:
@@ -803,6 +819,29 @@ def train_score_falls_with_loss(
                 confidence=0.6,
             )
     return None
+
+
+def loss_terms(run: Run, split: str = "train", most: int = 6) -> set[str]:
+    """The series of a split whose sum, or mean, is its loss at every step they share (two to four of them, among
+    the first `most` others): `train: bce: 0.210124, dice: 0.994346, loss: 0.602235` holds a dice *loss*, a term
+    of the objective, lower better, not the Dice score its name would say."""
+    loss = finite(run.series("loss", split=split))
+    if len(loss) < 2:
+        return set()
+    others = [m for s, m in run.series_names() if s == split and m != "loss" and not m.endswith("_summary")][:most]
+    table = pd.concat([loss.rename("loss")] + [finite(run.series(m, split=split)).rename(m) for m in others], axis=1)
+    table = table.dropna()
+    if len(table) < 2:
+        return set()
+    target = table["loss"].to_numpy()
+    tolerance = 1e-3 * np.maximum(np.abs(target), 1e-3) + printed_unit(target)
+    for size in (2, 3, 4):
+        for group in itertools.combinations(others, size):
+            block = table[list(group)].to_numpy()
+            for total in (block.sum(axis=1), block.mean(axis=1)):
+                if bool(np.all(np.abs(total - target) <= tolerance * size)):
+                    return set(group)
+    return set()
 
 
 def _quarter_medians(values: np.ndarray) -> tuple[float, float]:
