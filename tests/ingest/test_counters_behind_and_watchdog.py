@@ -241,3 +241,15 @@ def test_a_counter_pair_glued_by_a_colon_above_59_is_no_clock() -> None:
     )
     templates = parse_text(text, "train.log").meta["console_log"]["train.log"]["templates"]
     assert len(templates) == 1 and templates[0]["records"] == 8
+
+
+def test_of_several_losses_the_one_named_a_total_is_the_loss() -> None:
+    # MTCNN's R-Net loop: `det loss`, `bbox loss` and `all_loss` (their weighted sum) on each line
+    text = "".join(
+        f"Epoch: 1, Step: {s}, accuracy: 0.9, det loss: {0.8 - s / 1e4:.4f}, bbox loss: 0.1694, "
+        f"all_loss: {0.9 - s / 1e4:.4f}, lr:0.01\n"
+        for s in range(0, 1000, 100)
+    )
+    read = series(text)
+    assert [round(v, 4) for _, v in read["train/loss"]][:2] == [0.9, 0.89]
+    assert "train/det_loss" in read and "train/bbox_loss" in read

@@ -1729,6 +1729,9 @@ def _name_the_loss(records: list[Template]) -> None:
             continue
         for test in (lambda m: m.endswith("loss") and not _auxiliary_term(m), lambda m: m in LOSS_FUNCTIONS):
             lossy = {s.metric for s in fields if test(s.metric)}
+            totals = {m for m in lossy if set(m.split("_")) & _TOTAL_WORDS}
+            if len(lossy) > 1 and len(totals) == 1:  # `det loss, bbox loss, all_loss`: the total of the parts
+                lossy = totals
             if len(lossy) == 1:
                 for s in fields:
                     if s.metric in lossy:
@@ -1747,6 +1750,7 @@ def _name_the_loss(records: list[Template]) -> None:
                         s.metric = "_".join(_tokens(s.raw))
 
 
+_TOTAL_WORDS = {"total", "tot", "all", "overall", "sum", "full", "combined"}  # the loss of which the others are parts
 # Terms printed beside an objective, never the objective itself: an entropy bonus (baselines' `entloss`, 0 when
 # its coefficient is), a KL or regularisation penalty, weight decay, a mixture-of-experts' auxiliary loss.
 _AUXILIARY = {"ent", "entropy", "kl", "reg", "regularization", "l2", "wd", "aux"}
