@@ -257,3 +257,22 @@ def test_a_postfix_key_of_several_words_is_one_name() -> None:
     read = values(text)
     assert read["train/loss"] == pytest.approx([0.0465, 0.035, 0.025])
     assert read["train/depth_loss"] == [0.0, 0.0, 0.0]
+
+
+def test_styling_that_alone_parts_two_numbers_parts_them(tmp_path: Path) -> None:
+    # Keras 3 in a notebook: the first batch's bar and the epoch's last are glued with no carriage return, a bold
+    # escape between them: `loss: 0.1508<ESC>[1m13/13`. The first batch's loss is 0.1508, not 0.150813, and the
+    # epoch's record is the last bar's.
+    bold, plain = "\x1b[1m", "\x1b[0m"
+    text = ""
+    for epoch in (1, 2, 3):
+        text += f"Epoch {epoch}/3\n"
+        text += (
+            f"{bold} 1/13{plain} - 0s 25ms/step - accuracy: 1.0000 - loss: 0.1508{bold}13/13{plain} - 0s 4ms/step"
+            f" - accuracy: 0.8278 - loss: {0.5 - epoch / 20:.4f} - val_accuracy: 0.8065"
+            f" - val_loss: {0.3 + epoch / 50:.4f}\n"
+        )
+    assert 0.150813 not in values(text)["train/loss"]
+    (tmp_path / "output.txt").write_text(text)
+    run = analyze(tmp_path / "output.txt").run
+    assert run.series("loss").tolist() == pytest.approx([0.45, 0.4, 0.35])

@@ -19,7 +19,7 @@ from analyzer.names import canonical_metric
 
 BLOCK = 1 << 20
 MAX_LINE = 64 * 1024  # longer fragments are cut: a 200 MB single line must not become one string
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB012]")
+_ANSI = re.compile(r"(?:\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB012])+")
 _PREFIX = re.compile(
     r"^(?:\s*\[\d+\]\s(?=\[)"  # line numbers some paste tools add: [80746] [rank0]:...
     r"|\s*\([^()]*pid=\d+\)\s*"  # ray / skypilot: (head, pid=123)
@@ -538,6 +538,14 @@ _CUT_BAR = re.compile(r"(?P<pct>\d{1,3})%\|[^|\r\n]*\|\s*(?P<n>\d+)/(?P<total>\d
 _BAR_TAIL = re.compile(r"^[^|\r\n\d]{0,80}\|\s*\d+/\d+\s*\[")
 
 
+def _unstyled(escape: re.Match[str]) -> str:
+    """Nothing for a terminal's styling, or a space where it was all that parted two numbers: Keras 3 redraws its
+    bar with no carriage return kept in a notebook's output (`loss: 0.1508<bold>13/13`), and the loss is 0.1508,
+    not 0.150813."""
+    text, start, end = escape.string, escape.start(), escape.end()
+    return " " if start > 0 and end < len(text) and text[start - 1].isdigit() and text[end].isdigit() else ""
+
+
 def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True, whole_bar: bool = False) -> None:
     """One piece between line breaks: a progress bar, what follows it, or a plain line."""
     if state.bar_head is not None:
@@ -556,7 +564,7 @@ def _fragment(state: State, fragment: str, lineno: int, unwrap: bool = True, who
         if whole is None:
             return
         fragment, lineno = whole
-    text = _ANSI.sub("", fragment) if "\x1b" in fragment else fragment
+    text = _ANSI.sub(_unstyled, fragment) if "\x1b" in fragment else fragment
     if "%" in text and "/" in text:
         bar = BAR.search(text) or _CUT_BAR.search(text)
         if bar:
