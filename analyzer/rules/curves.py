@@ -794,9 +794,9 @@ def train_score_falls_with_loss(
     first, last = _quarter_medians(loss.to_numpy())
     if not (first > 0 and last <= loss_fall * first):
         return None
-    terms = loss_terms(run)
+    terms: set[str] | None = None  # read only for a score that fell (a sum of seven series costs a millisecond)
     for split, metric in run.series_names():
-        if split != "train" or not _is_score(metric) or metric in terms:
+        if split != "train" or not _is_score(metric):
             continue
         score = finite(run.series(metric))
         if len(score) < min_points:
@@ -804,6 +804,9 @@ def train_score_falls_with_loss(
         points = score.to_numpy()
         begin, end = _quarter_medians(points)
         if begin > 0 and end <= score_fall * begin:
+            terms = loss_terms(run) if terms is None else terms
+            if metric in terms:
+                continue
             return Detection(
                 int(score.index[0]),
                 f"train loss fell from {fmt(first)} to {fmt(last)} while the train {metric} fell from {fmt(begin)} "

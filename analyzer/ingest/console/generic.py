@@ -1426,8 +1426,13 @@ def finish(
             # that differ (not one bar redrawn, its lines repeated), are placed by the counted lines above them
             # instead (`Training epoch: 3`).
             places = len(np.unique(context))
-            distinct = len({(int(c), tuple(np.nan_to_num(row).tolist())) for c, row in zip(context, data, strict=True)})
-            collapsed = len(context) >= 4 and places < len(context) / 2 and distinct - places >= len(context) / 2
+            collapsed = (
+                len(context) >= 4
+                and places < len(context) / 2
+                and len({(int(c), tuple(np.nan_to_num(row).tolist())) for c, row in zip(context, data, strict=True)})
+                - places
+                >= len(context) / 2
+            )
             if stepped and np.all(context >= 0) and not headed and not collapsed:
                 steps, axis, why = context, "context", "the step the log was at (progress bar or step line before it)"
             elif len(known_lines):
