@@ -40,8 +40,10 @@ def _restart_points(metrics: pd.DataFrame) -> list[tuple[int, float, int, int]]:
     if mask.sum() < 2:
         return []
     lines = metrics["line"].to_numpy(dtype="float64", na_value=np.nan)[mask]
-    order = np.argsort(lines, kind="stable")  # file order (rows without a line last)
-    steps, lines = metrics["step"].to_numpy()[mask][order], lines[order]
+    steps = metrics["step"].to_numpy()[mask]
+    if not bool(np.all(lines[1:] >= lines[:-1])):  # file order (rows without a line last); most frames are in it
+        order = np.argsort(lines, kind="stable")
+        steps, lines = steps[order], lines[order]
     previous_max = np.maximum.accumulate(steps)[:-1]
     return [
         (int(steps[i]), float(lines[i]), int(previous_max[i - 1]), int(steps[0]))
