@@ -9,12 +9,14 @@ from pathlib import Path
 
 from analyzer.api import analyze
 
-LINE = "Iter {i}: loss={v:.4f} cls_loss={c:.4f} reg_loss={r:.4f} lr=0.001\n"
+LINE = "Iter {i}: loss={0:.4f} cls_loss={1:.4f} reg_loss={2:.4f} lr=0.001\n"
+ERRORS = "INFO: Epoch {i}: loss={0:.4f}, RMSE_E_per_atom={1:.1f} meV, RMSE_F={2:.1f} meV / A\n"
 
 
-def modes(tmp_path: Path, rows: list[tuple[float, float, float]]) -> set[str]:
+def modes(tmp_path: Path, rows: list[tuple[float, float, float]], line: str = LINE, every: int = 10) -> set[str]:
+    """The failure modes found in a log of one `line` per row (the loss, then two other fields)."""
     log = tmp_path / "train.log"
-    log.write_text("".join(LINE.format(i=10 * i, v=v, c=c, r=r) for i, (v, c, r) in enumerate(rows)))
+    log.write_text("".join(line.format(*row, i=every * i) for i, row in enumerate(rows)))
     return {f.failure_mode for f in analyze(log).findings}
 
 
@@ -28,20 +30,11 @@ def test_a_loss_that_climbs_with_its_parts_is_a_divergence(tmp_path: Path) -> No
     assert "divergence" in modes(tmp_path, rows)
 
 
-ERRORS = "INFO: Epoch {i}: loss={v:.4f}, RMSE_E_per_atom={e:.1f} meV, RMSE_F={f:.1f} meV / A\n"
-
-
-def error_modes(tmp_path: Path, rows: list[tuple[float, float, float]]) -> set[str]:
-    log = tmp_path / "train.log"
-    log.write_text("".join(ERRORS.format(i=2 * i, v=v, e=e, f=f) for i, (v, e, f) in enumerate(rows)))
-    return {f.failure_mode for f in analyze(log).findings}
-
-
 def test_a_loss_that_climbs_while_the_errors_beside_it_end_lower_is_no_divergence(tmp_path: Path) -> None:
     # MACE re-weights its loss terms when its SWA stage starts: the loss jumps 0.0018 -> 7.8 and stays, while the
     # energy and force errors printed beside it end below where they were
     early = [(0.05 - 0.003 * i, 9.0 - 0.2 * i, 300.0 - i) for i in range(12)]
     late = [(7.8 - 0.1 * i, 8.0 - 0.3 * i, 290.0 - 2 * i) for i in range(12)]
-    assert "divergence" not in error_modes(tmp_path, early + late)
+    assert "divergence" not in modes(tmp_path, early + late, ERRORS, every=2)
     worse = [(7.8 + 0.1 * i, 12.0 + 0.3 * i, 300.0 + 2 * i) for i in range(12)]  # the errors climb with it
-    assert "divergence" in error_modes(tmp_path, early + worse)
+    assert "divergence" in modes(tmp_path, early + worse, ERRORS, every=2)
