@@ -253,3 +253,18 @@ def test_of_several_losses_the_one_named_a_total_is_the_loss() -> None:
     read = series(text)
     assert [round(v, 4) for _, v in read["train/loss"]][:2] == [0.9, 0.89]
     assert "train/det_loss" in read and "train/bbox_loss" in read
+
+
+def test_a_time_with_its_unit_in_brackets_is_no_split_objective() -> None:
+    # Joey NMT's test-set line after training: `Evaluation result (beam search) , generation: 137.6410[sec],
+    # evaluation: 0.0000[sec]`: `evaluation` names a split word, but the bracketed unit says it is a time, so it
+    # is no eval loss of 0 (read as one, the validation loss "rose" from it)
+    head = "2025-05-27 10:18:26,963 - INFO - joeynmt.prediction - Evaluation result"
+    text = "".join(
+        f"{head} (greedy) loss: {2.3 - i / 10:6.2f}, ppl: {9.5 - i:6.2f}, acc: 0.48, generation: 286.9095[sec], "
+        "evaluation: 0.0000[sec]\n"
+        for i in range(3)
+    )
+    text += f"{head} (beam search) , generation: 137.6410[sec], evaluation: 0.0000[sec]\n"
+    read = series(text)
+    assert [round(v, 2) for _, v in read["eval/loss"]] == [2.3, 2.2, 2.1]

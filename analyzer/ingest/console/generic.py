@@ -696,7 +696,8 @@ def _segment_splits(labels: list[str]) -> list[str]:
 _SPLIT_BRACKET = re.compile(r"(?P<word>[A-Za-z]+)?\s*[:=]?\s*[(\[{]|(?P<close>[)\]}])")
 
 
-_GLUED_UNIT = re.compile(r"[A-Za-z%]")  # what follows a number directly: its unit (`24.80dB`, `53.4s`, `12%`)
+# what follows a number directly: its unit (`24.80dB`, `53.4s`, `12%`, Joey NMT's `evaluation: 0.0000[sec]`)
+_GLUED_UNIT = re.compile(r"[A-Za-z%]|[\[(](?:sec|secs|s|ms|min|h|hrs?|seconds|minutes|hours)[\])]")
 _INDEX_OPEN = re.compile(r"([A-Za-z_][\w.]*)\[\s*$")
 _INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
 
