@@ -51,17 +51,27 @@ def _restart_points(metrics: pd.DataFrame) -> list[tuple[int, float, int, int]]:
     ]
 
 
-def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
-    """A `restart` event wherever a source's train-loss steps go backwards in file order.
+Restarts = dict[int, list[tuple[int, float, int, int]]]
 
-    Sources whose steps are guesses (console dicts printed apart from their progress bars, as block-buffered
-    stdout in a `nohup.out` does) are left out: their steps can run backwards without any resume.
-    """
+
+def restart_points(ingested: Ingested) -> Restarts:
+    """Per frame (its index in `ingested.frames`), where its train-loss steps go backwards in file order. Sources
+    whose steps are guesses (console dicts printed apart from their progress bars, as block-buffered stdout in a
+    `nohup.out` does) are left out: their steps can run backwards without any resume."""
+    guessed = _guessed_axis_sources(ingested)
+    return {
+        i: _restart_points(frames.metrics)
+        for i, (_, frames) in enumerate(ingested.frames)
+        if not frames.metrics.empty and frames.metrics["source"].iloc[0] not in guessed
+    }
+
+
+def _restarts(ingested: Ingested, restarts: Restarts) -> pd.DataFrame:
+    """A `restart` event wherever a source's train-loss steps go backwards in file order."""
     rows: list[dict[str, Any]] = []
-    for metrics in sources:
-        if metrics.empty or metrics["source"].iloc[0] in guessed:
-            continue
-        for step, line, before, _ in _restart_points(metrics):
+    for i, points in restarts.items():
+        source = ingested.frames[i][1].metrics["source"].iloc[0]
+        for step, line, before, _ in points:
             rows.append(
                 {
                     "step": step,
@@ -70,7 +80,7 @@ def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
                     "severity": "info",
                     "message": f"step went back from {before} to {step}: "
                     "the run was resumed from an earlier checkpoint",
-                    "source": metrics["source"].iloc[0],
+                    "source": source,
                     "line": None if np.isnan(line) else int(line),
                 }
             )
@@ -80,13 +90,13 @@ def _restarts(sources: list[pd.DataFrame], guessed: set[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(empty.columns)).astype(empty.dtypes.to_dict())
 
 
-def _superseded(metrics: pd.DataFrame) -> np.ndarray | None:
+def _superseded(metrics: pd.DataFrame, restarts: list[tuple[int, float, int, int]]) -> np.ndarray | None:
     """Rows of one source that a resume replaced: where the train loss's steps go back to step s at line L,
     every row printed before L at step s or later (of any series) belongs to the stretch the run was resumed
     over, and the final model went through the steps printed after L instead. A start again from the first
     step is another run in the same file (a sweep, a test run after the real one), not a resume: its rows only
     replace those at the same steps. None when nothing was replaced."""
-    points = [(step, line) for step, line, _, first in _restart_points(metrics) if not np.isnan(line) and step > first]
+    points = [(step, line) for step, line, _, first in restarts if not np.isnan(line) and step > first]
     if not points:
         return None
     lines = metrics["line"].to_numpy(dtype="float64", na_value=np.inf)
@@ -134,15 +144,17 @@ def _guessed_axis_sources(ingested: Ingested) -> set[str]:
     return guessed
 
 
-def merge_metrics(ingested: Ingested) -> tuple[pd.DataFrame, dict[str, int]]:
-    """All sources' metrics on one axis under the duplicate-step policy."""
+def merge_metrics(ingested: Ingested, restarts: Restarts | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """All sources' metrics on one axis under the duplicate-step policy (`restarts`: restart_points(ingested),
+    when the caller has them already)."""
     parts, ranks = [], []
     guessed = _guessed_axis_sources(ingested)
+    restarts = restart_points(ingested) if restarts is None else restarts
     purged = 0
-    for parser_name, frames in ingested.frames:
+    for i, (parser_name, frames) in enumerate(ingested.frames):
         if not frames.metrics.empty:
             metrics = frames.metrics
-            gone = None if metrics["source"].iloc[0] in guessed else _superseded(metrics)
+            gone = _superseded(metrics, restarts[i]) if i in restarts else None
             if gone is not None:
                 purged += int(gone.sum())
                 metrics = metrics[~gone].reset_index(drop=True)
@@ -473,12 +485,13 @@ def loss_from_error(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]
 
 def build_run(path: Path, ingested: Ingested) -> Run:
     """The Run: merged metrics and events, merged and derived meta, sources and problems."""
-    metrics, dropped = merge_metrics(ingested)
+    restarts = restart_points(ingested)
+    metrics, dropped = merge_metrics(ingested, restarts)
     metrics, derived = loss_from_perplexity(metrics)
     metrics, from_error = loss_from_error(metrics)
     derived.update(from_error)
     events_parts = [f.events for _, f in ingested.frames if not f.events.empty]
-    events_parts.append(_restarts([f.metrics for _, f in ingested.frames], _guessed_axis_sources(ingested)))
+    events_parts.append(_restarts(ingested, restarts))
     non_empty = [e for e in events_parts if not e.empty]
     events = pd.concat(non_empty, ignore_index=True) if non_empty else empty_events()
     # The same event read from two sources (the console and W&B's copy of it) counts once: the first source's
