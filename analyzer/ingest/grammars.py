@@ -96,20 +96,24 @@ class Screen:
     with no literal costs Python's re ~10 us a line)."""
 
     literals: tuple[tuple[str, ...], ...]  # per pattern, lower-case literals, () when it has none
-    any_literal: re.Pattern[str]
+    words: tuple[str, ...]  # every literal once
+    owners: dict[str, frozenset[int]]  # a literal's patterns
     bare: tuple[int, ...]  # the patterns without literals: tried on every line
 
     @classmethod
     def build(cls, literals: list[tuple[str, ...]]) -> Screen:
-        words = sorted({w for group in literals for w in group}, key=len, reverse=True)
-        any_literal = re.compile("|".join(re.escape(w) for w in words) or r"(?!x)x")
-        return cls(tuple(literals), any_literal, tuple(i for i, group in enumerate(literals) if not group))
+        words = tuple(sorted({w for group in literals for w in group}))
+        owners = {w: frozenset(i for i, group in enumerate(literals) if w in group) for w in words}
+        return cls(tuple(literals), words, owners, tuple(i for i, group in enumerate(literals) if not group))
 
     def candidates(self, low: str) -> tuple[int, ...] | list[int]:
-        """Indices of the patterns worth trying on a line (lower-cased), in their order."""
-        if self.any_literal.search(low) is None:
+        """Indices of the patterns worth trying on a line (lower-cased), in their order. A substring test per
+        literal (~50 ns each) beats one search of their alternation (~5 us for 125 of them in Python's re),
+        and it says which literals are there, so no pattern's literals are searched again."""
+        present = [w for w in self.words if w in low]
+        if not present:
             return self.bare
-        return [i for i, group in enumerate(self.literals) if not group or any(w in low for w in group)]
+        return sorted(set(self.bare).union(*(self.owners[w] for w in present)))
 
 
 def required_literals(pattern: re.Pattern[str], shortest: int = 3) -> tuple[str, ...]:
