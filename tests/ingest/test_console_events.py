@@ -47,6 +47,9 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
             "have been OOM Killed.",
             "oom",
         ),  # Slurm's cgroup out-of-memory handler
+        ("Steps:   0%| | 1/3000 [00:08<6:44:13,  8.09s/it, loss=0.0584]OOM Detected, reducing batch/grad size", "oom"),
+        ("WARNING CUDA OOM Error during batch execution, skipping batch", "oom"),
+        ("Caught OOM exception at step 5, retrying with a smaller batch", "oom"),
         (
             "[rank2]:[E816 00:34:01.133910474 ProcessGroupNCCL.cpp:629] [Rank 2] Watchdog caught collective operation "
             "timeout: WorkNCCL(SeqNum=137429, OpType=_ALLGATHER_BA",
@@ -86,6 +89,8 @@ def test_generic_signature(tmp_path: Path, line: str, kind: str) -> None:
         "Terminated early at epoch 12: no improvement for 5 epochs",
         "Quit after 3 restarts",
         "The training process 70861 has exited, summary process will exit.",
+        "Reserving 10% of memory for the buffer to avoid OOM. Lower max_memory if OOM errors are a concern.",
+        "Hint: If you want to see a list of allocated tensors when OOM happens, add report_tensor_allocations",
     ],
 )
 def test_not_an_event(tmp_path: Path, line: str) -> None:

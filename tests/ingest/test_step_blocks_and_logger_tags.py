@@ -210,3 +210,28 @@ def test_step_counted_records_of_the_train_loss_come_before_an_epochs_summary_of
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == [200, 400, 600, 800, 1000, 1200]
     assert len(read["train/loss_summary"]) == 8
+
+
+def _dashed_table(rows: dict[str, str]) -> str:
+    """OpenAI's logger (baselines, guided-diffusion): one `| name | value |` row per key between dashed lines."""
+    return "-" * 29 + "\n" + "".join(f"| {k:<14} | {v:<8} |\n" for k, v in rows.items()) + "-" * 29 + "\n"
+
+
+def test_names_with_an_at_sign_are_read_and_the_first_record_without_a_grad_norm_is_one_of_the_kind() -> None:
+    first = {"samples": "32", "step": "0", "train_acc@1": "0", "train_acc@5": "0.0312", "train_loss": "6.94"}
+    text = _dashed_table(first)
+    for step, loss, grad in ((10, "6.93", "2.41"), (20, "6.94", "1.1"), (30, "6.92", "0.873")):
+        text += _dashed_table(
+            {
+                "grad_norm": grad,
+                "samples": str(32 * (step + 1)),
+                "step": str(step),
+                "train_acc@1": "0",
+                "train_acc@5": "0",
+                "train_loss": loss,
+            }
+        )
+    read = series(text)
+    assert sorted(read["train/loss"]) == [(0, 6.94), (10, 6.93), (20, 6.94), (30, 6.92)]  # step 0 is no `_summary`
+    assert sorted(s for s, _ in read["train/acc@1"]) == [0, 10, 20, 30]
+    assert min(read["train/acc@5"]) == (0, 0.0312)

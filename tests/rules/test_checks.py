@@ -971,3 +971,23 @@ def test_a_field_the_loss_is_the_mean_of_is_a_term_of_it_not_a_score() -> None:
     assert CHECKS["train_score_falls_with_loss"](run) is None
     scored = make_run({"train/loss": loss, "train/dice": dice})  # no sum to be a term of: a score that falls
     assert CHECKS["train_score_falls_with_loss"](scored) is not None
+
+
+@pytest.mark.parametrize(("accuracy", "fires"), [(0.0, True), (0.001, True), (0.05, False)])
+def test_a_loss_at_ln_of_many_classes_is_chance_when_the_accuracy_is_no_better(accuracy: float, fires: bool) -> None:
+    # guided-diffusion's ImageNet classifier: train_loss 6.94 -> 6.91 (ln 1000 = 6.908) with acc@1 printed as 0.
+    # At 1/1,000 a batch of 32 is right about once in 30 batches: 0 is chance; 5% is learning something.
+    values = [6.94, 6.93, 6.94, 6.92, 6.93, 6.91, 6.92, 6.91, 6.92, 6.90, 6.91, 6.90]
+    steps = range(0, 200 * len(values), 200)
+    loss = dict(zip(steps, values, strict=True))
+    top1, top5 = dict.fromkeys(steps, accuracy), dict.fromkeys(steps, 0.02)
+    found = CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/acc@1": top1, "train/acc@5": top5}))
+    assert (found is not None) is fires  # acc@5 at 2% is not the top-1 accuracy
+    first = {s: v for s, v in loss.items() if s < 1400}  # seven points: every classifier starts at chance, and an
+    zero = dict.fromkeys(steps, 0.0)  # accuracy printed as 0 says no more than that
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": first, "train/acc@1": zero})) is None
+    warmup = {s: 1e-6 * (s + 1) for s in steps}  # the learning rate still rising: tiny updates by design
+    assert (
+        CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/acc@1": top1, "train/learning_rate": warmup}))
+        is None
+    )

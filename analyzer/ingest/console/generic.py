@@ -243,7 +243,7 @@ class Collector:
 # (a lazy name beside `\s*` was quadratic on long lines).
 _BLOCK_NUMBER = r"[-+]?(?:\d[\d.,]*(?:[eE][-+]?\d+)?|\.\d+|nan|NaN|inf|-inf|Infinity)"
 _BLOCK_LINE = re.compile(
-    r"""^[\s|{,>]*["']?(?P<name>[A-Za-z_][\w./()-]*(?: [A-Za-z_(][\w./()-]*){0,5})["']?"""
+    r"""^[\s|{,>]*["']?(?P<name>[A-Za-z_][\w./()@-]*(?: [A-Za-z_(][\w./()@-]*){0,5})["']?"""
     r"""(?:[ \t]*[:=|][ \t]*|[ \t]+)"""
     rf"""(?P<value>{_BLOCK_NUMBER})(?:[ \t]+\((?P<mean>{_BLOCK_NUMBER})\))?"""
     r"""[ \t]*%?[ \t]*[|,}]?[ \t]*\|?[ \t]*$"""
@@ -1483,7 +1483,7 @@ def finish(
             and tpl is not main
             and main_steps is not None
             and axis == plans[0][3]
-            and (_fields(main) <= _fields(tpl) or _starts_like(tpl, main))
+            and (_fields(main) <= _fields(tpl) or _starts_like(tpl, main) or _first_of(tpl, main, steps, main_steps))
             and not np.isin(steps, main_steps).any()
         )
         main_axis = emitted_axes.get(id(main))
@@ -1623,6 +1623,19 @@ def _starts_like(tpl: Template, main: Template) -> bool:
     `loss = .., step = N` line, before the logger has a time per step to add `(2.109 sec)`)."""
     n = len(tpl.labels)
     return 0 < n < len(main.labels) and main.labels[:n] == tpl.labels
+
+
+def _first_of(tpl: Template, main: Template, steps: np.ndarray, main_steps: np.ndarray) -> bool:
+    """The run's first record, printed before the main kind's first, with some of its fields only: a grad
+    norm, a time per step, a throughput exist only once an update has been made (guided-diffusion's
+    step-0 table has no `grad_norm` row)."""
+    return (
+        len(tpl.rows) == 1
+        and len(main_steps) > 0
+        and bool(steps[0] < main_steps[0])
+        and tpl.first_line < main.first_line
+        and _fields(tpl) < _fields(main)
+    )
 
 
 def _cut_short(tpl: Template, main: Template, last_line: int) -> bool:
