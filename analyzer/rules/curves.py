@@ -62,6 +62,14 @@ def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
     return None
 
 
+def _least_ratio(spike: Any, base: float, min_ratio: float, smooth_ratio: float) -> float:
+    """How far above its baseline a spike must reach. `min_ratio` keeps a per-batch loss's hard batches out;
+    a loss averaged over many batches (its noise under 2% of its level) has none, and a jump of a third
+    there is 40 times its noise (a curriculum's new data pool mixed in): `smooth_ratio` suffices."""
+    noise = (spike.peak - spike.baseline) / spike.z if spike.z > 0 else float("inf")
+    return smooth_ratio if noise <= 0.02 * base else min_ratio
+
+
 @check("loss_spike")
 def loss_spike(
     run: Run,
@@ -71,10 +79,12 @@ def loss_spike(
     short_ratio: float = 5.0,
     magnitude_ratio: float = 100.0,
     noisy: int = 5,
+    smooth_ratio: float = 1.2,
 ) -> Detection | None:
     """Sudden jumps of the train loss: `min_ratio` × the baseline at least (long series: robust z-score
-    spikes that came back; short series: a point `short_ratio` × the median of the points before it,
-    not followed by a sustained climb, which is the divergence check's). A trainer whose loss is near 0
+    spikes that came back, `smooth_ratio` × for a loss whose own noise is under 2% of its level; short
+    series: a point `short_ratio` × the median of the points before it, not followed by a sustained climb,
+    which is the divergence check's). A trainer whose loss is near 0
     or negative by design (RL, preference) has no baseline to divide by: there only a point
     `magnitude_ratio` × the largest magnitude before it that falls back under it at the next point. `noisy`
     recovered spikes or more in one long series are its noise: an info finding, unless the learning rate
@@ -96,7 +106,7 @@ def loss_spike(
             before = values[max(0, s.index - 5) : s.index]
             level = float(np.median(before)) if len(before) else s.baseline
             base = min(s.baseline, level) if level > 0 else s.baseline
-            if s.recovered and base > 0 and s.peak / base >= min_ratio:
+            if s.recovered and base > 0 and s.peak / base >= _least_ratio(s, base, min_ratio, smooth_ratio):
                 sized.append((s, base, s.peak / base))
         if not sized:
             return None
@@ -688,6 +698,29 @@ def loss_not_moving(
             evidence(pattern="flat_from_first_epoch"),
             confidence=0.6,
         )
+    peak_lr = float(lr.max()) if len(lr) else None
+    if (
+        peak_lr is not None
+        and 0 < peak_lr <= TINY_LR
+        and not warming
+        and int(loss.index[0]) <= 1
+        and updates is not None
+        and updates >= _MIN_UPDATES
+        and len(values) >= _LONG_CHANCE
+        and abs(float(values[-1] - values[0])) <= 0.01 * abs(float(values[0]))
+    ):
+        # From the run's first step, over hundreds of updates, the loss moved by under 1% at a learning rate
+        # no higher than 1e-6: each update changes a weight by about the rate, too little to learn (a DPO
+        # run at 1.1e-8: 0.17329 -> 0.17280 over 6,480 steps). At a usual rate a flat start is judged below.
+        change = float(values[-1] - values[0])
+        return Detection(
+            int(loss.index[0]),
+            f"loss moved by {change / abs(float(values[0])):+.2%} ({fmt(float(values[0]))} -> "
+            f"{fmt(float(values[-1]))}) over its first {updates} steps, at a learning rate of at most "
+            f"{peak_lr:.2g}: too small for the weights to change",
+            evidence(pattern="tiny_learning_rate", peak_learning_rate=peak_lr),
+            confidence=0.6,
+        )
     # A loss that exploded is not flat, whatever its trend says: the explosion inflates the noise estimate
     # it is compared with (an absurd learning rate read as "not learning from step 1").
     moved = float(np.ptp(values)) > 10 * abs(float(np.median(values)))
@@ -1175,6 +1208,7 @@ def _sum_of_parts(run: Run) -> bool:
     return len([m for m in loss_parts(run) if m != "loss" and not loss_variant(m)]) >= 2
 
 
+TINY_LR = 1e-6  # a peak learning rate at which a loss that does not move from the start is explained by the rate
 _LONG_CHANCE = 8  # points a flat loss at ln(k) needs when nothing else in the run says k
 # Optimizer updates such a flat series must span: ten batches into training (warmup, a small learning
 # rate) a classifier still predicts about uniformly, as it should.

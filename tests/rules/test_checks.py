@@ -500,6 +500,7 @@ def test_the_spec_comes_from_the_signature() -> None:
         Param("short_ratio", float, 5.0),
         Param("magnitude_ratio", float, 100.0),
         Param("noisy", int, 5),
+        Param("smooth_ratio", float, 1.2),
     ]
     assert CHECK_SPECS["event_present"]["kinds"] == Param("kinds", tuple, ())
     assert CHECK_SPECS["run_status"]["status"].default == ("stopped_early",)
@@ -991,3 +992,29 @@ def test_a_loss_at_ln_of_many_classes_is_chance_when_the_accuracy_is_no_better(a
         CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/acc@1": top1, "train/learning_rate": warmup}))
         is None
     )
+
+
+def test_a_loss_that_does_not_move_from_the_start_at_a_tiny_learning_rate_is_not_learning() -> None:
+    # A DPO loop at a peak rate of 1.1e-8: 0.17329 -> 0.17280 over 6,480 steps.
+    steps = range(0, 6480, 30)
+    loss = {s: 0.17329 - 0.0005 * s / 6480 + 0.00002 * ((s // 30) % 3) for s in steps}
+    tiny = {s: 1.1e-8 * (1 - 0.9 * s / 6480) for s in steps}
+    found = CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/learning_rate": tiny}))
+    assert found is not None and found.onset_step == 0 and "1.1e-08" in found.message
+    usual = {s: 2e-5 * (1 - 0.9 * s / 6480) for s in steps}  # at a usual rate the trend test judges it
+    later = {s: v for s, v in loss.items() if s >= 3000}  # a paste from mid-run: the start is not seen
+    for run in (
+        make_run({"train/loss": loss, "train/learning_rate": usual}),
+        make_run({"train/loss": later, "train/learning_rate": tiny}),
+    ):
+        found = CHECKS["loss_not_moving"](run)
+        assert found is None or found.evidence.get("pattern") != "tiny_learning_rate"
+
+
+@pytest.mark.parametrize(("noise", "fires"), [(0.003, True), (0.05, False)])
+def test_a_third_higher_is_a_spike_only_on_a_smooth_loss(noise: float, fires: bool) -> None:
+    rng = np.random.default_rng(3)
+    values = 0.48 + noise * rng.standard_normal(80)
+    values[60] = 0.64  # a curriculum's new data pool mixed in, then back
+    found = CHECKS["loss_spike"](make_run({"train/loss": values.tolist()}))
+    assert (found is not None and found.onset_step == 61) is fires
