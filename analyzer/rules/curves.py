@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import statistics
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,27 @@ def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
     return None
 
 
+_FAMILY_ERROR = 0.01  # the chance that some point of a series of pure noise is taken for a spike
+
+
+def _beyond_log_noise(values: np.ndarray, start: int, peak: float, window: int = 200) -> bool:
+    """Whether a peak stands out of the loss's own multiplicative noise. A loss of one batch (a diffusion
+    model's, whose timestep is drawn per sample) is heavy-tailed: 7x its median is an ordinary draw among
+    500 such points, in a linear scale it is a 20-sigma event. On a log scale that noise is about normal:
+    the peak's robust z against the `window` points before it (scale from their first differences, which a
+    trend does not inflate) must pass the Bonferroni bound for a series this long (1% family-wise)."""
+    before = values[max(0, start - window) : start]
+    before = before[before > 0]
+    if len(before) < 20 or peak <= 0:
+        return True  # too little history to judge the noise: the ratio and z tests decide alone
+    logs = np.log(before)
+    scale = float(np.median(np.abs(np.diff(logs)))) / (0.6745 * math.sqrt(2))
+    if scale <= 0:
+        return True
+    z = (math.log(peak) - float(np.median(logs[-20:]))) / scale
+    return z >= statistics.NormalDist().inv_cdf(1 - _FAMILY_ERROR / len(values))
+
+
 def _least_ratio(spike: Any, base: float, min_ratio: float, smooth_ratio: float) -> float:
     """How far above its baseline a spike must reach. `min_ratio` keeps a per-batch loss's hard batches out;
     a loss averaged over many batches (its noise under 2% of its level) has none, and a jump of a third
@@ -106,7 +128,12 @@ def loss_spike(
             before = values[max(0, s.index - 5) : s.index]
             level = float(np.median(before)) if len(before) else s.baseline
             base = min(s.baseline, level) if level > 0 else s.baseline
-            if s.recovered and base > 0 and s.peak / base >= _least_ratio(s, base, min_ratio, smooth_ratio):
+            if (
+                s.recovered
+                and base > 0
+                and s.peak / base >= _least_ratio(s, base, min_ratio, smooth_ratio)
+                and _beyond_log_noise(values, s.index, s.peak)
+            ):
                 sized.append((s, base, s.peak / base))
         if not sized:
             return None

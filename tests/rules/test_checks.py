@@ -1018,3 +1018,16 @@ def test_a_third_higher_is_a_spike_only_on_a_smooth_loss(noise: float, fires: bo
     values[60] = 0.64  # a curriculum's new data pool mixed in, then back
     found = CHECKS["loss_spike"](make_run({"train/loss": values.tolist()}))
     assert (found is not None and found.onset_step == 61) is fires
+
+
+def test_a_heavy_tailed_per_batch_loss_has_no_spike_at_its_ordinary_highs() -> None:
+    # One batch's diffusion loss every 100 iterations (SSSD on ECG): 0.008-0.055 around 0.025, one 0.16 among
+    # 523 points. Seven times the median is an ordinary draw of that noise; on a smooth loss it is a spike.
+    rng = np.random.default_rng(5)
+    noisy = np.exp(np.log(0.025) + 0.6 * rng.standard_normal(520))
+    noisy[400] = 0.16
+    assert CHECKS["loss_spike"](make_run({"train/loss": noisy.tolist()})) is None
+    smooth = 0.025 * (1 + 0.02 * rng.standard_normal(520))
+    smooth[400] = 0.16
+    found = CHECKS["loss_spike"](make_run({"train/loss": smooth.tolist()}))
+    assert found is not None and found.onset_step == 401
