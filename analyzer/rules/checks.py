@@ -892,3 +892,10 @@ def loss_scale_collapse(
     onset = None if pd.isna(row["step"]) else int(row["step"])
     skipped = f" after {len(skips)} skipped step(s)" if len(skips) and not reason.startswith("the log ends") else ""
     return Detection(onset, f"fp16 overflow: {reason}{skipped}", evidence)
+
+
+def warming_up(lr: pd.Series, since: int) -> bool:
+    """The learning rate rises from `since` on and is still rising over its last three logged values (a
+    warmup: tiny updates by design). A rate that has reached its plateau no longer excuses a frozen loss."""
+    window = lr[lr.index >= since].to_numpy()
+    return len(window) >= 2 and bool((np.diff(window) >= 0).all()) and window[-1] > window[max(0, len(window) - 3)]

@@ -21,7 +21,17 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from analyzer.model import Run
 from analyzer.names import LOSS_FUNCTIONS, is_memory_metric, loss_variant
-from analyzer.rules.checks import FLOAT32_FLOOR, Detection, check, cite_point, finite, fmt, loss_parts, zero_tail
+from analyzer.rules.checks import (
+    FLOAT32_FLOOR,
+    Detection,
+    check,
+    cite_point,
+    finite,
+    fmt,
+    loss_parts,
+    warming_up,
+    zero_tail,
+)
 from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
@@ -639,7 +649,7 @@ def loss_not_moving(
     if (
         abs(values[-1]) > FLOAT32_FLOOR  # at float32's floor the loss is 0: the loss-exactly-zero rule's
         and frozen >= max(min_points, len(values) // 2 if coarse else len(values) // 4)
-        and not _warming_up(lr, int(loss.index[len(values) - frozen]))
+        and not warming_up(lr, int(loss.index[len(values) - frozen]))
         and not _moves_during(run, "loss_avg", "train", loss.index[len(values) - frozen :])
         and not _moves_during(run, "loss", "eval", loss.index[len(values) - frozen :])
     ):
@@ -654,7 +664,7 @@ def loss_not_moving(
     updates = int(loss.index[-1] - loss.index[0]) + 1 if run.meta.get("step_unit", "step") == "step" else None
     # A learning rate still warming up over the whole stretch makes tiny updates by design: a classifier there
     # still predicts about uniformly (a video transformer's first 680 of 1,879 iterations at ln(k)).
-    warming = _warming_up(lr, int(loss.index[0]))
+    warming = warming_up(lr, int(loss.index[0]))
     chance = _chance_level(mean, run, chance_tolerance, len(values), updates) if flat and not warming else None
     if chance is None and not flat:
         settled = _settled_at_chance(run, values, loss.index.to_numpy(), flat_spread, chance_tolerance)
@@ -806,13 +816,6 @@ def _settled_at_chance(
                 confidence=0.7,
             )
     return None
-
-
-def _warming_up(lr: pd.Series, since: int) -> bool:
-    """The learning rate rises from `since` on and is still rising over its last three logged values (a
-    warmup: tiny updates by design). A rate that has reached its plateau no longer excuses a frozen loss."""
-    window = lr[lr.index >= since].to_numpy()
-    return len(window) >= 2 and bool((np.diff(window) >= 0).all()) and window[-1] > window[max(0, len(window) - 3)]
 
 
 SAME = 1e-5  # relative: a loss printed with many digits that moves less than this between records is not moving

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.model import Run
-from analyzer.rules.checks import Detection, check, cite_point, finite, fmt
+from analyzer.rules.checks import Detection, check, cite_point, finite, fmt, warming_up
 
 # Group-relative methods normalise each prompt's rewards by the group's: equal rewards, zero advantages.
 _GROUP_RELATIVE = {"grpo"}
@@ -139,6 +139,7 @@ _REWARD_WORDS = {"reward", "rewards", "return", "returns"}
 _NOT_THE_REWARD = {
     "std", "max", "min", "var", "best", "worst", "margin", "margins", "chosen", "rejected", "kl", "penalty",
     "coeff", "len", "length", "count", "num", "frac", "clip", "ratio", "time", "timing", "s",
+    "accuracies",  # DPO's `rewards/accuracies`: the share of pairs ranked right, no reward earned
 }  # fmt: skip
 
 
@@ -276,6 +277,66 @@ def value_loss_diverges(run: Run, *, growth: float = 100.0, min_points: int = 8)
                 "growth": round(tail / low, 1),
                 "reward_series": f"train/{rewards[0]}",
                 "reward_growth": round(r_last / r_first, 3) if r_first > 0 else None,
+            },
+        )
+    return None
+
+
+def _eval_rewards(run: Run) -> list[str]:
+    """Eval series that hold a policy's reward on its test episodes (`test_reward`, `eval/mean_reward`)."""
+    out = []
+    for split, name in run.series_names():
+        words = set(re.split(r"[^a-z]+", name.lower())) - {""}
+        if split == "eval" and words & _REWARD_WORDS and not words & _NOT_THE_REWARD:
+            out.append(name)
+    return out
+
+
+@check("reward_never_improves")
+def reward_never_improves(
+    run: Run, *, min_points: int = 32, start_share: float = 0.05, min_steps: int = 100
+) -> Detection | None:
+    """An RL run seen from its start (its first point within `start_share` of its last step) over `min_points`
+    points and `min_steps` steps or more (every policy starts at its first reward: 40 GRPO updates of a tiny
+    model may not move it, and need not), whose reward ends no higher than it began: the mean and the median
+    of the last quarter of the points are no higher than the first quarter's. The eval reward (test episodes)
+    is judged when logged, else the train reward; a reward that never varies is a placeholder or another
+    check's, a learning rate still warming up at the end made tiny updates by design, and the points after a
+    non-finite train loss are left out (a model broken by a NaN stops earning for that reason)."""
+    if str(run.meta.get("trainer_kind", "")) in ("dpo", "kto", "reward"):
+        return None
+    names = _eval_rewards(run) or _reward_series(run)
+    split = "eval" if _eval_rewards(run) else "train"
+    loss = run.series("loss")
+    lr = finite(run.series("learning_rate"))
+    broken = loss[~np.isfinite(loss.to_numpy())]
+    until = int(broken.index[0]) if len(broken) else None
+    for name in names:
+        series = finite(run.series(name, split=split))
+        if until is not None:
+            series = series[series.index < until]
+        values, steps = series.to_numpy(), series.index.to_numpy()
+        if len(values) < min_points or np.ptp(values) == 0 or steps[-1] < min_steps:
+            continue
+        if steps[0] > start_share * steps[-1] or warming_up(lr, int(steps[0])):
+            continue  # seen from mid-run; or a learning rate still warming up: nothing had a chance to learn
+        quarter = len(values) // 4
+        first, last = values[:quarter], values[-quarter:]
+        if last.mean() > first.mean() or np.median(last) > np.median(first):
+            continue
+        return Detection(
+            int(steps[0]),
+            f"{split} {name} ends no higher than it began over {len(values)} points from step {int(steps[0])}: "
+            f"its last quarter averages {fmt(float(last.mean()))} against {fmt(float(first.mean()))} for the first "
+            "(medians too): the policy is not learning",
+            {
+                "pattern": "reward_flat",
+                "series": f"{split}/{name}",
+                "first_quarter_mean": fmt(float(first.mean())),
+                "last_quarter_mean": fmt(float(last.mean())),
+                "first": cite_point(run, split, name, int(steps[0]), float(values[0])),
+                "last": cite_point(run, split, name, int(steps[-1]), float(values[-1])),
+                "points": len(values),
             },
         )
     return None

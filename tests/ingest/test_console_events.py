@@ -49,6 +49,7 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
         ),  # Slurm's cgroup out-of-memory handler
         ("Steps:   0%| | 1/3000 [00:08<6:44:13,  8.09s/it, loss=0.0584]OOM Detected, reducing batch/grad size", "oom"),
         ("WARNING CUDA OOM Error during batch execution, skipping batch", "oom"),
+        ("ERROR: Out of GPU memory trying to allocate 256.000 KiB", "oom"),  # CUDA.jl's
         ("Caught OOM exception at step 5, retrying with a smaller batch", "oom"),
         (
             "[rank2]:[E816 00:34:01.133910474 ProcessGroupNCCL.cpp:629] [Rank 2] Watchdog caught collective operation "

@@ -201,6 +201,15 @@ FIRES: dict[str, Case] = {
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.0]}, trainer_kind="grpo"),
         onset=6,
     ),
+    "reward_never_improves": Case(  # 80 epochs of test episodes from the start, the reward wandering around 5
+        lambda: make_run(
+            {
+                "train/loss": [2.5 - 0.02 * i for i in range(80)],
+                "eval/test_reward": {10 * i: 5.0 + 3.0 * ((i * 7) % 5 - 2) / 2 for i in range(80)},
+            }
+        ),
+        onset=0,
+    ),
     "value_loss_diverges": Case(  # a critic's loss 600x its low while the reward stays where it was
         lambda: make_run(
             {
@@ -324,6 +333,14 @@ SILENT: dict[str, Case] = {
     ),
     "reward_collapses": Case(  # the same fall with the reward back up at the end: no collapse that stays
         lambda: make_run({"train/reward": [0.6, 0.8, 0.75, 0.8, 0.4, 0.05, 0.0, 0.0, 0.01, 0.5]}, trainer_kind="grpo")
+    ),
+    "reward_never_improves": Case(  # the same run whose reward climbs; and the flat one seen from its middle
+        lambda: make_run(
+            {
+                "eval/test_reward": [5.0 + 0.3 * i for i in range(80)],
+                "train/episode_reward": {1000 + i: 5.0 + ((i * 7) % 5 - 2) for i in range(80)},
+            }
+        )
     ),
     "value_loss_diverges": Case(  # the same climb while the returns grow 100-fold: their square allows it
         lambda: make_run(
@@ -1031,3 +1048,27 @@ def test_a_heavy_tailed_per_batch_loss_has_no_spike_at_its_ordinary_highs() -> N
     smooth[400] = 0.16
     found = CHECKS["loss_spike"](make_run({"train/loss": smooth.tolist()}))
     assert found is not None and found.onset_step == 401
+
+
+def test_a_flat_reward_is_judged_only_from_the_start_and_before_the_loss_breaks() -> None:
+    flat = [5.0 + ((i * 7) % 5 - 2) for i in range(80)]
+    from_start = {10 * i: v for i, v in enumerate(flat)}
+    assert CHECKS["reward_never_improves"](make_run({"train/episode_reward": from_start})) is not None
+    short = dict(enumerate(flat))  # 80 updates: every policy starts at its first reward, and may stay there
+    assert CHECKS["reward_never_improves"](make_run({"train/episode_reward": short})) is None
+    middle = {1000 + 10 * i: v for i, v in enumerate(flat)}  # a paste from mid-run: it may have learned before
+    assert CHECKS["reward_never_improves"](make_run({"train/episode_reward": middle})) is None
+    rising = {10 * i: 1.0 + 0.1 * i for i in range(80)}  # learning until the loss went NaN, then nothing earned
+    rising.update({10 * i: 0.0 for i in range(60, 80)})
+    loss = {10 * i: 1.0 if i < 60 else float("nan") for i in range(80)}
+    assert CHECKS["reward_never_improves"](make_run({"train/episode_reward": rising, "train/loss": loss})) is None
+
+
+def test_a_reward_is_not_judged_while_the_learning_rate_warms_up() -> None:
+    # A preference run's first 202 of 5,100 steps, the rate rising from 1e-9 to 2e-7: nothing had a chance to learn.
+    steps = range(1, 203)
+    reward = {s: 0.6 + 0.05 * ((s * 7) % 5 - 2) for s in steps}
+    warmup = {s: 1e-9 * s for s in steps}
+    run = make_run({"train/reward": reward, "train/learning_rate": warmup})
+    assert CHECKS["reward_never_improves"](run) is None
+    assert CHECKS["reward_never_improves"](make_run({"train/reward": reward})) is not None
