@@ -287,3 +287,17 @@ def test_an_indented_header_is_one_template_whatever_its_indentation() -> None:
     )
     steps = [step for step, _ in series(blocks)["train/mean_total_reward"]]
     assert steps == list(range(14))  # one axis for every block: the iteration, not the timesteps for some
+
+
+def test_a_tuple_of_names_beside_a_tuple_of_values_names_each_value() -> None:
+    # warp-ctc's OCR example prints `print("train loss (min, avg, max):", (lo, mean, hi))` once per epoch.
+    text = "".join(
+        f"Epochs:[{e}]/[25]\ntrain loss (min, avg, max): ({lo}, {avg}, {hi})\n"
+        f"validation loss (min, avg, max): (0.100, {avg}, 2.000)\n"
+        for e, (lo, avg, hi) in enumerate([("-0.276", "2.5", "1152.610"), ("0.200", "1.9", "9.000")], start=1)
+    )
+    read = series(text)
+    assert read["train/loss"] == [(1, 2.5), (2, 1.9)]  # the average is the loss
+    assert read["train/loss_max"] == [(1, 1152.61), (2, 9.0)]
+    assert [v for _, v in read["eval/loss"]] == [2.5, 1.9]
+    assert series("loss (min, max): (1.0, 2.0, 3.0)\n" * 3).get("train/loss_min") is None  # counts differ: no pairs

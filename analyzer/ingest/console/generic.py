@@ -381,7 +381,28 @@ _SCALED_COUNT = re.compile(r"[kKM](?![\w.])")  # a count's thousands or millions
 _COUNTER_BEFORE = re.compile(r"(?i)\b(?:steps?|iters?|iterations?|updates?)\s*[:=#]?\s*$")
 
 
+# A tuple of names beside a tuple of values (`train loss (min, avg, max): (-0.276, nan, 1152.610)`, Python's
+# print of two tuples): each value takes its name, after the words before the names.
+_NAMED_TUPLE = re.compile(
+    r"(?P<lead>(?:[A-Za-z_][\w@./-]*[ \t]+){0,3})"
+    r"\((?P<names>[A-Za-z_][\w@./-]*(?:[ \t]*,[ \t]*[A-Za-z_][\w@./-]*){1,15})\)"
+    r"[ \t]*[:=]?[ \t]*\((?P<values>[^()]*)\)"
+)
+_TUPLE_VALUE = re.compile(r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)", re.I)
+
+
+def _zipped(match: re.Match[str]) -> str:
+    names = [n.strip() for n in match["names"].split(",")]
+    values = [v.strip() for v in match["values"].split(",")]
+    if len(names) != len(values) or not all(_TUPLE_VALUE.fullmatch(v) for v in values):
+        return match.group(0)
+    lead = match["lead"]
+    return ", ".join(f"{lead}{name}: {value}" for name, value in zip(names, values, strict=True))
+
+
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
+    if "(" in text and "," in text:
+        text = _NAMED_TUPLE.sub(_zipped, text)
     if " from " in text or "->" in text:
         change = _TRANSITION.search(text)
         if change:
