@@ -301,3 +301,12 @@ def test_a_tuple_of_names_beside_a_tuple_of_values_names_each_value() -> None:
     assert read["train/loss_max"] == [(1, 1152.61), (2, 9.0)]
     assert [v for _, v in read["eval/loss"]] == [2.5, 1.9]
     assert series("loss (min, max): (1.0, 2.0, 3.0)\n" * 3).get("train/loss_min") is None  # counts differ: no pairs
+
+
+def test_values_in_markdown_inline_code_are_read() -> None:
+    # A training loop that writes its log as Markdown (CompGCN's `logs/*.md`): `* loss \`430.23\`, time \`...\``
+    text = "".join(
+        f"* epoch {e}\n\t * loss `{loss}`, time `2021-10-19 21:4{e}:59`  \n"
+        for e, loss in enumerate(["430.23", "555.38", "683.49"])
+    )
+    assert series(text)["train/loss"] == [(0, 430.23), (1, 555.38), (2, 683.49)]

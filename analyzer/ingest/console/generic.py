@@ -350,6 +350,8 @@ def observe(collector: Collector, text: str, lineno: int, step: int | None, rank
     """Remember one unclaimed line if it holds a number (a `name: value` line joins the record being read)."""
     if not _DIGIT.search(text) and not _NAN_OR_INF.search(text):
         return
+    if "`" in text:  # Markdown's inline code around values (a log written as .md: loss `430.23`, a table's cells)
+        text = text.replace("`", "")
     member = _BLOCK_LINE.match(text)
     if member:
         name = member["name"].strip()
