@@ -219,6 +219,32 @@ def test_one_value_per_class_at_each_evaluation_is_a_breakdown_not_a_series() ->
     assert [s for s, _ in read["eval/miou"]] == [0, 1, 2]
 
 
+def test_a_per_class_breakdown_printed_once_at_the_end_is_no_series() -> None:
+    # A segmentation loop's final report: `Class 1: P=87.89%  R=77.91%  IoU=70.35%` for classes 1-6, once. The
+    # class numbers run up by one as a counter would; read as one, IoU "fell" from 70% to 21% over six steps.
+    text = "".join(
+        f"Epoch {e}/100 | Train Loss: {2.8 - 0.02 * e:.4f} | Val Loss: {1.2 - 0.01 * e:.4f} | mIoU={6 + e:.2f}%\n"
+        for e in range(1, 41)
+    )
+    text += "Final results:\n" + "".join(
+        f"  Class {k}: P={p:.2f}%  R={r:.2f}%  IoU={iou:.2f}%  Dice={d:.2f}%\n"
+        for k, (p, r, iou, d) in enumerate(
+            [
+                (87.89, 77.91, 70.35, 82.6),
+                (8.74, 47.1, 7.96, 14.74),
+                (76.5, 82.18, 65.61, 79.24),
+                (86.45, 84.17, 74.36, 85.3),
+                (30.76, 30.79, 18.19, 30.77),
+                (26.97, 47.37, 20.75, 34.37),
+            ],
+            start=1,
+        )
+    )
+    read = series(text)
+    assert not any(name.endswith("/iou") or name.endswith("/class") for name in read)
+    assert len(read["train/loss"]) == 40
+
+
 def test_the_best_iteration_printed_again_at_the_end_is_no_record() -> None:
     # LightGBM's early stopping: `[113] train's rmse .. valid's rmse ..`, then `Early stopping, best iteration
     # is:` and `[13] ...` again. Read as a 114th record, the validation error ended at its best: no overfitting.
