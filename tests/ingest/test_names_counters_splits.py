@@ -310,3 +310,16 @@ def test_values_in_markdown_inline_code_are_read() -> None:
         for e, loss in enumerate(["430.23", "555.38", "683.49"])
     )
     assert series(text)["train/loss"] == [(0, 430.23), (1, 555.38), (2, 683.49)]
+
+
+def test_a_bracketed_number_of_seconds_after_a_field_is_its_time() -> None:
+    # ReChorus: `Epoch 1     loss=0.6418 [125.8 s]	dev=(HR@5:0.2849,NDCG@5:0.1918) [8.3 s] *`
+    text = "".join(
+        f"INFO:root:Epoch {e}     loss={0.64 - 0.01 * e:.4f} [{70 + e}.5 s]"
+        f"\tdev=(HR@5:0.{2849 + e},NDCG@5:0.1918) [3.5 s]\n"
+        for e in range(1, 6)
+    )
+    read = series(text)
+    assert read["train/time"] == [(e, 70.5 + e) for e in range(1, 6)]
+    assert [v for _, v in read["eval/time"]] == [3.5] * 5
+    assert len(read["train/loss"]) == 5

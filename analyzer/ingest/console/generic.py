@@ -721,6 +721,7 @@ _SPLIT_BRACKET = re.compile(r"(?P<word>[A-Za-z]+)?\s*[:=]?\s*[(\[{]|(?P<close>[)
 
 # what follows a number directly: its unit (`24.80dB`, `53.4s`, `12%`, Joey NMT's `evaluation: 0.0000[sec]`)
 _GLUED_UNIT = re.compile(r"[A-Za-z%]|[\[(](?:sec|secs|s|ms|min|h|hrs?|seconds|minutes|hours)[\])]")
+_BRACKETED_SECONDS = re.compile(r"\s*(?:s|sec|secs|seconds)\s*[\])]")
 _INDEX_OPEN = re.compile(r"([A-Za-z_][\w.]*)\[\s*$")
 _INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
 
@@ -813,6 +814,9 @@ def _name_slots(tpl: Template) -> None:
             if rate and metric not in _KNOWN:  # `Speed: 95.7 samples/sec`: the unit says what it counts
                 metric = f"{rate.group(1).lower()}_per_second"
             slots.append(Slot(raw, metric, split))
+        elif _BRACKETED_SECONDS.match(following[i]) and label.rstrip().endswith(("[", "(")):
+            # `loss=0.6418 [125.8 s]`: a bracketed number in seconds is how long the part before it took
+            slots.append(Slot("time", "time", splits[i]))
         else:
             slots.append(Slot("", "", "train", "unnamed"))
     # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective; whole numbers in
