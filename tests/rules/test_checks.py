@@ -1072,3 +1072,18 @@ def test_a_reward_is_not_judged_while_the_learning_rate_warms_up() -> None:
     run = make_run({"train/reward": reward, "train/learning_rate": warmup})
     assert CHECKS["reward_never_improves"](run) is None
     assert CHECKS["reward_never_improves"](make_run({"train/reward": reward})) is not None
+
+
+def test_few_evaluations_after_the_best_take_their_noise_from_the_approach_not_the_rise() -> None:
+    # Four epochs of a Keras IMDB classifier: val 0.363 0.349 0.425 0.530 while train falls 0.561 -> 0.024. The
+    # moves of the rise itself (0.076, 0.105) are no noise; the approach to the best (0.014) is.
+    train = [0.561, 0.280, 0.150, 0.024]
+    found = CHECKS["eval_rises_while_train_falls"](
+        make_run({"train/loss": train, "eval/loss": [0.363, 0.349, 0.425, 0.530]})
+    )
+    assert found is not None and found.onset_step == 2
+    # a tiny dev loss that jumps around from the start (0.0053 0.0051 0.0010 0.0021 0.0276): its approach is noisy too
+    noisy = make_run(
+        {"train/loss": [0.0665, 0.0373, 0.0262, 0.0213, 0.0219], "eval/loss": [0.0053, 0.0051, 0.0010, 0.0021, 0.0276]}
+    )
+    assert CHECKS["eval_rises_while_train_falls"](noisy) is None
