@@ -32,6 +32,7 @@ from analyzer.rules.checks import (
     warming_up,
     zero_tail,
 )
+from analyzer.signals.spikes import Spike
 from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
@@ -94,12 +95,15 @@ def _beyond_log_noise(values: np.ndarray, start: int, peak: float, window: int =
     return z >= statistics.NormalDist().inv_cdf(1 - _FAMILY_ERROR / len(values))
 
 
-def _least_ratio(spike: Any, base: float, min_ratio: float, smooth_ratio: float) -> float:
+SMOOTH_NOISE = 0.02  # a loss whose noise is under this share of its level is averaged over many batches
+
+
+def _least_ratio(spike: Spike, base: float, min_ratio: float, smooth_ratio: float) -> float:
     """How far above its baseline a spike must reach. `min_ratio` keeps a per-batch loss's hard batches out;
-    a loss averaged over many batches (its noise under 2% of its level) has none, and a jump of a third
-    there is 40 times its noise (a curriculum's new data pool mixed in): `smooth_ratio` suffices."""
+    a loss averaged over many batches (its noise under SMOOTH_NOISE of its level) has none, and a jump of a
+    third there is 40 times its noise (a curriculum's new data pool mixed in): `smooth_ratio` suffices."""
     noise = (spike.peak - spike.baseline) / spike.z if spike.z > 0 else float("inf")
-    return smooth_ratio if noise <= 0.02 * base else min_ratio
+    return smooth_ratio if noise <= SMOOTH_NOISE * base else min_ratio
 
 
 @check("loss_spike")
@@ -1219,8 +1223,8 @@ def _chance_level(
         if points >= _LONG_CHANCE and (updates is None or updates >= _MIN_UPDATES) and not _sum_of_parts(run):
             return k, level, f"flat over {points} logged points"
     # More classes (CIFAR-100, ImageNet's 1,000): ln(k) apart by less than the tolerance, so only the run's
-    # own accuracy at 1/k or below, with k the loss's level, says it (at 1/1,000 a batch of 32 is right about
-    # once in 30 batches: an accuracy printed as 0 is chance there).
+    # own accuracy at 1/k, with k the loss's level, says it; below 1/k (at 1/1,000 a batch of 32 is right about
+    # once in 30 batches: an accuracy printed as 0 is chance there) only over a long flat run.
     k = round(math.exp(mean)) if 3.0 < mean < 10.0 else 0
     near = k > 20 and abs(mean - math.log(k)) <= tolerance * math.log(k)
     if near and accuracy is not None and abs(accuracy - 1 / k) <= 0.15 / k:
@@ -1442,10 +1446,10 @@ def _worse_after_best(
     since = evals[evals.index >= gap.best_step]
     # Too few evaluations after the best for second differences: the moves up to the best, never the rise
     # itself (four evaluations, 0.363 0.349 0.425 0.530: the rise's own moves would hide it)
-    approach = np.abs(np.diff(evals[evals.index <= gap.best_step].to_numpy()))
     if len(since) >= 4:
         noise = _detrended_margin(since)
     else:
+        approach = np.abs(np.diff(evals[evals.index <= gap.best_step].to_numpy()))
         noise = 2 * float(np.median(approach)) if len(approach) else 2 * _median_move(evals)
     margin = max(min_change * abs(gap.best), noise)
     later = evals[evals.index > gap.best_step]

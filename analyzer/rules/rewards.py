@@ -305,8 +305,8 @@ def reward_never_improves(
     non-finite train loss are left out (a model broken by a NaN stops earning for that reason)."""
     if str(run.meta.get("trainer_kind", "")) in ("dpo", "kto", "reward"):
         return None
-    names = _eval_rewards(run) or _reward_series(run)
-    split = "eval" if _eval_rewards(run) else "train"
+    evals = _eval_rewards(run)
+    names, split = (evals, "eval") if evals else (_reward_series(run), "train")
     loss = run.series("loss")
     lr = finite(run.series("learning_rate"))
     broken = loss[~np.isfinite(loss.to_numpy())]
