@@ -323,3 +323,13 @@ def test_a_bracketed_number_of_seconds_after_a_field_is_its_time() -> None:
     assert read["train/time"] == [(e, 70.5 + e) for e in range(1, 6)]
     assert [v for _, v in read["eval/time"]] == [3.5] * 5
     assert len(read["train/loss"]) == 5
+
+
+def test_a_verb_that_ends_a_name_takes_no_place_among_its_words() -> None:
+    # PointNet++'s part-segmentation log: `Best class avg mIOU is: 0.04201`, a best-so-far tracker; cut to four
+    # words with the verb, the name lost its `Best` and read as the score itself (frozen at its best: "no change")
+    text = "".join(
+        f"Epoch {e} test Accuracy: 0.{120 + e}  Class avg mIOU: 0.0{40 + e}\nBest class avg mIOU is: 0.0{40 + e}\n"
+        for e in range(1, 6)
+    )
+    assert any("best" in name for name in series(text))

@@ -119,6 +119,7 @@ _SPLIT_WORDS = {
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
 _COPULAS = {"is", "was", "are", "were", "now", "equals"}
+_TRAILING_COPULA = re.compile(r"(?<=\w)\s+(?:is|was|are|were|now|equals)$", re.I)
 # Words a scheduler says it changes the learning rate with (Keras' LearningRateScheduler and ReduceLROnPlateau)
 _RATE_CHANGES = {"setting", "set", "reducing", "reduced", "increasing", "changing", "updating", "new"}
 _STEP_NAMES = {
@@ -595,6 +596,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     tail = _UNIT.sub("", tail).strip(" :=-")
     short = _ABBREVIATION.search(tail)  # `Ep. 7 : Up. 306350`: an abbreviated name keeps its period
     tail = tail.strip(" :=.-")
+    # `Best class avg mIOU is: 0.042`: a verb that ends the name takes no place among its words
+    tail = _TRAILING_COPULA.sub("", tail)
     found = _WORDS.search(tail)
     if found and found.group(1).lower() in _COPULAS:  # `Score at iteration 0 is NaN`: named before the counter
         found = None
