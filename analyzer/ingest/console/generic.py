@@ -94,7 +94,8 @@ _RATE = re.compile(
     r"iterations?|frames?|steps?|batches)\s*/\s*(?:s|sec|second)\b",
     re.I,
 )
-_DURATION = re.compile(r"^\s*(s|sec|secs|seconds|ms)\s*\)")
+_DURATION = re.compile(r"^\s*(s|sec|secs|seconds|ms)\s*[)\]]")
+_OPENS = re.compile(r"[)\]]?\s*[(\[]")  # a bracket opened after the value before (or after its bracket closed)
 _LEVEL = re.compile(r"\b(?:WARNING|WARN|ERROR|CRITICAL|FATAL)\b|\[[WE]\s|\b[WE]\d{4} |\b[A-Z]\w*Warning: ")
 _POSTFIX_NAME = re.compile(r"^\s+([A-Za-z_][\w./-]*(?:\s+[A-Za-z_][\w./-]*){0,2})\s*$")
 _UNIT = re.compile(r"\s*\((?:ms|s|sec|secs|seconds|%|gb|mb|gib|mib|batch)\)\s*$", re.I)
@@ -119,7 +120,7 @@ _SPLIT_WORDS = {
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
 _COPULAS = {"is", "was", "are", "were", "now", "equals"}
-_TRAILING_COPULA = re.compile(r"(?<=\w)\s+(?:is|was|are|were|now|equals)$", re.I)
+_TRAILING_COPULA = re.compile(r"(?<=\w)\s+(?:" + "|".join(sorted(_COPULAS)) + ")$", re.I)
 # Words a scheduler says it changes the learning rate with (Keras' LearningRateScheduler and ReduceLROnPlateau)
 _RATE_CHANGES = {"setting", "set", "reducing", "reduced", "increasing", "changing", "updating", "new"}
 _STEP_NAMES = {
@@ -583,7 +584,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     if previous is not None and bare == "(" and rate:  # `loss = 0.86 (8468.2 examples/sec; ...)`
         return rate.group(1), "value"
     duration = _DURATION.match(after)
-    if previous is not None and bare == "(" and duration:  # `loss=0.455 (1.349622s)`: the step's time
+    if previous is not None and _OPENS.fullmatch(bare) and duration:
+        # `loss=0.455 (1.349622s)`: the step's time; `loss=0.6418 [125.8 s]`, `dev=(...) [8.3 s]`: each part's
         return "time" + ("_ms" if duration.group(1) == "ms" else ""), "value"
     if previous is not None and bare in ("-", "~", "x", "*", "("):
         return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
@@ -724,7 +726,6 @@ _SPLIT_BRACKET = re.compile(r"(?P<word>[A-Za-z]+)?\s*[:=]?\s*[(\[{]|(?P<close>[)
 
 # what follows a number directly: its unit (`24.80dB`, `53.4s`, `12%`, Joey NMT's `evaluation: 0.0000[sec]`)
 _GLUED_UNIT = re.compile(r"[A-Za-z%]|[\[(](?:sec|secs|s|ms|min|h|hrs?|seconds|minutes|hours)[\])]")
-_BRACKETED_SECONDS = re.compile(r"\s*(?:s|sec|secs|seconds)\s*[\])]")
 _INDEX_OPEN = re.compile(r"([A-Za-z_][\w.]*)\[\s*$")
 _INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
 
@@ -817,9 +818,6 @@ def _name_slots(tpl: Template) -> None:
             if rate and metric not in _KNOWN:  # `Speed: 95.7 samples/sec`: the unit says what it counts
                 metric = f"{rate.group(1).lower()}_per_second"
             slots.append(Slot(raw, metric, split))
-        elif _BRACKETED_SECONDS.match(following[i]) and label.rstrip().endswith(("[", "(")):
-            # `loss=0.6418 [125.8 s]`: a bracketed number in seconds is how long the part before it took
-            slots.append(Slot("time", "time", splits[i]))
         else:
             slots.append(Slot("", "", "train", "unnamed"))
     # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective; whole numbers in
@@ -1061,7 +1059,8 @@ def _per_item(tpl: Template) -> bool:
         return False
     data = np.asarray(tpl.rows, dtype=np.float64)
     for i, slot in enumerate(tpl.slots):
-        if slot.raw.strip().lower().replace(" ", "_") not in _ITEM_NAMES or i >= data.shape[1]:
+        name = slot.raw.strip().lower().replace(" ", "_")
+        if name not in _ITEM_NAMES or i >= data.shape[1]:
             continue
         column = data[:, i]
         if not bool(np.all(np.isfinite(column) & (column == np.round(column)) & (column >= 0))):
@@ -1072,7 +1071,6 @@ def _per_item(tpl: Template) -> bool:
             return True
         # A class is never a time: one breakdown printed once at the end (`Class 1: P=87.89% IoU=70.35%` ...
         # `Class 6: ...`), its numbers running up by one, indexes classes too.
-        name = slot.raw.strip().lower().replace(" ", "_")
         if name in _CLASS_NAMES and bool(np.all(np.diff(column) == 1)):
             return True
     return False
