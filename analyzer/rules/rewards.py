@@ -143,6 +143,11 @@ _NOT_THE_REWARD = {
 }  # fmt: skip
 
 
+def _words(name: str) -> set[str]:
+    """The lower-case words of a series name (`rewards/chosen` -> {rewards, chosen})."""
+    return set(re.split(r"[^a-z]+", name.lower())) - {""}
+
+
 def _reward_series(run: Run) -> list[str]:
     """Train series that hold the reward a run optimises: named reward or return (or, in a run that logs
     rewards, a policy's `score`), whose other words name no spread, count or implicit DPO reward."""
@@ -151,7 +156,7 @@ def _reward_series(run: Run) -> list[str]:
         return []
     out, totals = [], []
     for split, name in run.series_names():
-        words = set(re.split(r"[^a-z]+", name.lower())) - {""}
+        words = _words(name)
         scored = "score" in words and kind in ("rl", "grpo")
         if split == "train" and (words & _REWARD_WORDS or scored) and not words & _NOT_THE_REWARD:
             out.append(name)
@@ -229,7 +234,7 @@ def _value_losses(run: Run) -> list[str]:
     `loss`)."""
     named = []
     for split, name in run.series_names():
-        words = set(re.split(r"[^a-z]+", name.lower())) - {""}
+        words = _words(name)
         if split == "train" and "loss" in words and words & _VALUE_WORDS and not words & _NOT_THE_REWARD:
             named.append(name)
     return named or (["loss"] if run.has("loss") else [])
@@ -286,7 +291,7 @@ def _eval_rewards(run: Run) -> list[str]:
     """Eval series that hold a policy's reward on its test episodes (`test_reward`, `eval/mean_reward`)."""
     out = []
     for split, name in run.series_names():
-        words = set(re.split(r"[^a-z]+", name.lower())) - {""}
+        words = _words(name)
         if split == "eval" and words & _REWARD_WORDS and not words & _NOT_THE_REWARD:
             out.append(name)
     return out
