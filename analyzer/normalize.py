@@ -25,7 +25,15 @@ import pandas as pd
 from analyzer.ingest import PRIORITY, Ingested
 from analyzer.ingest.base import as_categories, categories_of
 from analyzer.ingest.settings import deep_merge
-from analyzer.model import Run, combined_codes, empty_events, empty_metrics, validate_events, validate_metrics
+from analyzer.model import (
+    Run,
+    combined_codes,
+    empty_events,
+    empty_metrics,
+    rows_by_code,
+    validate_events,
+    validate_metrics,
+)
 from analyzer.names import infer_trainer_kind
 
 _KEY = ["split", "metric", "step", "rank"]
@@ -224,9 +232,11 @@ def _duplicated_keys(metrics: pd.DataFrame) -> np.ndarray:
     step = metrics["step"].to_numpy(dtype="int64")
     if not len(step):
         return np.zeros(0, dtype=bool)
-    split, metric = (pd.Categorical(metrics[c]).codes.astype("int64") for c in ("split", "metric"))
-    if metrics["rank"].isna().all() and _steps_rise_per_series(split * (int(metric.max()) + 1) + metric, step):
+    if metrics["rank"].isna().all() and _steps_rise_per_series(
+        combined_codes(metrics["split"], metrics["metric"]), step
+    ):
         return np.zeros(len(step), dtype=bool)  # the usual log: no step twice in a series, no hashing needed
+    split, metric = (pd.Categorical(metrics[c]).codes.astype("int64") for c in ("split", "metric"))
     rank = metrics["rank"].fillna(-1).to_numpy(dtype="int64")
     spans = [int(split.max()) + 1, int(metric.max()) + 1, int(rank.max()) + 2, int(step.max() - step.min()) + 1]
     if math.prod(spans) >= 2**62:
@@ -237,10 +247,11 @@ def _duplicated_keys(metrics: pd.DataFrame) -> np.ndarray:
 
 def _steps_rise_per_series(series: np.ndarray, step: np.ndarray) -> bool:
     """Whether the steps of every series (rows of equal `series` code) strictly rise in row order."""
-    small = series.astype(np.uint16) if int(series.max()) < 2**16 else series
-    order = np.argsort(small, kind="stable")  # 16-bit codes: a radix sort
-    steps, codes = step[order], small[order]
-    return bool(((steps[1:] > steps[:-1]) | (codes[1:] != codes[:-1])).all())
+    for rows in rows_by_code(series):
+        steps = step[rows]
+        if not bool((steps[1:] > steps[:-1]).all()):
+            return False
+    return True
 
 
 def _one_clock(metrics: pd.DataFrame) -> pd.Series:
@@ -463,7 +474,7 @@ def loss_from_error(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]
     is no fraction (some value above 1: an error rate between 0 and 1 stays a rate beside an accuracy)."""
     if metrics.empty:
         return metrics, {}
-    names = set(pd.unique(metrics["metric"].astype(str)))
+    names = {str(n) for n in pd.Categorical(metrics["metric"]).categories}  # no string per row
     if not names & set(_ERROR_OBJECTIVE):
         return metrics, {}
     parts, derived = [metrics], {}
