@@ -52,6 +52,11 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
         ("ERROR: Out of GPU memory trying to allocate 256.000 KiB", "oom"),  # CUDA.jl's
         ("Caught OOM exception at step 5, retrying with a smaller batch", "oom"),
         (
+            "[Reason]: CUDA error at allocator.cc:32  code=2( cudaErrorMemoryAllocation ) cudaMallocManaged(&ptr, n)",
+            "oom",
+        ),
+        ("hipErrorOutOfMemory in hipMalloc", "oom"),  # ROCm's name for the same error
+        (
             "[rank2]:[E816 00:34:01.133910474 ProcessGroupNCCL.cpp:629] [Rank 2] Watchdog caught collective operation "
             "timeout: WorkNCCL(SeqNum=137429, OpType=_ALLGATHER_BA",
             "nccl_timeout",

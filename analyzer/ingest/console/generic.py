@@ -227,7 +227,7 @@ class Collector:
     """The templates of one file, in order of first appearance, and the multi-line record being read."""
 
     templates: dict[str, Template] = field(default_factory=dict)
-    unread: int = 0  # number-bearing lines that did not fit a template slot (over MAX_TEMPLATES)
+    unread: int = 0  # number-bearing lines not templated (over MAX_TEMPLATES, a module's print)
     block: list[tuple[str, str, int, int | None, int | None]] = field(default_factory=list)
     scales: list[tuple[int, float]] = field(default_factory=list)  # (line, loss scale) of overflow events
     header: list[str] = field(default_factory=list)  # the cells of the last table header seen
@@ -348,9 +348,17 @@ def _value(match: re.Match[str]) -> float | None:
         return None
 
 
+# A line of PyTorch's module print (`print(model)`): `(bn1): BatchNorm2d(64, eps=1e-05, momentum=0.1, ...)`, a
+# child's name in brackets and its constructor's arguments. Its numbers are the architecture, not a measurement.
+_MODULE_REPR = re.compile(r"\s*\(\w+\): [A-Z]\w*\(")
+
+
 def observe(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
     """Remember one unclaimed line if it holds a number (a `name: value` line joins the record being read)."""
     if not _DIGIT.search(text) and not _NAN_OR_INF.search(text):
+        return
+    if text[:1] in " \t(" and _MODULE_REPR.match(text):
+        collector.unread += 1  # counted in `analyze inspect` among the lines left unread
         return
     if "`" in text:  # Markdown's inline code around values (a log written as .md: loss `430.23`, a table's cells)
         text = text.replace("`", "")
