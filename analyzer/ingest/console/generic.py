@@ -403,6 +403,24 @@ _NAMED_TUPLE = re.compile(
 _TUPLE_VALUE = re.compile(r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)", re.I)
 
 
+# The same two tuples the other way round, values first and their names as a legend after them, then the
+# line's own value (`Loss [31, 100](epoch, minibatch):  3.209`): the names take the values, the words before
+# the tuples the value after them.
+_TUPLE_LEGEND = re.compile(
+    r"(?P<lead>(?:[A-Za-z_][\w@./-]*[ \t]+){1,3})[\[(](?P<values>[^()\[\]]*)[\])][ \t]*"
+    r"\((?P<names>[A-Za-z_][\w@./-]*(?:[ \t]*,[ \t]*[A-Za-z_][\w@./-]*){1,15})\)(?P<sep>[ \t]*[:=])"
+)
+
+
+def _legend(match: re.Match[str]) -> str:
+    names = [n.strip() for n in match["names"].split(",")]
+    values = [v.strip() for v in match["values"].split(",")]
+    if len(names) != len(values) or not all(_TUPLE_VALUE.fullmatch(v) for v in values):
+        return match.group(0)
+    named = ", ".join(f"{name}: {value}" for name, value in zip(names, values, strict=True))
+    return f"{named}, {match['lead'].strip()}{match['sep']}"
+
+
 def _zipped(match: re.Match[str]) -> str:
     names = [n.strip() for n in match["names"].split(",")]
     values = [v.strip() for v in match["values"].split(",")]
@@ -414,7 +432,7 @@ def _zipped(match: re.Match[str]) -> str:
 
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
     if "(" in text and "," in text:
-        text = _NAMED_TUPLE.sub(_zipped, text)
+        text = _TUPLE_LEGEND.sub(_legend, _NAMED_TUPLE.sub(_zipped, text))
     if " from " in text or "->" in text:
         change = _TRANSITION.search(text)
         if change:
