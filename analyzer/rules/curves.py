@@ -460,11 +460,13 @@ def _steady_climb(run: Run, metric: str, loss: pd.Series) -> Detection | None:
         return None
     i_min = int(np.argmin(values))
     rises = len(values) - 1 - i_min
-    if rises < STEADY_RISES - 1 or not bool((np.diff(values[i_min:]) > 0).all()):
+    if rises < STEADY_RISES - 1:
         return None
     low, last = float(values[i_min]), float(values[-1])
     if low <= 0 or last - low < 0.05 * low:
         return None
+    if not bool((np.diff(values[i_min:]) > 0).all()):
+        return _trend_climb(run, metric, loss, i_min)
     evals = finite(run.series(metric, split="eval"))
     span = evals[evals.index >= steps[i_min]]
     eval_climbs = len(span) >= 3 and bool((np.diff(span.to_numpy()) > 0).all())
@@ -481,6 +483,41 @@ def _steady_climb(run: Run, metric: str, loss: pd.Series) -> Detection | None:
             "consecutive_rises": rises,
             "eval_climbs": eval_climbs,
             "points": len(values),
+        },
+        confidence=0.6,
+    )
+
+
+TREND_POINTS = 10  # points from the lowest one on that a rank test of a climb needs
+TREND_ERROR = 0.001  # its one-sided error: a flat noisy loss shows such a trend once in a thousand logs
+
+
+def _trend_climb(run: Run, metric: str, loss: pd.Series, i_min: int) -> Detection | None:
+    """A short log whose loss, from its lowest point to the end, rises as a trend with noise (a slow divergence
+    of a percent per epoch that steps back now and then, so no run of rises reaches the sign test's): Mann-Kendall's
+    rank test over the points from the lowest on, past TREND_ERROR one-sided, the climb 5% of the low or more,
+    and the end at the climb's top quarter (it did not come back)."""
+    after = loss.to_numpy()[i_min:]
+    n = len(after)
+    if n < TREND_POINTS:
+        return None
+    low, last, top = float(after[0]), float(after[-1]), float(after.max())
+    if last < low + 0.75 * (top - low):
+        return None
+    s = float(np.sign(after[None, :] - after[:, None])[np.triu_indices(n, 1)].sum())
+    z = (s - 1) / math.sqrt(n * (n - 1) * (2 * n + 5) / 18)
+    if z < statistics.NormalDist().inv_cdf(1 - TREND_ERROR):
+        return None
+    steps = loss.index.to_numpy()
+    return Detection(
+        int(steps[i_min + 1]),
+        f"loss rose as a trend over the last {n - 1} logged points, from {fmt(low)} at step {int(steps[i_min])} "
+        f"to {fmt(last)} (+{(last / low - 1):.1%}; rank test z = {z:.1f})",
+        {
+            "low": _points(run, metric, "train", [int(steps[i_min])], [low])[0],
+            "last": _points(run, metric, "train", [int(steps[-1])], [last])[0],
+            "kendall_z": round(z, 2),
+            "points": len(loss),
         },
         confidence=0.6,
     )

@@ -1087,3 +1087,55 @@ def test_few_evaluations_after_the_best_take_their_noise_from_the_approach_not_t
         {"train/loss": [0.0665, 0.0373, 0.0262, 0.0213, 0.0219], "eval/loss": [0.0053, 0.0051, 0.0010, 0.0021, 0.0276]}
     )
     assert CHECKS["eval_rises_while_train_falls"](noisy) is None
+
+
+# A planar normalizing flow's per-epoch loss table (new log 2631, these values): lowest at epoch 1, then a climb of
+# a percent or two per epoch that steps back now and then, so no run of rises reaches the sign test's five
+FLOW = [
+    400.33,
+    395.87,
+    398.76,
+    397.50,
+    397.67,
+    397.04,
+    397.30,
+    398.43,
+    400.96,
+    399.94,
+    402.02,
+    402.45,
+    403.37,
+    406.23,
+    410.40,
+    411.17,
+    416.53,
+    417.15,
+    421.76,
+    424.31,
+    428.14,
+    431.83,
+    437.10,
+    438.74,
+    443.45,
+    448.93,
+    450.85,
+    449.87,
+    451.66,
+    450.01,
+]
+
+
+def test_a_short_climb_with_steps_back_is_a_divergence_by_its_rank_trend() -> None:
+    found = CHECKS["divergence"](make_run({"train/loss": FLOW}))
+    assert found is not None and found.onset_step == 3 and found.evidence["kendall_z"] > 5  # make_run counts from 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_flat_noisy_short_loss_shows_no_rank_trend(seed: int) -> None:
+    noise = np.random.default_rng(seed).normal(0.0, 4.0, size=30)
+    assert CHECKS["divergence"](make_run({"train/loss": (400.0 + noise).round(2).tolist()})) is None
+
+
+def test_a_climb_that_came_back_down_is_no_rank_trend() -> None:
+    came_back = [*FLOW[:24], 430.0, 415.0, 405.0, 400.0, 398.0, 399.0]  # ends in the climb's lower quarter
+    assert CHECKS["divergence"](make_run({"train/loss": came_back})) is None
