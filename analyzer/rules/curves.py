@@ -77,18 +77,24 @@ def _lr_jump(run: Run, step: int) -> dict[str, Any] | None:
 _FAMILY_ERROR = 0.01  # the chance that some point of a series of pure noise is taken for a spike
 
 
-def _beyond_log_noise(values: np.ndarray, start: int, peak: float, window: int = 200) -> bool:
+def _beyond_log_noise(values: np.ndarray, start: int, peak: float, stop: int, window: int = 200) -> bool:
     """Whether a peak stands out of the loss's own multiplicative noise. A loss of one batch (a diffusion
     model's, whose timestep is drawn per sample) is heavy-tailed: 7x its median is an ordinary draw among
     500 such points, in a linear scale it is a 20-sigma event. On a log scale that noise is about normal:
     the peak's robust z against the `window` points before it (scale from their first differences, which a
-    trend does not inflate) must pass the Bonferroni bound for a series this long (1% family-wise)."""
+    trend does not inflate) must pass the Bonferroni bound for a series this long (1% family-wise). A spike
+    with fewer than 20 points before it (a run's first records) is judged against the noise of the points
+    after it too, from `stop` on, where it had recovered: a loss of one sample per record is as heavy-tailed
+    at its start as later."""
     before = values[max(0, start - window) : start]
     before = before[before > 0]
-    if len(before) < 20 or peak <= 0:
+    after = values[stop : stop + window] if len(before) < 20 else values[:0]
+    after = after[after > 0]
+    if len(before) + len(after) < 20 or len(before) < 5 or peak <= 0:
         return True  # too little history to judge the noise: the ratio and z tests decide alone
     logs = np.log(before)
-    scale = float(np.median(np.abs(np.diff(logs)))) / (0.6745 * math.sqrt(2))
+    moves = np.abs(np.concatenate([np.diff(logs), np.diff(np.log(after))]))
+    scale = float(np.median(moves)) / (0.6745 * math.sqrt(2))
     if scale <= 0:
         return True
     z = (math.log(peak) - float(np.median(logs[-20:]))) / scale
@@ -146,7 +152,7 @@ def loss_spike(
                 s.recovered
                 and base > 0
                 and s.peak / base >= _least_ratio(s, base, min_ratio, smooth_ratio)
-                and _beyond_log_noise(values, s.index, s.peak)
+                and _beyond_log_noise(values, s.index, s.peak, s.stop)
             ):
                 sized.append((s, base, s.peak / base))
         if not sized:

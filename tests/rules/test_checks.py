@@ -1139,3 +1139,15 @@ def test_a_flat_noisy_short_loss_shows_no_rank_trend(seed: int) -> None:
 def test_a_climb_that_came_back_down_is_no_rank_trend() -> None:
     came_back = [*FLOW[:24], 430.0, 415.0, 405.0, 400.0, 398.0, 399.0]  # ends in the climb's lower quarter
     assert CHECKS["divergence"](make_run({"train/loss": came_back})) is None
+
+
+def test_a_draw_among_a_run_first_records_is_judged_against_the_noise_after_it() -> None:
+    # A loss of one sample per record (a MindSpore loop's, new log 2597) is heavy-tailed from its first record
+    # on: a draw 50x the median of the 19 records before it is ordinary among the 600 that follow
+    rng = np.random.default_rng(7)
+    loss = np.exp(rng.normal(np.log(0.005), 1.6, size=620))
+    loss[19] = 50 * float(np.median(loss[:19]))
+    assert CHECKS["loss_spike"](make_run({"train/loss": loss.tolist()})) is None
+    smooth = np.exp(rng.normal(np.log(0.5), 0.02, size=620))  # the same jump on a quiet loss is a spike
+    smooth[19:22] = 25.0
+    assert CHECKS["loss_spike"](make_run({"train/loss": smooth.tolist()})) is not None
