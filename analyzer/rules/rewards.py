@@ -303,8 +303,9 @@ def reward_never_improves(
 ) -> Detection | None:
     """An RL run seen from its start (its first point within `start_share` of its last step) over `min_points`
     points and `min_steps` steps or more (every policy starts at its first reward: 40 GRPO updates of a tiny
-    model may not move it, and need not), whose reward ends no higher than it began: the mean and the median
-    of the last quarter of the points are no higher than the first quarter's. The eval reward (test episodes)
+    model may not move it, and need not), whose reward ends no higher than it began: the mean of the last quarter
+    of the points is not above the first quarter's by twice the standard error of their difference (a reward
+    of a few whole points per episode moves its quarters' medians by the draw alone). The eval reward (test episodes)
     is judged when logged, else the train reward; a reward that never varies is a placeholder or another
     check's, a learning rate still warming up at the end made tiny updates by design, and the points after a
     non-finite train loss are left out (a model broken by a NaN stops earning for that reason)."""
@@ -327,7 +328,8 @@ def reward_never_improves(
             continue  # seen from mid-run; or a learning rate still warming up: nothing had a chance to learn
         quarter = len(values) // 4
         first, last = values[:quarter], values[-quarter:]
-        if last.mean() > first.mean() or np.median(last) > np.median(first):
+        spread = math.sqrt((first.var(ddof=1) + last.var(ddof=1)) / quarter) if quarter > 1 else 0.0
+        if last.mean() > first.mean() + 2 * spread:
             continue
         return Detection(
             int(steps[0]),

@@ -1151,3 +1151,15 @@ def test_a_draw_among_a_run_first_records_is_judged_against_the_noise_after_it()
     smooth = np.exp(rng.normal(np.log(0.5), 0.02, size=620))  # the same jump on a quiet loss is a spike
     smooth[19:22] = 25.0
     assert CHECKS["loss_spike"](make_run({"train/loss": smooth.tolist()})) is not None
+
+
+def test_a_reward_whose_last_quarter_is_within_its_noise_of_the_first_never_improved() -> None:
+    # A DQN on a Breakout clone (new log 2701, these rewards of every 50th episode, first and last 26): whole
+    # points from 0 to 4, the last quarter's median 1.5 above the first's 1.0 by the draw of the episodes alone
+    first = [0, 1, 0, 2, 1, 1, 0, 3, 3, 1, 1, 4, 0, 3, 3, 0, 0, 0, 1, 3, 2, 1, 3, 3, 4, 2]
+    last = [2, 1, 4, 0, 0, 0, 2, 0, 2, 1, 2, 1, 2, 3, 2, 0, 3, 4, 2, 0, 0, 1, 1, 1, 3, 2]
+    middle = [1, 2, 2, 0, 3, 1, 2, 1, 1, 2, 0, 2, 1, 3, 1, 2, 1, 0, 2, 2, 1, 3, 1, 2, 1, 2]
+    rewards = [float(r) for r in first + middle + middle + last]
+    assert CHECKS["reward_never_improves"](make_run({"train/episode_reward": rewards})) is not None
+    learned = [float(r) for r in first + middle + middle] + [r + 2.0 for r in last]  # two points up: learned
+    assert CHECKS["reward_never_improves"](make_run({"train/episode_reward": learned})) is None
