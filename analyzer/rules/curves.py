@@ -846,12 +846,15 @@ def _settled_at_chance(
     ranges = np.maximum.accumulate(tail) - np.minimum.accumulate(tail)
     within = ranges <= spread * np.abs(np.cumsum(tail) / np.arange(1, len(tail) + 1))
     start = len(values) - (int(np.argmin(within)) if not within.all() else len(values))
-    if len(values) - start < max(5, len(values) // 2):
+    if len(values) - start >= max(5, len(values) // 2):
+        accuracy = _accuracy_level(run, since=int(steps[start]))
+    elif len(values) - start >= 2:  # a short log: its accuracy must be one value at every record to say it
+        accuracy = _frozen_accuracy(run)
+    else:
         return None
-    level = float(np.mean(values[start:]))
-    accuracy = _accuracy_level(run, since=int(steps[start]))
     if accuracy is None:
         return None
+    level = float(np.mean(values[start:]))
     for k in range(2, 21):
         if abs(level - math.log(k)) <= tolerance * math.log(k) and abs(accuracy - 1 / k) <= 0.15 / k:
             return Detection(
@@ -862,6 +865,20 @@ def _settled_at_chance(
                 {"pattern": "settled_at_chance_level", "classes": k, "ln_k": round(math.log(k), 4)},
                 confidence=0.7,
             )
+    return None
+
+
+def _frozen_accuracy(run: Run, min_points: int = 4) -> float | None:
+    """The one value of a top-1 accuracy (train, else eval) that is the same at every one of its `min_points`
+    records or more, as a fraction: a classifier that predicts one class for every input, whatever its loss
+    does (a Keras binary classifier's `binary_accuracy: 0.5000` at every epoch, train and validation)."""
+    for split in ("train", "eval"):
+        for s, metric in run.series_names():
+            if s == split and _TOP1.search(metric.lower()):
+                values = finite(run.series(metric, split=split)).to_numpy()
+                if len(values) >= min_points and np.ptp(values) == 0:
+                    level = float(values[0])
+                    return level / 100 if level > 1 else level
     return None
 
 

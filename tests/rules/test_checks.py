@@ -1163,3 +1163,13 @@ def test_a_reward_whose_last_quarter_is_within_its_noise_of_the_first_never_impr
     assert CHECKS["reward_never_improves"](make_run({"train/episode_reward": rewards})) is not None
     learned = [float(r) for r in first + middle + middle] + [r + 2.0 for r in last]  # two points up: learned
     assert CHECKS["reward_never_improves"](make_run({"train/episode_reward": learned})) is None
+
+
+def test_a_short_log_whose_accuracy_is_one_value_at_1_over_k_and_loss_ends_at_ln_k_is_at_chance() -> None:
+    # A Keras binary classifier (new log 2662, these values): five epochs, `binary_accuracy: 0.5000` at each, the
+    # loss falling from 796 to 0.6930 = ln 2; too short for the five settled points a moving accuracy needs
+    loss = [796.1661, 0.7462, 0.7070, 0.6943, 0.6930]
+    found = CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/binary_accuracy": [0.5] * 5}))
+    assert found is not None and found.evidence["classes"] == 2
+    moving = [0.5, 0.55, 0.6, 0.62, 0.64]  # an accuracy that moves is no witness over three points
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/binary_accuracy": moving})) is None
