@@ -1474,6 +1474,11 @@ def eval_score_falls_while_train_falls(
     best, last = -gap.best, -gap.last
     if train_score_falls_with_loss(run) is not None:  # the score fell on the training data too: no overfitting,
         return None  # the model got worse on what it learns from (train-score-falls-with-loss says it)
+    for other in scores:  # another score of the same evaluations ended above its value at this one's best: the
+        series = finite(run.series(other, split="eval"))  # model did not get worse on unseen data by every measure
+        then = series[series.index <= gap.best_step]
+        if other != metric and len(then) and len(series) and float(series.iloc[-1]) > float(then.iloc[-1]):
+            return None
     return Detection(
         gap.best_step,
         f"eval {metric} was best ({fmt(best)}) at step {gap.best_step} and fell to {fmt(last)} over "

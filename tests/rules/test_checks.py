@@ -1173,3 +1173,30 @@ def test_a_short_log_whose_accuracy_is_one_value_at_1_over_k_and_loss_ends_at_ln
     assert found is not None and found.evidence["classes"] == 2
     moving = [0.5, 0.55, 0.6, 0.62, 0.64]  # an accuracy that moves is no witness over three points
     assert CHECKS["loss_not_moving"](make_run({"train/loss": loss, "train/binary_accuracy": moving})) is None
+
+
+def test_a_score_that_fell_while_another_of_the_same_evaluations_ended_higher_is_no_overfitting() -> None:
+    # A course homework's classifier (new log 2668, these values): macro-F1 best at epoch 11 (0.581) then 0.542,
+    # while the accuracy of the same evaluations ended above its value at that epoch (0.905 -> 0.909)
+    loss = [
+        0.9505,
+        0.2708,
+        0.1461,
+        0.1243,
+        0.1079,
+        0.1212,
+        0.0725,
+        0.0964,
+        0.0787,
+        0.1219,
+        0.0503,
+        0.0292,
+        0.0230,
+        0.0125,
+        0.0284,
+    ]
+    f1 = [0.385, 0.534, 0.495, 0.399, 0.387, 0.422, 0.447, 0.393, 0.343, 0.490, 0.406, 0.581, 0.546, 0.549, 0.542]
+    acc = [0.802, 0.869, 0.877, 0.770, 0.794, 0.810, 0.849, 0.774, 0.817, 0.865, 0.873, 0.905, 0.897, 0.921, 0.909]
+    check = CHECKS["eval_score_falls_while_train_falls"]
+    assert check(make_run({"train/loss": loss, "eval/f1": f1})) is not None  # the F1 alone says it
+    assert check(make_run({"train/loss": loss, "eval/f1": f1, "eval/accuracy": acc})) is None
