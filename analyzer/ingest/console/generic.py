@@ -430,7 +430,14 @@ def _zipped(match: re.Match[str]) -> str:
     return ", ".join(f"{lead}{name}: {value}" for name, value in zip(names, values, strict=True))
 
 
+# A quoted string with an escaped line break in it (`{"env_info": "sys.platform: linux\nPython: 3.9.0 ...",
+# "config": "..."}`, OpenMMLab's json log header): a text a record carries, whose numbers are no fields of it.
+_MULTILINE_STRING = re.compile(r""""(?:[^"\\\n]|\\.)*\\n(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*\\n(?:[^'\\\n]|\\.)*'""")
+
+
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
+    if "\\n" in text:
+        text = _MULTILINE_STRING.sub('""', text)
     if "(" in text and "," in text:
         text = _TUPLE_LEGEND.sub(_legend, _NAMED_TUPLE.sub(_zipped, text))
     if " from " in text or "->" in text:

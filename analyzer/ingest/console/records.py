@@ -184,7 +184,11 @@ def layout_pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _is_log_row(row: dict[str, Any]) -> bool:
-    """A Trainer log row (train loss, eval results, end summary), not a printed config dict."""
+    """A Trainer log row (train loss, eval results, end summary), not a printed config dict. A record that
+    names its split in a field (`"mode": "train"`, OpenMMLab's json log, counted by `epoch` and `iter`) is no
+    Trainer's: the generic reader reads its counters and split."""
+    if "mode" in row:
+        return False
     if {"loss", "eval_loss", "train_runtime"} & row.keys():
         return True
     return any(k.startswith("eval_") and k.endswith(("_runtime", "_loss")) for k in row)
