@@ -1200,3 +1200,12 @@ def test_a_score_that_fell_while_another_of_the_same_evaluations_ended_higher_is
     check = CHECKS["eval_score_falls_while_train_falls"]
     assert check(make_run({"train/loss": loss, "eval/f1": f1})) is not None  # the F1 alone says it
     assert check(make_run({"train/loss": loss, "eval/f1": f1, "eval/accuracy": acc})) is None
+
+
+def test_a_loss_that_converged_to_its_printed_digits_is_not_frozen() -> None:
+    # Gradient descent on a linear regression (new log 2734, these values): each move a tenth of the one before,
+    # then 86.7956 to the last printed digit: the optimum of a convex loss, not a model that stopped updating
+    converged = [221.9567, 96.3356, 87.5333, 86.8531, 86.8001, 86.7956, 86.7956, 86.7956, 86.7956, 86.7956]
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": converged})) is None
+    stopped = [221.9567, 96.3356, 87.5333, 80.8531, 79.8001] + [79.8001] * 5  # frozen from moves as large as before
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": stopped})) is not None
