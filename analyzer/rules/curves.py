@@ -697,6 +697,7 @@ def loss_not_moving(
         abs(values[-1]) > FLOAT32_FLOOR  # at float32's floor the loss is 0: the loss-exactly-zero rule's
         and frozen >= max(min_points, len(values) // 2 if coarse else len(values) // 4)
         and not _converged_into(values[: len(values) - frozen + 1])
+        and not _at_printed_floor(values)
         and not warming_up(lr, int(loss.index[len(values) - frozen]))
         and not _moves_during(run, "loss_avg", "train", loss.index[len(values) - frozen :])
         and not _moves_during(run, "loss", "eval", loss.index[len(values) - frozen :])
@@ -867,6 +868,13 @@ def _settled_at_chance(
                 confidence=0.7,
             )
     return None
+
+
+def _at_printed_floor(values: np.ndarray) -> bool:
+    """A loss at one or two units of the last digit it is printed with (`loss:0.001` with three decimals): its
+    repeats say no more than "near 0", not that it stopped moving. A loss printed as whole numbers is excepted."""
+    unit = printed_unit(values)
+    return 0 < unit < 1 and abs(float(values[-1])) <= 2 * unit
 
 
 def _converged_into(values: np.ndarray, share: float = 1e-3) -> bool:

@@ -1209,3 +1209,12 @@ def test_a_loss_that_converged_to_its_printed_digits_is_not_frozen() -> None:
     assert CHECKS["loss_not_moving"](make_run({"train/loss": converged})) is None
     stopped = [221.9567, 96.3356, 87.5333, 80.8531, 79.8001] + [79.8001] * 5  # frozen from moves as large as before
     assert CHECKS["loss_not_moving"](make_run({"train/loss": stopped})) is not None
+
+
+def test_a_loss_printed_at_one_unit_of_its_last_digit_is_not_frozen() -> None:
+    # LeRobot prints `loss:0.001` with three decimals (new log 2779): the last 180 records read 0.001 while the
+    # grad norm keeps falling; a loss of whole numbers (`1` at every record) is still frozen
+    floor = [5.666, 2.1, 0.5, 0.05, 0.009, 0.007, 0.005, 0.004, 0.003, 0.002] + [0.001] * 30
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": floor})) is None
+    whole = [3.0, 2.0] + [1.0] * 30
+    assert CHECKS["loss_not_moving"](make_run({"train/loss": whole})) is not None
