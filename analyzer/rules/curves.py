@@ -1910,9 +1910,17 @@ SMOOTH_CLOCK = 30  # logged points in a row, each above the one before, that no 
 def _cumulative(times: pd.Series) -> bool:
     """A clock since the start (`Time 4981.4s` at epoch 5, `9074.8s` at epoch 10), not a time per step:
     it rises at every logged point and grows about as fast as the step count does, or rises at every one of
-    SMOOTH_CLOCK points or more."""
+    SMOOTH_CLOCK points or more. A clock that started over from near 0 a few times (each resumed process's
+    own) is judged on its longest stretch."""
     values, steps = times.to_numpy(), times.index.to_numpy().astype("float64")
-    if len(values) < 3 or not bool(np.all(np.diff(values) > 0)):
+    falls = np.flatnonzero(np.diff(values) <= 0)
+    if len(falls) and len(falls) <= max(2, len(values) // 50) and bool(np.all(values[falls + 1] < 0.5 * values[falls])):
+        # started over from near 0 where the run was resumed (`[6339s]` at step 21100, `[39s]` after its restart
+        # from step 20000): a clock per process, judged on its longest stretch
+        bounds = [0, *(falls + 1).tolist(), len(values)]
+        start, stop = max(itertools.pairwise(bounds), key=lambda b: b[1] - b[0])
+        return _cumulative(times.iloc[start:stop])
+    if len(values) < 3 or len(falls):
         return False
     if len(values) >= SMOOTH_CLOCK:  # a measured time per step goes up and down; this many rises in a row
         return True  # are a clock (however long its start-up took: 12.2 s at step 10, then 2 s per 10 steps)

@@ -1218,3 +1218,17 @@ def test_a_loss_printed_at_one_unit_of_its_last_digit_is_not_frozen() -> None:
     assert CHECKS["loss_not_moving"](make_run({"train/loss": floor})) is None
     whole = [3.0, 2.0] + [1.0] * 30
     assert CHECKS["loss_not_moving"](make_run({"train/loss": whole})) is not None
+
+
+def test_a_clock_that_started_over_where_the_run_was_resumed_is_no_time_per_step() -> None:
+    # A DDSP loop prints `[5922s]` since its process started (new log 2791): resumed from step 20000, the next
+    # process's clock reads `[39s]` at step 20100; no throughput fell
+    steps = range(100, 40100, 100)
+    clock = [37.0 * i for i in range(1, 201)] + [38.0 * i for i in range(1, 201)]
+    run = make_run(
+        {"train/loss": dict(zip(steps, [1.0] * 400, strict=True)), "train/time": dict(zip(steps, clock, strict=True))}
+    )
+    assert CHECKS["throughput_drop"](run) is None
+    per_step = [37.0] * 200 + [380.0] * 200  # a time per step that grew tenfold is a drop
+    slow = make_run({"train/loss": [1.0] * 400, "train/time": per_step})
+    assert CHECKS["throughput_drop"](slow) is not None
