@@ -222,3 +222,12 @@ def test_the_loss_scalers_configured_minimum_is_read_from_a_config_dump() -> Non
     )
     got = [parse_text(dump + loop, "train.log").meta.get("loss_scaling") for dump in dumps]
     assert got == [{"min_loss_scale": 0.0001}, {"min_loss_scale": 1}, {"min_loss_scale": 0.0001}]
+
+
+def test_a_nan_field_before_a_loss_field_named_with_a_slash_is_no_loss_report(tmp_path: Path) -> None:
+    # InternEvo prints each data domain's loss, NaN for a domain with no tokens in the batch
+    line = (
+        "acc/code=0.0 tokens/en=120836 tokens/cn=0 loss_from_metric=11.6279 loss/en=11.6279 loss/cn=nan loss/code=nan"
+    )
+    assert "loss_nonfinite" not in [k for k, _ in events(tmp_path, line + "\n")]
+    assert "loss_nonfinite" in [k for k, _ in events(tmp_path, "step 5: got nan loss, skipping the batch\n")]

@@ -39,6 +39,7 @@ from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric, is
 # A number right after `word/` is part of a path (`./cache/8834/model_cache`), no value; `5/100`'s total is one.
 _NUMBER = re.compile(
     r"(?<![\w.])(?<![A-Za-z]-)(?<![A-Za-z]@)(?<![A-Za-z_]/)(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
+    r"(?![\d_]|\.\d)"  # all of the number, and none glued before an underscore: `{'0_default': 66.5}` names a key
     r"(?P<pct>%)?"
     r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])"
 )
