@@ -508,6 +508,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
 _CODE_AT = re.compile(
     r"\[?\b[\w.-]+\.(?:py|pyx|cc|cpp|cu|c|h|hpp|rs|go|java|scala|jl|lua|js|ts):\d+\b\]?"
     r"|\([\w.-]+\.py\s+\d+\)"  # `(main.py 221)`
+    r"|\[[\w./-]+:\d+:[A-Za-z_]\w*\]"  # `[%(module)s:%(lineno)d:%(funcName)s]`: ezpz's `[examples/vit:445:train_fn]`
     r"|\([A-Za-z_][\w]*[_.][\w.]*:\d+\)"  # logging's `(%(module)s:%(lineno)d)`: `(base_trainer:831)`
     r"|\([A-Za-z_]\w*:\d+\)(?=\s*(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b)"  # `(train:487) INFO:`
 )
