@@ -108,8 +108,7 @@ def _hard_batch(steps: np.ndarray, spike: Spike, base: float, magnitude_ratio: f
     after it too; a batch the model finds hard does not. Logged every N steps (a mean over them, or one batch in
     N), or a smooth loss (averaged over many samples), one point may be either: it stays a spike."""
     i = spike.index
-    noise = (spike.peak - spike.baseline) / spike.z if spike.z > 0 else float("inf")
-    if spike.points != 1 or spike.stop != i + 1 or spike.peak / base >= magnitude_ratio or noise <= SMOOTH_NOISE * base:
+    if spike.points != 1 or spike.stop != i + 1 or spike.peak / base >= magnitude_ratio or _smooth(spike, base):
         return False
     return 0 < i < len(steps) - 1 and bool(steps[i] - steps[i - 1] == 1 and steps[i + 1] - steps[i] == 1)
 
@@ -121,8 +120,13 @@ def _least_ratio(spike: Spike, base: float, min_ratio: float, smooth_ratio: floa
     """How far above its baseline a spike must reach. `min_ratio` keeps a per-batch loss's hard batches out;
     a loss averaged over many batches (its noise under SMOOTH_NOISE of its level) has none, and a jump of a
     third there is 40 times its noise (a curriculum's new data pool mixed in): `smooth_ratio` suffices."""
+    return smooth_ratio if _smooth(spike, base) else min_ratio
+
+
+def _smooth(spike: Spike, base: float) -> bool:
+    """Whether the loss around a spike is averaged over many batches: its noise under SMOOTH_NOISE of `base`."""
     noise = (spike.peak - spike.baseline) / spike.z if spike.z > 0 else float("inf")
-    return smooth_ratio if noise <= SMOOTH_NOISE * base else min_ratio
+    return noise <= SMOOTH_NOISE * base
 
 
 @check("loss_spike")
@@ -1513,7 +1517,7 @@ def eval_score_falls_while_train_falls(
     for other in scores:  # another score of the same evaluations ended above its value at this one's best: the
         series = finite(run.series(other, split="eval"))  # model did not get worse on unseen data by every measure
         then = series[series.index <= gap.best_step]
-        if other != metric and len(then) and len(series) and float(series.iloc[-1]) > float(then.iloc[-1]):
+        if other != metric and len(then) and float(series.iloc[-1]) > float(then.iloc[-1]):
             return None
     return Detection(
         gap.best_step,
