@@ -414,21 +414,27 @@ _TUPLE_LEGEND = re.compile(
 
 
 def _legend(match: re.Match[str]) -> str:
-    names = [n.strip() for n in match["names"].split(",")]
-    values = [v.strip() for v in match["values"].split(",")]
-    if len(names) != len(values) or not all(_TUPLE_VALUE.fullmatch(v) for v in values):
+    pairs = _tuple_pairs(match)
+    if pairs is None:
         return match.group(0)
-    named = ", ".join(f"{name}: {value}" for name, value in zip(names, values, strict=True))
+    named = ", ".join(f"{name}: {value}" for name, value in pairs)
     return f"{named}, {match['lead'].strip()}{match['sep']}"
 
 
-def _zipped(match: re.Match[str]) -> str:
+def _tuple_pairs(match: re.Match[str]) -> list[tuple[str, str]] | None:
+    """(name, value) of a tuple of names matched with a tuple of values, when they pair one to one."""
     names = [n.strip() for n in match["names"].split(",")]
     values = [v.strip() for v in match["values"].split(",")]
     if len(names) != len(values) or not all(_TUPLE_VALUE.fullmatch(v) for v in values):
+        return None
+    return list(zip(names, values, strict=True))
+
+
+def _zipped(match: re.Match[str]) -> str:
+    pairs = _tuple_pairs(match)
+    if pairs is None:
         return match.group(0)
-    lead = match["lead"]
-    return ", ".join(f"{lead}{name}: {value}" for name, value in zip(names, values, strict=True))
+    return ", ".join(f"{match['lead']}{name}: {value}" for name, value in pairs)
 
 
 # A quoted string with an escaped line break in it (`{"env_info": "sys.platform: linux\nPython: 3.9.0 ...",
