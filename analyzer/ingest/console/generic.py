@@ -38,8 +38,9 @@ from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric, is
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
 # A number right after `word/` is part of a path (`./cache/8834/model_cache`), no value; `5/100`'s total is one.
 _NUMBER = re.compile(
-    r"(?<![\w.])(?<![A-Za-z]-)(?<![A-Za-z]@)(?<![A-Za-z_]/)(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
+    r"(?<![\w.])(?<![A-Za-z]-)(?<![A-Za-z]@)(?<![A-Za-z_]/)(?P<num>[-+]?(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d*(?:f[-+]?\d+(?!\w))?)?(?:[eE][-+]?\d+)?|[-+]?\.\d+(?:[eE][-+]?\d+)?)"
     r"(?![\d_]|\.\d)"  # all of the number, and none glued before an underscore: `{'0_default': 66.5}` names a key
+    # (Julia's Float32 literal `589.91534f0` is 589.91534e0: its `f` is the exponent's letter)
     r"(?P<pct>%)?"
     r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])"
 )
@@ -115,6 +116,7 @@ _SPLIT_WORDS = {
     "train": "train",
     "training": "train",
     "trn": "train",
+    "tst": "eval",  # the abbreviation beside `trn` (Knet.jl's `:trn, ..., :tst, ...`)
     "tr": "train",  # LIBMF/LIBFFM's `tr_rmse va_rmse`, `tr_logloss va_logloss`
     "va": "eval",
     "cv": "eval",  # Kaldi/WeNet/ESPnet's cross-validation set: `Epoch 0 [CV] progress 290/341 loss ..`
@@ -342,7 +344,7 @@ def close(collector: Collector) -> None:
 def _value(match: re.Match[str]) -> float | None:
     if match["special"]:
         return to_float(match["special"])
-    text = match["num"].replace(",", "")
+    text = match["num"].replace(",", "").replace("f", "e")  # Julia's `1.5f-3`
     try:
         return float(text)
     except ValueError:
@@ -630,6 +632,9 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         return "time" + ("_ms" if duration.group(1) == "ms" else ""), "value"
     if previous is not None and bare in ("-", "~", "x", "*", "("):
         return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
+    keyed = _KEY_THEN_COMMA.search(label)
+    if keyed:  # a tuple's key then its value: `('loss', 0.53)`, Julia's `(:epoch, 0, :trn, 589.9f0)`
+        return keyed["quoted"] or keyed["symbol"], "value"
     if _DASHED.search(label):  # `bce_dice_loss - 1.606`: a dash between a name and its value
         label = label.rstrip()[:-1]
     pieces = _CUT.split(label.rstrip())  # the name lies after the last separator, or there is none
@@ -988,6 +993,11 @@ _LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "
 _VALIDATION = {"val", "vali", "valid", "validation", "eval", "evaluation", "dev"}
 _MEAN_OPEN = re.compile(r"\(\s*(?:(?:avg|average|mean|ema|smoothed|running)\s*[:=]?\s*)?", re.I)
 _DASHED = re.compile(r"[A-Za-z_]\w* - $")
+# A quoted name or a symbol (Julia's, Ruby's `:loss`) then a comma, closing the text before a value: a key in a
+# sequence of key, value pairs. A bare word before a comma is a field of its own (`epoch 3, 0.53`), not a key.
+_KEY_THEN_COMMA = re.compile(
+    r"""(?:(?P<q>['"])(?P<quoted>[A-Za-z_][\w./@ -]*)(?P=q)|(?<![\w:]):(?P<symbol>[A-Za-z_]\w*))\s*,\s*$"""
+)
 _ABBREVIATION = re.compile(r"(?<![\w.])[A-Za-z]{2,4}\.$")
 _COUNTER_WORDS = (("step", "step"), ("iteration", "step"), ("update", "step"), ("epoch", "epoch"), ("batch", "batch"))
 _GROUP_OPEN = re.compile(r"(?P<group>[A-Za-z_][\w.]*)\[\s*(?P<field>[A-Za-z_][\w.]*)\s*[=:]\s*$")
