@@ -15,6 +15,7 @@ The counts of dropped duplicates are kept in meta['duplicates'].
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,15 @@ def _restart_points(metrics: pd.DataFrame) -> list[tuple[int, float, int, int]]:
         order = np.argsort(lines, kind="stable")
         steps, lines = steps[order], lines[order]
     previous_max = np.maximum.accumulate(steps)[:-1]
+    # Where the steps go back from the point before, and the next point is not past the highest step yet: the
+    # points after it are the resumed run going on (the second of two runs in one file goes on from its own first
+    # step, not back to it), and a point that jumps straight back up is another scale printed between the steps
+    # (an epoch's record among a progress bar's), not a restart.
+    back = np.flatnonzero(steps[1:] < steps[:-1]) + 1
     return [
         (int(steps[i]), float(lines[i]), int(previous_max[i - 1]), int(steps[0]))
-        for i in np.flatnonzero(steps[1:] < previous_max) + 1
+        for i in back
+        if i + 1 == len(steps) or steps[i + 1] <= previous_max[i - 1]
     ]
 
 
@@ -79,7 +86,7 @@ def _restarts(ingested: Ingested, restarts: Restarts) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for i, points in restarts.items():
         source = ingested.frames[i][1].metrics["source"].iloc[0]
-        for step, line, before, _ in points:
+        for step, line, before, first in points:
             rows.append(
                 {
                     "step": step,
@@ -87,7 +94,11 @@ def _restarts(ingested: Ingested, restarts: Restarts) -> pd.DataFrame:
                     "kind": "restart",
                     "severity": "info",
                     "message": f"step went back from {before} to {step}: "
-                    "the run was resumed from an earlier checkpoint",
+                    + (
+                        "another run started in the same file (the one with the most records is analysed)"
+                        if _another_run(step, first, before)
+                        else "the run was resumed from an earlier checkpoint"
+                    ),
                     "source": source,
                     "line": None if np.isnan(line) else int(line),
                 }
@@ -98,20 +109,41 @@ def _restarts(ingested: Ingested, restarts: Restarts) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(empty.columns)).astype(empty.dtypes.to_dict())
 
 
+def _another_run(step: int, first: int, before: int) -> bool:
+    """Steps back to `step` after `before`, in a source whose first step is `first`: a new run, where the file
+    shows the first run's start (step 0 or 1, or near it) and the steps go back to it or before it."""
+    return step <= first <= max(1, 0.05 * before)
+
+
 def _superseded(metrics: pd.DataFrame, restarts: list[tuple[int, float, int, int]]) -> np.ndarray | None:
-    """Rows of one source that a resume replaced: where the train loss's steps go back to step s at line L,
-    every row printed before L at step s or later (of any series) belongs to the stretch the run was resumed
-    over, and the final model went through the steps printed after L instead. A start again from the first
-    step is another run in the same file (a sweep, a test run after the real one), not a resume: its rows only
-    replace those at the same steps. None when nothing was replaced."""
-    points = [(step, line) for step, line, _, first in restarts if not np.isnan(line) and step > first]
+    """Rows of one source that a resume or another run replaced, None when nothing was. Where the train loss's
+    steps go back to step s at line L, every row printed before L at step s or later (of any series) belongs to
+    the stretch the run was resumed over, and the final model went through the steps printed after L instead.
+    A start again from the first step or before it is another run in the same file (a sweep, a fold, a test
+    run after the real one): steps of two runs mixed on one axis make a curve neither run had, so one run is
+    analysed, the one with the most train-loss records (of equal ones, the last): a short run before or after
+    the real one is a trial or an aborted start."""
+    points = [(step, line, first, before) for step, line, before, first in restarts if not np.isnan(line)]
     if not points:
         return None
     lines = metrics["line"].to_numpy(dtype="float64", na_value=np.inf)
     steps = metrics["step"].to_numpy()
     gone = np.zeros(len(metrics), dtype=bool)
-    for step, line in points:
-        gone |= (lines < line) & (steps >= step)
+    # Another run only where the file shows the first one's start (step 0 or 1, or near it): a paste that opens
+    # mid-run (epoch 9 of a fold) and goes back to a low step may be misread steps as well as a new run.
+    bounds = [-np.inf, *(line for step, line, first, before in points if _another_run(step, first, before))]
+    bounds.append(np.inf)
+    if len(bounds) > 2:
+        loss = ((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy()
+        counts = [int(np.sum(loss & (lines >= a) & (lines < b))) for a, b in itertools.pairwise(bounds)]
+        k = max(range(len(counts)), key=lambda i: (counts[i], i))
+        low, high = bounds[k], bounds[k + 1]
+        gone |= (lines < low) | (lines >= high)
+    else:
+        low, high = -np.inf, np.inf
+    for step, line, first, _ in points:
+        if step > first and low < line < high:  # a resume within the run analysed
+            gone |= (lines >= low) & (lines < line) & (steps >= step)
     return gone if gone.any() else None
 
 

@@ -179,8 +179,13 @@ def test_a_resume_from_an_earlier_epoch_replaces_every_epoch_after_it(tmp_path: 
     assert not any(f.failure_mode == "loss_spike" for f in analyze(tmp_path / "train_log.txt").findings)
 
 
-def test_a_second_run_from_the_first_epoch_replaces_only_its_own_epochs(tmp_path: Path) -> None:
-    # A 15-epoch run, then a 1-epoch test run appended to the same log: another run, not a resume of the first
+def test_a_second_run_from_the_first_epoch_is_another_run_and_the_longer_one_is_analysed(tmp_path: Path) -> None:
+    # A 15-epoch run, then a 1-epoch test run appended to the same log: another run, not a resume of the first;
+    # the two are not mixed on one axis, and the 15-epoch run is the one analysed
     (tmp_path / "train_log.txt").write_text(_epochs(range(1, 16), 2.5, 0.1) + _epochs(range(1, 2), 2.4, 0.1))
     loss = analyze(tmp_path / "train_log.txt").run.series("loss")
-    assert loss.index.tolist() == list(range(1, 16)) and loss[1] == pytest.approx(2.4)
+    assert loss.index.tolist() == list(range(1, 16)) and loss[1] == pytest.approx(2.5)
+    # a short start before the real run (an aborted first try) is left out the same way
+    (tmp_path / "train_log.txt").write_text(_epochs(range(1, 4), 2.4, 0.1) + _epochs(range(1, 16), 2.5, 0.1))
+    loss = analyze(tmp_path / "train_log.txt").run.series("loss")
+    assert loss.index.tolist() == list(range(1, 16)) and loss[1] == pytest.approx(2.5)

@@ -1944,7 +1944,22 @@ def _cumulative(times: pd.Series) -> bool:
         return True  # are a clock (however long its start-up took: 12.2 s at step 10, then 2 s per 10 steps)
     if steps[0] <= 0:  # counted from 0 (`[   0/3165] time: 2.6742`): steps done, one interval before the first
         steps = steps - steps[0] + max(float(np.min(np.diff(steps))), 1.0)
-    return bool(values[-1] / values[0] >= 0.5 * steps[-1] / steps[0])
+    if values[-1] / values[0] >= 0.5 * steps[-1] / steps[0]:
+        return True
+    # A clock whose first reading holds the start-up (`train_time:896ms` at step 1, then 90 ms a step): past its
+    # first point it grows at one rate per step (the same over both halves), and the start-up is a small part
+    # of its last reading.
+    middle = len(values) // 2
+    first, second = (
+        (values[j] - values[i]) / (steps[j] - steps[i]) for i, j in ((0, middle), (middle, len(values) - 1))
+    )
+    offset = values[0] - (values[-1] - values[0]) / (steps[-1] - steps[0]) * steps[0]
+    return bool(
+        len(values) >= 5
+        and steps[-1] >= 10 * steps[0]
+        and 0.5 <= second / first <= 2
+        and 0 <= offset <= 0.1 * values[-1]
+    )
 
 
 def _steps_per_second(run: Run) -> pd.Series:

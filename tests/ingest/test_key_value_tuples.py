@@ -5,6 +5,8 @@ exact output of its housing example, benchmarks/new_real_logs/1285), and Python 
 
 from __future__ import annotations
 
+import math
+
 from tests.ingest.console_series import series, values
 
 KNET = """\
@@ -35,3 +37,25 @@ def test_a_python_list_of_pairs_names_its_values() -> None:
     found = values(text)
     assert found["train/loss"] == [2.3, 2.2, 2.1, 2.0, 1.9]
     assert found["train/acc"] == [0.1, 0.15, 0.2, 0.25, 0.3]
+
+
+def test_a_call_shown_with_its_value_is_named_by_the_call() -> None:
+    # Julia's `@show loss(x, y_oh)` (Mill.jl's README example, new log 2873), Float32 literals with exponents
+    text = "".join(
+        f"[ Info: Epoch {e}\nloss(x, y_oh) = {v}\n"
+        for e, v in ((1, "87.793724f0"), (2, "4.3207192f0"), (3, "5.76351f-6"), (4, "3.8146973f-6"))
+    )
+    assert values(text)["train/loss"] == [87.793724, 4.3207192, 5.76351e-6, 3.8146973e-6]
+
+
+def test_a_tuple_of_calls_pairs_with_a_tuple_of_values_and_nan32_is_nan() -> None:
+    # `@show (loss(tx, ty), now())` in a Flux char-rnn (new log 2871): the loss, a time stamp, then Julia's NaN32
+    lines = [
+        "(loss(tx, ty), now()) = (98.1109f0, 2020-04-21T20:48:30.672)",
+        "(loss(tx, ty), now()) = (97.07944f0, 2020-04-21T20:49:02.147)",
+        "(loss(tx, ty), now()) = (96.69589f0, 2020-04-21T20:49:34.229)",
+        "(loss(tx, ty), now()) = (NaN32, 2020-04-22T00:31:33.256)",
+        "(loss(tx, ty), now()) = (NaN32, 2020-04-22T00:32:04.782)",
+    ]
+    loss = values("\n".join(lines) + "\n")["train/loss"]
+    assert loss[:3] == [98.1109, 97.07944, 96.69589] and all(math.isnan(v) for v in loss[3:])

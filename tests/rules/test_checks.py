@@ -1245,3 +1245,17 @@ def test_one_hard_batch_among_a_loss_logged_at_every_step_is_no_spike() -> None:
     assert CHECKS["loss_spike"](make_run({"train/loss": lasting})) is not None
     sparse = dict(zip(range(10, 3010, 10), one, strict=True))
     assert CHECKS["loss_spike"](make_run({"train/loss": sparse})) is not None
+
+
+def test_a_clock_whose_first_reading_holds_the_start_up_is_no_time_per_step() -> None:
+    # modded-nanogpt style lines (new log 2884): `step:1/1000000 train_time:889ms`, 90 ms a step after it, 23331 ms
+    # at step 250: the first step's compilation made the clock grow slower than the step count, no step slowed
+    steps = [*range(1, 11), 250]
+    clock = [889.0, 990.0, 1070.0, 1160.0, 1250.0, 1340.0, 1430.0, 1521.0, 1611.0, 1702.0, 23331.0]
+    run = make_run(
+        {"train/loss": dict(zip(steps, [3.0] * 11, strict=True)), "train/time": dict(zip(steps, clock, strict=True))}
+    )
+    assert CHECKS["throughput_drop"](run) is None
+    # a time per step rising in a straight line from a start it never falls back to is a slowdown all the same
+    per_step = {k: 0.5 + 0.15 * k for k in range(1, 21)}
+    assert CHECKS["throughput_drop"](make_run({"train/loss": [3.0] * 20, "train/time": per_step})) is not None

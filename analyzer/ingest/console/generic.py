@@ -42,7 +42,7 @@ _NUMBER = re.compile(
     r"(?![\d_]|\.\d)"  # all of the number, and none glued before an underscore: `{'0_default': 66.5}` names a key
     # (Julia's Float32 literal `589.91534f0` is 589.91534e0: its `f` is the exponent's letter)
     r"(?P<pct>%)?"
-    r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?![\w])"
+    r"|(?<![\w.])(?P<special>[-+]?(?:nan|NaN|NAN|inf|Inf|INF|Infinity))(?P<bits>16|32|64)?(?![\w])"  # Julia's NaN32
 )
 # Dates, clock times and durations are not metrics: they are set aside before slots are cut.
 # A month/day before a clock time (detectron2's `[07/25 13:14:56 d2...]`) is a date, not a counter i/n.
@@ -398,12 +398,18 @@ _COUNTER_BEFORE = re.compile(r"(?i)\b(?:steps?|iters?|iterations?|updates?)\s*[:
 
 # A tuple of names beside a tuple of values (`train loss (min, avg, max): (-0.276, nan, 1152.610)`, Python's
 # print of two tuples): each value takes its name, after the words before the names.
+# A name in a tuple, or a call shown with its arguments (Julia's `@show (loss(tx, ty), now())`): the call's name
+_TUPLE_NAME = r"[A-Za-z_][\w@./-]*(?:\([^()]*\))?"
 _NAMED_TUPLE = re.compile(
     r"(?P<lead>(?:[A-Za-z_][\w@./-]*[ \t]+){0,3})"
-    r"\((?P<names>[A-Za-z_][\w@./-]*(?:[ \t]*,[ \t]*[A-Za-z_][\w@./-]*){1,15})\)"
+    rf"\((?P<names>{_TUPLE_NAME}(?:[ \t]*,[ \t]*{_TUPLE_NAME}){{1,15}})\)"
     r"[ \t]*[:=]?[ \t]*\((?P<values>[^()]*)\)"
 )
-_TUPLE_VALUE = re.compile(r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)", re.I)
+_TUPLE_VALUE = re.compile(
+    r"[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eEf][-+]?\d+)?|(?:nan|inf)(?:16|32|64)?)"
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?",  # a time stamp beside the values (`now()`)
+    re.I,
+)
 
 
 # The same two tuples the other way round, values first and their names as a legend after them, then the
@@ -425,7 +431,7 @@ def _legend(match: re.Match[str]) -> str:
 
 def _tuple_pairs(match: re.Match[str]) -> list[tuple[str, str]] | None:
     """(name, value) of a tuple of names matched with a tuple of values, when they pair one to one."""
-    names = [n.strip() for n in match["names"].split(",")]
+    names = [n.split("(")[0].strip() for n in re.findall(_TUPLE_NAME, match["names"])]
     values = [v.strip() for v in match["values"].split(",")]
     if len(names) != len(values) or not all(_TUPLE_VALUE.fullmatch(v) for v in values):
         return None
@@ -632,6 +638,9 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         return "time" + ("_ms" if duration.group(1) == "ms" else ""), "value"
     if previous is not None and bare in ("-", "~", "x", "*", "("):
         return "", "skip"  # a range (12009-12640), a shape (3x224), a share in parentheses
+    shown = _SHOWN_CALL.search(label)
+    if shown:  # `loss(x, y_oh) = 87.79f0`: a call shown with its value (Julia's `@show`, Python's `{f(x)=}`)
+        return shown.group(1), "value"
     keyed = _KEY_THEN_COMMA.search(label)
     if keyed:  # a tuple's key then its value: `('loss', 0.53)`, Julia's `(:epoch, 0, :trn, 589.9f0)`
         return keyed["quoted"] or keyed["symbol"], "value"
@@ -772,6 +781,9 @@ _SPLIT_BRACKET = re.compile(r"(?P<word>[A-Za-z]+)?\s*[:=]?\s*[(\[{]|(?P<close>[)
 
 # what follows a number directly: its unit (`24.80dB`, `53.4s`, `12%`, Joey NMT's `evaluation: 0.0000[sec]`)
 _GLUED_UNIT = re.compile(r"[A-Za-z%]|[\[(](?:sec|secs|s|ms|min|h|hrs?|seconds|minutes|hours)[\])]")
+# A time unit right after a number (`111ms`, `2.5 sec`): the value is a duration, whatever word names it
+_TIME_UNIT = re.compile(r"(?:ms|s)\b| ?(?:sec|secs|seconds|min|mins|minutes|hrs?|hours)\b")  # (VW's `1 h`: a flag)
+_TIMED_NAME = re.compile(r"(?i)time|eta|elapsed|duration|took|spent|cost|latency|speed|wait|remain")
 _INDEX_OPEN = re.compile(r"([A-Za-z_][\w.]*)\[\s*$")
 _INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
 
@@ -848,6 +860,8 @@ def _name_slots(tpl: Template) -> None:
         if raw.strip().lower() == "v_num":  # Lightning's logger version in every bar: an id, never a metric
             slots.append(Slot(raw, "", "train", "skip"))
             continue
+        if raw and role == "value" and _TIME_UNIT.match(following[i]) and not _TIMED_NAME.search(raw):
+            raw = f"{raw} time"  # `Loss:111ms`, `Step:688ms`: how long the part took, not a loss or a counter
         unit = _COUNT_UNIT.match(following[i]) if raw.lower() in _COUNTER_PREPOSITIONS | {""} else None
         if unit and role == "value":  # `After 62000 sequences (33.2Hr): Obj = -8.46`: a count of what was seen
             raw = unit.group(1)
@@ -993,6 +1007,8 @@ _LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "
 _VALIDATION = {"val", "vali", "valid", "validation", "eval", "evaluation", "dev"}
 _MEAN_OPEN = re.compile(r"\(\s*(?:(?:avg|average|mean|ema|smoothed|running)\s*[:=]?\s*)?", re.I)
 _DASHED = re.compile(r"[A-Za-z_]\w* - $")
+# (arguments: two names or more, `loss(x, y)`; `Obj(log[Pzx])` and `Acc(val)` are names with a qualifier)
+_SHOWN_CALL = re.compile(r"(?:^|[\s,;(])([A-Za-z_]\w*)\(\s*[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)+\s*\)\s*=\s*$")
 # A quoted name or a symbol (Julia's, Ruby's `:loss`) then a comma, closing the text before a value: a key in a
 # sequence of key, value pairs. A bare word before a comma is a field of its own (`epoch 3, 0.53`), not a key.
 _KEY_THEN_COMMA = re.compile(
@@ -1196,6 +1212,15 @@ def _starts_again(counter: np.ndarray) -> bool:
     return bool(len(drops)) and bool(np.any(known[drops] <= known[0]))
 
 
+def _short_of_total(counter: np.ndarray, totals: np.ndarray) -> bool:
+    """A counter i/n that starts again each time long before its n (`step:6655/1000000`, then `step:1/1000000`):
+    another run or a restart in the same file, not the batches of an epoch, which run up to about n each time."""
+    known = np.isfinite(counter) & np.isfinite(totals)
+    counter, totals = counter[known], totals[known]
+    ends = np.flatnonzero(np.diff(counter) < 0)  # the last record of every stretch but the final one
+    return bool(len(ends)) and bool(np.all(counter[ends] < 0.5 * totals[ends]))
+
+
 def _differ_at_same_step(steps: np.ndarray, data: np.ndarray) -> bool:
     """Whether two records placed at the same step hold different values (not one record printed twice)."""
     order = np.argsort(steps, kind="stable")
@@ -1236,7 +1261,7 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
             # a step that starts again at each epoch on its line is usable however often it does (read below)
             column = data[:, i][np.isfinite(data[:, i])]
             usable[i] = bool(np.all(column == np.round(column)) and np.all(column >= 0))
-        elif usable[i] and _starts_again(data[:, i]):
+        elif usable[i] and _starts_again(data[:, i]) and not (total[i] and _short_of_total(data[:, i], data[:, i + 1])):
             # one that starts again otherwise (`1/16` after `16/16`, `iter: 0` after `iter: 300`) counts the
             # batches of an epoch a header above it names, not the run's steps
             usable[i] = False

@@ -1,0 +1,53 @@
+"""A number with a time unit glued on is a duration whatever word names it, and a counter i/n that starts again
+long before its n is a new run in the same file, not the batches of an epoch; the last run is the one analysed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzer import analyze
+from tests.ingest.console_series import series
+
+# MGPT, a C++/CUDA GPT (new log 2882): `Loss:111ms` is how long the loss took, `Step:688ms` the step's time
+MGPT = (
+    "[{step}/72000 (Shard {shard}/3000 |   8%)] LR:2.99e-04 Fwd:3ms Loss:146ms Opt:190ms | Step:{ms}ms | "
+    "Loss: {loss} | Val: {val}\n"
+)
+
+
+def test_a_value_with_a_time_unit_is_a_duration_not_a_loss_or_a_counter() -> None:
+    rows = [(6300, 300, 523, 1.9373, 1.8382), (6600, 600, 524, 1.7788, 1.8020), (6900, 900, 524, 1.7642, 1.7823)]
+    text = "".join(MGPT.format(step=s, shard=h, ms=ms, loss=x, val=v) for s, h, ms, x, v in rows)
+    found = series(text)
+    assert found["train/loss"] == [(6300, 1.9373), (6600, 1.7788), (6900, 1.7642)]
+    assert [v for _, v in found["train/step_time"]] == [523, 524, 524]
+    assert [v for _, v in found["train/loss_time"]] == [146, 146, 146]
+
+
+# modded-nanogpt style lines of two runs in one file (new log 2884): the second starts again from step 1
+NANO = "cfg_{run}: step:{step}/1000000 train_loss:{loss} train_time:{ms}ms step_avg:{avg}ms\n"
+
+
+def test_a_counter_that_starts_again_far_below_its_total_is_a_new_run(tmp_path: Path) -> None:
+    first = [
+        (1, 9.0096, 896, 895.53),
+        (2, 8.6816, 998, 499.08),
+        (500, 2.8693, 45863, 91.73),
+        (1000, 3.0827, 90896, 90.9),
+    ]
+    second = [(1, 9.0096, 889, 888.84), (2, 8.6816, 990, 495.24), (250, 3.8096, 23331, 93.33)]
+    text = "".join(NANO.format(run="a", step=s, loss=x, ms=ms, avg=a) for s, x, ms, a in first)
+    text += "".join(NANO.format(run="b", step=s, loss=x, ms=ms, avg=a) for s, x, ms, a in second)
+    assert [s for s, _ in series(text)["train/loss"]] == [1, 2, 500, 1000, 1, 2, 250]  # steps, not record numbers
+    (tmp_path / "train.log").write_text(text)
+    run = analyze(tmp_path).run
+    # the run with the most records (the full one, not the aborted start after it), not a mix of two
+    assert run.series("loss").to_dict() == {1: 9.0096, 2: 8.6816, 500: 2.8693, 1000: 3.0827}
+    restarts = run.events[run.events["kind"] == "restart"]
+    assert len(restarts) == 1 and "another run" in restarts.iloc[0]["message"]
+
+
+def test_a_counter_that_runs_up_to_its_total_each_time_counts_an_epochs_batches() -> None:
+    text = "".join(f"[{b}/4] loss: {3.0 - e / 2 - b / 10:.2f}\n" for e in range(3) for b in range(1, 5))
+    steps = [s for s, _ in series(text)["train/loss"]]
+    assert steps == list(range(1, 13))  # records in order: the batches of three epochs
