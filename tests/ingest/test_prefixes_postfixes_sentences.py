@@ -10,7 +10,7 @@ from pathlib import Path
 
 from analyzer.api import analyze
 from analyzer.ingest.console import parse_text
-from tests.ingest.console_series import series
+from tests.ingest.console_series import series, values
 
 NNUNET = (
     "2023-08-09 14:55:25.642011: Epoch {e} \n"
@@ -432,3 +432,14 @@ def test_a_name_right_after_a_closing_parenthesis_starts_a_field() -> None:
     )
     read = series(text)
     assert [s for s, _ in read["train/loss"]] == [3010, 3020, 3030]
+
+
+def test_a_value_in_angle_brackets_is_a_value_and_a_bare_less_than_a_bound() -> None:
+    # Apache MADlib's MLP logs through PL/Python (new log 470): `INFO:  Iteration: 1, Loss: <1.57403083382>`
+    lines = [(1, "1.57403083382"), (2, "1.18209701678"), (3, "0.805838101786"), (4, "0.456743716108")]
+    text = "".join(
+        f'INFO:  Iteration: {i}, Loss: <{v}>\nCONTEXT:  PL/Python function "mlp_classification"\n' for i, v in lines
+    )
+    assert values(text)["train/loss"] == [1.57403083382, 1.18209701678, 0.805838101786, 0.456743716108]
+    bound = "step 1 loss: 2.3\nstep 2 loss: 2.2\n" + "stop when grad norm < 1e-3\n" * 2 + "step 5 loss: 2.0\n"
+    assert set(parse_text(bound, "train.log").metrics["metric"]) == {"loss"}

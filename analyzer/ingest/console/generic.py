@@ -616,8 +616,8 @@ def _squash(text: str) -> str:
 
 def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[str, str]:
     """(raw name, role) of the slot whose preceding text is `label` and following text `after`."""
-    if _THRESHOLD.search(label):  # `grad norm exceeds 1e3`, `loss sum less than 1e-9`: a bound, not a value
-        return "", "value"
+    if _THRESHOLD.search(label) and not (label.rstrip().endswith("<") and after.startswith(">")):
+        return "", "value"  # `grad norm exceeds 1e3`, `loss < 1e-9`: a bound; `Loss: <1.574>` is a bracketed value
     closes = after.lstrip().startswith(")")  # `loss=1.27 (1.50)`: a running mean in parentheses
     if previous is not None:
         label = _LEADING_UNIT.sub("", label)  # 49.66GiB(52%): the unit belongs to the number before
@@ -788,11 +788,25 @@ _INDEX_OPEN = re.compile(r"([A-Za-z_][\w.]*)\[\s*$")
 _INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
 
 
+_SPLIT_LETTER = re.compile(r"([TtVv])_([A-Za-z]\w*)")
+
+
+def _split_letter_pairs(labels: list[str]) -> set[str]:
+    """Stems printed with both a `T_` and a `V_` prefix on one line (`T_Loss ... V_Loss`, `T_acc ... V_acc`):
+    there the letters are the train and validation splits (a lone `V_loss` may be an RL value loss)."""
+    found: dict[str, set[str]] = {}
+    for label in labels:
+        for match in re.finditer(r"(?<![\w])([TtVv])_([A-Za-z]\w*)", label):
+            found.setdefault(match.group(2).lower(), set()).add(match.group(1).upper())
+    return {stem for stem, letters in found.items() if letters == {"T", "V"}}
+
+
 def _name_slots(tpl: Template) -> None:
     slots: list[Slot] = []
     splits = _segment_splits(tpl.labels)
     before = ""
     following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
+    paired = _split_letter_pairs(tpl.labels)
     group = ""  # `loss[loss=0.66, ...], tot_loss[loss=0.60, ...]`: the group a field lies in
     colon_group = ""  # `Accs: Train: 0.73, Val: 0.70`
     loss_group = False  # inside `[Losses: ...]`
@@ -869,6 +883,9 @@ def _name_slots(tpl: Template) -> None:
         if counter:
             slots.append(Slot(raw, counter, "train", counter))
         elif raw:
+            letter = _SPLIT_LETTER.fullmatch(raw.strip())
+            if letter and letter.group(2).lower() in paired:  # `T_Loss 11.06 | ... | V_Loss nan`: train, validation
+                raw = ("train " if letter.group(1) in "Tt" else "val ") + letter.group(2)
             split, metric = _canonical(raw, splits[i])
             if metric == "learning_rate":  # `val_mae: 2.78 lr:0.001`: the optimizer's, whatever split is near
                 split = "train"
