@@ -443,3 +443,17 @@ def test_a_value_in_angle_brackets_is_a_value_and_a_bare_less_than_a_bound() -> 
     assert values(text)["train/loss"] == [1.57403083382, 1.18209701678, 0.805838101786, 0.456743716108]
     bound = "step 1 loss: 2.3\nstep 2 loss: 2.2\n" + "stop when grad norm < 1e-3\n" * 2 + "step 5 loss: 2.0\n"
     assert set(parse_text(bound, "train.log").metrics["metric"]) == {"loss"}
+
+
+def test_a_colon_after_a_counter_leaves_the_value_to_the_name_after_it() -> None:
+    # FermiNet's absl lines (new log 2742): `Step 03447: -14.9133 E_h, variance=0.0626 E_h^2`: the colon is the
+    # counter's, and the energy is named by the word after it (its unit, the quantity's symbol)
+    text = (
+        "INFO:absl:Step 03447: -14.9133 E_h, variance=0.0626 E_h^2, pmove=0.52\n"
+        "INFO:absl:Step 03448: -14.9394 E_h, variance=0.1356 E_h^2, pmove=0.54\n"
+        "INFO:absl:Step 03449: -14.9157 E_h, variance=0.0708 E_h^2, pmove=0.54\n"
+        "INFO:absl:Step 03455: nan E_h, variance=nan E_h^2, pmove=0.51\n"
+    )
+    found = series(text)
+    assert [s for s, _ in found["train/e_h"]] == [3447, 3448, 3449, 3455]
+    assert [v for _, v in found["train/e_h"]][:3] == [-14.9133, -14.9394, -14.9157]

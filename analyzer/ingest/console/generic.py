@@ -677,9 +677,9 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
     # (the gap after the number may be two spaces: `152  batch,`)
     postfix = (
         _POSTFIX_NAME.match(_CUT.split(re.sub(r"^\s+", " ", after))[0])
-        if not label.rstrip().endswith(("=", ":"))
+        if not label.rstrip().endswith(("=", ":")) or (previous is not None and bare == ":")
         else None
-    )
+    )  # (`Step 03447: -14.91 E_h`: a colon right after a counter is the counter's, not a name's)
     if postfix:  # `11.8750 loss, 1e-12 LR`: the name follows the number
         return postfix.group(1), "value"
     return "", "value"
