@@ -229,6 +229,10 @@ def zero_loss_run(run: Run, *, min_points: int = 2) -> Detection | None:
     # A run of zeros at least `min_points` long, or one the log ends in (a paste cut after the first 0.0:
     # it never came back within what was seen), said with less confidence when shorter.
     runs = [r for r in true_runs(zero) if r[1] - r[0] >= min(min_points, len(both)) or (r[1] == len(both) and r[0] > 0)]
+    if runs and runs[0][0] == 0 and len(runs) == 1 and not zero[runs[0][1] :].any() and 5 * runs[0][1] <= len(both):
+        # 0 over a start-up stretch only (an RL loop before its replay buffer holds a batch), a loss at every one
+        # of the four times as many records after it: the loss works
+        return None
     if not runs:
         return None
     start, stop = runs[0]

@@ -216,7 +216,16 @@ def loss_spike(
     values, steps = loss.to_numpy(), loss.index.to_numpy()
     for i in range(1, len(values)):
         base = float(np.median(values[:i]))
-        if base <= 0 or values[i] < short_ratio * base or _within_log_noise(values[:i], float(values[i])):
+        # A falling loss's earlier points lift the median: judged against its level just before too, a jump that
+        # is back under that level at the very next point (`4.92, 15.56, 3.79`) needs the least ratio asked of
+        # a long series' smooth loss's spike, short_ratio / 2, not short_ratio.
+        level = float(np.median(values[max(0, i - 3) : i]))
+        back = i + 1 < len(values) and values[i + 1] <= level
+        if back and 0 < level < base and values[i] >= short_ratio / 2 * level:
+            if not _beyond_log_moves(values[:i], float(values[i]), level):
+                continue
+            base = level
+        elif base <= 0 or values[i] < short_ratio * base or _within_log_noise(values[:i], float(values[i])):
             continue
         later = values[i + 1 :]
         if len(later) >= 2 and (later[:2] >= min_ratio * base).all():
@@ -267,6 +276,17 @@ def _within_log_noise(before: np.ndarray, value: float) -> bool:
     logs = np.log(before)
     scale = 1.4826 * float(np.median(np.abs(logs - np.median(logs))))
     return scale > 0 and (math.log(value) - float(np.median(logs))) / scale < _SHORT_SPIKE_Z
+
+
+def _beyond_log_moves(before: np.ndarray, value: float, level: float) -> bool:
+    """Whether the jump from `level` to `value` is beyond the moves from point to point before it, on a log scale
+    (a robust z-score of _SHORT_SPIKE_Z or more): a falling loss's own moves, not the spread its fall makes of
+    its levels. Four positive points before it at least, else no judgement (False)."""
+    if len(before) < 4 or value <= 0 or level <= 0 or bool((before <= 0).any()):
+        return False
+    moves = np.diff(np.log(before))
+    scale = 1.4826 * float(np.median(np.abs(moves - np.median(moves))))
+    return scale > 0 and math.log(value / level) / scale >= _SHORT_SPIKE_Z
 
 
 def _magnitude_spike(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:

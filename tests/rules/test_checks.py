@@ -1269,3 +1269,30 @@ def test_a_series_shaped_like_a_running_peak_is_one_whatever_its_name() -> None:
     # shaped the same but carried far past where it stood after the first quarter: a leak all the same
     leak = [3953.0] * 12 + [5000.0] * 10 + [6500.0] * 10 + [8000.0] * 10
     assert CHECKS["memory_growth"](make_run({"train/memory": leak})) is not None
+
+
+def test_a_short_falling_loss_that_jumps_and_is_back_under_its_level_next_has_spiked() -> None:
+    # A Titans memory transformer's custom loop (new log 1725), ten epochs: 4.92 then 15.56 then 3.79. The fall
+    # before lifts the median of all earlier points (6.9: 2.3x), the level just before is 5.78 (2.7x), and the
+    # jump is ten times the loss's own moves from epoch to epoch
+    loss = [11.316147, 9.157932, 8.468172, 6.484758, 6.896077, 5.780270, 4.915977, 15.557199, 3.786181, 3.191940]
+    found = CHECKS["loss_spike"](make_run({"train/loss": loss}))
+    assert found is not None and found.onset_step == 8
+    # a loss whose moves from print to print are that large already (one batch printed every N epochs) did not
+    swinging = [11.3, 4.1, 9.2, 3.0, 7.5, 2.6, 6.1, 15.0, 2.4, 5.9]
+    assert CHECKS["loss_spike"](make_run({"train/loss": swinging})) is None
+    # nor did one that stayed up after the jump (the divergence check's)
+    stayed = [*loss[:8], 14.9, 16.2]
+    assert CHECKS["loss_spike"](make_run({"train/loss": stayed})) is None
+
+
+def test_a_loss_of_0_over_a_start_up_stretch_only_is_no_zero_loss() -> None:
+    # A self-play RL loop (new log 2933) logs `'loss': 0.0` while its replay buffer fills, then a loss at every one
+    # of the 178 iterations after it: the loss works. Zeros to the end, or again later, stay a finding.
+    rng = np.random.default_rng(3)
+    working = [0.0, 0.0, 0.0, *(0.01 + 0.005 * rng.random(40)).tolist()]
+    assert CHECKS["zero_loss_run"](make_run({"train/loss": working})) is None
+    again = [*working, 0.0, 0.0]
+    assert CHECKS["zero_loss_run"](make_run({"train/loss": again})) is not None
+    long_start = [0.0] * 12 + working[3:]  # a quarter of the run: more than a start-up
+    assert CHECKS["zero_loss_run"](make_run({"train/loss": long_start})) is not None
