@@ -51,3 +51,21 @@ def test_a_counter_that_runs_up_to_its_total_each_time_counts_an_epochs_batches(
     text = "".join(f"[{b}/4] loss: {3.0 - e / 2 - b / 10:.2f}\n" for e in range(3) for b in range(1, 5))
     steps = [s for s, _ in series(text)["train/loss"]]
     assert steps == list(range(1, 13))  # records in order: the batches of three epochs
+
+
+# a breath-sound classifier's table (new log 2922), exact lines: `← best` after the rows that set a new best
+TABLE = """\
+ Epoch | TrainLoss | TrainAcc |  ValLoss |  ValAcc |       LR |   Time
+----------------------------------------------------------------------
+     1 |    1.0164 |   50.80% |   0.8634 |  60.67% | 0.001000 |  19.6s  ← best
+     2 |    0.8442 |   62.22% |   1.1590 |  31.25% | 0.001000 |  19.4s
+     3 |    0.7801 |   66.15% |   0.7055 |  70.02% | 0.001000 |  19.4s  ← best
+     4 |    0.7426 |   68.01% |   0.7655 |  70.65% | 0.001000 |  41.3s  ← best
+     5 |    0.7153 |   69.55% |   0.7582 |  68.43% | 0.001000 |  41.7s
+"""
+
+
+def test_a_mark_after_a_table_rows_last_cell_leaves_the_row_in_its_table() -> None:
+    found = series(TABLE)
+    assert found["train/loss"] == [(1, 1.0164), (2, 0.8442), (3, 0.7801), (4, 0.7426), (5, 0.7153)]
+    assert [v for _, v in found["train/time"]] == [19.6, 19.4, 19.4, 41.3, 41.7]

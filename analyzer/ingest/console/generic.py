@@ -498,7 +498,13 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         row = text
         if collector.header_prefix and row.lstrip().startswith(collector.header_prefix):
             row = row.lstrip()[len(collector.header_prefix) :]
-        labels = _under_header(collector.header, row, labels, collector.header_words)
+        named = _under_header(collector.header, row, labels, collector.header_words)
+        mark = _TRAILING_MARK.search(row) if named == labels else None
+        if mark:  # `19.6s  ← best`: a mark after the row's last cell, no column of the table
+            trimmed = _under_header(collector.header, row[: mark.start()], labels, collector.header_words)
+            if trimmed != labels:
+                named, text = trimmed, text[: len(text) - (len(row) - mark.start())]
+        labels = named
     # Indentation is no content: a header centred in a fixed width (`Learning iteration 9/101` one space further
     # in than `Learning iteration 10/101`) is one template
     key = "\x01".join([labels[0].lstrip(), *labels[1:]]) + "\x01" + _squash(text[last:])
@@ -570,6 +576,9 @@ def _aligned(text: str, words: list[tuple[str, int, int]], labels: list[str]) ->
         taken = best
         named.append(("" if i == 0 else " | ") + words[best][0] + ": ")
     return named
+
+
+_TRAILING_MARK = re.compile(r"\s{2,}[^\d\s|][^\d|]*$")  # two spaces or more, then words or signs to the end
 
 
 def _under_header(
