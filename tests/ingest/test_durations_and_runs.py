@@ -69,3 +69,18 @@ def test_a_mark_after_a_table_rows_last_cell_leaves_the_row_in_its_table() -> No
     found = series(TABLE)
     assert found["train/loss"] == [(1, 1.0164), (2, 0.8442), (3, 0.7801), (4, 0.7426), (5, 0.7153)]
     assert [v for _, v in found["train/time"]] == [19.6, 19.4, 19.4, 41.3, 41.7]
+
+
+def test_a_time_after_a_space_separated_tables_columns_belongs_to_no_column() -> None:
+    # fastai v1's fit printed to a text log (new log 2972), exact lines: the epoch's time in brackets after the
+    # columns the header names
+    text = (
+        "Total time: 06:39\n"
+        "epoch train_loss valid_loss error_rate\n"
+        "1 1.513021 1.041628 0.507326 (00:13)\n"
+        "2 1.290093 0.994758 0.443223 (00:09)\n"
+        "3 1.185764 0.936145 0.410256 (00:09)\n"
+    )
+    found = series(text)
+    assert found["train/loss"] == [(1, 1.513021), (2, 1.290093), (3, 1.185764)]
+    assert [v for _, v in found["eval/loss"]] == [1.041628, 0.994758, 0.936145]

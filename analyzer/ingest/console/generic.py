@@ -595,6 +595,8 @@ def _under_header(
         header = ["step", *header]
     if len(cells) != len(header):
         cells = [c.strip(",") for c in text.split()]  # `184.500 0.505   1.000`: one space between some cells
+        if len(cells) == len(header) + 1 and not _DIGIT.search(cells[-1]):
+            cells.pop()  # fastai v1's `0.507326 (00:13)`: the epoch's time after the columns, under no name
         if len(cells) != len(header):
             cells = [c for c in (c.strip() for c in text.strip().strip(",").split(",")) if c]  # CSV rows
             if len(cells) != len(header):
