@@ -113,6 +113,27 @@ def _hard_batch(steps: np.ndarray, spike: Spike, base: float, magnitude_ratio: f
     return 0 < i < len(steps) - 1 and bool(steps[i] - steps[i - 1] == 1 and steps[i + 1] - steps[i] == 1)
 
 
+def _first_after_evaluation(run: Run, metric: str, steps: np.ndarray, spike: Spike) -> bool:
+    """A one-point spike at the first train record after an evaluation, back at the next record, of a loss logged
+    several times between evaluations: a loop that prints the running mean of its epoch (Flair's `epoch 10 - iter
+    0/135 - loss 12.83`, then 6.72) starts it over after each evaluation, from one batch. An instability there
+    lifts the records after it too."""
+    i = spike.index
+    if spike.points != 1 or spike.stop != i + 1 or not 0 < i < len(steps) - 1:
+        return False
+    # By the lines they were printed on (an evaluation may count epochs while the loss counts batches)
+    rows = run.series_rows()
+    lines = run.metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
+    evals = np.unique(np.concatenate([lines[r] for (split, _), r in rows.items() if split == "eval"] or [[]]))
+    evals = evals[np.isfinite(evals)]
+    if not len(evals) or len(steps) < 3 * len(evals):
+        return False  # evaluated about as often as the loss is logged: every record is the first after one
+    loss = rows.get(("train", metric), np.array([], dtype=np.int64))
+    at = dict(zip(run.metrics["step"].to_numpy()[loss].tolist(), lines[loss].tolist(), strict=True))
+    before, peak = at.get(int(steps[i - 1]), np.nan), at.get(int(steps[i]), np.nan)
+    return bool(np.isfinite(before) and np.isfinite(peak) and ((evals > before) & (evals < peak)).any())
+
+
 SMOOTH_NOISE = 0.02  # a loss whose noise is under this share of its level is averaged over many batches
 
 
@@ -171,6 +192,7 @@ def loss_spike(
                 and s.peak / base >= _least_ratio(s, base, min_ratio, smooth_ratio)
                 and _beyond_log_noise(values, s.index, s.peak, s.stop)
                 and not _hard_batch(sig.prepared.steps, s, base, magnitude_ratio)
+                and not _first_after_evaluation(run, metric, sig.prepared.steps, s)
             ):
                 sized.append((s, base, s.peak / base))
         if not sized:

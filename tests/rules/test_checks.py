@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analyzer.api import analyze
 from analyzer.model import Run, validate_events, validate_metrics
 from analyzer.rules import CHECK_SPECS, CHECKS, Param, generic, load_rule
 from analyzer.rules.checks import params_of
@@ -1296,3 +1297,30 @@ def test_a_loss_of_0_over_a_start_up_stretch_only_is_no_zero_loss() -> None:
     assert CHECKS["zero_loss_run"](make_run({"train/loss": again})) is not None
     long_start = [0.0] * 12 + working[3:]  # a quarter of the run: more than a start-up
     assert CHECKS["zero_loss_run"](make_run({"train/loss": long_start})) is not None
+
+
+def _flair_log(first_batch: dict[int, float], at: tuple[int, int] = (0, 0)) -> str:
+    """Flair 0.4's training.log lines (new log 2982): the running mean of the epoch every 13 iterations, then
+    the epoch's DEV and TEST evaluations; `first_batch` sets an epoch's iteration-0 value (one batch alone)."""
+    rng = np.random.default_rng(5)
+    lines = []
+    for epoch in range(1, 13):
+        for it in range(0, 131, 13):
+            value = 7.0 + 0.05 * rng.standard_normal()
+            if it == 0:
+                value = first_batch.get(epoch, 6.5 + rng.random())
+            if (epoch, it) == at:
+                value = 12.83
+            lines.append(f"2019-09-13 17:20:56,735 epoch {epoch} - iter {it}/135 - loss {value:.8f}")
+        lines.append(f"2019-09-13 17:22:32,042 EPOCH {epoch} done: loss 6.9987 - lr 0.1000 - bad epochs 0")
+        lines.append("2019-09-13 17:22:55,585 DEV  : loss 7.25035763 - f-score 0.7297 - acc 0.5745")
+        lines.append("2019-09-13 17:23:18,955 TEST : loss 7.21333599 - f-score 0.6957 - acc 0.5334")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_jump_at_the_first_record_after_an_evaluation_is_a_running_mean_starting_over(tmp_path: Path) -> None:
+    (tmp_path / "training.log").write_text(_flair_log({10: 12.83}))
+    assert not [f for f in analyze(tmp_path).findings if f.rule_id == "loss-spike"]
+    # the same jump in the middle of an epoch is a spike
+    (tmp_path / "training.log").write_text(_flair_log({}, at=(10, 65)))
+    assert [f for f in analyze(tmp_path).findings if f.rule_id == "loss-spike"]
