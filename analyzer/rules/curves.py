@@ -390,14 +390,22 @@ def _eval_improves(run: Run, onset: int, by: float = 0.05) -> bool:
     for split, metric, higher in named:
         evals = finite(run.series(metric, split=split))
         before, after = evals[evals.index < onset], evals[evals.index >= onset]
-        if before.empty:  # the climb starts with the log: measured from the first evaluation
-            before, after = after.iloc[:1], after.iloc[1:]
-        if before.empty or len(after) < 2:
+        if before.empty:
+            # The climb starts with the log: measured from its first evaluations, the median of three of them at
+            # each end when there are six or more (a first evaluation before anything was learned, test accuracy
+            # 0.24 from a model that predicts one class, is no level the model ever held)
+            k = 3 if len(after) >= 6 else 1
+            start, end = float(after.iloc[:k].median()), float(after.iloc[-k:].median())
+            after = after.iloc[k:]
+        elif len(after) >= 2:
+            start, end = float(before.iloc[-1]), float(after.iloc[-1])
+        if len(after) < 2:
             continue
-        start, end = float(before.iloc[-1]), float(after.iloc[-1])
         change = (end - start) if higher else (start - end)
         # a train accuracy (per batch, noisy) must have doubled at least: 0.78 -> 0.84 beside a loss at 1e13 is
         # noise; 0.1 -> 71.6 beside a climbing loss says the loss measures something else (a new stage's)
+        if metric == "loss" and not higher and start > 0 and end >= 2 * start:
+            return False  # the eval loss doubled with it: the model got worse, whatever a score did meanwhile
         needed = abs(start) if split == "train" else by * abs(start)
         if start != 0 and change > needed:
             return True

@@ -1324,3 +1324,23 @@ def test_a_jump_at_the_first_record_after_an_evaluation_is_a_running_mean_starti
     # the same jump in the middle of an epoch is a spike
     (tmp_path / "training.log").write_text(_flair_log({}, at=(10, 65)))
     assert [f for f in analyze(tmp_path).findings if f.rule_id == "loss-spike"]
+
+
+def test_a_climb_with_the_eval_loss_doubling_beside_it_diverged_whatever_a_score_did() -> None:
+    # DGCNN on a 2-class S3DIS subset (new log 2992): the train loss climbs 0.76 -> 24 over 60 epochs, the test
+    # loss 0.88 -> 34; the test accuracy's first evaluation (0.24, one class predicted) and a balanced accuracy
+    # wobbling around 0.5 are no evaluation that got better
+    rng = np.random.default_rng(7)
+    epochs = range(60)
+    train = {e: 0.76 + 0.39 * e + 0.3 * rng.random() for e in epochs}
+    series = {
+        "train/loss": train,
+        "eval/loss": {e: 0.7 + 0.45 * e * (1 + 0.2 * rng.random()) for e in epochs},
+        "eval/acc": {e: 0.237 if e == 0 else 0.6 - 0.002 * e + 0.03 * rng.random() for e in epochs},
+        "eval/avg_acc": {e: 0.46 + 0.001 * e + 0.02 * rng.random() for e in epochs},
+    }
+    found = CHECKS["divergence"](make_run(series))
+    assert found is not None
+    # a score that rose clearly while the eval loss did not climb says the series named loss is something else
+    steady = {**series, "eval/loss": {e: 0.7 for e in epochs}, "eval/acc": {e: 0.3 + 0.01 * e for e in epochs}}
+    assert CHECKS["divergence"](make_run(steady)) is None
