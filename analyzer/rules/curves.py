@@ -239,8 +239,8 @@ def loss_spike(
     for i in range(1, len(values)):
         base = float(np.median(values[:i]))
         # A falling loss's earlier points lift the median: judged against its level just before too, a jump that
-        # is back under that level at the very next point (`4.92, 15.56, 3.79`) needs the least ratio asked of
-        # a long series' smooth loss's spike, short_ratio / 2, not short_ratio.
+        # is back under that level at the very next point (`4.92, 15.56, 3.79`) needs half the ratio asked against
+        # the median (short_ratio / 2), and to stand beyond the loss's own moves from point to point.
         level = float(np.median(values[max(0, i - 3) : i]))
         back = i + 1 < len(values) and values[i + 1] <= level
         if back and 0 < level < base and values[i] >= short_ratio / 2 * level:

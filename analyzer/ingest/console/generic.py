@@ -799,7 +799,7 @@ _INDEX_OPEN = re.compile(r"([A-Za-z_][\w.]*)\[\s*$")
 _INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
 
 
-_SPLIT_LETTER = re.compile(r"([TtVv])_([A-Za-z]\w*)")
+_SPLIT_LETTER = re.compile(r"(?<![\w])([TtVv])_([A-Za-z]\w*)")
 
 
 def _split_letter_pairs(labels: list[str]) -> set[str]:
@@ -807,7 +807,7 @@ def _split_letter_pairs(labels: list[str]) -> set[str]:
     there the letters are the train and validation splits (a lone `V_loss` may be an RL value loss)."""
     found: dict[str, set[str]] = {}
     for label in labels:
-        for match in re.finditer(r"(?<![\w])([TtVv])_([A-Za-z]\w*)", label):
+        for match in _SPLIT_LETTER.finditer(label):
             found.setdefault(match.group(2).lower(), set()).add(match.group(1).upper())
     return {stem for stem, letters in found.items() if letters == {"T", "V"}}
 
