@@ -401,11 +401,11 @@ def _eval_improves(run: Run, onset: int, by: float = 0.05) -> bool:
             start, end = float(before.iloc[-1]), float(after.iloc[-1])
         if len(after) < 2:
             continue
+        if metric == "loss" and not higher and start > 0 and end >= 2 * start:
+            return False  # the eval loss doubled with it: the model got worse, whatever a score did meanwhile
         change = (end - start) if higher else (start - end)
         # a train accuracy (per batch, noisy) must have doubled at least: 0.78 -> 0.84 beside a loss at 1e13 is
         # noise; 0.1 -> 71.6 beside a climbing loss says the loss measures something else (a new stage's)
-        if metric == "loss" and not higher and start > 0 and end >= 2 * start:
-            return False  # the eval loss doubled with it: the model got worse, whatever a score did meanwhile
         needed = abs(start) if split == "train" else by * abs(start)
         if start != 0 and change > needed:
             return True
