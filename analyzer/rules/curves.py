@@ -13,6 +13,7 @@ import itertools
 import math
 import re
 import statistics
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -134,6 +135,46 @@ def _first_after_evaluation(run: Run, metric: str, steps: np.ndarray, spike: Spi
     return bool(np.isfinite(before) and np.isfinite(peak) and ((evals > before) & (evals < peak)).any())
 
 
+def _returned(values: np.ndarray, steps: np.ndarray, spike: Spike, min_ratio: float) -> Spike:
+    """A spike the detector saw no way back from within its horizon, whose loss stood at `min_ratio` x its
+    baseline or more for the whole stretch and then fell back for good, in one move of at least half the
+    excursion's height on a log scale, to under halfway towards the baseline (a model knocked off its minimum for
+    several epochs, then back near where it was): an excursion that recovered late, returned as a recovered
+    spike. Else the spike as it was: a level shift, the start of a divergence, or a run started again from its
+    start (its loss decays back down, it does not jump back)."""
+    if spike.recovered or spike.baseline <= 0:
+        return spike
+    high = min_ratio * spike.baseline
+    width = 3  # points in a row back under the line: one dip is noise
+    rest = values[spike.index :]
+    if len(rest) < 2 * width or np.median(rest[:width]) < high:
+        return spike
+    level = float(np.median(rest[: max(width, spike.stop - spike.index)]))  # over the stretch the detector watched
+    line = math.sqrt(level * spike.baseline) if level > 0 else high
+    below = rest < min(line, level / min_ratio)
+    settled = np.logical_and.reduce([below[k : len(below) - width + 1 + k] for k in range(width)])
+    found = np.flatnonzero(settled)
+    if not len(found):
+        return spike
+    back = spike.index + int(found[0])
+    drop = math.log(values[back - 1] / values[back]) if values[back] > 0 and values[back - 1] > 0 else 0.0
+    if np.median(values[back:]) >= line or drop < 0.5 * math.log(level / spike.baseline):
+        return spike  # still up, or a decay back down (a run started again from its start): not a jump back
+    at = spike.index + int(np.argmax(values[spike.index : back]))
+    peak = float(values[at])
+    rise = spike.peak - spike.baseline
+    z = spike.z * (peak - spike.baseline) / rise if rise > 0 else spike.z  # the same noise scale, the new peak
+    return replace(
+        spike,
+        stop=back,
+        peak=peak,
+        peak_step=int(steps[at]),
+        z=z,
+        recovered=True,
+        recovery_steps=int(steps[back] - steps[spike.index]),
+    )
+
+
 SMOOTH_NOISE = 0.02  # a loss whose noise is under this share of its level is averaged over many batches
 
 
@@ -180,7 +221,7 @@ def loss_spike(
         sig = run_signals(run, metric, until=until)
         values = sig.prepared.values
         sized = []
-        for s in sig.spikes:
+        for s in (_returned(values, sig.prepared.steps, s, min_ratio) for s in sig.spikes):
             # The size against the level just before the spike as well as against the detector's trend
             # baseline: a spike that decays over several points lifts that baseline and would hide itself.
             before = values[max(0, s.index - 5) : s.index]

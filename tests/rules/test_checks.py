@@ -1344,3 +1344,19 @@ def test_a_climb_with_the_eval_loss_doubling_beside_it_diverged_whatever_a_score
     # a score that rose clearly while the eval loss did not climb says the series named loss is something else
     steady = {**series, "eval/loss": {e: 0.7 for e in epochs}, "eval/acc": {e: 0.3 + 0.01 * e for e in epochs}}
     assert CHECKS["divergence"](make_run(steady)) is None
+
+
+def test_an_excursion_longer_than_the_spike_horizon_that_jumps_back_is_a_spike() -> None:
+    # An MTCNN R-Net loop (new log 2224): the loss near 0.15 jumps to 15-20 for three epochs (70 logged points,
+    # beyond the detector's horizon of 50), then is back at 0.5 at the next point and falls on: a spike that
+    # recovered late. The same jump followed by a decay (a run started again from its start) is not one.
+    rng = np.random.default_rng(5)
+    calm = 0.15 * np.exp(0.1 * rng.standard_normal(200))
+    high = 16.0 * np.exp(0.1 * rng.standard_normal(70))
+    after = np.linspace(0.5, 0.2, 200) * np.exp(0.05 * rng.standard_normal(200))
+    found = CHECKS["loss_spike"](make_run({"train/loss": [*calm, *high, *after]}))
+    assert found is not None and found.onset_step == 201 and found.evidence["spikes"][0]["ratio"] > 50
+    restart = 16.0 * np.exp(-np.arange(270) / 40) + 0.15 * np.exp(0.1 * rng.standard_normal(270))
+    assert CHECKS["loss_spike"](make_run({"train/loss": [*calm, *restart]})) is None
+    stays = CHECKS["loss_spike"](make_run({"train/loss": [*calm, *high, *(16.0 + 0 * after)]}))
+    assert stays is None
