@@ -248,7 +248,7 @@ class FrameBuilder:
         shows a value that is not zero (the format shows the run's rates, so its zero is one); else it says
         only that the rate was small, and is dropped (_kept). A loss printed so is a zero (a loss of `0.0000`
         is the failure itself), except where its series prints values that are not zero within ten such
-        units (`0.002`, `0.004`): there it is below the printed precision, and dropped."""
+        units (`0.002`, `0.004`): there it is below the printed precision, and kept at one unit of it."""
         if rounded and metric in ("learning_rate", "loss"):
             self._rounded[len(self._m)] = rounded
         self._m.append((step, wall_time, split, metric, value, line, rank))
@@ -331,8 +331,9 @@ class FrameBuilder:
 
     def _kept(self) -> list[tuple[Any, ...]]:
         """The row-by-row observations, less the rounded zeros that say only "below the printed precision":
-        a learning rate's in a series that shows no other value, and a learning rate's or a loss's in a series
-        that shows values that are not zero within ten units of that precision (it decayed to the last digit)."""
+        a learning rate's in a series that shows no other value, and a learning rate's in a series that shows
+        values that are not zero within ten units of that precision (it decayed to the last digit). A loss's
+        rounded zero in such a series is kept at one unit of the precision."""
         if not self._rounded:
             return self._m
         rounded = self._rounded
@@ -344,15 +345,18 @@ class FrameBuilder:
                 key = (m[2], m[3])
                 smallest[key] = min(smallest.get(key, math.inf), abs(m[4]))
 
-        def keep(i: int, m: tuple[Any, ...]) -> bool:
+        def kept(i: int, m: tuple[Any, ...]) -> tuple[Any, ...] | None:
             if i not in rounded:
-                return True
+                return m
             near = smallest.get((m[2], m[3]), math.inf) <= 10 * rounded[i]  # the series came down to that precision
             if m[3] == "learning_rate":  # `lr: 0.000001` then `lr: 0.000000`: a decay below the printed digits
-                return (m[2], m[3]) in shown and not near
-            return not near
+                return m if (m[2], m[3]) in shown and not near else None
+            # A loss that came down to its last printed digit (`0.00001`, then `0.00000`) is still there, under
+            # half a unit of that digit: kept at one unit of it (a bound, not a reading), so that its series goes on
+            # (the loss fell to the precision and stayed) without reading as a loss of exactly 0.
+            return (*m[:4], rounded[i], *m[5:]) if near else m
 
-        return [m for i, m in enumerate(self._m) if keep(i, m)]
+        return [k for i, m in enumerate(self._m) if (k := kept(i, m)) is not None]
 
     def _metrics(self) -> pd.DataFrame:
         """The row-by-row and the bulk observations as one frame, each column built once."""

@@ -989,7 +989,26 @@ def _name_slots(tpl: Template) -> None:
             words = _tokens(slot.raw)
             if slot.role == "value" and slot.metric == "loss" and words and words[-1] == "cost":
                 slot.metric = canonical_metric("_".join(words))
+    _apart_from_validation(slots)
     tpl.slots = slots
+
+
+_TEST_WORDS = {"test", "testing", "tst"}
+
+
+def _apart_from_validation(slots: list[Slot]) -> None:
+    """`Val Acc: 0.214, Test Acc: 0.189`, `Vali Loss: 0.52 Test Loss: 0.41`: a held-out test set's measure beside
+    the validation set's own on one line is `test_<metric>` of the eval split, not a second value of the same
+    series at the same step. A test measure alone stays the eval split's."""
+    named: dict[tuple[str, str], list[Slot]] = {}
+    for slot in slots:
+        if slot.role == "value" and slot.split == "eval" and slot.metric:
+            named.setdefault((slot.split, slot.metric), []).append(slot)
+    for group in named.values():
+        tests = [s for s in group if _TEST_WORDS & set(_tokens(s.raw))]
+        if tests and len(tests) < len(group):
+            for slot in tests:
+                slot.metric = f"test_{slot.metric}"
 
 
 def _counter_role(raw: str) -> str | None:

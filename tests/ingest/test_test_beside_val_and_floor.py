@@ -1,0 +1,54 @@
+"""Two readings of values that used to be lost or mixed: a test set's measure printed beside the validation
+set's on one line, and a loss that came down to its last printed digit and then prints as zero."""
+
+from __future__ import annotations
+
+from tests.ingest.console_series import values
+
+# PyG's recurrent-GNN tutorial on Cora (new log 3100), exact lines
+CORA = """\
+Epoch: 001, Train Acc: 0.18571, Val Acc: 0.21400, Test Acc: 0.18900
+Epoch: 002, Train Acc: 0.15000, Val Acc: 0.16600, Test Acc: 0.14500
+Epoch: 003, Train Acc: 0.19286, Val Acc: 0.13400, Test Acc: 0.11300
+Epoch: 004, Train Acc: 0.16429, Val Acc: 0.12200, Test Acc: 0.09500
+"""
+
+
+def test_a_test_measure_beside_the_validation_ones_is_a_series_of_its_own() -> None:
+    found = values(CORA)
+    assert found["eval/acc"] == [0.214, 0.166, 0.134, 0.122]
+    assert found["eval/test_acc"] == [0.189, 0.145, 0.113, 0.095]
+    assert found["train/acc"] == [0.18571, 0.15, 0.19286, 0.16429]
+
+
+def test_a_test_measure_alone_is_the_eval_split() -> None:
+    text = "".join(f"Epoch {e}: train loss {1.0 / e:.4f}, test loss {1.2 / e:.4f}\n" for e in range(1, 5))
+    assert found_keys(text) >= {"train/loss", "eval/loss"} and "eval/test_loss" not in values(text)
+
+
+def found_keys(text: str) -> set[str]:
+    return set(values(text))
+
+
+# EasyOCR's trainer (new log 3093): the train loss reaches its fifth decimal, then prints as 0.00000
+EASYOCR = """\
+[20000/300000] Train loss: 0.30092, Valid loss: 1.49355, Elapsed_time: 1935.90580
+[40000/300000] Train loss: 0.00001, Valid loss: 1.58368, Elapsed_time: 3892.43095
+[60000/300000] Train loss: 0.00001, Valid loss: 1.60004, Elapsed_time: 5945.06910
+[80000/300000] Train loss: 0.00000, Valid loss: 1.65532, Elapsed_time: 8238.79099
+[100000/300000] Train loss: 0.00000, Valid loss: 1.64012, Elapsed_time: 10385.52131
+"""
+
+
+def test_a_loss_rounded_to_zero_after_its_last_digit_is_kept_at_that_digit() -> None:
+    found = values(EASYOCR)
+    assert found["train/loss"] == [0.30092, 0.00001, 0.00001, 0.00001, 0.00001]  # there, not a loss of 0
+    assert len(found["eval/loss"]) == 5
+
+
+def test_a_loss_that_falls_straight_to_a_printed_zero_is_zero() -> None:
+    text = "".join(
+        f"[{k}/500] Train loss: {v}, Valid loss: 1.5\n"
+        for k, v in ((100, "2.30092"), (200, "0.00000"), (300, "0.00000"))
+    )
+    assert values(text)["train/loss"] == [2.30092, 0.0, 0.0]
