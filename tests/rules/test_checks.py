@@ -1360,3 +1360,15 @@ def test_an_excursion_longer_than_the_spike_horizon_that_jumps_back_is_a_spike()
     assert CHECKS["loss_spike"](make_run({"train/loss": [*calm, *restart]})) is None
     stays = CHECKS["loss_spike"](make_run({"train/loss": [*calm, *high, *(16.0 + 0 * after)]}))
     assert stays is None
+
+
+def test_a_rate_held_only_over_the_runs_first_batches_is_no_earlier_rate() -> None:
+    # KAIR's SwinIR loop (new log 3121): the lines' timestamps give 1 s an iteration for the first ten of 465 (the
+    # batches the data loader prefetched), then 3.7 s to the end: the run's own rate, from its start
+    ten = [1.0] * 10 + [3.7] * 455
+    per_step = {k: t for k, t in enumerate(ten, start=1)}
+    assert CHECKS["throughput_drop"](make_run({"train/loss": [1.0] * 465, "train/time": per_step})) is None
+    # held over a tenth of the run before it slowed: a drop
+    tenth = [1.0] * 47 + [3.7] * 418
+    found = CHECKS["throughput_drop"](make_run({"train/loss": [1.0] * 465, "train/time": dict(enumerate(tenth, 1))}))
+    assert found is not None and found.onset_step == 48

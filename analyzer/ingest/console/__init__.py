@@ -15,6 +15,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from analyzer.errors import InputError, NotARun
 from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.console import columnar
@@ -92,6 +95,18 @@ def parse_text(text: str, source: str, extra: Grammars | None = None) -> Frames:
     return _read(_text_blocks(text), source, extra)
 
 
+def _clock_rows(metrics: pd.DataFrame, stamps: dict[int, float]) -> None:
+    """Each row without a wall time takes the clock reading its line began with (console.clock), when it did."""
+    if metrics.empty:
+        return
+    lines = metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
+    known = np.isfinite(lines) & metrics["wall_time"].isna().to_numpy()
+    if known.any():
+        walls = metrics["wall_time"].to_numpy(dtype="float64", copy=True)
+        walls[known] = [stamps.get(int(line), np.nan) for line in lines[known]]
+        metrics["wall_time"] = walls
+
+
 def _text_blocks(text: str) -> Iterator[str]:
     """`text` in pieces of about BLOCK characters that end at a line break (as `blocks` reads files)."""
     start = 0
@@ -140,6 +155,8 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: Mo
     if axis == "progress_bar" and state.unbarred > 1:
         axis = "guessed"  # dict lines printed apart from their bars: their steps are not reliable
     frames = state.builder.frames(meta)
+    if state.stamps:
+        _clock_rows(frames.metrics, state.stamps)
     if axis == "guessed" and restep_by_epoch(frames, state.epoch_lines):
         axis = "epoch_x_steps"  # exact again: step = epoch x update steps per epoch
     frames.meta["console_log"] = {

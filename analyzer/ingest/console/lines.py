@@ -326,6 +326,9 @@ def _line(state: State, text: str, lineno: int) -> None:
         text = unicodedata.normalize("NFKC", text)
     rank = None
     state.info_level = False
+    stamp = state.clock.read(text)
+    if stamp is not None:
+        state.stamps[lineno] = stamp
     while True:
         prefix = _PREFIX.match(text)
         if not prefix or not prefix.group(0):

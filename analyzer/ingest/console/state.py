@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analyzer.ingest.base import FrameBuilder
+from analyzer.ingest.console.clock import Clock
 from analyzer.ingest.console.generic import Collector
 from analyzer.ingest.grammars import Grammars
 
@@ -53,6 +54,8 @@ class State:
     info_level: bool = False  # the line's logger prefix marked it informational (glog's `I0912 ...]`)
     warned: bool = False  # the line was a Python warning: an indented line after it is its source line
     hints: dict[str, dict[str, Any]] = field(default_factory=dict)  # grammar hint -> the lines it read (inspect)
+    clock: Clock = field(default_factory=Clock)  # the time of day the lines begin with (console.clock)
+    stamps: dict[int, float] = field(default_factory=dict)  # line -> its clock reading
     hinted_epochs: dict[int, int] = field(default_factory=dict)  # line -> epoch of the records a hint counted
 
     def note_axis(self, axis: str) -> None:
