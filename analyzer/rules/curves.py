@@ -1951,7 +1951,10 @@ def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) ->
                     candidates.append((f"{split}/{metric}", f"1 / {metric}", 1.0 / durations))
     if not candidates:
         candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run)))
+    loss = finite(run.series("loss"))
     for name, label, series in candidates:
+        if len(loss):  # a rate printed before the first train-loss record is the set-up's (features extracted
+            series = series[series.index >= loss.index[0]]  # for pseudo-labels, a data scan), not training's
         if len(series) < min_points:
             continue
         values, steps = series.to_numpy(), series.index.to_numpy()

@@ -1372,3 +1372,13 @@ def test_a_rate_held_only_over_the_runs_first_batches_is_no_earlier_rate() -> No
     tenth = [1.0] * 47 + [3.7] * 418
     found = CHECKS["throughput_drop"](make_run({"train/loss": [1.0] * 465, "train/time": dict(enumerate(tenth, 1))}))
     assert found is not None and found.onset_step == 48
+
+
+def test_a_time_printed_before_the_first_train_loss_is_the_set_ups() -> None:
+    # A cross-view geo-localisation loop (new log 3152) extracts features for its pseudo-labels first (`Extract
+    # Features: [50/137] Time 1.773`), then trains at 5.6 s a batch throughout: no slowdown
+    times = {k: 1.8 for k in range(2, 9)} | {k: 5.6 for k in range(10, 410, 10)}
+    loss = {k: 20.0 - 0.04 * k for k in range(10, 410, 10)}
+    assert CHECKS["throughput_drop"](make_run({"train/loss": loss, "train/time": times})) is None
+    slower = times | {k: 12.0 for k in range(210, 410, 10)}  # training itself slowing is a drop
+    assert CHECKS["throughput_drop"](make_run({"train/loss": loss, "train/time": slower})) is not None
