@@ -874,7 +874,8 @@ def test_a_time_named_an_interval_is_never_a_clock_since_the_start() -> None:
     # `time delta` per ten epochs growing in a straight line (new log 1650: each epoch slower than the
     # last) rises at every point like a clock since the start would; its name says it is one interval's.
     delta = {10 * k: 0.0057 + 0.29 * k for k in range(9)}
-    found = CHECKS["throughput_drop"](make_run({"train/loss": [0.2] * 9, "train/time_delta": delta}))
+    loss = {10 * k: 0.2 for k in range(9)}
+    found = CHECKS["throughput_drop"](make_run({"train/loss": loss, "train/time_delta": delta}))
     assert found is not None and found.onset_step == 40
     clock = {10 * k: 0.0057 + 0.29 * k for k in range(9)}
     assert CHECKS["throughput_drop"](make_run({"train/loss": [0.2] * 9, "train/time": clock})) is None
