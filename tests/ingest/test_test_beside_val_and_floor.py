@@ -3,7 +3,7 @@ set's on one line, and a loss that came down to its last printed digit and then 
 
 from __future__ import annotations
 
-from tests.ingest.console_series import values
+from tests.ingest.console_series import series, values
 
 # PyG's recurrent-GNN tutorial on Cora (new log 3100), exact lines
 CORA = """\
@@ -52,3 +52,17 @@ def test_a_loss_that_falls_straight_to_a_printed_zero_is_zero() -> None:
         for k, v in ((100, "2.30092"), (200, "0.00000"), (300, "0.00000"))
     )
     assert values(text)["train/loss"] == [2.30092, 0.0, 0.0]
+
+
+def test_a_bracketed_number_that_opens_each_line_and_rises_is_the_step() -> None:
+    # LightGBM's and XGBoost's evaluation lines (new log 3131): `[100]\ttraining's rmse: 1.08885\tvalid_1's ...`
+    text = "".join(
+        f"[{k}]\ttraining's rmse: {1.0 / (1 + k / 1000):.5f}\tvalid_1's rmse: {1.2 / (1 + k / 2000):.5f}\n"
+        for k in range(100, 1100, 100)
+    )
+    found = series(text)
+    assert [s for s, _ in found["train/loss"]] == list(range(100, 1100, 100))
+    assert [s for s, _ in found["eval/loss"]] == list(range(100, 1100, 100))
+    # a bracketed number that does not rise from line to line (a rank, a worker id) counts nothing
+    ranks = "".join(f"[{r}] loss: {0.5 - 0.01 * k:.3f}\n" for k in range(8) for r in (0, 1))
+    assert [s for s, _ in series(ranks)["train/loss"]] != [0, 1] * 8
