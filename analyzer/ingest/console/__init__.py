@@ -95,15 +95,22 @@ def parse_text(text: str, source: str, extra: Grammars | None = None) -> Frames:
     return _read(_text_blocks(text), source, extra)
 
 
-def _clock_rows(metrics: pd.DataFrame, stamps: dict[int, float]) -> None:
-    """Each row without a wall time takes the clock reading its line began with (console.clock), when it did."""
+def _clock_rows(metrics: pd.DataFrame, lines: np.ndarray, stamps: np.ndarray) -> None:
+    """Each row without a wall time takes the clock reading its line began with (console.clock), when it did:
+    `lines` are the lines that began with a timestamp, `stamps` their readings."""
     if metrics.empty:
         return
-    lines = metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
-    known = np.isfinite(lines) & metrics["wall_time"].isna().to_numpy()
-    if known.any():
+    order = np.argsort(lines, kind="stable")  # a line read again later (a wrapped record, a cut bar) came late
+    lines, stamps = lines[order], stamps[order]
+    rows = metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
+    open_ = np.isfinite(rows) & metrics["wall_time"].isna().to_numpy()
+    at = np.searchsorted(lines, rows[open_])
+    hit = at < len(lines)
+    hit[hit] = lines[at[hit]] == rows[open_][hit]
+    if hit.any():
         walls = metrics["wall_time"].to_numpy(dtype="float64", copy=True)
-        walls[known] = [stamps.get(int(line), np.nan) for line in lines[known]]
+        where = np.flatnonzero(open_)[hit]
+        walls[where] = stamps[at[hit]]
         metrics["wall_time"] = walls
 
 
@@ -156,7 +163,7 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: Mo
         axis = "guessed"  # dict lines printed apart from their bars: their steps are not reliable
     frames = state.builder.frames(meta)
     if state.stamps:
-        _clock_rows(frames.metrics, state.stamps)
+        _clock_rows(frames.metrics, np.frombuffer(state.stamp_lines, dtype=np.int64), np.frombuffer(state.stamps))
     if axis == "guessed" and restep_by_epoch(frames, state.epoch_lines):
         axis = "epoch_x_steps"  # exact again: step = epoch x update steps per epoch
     frames.meta["console_log"] = {

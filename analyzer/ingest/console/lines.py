@@ -328,7 +328,8 @@ def _line(state: State, text: str, lineno: int) -> None:
     state.info_level = False
     stamp = state.clock.read(text)
     if stamp is not None:
-        state.stamps[lineno] = stamp
+        state.stamp_lines.append(lineno)
+        state.stamps.append(stamp)
     while True:
         prefix = _PREFIX.match(text)
         if not prefix or not prefix.group(0):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +56,8 @@ class State:
     warned: bool = False  # the line was a Python warning: an indented line after it is its source line
     hints: dict[str, dict[str, Any]] = field(default_factory=dict)  # grammar hint -> the lines it read (inspect)
     clock: Clock = field(default_factory=Clock)  # the time of day the lines begin with (console.clock)
-    stamps: dict[int, float] = field(default_factory=dict)  # line -> its clock reading
+    stamp_lines: array[int] = field(default_factory=lambda: array("q"))  # lines that began with a timestamp
+    stamps: array[float] = field(default_factory=lambda: array("d"))  # and their clock readings (in line order)
     hinted_epochs: dict[int, int] = field(default_factory=dict)  # line -> epoch of the records a hint counted
 
     def note_axis(self, axis: str) -> None:
