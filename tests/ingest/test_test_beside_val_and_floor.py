@@ -66,3 +66,36 @@ def test_a_bracketed_number_that_opens_each_line_and_rises_is_the_step() -> None
     # a bracketed number that does not rise from line to line (a rank, a worker id) counts nothing
     ranks = "".join(f"[{r}] loss: {0.5 - 0.01 * k:.3f}\n" for k in range(8) for r in (0, 1))
     assert [s for s, _ in series(ranks)["train/loss"]] != [0, 1] * 8
+
+
+# An attention-BiLSTM relation classifier (new log 3210): the file lost some of its line breaks, so epochs that
+# saved no model are glued to the next line, exact text
+GLUED = """\
+[008] train_loss: 0.398 | dev_loss: 0.736 | micro f1 on dev: 0.8127 >>> save models!
+[009] train_loss: 0.349 | dev_loss: 0.743 | micro f1 on dev: 0.8225 >>> save models!
+[010] train_loss: 0.305 | dev_loss: 0.736 | micro f1 on dev: 0.8189 [011] train_loss: 0.274 | dev_loss: 0.758 | micro f1 on dev: 0.8201 [012] train_loss: 0.228 | dev_loss: 0.743 | micro f1 on dev: 0.8274 >>> save models!
+[013] train_loss: 0.212 | dev_loss: 0.771 | micro f1 on dev: 0.8184 [014] train_loss: 0.171 | dev_loss: 0.741 | micro f1 on dev: 0.8298 >>> save models!
+"""
+
+
+def test_records_glued_on_one_line_are_each_a_record_in_order() -> None:
+    found = series(GLUED)
+    assert found["train/loss"] == [
+        (8, 0.398),
+        (9, 0.349),
+        (10, 0.305),
+        (11, 0.274),
+        (12, 0.228),
+        (13, 0.212),
+        (14, 0.171),
+    ]
+    assert [v for _, v in found["eval/loss"]] == [0.736, 0.743, 0.736, 0.758, 0.743, 0.771, 0.741]
+
+
+def test_a_line_whose_numbers_repeat_without_a_rising_counter_stays_one_record() -> None:
+    # one GPU's numbers after another's: the same words, but no counter opening each part rises
+    text = "".join(
+        f"[0] util: {50 + k} mem: {10 + k} temp: 60 [0] util: {52 + k} mem: {11 + k} temp: 61\n" for k in range(5)
+    )
+    found = series(text)
+    assert {step for step, _ in found["train/util"]} == {1, 2, 3, 4, 5}  # placed by line, both parts on it

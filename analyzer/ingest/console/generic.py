@@ -25,6 +25,7 @@ of one template are one kind of record. At the end of the file each template is 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -474,10 +475,14 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     percent: list[int] = []  # slots printed with a `%`: a share, divided by 100 once named (never a loss)
     rounded: dict[int, float] = {}  # slots printed as a zero to a fixed precision (its unit): less than it shows
     last = 0
+    starts: list[int] = []  # where each number begins and ends
+    ends: list[int] = []
     for match in _NUMBER.finditer(text):
         value = _value(match)
         if value is None:
             continue
+        starts.append(match.start())
+        ends.append(match.end())
         labels.append(text[last : match.start()])
         if (
             text[match.end() : match.end() + 1] in ("k", "K", "M")
@@ -493,6 +498,15 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         values.append(value)
         last = match.end()
     if not values or len(values) > MAX_FIELDS:
+        return
+    period = _glued_period(labels, values) if not collector.header and len(values) >= 6 else 0
+    if period:  # `[010] train_loss: 0.305 | dev_loss: 0.736 [011] train_loss: 0.274 | ...`: records glued on one line
+        # each record from its opening to its last number: one template for all (a mark after the last one,
+        # `>>> save models!`, would make it another, and records of one line must stay in their order)
+        head = len(labels[0].lstrip())
+        for k in range(0, len(values), period):
+            begin = 0 if k == 0 else starts[k] - head
+            _observe_line(collector, text[begin : ends[k + period - 1]].lstrip(), lineno, step, rank)
         return
     if collector.header:  # a row under a table header: each number takes its column's name
         row = text
@@ -522,6 +536,29 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     tpl.lines.append(lineno)
     tpl.context.append(-1 if step is None else step)
     tpl.ranks.append(-1 if rank is None else rank)
+
+
+def _glued_period(labels: list[str], values: list[float]) -> int:
+    """The count of numbers in each record when one line holds several records of one format glued together (a
+    paste or a file whose line breaks were lost: `[010] train_loss: 0.305 | dev_loss: 0.736 | micro f1 on dev:
+    0.8189 [011] train_loss: 0.274 | ...`), else 0. Each record has three numbers at least, named by words; the
+    text between one record's last number and the next one's first ends with what opens the line (`[`); and the
+    first number of each record is a whole one that rises from record to record (its counter)."""
+    opening = labels[0].lstrip()
+    for period in range(3, len(values) // 2 + 1):
+        if len(values) % period:
+            continue
+        junction = labels[period]
+        if not opening or not junction.endswith(opening) or junction == labels[0]:
+            continue
+        if not any(c.isalpha() for c in "".join(labels[1:period])):
+            continue
+        if any(labels[k] != (junction if k % period == 0 else labels[k % period]) for k in range(period, len(labels))):
+            continue
+        firsts = values[::period]
+        if all(v == round(v) for v in firsts) and all(b > a for a, b in itertools.pairwise(firsts)):
+            return period
+    return 0
 
 
 # A logger's code location (`[train.py:1056]`, absl's `train.py:120]`): a line number, no metric.
