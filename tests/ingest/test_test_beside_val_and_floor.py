@@ -70,12 +70,15 @@ def test_a_bracketed_number_that_opens_each_line_and_rises_is_the_step() -> None
 
 # An attention-BiLSTM relation classifier (new log 3210): the file lost some of its line breaks, so epochs that
 # saved no model are glued to the next line, exact text
-GLUED = """\
-[008] train_loss: 0.398 | dev_loss: 0.736 | micro f1 on dev: 0.8127 >>> save models!
-[009] train_loss: 0.349 | dev_loss: 0.743 | micro f1 on dev: 0.8225 >>> save models!
-[010] train_loss: 0.305 | dev_loss: 0.736 | micro f1 on dev: 0.8189 [011] train_loss: 0.274 | dev_loss: 0.758 | micro f1 on dev: 0.8201 [012] train_loss: 0.228 | dev_loss: 0.743 | micro f1 on dev: 0.8274 >>> save models!
-[013] train_loss: 0.212 | dev_loss: 0.771 | micro f1 on dev: 0.8184 [014] train_loss: 0.171 | dev_loss: 0.741 | micro f1 on dev: 0.8298 >>> save models!
-"""
+GLUED = (
+    "[008] train_loss: 0.398 | dev_loss: 0.736 | micro f1 on dev: 0.8127 >>> save models!\n"
+    "[009] train_loss: 0.349 | dev_loss: 0.743 | micro f1 on dev: 0.8225 >>> save models!\n"
+    "[010] train_loss: 0.305 | dev_loss: 0.736 | micro f1 on dev: 0.8189 "
+    "[011] train_loss: 0.274 | dev_loss: 0.758 | micro f1 on dev: 0.8201 "
+    "[012] train_loss: 0.228 | dev_loss: 0.743 | micro f1 on dev: 0.8274 >>> save models!\n"
+    "[013] train_loss: 0.212 | dev_loss: 0.771 | micro f1 on dev: 0.8184 "
+    "[014] train_loss: 0.171 | dev_loss: 0.741 | micro f1 on dev: 0.8298 >>> save models!\n"
+)
 
 
 def test_records_glued_on_one_line_are_each_a_record_in_order() -> None:
