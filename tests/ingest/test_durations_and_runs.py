@@ -84,3 +84,30 @@ def test_a_time_after_a_space_separated_tables_columns_belongs_to_no_column() ->
     found = series(text)
     assert found["train/loss"] == [(1, 1.513021), (2, 1.290093), (3, 1.185764)]
     assert [v for _, v in found["eval/loss"]] == [1.041628, 0.994758, 0.936145]
+
+
+def _fold(k: int) -> str:
+    rows = ((i, 1.09 - 0.04 * i / 100 - 0.01 * k, 1.18 - 0.012 * i / 100) for i in range(100, 1100, 100))
+    return "".join(f"[{i}]\ttraining's rmse: {t:.5f}\tvalid_1's rmse: {v:.5f}\n" for i, t, v in rows)
+
+
+def test_folds_printed_one_after_another_are_runs_not_one_curve(tmp_path: Path) -> None:
+    # A LightGBM 5-fold CV (new log 3131): `[100]` .. `[1000]` again for each fold, the train loss back up each time.
+    # Read as one curve, each fold's start was a spike and the folds' levels an overfitting; as runs, one is judged.
+    text = "".join(f"Fold {k}\n{_fold(k)}" for k in range(1, 4))
+    steps = [s for s, _ in series(text)["train/loss"]]
+    assert steps == list(range(100, 1100, 100)) * 3  # the iteration each line prints
+    log = tmp_path / "cv.log"
+    log.write_text(text)
+    report = analyze(log)
+    assert report.verdict == "healthy", [f.failure_mode for f in report.findings]
+
+
+def test_runs_too_short_to_judge_alone_stay_one_series() -> None:
+    # a C MLP's 5-fold CV prints epochs 1 and 10 of each fold (new log 2923): two records a fold, read as one series
+    text = "".join(
+        f"Epoch {e:3d}: train_loss={tl:.4f} val_loss={vl:.4f}\n"
+        for _ in range(5)
+        for e, tl, vl in ((1, 1.46, 1.33), (10, 0.036, 3.79))
+    )
+    assert [s for s, _ in series(text)["train/loss"]] == list(range(1, 11))

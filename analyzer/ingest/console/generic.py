@@ -1296,6 +1296,30 @@ def _starts_again(counter: np.ndarray) -> bool:
     return bool(len(drops)) and bool(np.any(known[drops] <= known[0]))
 
 
+_RUN_RECORDS = 4  # records each run needs to be analysed on its own
+
+
+def _runs_again(counter: np.ndarray, loss: np.ndarray) -> bool:
+    """A counter that starts again from its first value (or below) where the train loss starts again too: at
+    every fall of the counter, the loss had fallen by a fifth or more from its first value and is back at least
+    halfway up to it (the folds of a cross-validation, the repeats of an experiment, printed one after another),
+    and every run holds _RUN_RECORDS records at least. The batches of one run's epochs start again with the loss
+    going on from where it was."""
+    known = np.isfinite(counter) & np.isfinite(loss)
+    counter, loss = counter[known], loss[known]
+    falls = np.flatnonzero(np.diff(counter) < 0) + 1
+    if len(counter) < 4 or not len(falls) or not bool(np.all(counter[falls] <= counter[0])):
+        return False
+    starts = np.concatenate(([0], falls))
+    if int(np.diff(np.concatenate((starts, [len(counter)]))).min()) < _RUN_RECORDS:
+        return False  # runs too short to be judged one at a time: read as one series (their common trend shows)
+    for begin, fall in zip(starts[:-1], falls, strict=True):
+        first, before, after = loss[begin], loss[fall - 1], loss[fall]
+        if not (first > 0 and before <= 0.8 * first and after >= before + 0.5 * (first - before)):
+            return False
+    return True
+
+
 def _short_of_total(counter: np.ndarray, totals: np.ndarray) -> bool:
     """A counter i/n that starts again each time long before its n (`step:6655/1000000`, then `step:1/1000000`):
     another run or a restart in the same file, not the batches of an epoch, which run up to about n each time."""
@@ -1349,6 +1373,11 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
             # one that starts again otherwise (`1/16` after `16/16`, `iter: 0` after `iter: 300`) counts the
             # batches of an epoch a header above it names, not the run's steps
             usable[i] = False
+
+    loss = next((j for j, s in enumerate(slots) if s.role == "value" and s.metric == "loss" and s.split == "train"), -1)
+    for i, s in enumerate(slots):
+        if s.role in ("step", "epoch") and not usable[i] and loss >= 0 and _runs_again(data[:, i], data[:, loss]):
+            usable[i] = True  # runs one after another in one file (folds, repeats): normalize keeps one of them
 
     def named(i: int) -> str:
         return slots[i].raw or "i/n"
@@ -1425,11 +1454,16 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     if slots and slots[0].role == "unnamed" and len(data) >= UNNAMED_COUNTER_MIN:
         first = data[:, 0]
         whole = bool(np.all(np.isfinite(first) & (first == np.round(first)) & (first >= 0)))
-        if whole and _rises_at_every_record(first, data):  # `训练次数:100, Loss:1.98`: a name no word spells
+        loss = next(
+            (j for j, s in enumerate(slots) if s.role == "value" and s.metric == "loss" and s.split == "train"), -1
+        )
+        runs = loss >= 0 and _runs_again(first, data[:, loss])  # folds of a LightGBM CV: `[100]` again each fold
+        if whole and (_rises_at_every_record(first, data) or runs):  # `训练次数:100, Loss:1.98`: a name no word spells
             return (
                 first.astype(np.int64),
                 "step",
-                "the first number of each line, a whole number rising at every record",
+                "the first number of each line, a whole number rising at every record"
+                + (", starting again with the loss (runs one after another)" if runs else ""),
             )
         if len(slots) > 1 and slots[1].role == "unnamed":
             return _unnamed_pair(first, data[:, 1])
