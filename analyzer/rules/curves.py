@@ -102,14 +102,16 @@ def _beyond_log_noise(values: np.ndarray, start: int, peak: float, stop: int, wi
     return z >= statistics.NormalDist().inv_cdf(1 - _FAMILY_ERROR / len(values))
 
 
-def _hard_batch(steps: np.ndarray, spike: Spike, base: float, magnitude_ratio: float) -> bool:
+def _hard_batch(steps: np.ndarray, spike: Spike, base: float, magnitude_ratio: float, start: float) -> bool:
     """One step's loss of a noisy per-batch loss (noise over SMOOTH_NOISE of its level), logged at every step,
-    above its neighbours and back at the very next step, under `magnitude_ratio` x: one hard batch (a caption
-    model's 4.25 among 1.9s), not an instability. A spike that shakes the weights lifts the loss of the batches
-    after it too; a batch the model finds hard does not. Logged every N steps (a mean over them, or one batch in
-    N), or a smooth loss (averaged over many samples), one point may be either: it stays a spike."""
+    above its neighbours and back at the very next step, under `magnitude_ratio` x or under the loss's `start`
+    level: one hard batch (a caption model's 4.25 among 1.9s; a one-shot fine-tune's 0.25 among 0.006s, its
+    loss having started at 0.92), not an instability. A spike that shakes the weights lifts the loss of the
+    batches after it too; a batch the model finds hard does not. Logged every N steps (a mean over them, or one
+    batch in N), or a smooth loss (averaged over many samples), one point may be either: it stays a spike."""
     i = spike.index
-    if spike.points != 1 or spike.stop != i + 1 or spike.peak / base >= magnitude_ratio or _smooth(spike, base):
+    huge = spike.peak / base >= magnitude_ratio and spike.peak >= start
+    if spike.points != 1 or spike.stop != i + 1 or huge or _smooth(spike, base):
         return False
     return 0 < i < len(steps) - 1 and bool(steps[i] - steps[i - 1] == 1 and steps[i + 1] - steps[i] == 1)
 
@@ -175,6 +177,14 @@ def _returned(values: np.ndarray, steps: np.ndarray, spike: Spike, min_ratio: fl
     )
 
 
+def _small_against_start(peak: float, base: float, start: float) -> bool:
+    """Whether a jump goes back under a tenth of the way from the loss's level to where it started: a loss that
+    fell from 0.92 to 0.0001 (a one-shot fine-tune memorising its data) and reads 0.08 once has lost nothing of
+    what it learned, however many times its tiny baseline that is. A spike that shakes the weights undoes a
+    real share of the fall (2.0 to 6.0 after a start at 11)."""
+    return start > base and peak - base < 0.1 * (start - base)
+
+
 SMOOTH_NOISE = 0.02  # a loss whose noise is under this share of its level is averaged over many batches
 
 
@@ -220,6 +230,7 @@ def loss_spike(
     if len(loss) >= LONG:
         sig = run_signals(run, metric, until=until)
         values = sig.prepared.values
+        start = float(np.median(values[:5]))  # where the loss started (its first points)
         sized = []
         for s in (_returned(values, sig.prepared.steps, s, min_ratio) for s in sig.spikes):
             # The size against the level just before the spike as well as against the detector's trend
@@ -232,7 +243,8 @@ def loss_spike(
                 and base > 0
                 and s.peak / base >= _least_ratio(s, base, min_ratio, smooth_ratio)
                 and _beyond_log_noise(values, s.index, s.peak, s.stop)
-                and not _hard_batch(sig.prepared.steps, s, base, magnitude_ratio)
+                and not _hard_batch(sig.prepared.steps, s, base, magnitude_ratio, start)
+                and not _small_against_start(s.peak, base, start)
                 and not _first_after_evaluation(run, metric, sig.prepared.steps, s)
             ):
                 sized.append((s, base, s.peak / base))

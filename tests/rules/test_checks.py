@@ -1383,3 +1383,28 @@ def test_a_time_printed_before_the_first_train_loss_is_the_set_ups() -> None:
     assert CHECKS["throughput_drop"](make_run({"train/loss": loss, "train/time": times})) is None
     slower = times | {k: 12.0 for k in range(210, 410, 10)}  # training itself slowing is a drop
     assert CHECKS["throughput_drop"](make_run({"train/loss": loss, "train/time": slower})) is not None
+
+
+def test_a_jump_small_against_the_fall_the_loss_made_is_no_spike() -> None:
+    # A one-shot CLIP-LoRA fine-tune (new log 3262) falls from 0.92 to 0.0001 and reads 0.08 once, then 0.0001,
+    # 0.003, 0.0096: 800 times its baseline, but under a tenth of the way back to where it started
+    rng = np.random.default_rng(11)
+    fall = list(np.geomspace(0.92, 0.0001, 200))
+    flat = list(0.0001 + 0.0004 * rng.random(300))
+    small = [*fall, *flat]
+    small[350:354] = [0.08, 0.0001, 0.003, 0.0096]
+    assert CHECKS["loss_spike"](make_run({"train/loss": small})) is None
+    back = [*fall, *flat]
+    back[350:354] = [0.5, 0.3, 0.1, 0.0096]  # more than half the way back up: the weights were shaken
+    assert CHECKS["loss_spike"](make_run({"train/loss": back})) is not None
+
+
+def test_one_hard_batch_far_above_a_tiny_baseline_but_under_the_start_is_no_spike() -> None:
+    # the same fine-tune (new log 3262) reads 0.25 at one step among 0.0001s, back at the next: 2,500 times its
+    # baseline, more than a tenth of the way back up, yet under where the loss started: one hard batch
+    rng = np.random.default_rng(11)
+    loss = [*np.geomspace(0.92, 0.0001, 200), *(0.0001 + 0.0004 * rng.random(300))]
+    loss[350] = 0.25
+    assert CHECKS["loss_spike"](make_run({"train/loss": loss})) is None
+    loss[350] = 1.5  # above the untrained model's loss: the weights were shaken
+    assert CHECKS["loss_spike"](make_run({"train/loss": loss})) is not None
