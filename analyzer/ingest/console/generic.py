@@ -1454,9 +1454,6 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     if slots and slots[0].role == "unnamed" and len(data) >= UNNAMED_COUNTER_MIN:
         first = data[:, 0]
         whole = bool(np.all(np.isfinite(first) & (first == np.round(first)) & (first >= 0)))
-        loss = next(
-            (j for j, s in enumerate(slots) if s.role == "value" and s.metric == "loss" and s.split == "train"), -1
-        )
         runs = loss >= 0 and _runs_again(first, data[:, loss])  # folds of a LightGBM CV: `[100]` again each fold
         if whole and (_rises_at_every_record(first, data) or runs):  # `训练次数:100, Loss:1.98`: a name no word spells
             return (

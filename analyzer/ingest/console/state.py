@@ -57,7 +57,7 @@ class State:
     hints: dict[str, dict[str, Any]] = field(default_factory=dict)  # grammar hint -> the lines it read (inspect)
     clock: Clock = field(default_factory=Clock)  # the time of day the lines begin with (console.clock)
     stamp_lines: array[int] = field(default_factory=lambda: array("q"))  # lines that began with a timestamp
-    stamps: array[float] = field(default_factory=lambda: array("d"))  # and their clock readings (in line order)
+    stamps: array[float] = field(default_factory=lambda: array("d"))  # and their clock readings
     hinted_epochs: dict[int, int] = field(default_factory=dict)  # line -> epoch of the records a hint counted
 
     def note_axis(self, axis: str) -> None:
