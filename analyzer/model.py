@@ -16,7 +16,7 @@ from analyzer.names import is_eval_split
 # Column -> dtype of the long metrics frame: one row per observed value.
 METRIC_DTYPES: dict[str, str] = {
     "step": "int64",
-    "wall_time": "float64",  # seconds since the epoch; NaN when unknown
+    "wall_time": "float64",  # seconds since the epoch (or a source's own start, or a console log's first midnight)
     "split": "category",  # train | eval | eval_<set> | test | predict | summary | system
     "metric": "category",  # canonical name (analyzer.names)
     "value": "float64",  # NaN and ±inf kept: they are evidence
