@@ -111,3 +111,15 @@ def test_runs_too_short_to_judge_alone_stay_one_series() -> None:
         for e, tl, vl in ((1, 1.46, 1.33), (10, 0.036, 3.79))
     )
     assert [s for s, _ in series(text)["train/loss"]] == list(range(1, 11))
+
+
+def test_an_epoch_counter_that_starts_again_is_another_run_whatever_the_loss() -> None:
+    # A 5-fold histopathology CV (new log 3293): `Epoch 01: Train: Loss 0.1248 ...` again in each fold, the last
+    # fold's first epoch already as low as the fold before it ended. A run's epochs never start again.
+    losses = ([0.125, 0.15, 0.102, 0.075, 0.09], [0.12, 0.11, 0.104, 0.096, 0.07], [0.091, 0.093, 0.073, 0.095, 0.053])
+    text = "".join(
+        f"Epoch {e:02d}: Train: Loss {v:.4f}, Acc 0.6 |Val: Loss {v * 0.9:.4f}, Acc 0.7\n"
+        for fold in losses
+        for e, v in enumerate(fold, start=1)
+    )
+    assert [s for s, _ in series(text)["train/loss"]] == [1, 2, 3, 4, 5] * 3  # the epochs each line prints

@@ -1299,12 +1299,13 @@ def _starts_again(counter: np.ndarray) -> bool:
 _RUN_RECORDS = 4  # records each run needs to be analysed on its own
 
 
-def _runs_again(counter: np.ndarray, loss: np.ndarray) -> bool:
+def _runs_again(counter: np.ndarray, loss: np.ndarray, epochs: bool = False) -> bool:
     """A counter that starts again from its first value (or below) where the train loss starts again too: at
     every fall of the counter, the loss had fallen by a fifth or more from its first value and is back at least
     halfway up to it (the folds of a cross-validation, the repeats of an experiment, printed one after another),
     and every run holds _RUN_RECORDS records at least. The batches of one run's epochs start again with the loss
-    going on from where it was."""
+    going on from where it was; a run's epochs never start again, so an epoch counter that does (`Epoch 01` of
+    each fold) needs no word from the loss (a fold's first epoch may already be low)."""
     known = np.isfinite(counter) & np.isfinite(loss)
     counter, loss = counter[known], loss[known]
     falls = np.flatnonzero(np.diff(counter) < 0) + 1
@@ -1313,6 +1314,8 @@ def _runs_again(counter: np.ndarray, loss: np.ndarray) -> bool:
     starts = np.concatenate(([0], falls))
     if int(np.diff(np.concatenate((starts, [len(counter)]))).min()) < _RUN_RECORDS:
         return False  # runs too short to be judged one at a time: read as one series (their common trend shows)
+    if epochs:
+        return True
     for begin, fall in zip(starts[:-1], falls, strict=True):
         first, before, after = loss[begin], loss[fall - 1], loss[fall]
         if not (first > 0 and before <= 0.8 * first and after >= before + 0.5 * (first - before)):
@@ -1376,7 +1379,12 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
 
     loss = next((j for j, s in enumerate(slots) if s.role == "value" and s.metric == "loss" and s.split == "train"), -1)
     for i, s in enumerate(slots):
-        if s.role in ("step", "epoch") and not usable[i] and loss >= 0 and _runs_again(data[:, i], data[:, loss]):
+        if (
+            s.role in ("step", "epoch")
+            and not usable[i]
+            and loss >= 0
+            and _runs_again(data[:, i], data[:, loss], epochs=s.role == "epoch")
+        ):
             usable[i] = True  # runs one after another in one file (folds, repeats): normalize keeps one of them
 
     def named(i: int) -> str:
