@@ -303,8 +303,8 @@ def loss_spike(
         elif base <= 0 or values[i] < short_ratio * base or _within_log_noise(values[:i], float(values[i])):
             continue
         later = values[i + 1 :]
-        if len(later) >= 2 and (later[:2] >= min_ratio * base).all():
-            return None  # a sustained climb: a divergence, not a spike
+        if (len(later) >= 2 and (later[:2] >= min_ratio * base).all()) or (len(later) == 1 and later[0] >= values[i]):
+            return None  # a sustained climb (or the log's last point higher still): a divergence, not a spike
         recovered = bool(len(later)) and bool(later[0] < min_ratio * base)
         note = (
             "came back at the next logged point"
@@ -541,9 +541,9 @@ def printed_unit(values: np.ndarray) -> float:
 
 
 def _divergence_short(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:
-    if len(loss) < 4:
-        return None
     values, steps = loss.to_numpy(), loss.index.to_numpy()
+    if len(loss) < 4:
+        return _multiplied(run, metric, values, steps, ratio)
     i_min = int(np.argmin(values))
     # The level the climb is measured from: the median of the points up to the lowest one, so one
     # lucky low record in a noisy per-step loss is not taken for the run's level.
@@ -574,6 +574,25 @@ def _divergence_short(run: Run, metric: str, loss: pd.Series, ratio: float) -> D
 
 
 STEADY_RISES = 5  # consecutive rises to the end of the log that make a climb (4 when the eval loss climbs too)
+
+
+def _multiplied(run: Run, metric: str, values: np.ndarray, steps: np.ndarray, ratio: float) -> Detection | None:
+    """Three points or so, each `ratio` x the one before it or more (COVID-Net's minibatch loss 6443, 39659,
+    122188 over its first three epochs): too few for a level, but a loss does not multiply at every point by
+    chance."""
+    if len(values) < 3 or values[0] <= 0 or not bool((values[1:] >= ratio * values[:-1]).all()):
+        return None
+    return Detection(
+        int(steps[1]),
+        f"loss rose from {fmt(float(values[0]))} to {fmt(float(values[-1]))} over {len(values)} logged points, "
+        f"at least {ratio}x at each one ({float(values[-1] / values[0]):.3g}x in all)",
+        {
+            "after": _points(run, metric, "train", steps.tolist(), values.tolist()),
+            "rise_ratio": round(float(values[-1] / values[0]), 3),
+            "points": len(values),
+        },
+        confidence=0.5,
+    )
 
 
 def _steady_climb(run: Run, metric: str, loss: pd.Series) -> Detection | None:

@@ -1408,3 +1408,16 @@ def test_one_hard_batch_far_above_a_tiny_baseline_but_under_the_start_is_no_spik
     assert CHECKS["loss_spike"](make_run({"train/loss": loss})) is None
     loss[350] = 1.5  # above the untrained model's loss: the weights were shaken
     assert CHECKS["loss_spike"](make_run({"train/loss": loss})) is not None
+
+
+def test_a_loss_that_multiplies_at_each_of_its_few_points_diverged() -> None:
+    # COVID-Net's `Epoch: 0001 Minibatch loss= 6443.2`, then 39658.7, then 122188.0 (new log 3292): a climb, not a
+    # spike that "had not come back" (the next point is higher still)
+    run = make_run({"train/loss": [6443.208, 39658.684, 122188.039]})
+    assert CHECKS["loss_spike"](run) is None
+    found = CHECKS["divergence"](run)
+    assert found is not None and found.onset_step == 2
+    # a jump that falls back at the next point is no climb
+    assert CHECKS["divergence"](make_run({"train/loss": [6443.2, 39658.7, 7000.0]})) is None
+    # nor a loss that rose by a little at each point
+    assert CHECKS["divergence"](make_run({"train/loss": [1.0, 1.2, 1.3]})) is None
