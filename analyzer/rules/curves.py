@@ -417,6 +417,7 @@ def divergence(
         or _divergence_short(run, metric, loss, ratio)
         or (_steady_climb(run, metric, loss) if len(loss) < LONG else None)
         or _explosion(run, metric, loss, explosion_ratio)
+        or _runaway_below_zero(run, metric, loss, explosion_ratio)
         or _blowup_into_nan(run, metric, raw, blowup)
         or _beyond_chance(run, metric, loss)
     )
@@ -425,7 +426,8 @@ def divergence(
         and (_parts_fall(run, metric, loss, found.onset_step) or _errors_fall(run, metric, loss, found.onset_step))
     ):
         return None
-    if found.onset_step is not None and _eval_improves(run, found.onset_step):
+    below = found.evidence.get("pattern") == "runaway_below_zero"  # an eval loss that runs away too looks "better"
+    if found.onset_step is not None and not below and _eval_improves(run, found.onset_step):
         return None
     return found
 
@@ -737,6 +739,31 @@ def _explosion(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detectio
             "last": fmt(float(values[-1])),
         },
         confidence=0.8,
+    )
+
+
+def _runaway_below_zero(run: Run, metric: str, loss: pd.Series, ratio: float) -> Detection | None:
+    """A loss below 0 throughout whose magnitude grew `ratio` x or more from its first point to its last, at four
+    moves in five or more (a 12-lead ECG model's -33,835 at epoch 0, -65,066,624 at epoch 69): a loss that is
+    unbounded below is being driven to minus infinity, not minimised (a sign error, a density whose variance
+    collapses). Five points at least."""
+    values, steps = loss.to_numpy(), loss.index.to_numpy()
+    if len(values) < 5 or not bool((values < 0).all()):
+        return None
+    grew = np.abs(values[-1]) >= ratio * np.abs(values[0]) and float(np.mean(np.diff(values) < 0)) >= 0.8
+    if not grew:
+        return None
+    return Detection(
+        int(steps[1]),
+        f"loss ran away below zero: {fmt(float(values[0]))} at step {int(steps[0])}, {fmt(float(values[-1]))} at "
+        f"step {int(steps[-1])} ({abs(values[-1] / values[0]):.3g}x its first magnitude), growing at most points",
+        {
+            "pattern": "runaway_below_zero",
+            "first": _points(run, metric, "train", [int(steps[0])], [float(values[0])])[0],
+            "last": _points(run, metric, "train", [int(steps[-1])], [float(values[-1])])[0],
+            "ratio": round(float(abs(values[-1] / values[0])), 3),
+        },
+        confidence=0.6,
     )
 
 

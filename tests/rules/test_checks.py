@@ -1421,3 +1421,15 @@ def test_a_loss_that_multiplies_at_each_of_its_few_points_diverged() -> None:
     assert CHECKS["divergence"](make_run({"train/loss": [6443.2, 39658.7, 7000.0]})) is None
     # nor a loss that rose by a little at each point
     assert CHECKS["divergence"](make_run({"train/loss": [1.0, 1.2, 1.3]})) is None
+
+
+def test_a_loss_driven_to_minus_infinity_diverged() -> None:
+    # A 12-lead ECG model's Keras CSV log (new log 3294): loss -33,835 at epoch 0, -65,066,624 at epoch 69, its
+    # val_loss running away beside it (which reads as "better" by its sign)
+    loss = {e: -33834.98 * (1 + e) ** 1.78 for e in range(70)}
+    val = {e: 4.4 * v for e, v in loss.items()}
+    found = CHECKS["divergence"](make_run({"train/loss": loss, "eval/loss": val}))
+    assert found is not None and found.evidence["pattern"] == "runaway_below_zero"
+    # a negative loss that settles (a policy-gradient term, an ELBO's bound) did not run away
+    settled = {e: -2.0 - 1.0 / (1 + e) for e in range(70)}
+    assert CHECKS["divergence"](make_run({"train/loss": settled})) is None
