@@ -123,3 +123,14 @@ def test_an_epoch_counter_that_starts_again_is_another_run_whatever_the_loss() -
         for e, v in enumerate(fold, start=1)
     )
     assert [s for s, _ in series(text)["train/loss"]] == [1, 2, 3, 4, 5] * 3  # the epochs each line prints
+
+
+def test_an_epoch_banner_that_starts_again_places_each_folds_records_on_its_epochs() -> None:
+    # A Sonnet 4-fold job (new log 3261): `#### EPOCH 0 ####` above each epoch's two lines, from 0 again each fold
+    text = ""
+    for fold in range(2):
+        for e in range(5):
+            text += f"################### EPOCH {e} #####################\n\n"
+            text += f"TRAIN CROSS ENTROPY: {0.47 / (1 + e) + 0.001 * fold:.9f}\n"
+            text += f"VALID CROSS ENTROPY: {0.53 - 0.03 * e + 0.002 * fold:.9f}\n"
+    assert [s for s, _ in series(text)["train/loss"]] == [0, 1, 2, 3, 4] * 2

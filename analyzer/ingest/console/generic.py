@@ -1379,11 +1379,12 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
 
     loss = next((j for j, s in enumerate(slots) if s.role == "value" and s.metric == "loss" and s.split == "train"), -1)
     for i, s in enumerate(slots):
+        epochs = s.role == "epoch"  # an epoch banner (`#### EPOCH 0 ####`) carries no loss: its restarts say it
         if (
             s.role in ("step", "epoch")
             and not usable[i]
-            and loss >= 0
-            and _runs_again(data[:, i], data[:, loss], epochs=s.role == "epoch")
+            and (loss >= 0 or epochs)
+            and _runs_again(data[:, i], data[:, loss] if loss >= 0 else data[:, i], epochs=epochs)
         ):
             usable[i] = True  # runs one after another in one file (folds, repeats): normalize keeps one of them
 
@@ -1682,7 +1683,7 @@ def finish(
                         per = int(np.nanmax(data[:, batch + 1]))
                         steps = (steps - int(steps.min())) * per + data[:, batch].astype(np.int64)
                         axis, why = "batch_in_epoch", f"the epoch of the line before it x {per} batches + batch i/n"
-                    elif axis == "epoch" and several and _differ_at_same_step(steps, data):
+                    elif axis == "epoch" and bool(np.any(np.diff(steps) == 0)) and _differ_at_same_step(steps, data):
                         # `**** EPOCH 002 ****` above several different records (a banner per batch the reader
                         # does not count): each is a record of its own, in printed order, none overwriting another
                         steps, axis = None, ""
