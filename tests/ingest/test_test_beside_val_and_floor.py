@@ -102,3 +102,11 @@ def test_a_line_whose_numbers_repeat_without_a_rising_counter_stays_one_record()
     )
     found = series(text)
     assert {step for step, _ in found["train/util"]} == {1, 2, 3, 4, 5}  # placed by line, both parts on it
+
+
+def test_a_split_word_between_two_numbers_names_the_one_after_it() -> None:
+    # build-nanogpt's own log lines (new log 3252): `38501 train 2.673457`, the step, then the split's loss
+    text = "".join(f"{38501 + k} train {2.673457 - 0.001 * k:.6f}\n" for k in range(8))
+    found = series(text)
+    assert set(found) == {"train/loss"}  # the step is no series of its own (it had been read as `train`'s value)
+    assert found["train/loss"][0] == (38501, 2.673457) and found["train/loss"][-1][0] == 38508

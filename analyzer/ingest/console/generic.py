@@ -662,7 +662,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:80]
 
 
-def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[str, str]:
+def _name(label: str, previous: Slot | None, before: str, after: str, inner: bool = False) -> tuple[str, str]:
     """(raw name, role) of the slot whose preceding text is `label` and following text `after`."""
     if _THRESHOLD.search(label) and not (label.rstrip().endswith("<") and after.startswith(">")):
         return "", "value"  # `grad norm exceeds 1e3`, `loss < 1e-9`: a bound; `Loss: <1.574>` is a bracketed value
@@ -728,6 +728,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str) -> tuple[s
         if not label.rstrip().endswith(("=", ":")) or (previous is not None and bare == ":")
         else None
     )  # (`Step 03447: -14.91 E_h`: a colon right after a counter is the counter's, not a name's)
+    if postfix and inner and postfix.group(1).strip().lower() in _SPLIT_WORDS:
+        postfix = None  # `38501 train 2.673457`: a split word between two numbers names the one after it
     if postfix:  # `11.8750 loss, 1e-12 LR`: the name follows the number
         return postfix.group(1), "value"
     return "", "value"
@@ -861,7 +863,7 @@ def _name_slots(tpl: Template) -> None:
     indexed = ""  # `train_batch_loss[ 6510 ]:  1.57`: the name whose bracketed index came before the value
     counted = ""  # `Mean test loss of 63 batches: 4.40`: the name before a count that qualifies the next value
     for i, label in enumerate(tpl.labels):
-        raw, role = _name(label, slots[-1] if slots else None, before, following[i])
+        raw, role = _name(label, slots[-1] if slots else None, before, following[i], inner=i + 1 < len(tpl.labels))
         if counted and role == "value":
             raw, counted = counted, ""
         qualifier = _COUNTED_OVER.search(raw) if role == "value" and raw else None
