@@ -104,9 +104,10 @@ def _clock_rows(metrics: pd.DataFrame, lines: np.ndarray, stamps: np.ndarray) ->
     lines, stamps = lines[order], stamps[order]
     rows = metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
     open_ = np.isfinite(rows) & metrics["wall_time"].isna().to_numpy()
-    at = np.searchsorted(lines, rows[open_])
+    wanted = rows[open_]
+    at = np.searchsorted(lines, wanted)
     hit = at < len(lines)
-    hit[hit] = lines[at[hit]] == rows[open_][hit]
+    hit[hit] = lines[at[hit]] == wanted[hit]
     if hit.any():
         walls = metrics["wall_time"].to_numpy(dtype="float64", copy=True)
         where = np.flatnonzero(open_)[hit]

@@ -475,14 +475,10 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     percent: list[int] = []  # slots printed with a `%`: a share, divided by 100 once named (never a loss)
     rounded: dict[int, float] = {}  # slots printed as a zero to a fixed precision (its unit): less than it shows
     last = 0
-    starts: list[int] = []  # where each number begins and ends
-    ends: list[int] = []
     for match in _NUMBER.finditer(text):
         value = _value(match)
         if value is None:
             continue
-        starts.append(match.start())
-        ends.append(match.end())
         labels.append(text[last : match.start()])
         if (
             text[match.end() : match.end() + 1] in ("k", "K", "M")
@@ -503,10 +499,11 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     if period:  # `[010] train_loss: 0.305 | dev_loss: 0.736 [011] train_loss: 0.274 | ...`: records glued on one line
         # each record from its opening to its last number: one template for all (a mark after the last one,
         # `>>> save models!`, would make it another, and records of one line must stay in their order)
+        spans = [m.span() for m in _NUMBER.finditer(text) if _value(m) is not None]  # the numbers read above
         head = len(labels[0].lstrip())
         for k in range(0, len(values), period):
-            begin = 0 if k == 0 else starts[k] - head
-            _observe_line(collector, text[begin : ends[k + period - 1]].lstrip(), lineno, step, rank)
+            begin = 0 if k == 0 else spans[k][0] - head
+            _observe_line(collector, text[begin : spans[k + period - 1][1]].lstrip(), lineno, step, rank)
         return
     if collector.header:  # a row under a table header: each number takes its column's name
         row = text
@@ -1301,23 +1298,25 @@ def _starts_again(counter: np.ndarray) -> bool:
 _RUN_RECORDS = 4  # records each run needs to be analysed on its own
 
 
-def _runs_again(counter: np.ndarray, loss: np.ndarray, epochs: bool = False) -> bool:
+def _runs_again(counter: np.ndarray, loss: np.ndarray | None, epochs: bool = False) -> bool:
     """A counter that starts again from its first value (or below) where the train loss starts again too: at
     every fall of the counter, the loss had fallen by a fifth or more from its first value and is back at least
     halfway up to it (the folds of a cross-validation, the repeats of an experiment, printed one after another),
     and every run holds _RUN_RECORDS records at least. The batches of one run's epochs start again with the loss
     going on from where it was; a run's epochs never start again, so an epoch counter that does (`Epoch 01` of
-    each fold) needs no word from the loss (a fold's first epoch may already be low)."""
-    known = np.isfinite(counter) & np.isfinite(loss)
-    counter, loss = counter[known], loss[known]
+    each fold) needs no word from the loss (a fold's first epoch may already be low): `epochs`, and `loss` None
+    for a banner that carries none (`#### EPOCH 0 ####`)."""
+    known = np.isfinite(counter) if loss is None else np.isfinite(counter) & np.isfinite(loss)
+    counter = counter[known]
     falls = np.flatnonzero(np.diff(counter) < 0) + 1
     if len(counter) < 4 or not len(falls) or not bool(np.all(counter[falls] <= counter[0])):
         return False
     starts = np.concatenate(([0], falls))
     if int(np.diff(np.concatenate((starts, [len(counter)]))).min()) < _RUN_RECORDS:
         return False  # runs too short to be judged one at a time: read as one series (their common trend shows)
-    if epochs:
+    if epochs or loss is None:
         return True
+    loss = loss[known]
     for begin, fall in zip(starts[:-1], falls, strict=True):
         first, before, after = loss[begin], loss[fall - 1], loss[fall]
         if not (first > 0 and before <= 0.8 * first and after >= before + 0.5 * (first - before)):
@@ -1381,12 +1380,11 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
 
     loss = next((j for j, s in enumerate(slots) if s.role == "value" and s.metric == "loss" and s.split == "train"), -1)
     for i, s in enumerate(slots):
-        epochs = s.role == "epoch"  # an epoch banner (`#### EPOCH 0 ####`) carries no loss: its restarts say it
         if (
             s.role in ("step", "epoch")
             and not usable[i]
-            and (loss >= 0 or epochs)
-            and _runs_again(data[:, i], data[:, loss] if loss >= 0 else data[:, i], epochs=epochs)
+            and (loss >= 0 or s.role == "epoch")
+            and _runs_again(data[:, i], data[:, loss] if loss >= 0 else None, epochs=s.role == "epoch")
         ):
             usable[i] = True  # runs one after another in one file (folds, repeats): normalize keeps one of them
 
