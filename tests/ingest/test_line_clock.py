@@ -37,6 +37,8 @@ def test_a_line_that_begins_with_a_timestamp_gives_its_time_of_day(line: str, se
         "step 12:00:01 loss 0.5",
         "loss: 0.5 time 12:00:01",
         "",
+        "99:99:99 step 5 loss 0.2",  # no time of day
+        "\x00\xff\ufffd 12:00",  # binary garbage and half a time
     ],
 )
 def test_a_line_that_does_not_begin_with_a_timestamp_gives_none(line: str) -> None:
