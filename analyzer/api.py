@@ -7,13 +7,20 @@ from typing import TYPE_CHECKING
 
 from analyzer.errors import NothingReadable, Problem
 from analyzer.ingest import ingest, remote_scheme
-from analyzer.model import Report, chain_findings
+from analyzer.model import Finding, Report, chain_findings, severity_rank
 from analyzer.normalize import build_run
 from analyzer.rules import evaluate, load_rules
 from analyzer.signals import summarize
 
 if TYPE_CHECKING:
+    from analyzer.ingest import Ingested
+    from analyzer.model import Run
     from analyzer.rules.schema import Rule
+
+# A run of a multi-run file is analysed on its own from this many train-loss records (the reader tells runs apart
+# from four on); failures of the file's process (a crash, an OOM, a timeout) are the analysed run's to report.
+_RUN_RECORDS = 4
+_PROCESS_MODES = frozenset({"crash", "oom", "nccl_timeout", "dataloader_error"})
 
 
 def analyze(
@@ -58,6 +65,7 @@ def analyze(
     loaded, rule_problems = rules if rules is not None else load_rules(rules_dirs)
     run.problems.extend(rule_problems)
     findings, checked, unchecked = evaluate(run, loaded)
+    findings += _other_runs(Path(path), ingested, run, loaded, {f.rule_id for f in findings})
     if not remote:
         from analyzer.excerpts import quote_findings
 
@@ -69,3 +77,26 @@ def analyze(
         checked=checked,
         unchecked=unchecked,
     )
+
+
+def _other_runs(path: Path, ingested: Ingested, run: Run, rules: list[Rule], found: set[str]) -> list[Finding]:
+    """The failures of a multi-run file's other runs (folds, repeats, a trial run) that the run analysed does not
+    show, each marked with its run's number: a failure in one fold only is a failure of the job."""
+    spans = run.meta.get("runs")
+    if not spans:
+        return []
+    extra: list[Finding] = []
+    for k, span in enumerate(spans["runs"]):
+        if k == spans["analysed"] or span["records"] < _RUN_RECORDS:
+            continue
+        for finding in evaluate(build_run(path, ingested, k), rules)[0]:
+            if (
+                finding.rule_id in found
+                or finding.failure_mode in _PROCESS_MODES
+                or severity_rank(finding.severity) < severity_rank("warning")
+            ):
+                continue
+            finding.run = k + 1
+            found.add(finding.rule_id)
+            extra.append(finding)
+    return extra

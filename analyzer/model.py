@@ -393,6 +393,9 @@ class Finding:
     caused_by: str | None = None  # rule id of the earlier finding this one follows from (see chain_findings)
     # The log lines around the onset: {"at": "file:line", "line": n, "lines": [[n, text], ...]} (excerpts.py)
     excerpt: dict[str, Any] | None = None
+    # Of a file holding several runs (meta['runs']), the 1-based number of the run it was found in when that is
+    # not the run analysed: its onset counts on that run's own axis.
+    run: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -408,6 +411,7 @@ class Finding:
             "fixes": self.fixes,
             "caused_by": self.caused_by,
             **({"excerpt": self.excerpt} if self.excerpt else {}),
+            **({"run": self.run} if self.run is not None else {}),
         }
 
 
@@ -489,7 +493,12 @@ def chain_findings(findings: list[Finding]) -> list[Finding]:
     rank = {mode: i for i, mode in enumerate(_CAUSAL_ORDER)}
 
     def before(g: Finding, f: Finding) -> bool:
-        if g.onset_step is None or f.onset_step is None or f.failure_mode not in _LEADS_TO.get(g.failure_mode, ()):
+        if (
+            g.onset_step is None
+            or f.onset_step is None
+            or g.run != f.run  # two runs' steps are on two axes
+            or f.failure_mode not in _LEADS_TO.get(g.failure_mode, ())
+        ):
             return False
         return g.onset_step < f.onset_step or (
             g.onset_step == f.onset_step and rank.get(g.failure_mode, 99) < rank.get(f.failure_mode, 99)

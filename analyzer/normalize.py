@@ -95,7 +95,8 @@ def _restarts(ingested: Ingested, restarts: Restarts) -> pd.DataFrame:
                     "severity": "info",
                     "message": f"step went back from {before} to {step}: "
                     + (
-                        "another run started in the same file (the one with the most records is analysed)"
+                        "another run started in the same file (each run is analysed; the numbers shown are the "
+                        "longest one's)"
                         if _another_run(step, first, before)
                         else "the run was resumed from an earlier checkpoint"
                     ),
@@ -115,28 +116,41 @@ def _another_run(step: int, first: int, before: int) -> bool:
     return step <= first <= max(1, 0.05 * before)
 
 
-def _superseded(metrics: pd.DataFrame, restarts: list[tuple[int, float, int, int]]) -> np.ndarray | None:
+def _run_bounds(points: list[tuple[int, float, int, int]]) -> list[float]:
+    """The lines where the runs of one source start, between -inf and inf: a start again from the first step or
+    before it is another run in the same file (a sweep, a fold, a test run after the real one), where the file
+    shows the first run's start (step 0 or 1, or near it). A paste that opens mid-run (epoch 9 of a fold) and goes
+    back to a low step may be misread steps as well as a new run."""
+    starts = [line for step, line, first, before in points if _another_run(step, first, before)]
+    return [-np.inf, *starts, np.inf]
+
+
+def _run_records(metrics: pd.DataFrame, bounds: list[float]) -> list[int]:
+    """Train-loss records of each run between `bounds`."""
+    lines = metrics["line"].to_numpy(dtype="float64", na_value=np.inf)
+    loss = ((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy()
+    return [int(np.sum(loss & (lines >= a) & (lines < b))) for a, b in itertools.pairwise(bounds)]
+
+
+def _superseded(
+    metrics: pd.DataFrame, restarts: list[tuple[int, float, int, int]], run: int | None = None
+) -> np.ndarray | None:
     """Rows of one source that a resume or another run replaced, None when nothing was. Where the train loss's
     steps go back to step s at line L, every row printed before L at step s or later (of any series) belongs to
     the stretch the run was resumed over, and the final model went through the steps printed after L instead.
-    A start again from the first step or before it is another run in the same file (a sweep, a fold, a test
-    run after the real one): steps of two runs mixed on one axis make a curve neither run had, so one run is
-    analysed, the one with the most train-loss records (of equal ones, the last): a short run before or after
-    the real one is a trial or an aborted start."""
+    Steps of two runs in one file mixed on one axis make a curve neither run had, so one run is analysed: `run`
+    (its index among the file's runs), by default the one with the most train-loss records (of equal ones, the
+    last): a short run before or after the real one is a trial or an aborted start."""
     points = [(step, line, first, before) for step, line, before, first in restarts if not np.isnan(line)]
     if not points:
         return None
     lines = metrics["line"].to_numpy(dtype="float64", na_value=np.inf)
     steps = metrics["step"].to_numpy()
     gone = np.zeros(len(metrics), dtype=bool)
-    # Another run only where the file shows the first one's start (step 0 or 1, or near it): a paste that opens
-    # mid-run (epoch 9 of a fold) and goes back to a low step may be misread steps as well as a new run.
-    bounds = [-np.inf, *(line for step, line, first, before in points if _another_run(step, first, before))]
-    bounds.append(np.inf)
+    bounds = _run_bounds(points)
     if len(bounds) > 2:
-        loss = ((metrics["split"] == "train") & (metrics["metric"] == "loss")).to_numpy()
-        counts = [int(np.sum(loss & (lines >= a) & (lines < b))) for a, b in itertools.pairwise(bounds)]
-        k = max(range(len(counts)), key=lambda i: (counts[i], i))
+        counts = _run_records(metrics, bounds)
+        k = run if run is not None and run < len(counts) else max(range(len(counts)), key=lambda i: (counts[i], i))
         low, high = bounds[k], bounds[k + 1]
         gone |= (lines < low) | (lines >= high)
     else:
@@ -145,6 +159,27 @@ def _superseded(metrics: pd.DataFrame, restarts: list[tuple[int, float, int, int
         if step > first and low < line < high:  # a resume within the run analysed
             gone |= (lines >= low) & (lines < line) & (steps >= step)
     return gone if gone.any() else None
+
+
+def run_spans(ingested: Ingested, restarts: Restarts) -> dict[str, Any] | None:
+    """The runs of the first source that holds several (folds, repeats, a trial before the real run): its name,
+    each run's first and last line with a metric and its train-loss records, and the index of the run analysed by
+    default. None when no source holds more than one run."""
+    for i, points in restarts.items():
+        metrics = ingested.frames[i][1].metrics
+        bounds = _run_bounds([(s, line, f, b) for s, line, b, f in points if not np.isnan(line)])
+        if len(bounds) <= 2:
+            continue
+        counts = _run_records(metrics, bounds)
+        lines = metrics["line"].to_numpy(dtype="float64", na_value=np.inf)
+        spans = []
+        for (a, b), n in zip(itertools.pairwise(bounds), counts, strict=True):
+            inside = lines[(lines >= a) & (lines < b) & np.isfinite(lines)]
+            lo, hi = (int(inside.min()), int(inside.max())) if len(inside) else (None, None)
+            spans.append({"first_line": lo, "last_line": hi, "records": n})
+        analysed = max(range(len(counts)), key=lambda k: (counts[k], k))
+        return {"source": str(metrics["source"].iloc[0]), "runs": spans, "analysed": analysed}
+    return None
 
 
 _UNITS = {"epoch": "epoch", "record": "record", "ordinal": "record"}
@@ -184,9 +219,11 @@ def _guessed_axis_sources(ingested: Ingested) -> set[str]:
     return guessed
 
 
-def merge_metrics(ingested: Ingested, restarts: Restarts | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+def merge_metrics(
+    ingested: Ingested, restarts: Restarts | None = None, run: int | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """All sources' metrics on one axis under the duplicate-step policy (`restarts`: restart_points(ingested),
-    when the caller has them already)."""
+    when the caller has them already; `run`: which run of a file holding several, by default the longest)."""
     parts, ranks = [], []
     guessed = _guessed_axis_sources(ingested)
     restarts = restart_points(ingested) if restarts is None else restarts
@@ -194,7 +231,7 @@ def merge_metrics(ingested: Ingested, restarts: Restarts | None = None) -> tuple
     for i, (parser_name, frames) in enumerate(ingested.frames):
         if not frames.metrics.empty:
             metrics = frames.metrics
-            gone = _superseded(metrics, restarts[i]) if i in restarts else None
+            gone = _superseded(metrics, restarts[i], run) if i in restarts else None
             if gone is not None:
                 purged += int(gone.sum())
                 metrics = metrics[~gone].reset_index(drop=True)
@@ -526,10 +563,26 @@ def loss_from_error(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]
     return (_concat(parts), derived) if derived else (metrics, {})
 
 
-def build_run(path: Path, ingested: Ingested) -> Run:
-    """The Run: merged metrics and events, merged and derived meta, sources and problems."""
+def _outside_run(events: pd.DataFrame, spans: dict[str, Any], run: int) -> np.ndarray:
+    """Events of the multi-run source printed before run `run`'s first line or from the next run's first on."""
+    runs = spans["runs"]
+    low = runs[run]["first_line"] if run > 0 and runs[run]["first_line"] is not None else -np.inf
+    nxt = runs[run + 1]["first_line"] if run + 1 < len(runs) else None
+    high = np.inf if nxt is None else nxt
+    lines = events["line"].to_numpy(dtype="float64", na_value=np.nan)
+    mine = (events["source"] == spans["source"]).to_numpy() & ~np.isnan(lines)
+    return mine & ((lines < low) | (lines >= high))
+
+
+def build_run(path: Path, ingested: Ingested, run: int | None = None) -> Run:
+    """The Run: merged metrics and events, merged and derived meta, sources and problems. Of a file that holds
+    several runs (meta['runs']), `run` is the index of the one analysed, by default the longest; another run
+    keeps only the events its own lines printed."""
     restarts = restart_points(ingested)
-    metrics, dropped = merge_metrics(ingested, restarts)
+    spans = run_spans(ingested, restarts)
+    if spans is None or run is None or not 0 <= run < len(spans["runs"]):
+        run = None
+    metrics, dropped = merge_metrics(ingested, restarts, run)
     metrics, derived = loss_from_perplexity(metrics)
     metrics, from_error = loss_from_error(metrics)
     derived.update(from_error)
@@ -546,9 +599,13 @@ def build_run(path: Path, ingested: Ingested) -> Run:
         same = sources == sources[first_row[group.ravel()]]
         if not same.all():
             events = events[same].reset_index(drop=True)
+    if spans is not None and run is not None and not events.empty:
+        events = events[~_outside_run(events, spans, run)].reset_index(drop=True)
     meta: dict[str, Any] = {}
     for _, frames in ingested.frames:
         deep_merge(meta, frames.meta)
+    if spans is not None:
+        meta["runs"] = {**spans, "analysed": spans["analysed"] if run is None else run}
     meta.update(derive_meta(meta))
     meta["status"], meta["status_reason"] = run_status(meta, metrics)
     if meta["status"] == "stopped_early" and meta.get("console_log") and not (events["kind"] == "run_end").any():

@@ -107,8 +107,10 @@ def consequences(report: Report, root: Finding) -> list[Finding]:
 
 def _finding(index: int, f: Finding, budget: Budget, unit: str = "step", follows: str = "") -> list[str]:
     onset = f"{unit} **{f.onset_step}**" if f.onset_step is not None else f"unknown {unit}"
+    if f.run is not None:
+        onset += f" of run {f.run}"
     lines = [
-        f"### {index}. {md(f.title)}",
+        f"### {index}. {md(f.title)}" + (f" (run {f.run} of the file)" if f.run is not None else ""),
         "",
         f"{code(f.failure_mode)} · {f.severity} · confidence {f.confidence:.2f} · onset {onset} · "
         f"rule {code(f.rule_id)}",
@@ -160,6 +162,25 @@ def _excerpt(f: Finding) -> list[str]:
     return [f"In the log ({code(f.excerpt['at'])}):", "", f"{fence}text", *body, fence, ""]
 
 
+def _at(report: Report, f: Finding) -> str:
+    """Where a finding starts: its onset on the run's axis, and the run of a multi-run file it was found in."""
+    return f"{_unit(report)} {f.onset_step}" + (f" of run {f.run}" if f.run is not None else "")
+
+
+def _runs(meta: dict[str, Any]) -> str:
+    """What a file holding several runs (folds, repeats, a trial run) means for the numbers above."""
+    spans = meta.get("runs")
+    if not spans:
+        return ""
+    k = spans["analysed"]
+    first, last = spans["runs"][k]["first_line"], spans["runs"][k]["last_line"]
+    return (
+        f" {md(spans['source'])} holds {len(spans['runs'])} runs one after another (folds, repeats or restarts):"
+        f" the numbers above are run {k + 1}'s (lines {first}–{last}); a failure found only in another run is"
+        " marked with that run's number, its onset on that run's own axis."
+    )
+
+
 def _unit(report: Report) -> str:
     """What the step column counts: step, epoch or record (analyzer.normalize.step_unit)."""
     return str(report.run.meta.get("step_unit") or "step")
@@ -182,16 +203,9 @@ def _summary(report: Report) -> list[str]:
         top = serious[0]
         chain = consequences(report, top)
         worst = max((top, *chain), key=lambda f: severity_rank(f.severity)).severity  # the chain's worst
-        verdict = (
-            f"**Verdict: {code(report.verdict)}** ({worst}, onset at {_unit(report)} {top.onset_step}): "
-            f"{md(top.message)}."
-        )
+        verdict = f"**Verdict: {code(report.verdict)}** ({worst}, onset at {_at(report, top)}): {md(top.message)}."
         if chain:
-            verdict += (
-                " It led to: "
-                + " → ".join(f"{code(f.failure_mode)} from {_unit(report)} {f.onset_step}" for f in chain)
-                + "."
-            )
+            verdict += " It led to: " + " → ".join(f"{code(f.failure_mode)} from {_at(report, f)}" for f in chain) + "."
     else:
         verdict = "**Verdict: `healthy`**: no finding at warning level or above."
     what = md(" ".join(str(meta[k]) for k in ("framework", "trainer_kind") if meta.get(k)) or "training")
@@ -212,14 +226,14 @@ def _summary(report: Report) -> list[str]:
         span = "logged no train loss"
     status = md(meta.get("status", "unknown"))
     reason = f" ({md(meta['status_reason'])})" if meta.get("status_reason") else ""
-    found = "; ".join(f"{code(f.failure_mode)} from {_unit(report)} {f.onset_step} ({f.severity})" for f in serious[:4])
+    found = "; ".join(f"{code(f.failure_mode)} from {_at(report, f)} ({f.severity})" for f in serious[:4])
     findings = (
         f"{len(serious)} finding(s) at warning or above: {found}" if serious else "no finding at warning or above"
     ) + f"; {len(report.findings) - len(serious)} informational."
     read = sum(s.status == "read" for s in run.sources)
     text = (
         f"A {what} run{f' of a {code(model)} model' if model else ''}{precision} {span}. It ended **{status}**"
-        f"{reason}. {findings} Read from {read} file(s)."
+        f"{reason}. {findings} Read from {read} file(s).{_runs(meta)}"
     )
     return [verdict, "", text, ""]
 

@@ -191,7 +191,7 @@ def _shade_changes(ax: Axes, run: Run, panel: _Panel, report: Report) -> None:
     onsets = [
         f.onset_step
         for f in report.findings
-        if f.onset_step is not None and f.failure_mode in _SHADED_FOR["level shift"]
+        if f.onset_step is not None and f.run is None and f.failure_mode in _SHADED_FOR["level shift"]
     ]
     for spike in big[:_MAX_SHADED]:
         shade(spike.step, int(steps[min(spike.stop, len(steps) - 1)]), "spike", "orange", 0.3)
@@ -215,6 +215,7 @@ def _mark_onsets(ax: Axes, report: Report) -> None:
     for f in report.findings:
         if (
             f.onset_step is None
+            or f.run is not None  # another run's onset is on that run's axis, not the one plotted
             or f.caused_by  # one line per root failure: its consequences are in its chain
             or f.onset_step in seen
             or severity_rank(f.severity) < 1

@@ -22,7 +22,8 @@ def verdict_line(report: Report) -> Text:
     line = Text(f"verdict: {verdict}", style=style)
     serious = [f for f in report.findings if f.severity != "info"]
     if serious and serious[0].onset_step is not None:
-        line.append(f" at {report.run.meta.get('step_unit') or 'step'} {serious[0].onset_step}", style=style)
+        of_run = f" of run {serious[0].run}" if serious[0].run is not None else ""
+        line.append(f" at {report.run.meta.get('step_unit') or 'step'} {serious[0].onset_step}{of_run}", style=style)
     if serious:
         from analyzer.report.markdown import consequences
 
@@ -72,7 +73,7 @@ def render_terminal(report: Report, console: Console, quiet: bool = False) -> No
         row = [
             Text(f.severity, style=_STYLE.get(f.severity, "")),
             Text(plain(f.failure_mode)),
-            Text(str(f.onset_step) if f.onset_step is not None else "-"),
+            Text("-" if f.onset_step is None else f"{f.onset_step}" + (f" (run {f.run})" if f.run is not None else "")),
             Text(plain(f.message)),
         ]
         if not narrow:

@@ -69,7 +69,7 @@ def timeline(report: Report) -> list[Entry]:
         entries.append(Entry(train["first_step"], "first_step", "info", "first logged train step"))
         entries.append(Entry(train["last_step"], "last_step", "info", "last logged train step"))
     for i, f in enumerate(report.findings, start=1):
-        if f.onset_step is not None and f.severity != "info":
+        if f.onset_step is not None and f.run is None and f.severity != "info":  # another run's: its own axis
             entries.append(Entry(f.onset_step, "onset", f.severity, f"finding {i}: {f.failure_mode} begins"))
     order = {"first_step": 0, "onset": 2, "last_step": 3}
     return sorted(entries, key=lambda e: (e.step is None, e.step or 0, order.get(e.kind, 1)))
