@@ -422,6 +422,37 @@ _TUPLE_LEGEND = re.compile(
 )
 
 
+# Names joined by slashes beside values joined the same way, the k-th name taking the k-th value: `Loss(Train/Valid):
+# 5.27/5.32`, `train/val loss: 0.5 / 0.6`, `loss/acc = 0.31/0.92`. One value at least has a point (`3/100` is a
+# counter and its total).
+_SLASH_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?%?|[-+]?(?:nan|inf)"
+_SLASH_PAIR = re.compile(
+    r"(?<![\w@./-])(?:(?P<lead>[A-Za-z_][\w@.-]*)(?:[ \t]+|(?=\()))?\(?"
+    r"(?P<names>[A-Za-z_][\w@.-]*(?:/[A-Za-z_][\w@.-]*){1,3})\)?(?:[ \t]+(?P<tail>[A-Za-z_][\w@.-]*))?"
+    rf"[ \t]*[:=][ \t]*(?P<values>(?:{_SLASH_NUM})(?:[ \t]*/[ \t]*(?:{_SLASH_NUM})){{1,3}})(?![\w./])",
+    re.I,
+)
+
+
+def _unslashed(match: re.Match[str]) -> str:
+    """`Loss(Train/Valid): 5.27/5.32` as `Train Loss: 5.27, Valid Loss: 5.32`, when names and values pair."""
+    names, values = match["names"].split("/"), [v.strip() for v in match["values"].split("/")]
+    if len(names) != len(values) or not any("." in v or v[-1:].isalpha() for v in values):
+        return match.group(0)
+    if values[-1].endswith("%"):  # `0.65/0.85%`: a share each
+        values = [v if v.endswith("%") else f"{v}%" for v in values]
+    word = " ".join(w for w in (match["lead"], match["tail"]) if w)
+    if not word:
+        return ", ".join(f"{n}: {v}" for n, v in zip(names, values, strict=True))
+    # the split word first (`Train Loss`, `Train loss`), whichever of the two it was printed as
+    if match["lead"] and match["lead"].lower() in _SPLIT_WORDS:
+        return ", ".join(
+            f"{match['lead']} {n}{' ' + match['tail'] if match['tail'] else ''}: {v}"
+            for n, v in zip(names, values, strict=True)
+        )
+    return ", ".join(f"{n} {word}: {v}" for n, v in zip(names, values, strict=True))
+
+
 def _legend(match: re.Match[str]) -> str:
     pairs = _tuple_pairs(match)
     if pairs is None:
@@ -456,6 +487,8 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
         text = _MULTILINE_STRING.sub('""', text)
     if "(" in text and "," in text:
         text = _TUPLE_LEGEND.sub(_legend, _NAMED_TUPLE.sub(_zipped, text))
+    if "/" in text:
+        text = _SLASH_PAIR.sub(_unslashed, text)
     if " from " in text or "->" in text:
         change = _TRANSITION.search(text)
         if change:
