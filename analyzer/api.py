@@ -18,9 +18,24 @@ if TYPE_CHECKING:
     from analyzer.rules.schema import Rule
 
 # A run of a multi-run file is analysed on its own from this many train-loss records (the reader tells runs apart
-# from four on); failures of the file's process (a crash, an OOM, a timeout) are the analysed run's to report.
+# from four on), for the failures that are failures whatever the run was for: a value gone non-finite or to zero,
+# a loss that ran away, a scaler at its floor. A curve's shape (a spike, a plateau, overfitting, a slowdown) is
+# judged on the run analysed only: one trial of a sweep that blew up on its learning rate is the sweep working, and
+# a counter that starts again is not always a run (an inner loop: a PPO controller's epochs within each search
+# epoch). Failures of the file's process (a crash, an OOM, a timeout) are the analysed run's to report.
 _RUN_RECORDS = 4
-_PROCESS_MODES = frozenset({"crash", "oom", "nccl_timeout", "dataloader_error"})
+_ANY_RUN_MODES = frozenset(
+    {
+        "loss_nan",
+        "eval_loss_nan",
+        "grad_norm_nan",
+        "loss_zero_grad_nan",
+        "loss_zero",
+        "divergence",
+        "grad_explosion",
+        "fp16_overflow",
+    }
+)
 
 
 def analyze(
@@ -81,7 +96,7 @@ def analyze(
 
 def _other_runs(path: Path, ingested: Ingested, run: Run, rules: list[Rule], found: set[str]) -> list[Finding]:
     """The failures of a multi-run file's other runs (folds, repeats, a trial run) that the run analysed does not
-    show, each marked with its run's number: a failure in one fold only is a failure of the job."""
+    show, each marked with its run's number: a fold whose loss went NaN is a failure of the job."""
     spans = run.meta.get("runs")
     if not spans:
         return []
@@ -92,7 +107,7 @@ def _other_runs(path: Path, ingested: Ingested, run: Run, rules: list[Rule], fou
         for finding in evaluate(build_run(path, ingested, k), rules)[0]:
             if (
                 finding.rule_id in found
-                or finding.failure_mode in _PROCESS_MODES
+                or finding.failure_mode not in _ANY_RUN_MODES
                 or severity_rank(finding.severity) < severity_rank("warning")
             ):
                 continue

@@ -1,5 +1,6 @@
-"""A file that holds several runs one after another (k-fold CV, repeats) is analysed run by run: a failure of a run
-other than the longest is found and marked with its run, its onset on that run's own axis."""
+"""A file that holds several runs one after another (k-fold CV, repeats) is analysed run by run: a value gone
+non-finite or a loss that ran away in a run other than the longest is found and marked with its run, its onset on
+that run's own axis. A curve's shape (overfitting, a spike) is judged on the run analysed only."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ HEALTHY = (
     [0.68, 0.56, 0.49, 0.45, 0.42, 0.40, 0.39, 0.385, 0.38, 0.378],
 )
 OVERFITS = ([0.69, 0.52, 0.41, 0.33, 0.26, 0.20, 0.15], [0.66, 0.55, 0.50, 0.53, 0.60, 0.68, 0.77])
+GOES_NAN = (
+    [0.69, 0.52, 0.41, 0.33, float("nan"), float("nan"), float("nan")],
+    [0.66, 0.55, 0.50, 0.47] + [float("nan")] * 3,
+)
 
 
 def _fold(k: int, fold: tuple[list[float], list[float]]) -> str:
@@ -25,19 +30,25 @@ def _fold(k: int, fold: tuple[list[float], list[float]]) -> str:
     )
 
 
-def test_a_failure_in_a_shorter_fold_is_found_and_marked_with_its_run(tmp_path: Path) -> None:
+def test_a_loss_gone_nan_in_a_shorter_fold_is_found_and_marked_with_its_run(tmp_path: Path) -> None:
     log = tmp_path / "cv.log"
-    log.write_text(_fold(1, OVERFITS) + _fold(2, HEALTHY))
+    log.write_text(_fold(1, GOES_NAN) + _fold(2, HEALTHY))
     report = analyze(log)
-    assert report.verdict == "overfitting"
-    found = next(f for f in report.findings if f.failure_mode == "overfitting")
-    assert (found.run, found.onset_step) == (1, 3)  # epoch 3 of fold 1, where its val loss was lowest
+    assert report.verdict == "loss_nan"
+    found = next(f for f in report.findings if f.failure_mode == "loss_nan")
+    assert (found.run, found.onset_step) == (1, 5)  # epoch 5 of fold 1
     spans = report.run.meta["runs"]
     assert (len(spans["runs"]), spans["analysed"]) == (2, 1)  # the longer fold is the one summarised
     assert [r["records"] for r in spans["runs"]] == [7, 10]
     text = render_markdown(report)
-    assert "epoch 3 of run 1" in text and "holds 2 runs" in text
+    assert "epoch 5 of run 1" in text and "holds 2 runs" in text
     assert json.loads(render_json(report))["findings"][0]["run"] == 1
+
+
+def test_a_shorter_folds_overfitting_is_not_judged_apart(tmp_path: Path) -> None:
+    log = tmp_path / "cv.log"
+    log.write_text(_fold(1, OVERFITS) + _fold(2, HEALTHY))
+    assert analyze(log).verdict == "healthy"
 
 
 def test_folds_that_are_each_healthy_stay_healthy(tmp_path: Path) -> None:
@@ -49,7 +60,8 @@ def test_folds_that_are_each_healthy_stay_healthy(tmp_path: Path) -> None:
 
 def test_a_failure_of_the_run_analysed_is_not_repeated_for_another_run(tmp_path: Path) -> None:
     log = tmp_path / "cv.log"
-    log.write_text(_fold(1, OVERFITS) + _fold(2, (OVERFITS[0] + [0.12, 0.1, 0.09], OVERFITS[1] + [0.8, 0.85, 0.9])))
+    nan = float("nan")
+    log.write_text(_fold(1, GOES_NAN) + _fold(2, (GOES_NAN[0] + [nan] * 3, GOES_NAN[1] + [nan] * 3)))
     report = analyze(log)
-    overfitting = [f for f in report.findings if f.failure_mode == "overfitting"]
-    assert len(overfitting) == 1 and overfitting[0].run is None  # the longest run's own, on the axis shown
+    gone = [f for f in report.findings if f.failure_mode == "loss_nan"]
+    assert len(gone) == 1 and gone[0].run is None  # the longest run's own, on the axis shown
