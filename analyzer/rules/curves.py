@@ -977,7 +977,10 @@ def loss_not_moving(
     # A loss that exploded is not flat, whatever its trend says: the explosion inflates the noise estimate
     # it is compared with (an absurd learning rate read as "not learning from step 1").
     moved = float(np.ptp(values)) > 10 * abs(float(np.median(values)))
-    if len(values) >= LONG and not moved:
+    # A log that opens far into its run (a resumed stage at step 38,501, 500 steps logged) shows a converged tail:
+    # where the loss started is not in it, so its flatness says nothing of whether the model learned.
+    tail_only = int(loss.index[0]) > int(loss.index[-1] - loss.index[0])
+    if len(values) >= LONG and not moved and not tail_only:
         t = run_signals(run, "loss").trend
         if (
             t.direction == "flat"

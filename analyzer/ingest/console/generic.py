@@ -1497,16 +1497,36 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         first = data[:, 0]
         whole = bool(np.all(np.isfinite(first) & (first == np.round(first)) & (first >= 0)))
         runs = loss >= 0 and _runs_again(first, data[:, loss])  # folds of a LightGBM CV: `[100]` again each fold
-        if whole and (_rises_at_every_record(first, data) or runs):  # `训练次数:100, Loss:1.98`: a name no word spells
+        relaunched = not runs and _strided_stretches(first)
+        if whole and (_rises_at_every_record(first, data) or runs or relaunched):  # `训练次数:100, Loss:1.98`
             return (
                 first.astype(np.int64),
                 "step",
                 "the first number of each line, a whole number rising at every record"
-                + (", starting again with the loss (runs one after another)" if runs else ""),
+                + (", starting again with the loss (runs one after another)" if runs else "")
+                + (", by one stride, and going back where the run was resumed or relaunched" if relaunched else ""),
             )
         if len(slots) > 1 and slots[1].role == "unnamed":
             return _unnamed_pair(first, data[:, 1])
     return None, "", ""
+
+
+def _strided_stretches(first: np.ndarray) -> bool:
+    """A column that rises by one stride at every record between the points where it falls back, each stretch
+    _RUN_RECORDS records or more: a step counter whose run was resumed or relaunched from an earlier step
+    (`38501 train 2.67` .. `38513`, then `38501` again), not a column of other numbers."""
+    rise = np.diff(first)
+    falls = np.flatnonzero(rise < 0)
+    if not len(falls):
+        return False
+    within = np.delete(rise, falls)
+    bounds = np.concatenate(([0], falls + 1, [len(first)]))
+    return (
+        len(within) > 0
+        and float(within[0]) > 0
+        and bool(np.all(within == within[0]))
+        and int(np.diff(bounds).min()) >= _RUN_RECORDS
+    )
 
 
 def _rises_at_every_record(first: np.ndarray, data: np.ndarray) -> bool:
