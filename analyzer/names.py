@@ -56,6 +56,9 @@ LOSS_FUNCTIONS = frozenset(
         "mse",
         "rmse",
         "rmsle",
+        "nrmse",  # normalised by the target's range or spread (forecasting, EEG and signal regression)
+        "nmse",  # channel estimation's normalised mean square error
+        "nmae",
         "mae",
         "mape",  # percentage errors, forecasting's objectives and boosting's eval metrics (`eval-rmspe:0.84`)
         "smape",

@@ -157,7 +157,11 @@ def layout_plan(keys: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str, str],
             continue
         where = split
         if kind in ("eval", "predict", "test"):
-            metric = canonical_metric(key[len(prefix) :]) if key.startswith(prefix) else key
+            if key.startswith(prefix):
+                metric = canonical_metric(key[len(prefix) :])
+            else:  # a script that merged its train log into the eval row (transformers 2.x's run_glue prints
+                # `{"eval_acc": .., "learning_rate": .., "loss": .., "step": 100}`): the unprefixed keys are training's
+                where, metric = "train", canonical_metric(key)
         elif kind == "summary":
             metric = key
         # a loop's own JSON row `{"step": 100, "loss": .., "valid_loss": ..}`: the held-out split's value

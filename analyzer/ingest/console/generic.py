@@ -1178,7 +1178,9 @@ def _counter_head(raw: str) -> str:
 
 
 def _metric_like(metric: str) -> bool:
-    return metric in _KNOWN or bool(_METRIC_WORD.search(metric))
+    """A name a metric would have: a known one, a metric word in it, or a word of it a loss function's (`nrmse`,
+    `smape`, `bpd`)."""
+    return metric in _KNOWN or bool(_METRIC_WORD.search(metric)) or any(w in LOSS_FUNCTIONS for w in metric.split("_"))
 
 
 def _drop_reprint(tpl: Template) -> None:
@@ -1294,7 +1296,10 @@ _THRESHOLD = re.compile(
     r"|above|at (?:least|most))|(?<![-=])[<>]=?)\s*$"  # an arrow (`loss -> 1.41`) is no bound
 )
 _SPACED_NAME = re.compile(r" +[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2} +")  # ` learning rate `
-_EXPLICIT = re.compile(r"""[:=]\s*["']?$|(?:^|[|,;]\s*|\s-\s+)[A-Za-z_][\w./-]*\s+$""")
+# `name: 1.0`, `name=1.0`, `| name 1.0`, or a spaced dash between a name and its value (`kl - 0.02 | loss - 3.1`)
+_EXPLICIT = re.compile(
+    r"""[:=]\s*["']?$|(?:^|[|,;]\s*|\s-\s+)[A-Za-z_][\w./-]*\s+$|(?:^|[|,;]\s*)[A-Za-z_][\w./]*\s+-\s+$"""
+)
 
 
 def _counts(column: np.ndarray) -> bool:
@@ -1610,6 +1615,10 @@ def finish(
     merged: dict[tuple[tuple[str, str, str], ...], Template] = {}
     for tpl in collector.templates.values():
         _name_slots(tpl)
+    # `Dev acc: 0.749` on one line, `Test acc: 0.714` on the next: the test set's measure apart from the
+    # validation set's across lines too, before lines naming the same fields merge
+    _apart_from_validation([s for t in collector.templates.values() for s in t.slots])
+    for tpl in collector.templates.values():
         # Lines whose slots name the same fields are one record kind, whatever text varies between them
         # (a padded counter, a word that changes): merged before they are judged.
         signature = tuple((s.metric, s.split, s.role) for s in tpl.slots)
