@@ -282,6 +282,17 @@ def _print_account(out: Console, account: dict[str, object]) -> None:
                 line(f"  {console['prose_lines']} line(s) with numbers left unread as prose, e.g.:", "yellow")
                 for example in console.get("prose_examples", []):
                     line(f"    {example[:160]}", "dim")
+        runs = entry.get("runs")
+        if runs:
+            spans = ", ".join(
+                f"{k + 1}: lines {r['first_line']}–{r['last_line']}, {r['records']} train-loss records"
+                for k, r in enumerate(runs["runs"])
+            )
+            line(
+                f"  {len(runs['runs'])} runs one after another ({spans}); run {runs['analysed'] + 1} is summarised, "
+                "each is also judged for values gone non-finite or to zero, a runaway loss or gradient, a loss scale at its floor",
+                "cyan",
+            )
         for name, info in entry["series"].items():
             line(f"  series {name}: {info['points']} points, steps {info['first_step']}–{info['last_step']}")
         for event in entry["events"][:20]:

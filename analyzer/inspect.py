@@ -15,6 +15,7 @@ import pandas as pd
 
 from analyzer.ingest import Ingested, ingest
 from analyzer.ingest.grammars import grammars
+from analyzer.normalize import restart_points, run_spans
 
 
 def read(path: Path, grammar_files: list[Path] | None = None, hints: bool | None = None) -> Ingested:
@@ -30,6 +31,7 @@ def describe(ingested: Ingested) -> dict[str, Any]:
         names |= set((frames.meta.get("console_log") or {}).keys())
         for name in names or {""}:
             by_source.setdefault(str(name), []).append((parser, frames))
+    spans = run_spans(ingested, restart_points(ingested))  # runs one after another in one file (folds, repeats)
     files = []
     for info in ingested.sources:
         entry: dict[str, Any] = info.to_dict()
@@ -58,6 +60,8 @@ def describe(ingested: Ingested) -> dict[str, Any]:
                 entry["console"] = console
         entry["series"] = series
         entry["events"] = events
+        if spans is not None and spans["source"] == info.path:
+            entry["runs"] = spans
         files.append(entry)
     return {"path": str(ingested.root), "files": files, "problems": [p.to_dict() for p in ingested.problems]}
 

@@ -250,3 +250,24 @@ def test_inspect_shows_the_lines_a_grammar_hint_read(tmp_path: Path):
     assert hints[0]["fields"]["loss"] == "train/loss" and hints[0]["fields"]["lr"] == "train/learning_rate"
     terminal = analyze_cli("inspect", str(log), "--no-color")
     assert "hint metric_logger" in terminal.stdout and "loss -> train/loss" in terminal.stdout
+
+
+def test_inspect_shows_the_runs_of_a_file_that_holds_several(tmp_path: Path):
+    # two folds printed one after another: inspect says where each run is and which one the numbers summarise
+    log = tmp_path / "cv.log"
+    log.write_text(
+        "".join(
+            f"Fold {k}/2\n"
+            + "".join(
+                f"Epoch {e}/9 - train_loss: {(1 + k / 10) / e:.4f} - val_loss: {(1.1 + k / 10) / e:.4f}\n"
+                for e in range(1, n)
+            )
+            for k, n in ((1, 6), (2, 10))
+        )
+    )
+    done = analyze_cli("inspect", str(log), "--format", "json")
+    runs = json.loads(done.stdout)["files"][0]["runs"]
+    assert [(r["first_line"], r["last_line"], r["records"]) for r in runs["runs"]] == [(2, 6, 5), (8, 16, 9)]
+    assert runs["analysed"] == 1
+    terminal = analyze_cli("inspect", str(log), "--no-color")
+    assert "2 runs one after another" in terminal.stdout and "run 2 is summarised" in terminal.stdout
