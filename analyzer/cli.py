@@ -290,7 +290,8 @@ def _print_account(out: Console, account: dict[str, object]) -> None:
             )
             line(
                 f"  {len(runs['runs'])} runs one after another ({spans}); run {runs['analysed'] + 1} is summarised, "
-                "each is also judged for values gone non-finite or to zero, a runaway loss or gradient, a loss scale at its floor",
+                "each is also judged for values gone non-finite or to zero, a runaway loss or gradient, "
+                "a loss scale at its floor",
                 "cyan",
             )
         for name, info in entry["series"].items():
