@@ -813,7 +813,25 @@ def loss_parts_explode(run: Run, *, explosion_ratio: float = 1000.0, blowup: flo
             hit.message = f"loss part {part}" + hit.message.removeprefix("loss") + "; no series is named the train loss"
             hit.evidence["series"] = part
             found = hit
-    return found
+    return found or _every_part_diverged(run, parts)
+
+
+def _every_part_diverged(run: Run, parts: list[str]) -> Detection | None:
+    """Two parts or more of a loss nobody named `loss`, each of which diverged as a train loss would (DeepFaceLab's
+    `src_loss` and `dst_loss` from 0.2 and 0.1 to 18 and 40 at one iteration, and never back): the objective they
+    make up ran away. A GAN's generator loss that climbs while its discriminator's falls is no such thing."""
+    if len(parts) < 2:
+        return None
+    hits = [divergence(run, metric=part) for part in parts]
+    if not all(hit is not None and hit.onset_step is not None for hit in hits):
+        return None
+    first = min((h for h in hits if h is not None), key=lambda h: h.onset_step or 0)
+    return Detection(
+        first.onset_step,
+        f"every part of the loss diverged ({', '.join(parts)}; no series is named the train loss): {first.message}",
+        {**first.evidence, "parts": parts},
+        confidence=first.confidence,
+    )
 
 
 @check("loss_not_moving")

@@ -53,3 +53,14 @@ def test_a_loop_that_logs_that_training_failed_ended_on_an_error() -> None:
 def test_training_that_failed_to_converge_is_no_crash() -> None:
     events = parse_text("Warning: training failed to converge in 200 iterations\n", "train.log").events
     assert not (events["kind"] == "exception").any()
+
+
+def test_a_training_pipeline_that_logs_it_failed_ended_on_an_error() -> None:
+    # a Hyena-GLT pipeline's last line after training (new log 3460): the analysis step raised, the pipeline ended
+    text = (
+        "2025-05-31 23:17:48,003 - trainer - INFO - Training completed!\n"
+        "2025-05-31 23:17:48,023 - __main__ - ERROR - Training pipeline failed: Expected all tensors to be on the "
+        "same device, but found at least two devices, cuda:0 and cpu!\n"
+    )
+    events = parse_text(text, "train.log").events
+    assert events.loc[events["kind"] == "exception", "line"].tolist() == [2]

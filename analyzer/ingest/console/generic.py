@@ -1216,6 +1216,12 @@ def _is_record(tpl: Template) -> bool:
         return _counted(tpl, values)  # a name no list knows (`psnr`, `ssim`): trusted once it recurs, counted
     if len(tpl.rows) >= 2:
         return True
+    if (
+        len(values) >= _SETTINGS_FIELDS
+        and 4 * sum(_metric_like(s.metric) for s in values) < len(values)
+        and any(_SETTING_VALUE.search(label) for label in tpl.labels)
+    ):  # printed once: dozens of fields, mostly settings (`n_layer`, `lora_r`, `avg_loss: 0`) beside text values
+        return False
     # Printed once it must also carry a loss: a settings dump (`learning_rate=5e-05, max_grad_norm=1.0`)
     # is explicit too, and is no record of training.
     # `name: 1.0`, `name=1.0`, JSON's `"name": "1.0"`, or `| name 1.0` (a name right after a field separator)
@@ -1231,6 +1237,9 @@ def _is_record(tpl: Template) -> bool:
     return len(values) + min(counters, 1) >= 2 and (explicit >= 2 or spaced) and lossy
 
 
+_SETTINGS_FIELDS = 20  # fields of a line printed once from which mostly non-metric names make it a settings dump
+# A value no metric has, beside the numbers of a settings dump: a quoted string, a boolean, None (`'proj_dir': 'out'`)
+_SETTING_VALUE = re.compile(r"""[:=]\s*(?:'[^']*'|"[^"]*"|True|False|None|true|false|null)\s*[,}]""")
 COUNTED_MIN = 3  # lines of a template with a counter before a value named by an unknown word is a metric
 
 _ITEM_NAMES = {"class", "cls", "class_id", "category", "cat", "label", "idx", "index", "id", "item"}
