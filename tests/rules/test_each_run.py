@@ -10,6 +10,7 @@ from pathlib import Path
 from analyzer import analyze
 from analyzer.report.json import render_json
 from analyzer.report.markdown import render_markdown
+from tests.report.test_json_schema import errors
 
 LINE = "Epoch {e}/10 - train_loss: {t:.4f} - val_loss: {v:.4f}\n"
 HEALTHY = (
@@ -42,7 +43,9 @@ def test_a_loss_gone_nan_in_a_shorter_fold_is_found_and_marked_with_its_run(tmp_
     assert [r["records"] for r in spans["runs"]] == [7, 10]
     text = render_markdown(report)
     assert "epoch 5 of run 1" in text and "holds 2 runs" in text
-    assert json.loads(render_json(report))["findings"][0]["run"] == 1
+    document = json.loads(render_json(report))
+    assert document["findings"][0]["run"] == 1
+    assert errors(document) == []  # the JSON contract documents the field
 
 
 def test_a_shorter_folds_overfitting_is_not_judged_apart(tmp_path: Path) -> None:
