@@ -64,3 +64,14 @@ def test_a_training_pipeline_that_logs_it_failed_ended_on_an_error() -> None:
     )
     events = parse_text(text, "train.log").events
     assert events.loc[events["kind"] == "exception", "line"].tolist() == [2]
+
+
+def test_a_job_killed_by_its_scheduler_for_memory_ran_out_of_memory() -> None:
+    # a Slurm job's last lines (new log 3551): the step exceeded the job's memory limit and was killed
+    text = (
+        "[INFO] epoch  60, train loss: 746435976.10, val loss: 700114008.00\n"
+        "slurmstepd: error: Job 45337 exceeded memory limit (4216624 > 4194304), being killed\n"
+        "slurmstepd: error: Exceeded job memory limit\n"
+    )
+    events = parse_text(text, "slurm-45337.out").events
+    assert events.loc[events["kind"] == "oom", "line"].tolist() == [2, 3]
