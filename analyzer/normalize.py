@@ -220,10 +220,11 @@ def _guessed_axis_sources(ingested: Ingested) -> set[str]:
 
 
 def merge_metrics(
-    ingested: Ingested, restarts: Restarts | None = None, run: int | None = None
+    ingested: Ingested, restarts: Restarts | None = None, run: tuple[str, int] | None = None
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """All sources' metrics on one axis under the duplicate-step policy (`restarts`: restart_points(ingested),
-    when the caller has them already; `run`: which run of a file holding several, by default the longest)."""
+    when the caller has them already; `run`: (source, index) of the run analysed of the file that holds several,
+    by default the longest)."""
     parts, ranks = [], []
     guessed = _guessed_axis_sources(ingested)
     restarts = restart_points(ingested) if restarts is None else restarts
@@ -231,7 +232,8 @@ def merge_metrics(
     for i, (parser_name, frames) in enumerate(ingested.frames):
         if not frames.metrics.empty:
             metrics = frames.metrics
-            gone = _superseded(metrics, restarts[i], run) if i in restarts else None
+            k = run[1] if run is not None and str(metrics["source"].iloc[0]) == run[0] else None
+            gone = _superseded(metrics, restarts[i], k) if i in restarts else None
             if gone is not None:
                 purged += int(gone.sum())
                 metrics = metrics[~gone].reset_index(drop=True)
@@ -582,7 +584,9 @@ def build_run(path: Path, ingested: Ingested, run: int | None = None) -> Run:
     spans = run_spans(ingested, restarts)
     if spans is None or run is None or not 0 <= run < len(spans["runs"]):
         run = None
-    metrics, dropped = merge_metrics(ingested, restarts, run)
+    metrics, dropped = merge_metrics(
+        ingested, restarts, None if spans is None or run is None else (spans["source"], run)
+    )
     metrics, derived = loss_from_perplexity(metrics)
     metrics, from_error = loss_from_error(metrics)
     derived.update(from_error)
