@@ -287,12 +287,15 @@ class FrameBuilder:
         e["message"].append(message)
         e["line"].append(line)
 
-    def place_events(self, place: Callable[[int], int | None]) -> None:
-        """Give the events added before any step was known (step None, line known) the step `place(line)`."""
+    def place_events(self, place: Callable[[int], int | None], every: bool = False) -> None:
+        """Give the events added before any step was known (step None, line known) the step `place(line)`; with
+        `every`, each event with a line that `place` can place (the step a reader had then was no record's)."""
         e = self._e
         for i, (step, line) in enumerate(zip(e["step"], e["line"], strict=True)):
-            if step is None and line is not None:
-                e["step"][i] = place(int(line))
+            if line is not None and (step is None or every):
+                placed = place(int(line))
+                if placed is not None or step is None:
+                    e["step"][i] = placed
 
     def restep(self, place: Callable[[int, int], int | None]) -> None:
         """Give each row-by-row observation and event with a line and a step the step `place(line, step)`,

@@ -75,3 +75,17 @@ def test_a_job_killed_by_its_scheduler_for_memory_ran_out_of_memory() -> None:
     )
     events = parse_text(text, "slurm-45337.out").events
     assert events.loc[events["kind"] == "oom", "line"].tolist() == [2, 3]
+
+
+def test_an_event_after_records_takes_the_last_records_step_not_a_loading_bars() -> None:
+    # a data-loading bar at the top of a Slurm output (new log 3551), then epoch lines, then the kill: the bar's
+    # step 0 was no record's, so the out-of-memory is placed after the last epoch printed before it
+    text = (
+        "  0%|          | 0/99 [00:00<?, ? Computational Sequence Entries/s]\n"
+        + "".join(
+            f"[INFO] epoch {e:3d}, train loss: {7.5 - 0.01 * e:.2f}, val loss: {7.0 + 0.01 * e:.2f}\n" for e in range(5)
+        )
+        + "slurmstepd: error: Exceeded job memory limit\n"
+    )
+    events = parse_text(text, "slurm.out").events
+    assert events.loc[events["kind"] == "oom", "step"].tolist() == [4]

@@ -1621,6 +1621,7 @@ def finish(
     `stepped`: the other readers of this file placed records on a step axis already (HF dict lines,
     grammars): a record with no counter of its own then takes the step the reader had at its line.
     `hinted_epochs`: line -> epoch of the records a hint counted by epoch (a Keras epoch line)."""
+    readers_rows = len(builder)  # observations the other readers of the file made
     merged: dict[tuple[tuple[str, str, str], ...], Template] = {}
     for tpl in collector.templates.values():
         _name_slots(tpl)
@@ -1848,7 +1849,9 @@ def finish(
         at = int(last_counted(np.asarray([line]))[0])
         return int(known_steps[at]) if at >= 0 else None
 
-    builder.place_events(place)
+    # With no record from another reader of the file, the step a reader had at an event's line (a data-loading bar at
+    # the top of the file) is no record's: the event takes the step of the last record printed before it.
+    builder.place_events(place, every=readers_rows == 0)
     for line, scale in collector.scales:
         step = place(line)
         if step is not None:
