@@ -17,3 +17,9 @@ def series(text: str) -> dict[str, list[tuple[int, float]]]:
 def values(text: str) -> dict[str, list[float]]:
     """`split/metric` -> the values alone."""
     return {name: [v for _, v in points] for name, points in series(text).items()}
+
+
+def events_of(text: str, kind: str, column: str = "line", source: str = "train.log") -> list[int]:
+    """The `column` (line or step) of every event of `kind` the console reader reads from a text."""
+    events = parse_text(text, source).events
+    return events.loc[events["kind"] == kind, column].tolist()

@@ -3,8 +3,7 @@ a loop that logs that training failed ended the run, whether or not the exceptio
 
 from __future__ import annotations
 
-from analyzer.ingest.console import parse_text
-from tests.ingest.console_series import series
+from tests.ingest.console_series import events_of, series
 
 # A bilinear CNN from a network-slimming repository (new log 3340): one line of accuracies and one of losses a epoch
 BCNN = "Epoch:{e}/149\nAccuracy(Train/Valid):{ta:.2f}/{va:.2f}% Loss(Train/Valid):{tl:.3f}/{vl:.3f}\n"
@@ -46,13 +45,11 @@ def test_a_loop_that_logs_that_training_failed_ended_on_an_error() -> None:
             (3, "ERROR", "Training failed: 'memory_allocated'"),
         )
     )
-    events = parse_text(text, "train.log").events
-    assert events.loc[events["kind"] == "exception", "line"].tolist() == [3]
+    assert events_of(text, "exception") == [3]
 
 
 def test_training_that_failed_to_converge_is_no_crash() -> None:
-    events = parse_text("Warning: training failed to converge in 200 iterations\n", "train.log").events
-    assert not (events["kind"] == "exception").any()
+    assert events_of("Warning: training failed to converge in 200 iterations\n", "exception") == []
 
 
 def test_a_training_pipeline_that_logs_it_failed_ended_on_an_error() -> None:
@@ -62,8 +59,7 @@ def test_a_training_pipeline_that_logs_it_failed_ended_on_an_error() -> None:
         "2025-05-31 23:17:48,023 - __main__ - ERROR - Training pipeline failed: Expected all tensors to be on the "
         "same device, but found at least two devices, cuda:0 and cpu!\n"
     )
-    events = parse_text(text, "train.log").events
-    assert events.loc[events["kind"] == "exception", "line"].tolist() == [2]
+    assert events_of(text, "exception") == [2]
 
 
 def test_a_job_killed_by_its_scheduler_for_memory_ran_out_of_memory() -> None:
@@ -73,8 +69,7 @@ def test_a_job_killed_by_its_scheduler_for_memory_ran_out_of_memory() -> None:
         "slurmstepd: error: Job 45337 exceeded memory limit (4216624 > 4194304), being killed\n"
         "slurmstepd: error: Exceeded job memory limit\n"
     )
-    events = parse_text(text, "slurm-45337.out").events
-    assert events.loc[events["kind"] == "oom", "line"].tolist() == [2, 3]
+    assert events_of(text, "oom", source="slurm-45337.out") == [2, 3]
 
 
 def test_an_event_after_records_takes_the_last_records_step_not_a_loading_bars() -> None:
@@ -87,5 +82,4 @@ def test_an_event_after_records_takes_the_last_records_step_not_a_loading_bars()
         )
         + "slurmstepd: error: Exceeded job memory limit\n"
     )
-    events = parse_text(text, "slurm.out").events
-    assert events.loc[events["kind"] == "oom", "step"].tolist() == [4]
+    assert events_of(text, "oom", column="step", source="slurm.out") == [4]

@@ -441,16 +441,11 @@ def _unslashed(match: re.Match[str]) -> str:
         return match.group(0)
     if values[-1].endswith("%"):  # `0.65/0.85%`: a share each
         values = [v if v.endswith("%") else f"{v}%" for v in values]
-    word = " ".join(w for w in (match["lead"], match["tail"]) if w)
-    if not word:
-        return ", ".join(f"{n}: {v}" for n, v in zip(names, values, strict=True))
+    lead, tail = match["lead"], match["tail"]
     # the split word first (`Train Loss`, `Train loss`), whichever of the two it was printed as
-    if match["lead"] and match["lead"].lower() in _SPLIT_WORDS:
-        return ", ".join(
-            f"{match['lead']} {n}{' ' + match['tail'] if match['tail'] else ''}: {v}"
-            for n, v in zip(names, values, strict=True)
-        )
-    return ", ".join(f"{n} {word}: {v}" for n, v in zip(names, values, strict=True))
+    split_first = bool(lead) and lead.lower() in _SPLIT_WORDS
+    named = [" ".join(w for w in ((lead, n, tail) if split_first else (n, lead, tail)) if w) for n in names]
+    return ", ".join(f"{n}: {v}" for n, v in zip(named, values, strict=True))
 
 
 def _legend(match: re.Match[str]) -> str:
@@ -1358,17 +1353,23 @@ def _runs_again(counter: np.ndarray, loss: np.ndarray | None, epochs: bool = Fal
     falls = np.flatnonzero(np.diff(counter) < 0) + 1
     if len(counter) < 4 or not len(falls) or not bool(np.all(counter[falls] <= counter[0])):
         return False
-    starts = np.concatenate(([0], falls))
-    if int(np.diff(np.concatenate((starts, [len(counter)]))).min()) < _RUN_RECORDS:
+    if _shortest_stretch(falls, len(counter)) < _RUN_RECORDS:
         return False  # runs too short to be judged one at a time: read as one series (their common trend shows)
     if epochs or loss is None:
         return True
     loss = loss[known]
+    starts = np.concatenate(([0], falls))
     for begin, fall in zip(starts[:-1], falls, strict=True):
         first, before, after = loss[begin], loss[fall - 1], loss[fall]
         if not (first > 0 and before <= 0.8 * first and after >= before + 0.5 * (first - before)):
             return False
     return True
+
+
+def _shortest_stretch(falls: np.ndarray, length: int) -> int:
+    """The fewest records between two of the indices `falls` where a column of `length` records falls back (its
+    first stretch and its last counted)."""
+    return int(np.diff(np.concatenate(([0], falls, [length]))).min())
 
 
 def _short_of_total(counter: np.ndarray, totals: np.ndarray) -> bool:
@@ -1534,12 +1535,11 @@ def _strided_stretches(first: np.ndarray) -> bool:
     if not len(falls):
         return False
     within = np.delete(rise, falls)
-    bounds = np.concatenate(([0], falls + 1, [len(first)]))
     return (
         len(within) > 0
         and float(within[0]) > 0
         and bool(np.all(within == within[0]))
-        and int(np.diff(bounds).min()) >= _RUN_RECORDS
+        and _shortest_stretch(falls + 1, len(first)) >= _RUN_RECORDS
     )
 
 
