@@ -1053,7 +1053,6 @@ def _name_slots(tpl: Template) -> None:
             words = _tokens(slot.raw)
             if slot.role == "value" and slot.metric == "loss" and words and words[-1] == "cost":
                 slot.metric = canonical_metric("_".join(words))
-    _apart_from_validation(slots)
     tpl.slots = slots
 
 
@@ -1625,8 +1624,8 @@ def finish(
     merged: dict[tuple[tuple[str, str, str], ...], Template] = {}
     for tpl in collector.templates.values():
         _name_slots(tpl)
-    # `Dev acc: 0.749` on one line, `Test acc: 0.714` on the next: the test set's measure apart from the
-    # validation set's across lines too, before lines naming the same fields merge
+    # `Val Acc: .., Test Acc: ..` on one line, or `Dev acc: 0.749` on one line and `Test acc: 0.714` on the next:
+    # the test set's measure apart from the validation set's, before lines naming the same fields merge
     _apart_from_validation([s for t in collector.templates.values() for s in t.slots])
     for tpl in collector.templates.values():
         # Lines whose slots name the same fields are one record kind, whatever text varies between them
