@@ -85,14 +85,17 @@ def triage(
     from analyzer.triage.runner import run_dask, run_local, start_fork_server
 
     start = time.perf_counter()
-    fp = fingerprint(rules_dirs or [])
+    local = scheduler is None and analyse is None
     index = Index(db)
     try:
         known = index.known()
+        if local and not known:
+            start_fork_server()  # a first triage: the workers' imports overlap discovery
+        fp = fingerprint(rules_dirs or [])
         targets = discover(roots, {key: row[0] for key, row in known.items() if row[0]})
         outcome = Outcome(found=len(targets), roots=sorted({t.root for t in targets}))
         todo, touched = plan(targets, known, fp)
-        if todo and scheduler is None and analyse is None:
+        if todo and local and known:
             start_fork_server()  # its imports overlap the index work below
         for target in touched:
             index.touch(target.key, target.stat, target.mtime)
