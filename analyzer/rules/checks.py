@@ -586,16 +586,20 @@ def nonfinite_grad_norm(
 def nonfinite_eval_loss(run: Run) -> Detection | None:
     """Eval loss NaN/inf in any eval set; says whether the train loss was still finite then."""
     found: list[tuple[int, str, float]] = []
+    name = {}  # an evaluation printed at its first batch only: a NaN there is one in the evaluation's mean too
     for split in run.splits():
         if is_eval_split(split):
-            series = run.series("loss", split)
+            name[split] = (
+                "loss" if run.has("loss", split) or not run.has("loss_first_batch", split) else "loss_first_batch"
+            )
+            series = run.series(name[split], split)
             scan = nonfinite_scan(series)
             if scan.count and scan.first_step is not None:
                 found.append((scan.first_step, split, float(series[scan.first_step])))
     if not found:
         return None
     onset, split, value = min(found)
-    series = run.series("loss", split)
+    series = run.series(name[split], split)
     scan = nonfinite_scan(series)
     train = run.series("loss")
     upto = train[train.index <= onset]
@@ -619,7 +623,7 @@ def nonfinite_eval_loss(run: Run) -> Detection | None:
         )
     evidence: dict[str, Any] = {
         "pattern": "train_broken" if train_broken else ("train_finite" if len(upto) else "no_train_loss"),
-        "onset": cite_point(run, split, "loss", onset, value),
+        "onset": cite_point(run, split, name[split], onset, value),
         "eval_set": split,
         "nonfinite_evals": scan.count,
         "evals": scan.total,
@@ -637,7 +641,8 @@ def nonfinite_eval_loss(run: Run) -> Detection | None:
     )
     return Detection(
         onset,
-        f"{split} loss is {fmt(value)} at step {onset} ({scan.count} of {scan.total} evaluations) {train_text}",
+        f"{split} loss{' (of its first batch)' if name[split] != 'loss' else ''} is {fmt(value)} at step {onset} "
+        f"({scan.count} of {scan.total} evaluations) {train_text}",
         evidence,
         confidence=0.6 if train_broken else None,
     )

@@ -1820,7 +1820,13 @@ def finish(
         primary_loss = primary_loss or carries_loss
         emitted_steps[id(tpl)] = steps
         emitted_axes[id(tpl)] = axis
-        _emit(builder, tpl, data, steps, suffix)
+        first_batch = _first_batch_only(tpl)
+        if first_batch:
+            tpl.note = (
+                "each evaluation printed at its first batch only (batch 0 of n): one batch's values, kept as "
+                "`<name>_first_batch`, not the evaluation's result"
+            )
+        _emit(builder, tpl, data, steps, suffix, "_first_batch" if first_batch else "")
         described.append(
             {
                 "template": tpl.example,
@@ -1831,7 +1837,14 @@ def finish(
                 "slots": [
                     {
                         "name": s.raw,
-                        "metric": s.metric + (suffix if s.role == "value" and s.split == "train" else ""),
+                        "metric": s.metric
+                        + (
+                            suffix
+                            if s.role == "value" and s.split == "train"
+                            else "_first_batch"
+                            if first_batch and s.role == "value" and s.metric
+                            else ""
+                        ),
                         "split": s.split,
                         "role": s.role,
                     }
@@ -2258,7 +2271,20 @@ def _merge(into: Template, other: Template) -> None:
     into.rounded.update(other.rounded)
 
 
-def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndarray, suffix: str) -> None:
+def _first_batch_only(tpl: Template) -> bool:
+    """An evaluation printed only at batch 0 of its n batches, every time (`Test: [ 0/63] loss: 2.09 (2.09)`
+    with a print frequency above the eval set's length): each record is one batch's values, a sample as noisy as
+    a train batch, not the evaluation's result (its own summary line, when printed, is that)."""
+    batch = _batch_of(tpl)
+    if batch is None or len(tpl.rows) < 2 or not _eval_only(tpl):
+        return False
+    table = np.asarray(tpl.rows, dtype=np.float64)
+    return bool(np.all(table[:, batch] == 0) and np.all(table[:, batch + 1] >= 2))
+
+
+def _emit(
+    builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndarray, suffix: str, eval_suffix: str = ""
+) -> None:
     seen: set[tuple[int, bytes]] = set()
     lines = np.asarray(tpl.lines, dtype=np.int64)
     columns = [(j, s) for j, s in enumerate(tpl.slots) if s.role == "value" and s.metric]
@@ -2275,7 +2301,13 @@ def _emit(builder: FrameBuilder, tpl: Template, data: np.ndarray, steps: np.ndar
         for j, slot in columns:
             if tpl.fill and np.isnan(data[k, j]):
                 continue  # an empty cell, not a NaN the run produced
-            metric = slot.metric + (suffix if slot.metric != "epoch" and slot.split == "train" else "")
+            metric = slot.metric + (
+                suffix
+                if slot.metric != "epoch" and slot.split == "train"
+                else eval_suffix
+                if slot.split != "train"
+                else ""
+            )
             builder.metric(
                 int(steps[k]),
                 slot.split,
