@@ -14,7 +14,7 @@ import math
 import re
 import statistics
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -1522,7 +1522,8 @@ _MIN_UPDATES = 100
 # Eval scores where higher is better, by a word of their name (`eval/accuracy`, `eval/stsb_spearman`, `val_f1`).
 _HIGHER_IS_BETTER = re.compile(
     r"(?:^|_)(?:acc|accuracy|top1|top5|prec1|prec5|f1|bleu|rouge\w*|spearman|pearson|auc|ap|map|miou|iou|dice"
-    r"|(?:ndcg|hr|hit|mrr|recall)(?:@\d+)?)(?:_|$)"
+    r"|(?:ndcg|hr|hit|mrr|recall)(?:@\d+)?"
+    r"|r@?\d+|r_?mean|rsum)(?:_|$)"  # retrieval's recall at k (`txt_r1`, `R@5`) and their mean (`r_mean`, `rsum`)
 )
 _ERROR_RATE = re.compile(r"misclass|error_rate|top_?1_err|^err(?:or)?$")  # a bare `err` beside a classifier's loss
 _TOP1 = re.compile(r"acc(?![\w@]*5)|prec(?:ision)?@1(?!\d)|top_?1(?!\d)")  # torchvision's `Prec@1` is top-1 accuracy
@@ -1659,6 +1660,18 @@ def _accuracy_pair(run: Run) -> tuple[str, pd.Series, pd.Series] | None:
     return None
 
 
+def _parts_falling_together(run: Run) -> pd.Series:
+    """With no series named the train loss, the sum of its named parts (two or more, logged at the same steps:
+    ALBEF's `loss_ita` and `loss_itm`) when every part ended lower than it began: the training objective as a
+    whole fell. Parts that pull apart (a GAN's generator and discriminator) give none (an empty series)."""
+    parts = [finite(run.series(m)) for m in loss_parts(run) if not loss_variant(m)]
+    if len(parts) < 2 or any(len(p) < 2 or not p.index.equals(parts[0].index) for p in parts):
+        return pd.Series(dtype="float64")
+    if any(float(p.iloc[-1]) >= float(p.iloc[0]) for p in parts):
+        return pd.Series(dtype="float64")
+    return cast(pd.Series, sum(parts[1:], parts[0]))
+
+
 @check("eval_score_falls_while_train_falls")
 def eval_score_falls_while_train_falls(
     run: Run, *, min_drop: float = 0.05, min_points: int = 2, min_evals: int = 5
@@ -1669,7 +1682,7 @@ def eval_score_falls_while_train_falls(
     when a score on the training data fell to half with the loss (the model got worse on what it learns from)."""
     if any(split == "eval" and metric == "loss" for split, metric in run.series_names()):
         return None  # the eval loss decides
-    train = finite(run.series("loss"))
+    train = finite(run.series("loss")) if run.has("loss") else _parts_falling_together(run)
     scores = [m for s, m in run.series_names() if s == "eval" and _HIGHER_IS_BETTER.search(m) and "loss" not in m]
     if len(train) < 4 or not scores:
         return None
