@@ -1559,7 +1559,7 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
         return _short_rise(run, train, evals, min_rise, min_points)
     worse = _worse_after_best(train, evals, min_rise, min_points)
     if worse is None or not _gap_widened(train, evals, worse[0].best_step):
-        return None
+        return _thirds_rise(run, train, evals, min_rise)
     gap, later = worse
     return Detection(
         gap.best_step,
@@ -1571,6 +1571,46 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
             "after": _points(run, "loss", "eval", later.index.tolist(), later.tolist()),
             "train_after": gap.train_after.to_dict(),
         },
+    )
+
+
+def _thirds_rise(run: Run, train: pd.Series, evals: pd.Series, min_rise: float) -> Detection | None:
+    """Overfitting told by levels rather than by one best point: over six evaluations or more, the median of the
+    last third of the eval loss is 3 x `min_rise` above the median of its first third, while the train loss over
+    the same two stretches fell by `min_rise` or more. A noisy eval set dips to a lucky low that the rise after it
+    is measured against, with a noise margin its own swings inflate (0.59, 0.77, 0.91, 1.17, 1.20, 0.46, 1.31,
+    1.33, 0.83, 6.47: best at the dip, the rise lost in the swings); the medians of thirds ignore single points."""
+    values = evals.to_numpy()
+    third = len(values) // 3
+    if third < 2 or len(train) < 4:
+        return None
+    early, late = float(np.median(values[:third])), float(np.median(values[-third:]))
+    if early <= 0 or late < early * (1 + 3 * min_rise):
+        return None
+    steps = train.index.to_numpy()
+    before = train[steps <= evals.index[third - 1]].to_numpy()
+    after = train[steps >= evals.index[-third]].to_numpy()
+    if not len(before) or not len(after):
+        return None
+    trained_early, trained_late = float(np.median(before)), float(np.median(after))
+    if trained_early <= 0 or trained_late > trained_early * (1 - min_rise):
+        return None
+    turn = int(np.argmin(values[: len(values) - third]))
+    onset = int(evals.index[turn])
+    if not _gap_widened(train, evals, onset):
+        return None
+    return Detection(
+        onset,
+        f"eval loss rose from a median of {fmt(early)} over its first {third} evaluations to {fmt(late)} over its "
+        f"last {third} (lowest {fmt(float(values[turn]))} at step {onset}), while the train loss fell from a median "
+        f"of {fmt(trained_early)} to {fmt(trained_late)} over the same stretches",
+        {
+            "best": _points(run, "loss", "eval", [onset], [float(values[turn])])[0],
+            "first_third_median": fmt(early),
+            "last_third_median": fmt(late),
+            "train_medians": [fmt(trained_early), fmt(trained_late)],
+        },
+        confidence=0.6,
     )
 
 
