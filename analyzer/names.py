@@ -71,6 +71,7 @@ LOSS_FUNCTIONS = frozenset(
         "smooth_l1",
         "hinge",
         "bpd",  # bits per dimension: the negative log-likelihood of flows, PixelCNNs and diffusion models
+        "nloglik",  # XGBoost's negative log-likelihoods (`gamma-nloglik`, `poisson-nloglik`, `cox-nloglik`)
     }
 )
 

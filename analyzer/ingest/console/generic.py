@@ -1288,8 +1288,10 @@ def _counted(tpl: Template, values: list[Slot]) -> bool:
         and re.fullmatch(r"[a-z][a-z_]*[a-z0-9]", s.metric)
         and (_EXPLICIT.search(tpl.labels[i]) or _DASHED.search(tpl.labels[i]))
     ]
+    # A value printed as NaN or inf at every line varies as much as one can: no setting prints `nan` each record.
     return any(
-        len(np.unique(data[:, i])) > 1 and not any(np.array_equal(data[:, i], data[:, c]) for c in counters)
+        (len(np.unique(data[:, i])) > 1 or not bool(np.isfinite(data[:, i]).all()))
+        and not any(np.array_equal(data[:, i], data[:, c]) for c in counters)
         for i in named
     )
 
