@@ -61,3 +61,10 @@ def test_a_nan_in_the_first_batch_is_an_eval_nan(tmp_path: Path) -> None:
 def test_evaluations_printed_at_several_batches_stay_the_eval_loss() -> None:
     text = _log(_noisy_evals(6)).replace("Test:  [ 0/63]", "Test:  [62/63]")
     assert "eval/loss" in series(text)
+
+
+def test_the_reading_says_why() -> None:
+    from analyzer.ingest.console import parse_text
+
+    read = parse_text(_log(_noisy_evals(6)), "train.log").meta["console_log"]["train.log"]
+    assert any("first batch only" in t["why"] for t in read["templates"])

@@ -1824,8 +1824,8 @@ def finish(
         emitted_axes[id(tpl)] = axis
         first_batch = _first_batch_only(tpl)
         if first_batch:
-            tpl.note = (
-                "each evaluation printed at its first batch only (batch 0 of n): one batch's values, kept as "
+            why += (
+                "; each evaluation printed at its first batch only (batch 0 of n): one batch's values, kept as "
                 "`<name>_first_batch`, not the evaluation's result"
             )
         _emit(builder, tpl, data, steps, suffix, "_first_batch" if first_batch else "")
