@@ -1575,14 +1575,14 @@ def eval_rises_while_train_falls(run: Run, *, min_rise: float = 0.05, min_points
 
 
 def _thirds_rise(run: Run, train: pd.Series, evals: pd.Series, min_rise: float) -> Detection | None:
-    """Overfitting told by levels rather than by one best point: over six evaluations or more, the median of the
+    """Overfitting told by levels rather than by one best point: over nine evaluations or more, the median of the
     last third of the eval loss is 3 x `min_rise` above the median of its first third, while the train loss over
     the same two stretches fell by `min_rise` or more. A noisy eval set dips to a lucky low that the rise after it
     is measured against, with a noise margin its own swings inflate (0.59, 0.77, 0.91, 1.17, 1.20, 0.46, 1.31,
     1.33, 0.83, 6.47: best at the dip, the rise lost in the swings); the medians of thirds ignore single points."""
     values = evals.to_numpy()
     third = len(values) // 3
-    if third < 2 or len(train) < 4:
+    if third < 3 or len(train) < 4:  # a median of three points or more: one misplaced point does not move it
         return None
     early, late = float(np.median(values[:third])), float(np.median(values[-third:]))
     if early <= 0 or late < early * (1 + 3 * min_rise):
