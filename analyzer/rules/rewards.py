@@ -247,10 +247,12 @@ def value_loss_diverges(run: Run, *, growth: float = 100.0, min_points: int = 8)
     scales with the square of the returns it regresses on, so returns that grew k times allow k² more. The
     value estimates ran away (the deadly triad of bootstrapping, off-policy data and function approximation;
     a target network synced too often; a learning rate too high), whatever the policy's reward does."""
-    rewards = _reward_series(run)
+    # The reward the policy earns in training, else on its evaluation episodes (an offline RL loop that only
+    # evaluates: CQL's `evaluation/return_mean`)
+    rewards = [("train", name) for name in _reward_series(run)] or [("eval", name) for name in _eval_rewards(run)]
     if not rewards:
         return None
-    reward = finite(run.series(rewards[0]))
+    reward = finite(run.series(rewards[0][1], split=rewards[0][0]))
     if len(reward) < min_points:
         return None
     quarter = max(1, len(reward) // 4)
@@ -273,14 +275,14 @@ def value_loss_diverges(run: Run, *, growth: float = 100.0, min_points: int = 8)
         return Detection(
             onset,
             f"{name} rose from {fmt(low)} to {fmt(tail)} (median of the last quarter), {tail / low:.3g}× its low, "
-            f"while |{rewards[0]}| went from {fmt(r_first)} to {fmt(r_last)}: the value estimates ran away",
+            f"while |{rewards[0][1]}| went from {fmt(r_first)} to {fmt(r_last)}: the value estimates ran away",
             {
                 "pattern": "value_divergence",
                 "series": f"train/{name}",
                 "low": cite_point(run, "train", name, int(series.index[low_at]), low),
                 "onset": cite_point(run, "train", name, onset, float(series.loc[onset])),
                 "growth": round(tail / low, 1),
-                "reward_series": f"train/{rewards[0]}",
+                "reward_series": f"{rewards[0][0]}/{rewards[0][1]}",
                 "reward_growth": round(r_last / r_first, 3) if r_first > 0 else None,
             },
         )
