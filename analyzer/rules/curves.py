@@ -1194,8 +1194,12 @@ def _quarter_medians(values: np.ndarray) -> tuple[float, float]:
 
 
 def _is_score(metric: str) -> bool:
-    """A higher-is-better score that measures the model now, not a best-so-far tracker (`best_acc`)."""
-    return bool(_HIGHER_IS_BETTER.search(metric)) and "best" not in metric
+    """A higher-is-better score that measures the model now, not a best-so-far tracker (`best_acc`) nor the
+    change an early-stopping callback reports (Lightning's `Metric val_acc improved by 0.114`)."""
+    return bool(_HIGHER_IS_BETTER.search(metric)) and "best" not in metric and not _CHANGE_OF.search(metric)
+
+
+_CHANGE_OF = re.compile(r"(?:^|_)(?:improved_by|improvement|delta|change|diff)(?:_|$)")
 
 
 def _significant_digits(value: float) -> int:

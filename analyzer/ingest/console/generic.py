@@ -1760,6 +1760,10 @@ def finish(
                         # `**** EPOCH 002 ****` above several different records (a banner per batch the reader
                         # does not count): each is a record of its own, in printed order, none overwriting another
                         steps, axis = None, ""
+                    elif len(steps) >= 3 and len(np.unique(at)) == 1 and _differ_at_same_step(steps, data):
+                        # One counted line above every record (the first row of Lightning's model summary,
+                        # `0 | bert | ...`, above pprinted dicts): no axis of theirs; each is a record of its own
+                        steps, axis = None, ""
                 elif (lead := int(np.argmax(at >= 0))) > 0 and bool(np.all(at[lead:] >= 0)):
                     # A paste that opens on the end of an epoch above its first header (`...loss: 2.3030`, then
                     # `Epoch 34/400`): under unique headers, those first records are the ones just before it.
@@ -1992,9 +1996,10 @@ def _under_main(
     if (
         tpl is main
         or main_steps is None
-        or main_axis not in ("step", "batch_in_epoch", "epoch")
+        or main_axis not in ("step", "batch_in_epoch", "epoch", "record")
         or axis not in ("epoch", "record")
         or (main_axis == "epoch" and axis == "epoch")  # both counted by epoch: on one axis already
+        or (main_axis == "record" and axis != "record")
         or not any(s.role == "value" and is_eval_split(s.split) for s in tpl.slots)
     ):
         return None
