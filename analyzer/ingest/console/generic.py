@@ -1735,14 +1735,14 @@ def finish(
             # record after it at its last count: records that would collapse so onto a few steps, with values
             # that differ (not one bar redrawn, its lines repeated), are placed by the counted lines above them
             # instead (`Training epoch: 3`).
+            # A row with a NaN in it counts as a record of its own each time: a loop whose loss went NaN prints the
+            # same `Loss: nan` at every iteration, no redrawn bar.
             places = len(np.unique(context))
-            collapsed = (
-                len(context) >= 4
-                and places < len(context) / 2
-                and len({(int(c), tuple(np.nan_to_num(row).tolist())) for c, row in zip(context, data, strict=True)})
-                - places
-                >= len(context) / 2
-            )
+            kinds = {
+                (int(c), k if np.isnan(row).any() else -1, tuple(np.nan_to_num(row).tolist()))
+                for k, (c, row) in enumerate(zip(context, data, strict=True))
+            }
+            collapsed = len(context) >= 4 and places < len(context) / 2 and len(kinds) - places >= len(context) / 2
             if stepped and np.all(context >= 0) and not headed and not collapsed:
                 steps, axis, why = context, "context", "the step the log was at (progress bar or step line before it)"
             elif len(known_lines):
