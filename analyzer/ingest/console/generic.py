@@ -1307,14 +1307,20 @@ _EXPLICIT = re.compile(
 )
 
 
-def _counts(column: np.ndarray) -> bool:
+def _counts(column: np.ndarray, rows: np.ndarray | None = None) -> bool:
     """A usable counter: whole, non-negative, mostly rising, and taking new values (a constant `50000/50000`
-    that Keras prints at every epoch's end is not a step; two ranks may print each value twice)."""
+    that Keras prints at every epoch's end is not a step; two ranks may print each value twice). With the
+    template's `rows`, a record printed again right after itself counts once (a logger with several handlers
+    prints each line two or three times in a row)."""
+    repeated = False
+    if rows is not None and len(rows) > 1:
+        again = np.r_[False, np.all((rows[1:] == rows[:-1]) | (np.isnan(rows[1:]) & np.isnan(rows[:-1])), axis=1)]
+        column, repeated = column[~again], bool(again.any())
     finite = column[np.isfinite(column)]
     if len(finite) == 0 or not np.all(finite == np.round(finite)) or not np.all(finite >= 0):
         return False
     if len(finite) == 1:
-        return True
+        return not repeated  # one record printed again and again is a constant, no counter
     rising = np.mean(np.diff(finite) >= 0)
     return len(np.unique(finite)) >= max(2, len(finite) // 2) and rising >= 0.8
 
@@ -1414,7 +1420,9 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         # inner one the batches within each
         epoch = pairs[0]
         slots[epoch].role = "epoch"
-    usable = [_counts(data[:, i]) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
+    # a record with values printed again right after itself (not a header a bar redraws) is one record
+    rows = data if any(s.role == "value" and s.metric for s in slots) else None
+    usable = [_counts(data[:, i], rows) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
     for i, s in enumerate(slots):
         if s.role != "step":
             continue
