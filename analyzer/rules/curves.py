@@ -1513,7 +1513,12 @@ def _chance_level(
 def _sum_of_parts(run: Run) -> bool:
     """A loss printed beside two or more named parts (`loss: 2.76 - regression_loss: 2.18 -
     classification_loss: 0.58`): a total of other losses, not one cross-entropy that ln(k) could be."""
-    return len([m for m in loss_parts(run) if m != "loss" and not loss_variant(m)]) >= 2
+    return len(_named_parts(run)) >= 2
+
+
+def _named_parts(run: Run) -> list[str]:
+    """The train loss's named parts, its variants (`loss_avg`, `loss_summary`) and the loss itself left out."""
+    return [m for m in loss_parts(run) if m != "loss" and not loss_variant(m)]
 
 
 TINY_LR = 1e-6  # a peak learning rate at which a loss that does not move from the start is explained by the rate
@@ -1708,7 +1713,7 @@ def _parts_falling_together(run: Run) -> pd.Series:
     """With no series named the train loss, the sum of its named parts (two or more, logged at the same steps:
     ALBEF's `loss_ita` and `loss_itm`) when every part ended lower than it began: the training objective as a
     whole fell. Parts that pull apart (a GAN's generator and discriminator) give none (an empty series)."""
-    parts = [finite(run.series(m)) for m in loss_parts(run) if not loss_variant(m)]
+    parts = [finite(run.series(m)) for m in _named_parts(run)]
     if len(parts) < 2 or any(len(p) < 2 or not p.index.equals(parts[0].index) for p in parts):
         return pd.Series(dtype="float64")
     if any(float(p.iloc[-1]) >= float(p.iloc[0]) for p in parts):

@@ -1307,15 +1307,13 @@ _EXPLICIT = re.compile(
 )
 
 
-def _counts(column: np.ndarray, rows: np.ndarray | None = None) -> bool:
+def _counts(column: np.ndarray, again: np.ndarray | None = None) -> bool:
     """A usable counter: whole, non-negative, mostly rising, and taking new values (a constant `50000/50000`
-    that Keras prints at every epoch's end is not a step; two ranks may print each value twice). With the
-    template's `rows`, a record printed again right after itself counts once (a logger with several handlers
-    prints each line two or three times in a row)."""
-    repeated = False
-    if rows is not None and len(rows) > 1:
-        again = np.r_[False, np.all((rows[1:] == rows[:-1]) | (np.isnan(rows[1:]) & np.isnan(rows[:-1])), axis=1)]
-        column, repeated = column[~again], bool(again.any())
+    that Keras prints at every epoch's end is not a step; two ranks may print each value twice). The rows marked
+    `again` (_printed_again) are left out: a record printed again right after itself counts once."""
+    repeated = again is not None and bool(again.any())
+    if again is not None and repeated:
+        column = column[~again]
     finite = column[np.isfinite(column)]
     if len(finite) == 0 or not np.all(finite == np.round(finite)) or not np.all(finite >= 0):
         return False
@@ -1323,6 +1321,13 @@ def _counts(column: np.ndarray, rows: np.ndarray | None = None) -> bool:
         return not repeated  # one record printed again and again is a constant, no counter
     rising = np.mean(np.diff(finite) >= 0)
     return len(np.unique(finite)) >= max(2, len(finite) // 2) and rising >= 0.8
+
+
+def _printed_again(data: np.ndarray) -> np.ndarray:
+    """Rows equal to the row right before them, NaNs included (a logger with several handlers prints each line two
+    or three times in a row)."""
+    same = (data[1:] == data[:-1]) | (np.isnan(data[1:]) & np.isnan(data[:-1]))
+    return np.r_[False, np.all(same, axis=1)]
 
 
 def _spans_epochs(counter: np.ndarray, epoch: np.ndarray) -> bool:
@@ -1421,8 +1426,10 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
         epoch = pairs[0]
         slots[epoch].role = "epoch"
     # a record with values printed again right after itself (not a header a bar redraws) is one record
-    rows = data if any(s.role == "value" and s.metric for s in slots) else None
-    usable = [_counts(data[:, i], rows) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)]
+    again = _printed_again(data) if any(s.role == "value" and s.metric for s in slots) else None
+    usable = [
+        _counts(data[:, i], again) if s.role in ("step", "batch", "epoch") else False for i, s in enumerate(slots)
+    ]
     for i, s in enumerate(slots):
         if s.role != "step":
             continue
@@ -1834,13 +1841,14 @@ def finish(
         primary_loss = primary_loss or carries_loss
         emitted_steps[id(tpl)] = steps
         emitted_axes[id(tpl)] = axis
-        first_batch = _first_batch_only(tpl)
+        first_batch = _first_batch_only(tpl, data)
         if first_batch:
             why += (
                 "; each evaluation printed at its first batch only (batch 0 of n): one batch's values, kept as "
                 "`<name>_first_batch`, not the evaluation's result"
             )
-        _emit(builder, tpl, data, steps, suffix, "_first_batch" if first_batch else "")
+        eval_suffix = "_first_batch" if first_batch else ""
+        _emit(builder, tpl, data, steps, suffix, eval_suffix)
         described.append(
             {
                 "template": tpl.example,
@@ -1851,14 +1859,7 @@ def finish(
                 "slots": [
                     {
                         "name": s.raw,
-                        "metric": s.metric
-                        + (
-                            suffix
-                            if s.role == "value" and s.split == "train"
-                            else "_first_batch"
-                            if first_batch and s.role == "value" and s.metric
-                            else ""
-                        ),
+                        "metric": _emitted_name(s, suffix, eval_suffix) if s.role == "value" else s.metric,
                         "split": s.split,
                         "role": s.role,
                     }
@@ -2286,15 +2287,22 @@ def _merge(into: Template, other: Template) -> None:
     into.rounded.update(other.rounded)
 
 
-def _first_batch_only(tpl: Template) -> bool:
+def _first_batch_only(tpl: Template, data: np.ndarray) -> bool:
     """An evaluation printed only at batch 0 of its n batches, every time (`Test: [ 0/63] loss: 2.09 (2.09)`
     with a print frequency above the eval set's length): each record is one batch's values, a sample as noisy as
     a train batch, not the evaluation's result (its own summary line, when printed, is that)."""
     batch = _batch_of(tpl)
-    if batch is None or len(tpl.rows) < 2 or not _eval_only(tpl):
+    if batch is None or len(data) < 2 or not _eval_only(tpl):
         return False
-    table = np.asarray(tpl.rows, dtype=np.float64)
-    return bool(np.all(table[:, batch] == 0) and np.all(table[:, batch + 1] >= 2))
+    return bool(np.all(data[:, batch] == 0) and np.all(data[:, batch + 1] >= 2))
+
+
+def _emitted_name(slot: Slot, suffix: str, eval_suffix: str) -> str:
+    """The metric a value slot is emitted as: a train field with the record kind's `suffix` (`_summary`), an eval
+    field with `eval_suffix` (`_first_batch`)."""
+    if slot.split == "train":
+        return slot.metric + suffix
+    return slot.metric + eval_suffix if slot.metric else ""
 
 
 def _emit(
@@ -2316,13 +2324,7 @@ def _emit(
         for j, slot in columns:
             if tpl.fill and np.isnan(data[k, j]):
                 continue  # an empty cell, not a NaN the run produced
-            metric = slot.metric + (
-                suffix
-                if slot.metric != "epoch" and slot.split == "train"
-                else eval_suffix
-                if slot.split != "train"
-                else ""
-            )
+            metric = slot.metric if slot.metric == "epoch" else _emitted_name(slot, suffix, eval_suffix)
             builder.metric(
                 int(steps[k]),
                 slot.split,
