@@ -6,6 +6,7 @@ non-finite (nonfinite_scan, true_runs), and spikes, segmentation, change events 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,27 +92,37 @@ def nonfinite_scan(series: pd.Series) -> NonFinite:
     )
 
 
-@dataclass(frozen=True)
 class SeriesSignals:
-    """Everything the statistics say about one series."""
+    """Everything the statistics say about one series: the spikes at once, the rest when first asked for (a
+    rule that reads only the spikes of a series does not pay for its segmentation, most of the cost)."""
 
-    prepared: Prepared
-    spikes: list[Spike]
-    segmentation: Segmentation
-    events: list[ChangeEvent]
-    trend: Trend
+    def __init__(self, prepared: Prepared, spikes: list[Spike]) -> None:
+        self.prepared = prepared
+        self.spikes = spikes
+
+    @functools.cached_property
+    def segmentation(self) -> Segmentation:
+        """The piecewise-linear segmentation of the series with its recovered spikes taken out (a spike is not
+        a level shift)."""
+        return segment(despike(self.prepared, self.spikes))
+
+    @functools.cached_property
+    def events(self) -> list[ChangeEvent]:
+        return change_events(self.segmentation)
+
+    @functools.cached_property
+    def trend(self) -> Trend:
+        return trend(self.prepared)
 
     def events_of(self, kind: str) -> list[ChangeEvent]:
         return [e for e in self.events if e.kind == kind]
 
 
 def analyze_series(series: pd.Series | tuple[np.ndarray, np.ndarray], direction: str = "up") -> SeriesSignals:
-    """Spikes first; then the segmentation of the series with its recovered spikes taken out (a spike is
-    not a level shift), the named change events and the overall trend."""
+    """Spikes first; then (on first use) the segmentation of the series without them, the named change
+    events and the overall trend."""
     prep = prepare(series)
-    spikes = find_spikes(prep, direction=direction)
-    seg = segment(despike(prep, spikes))
-    return SeriesSignals(prep, spikes, seg, change_events(seg), trend(prep))
+    return SeriesSignals(prep, find_spikes(prep, direction=direction))
 
 
 def run_signals(run: Run, metric: str, split: str = "train", until: int | None = None) -> SeriesSignals:
