@@ -494,6 +494,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     text = _FORMAT_FIELD.sub("{}", text) if ":" in text and "{" in text else text
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
     text = _NAMED_DURATION.sub(_seconds, text) if ":" in text else text
+    text = _unit_seconds(text) if "m" in text or "h" in text else text
     text = _CLOCK.sub("\x00T", text)
     text = _GLUED_COUNTER.sub(r"\1 ", text)
     text = _GLUED_VALUE.sub(r"\1 ", text) if "." in text else text
@@ -1147,6 +1148,27 @@ _NAMED_DURATION = re.compile(
 
 def _seconds(match: re.Match[str]) -> str:
     return f"{match.group(1)}{timedelta_seconds(match.groups()[1:])!r}"
+
+
+# A duration written in units (`1m 8s`, `2h 5m`, `1h 2m 3.5s`; after a word that says it is one, also `2m`, `3h`):
+# one value in seconds, so that a line is one template whatever its durations' sizes (CatBoost's `total: 15.2s`
+# then `total: 1m 8s`, `remaining: 2m`). A lone `5m` elsewhere may be meters or millions.
+_UNIT_DURATION = re.compile(
+    r"(?<![\w.])(?:(?P<h>\d+)\s?h\s?(?P<hm>\d+)\s?m(?:\s?(?P<hms>\d+(?:\.\d+)?)\s?s)?"
+    r"|(?P<m>\d+)\s?m\s?(?P<ms>\d+(?:\.\d+)?)\s?s)(?![\w])"
+)
+_NAMED_UNIT = re.compile(r"(?i)(\b(?:total|remaining|eta|elapsed|left|took|time)[\s:=]+)(\d+)\s?([hm])(?![\w])")
+
+
+def _unit_seconds(text: str) -> str:
+    """The text with each duration written in units as its seconds (`1m 8s` -> `68s`)."""
+
+    def compound(match: re.Match[str]) -> str:
+        hours, minutes = int(match["h"] or 0), int(match["hm"] or match["m"] or 0)
+        return f"{hours * 3600 + minutes * 60 + float(match['hms'] or match['ms'] or 0):g}s"
+
+    text = _UNIT_DURATION.sub(compound, text)
+    return _NAMED_UNIT.sub(lambda m: f"{m[1]}{int(m[2]) * (3600 if m[3].lower() == 'h' else 60)}s", text)
 
 
 _GLUED_COUNTER = re.compile(r"(?i)(?<![\w.])(epoch|batch|iter|iteration|step)[-_]?(?=\d+\b)")
