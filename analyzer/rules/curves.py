@@ -943,6 +943,9 @@ def loss_not_moving(
                 evidence(pattern="eval_identical", evaluations=len(series), series=f"eval/{name}"),
                 confidence=0.7,
             )
+    stuck = _score_frozen_from_start(run, loss)
+    if stuck is not None and chance is None:
+        return stuck
     if chance is not None:
         k, level, why = chance
         return Detection(
@@ -1452,6 +1455,51 @@ def eval_score_collapses(
         },
         confidence=0.6,
     )
+
+
+_FROZEN_EVALS = 8  # evaluations in a row at one score before its never changing is no coincidence
+_RUN_START = 0.05  # a log whose first train-loss point is past this share of its last step opened mid-run
+_EXTREMUM = re.compile(r"(?:^|_)(?:best|max|min|top)(?:_|$)")  # a running best holds its value by design
+
+
+def _score_frozen_from_start(run: Run, loss: pd.Series) -> Detection | None:
+    """An eval accuracy or error rate the same to all its printed digits at every one of `_FROZEN_EVALS`
+    evaluations or more, from one near the start of training, while the train loss moved over the same stretch:
+    the model's predictions on the eval set never changed (one class for every input: the accuracy is that class's
+    share). A score at its best (accuracy 1, error 0) is a task solved, and an accuracy of 0 a broken metric."""
+    span = float(loss.index[-1] - loss.index[0])
+    if loss.index[0] > max(1.0, _RUN_START * float(loss.index[-1])):
+        return None  # a log that opens mid-run: its first evaluation is no model's first
+    for split, name in run.series_names():
+        error = bool(_ERROR_RATE.search(name))
+        if split != "eval" or not (error or _HIGHER_IS_BETTER.search(name)) or _EXTREMUM.search(name):
+            continue
+        series = finite(run.series(name, split="eval"))
+        values = series.to_numpy()
+        if len(values) < _FROZEN_EVALS or np.ptp(values) != 0 or values[0] <= 0 or values[0] in (1.0, 100.0):
+            continue  # 0 or below: a broken metric or a sentinel (COCO's -1 for a size with no objects)
+        if error and values[0] >= 100:
+            continue
+        first, last = int(series.index[0]), int(series.index[-1])
+        if first > loss.index[0] + 0.25 * span:
+            continue  # seen from mid-run: a converged score printed with few digits repeats
+        during = loss[(loss.index >= first) & (loss.index <= last)].to_numpy()
+        if len(during) < 2 or float(np.ptp(during)) <= 0.02 * abs(float(np.mean(during))):
+            continue  # a train loss that does not move either: the frozen-loss checks'
+        return Detection(
+            first,
+            f"eval {name} is {fmt(float(values[0]))} at all {len(values)} evaluations from step {first}, the same to "
+            f"its printed digits, while the train loss went from {fmt(float(during[0]))} to {fmt(float(during[-1]))}: "
+            "the model's predictions on the eval set never changed (one class for every input)",
+            {
+                "pattern": "eval_score_frozen",
+                "series": f"eval/{name}",
+                "evaluations": len(values),
+                "first": cite_point(run, "eval", name, first, float(values[0])),
+            },
+            confidence=0.7,
+        )
+    return None
 
 
 def _precise(value: float) -> bool:
