@@ -680,6 +680,29 @@ def _says(events: pd.DataFrame, pattern: str) -> np.ndarray:
     return np.fromiter((bool(search(str(m))) for m in events["message"]), dtype=bool, count=len(events))
 
 
+def _caught_again(run: Run, found: pd.DataFrame) -> np.ndarray:
+    """Which of the `found` events are one exception printed two times or more in one file with training records
+    printed after its last time: a loop that catches an exception, prints its traceback and goes on (a metric
+    that fails at every evaluation, a compile error retried). One printed once may have ended a run that was then
+    resumed in the same file, and stays."""
+    train = run.metrics[(run.metrics["split"] == "train") & run.metrics["line"].notna()]
+    last_record = {
+        source: int(group["line"].max()) for source, group in train.groupby("source", observed=True) if len(group)
+    }
+    keys = list(zip(found["source"], found["message"], strict=True))
+    counts: dict[tuple[Any, Any], int] = {}
+    last_line: dict[tuple[Any, Any], int] = {}
+    for key, line in zip(keys, found["line"], strict=True):
+        counts[key] = counts.get(key, 0) + 1
+        if not pd.isna(line):
+            last_line[key] = max(last_line.get(key, -1), int(line))
+    return np.fromiter(
+        (counts[key] >= 2 and key in last_line and last_record.get(key[0], -1) > last_line[key] for key in keys),
+        dtype=bool,
+        count=len(keys),
+    )
+
+
 def _explained(run: Run, found: pd.DataFrame, by: pd.DataFrame) -> np.ndarray:
     """Which of the `found` events a more specific event explains. The one that ends its file (no training
     record after it) only by one with no training record printed between the two (the RuntimeError a dead
@@ -711,16 +734,25 @@ def _explained(run: Run, found: pd.DataFrame, by: pd.DataFrame) -> np.ndarray:
 
 @check("event_present")
 def event_present(
-    run: Run, *, kinds: tuple[str, ...] = (), min_count: int = 1, unless_kinds: tuple[str, ...] = (), pattern: str = ""
+    run: Run,
+    *,
+    kinds: tuple[str, ...] = (),
+    min_count: int = 1,
+    unless_kinds: tuple[str, ...] = (),
+    pattern: str = "",
+    caught: bool = False,
 ) -> Detection | None:
     """Events of the given kinds happened (OOM, dataloader crash, exception...), at least `min_count`
     of them, whose message matches `pattern` (a regular expression) when given, unless a more specific
-    kind in `unless_kinds` explains them."""
+    kind in `unless_kinds` explains them. With `caught`, an exception printed again and again with training
+    records after its last time is left out: the loop caught it, printed it and went on."""
     if run.count_events(kinds) < max(min_count, 1):
         return None
     found = run.events_of(kinds)
     if pattern:
         found = found[_says(found, pattern)]
+    if caught and len(found) > 1:
+        found = found[~_caught_again(run, found)]
     unless = run.events_of(unless_kinds)
     if len(unless) and len(found):
         found = found[~_explained(run, found, unless)]
