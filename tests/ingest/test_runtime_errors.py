@@ -29,3 +29,12 @@ def test_rscript_execution_halted() -> None:
 def test_words_in_prose_are_no_error() -> None:
     text = "epoch 1 loss 0.52\nno error using the new optimizer\nexecution halted? no\n"
     assert events_of(text, "exception") == []
+
+
+def test_argparse_usage_error() -> None:
+    text = (
+        "usage: train_bash.py [-h] --model_name_or_path MODEL_NAME_OR_PATH\n"
+        "                     [--stage {sft,rm,ppo}]\n"
+        "train_bash.py: error: argument --fp16: Truthy value expected: got s but expected one of yes/no\n"
+    )
+    assert events_of(text, "exception") == [3]

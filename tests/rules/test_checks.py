@@ -574,7 +574,11 @@ def test_rule_parameter_mistakes_are_all_reported_with_their_lines(tmp_path: Pat
     found = [(e.line, e.message) for e in err.value.errors]
     assert found == [
         (7, "parameter `min_count` of `event_present` must be int"),
-        (7, "check `event_present` has no parameter `kinds_of` (parameters: caught, kinds, min_count, pattern, unless_kinds)"),
+        (
+            7,
+            "check `event_present` has no parameter `kinds_of` "
+            "(parameters: caught, kinds, min_count, pattern, unless_kinds)",
+        ),
         (8, "parameter `op` of `series_compare` must be one of ==, !=, <, <=, >, >="),
     ]
     path.write_text(RULE.replace("kinds: [oom]", "kinds: oom"))
