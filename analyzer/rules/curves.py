@@ -1459,6 +1459,7 @@ def eval_score_collapses(
 
 _FROZEN_EVALS = 8  # evaluations in a row at one score before its never changing is no coincidence
 _RUN_START = 0.05  # a log whose first train-loss point is past this share of its last step opened mid-run
+_ACCURACY = re.compile(r"(?:^|_)(?:acc|accuracy|top_?[15]|prec[15])(?:_|$)")
 _EXTREMUM = re.compile(r"(?:^|_)(?:best|max|min|top)(?:_|$)")  # a running best holds its value by design
 
 
@@ -1466,26 +1467,33 @@ def _score_frozen_from_start(run: Run, loss: pd.Series) -> Detection | None:
     """An eval accuracy or error rate the same to all its printed digits at every one of `_FROZEN_EVALS`
     evaluations or more, from one near the start of training, while the train loss moved over the same stretch:
     the model's predictions on the eval set never changed (one class for every input: the accuracy is that class's
-    share). A score at its best (accuracy 1, error 0) is a task solved, and an accuracy of 0 a broken metric."""
+    share). A score at its best (accuracy 1, error 0) is a task solved, and an accuracy of 0 a broken metric. Or
+    every eval score the run reports (accuracy, Dice, mAP...: higher is better) under 1% of its scale at every one
+    of those evaluations: the model gets next to nothing right (a segmenter that predicts empty masks)."""
     span = float(loss.index[-1] - loss.index[0])
-    if loss.index[0] > max(1.0, _RUN_START * float(loss.index[-1])):
+    interval = float(loss.index[1] - loss.index[0]) if len(loss) > 1 else 1.0  # the first point is one logging
+    if loss.index[0] > max(1.0, _RUN_START * float(loss.index[-1]), interval):  # interval in, at the earliest
         return None  # a log that opens mid-run: its first evaluation is no model's first
+    scores: list[tuple[str, pd.Series, np.ndarray]] = []
     for split, name in run.series_names():
         error = bool(_ERROR_RATE.search(name))
         if split != "eval" or not (error or _HIGHER_IS_BETTER.search(name)) or _EXTREMUM.search(name):
             continue
         series = finite(run.series(name, split="eval"))
+        if not error and not (_ACCURACY.search(name) and not series.to_numpy().any()):
+            # an accuracy of exactly 0 at every evaluation is no classifier's (one that names any class scores that
+            # class's share): a metric that does not apply, a regression's floats compared for equality
+            scores.append((name, series, series.to_numpy()))
+        during = _moving_during(loss, series, span)
         values = series.to_numpy()
-        if len(values) < _FROZEN_EVALS or np.ptp(values) != 0 or values[0] <= 0 or values[0] in (1.0, 100.0):
+        if during is None or np.ptp(values) != 0 or values[0] <= 0 or values[0] in (1.0, 100.0):
             continue  # 0 or below: a broken metric or a sentinel (COCO's -1 for a size with no objects)
         if error and values[0] >= 100:
             continue
-        first, last = int(series.index[0]), int(series.index[-1])
-        if first > loss.index[0] + 0.25 * span:
-            continue  # seen from mid-run: a converged score printed with few digits repeats
-        during = loss[(loss.index >= first) & (loss.index <= last)].to_numpy()
-        if len(during) < 2 or float(np.ptp(during)) <= 0.02 * abs(float(np.mean(during))):
-            continue  # a train loss that does not move either: the frozen-loss checks'
+        if _another_eval_measure_moved(run, name):
+            continue  # predictions that never change leave every score of them where it was (a COCO AP at 0.75
+            # beside a PCK that rose: that AP is computed on something else)
+        first = int(series.index[0])
         return Detection(
             first,
             f"eval {name} is {fmt(float(values[0]))} at all {len(values)} evaluations from step {first}, the same to "
@@ -1499,7 +1507,62 @@ def _score_frozen_from_start(run: Run, loss: pd.Series) -> Detection | None:
             },
             confidence=0.7,
         )
-    return None
+    moving = [
+        (name, series, values) for name, series, values in scores if _moving_during(loss, series, span) is not None
+    ]
+    if not moving or len(moving) < len(scores):
+        return None
+    for _, _, values in moving:
+        scale = 100.0 if float(values.max()) > 1.0 else 1.0
+        if float(values.max()) >= 0.01 * scale or float(values.min()) < 0:
+            return None
+    name, series, values = moving[0]
+    during = cast(np.ndarray, _moving_during(loss, series, span))
+    first = int(series.index[0])
+    names = ", ".join(f"eval {n}" for n, _, _ in moving)
+    return Detection(
+        first,
+        f"{names} never above {fmt(float(max(v.max() for _, _, v in moving)))} in {len(values)} evaluations from step "
+        f"{first}, while the train loss went from {fmt(float(during[0]))} to {fmt(float(during[-1]))}: the model gets "
+        "next to nothing right on the eval set",
+        {
+            "pattern": "eval_score_near_zero",
+            "series": [f"eval/{n}" for n, _, _ in moving],
+            "evaluations": len(values),
+            "first": cite_point(run, "eval", name, first, float(values[0])),
+        },
+        confidence=0.7,
+    )
+
+
+_NOT_A_MEASURE = re.compile(r"loss|time|second|mem|epoch|step|(?:^|_)lr(?:_|$)|learning_rate|count|num")
+
+
+def _another_eval_measure_moved(run: Run, name: str) -> bool:
+    """Whether an eval measure other than `name` (a score, an error: PCK, NME, F1...) changed over its evaluations;
+    a loss may (the confidence of one class predicted for every input moves while the class does not), and so may
+    times and counts."""
+    for split, other in run.series_names():
+        if split != "eval" or other == name or _EXTREMUM.search(other) or _NOT_A_MEASURE.search(other):
+            continue
+        values = finite(run.series(other, split="eval")).to_numpy()
+        if len(values) > 1 and float(np.ptp(values)) > 0:
+            return True
+    return False
+
+
+def _moving_during(loss: pd.Series, series: pd.Series, span: float) -> np.ndarray | None:
+    """The train loss over the evaluations of `series` when they are `_FROZEN_EVALS` or more from near the start
+    of training and the loss moved over them (by more than 2% of its level), else None."""
+    if len(series) < _FROZEN_EVALS:
+        return None
+    first, last = int(series.index[0]), int(series.index[-1])
+    if first > loss.index[0] + 0.25 * span:
+        return None  # seen from mid-run: a converged score printed with few digits repeats
+    during = loss[(loss.index >= first) & (loss.index <= last)].to_numpy()
+    if len(during) < 2 or float(np.ptp(during)) <= 0.02 * abs(float(np.mean(during))):
+        return None  # a train loss that does not move either: the frozen-loss checks'
+    return during
 
 
 def _precise(value: float) -> bool:

@@ -34,11 +34,11 @@ def test_a_plural_losses_is_the_loss() -> None:
 
 
 def test_a_value_named_by_a_word_no_list_knows_is_read_once_it_recurs_with_a_counter() -> None:
-    line = "20-07-28 20:02:43.941 - INFO: <epoch:{e:3d}, iter: {i:>7,}> psnr: {p:.4e}. ssim: {s}\n"
+    line = "20-07-28 20:02:43.941 - INFO: <epoch:{e:3d}, iter: {i:>7,}> niqe: {p:.4e}. brisque: {s}\n"
     rows = [(99, 5000, 29.862, 0.81), (199, 10000, 30.981, 0.84), (299, 15000, 31.322, 0.85)]
     read = series("".join(line.format(e=e, i=i, p=p, s=s) for e, i, p, s in rows))
-    assert read["train/psnr"] == [(5000, 29.862), (10000, 30.981), (15000, 31.322)]
-    assert [v for _, v in read["train/ssim"]] == [0.81, 0.84, 0.85]
+    assert read["train/niqe"] == [(5000, 29.862), (10000, 30.981), (15000, 31.322)]
+    assert [v for _, v in read["train/brisque"]] == [0.81, 0.84, 0.85]
     # twice is not yet a recurrence; a value that never changes beside the counter is no metric either
     assert series("".join(line.format(e=e, i=i, p=p, s=s) for e, i, p, s in rows[:2])) == {}
     assert series("".join(f"saved checkpoint {s} at step {s}, keeping: 3\n" for s in (100, 200, 300, 400))) == {}

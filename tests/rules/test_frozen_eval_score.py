@@ -59,3 +59,47 @@ def test_a_log_that_opens_mid_run_shows_no_first_evaluation(tmp_path: Path) -> N
     log = tmp_path / "train.log"
     log.write_text("".join(lines))
     assert "not_learning" not in {f.failure_mode for f in analyze(log).findings}
+
+
+def _seg(dice: list[float], extra: str = "") -> str:
+    return "".join(
+        f"iteration {50 * (e + 1)}, epoch {e} : loss : {3.0 / (e + 1):.6f}, lr: 0.000800\n"
+        f"Testing performance in val model: mean_dice : {d:.6f}{extra}\n"
+        for e, d in enumerate(dice)
+    )
+
+
+def test_a_score_near_zero_at_every_evaluation_is_not_learning(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    log.write_text(_seg([0.0, 0.000004, 0.002702, 0.0, 0.000455, 0.0, 0.000186, 0.0, 0.0001, 0.0]))
+    assert "not_learning" in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_one_score_near_zero_beside_another_that_rose_is_not(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    text = _seg([0.0] * 10)
+    rising = [f", mean_iou : {0.05 * (i + 1):.6f}\n" for i in range(10)]
+    lines = text.splitlines(keepends=True)
+    lines[1::2] = [line.rstrip("\n") + tail for line, tail in zip(lines[1::2], rising, strict=True)]
+    log.write_text("".join(lines))
+    assert "not_learning" not in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_an_accuracy_of_exactly_zero_everywhere_is_a_metric_that_does_not_apply(tmp_path: Path) -> None:
+    # R keras fitting a regression with `metrics = "accuracy"`: floats compared for equality, 0 at every epoch.
+    log = tmp_path / "train.log"
+    log.write_text(_keras(["0.0000e+00"] * 10).replace(" - accuracy: 0.7", " - accuracy: 0.0000e+00 - x: 0.7"))
+    assert "not_learning" not in {f.failure_mode for f in analyze(log).findings}
+
+
+def test_a_frozen_score_beside_another_that_rose_measures_something_else(tmp_path: Path) -> None:
+    # MMPose's ear keypoints: `coco/AP` at 0.75 at every evaluation while PCK rose from 0.16 to 0.92.
+    log = tmp_path / "train.log"
+    log.write_text(
+        "".join(
+            f"Epoch(train) [{e}][3/3]  lr: 4.0e-03  loss: {1.2 / e:.6f}  loss_kpt: {1.2 / e:.6f}  acc_pose: 0.9\n"
+            f"Epoch(val) [{e}][2/2]  coco/AP: 0.750000  PCK: {0.16 + 0.08 * e:.6f}  NME: {0.7 / e:.6f}\n"
+            for e in range(1, 11)
+        )
+    )
+    assert "not_learning" not in {f.failure_mode for f in analyze(log).findings}

@@ -185,6 +185,8 @@ _KNOWN = {
 _METRIC_WORD = re.compile(
     r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|elbo|likelihood|"
     r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem|time|speed|per_second|"
+    # evaluation measures by their usual names: segmentation's overlap, image quality, ranking, correlation
+    r"dice|psnr|ssim|recall|precision|ndcg|mrr|hits?(?:_|@|$)|pearson|spearman|"
     r"(?:^|_)(?:l1|l2|r?mse|mae|xent|nll|huber)(?:_|$)"
 )
 _GLOBAL = re.compile(r"global|num_updates|n_updates|total_timesteps|timesteps|total_steps|optimizer")
@@ -1171,7 +1173,7 @@ def _unit_seconds(text: str) -> str:
     return _NAMED_UNIT.sub(lambda m: f"{m[1]}{int(m[2]) * (3600 if m[3].lower() == 'h' else 60)}s", text)
 
 
-_GLUED_COUNTER = re.compile(r"(?i)(?<![\w.])(epoch|batch|iter|iteration|step)[-_]?(?=\d+\b)")
+_GLUED_COUNTER = re.compile(r"(?i)(?<![\w./\\])(epoch|batch|iter|iteration|step)[-_]?(?=\d+\b)")  # not in a path
 # A value glued to a metric's name (`mean_loss0.0528188`, `lr0.001`): the name ends where the number starts.
 _GLUED_VALUE = re.compile(
     r"(?i)(?<![\w.])([A-Za-z_]*(?:loss|acc|accuracy|lr|err|error|ppl|perplexity|reward))(?=[-+]?\d+\.\d+)"
@@ -2106,7 +2108,10 @@ def _name_the_loss(records: list[Template]) -> None:
         fields = [s for s in values if s.split == split]
         if any(s.metric == "loss" for s in fields):
             continue
-        for test in (lambda m: m.endswith("loss") and not _auxiliary_term(m), lambda m: m in LOSS_FUNCTIONS):
+        for test in (
+            lambda m: m.endswith("loss") and not _auxiliary_term(m) and not _extremum(m),
+            lambda m: m in LOSS_FUNCTIONS,
+        ):
             lossy = {s.metric for s in fields if test(s.metric)}
             totals = {m for m in lossy if set(m.split("_")) & _TOTAL_WORDS}
             if len(lossy) > 1 and len(totals) == 1:  # `det loss, bbox loss, all_loss`: the total of the parts
@@ -2137,6 +2142,14 @@ _AUXILIARY = {"ent", "entropy", "kl", "reg", "regularization", "l2", "wd", "aux"
 
 def _auxiliary_term(metric: str) -> bool:
     return metric.removesuffix("loss").rstrip("_") in _AUXILIARY
+
+
+# A loss's value at one point of the run, not the loss as it goes (MLPerf's `final_loss`, `best_loss`): no series.
+_ENDPOINTS = {"final", "best", "min", "minimum", "max", "lowest", "initial"}
+
+
+def _extremum(metric: str) -> bool:
+    return metric.split("_")[0] in _ENDPOINTS
 
 
 HEADERLESS_MIN_COLUMNS = 2  # unnamed columns beside the counter that make a row of a table with no header
