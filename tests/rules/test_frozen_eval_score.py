@@ -7,19 +7,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer import analyze
+from tests.rules.keras_log import keras_fit
 
 LOSSES = [0.6931, 0.6412, 0.6120, 0.5873, 0.5611, 0.5402, 0.5215, 0.5109, 0.4987, 0.4876]
 
 
-def _keras(accuracies: list[str]) -> str:
-    lines = []
-    for epoch, (loss, acc) in enumerate(zip(LOSSES, accuracies, strict=False), start=1):
-        lines.append(f"Epoch {epoch}/{len(accuracies)}")
-        lines.append(
-            f"32/32 [==============================] - 1s 18ms/step - loss: {loss:.4f} - accuracy: 0.7{epoch}12 "
-            f"- val_loss: 0.69{epoch}1 - val_accuracy: {acc}"
-        )
-    return "\n".join(lines) + "\n"
+def _keras(accuracies: list[str], accuracy: str = "0.7{epoch}12") -> str:
+    return keras_fit(
+        [
+            {
+                "loss": f"{loss:.4f}",
+                "accuracy": accuracy.format(epoch=epoch),
+                "val_loss": f"0.69{epoch}1",
+                "val_accuracy": acc,
+            }
+            for epoch, (loss, acc) in enumerate(zip(LOSSES, accuracies, strict=False), start=1)
+        ],
+        bar="32/32",
+        timing="1s 18ms/step",
+    )
 
 
 def _modes(tmp_path: Path, accuracies: list[str]) -> set[str]:
@@ -88,7 +94,7 @@ def test_one_score_near_zero_beside_another_that_rose_is_not(tmp_path: Path) -> 
 def test_an_accuracy_of_exactly_zero_everywhere_is_a_metric_that_does_not_apply(tmp_path: Path) -> None:
     # R keras fitting a regression with `metrics = "accuracy"`: floats compared for equality, 0 at every epoch.
     log = tmp_path / "train.log"
-    log.write_text(_keras(["0.0000e+00"] * 10).replace(" - accuracy: 0.7", " - accuracy: 0.0000e+00 - x: 0.7"))
+    log.write_text(_keras(["0.0000e+00"] * 10, accuracy="0.0000e+00"))
     assert "not_learning" not in {f.failure_mode for f in analyze(log).findings}
 
 

@@ -7,17 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer import analyze
+from tests.rules.keras_log import keras_fit
 
 
 def _keras(train: list[float], evals: list[float]) -> str:
-    lines = []
-    for epoch, (loss, val) in enumerate(zip(train, evals, strict=True), start=1):
-        lines.append(f"Epoch {epoch}/{len(train)}")
-        lines.append(
-            f"130/130 [==============================] - 37s 288ms/step - loss: {loss:.4f} - accuracy: 0.9056 "
-            f"- val_loss: {val:.4f} - val_accuracy: 0.7334"
-        )
-    return "\n".join(lines) + "\n"
+    rows = zip(train, evals, strict=True)
+    return keras_fit(
+        [{"loss": f"{t:.4f}", "accuracy": "0.9056", "val_loss": f"{v:.4f}", "val_accuracy": "0.7334"} for t, v in rows]
+    )
 
 
 FALLING = [0.4150, 0.2531, 0.2081, 0.1740, 0.1528, 0.1298, 0.1127, 0.1185, 0.0965, 0.1110]
