@@ -943,7 +943,7 @@ def loss_not_moving(
                 evidence(pattern="eval_identical", evaluations=len(series), series=f"eval/{name}"),
                 confidence=0.7,
             )
-    stuck = _score_frozen_from_start(run, loss)
+    stuck = _eval_scores_stuck(run, loss)
     if stuck is not None and chance is None:
         return stuck
     if chance is not None:
@@ -1460,10 +1460,10 @@ def eval_score_collapses(
 _FROZEN_EVALS = 8  # evaluations in a row at one score before its never changing is no coincidence
 _RUN_START = 0.05  # a log whose first train-loss point is past this share of its last step opened mid-run
 _ACCURACY = re.compile(r"(?:^|_)(?:acc|accuracy|top_?[15]|prec[15])(?:_|$)")
-_EXTREMUM = re.compile(r"(?:^|_)(?:best|max|min|top)(?:_|$)")  # a running best holds its value by design
+_EXTREMUM = re.compile(r"(?:^|_)(?:best|max|min)(?:_|$)")  # a running best holds its value by design
 
 
-def _score_frozen_from_start(run: Run, loss: pd.Series) -> Detection | None:
+def _eval_scores_stuck(run: Run, loss: pd.Series) -> Detection | None:
     """An eval accuracy or error rate the same to all its printed digits at every one of `_FROZEN_EVALS`
     evaluations or more, from one near the start of training, while the train loss moved over the same stretch:
     the model's predictions on the eval set never changed (one class for every input: the accuracy is that class's
