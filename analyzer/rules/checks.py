@@ -541,7 +541,13 @@ def nonfinite_grad_norm(
     # Each non-finite grad_norm came with a step the scaler skipped and a lower loss scale (`Gradient norm: inf`,
     # then `Skipped batch, new scale: 512.0`): the dynamic loss scaler at work; a collapse is the fp16 rule's
     skips = run.count_events(["overflow_skip"])
-    scaler = skips >= scan.count
+    # Or every one is +inf (an overflow, not a NaN), at a minority of the logged steps, in a run that logs its
+    # dynamic loss scale, held above 1 throughout: the scaler skipped those steps and kept its scale (MAE's epoch
+    # means of `train_grad_norm` are Infinity whenever one step of the epoch overflowed). A scale at its floor is
+    # the fp16 rule's; a norm that is never finite shows no healthy step to set the overflows against.
+    scale = finite(run.series("loss_scale"))
+    inf_only = bool(np.isposinf(candidate.to_numpy()[positions]).all()) and 2 * scan.count < len(candidate)
+    scaler = skips >= scan.count or (inf_only and len(scale) > 0 and float(scale.min()) > 1.0)
     bad_steps = [int(s) for s in scan.steps[:20]]
     evidence: dict[str, Any] = {
         "pattern": "early_isolated" if benign else "scaler_skips" if scaler else "repeated",
@@ -565,9 +571,13 @@ def nonfinite_grad_norm(
     if scaler:
         return Detection(
             onset,
-            f"grad_norm is non-finite at {scan.count} logged step(s), each with a step the loss scaler skipped "
-            f"({skips} overflow skips in the log): mixed-precision loss scaling at "
-            "work, not a failure while the scale recovers",
+            f"grad_norm is non-finite at {scan.count} logged step(s), "
+            + (
+                f"each with a step the loss scaler skipped ({skips} overflow skips in the log)"
+                if skips >= scan.count
+                else f"each +inf while the logged loss scale stays at {fmt(float(scale.min()))} or above"
+            )
+            + ": mixed-precision loss scaling at work, not a failure while the scale recovers",
             evidence,
             severity="info",
             confidence=0.6,
