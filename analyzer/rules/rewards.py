@@ -349,3 +349,49 @@ def reward_never_improves(
             },
         )
     return None
+
+
+# A PPO-style update's own measures of how far it moved the policy: the share of samples whose probability ratio
+# left the clip range (SB3's `clip_fraction`, CleanRL's `clipfrac`, verl's `pg_clipfrac`) and the KL estimate
+# between the old and the new policy (`approx_kl`, baselines' `approxkl`, verl's `ppo_kl`).
+_CLIP_FRACTION = re.compile(r"(?:^|_)clip_?frac(?:tion)?$")
+_POLICY_KL = re.compile(r"(?:^|_)(?:approx|ppo)_?kl$")
+
+
+@check("policy_frozen")
+def policy_frozen(
+    run: Run, *, min_updates: int = 8, frozen_share: float = 0.75, max_kl: float = 1e-4
+) -> Detection | None:
+    """The policy updates no longer move the policy: the clip fraction is exactly 0 at `frozen_share` of `min_updates`
+    logged updates or more, and the KL between the old and the new policy has a median under `max_kl` (a healthy
+    PPO update moves it by about 1e-2 and clips a few percent of the samples). A collapsed policy (its entropy at
+    0, as after a learning rate far too high) or a gradient that vanished: the agent no longer learns, whatever its
+    losses print."""
+    names = [name for split, name in run.series_names() if split == "train"]
+    clip = next((n for n in names if _CLIP_FRACTION.search(n)), None)
+    kl = next((n for n in names if _POLICY_KL.search(n)), None)
+    if clip is None or kl is None:
+        return None
+    fractions = finite(run.series(clip))
+    kls = finite(run.series(kl)).to_numpy()
+    values = fractions.to_numpy()
+    if len(values) < min_updates or len(kls) < min_updates:
+        return None
+    zero = values == 0
+    median_kl = float(np.median(np.abs(kls)))
+    if float(zero.mean()) < frozen_share or median_kl >= max_kl:
+        return None
+    onset = int(fractions.index[int(np.argmax(zero))])
+    return Detection(
+        onset,
+        f"{clip} is exactly 0 at {int(zero.sum())} of {len(values)} updates from step {onset} and {kl} has a median of "
+        f"{fmt(median_kl)}: the updates no longer move the policy (its entropy collapsed or its gradient vanished)",
+        {
+            "clip_fraction": f"train/{clip}",
+            "kl": f"train/{kl}",
+            "zero_updates": int(zero.sum()),
+            "updates": len(values),
+            "median_kl": fmt(median_kl),
+            "onset": cite_point(run, "train", clip, onset, 0.0),
+        },
+    )

@@ -211,6 +211,15 @@ FIRES: dict[str, Case] = {
         ),
         onset=0,
     ),
+    "policy_frozen": Case(  # a first PPO update that clipped 97% of the samples, then updates that move nothing
+        lambda: make_run(
+            {
+                "train/clip_fraction": [0.967] + [0.0] * 11,
+                "train/approx_kl": [86.0] + [0.0] * 11,
+            }
+        ),
+        onset=2,
+    ),
     "value_loss_diverges": Case(  # a critic's loss 600x its low while the reward stays where it was
         lambda: make_run(
             {
@@ -340,6 +349,14 @@ SILENT: dict[str, Case] = {
             {
                 "eval/test_reward": [5.0 + 0.3 * i for i in range(80)],
                 "train/episode_reward": {1000 + i: 5.0 + ((i * 7) % 5 - 2) for i in range(80)},
+            }
+        )
+    ),
+    "policy_frozen": Case(  # a healthy PPO: a few percent clipped, the KL moved by about 1e-2
+        lambda: make_run(
+            {
+                "train/clip_fraction": [0.04 + 0.01 * (i % 5) for i in range(12)],
+                "train/approx_kl": [0.012 + 0.001 * (i % 3) for i in range(12)],
             }
         )
     ),
