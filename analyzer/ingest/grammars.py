@@ -95,13 +95,11 @@ class Screen:
     once instead of every pattern: most lines hold none (a gate of many patterns that begin with no
     literal costs Python's re ~10 us a line)."""
 
-    literals: tuple[tuple[str, ...], ...]  # per pattern, lower-case literals, () when it has none
-    words: tuple[str, ...]  # every literal once
-    owners: dict[str, frozenset[int]]  # a literal's patterns
+    owners: dict[str, frozenset[int]]  # each lower-case literal's patterns
     bare: tuple[int, ...]  # the patterns without literals: tried on every line
     # The literals as one trie-shaped pattern, looked for at every position: a line's longest literal
-    # starting at each place (the shorter ones there are its prefixes). ~1 us a line, where a substring
-    # test per literal costs ~50 ns each, ~7 us for 140 of them, and one flat alternation ~4 us.
+    # starting at each place (the shorter ones there are its prefixes). ~4 us a line on a Trainer log, where a
+    # substring test per literal (~50 ns each, 140 of them) costs ~7 us.
     finder: re.Pattern[str] | None = None
     within: dict[str, tuple[str, ...]] = field(default_factory=dict)  # a match -> the literals it begins with
 
@@ -111,7 +109,7 @@ class Screen:
         owners = {w: frozenset(i for i, group in enumerate(literals) if w in group) for w in words}
         finder = re.compile(f"(?=({_trie_pattern(words)}))") if words else None
         bare = tuple(i for i, group in enumerate(literals) if not group)
-        return cls(tuple(literals), words, owners, bare, finder)
+        return cls(owners, bare, finder)
 
     def candidates(self, low: str) -> tuple[int, ...] | list[int]:
         """Indices of the patterns worth trying on a line (lower-cased), in their order."""

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+from typing import Any, Literal, TypeVar, cast, get_args, get_origin, get_type_hints
 
 import numpy as np
 import pandas as pd
@@ -690,15 +690,25 @@ def _says(events: pd.DataFrame, pattern: str) -> np.ndarray:
     return np.fromiter((bool(search(str(m))) for m in events["message"]), dtype=bool, count=len(events))
 
 
+def _train_record_lines(run: Run) -> dict[str, np.ndarray]:
+    """The line numbers of each file's train records, sorted (what the event checks order an event against);
+    computed once per run."""
+    lines = run.__dict__.get("_train_record_lines")
+    if lines is None:
+        train = run.metrics[(run.metrics["split"] == "train") & run.metrics["line"].notna()]
+        lines = run.__dict__["_train_record_lines"] = {
+            str(source): np.sort(group["line"].to_numpy(dtype=np.int64))
+            for source, group in train.groupby("source", observed=True)
+        }
+    return cast(dict[str, np.ndarray], lines)
+
+
 def _caught_again(run: Run, found: pd.DataFrame) -> np.ndarray:
     """Which of the `found` events are one exception printed two times or more in one file with training records
     printed after its last time: a loop that catches an exception, prints its traceback and goes on (a metric
     that fails at every evaluation, a compile error retried). One printed once may have ended a run that was then
     resumed in the same file, and stays."""
-    train = run.metrics[(run.metrics["split"] == "train") & run.metrics["line"].notna()]
-    last_record = {
-        source: int(group["line"].max()) for source, group in train.groupby("source", observed=True) if len(group)
-    }
+    lines = _train_record_lines(run)
     keys = list(zip(found["source"], found["message"], strict=True))
     counts: dict[tuple[Any, Any], int] = {}
     last_line: dict[tuple[Any, Any], int] = {}
@@ -707,7 +717,10 @@ def _caught_again(run: Run, found: pd.DataFrame) -> np.ndarray:
         if not pd.isna(line):
             last_line[key] = max(last_line.get(key, -1), int(line))
     return np.fromiter(
-        (counts[key] >= 2 and key in last_line and last_record.get(key[0], -1) > last_line[key] for key in keys),
+        (
+            counts[key] >= 2 and key in last_line and key[0] in lines and lines[key[0]][-1] > last_line[key]
+            for key in keys
+        ),
         dtype=bool,
         count=len(keys),
     )
@@ -720,11 +733,7 @@ def _explained(run: Run, found: pd.DataFrame, by: pd.DataFrame) -> np.ndarray:
     replaced 2,500 iterations before the run's last exception explains nothing of it. One that training went
     on after (an OOM caught and the batch skipped), one without a line, and one in another file than the
     explaining event (W&B's exit record beside the console's OOM), by any."""
-    train = run.metrics[(run.metrics["split"] == "train") & run.metrics["line"].notna()]
-    lines = {
-        source: np.sort(group["line"].to_numpy(dtype=np.int64))
-        for source, group in train.groupby("source", observed=True)
-    }
+    lines = _train_record_lines(run)
     out = np.zeros(len(found), dtype=bool)
     for k, (source, line) in enumerate(zip(found["source"], found["line"], strict=True)):
         records = lines.get(source, np.zeros(0, dtype=np.int64))

@@ -1474,18 +1474,18 @@ def _eval_scores_stuck(run: Run, loss: pd.Series) -> Detection | None:
     interval = float(loss.index[1] - loss.index[0]) if len(loss) > 1 else 1.0  # the first point is one logging
     if loss.index[0] > max(1.0, _RUN_START * float(loss.index[-1]), interval):  # interval in, at the earliest
         return None  # a log that opens mid-run: its first evaluation is no model's first
-    scores: list[tuple[str, pd.Series, np.ndarray]] = []
+    scores: list[tuple[str, pd.Series, np.ndarray, np.ndarray | None]] = []  # name, series, values, train loss
     for split, name in run.series_names():
         error = bool(_ERROR_RATE.search(name))
-        if split != "eval" or not (error or _HIGHER_IS_BETTER.search(name)) or _EXTREMUM.search(name):
+        if split != "eval" or not (error or _is_score(name)) or _EXTREMUM.search(name):
             continue
         series = finite(run.series(name, split="eval"))
-        if not error and not (_ACCURACY.search(name) and not series.to_numpy().any()):
+        values = series.to_numpy()
+        during = _moving_during(loss, series, span)
+        if not error and not (_ACCURACY.search(name) and not values.any()):
             # an accuracy of exactly 0 at every evaluation is no classifier's (one that names any class scores that
             # class's share): a metric that does not apply, a regression's floats compared for equality
-            scores.append((name, series, series.to_numpy()))
-        during = _moving_during(loss, series, span)
-        values = series.to_numpy()
+            scores.append((name, series, values, during))
         if during is None or np.ptp(values) != 0 or values[0] <= 0 or values[0] in (1.0, 100.0):
             continue  # 0 or below: a broken metric or a sentinel (COCO's -1 for a size with no objects)
         if error and values[0] >= 100:
@@ -1507,27 +1507,23 @@ def _eval_scores_stuck(run: Run, loss: pd.Series) -> Detection | None:
             },
             confidence=0.7,
         )
-    moving = [
-        (name, series, values) for name, series, values in scores if _moving_during(loss, series, span) is not None
-    ]
-    if not moving or len(moving) < len(scores):
+    if not scores or any(during is None for *_, during in scores):
         return None
-    for _, _, values in moving:
+    for _, _, values, _ in scores:
         scale = 100.0 if float(values.max()) > 1.0 else 1.0
         if float(values.max()) >= 0.01 * scale or float(values.min()) < 0:
             return None
-    name, series, values = moving[0]
-    during = cast(np.ndarray, _moving_during(loss, series, span))
+    name, series, values, during = scores[0]
+    assert during is not None
     first = int(series.index[0])
-    names = ", ".join(f"eval {n}" for n, _, _ in moving)
     return Detection(
         first,
-        f"{names} never above {fmt(float(max(v.max() for _, _, v in moving)))} in {len(values)} evaluations from step "
-        f"{first}, while the train loss went from {fmt(float(during[0]))} to {fmt(float(during[-1]))}: the model gets "
-        "next to nothing right on the eval set",
+        f"{', '.join(f'eval {n}' for n, *_ in scores)} never above {fmt(max(float(v.max()) for _, _, v, _ in scores))} "
+        f"in {len(values)} evaluations from step {first}, while the train loss went from {fmt(float(during[0]))} to "
+        f"{fmt(float(during[-1]))}: the model gets next to nothing right on the eval set",
         {
             "pattern": "eval_score_near_zero",
-            "series": [f"eval/{n}" for n, _, _ in moving],
+            "series": [f"eval/{n}" for n, *_ in scores],
             "evaluations": len(values),
             "first": cite_point(run, "eval", name, first, float(values[0])),
         },
