@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -330,11 +330,21 @@ def _group_rows(*columns: pd.Series) -> dict[tuple[str, ...], np.ndarray]:
     """Row positions of each distinct combination of the columns' values, in row order (what
     `groupby(...).indices` gives, for the few columns of a run, without its per-call overhead)."""
     groups: dict[tuple[str, ...], np.ndarray] = {}
+    values = [_values_at(column) for column in columns]
     for rows in rows_by_code(combined_codes(*columns)):
-        parts: list[Any] = [column.iat[int(rows[0])] for column in columns]
-        if not any(pd.isna(part) for part in parts):  # rows with a missing value belong to no group
+        parts: list[Any] = [value(int(rows[0])) for value in values]
+        if not any(part is None or pd.isna(part) for part in parts):  # rows with a missing value belong to no group
             groups[tuple(str(part) for part in parts)] = rows
     return groups
+
+
+def _values_at(column: pd.Series) -> Callable[[int], Any]:
+    """The value at a row position, None where missing: a categorical's from its codes (no pandas lookup per row)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, categories = column.cat.codes.to_numpy(), column.cat.categories.to_numpy()
+        return lambda row: categories[codes[row]] if codes[row] >= 0 else None
+    array = column.to_numpy()
+    return lambda row: array[row]
 
 
 @dataclass

@@ -25,6 +25,7 @@ of one template are one kind of record. At the end of the file each template is 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -880,18 +881,30 @@ def _split_letter_pairs(labels: list[str]) -> set[str]:
 
 
 def _name_slots(tpl: Template) -> None:
-    slots: list[Slot] = []
-    splits = _segment_splits(tpl.labels)
-    before = ""
+    named, splits = _label_slots(tuple(tpl.labels), tpl.key.rsplit("\x01", 1)[-1])
+    slots = [Slot(*fields) for fields in named]
     following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
-    paired = _split_letter_pairs(tpl.labels)
+    _judge_slots(tpl, slots, splits, following)
+    tpl.slots = slots
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_slots(labels: tuple[str, ...], tail: str) -> tuple[tuple[tuple[str, str, str, str], ...], tuple[str, ...]]:
+    """Each slot's (raw, metric, split, role) as the text around it names it, and each slot's split: the part of
+    naming that reads the labels alone. Files of one framework print the same line shapes, so a process that
+    reads many of them (triage) names each shape once; the caller judges the values (`_judge_slots`)."""
+    slots: list[Slot] = []
+    splits = _segment_splits(list(labels))
+    before = ""
+    following = [*labels[1:], tail]
+    paired = _split_letter_pairs(list(labels))
     group = ""  # `loss[loss=0.66, ...], tot_loss[loss=0.60, ...]`: the group a field lies in
     colon_group = ""  # `Accs: Train: 0.73, Val: 0.70`
     loss_group = False  # inside `[Losses: ...]`
     indexed = ""  # `train_batch_loss[ 6510 ]:  1.57`: the name whose bracketed index came before the value
     counted = ""  # `Mean test loss of 63 batches: 4.40`: the name before a count that qualifies the next value
-    for i, label in enumerate(tpl.labels):
-        raw, role = _name(label, slots[-1] if slots else None, before, following[i], inner=i + 1 < len(tpl.labels))
+    for i, label in enumerate(labels):
+        raw, role = _name(label, slots[-1] if slots else None, before, following[i], inner=i + 1 < len(labels))
         if counted and role == "value":
             raw, counted = counted, ""
         qualifier = _COUNTED_OVER.search(raw) if role == "value" and raw else None
@@ -975,6 +988,11 @@ def _name_slots(tpl: Template) -> None:
             slots.append(Slot(raw, metric, split))
         else:
             slots.append(Slot("", "", "train", "unnamed"))
+    return tuple((s.raw, s.metric, s.split, s.role) for s in slots), tuple(splits)
+
+
+def _judge_slots(tpl: Template, slots: list[Slot], splits: tuple[str, ...], following: list[str]) -> None:
+    """The naming that reads the values: counts, totals and fractions among the slots the labels named."""
     # `learn: 0.17  test: 0.15`: a value named by its split alone is that split's objective; whole numbers in
     # every row (`train 1199` / `val 166`: the size of each split) are a count, and a number with a unit
     # glued on (`Test:24.80dB`, a PSNR) is no objective.
@@ -1056,7 +1074,6 @@ def _name_slots(tpl: Template) -> None:
             words = _tokens(slot.raw)
             if slot.role == "value" and slot.metric == "loss" and words and words[-1] == "cost":
                 slot.metric = canonical_metric("_".join(words))
-    tpl.slots = slots
 
 
 _TEST_WORDS = {"test", "testing", "tst"}
