@@ -173,7 +173,7 @@ class Index:
         if "started" in runs:
             started = pd.to_datetime(runs["started"].astype("float64"), unit="s", errors="coerce")
             runs["started_at"] = started
-            runs["seen_at"] = started.fillna(seen)
+            runs["seen_at"] = started.fillna(seen.astype(started.dtype))  # one unit: pandas 3 refuses a mix
         else:
             runs["seen_at"] = seen
         runs = runs.reindex(columns=list(RUN_COLUMNS))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analyzer.model import SEVERITIES
@@ -149,9 +150,7 @@ def _version_key(text: str) -> tuple[tuple[int, str], ...]:
 def write_plots(summary: Summary, folder: Path) -> list[tuple[str, str]]:
     """PNG plots: failure modes per week, and the failing share per library version. (title, file) each."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: its import and figure manager cost more than the drawing
 
     runs = summary.runs
     out: list[tuple[str, str]] = []
@@ -159,15 +158,21 @@ def write_plots(summary: Summary, folder: Path) -> list[tuple[str, str]]:
     if len(failing) and failing["seen_at"].notna().any():
         week = failing["seen_at"].dt.to_period("W").dt.start_time.dt.date
         table = pd.crosstab(week, failing["verdict"])
-        fig, ax = plt.subplots(figsize=(8, 3.5))
-        table.plot.bar(stacked=True, ax=ax, width=0.8, colormap="tab20")
+        fig = Figure(figsize=(8, 3.5))
+        ax = fig.subplots()
+        colors = matplotlib.colormaps["tab20"]
+        at, bottom = np.arange(len(table)), np.zeros(len(table))
+        for k, verdict in enumerate(table.columns):  # stacked by hand: pandas' plotting imports pyplot
+            counts = table[verdict].to_numpy(dtype="float64")
+            ax.bar(at, counts, bottom=bottom, width=0.8, label=str(verdict), color=colors(k % colors.N))
+            bottom += counts
+        ax.set_xticks(at, [str(week) for week in table.index], rotation=45, ha="right")
         ax.set_xlabel("week (run start, else file time)")
         ax.set_ylabel("failing runs")
         ax.legend(fontsize=7, ncols=2)
         fig.tight_layout()
         folder.mkdir(parents=True, exist_ok=True)
         fig.savefig(folder / "failure_modes_by_week.png", dpi=100)
-        plt.close(fig)
         out.append(("Failure modes over time", "failure_modes_by_week.png"))
     for library in ("transformers", "torch", "deepspeed"):
         known = runs[runs[library].notna() & (runs["verdict"] != "error")]
@@ -175,7 +180,8 @@ def write_plots(summary: Summary, folder: Path) -> list[tuple[str, str]]:
             continue
         share = (known["verdict"] != "healthy").groupby(known[library]).agg(["mean", "size"])
         share = share.loc[sorted(share.index, key=_version_key)]
-        fig, ax = plt.subplots(figsize=(6, 3))
+        fig = Figure(figsize=(6, 3))
+        ax = fig.subplots()
         ax.bar(share.index.astype(str), share["mean"] * 100)
         for i, n in enumerate(share["size"]):
             ax.annotate(f"{n} runs", (i, 0), ha="center", va="bottom", fontsize=7)
@@ -184,6 +190,5 @@ def write_plots(summary: Summary, folder: Path) -> list[tuple[str, str]]:
         fig.tight_layout()
         folder.mkdir(parents=True, exist_ok=True)
         fig.savefig(folder / f"failing_by_{library}.png", dpi=100)
-        plt.close(fig)
         out.append((f"Failing share per {library} version", f"failing_by_{library}.png"))
     return [(title, f"{folder.name}/{name}") for title, name in out]
