@@ -109,8 +109,9 @@ def check(name: str) -> Callable[[CheckT], CheckT]:
 
 
 def finite(series: pd.Series) -> pd.Series:
-    """The points of a series that are neither NaN nor inf."""
-    return series[np.isfinite(series.to_numpy())]
+    """The points of a series that are neither NaN nor inf (the series itself when all are: no indexing)."""
+    keep = np.isfinite(series.to_numpy())
+    return series if keep.all() else series[keep]
 
 
 def fmt(value: float) -> str:
