@@ -311,6 +311,25 @@ def test_a_counter_named_only_as_a_counter_and_one_number_are_step_and_loss(tmp_
     assert loss["step"].tolist() == list(range(1404, 1410))
 
 
+def test_a_bare_number_then_a_rising_counter_are_loss_and_step(tmp_path: Path) -> None:
+    """`print(loss.item(), i)`: the number first, the loop's counter after it."""
+    log = tmp_path / "stdout.log"
+    log.write_text("".join(f"{10.19 - i / 97:.15f}, {100 * i}\n" for i in range(8)))
+    loss = console.parse(log, "stdout.log").metrics.query("metric == 'loss'")
+    assert loss["step"].tolist() == [100 * i for i in range(8)]
+
+
+def test_a_bare_number_then_a_counter_that_starts_again_are_losses_in_printed_order(tmp_path: Path) -> None:
+    """Each epoch's batches counted from 0 under an `Epoch: N` line: the loss in record order, the counter unread."""
+    rows = [
+        f"Epoch: {e}\n" + "".join(f"{10.19 - (9 * e + b) / 500:.15f}, {100 * b}\n" for b in range(9)) for e in range(3)
+    ]
+    frames = console.parse_text("".join(rows), "stdout.log")
+    loss = frames.metrics.query("metric == 'loss'")
+    assert len(loss) == 27 and loss["value"].is_monotonic_decreasing
+    assert frames.meta["console_log"]["stdout.log"]["step_axis"] == "record"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -320,6 +339,9 @@ def test_a_counter_named_only_as_a_counter_and_one_number_are_step_and_loss(tmp_
         "".join(f"{i % 3} {i / 7:.3f}\n" for i in range(8)),  # the first column does not rise
         "".join(f"{i} {i / 7:.3f}\n" for i in range(8)) + "".join(f"{i} {i / 9:.3f}\n" for i in range(8)),  # twice
         "".join(f"{i} {i / 7:.3f}\nval loss {i / 3:.3f}\n" for i in range(8)),  # a loss is named elsewhere
+        "".join(f"{7 - i}, {i}\n" for i in range(8)),  # two whole numbers: which one counts is unknown
+        "".join(f"{i / 7:.3f}, {(i * 5) % 7}\n" for i in range(8)),  # the second column jumps about: no counter
+        "".join(f"{i / 7:.3f} {i}\n{i / 5:.3f} {i}\n" for i in range(8)) + "val loss 0.5 1\n",  # a loss named
     ],
 )
 def test_bare_pairs_are_not_a_loss_without_the_whole_evidence(tmp_path: Path, text: str):

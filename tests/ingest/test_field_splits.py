@@ -60,3 +60,17 @@ def test_values_named_by_their_split_beside_a_named_train_loss_are_another_measu
         f"{i}:\tlearn: 0.{60 - i:02d}\ttest: 0.{65 - i:02d}\tbest: 0.{65 - i:02d} (0)\n" for i in range(6)
     )
     assert {"train/loss", "eval/loss"} <= set(series(catboost))
+
+
+def test_a_measure_named_before_its_splits_names_each_split_s_value() -> None:
+    """`iou train: 0.086  eval: 0.046` (Open3D-ML's epoch summary, new log 4504): both values are the IoU's, one per
+    split; the eval one had been read as the eval loss, and its rise from 0.001 as overfitting."""
+    epoch = "=== EPOCH {e}/100 ===\nloss train: {l:.3f}  eval: {v:.3f}\n{m} train: 0.{a}  {s}: 0.{b}\n"
+    for measure, split in (("iou", "eval"), ("f1", "val"), ("mae", "test")):
+        text = "".join(
+            epoch.format(e=e, l=2 - e / 10, v=2.2 - e / 10, m=measure, a=100 + e, s=split, b=50 + e) for e in range(6)
+        )
+        read = series(text)
+        assert [v for _, v in read["eval/loss"]] == [round(2.2 - e / 10, 3) for e in range(6)]
+        assert [v for _, v in read[f"eval/{measure}"]] == [round(0.5 + e / 100, 2) for e in range(6)]
+        assert [v for _, v in read[f"train/{measure}"]] == [round(0.1 + e / 1000, 3) for e in range(6)]

@@ -930,7 +930,7 @@ def _label_slots(labels: tuple[str, ...], tail: str) -> tuple[tuple[tuple[str, s
             group, raw = opened["group"], opened["field"]
         if group and raw and role == "value" and group.lower() != "loss":  # `loss[...]` holds the batch's own
             raw = group if raw.lower() == "loss" else f"{group} {raw}"
-        named_group = _COLON_GROUP.search(_CUT.split(label)[-1])
+        named_group = _COLON_GROUP.search(_CUT.split(label)[-1]) or _split_group(_CUT.split(label)[-1])
         if named_group:  # `Accs: Train: 0.73, Val: 0.70`: the fields after a group's name are its split's
             colon_group, raw = named_group["group"], named_group["field"]
         if colon_group and raw and all(w.lower() in _SPLIT_WORDS or w.lower() == "best" for w in raw.split()):
@@ -1157,6 +1157,20 @@ _KEYED = re.compile(
     r"""["']value["']\s*:\s*(?:\{(?:[^{}]*,)?\s*["'][^"',{}]*["']\s*:\s*)?$"""
 )
 _COLON_GROUP = re.compile(r"(?P<group>[A-Za-z][A-Za-z_]*)\s*:\s*(?P<field>[A-Za-z][A-Za-z_]*)\s*[:=]\s*$")
+_SPACE_GROUP = re.compile(r"(?:^|\s)(?P<group>[A-Za-z][\w@]*)\s+(?P<field>[A-Za-z]+)\s*[:=]\s*$")
+
+
+def _split_group(text: str) -> re.Match[str] | None:
+    """`iou train: 0.086  eval: 0.046`: a measure's name, then its value per split, each split named alone (the
+    fields after it are that measure's, not each split's objective). Not a split word, a counter or a verb."""
+    group = _SPACE_GROUP.search(text)
+    if group is None or group["field"].lower() not in _SPLIT_WORDS:
+        return None
+    name = group["group"].lower()
+    return None if name in _SPLIT_WORDS or name in _NOT_A_GROUP or _counter_role(name) else group
+
+
+_NOT_A_GROUP = {"best", "final", "mean", "avg", "average", "total", "the", "on", "for", "of", "in", "at", "and", "is"}
 # A duration printed as str(timedelta) after a name that says it is one (`time delta: 0:00:02.26`, `Elapsed:
 # 0:00:57`, `epoch time 0:01:05`): that many seconds, a value like any other. Other clocks are times of day.
 _NAMED_DURATION = re.compile(
@@ -2281,13 +2295,32 @@ def _bare_loss(templates: list[Template]) -> Template | None:
         tpl.slots = [Slot("", "loss", "train")]
         tpl.note = "one number per line and nothing else, taken as the loss in record order (no loss named)"
         return tpl
-    counter = np.asarray(tpl.rows, dtype=np.float64)[:, 0]
-    if not _counts(counter) or not np.all(np.diff(counter) > 0):
+    table = np.asarray(tpl.rows, dtype=np.float64)
+    counter = table[:, 0]
+    if _counts(counter) and np.all(np.diff(counter) > 0):
+        tpl.slots = [Slot("", "step", "train", "step"), Slot("", "loss", "train")]
+        tpl.note = (
+            "a rising counter (unnamed, or named only as a counter) and one number per line, "
+            "taken as step and loss (no loss named)"
+        )
+        return tpl
+    # `10.1941, 0` ... `10.1862, 500`: the number first and the loop's counter after it (`print(loss.item(), i)`),
+    # nothing named; the counter may start again (each epoch's batches), then the records are in printed order
+    value, after = table[:, 0], table[:, 1]
+    whole = bool(np.all(np.isfinite(after) & (after == np.round(after)) & (after >= 0)))
+    if (
+        tpl.labels[0].strip(_SEPARATORS)
+        or not whole
+        or bool(np.all(value[np.isfinite(value)] == np.round(value[np.isfinite(value)])))
+    ):
         return None
-    tpl.slots = [Slot("", "step", "train", "step"), Slot("", "loss", "train")]
-    tpl.note = (
-        "a rising counter (unnamed, or named only as a counter) and one number per line, "
-        "taken as step and loss (no loss named)"
+    rising = np.diff(after) > 0
+    stepped = bool(rising.all()) and _counts(after)
+    if not stepped and not (_starts_again(after) and float(rising.mean()) >= 0.8):
+        return None
+    tpl.slots = [Slot("", "loss", "train"), Slot("", "step", "train", "step" if stepped else "skip")]
+    tpl.note = "one number then a counter per line, nothing named: taken as loss and " + (
+        "step (no loss named)" if stepped else "a counter that starts again, records in printed order (no loss named)"
     )
     return tpl
 
