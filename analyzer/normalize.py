@@ -527,13 +527,34 @@ def loss_from_perplexity(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
     return (_concat(parts), derived) if derived else (metrics, {})
 
 
-def _as_loss(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
-    """Copies of metric rows as the split's `loss` with these values, at the same steps and cited at the same
-    lines (every column keeps its dtype: rank's Int64, line's Int64)."""
+def _as_loss(rows: pd.DataFrame, values: np.ndarray, metric: str = "loss") -> pd.DataFrame:
+    """Copies of metric rows as the split's `loss` (or `metric`) with these values, at the same steps and cited
+    at the same lines (every column keeps its dtype: rank's Int64, line's Int64)."""
     added = rows.reset_index(drop=True)
-    added["metric"] = pd.Categorical(["loss"] * len(added))
+    added["metric"] = pd.Categorical([metric] * len(added))
     added["value"] = values
     return added
+
+
+# The dynamic loss scale logged as its base-2 logarithm: OpenAI's fp16 utilities (improved-diffusion,
+# guided-diffusion and the many repositories built on them) print `lg_loss_scale`; a scale of 1 is 0 there.
+_LOG2_SCALE = ("lg_loss_scale", "log2_loss_scale", "loss_scale_log2")
+
+
+def loss_scale_from_log2(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A split that logs its loss scale only as a base-2 logarithm gets the scale itself, 2 ** value, at the same
+    steps and lines: the loss-scale rules read one `loss_scale`, whichever way it was printed."""
+    if metrics.empty:
+        return metrics, {}
+    names = {str(n) for n in pd.Categorical(metrics["metric"]).categories}
+    logged = [n for n in _LOG2_SCALE if n in names]
+    if not logged or "loss_scale" in names:
+        return metrics, {}
+    rows = metrics[metrics["metric"] == logged[0]]
+    with np.errstate(over="ignore"):
+        scale = np.exp2(rows["value"].to_numpy(dtype="float64"))
+    split = str(rows["split"].iloc[0])
+    return _concat([metrics, _as_loss(rows, scale, "loss_scale")]), {f"{split}/loss_scale": f"2 ** {split}/{logged[0]}"}
 
 
 # An objective some loops call an error (deepnl's `avg. error`, Torch7's `current error`, a tutorial's `Error:`).
@@ -590,6 +611,8 @@ def build_run(path: Path, ingested: Ingested, run: int | None = None) -> Run:
     metrics, derived = loss_from_perplexity(metrics)
     metrics, from_error = loss_from_error(metrics)
     derived.update(from_error)
+    metrics, from_log2 = loss_scale_from_log2(metrics)
+    derived.update(from_log2)
     events_parts = [f.events for _, f in ingested.frames if not f.events.empty]
     events_parts.append(_restarts(ingested, restarts))
     non_empty = [e for e in events_parts if not e.empty]
