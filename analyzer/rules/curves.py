@@ -129,9 +129,13 @@ def _first_after_evaluation(run: Run, metric: str, steps: np.ndarray, spike: Spi
     lines = run.metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
     evals = np.unique(np.concatenate([lines[r] for (split, _), r in rows.items() if split == "eval"] or [[]]))
     evals = evals[np.isfinite(evals)]
-    if not len(evals) or len(steps) < 3 * len(evals):
-        return False  # evaluated about as often as the loss is logged: every record is the first after one
     loss = rows.get(("train", metric), np.array([], dtype=np.int64))
+    # Evaluations counted by the gaps between train records they sit in, not by their lines (a table of 21 per-class
+    # IoUs is one evaluation)
+    trained = np.sort(lines[loss][np.isfinite(lines[loss])])
+    evaluations = len(np.unique(np.searchsorted(trained, evals)))
+    if not evaluations or len(steps) < 3 * evaluations:
+        return False  # evaluated about as often as the loss is logged: every record is the first after one
     at = dict(zip(run.metrics["step"].to_numpy()[loss].tolist(), lines[loss].tolist(), strict=True))
     before, peak = at.get(int(steps[i - 1]), np.nan), at.get(int(steps[i]), np.nan)
     return bool(np.isfinite(before) and np.isfinite(peak) and ((evals > before) & (evals < peak)).any())

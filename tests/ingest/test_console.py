@@ -320,14 +320,37 @@ def test_a_bare_number_then_a_rising_counter_are_loss_and_step(tmp_path: Path) -
 
 
 def test_a_bare_number_then_a_counter_that_starts_again_are_losses_in_printed_order(tmp_path: Path) -> None:
-    """Each epoch's batches counted from 0 under an `Epoch: N` line: the loss in record order, the counter unread."""
-    rows = [
-        f"Epoch: {e}\n" + "".join(f"{10.19 - (9 * e + b) / 500:.15f}, {100 * b}\n" for b in range(9)) for e in range(3)
-    ]
-    frames = console.parse_text("".join(rows), "stdout.log")
+    """Each epoch's batches counted from 0 with no header to say which epoch: the loss in record order."""
+    text = "".join(f"{10.19 - (9 * e + b) / 500:.15f}, {100 * b}\n" for e in range(3) for b in range(9))
+    frames = console.parse_text(text, "stdout.log")
     loss = frames.metrics.query("metric == 'loss'")
     assert len(loss) == 27 and loss["value"].is_monotonic_decreasing
     assert frames.meta["console_log"]["stdout.log"]["step_axis"] == "record"
+
+
+@pytest.mark.parametrize("line", ["{v:.15f}, {i}", "iter: {i} loss: {v:.4f}", "loss {v:.4f} at batch {i}"])
+def test_a_counter_that_starts_again_under_epoch_headers_counts_the_epoch_s_batches(line: str) -> None:
+    """`Epoch: N` above each epoch's lines, whose counter starts again from 0: epoch x (largest + 1) + counter (new
+    log 4507: BERT4Rec's `10.1941, 0` ... `10.1862, 800` under `Epoch: 0`)."""
+    rows = [
+        f"Epoch: {e}\n" + "".join(line.format(v=10.19 - (9 * e + b) / 500, i=100 * b) + "\n" for b in range(9))
+        for e in range(3)
+    ]
+    frames = console.parse_text("".join(rows), "stdout.log")
+    loss = frames.metrics.query("metric == 'loss'")
+    assert loss["step"].tolist() == [801 * e + 100 * b for e in range(3) for b in range(9)]
+    assert frames.meta["console_log"]["stdout.log"]["step_axis"] == "batch_in_epoch"
+
+
+def test_an_event_under_epoch_headers_takes_the_step_of_the_record_before_it() -> None:
+    """The traceback after epoch 2's last record sits at that record's step, not at the header's epoch (2)."""
+    rows = [
+        f"Epoch: {e}\n" + "".join(f"iter: {100 * b} loss: {3 - e / 10 - b / 100:.4f}\n" for b in range(9))
+        for e in range(3)
+    ]
+    crash = 'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\nRuntimeError: boom\n'
+    frames = console.parse_text("".join(rows) + crash, "stdout.log")
+    assert frames.events.query("kind == 'exception'")["step"].tolist() == [801 * 2 + 800]
 
 
 @pytest.mark.parametrize(

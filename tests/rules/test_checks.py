@@ -1323,9 +1323,32 @@ def test_a_loss_of_0_over_a_start_up_stretch_only_is_no_zero_loss() -> None:
     assert CHECKS["zero_loss_run"](make_run({"train/loss": long_start})) is not None
 
 
-def _flair_log(first_batch: dict[int, float], at: tuple[int, int] = (0, 0)) -> str:
+_CLASSES = [
+    "void",
+    "person",
+    "bicycle",
+    "car",
+    "motorcycle",
+    "airplane",
+    "bus",
+    "train",
+    "truck",
+    "boat",
+    "light",
+    "hydrant",
+    "sign",
+    "meter",
+    "bench",
+    "bird",
+    "cat",
+]
+_CLASSES += ["dog", "horse", "sheep", "cow"]
+
+
+def _flair_log(first_batch: dict[int, float], at: tuple[int, int] = (0, 0), classes: int = 0) -> str:
     """Flair 0.4's training.log lines (new log 2982): the running mean of the epoch every 13 iterations, then
-    the epoch's DEV and TEST evaluations; `first_batch` sets an epoch's iteration-0 value (one batch alone)."""
+    the epoch's DEV and TEST evaluations; `first_batch` sets an epoch's iteration-0 value (one batch alone);
+    `classes` per-class lines after each evaluation (a table of IoUs, as UniMatch prints: new log 998)."""
     rng = np.random.default_rng(5)
     lines = []
     for epoch in range(1, 13):
@@ -1339,6 +1362,10 @@ def _flair_log(first_batch: dict[int, float], at: tuple[int, int] = (0, 0)) -> s
         lines.append(f"2019-09-13 17:22:32,042 EPOCH {epoch} done: loss 6.9987 - lr 0.1000 - bad epochs 0")
         lines.append("2019-09-13 17:22:55,585 DEV  : loss 7.25035763 - f-score 0.7297 - acc 0.5745")
         lines.append("2019-09-13 17:23:18,955 TEST : loss 7.21333599 - f-score 0.6957 - acc 0.5334")
+        lines += [
+            f"2019-09-13 17:23:18,956 ***** Evaluation ***** >>>> Class [{c} {name}] IoU: {40 + c}.25"
+            for c, name in enumerate(_CLASSES[:classes])
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -1348,6 +1375,13 @@ def test_a_jump_at_the_first_record_after_an_evaluation_is_a_running_mean_starti
     # the same jump in the middle of an epoch is a spike
     (tmp_path / "training.log").write_text(_flair_log({}, at=(10, 65)))
     assert [f for f in analyze(tmp_path).findings if f.rule_id == "loss-spike"]
+
+
+def test_an_evaluation_printed_on_many_lines_counts_once_before_the_running_mean_starts_over(tmp_path: Path) -> None:
+    """An evaluation's table of 21 per-class lines is one evaluation: the loss is still logged several times
+    between evaluations, so the jump at the first record after one is the mean starting over (new log 998)."""
+    (tmp_path / "training.log").write_text(_flair_log({10: 12.83}, classes=21))
+    assert not [f for f in analyze(tmp_path).findings if f.rule_id == "loss-spike"]
 
 
 def test_a_climb_with_the_eval_loss_doubling_beside_it_diverged_whatever_a_score_did() -> None:

@@ -1826,6 +1826,14 @@ def finish(
                         per = int(np.nanmax(data[:, batch + 1]))
                         steps = (steps - int(steps.min())) * per + data[:, batch].astype(np.int64)
                         axis, why = "batch_in_epoch", f"the epoch of the line before it x {per} batches + batch i/n"
+                    elif axis == "epoch" and several and (inner := _inner_counter(tpl, data, steps)) is not None:
+                        # `Epoch: 3` above `iter: 0 loss: ..` ... `iter: 800 loss: ..`: a counter with no total that
+                        # starts again under each header counts that epoch's batches
+                        per = int(np.nanmax(data[:, inner])) + 1
+                        steps = (steps - int(steps.min())) * per + data[:, inner].astype(np.int64)
+                        name = f"`{tpl.slots[inner].raw}`" if tpl.slots[inner].raw else "the counter"
+                        axis = "batch_in_epoch"
+                        why = f"the epoch of the header above it x {per} (largest {name} + 1: it starts again) + {name}"
                     elif axis == "epoch" and bool(np.any(np.diff(steps) == 0)) and _differ_at_same_step(steps, data):
                         # `**** EPOCH 002 ****` above several different records (a banner per batch the reader
                         # does not count): each is a record of its own, in printed order, none overwriting another
@@ -1926,6 +1934,20 @@ def finish(
     if hinted_epochs and plans:
         _hints_under_main(builder, hinted_epochs, plans[0][0], emitted_steps, emitted_axes)
 
+    head = plans[0][0] if plans else None
+    if (
+        head is not None
+        and emitted_axes.get(id(head)) == "batch_in_epoch"
+        and head.lines
+        and not bool(np.isin(np.asarray(head.lines[:1]), known_lines).any())
+    ):
+        # The main records were counted only once placed under their headers (`Epoch: 3` above `iter: 0`): an event
+        # takes the step of the record before it, not the epoch of the header.
+        lines = np.concatenate([known_lines, np.asarray(head.lines, dtype=np.int64)])
+        order = np.argsort(lines, kind="stable")
+        known_lines = lines[order]
+        known_steps = np.concatenate([known_steps, emitted_steps[id(head)].astype(np.int64)])[order]
+
     # Events and loss scales read before any step was known take the step of the last counted line.
     def place(line: int) -> int | None:
         at = int(last_counted(np.asarray([line]))[0])
@@ -1986,6 +2008,22 @@ def _record_order(ranks: np.ndarray) -> np.ndarray:
         where = np.flatnonzero(ranks == rank)
         order[where] = np.arange(1, len(where) + 1)
     return order
+
+
+def _inner_counter(tpl: Template, data: np.ndarray, epochs: np.ndarray) -> int | None:
+    """The slot of a counter with no total, whole and never negative, that starts again exactly where the epoch of
+    the headers above the records goes up (each epoch's batches or iterations), if any."""
+    for i, slot in enumerate(tpl.slots):
+        if slot.role not in ("step", "batch") or (i + 1 < len(tpl.slots) and tpl.slots[i + 1].role == "total"):
+            continue
+        column = data[:, i]
+        if (
+            bool(np.all(np.isfinite(column)))
+            and bool(np.all((column == np.round(column)) & (column >= 0)))
+            and _restarts_with_epochs(column, epochs.astype(np.float64))
+        ):
+            return i
+    return None
 
 
 def _batch_of(tpl: Template) -> int | None:
@@ -2318,9 +2356,12 @@ def _bare_loss(templates: list[Template]) -> Template | None:
     stepped = bool(rising.all()) and _counts(after)
     if not stepped and not (_starts_again(after) and float(rising.mean()) >= 0.8):
         return None
-    tpl.slots = [Slot("", "loss", "train"), Slot("", "step", "train", "step" if stepped else "skip")]
+    tpl.slots = [
+        Slot("", "loss", "train"),
+        Slot("", "step" if stepped else "batch", "train", "step" if stepped else "batch"),
+    ]
     tpl.note = "one number then a counter per line, nothing named: taken as loss and " + (
-        "step (no loss named)" if stepped else "a counter that starts again, records in printed order (no loss named)"
+        "step (no loss named)" if stepped else "a counter that starts again, each epoch's batches (no loss named)"
     )
     return tpl
 
