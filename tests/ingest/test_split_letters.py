@@ -22,3 +22,22 @@ def test_t_and_v_prefixes_of_one_stem_are_train_and_validation() -> None:
 def test_a_lone_v_prefix_is_left_as_it_is() -> None:
     text = "".join(f"update {u} | pi_loss {0.1 * u:.2f} | V_loss {2.0 - 0.1 * u:.2f}\n" for u in range(1, 6))
     assert "eval/loss" not in values(text)
+
+
+# a fastai2 grid search's own per-epoch line (new log 4653), exact lines
+CHESS = """\
+epoch:     0 | acc_t: 0.083 | acc_v: 0.125 | time: 3.409
+epoch:     1 | acc_t: 0.083 | acc_v: 0.125 | time:  3.08
+epoch:     2 | acc_t: 0.083 | acc_v: 0.125 | time: 2.983
+"""
+
+
+def test_t_and_v_suffixes_of_one_stem_are_train_and_validation() -> None:
+    found = values(CHESS + "".join(f"epoch: {e} | loss_t: 1.{e} | loss_v: 2.{e}\n" for e in range(3, 6)))
+    assert found["train/acc"] == [0.083] * 3 and found["eval/acc"] == [0.125] * 3
+    assert found["train/loss"] == [1.3, 1.4, 1.5] and found["eval/loss"] == [2.3, 2.4, 2.5]
+
+
+def test_a_lone_v_suffix_is_left_as_it_is() -> None:
+    text = "".join(f"update {u} | loss_pi {0.1 * u:.2f} | loss_v {2.0 - 0.1 * u:.2f}\n" for u in range(1, 6))
+    assert "eval/loss" not in values(text)

@@ -868,15 +868,19 @@ _INDEX_CLOSE = re.compile(r"\s*\]\s*[:=]\s*")
 
 
 _SPLIT_LETTER = re.compile(r"(?<![\w])([TtVv])_([A-Za-z]\w*)")
+_SPLIT_SUFFIX = re.compile(r"(?<![\w])([A-Za-z][A-Za-z0-9]*)_([TtVv])(?![\w])")  # `acc_t ... acc_v`
 
 
 def _split_letter_pairs(labels: list[str]) -> set[str]:
-    """Stems printed with both a `T_` and a `V_` prefix on one line (`T_Loss ... V_Loss`, `T_acc ... V_acc`):
-    there the letters are the train and validation splits (a lone `V_loss` may be an RL value loss)."""
+    """Stems printed with both a `T_` and a `V_` prefix on one line (`T_Loss ... V_Loss`, `T_acc ... V_acc`), or
+    both a `_t` and a `_v` suffix (`acc_t: 0.083 | acc_v: 0.125`): there the letters are the train and validation
+    splits (a lone `V_loss` may be an RL value loss, a lone `loss_v` a value head's)."""
     found: dict[str, set[str]] = {}
     for label in labels:
         for match in _SPLIT_LETTER.finditer(label):
             found.setdefault(match.group(2).lower(), set()).add(match.group(1).upper())
+        for match in _SPLIT_SUFFIX.finditer(label):
+            found.setdefault(match.group(1).lower(), set()).add(match.group(2).upper())
     return {stem for stem, letters in found.items() if letters == {"T", "V"}}
 
 
@@ -975,8 +979,11 @@ def _label_slots(labels: tuple[str, ...], tail: str) -> tuple[tuple[tuple[str, s
             slots.append(Slot(raw, counter, "train", counter))
         elif raw:
             letter = _SPLIT_LETTER.fullmatch(raw.strip())
+            suffix = _SPLIT_SUFFIX.fullmatch(raw.strip())
             if letter and letter.group(2).lower() in paired:  # `T_Loss 11.06 | ... | V_Loss nan`: train, validation
                 raw = ("train " if letter.group(1) in "Tt" else "val ") + letter.group(2)
+            elif suffix and suffix.group(1).lower() in paired:  # `acc_t: 0.083 | acc_v: 0.125`
+                raw = ("train " if suffix.group(2) in "Tt" else "val ") + suffix.group(1)
             split, metric = _canonical(raw, splits[i])
             if metric == "learning_rate":  # `val_mae: 2.78 lr:0.001`: the optimizer's, whatever split is near
                 split = "train"
