@@ -235,3 +235,20 @@ def test_a_nan_field_before_a_loss_field_named_with_a_slash_is_no_loss_report(tm
     )
     assert "loss_nonfinite" not in [k for k, _ in events(tmp_path, line + "\n")]
     assert "loss_nonfinite" in [k for k, _ in events(tmp_path, "step 5: got nan loss, skipping the batch\n")]
+
+
+def test_an_exception_in_paddle_fluid_s_reader_thread_is_a_dataloader_error(tmp_path: Path) -> None:
+    # Paddle 1.x keeps its DataLoader and PyReader in paddle/fluid/reader.py (Knover's reader thread, new log 4605)
+    text = (
+        "2020-10-26 14:57:16,385-WARNING: Your reader has raised an exception!\n"
+        "Exception in thread Thread-1:\n"
+        "Traceback (most recent call last):\n"
+        '  File "/opt/conda/lib/python3.7/site-packages/paddle/fluid/reader.py", line 1125, in __thread_main__\n'
+        "    for tensors in self._tensor_reader():\n"
+        '  File "/home/aistudio/Knover/readers/nsp_reader.py", line 148, in _pad_batch_records\n'
+        '    batch_label = np.array(batch_label).astype("int64").reshape([-1, 1])\n'
+        "TypeError: int() argument must be a string, a bytes-like object or a number, not 'NoneType'\n"
+    )
+    assert [k for k, _ in events(tmp_path, text)] == ["dataloader_error"]
+    elsewhere = text.replace("paddle/fluid/reader.py", "paddle/fluid/executor.py")
+    assert [k for k, _ in events(tmp_path, elsewhere)] == ["exception"]

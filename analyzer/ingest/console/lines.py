@@ -261,11 +261,12 @@ def _traceback_line(state: State, text: str, lineno: int) -> bool:
     return exc is not None
 
 
-# The data-loading libraries' own files (torch.utils.data, tf.data, paddle.io, Gluon's data): a frame in one of
-# them on the stack when the exception was raised means it was raised loading a batch (or starting workers).
+# The data-loading libraries' own files (torch.utils.data, tf.data, paddle.io, Paddle 1.x's fluid/reader.py where its
+# DataLoader and PyReader live, Gluon's data): a frame in one of them on the stack when the exception was raised means
+# it was raised loading a batch (or starting workers).
 _DATA_LIBRARY = re.compile(
     r"[/\\](?:torch[/\\]utils[/\\]data|tensorflow[/\\]python[/\\]data|paddle[/\\](?:io|fluid[/\\]dataloader)"
-    r"|mxnet[/\\]gluon[/\\]data)[/\\]"
+    r"|mxnet[/\\]gluon[/\\]data)[/\\]|[/\\]paddle[/\\]fluid[/\\]reader\.py$"
 )
 # The DataLoader's functions that read its workers' queue (a frame in them: the main process was waiting there)
 _WORKER_WAIT = {"_try_get_data", "_get_data", "_error_if_any_worker_fails"}
