@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar, cast, get_args, get_origin, get_type_h
 import numpy as np
 import pandas as pd
 
-from analyzer.model import Run
+from analyzer.model import SEVERITIES, Run, severity_rank
 from analyzer.names import LOSS_FUNCTIONS, is_eval_split, loss_variant
 from analyzer.signals.toolkit import nonfinite_scan, true_runs
 
@@ -778,10 +778,17 @@ def event_present(
         found = found[~_explained(run, found, unless)]
     if len(found) < min_count:
         return None
-    first = found.iloc[0]
+    # The most severe first: a launcher's SIGTERMs to the other ranks (a warning) come before the SIGKILL of the rank
+    # that died (an error) in torchrun's output, but they are its consequence.
+    ranks = found["severity"].map(lambda s: severity_rank(str(s)) if s in SEVERITIES else 0).to_numpy()
+    first = found.iloc[int(np.argmax(ranks == ranks.max()))]
     # How often it happened is counted in the file that shows it first: the same crash seen again in another
     # source (W&B's exit record, a tracker's copy of the console) corroborates it, it is not a second one.
-    same = found[found["source"] == first["source"]]
+    same = found[
+        (found["source"] == first["source"])
+        & (found["kind"] == first["kind"])
+        & (found["severity"] == first["severity"])
+    ]
     last = same.iloc[-1]
     onset = None if pd.isna(first["step"]) else int(first["step"])
     evidence: dict[str, Any] = {"first": _cite_event(first), "count": len(same)}
