@@ -200,6 +200,8 @@ def reward_collapses(
         before = values[:onset]
         if int(np.sum(before >= low + held * span)) < 2:
             continue
+        if float(np.mean(at_floor[:onset])) >= 0.5:
+            continue  # at its floor most of the time before too (a sparse reward: 0, now and then 0.5): no level held
         step_noise = float(np.median(np.abs(np.diff(values))))
         level = float(np.median(before[before >= low + held * span]))
         if level - float(np.median(values[onset:])) < noise * step_noise:

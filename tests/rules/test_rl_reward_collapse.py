@@ -76,3 +76,9 @@ def test_a_penalty_term_beside_a_rising_total_is_no_collapse(tmp_path: Path):
     )
     (tmp_path / "stdout.log").write_text(blocks)
     assert not _fired(tmp_path)
+
+
+def test_a_sparse_reward_that_was_at_its_floor_most_of_the_time_before_has_not_collapsed(tmp_path: Path):
+    # two completions a step, mostly both wrong: 0, now and then 0.5 or 1, then 60 zeros (new log 4553)
+    early = [0.5 if step % 7 == 0 else 1.0 if step == 40 else 0.0 for step in range(1, 80)]
+    assert not _fired(_verl(tmp_path, early + [0.0] * 60))
