@@ -967,3 +967,19 @@ def warming_up(lr: pd.Series, since: int) -> bool:
     warmup: tiny updates by design). A rate that has reached its plateau no longer excuses a frozen loss."""
     window = lr[lr.index >= since].to_numpy()
     return len(window) >= 2 and bool((np.diff(window) >= 0).all()) and window[-1] > window[max(0, len(window) - 3)]
+
+
+_EPISODE = re.compile(r"(?i)^(?:ep|eps|episodes?|episode[ _]?(?:num|number|idx|index|id))$")
+
+
+def per_episode(run: Run, metric: str) -> bool:
+    """Whether a printed record that holds this train metric is counted in episodes (`Episode 12 ... Duration:
+    0.29`, `Episode 100  Average Score: 13.2`): a reinforcement learner's, whatever its metrics are called."""
+    for reading in (run.meta.get("console_log") or {}).values():
+        for template in reading.get("templates", []):
+            slots = template.get("slots", [])
+            if any(s.get("metric") == metric and s.get("split") == "train" for s in slots) and any(
+                s.get("role") != "value" and _EPISODE.match(str(s.get("name") or "").strip()) for s in slots
+            ):
+                return True
+    return False

@@ -30,6 +30,7 @@ from analyzer.rules.checks import (
     finite,
     fmt,
     loss_parts,
+    per_episode,
     warming_up,
     zero_tail,
 )
@@ -2199,23 +2200,6 @@ _NOT_DURATION = ("elapsed", "total", "eta", "data", "remaining", "wall", "since"
 SUSTAINED = 5  # logged points in a row that make a rate the run held
 
 
-_EPISODE = re.compile(r"(?i)^(?:ep|eps|episodes?|episode[ _]?(?:num|number|idx|index|id))$")
-
-
-def _per_episode(run: Run, metric: str) -> bool:
-    """Whether a printed record that holds this train metric is counted in episodes (`Episode 12 ... Duration:
-    0.29`): a time per episode grows with the episode's length, as the agent lasts longer, and says nothing of how
-    fast training runs."""
-    for reading in (run.meta.get("console_log") or {}).values():
-        for template in reading.get("templates", []):
-            slots = template.get("slots", [])
-            if any(s.get("metric") == metric and s.get("split") == "train" for s in slots) and any(
-                s.get("role") != "value" and _EPISODE.match(str(s.get("name") or "").strip()) for s in slots
-            ):
-                return True
-    return False
-
-
 @check("throughput_drop")
 def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) -> Detection | None:
     """A throughput series (samples, tokens or steps per second) whose last quarter runs at under
@@ -2227,7 +2211,7 @@ def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) ->
     if not logged:  # a time per step or per epoch (`time: 0.37`, `time this epoch= 1.7`) is a rate upside down
         for split, metric in names:
             low = metric.lower()
-            if _DURATION.search(low) and not any(t in low for t in _NOT_DURATION) and not _per_episode(run, metric):
+            if _DURATION.search(low) and not any(t in low for t in _NOT_DURATION) and not per_episode(run, metric):
                 durations = finite(run.series(metric, split=split))
                 durations = durations[durations > 0]
                 if any(t in low for t in _INTERVAL) or not _cumulative(durations):

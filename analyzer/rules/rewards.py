@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.model import Run
-from analyzer.rules.checks import Detection, check, cite_point, finite, fmt, warming_up
+from analyzer.rules.checks import Detection, check, cite_point, finite, fmt, per_episode, warming_up
 
 # Group-relative methods normalise each prompt's rewards by the group's: equal rewards, zero advantages.
 _GROUP_RELATIVE = {"grpo"}
@@ -157,7 +157,9 @@ def _reward_series(run: Run) -> list[str]:
     out, totals = [], []
     for split, name in run.series_names():
         words = _words(name)
-        scored = "score" in words and kind in ("rl", "grpo")
+        # a policy's `score`: in a run that logs rewards, or in records counted in episodes (`Episode 100  Average
+        # Score: 13.2`, the episode's return)
+        scored = "score" in words and (kind in ("rl", "grpo") or (split == "train" and per_episode(run, name)))
         if split == "train" and (words & _REWARD_WORDS or scored) and not words & _NOT_THE_REWARD:
             out.append(name)
             # A total beside its terms (rsl_rl's `Mean total reward` above `Mean episode rew_action_rate`...):
@@ -202,7 +204,10 @@ def reward_collapses(
             continue
         if float(np.mean(at_floor[:onset])) >= 0.5:
             continue  # at its floor most of the time before too (a sparse reward: 0, now and then 0.5): no level held
-        step_noise = float(np.median(np.abs(np.diff(values))))
+        moves = np.abs(np.diff(values))
+        # its median step-to-step change, and no less than its print resolution (the smallest step it takes): a
+        # score printed to two decimals that goes from 0.01 back to 0.00 moved by one printed unit, no collapse
+        step_noise = max(float(np.median(moves)), float(moves[moves > 0].min()) if (moves > 0).any() else 0.0)
         level = float(np.median(before[before >= low + held * span]))
         if level - float(np.median(values[onset:])) < noise * step_noise:
             continue
