@@ -34,7 +34,7 @@ from analyzer.rules.checks import (
     warming_up,
     zero_tail,
 )
-from analyzer.signals.spikes import Spike, tail_expected
+from analyzer.signals.spikes import Spike, noise_tail, tail_expected
 from analyzer.signals.toolkit import run_signals, true_runs
 from analyzer.signals.trend import eval_train_gap, growth
 
@@ -257,7 +257,8 @@ def loss_spike(
             return None
         # Spikes the series' own heavy tail accounts for (at least one point that high expected among its noise)
         # are how this loss moves, not events: said as information when they are all there is.
-        tail = [t for t in sized if tail_expected(sig.prepared, sig.spikes, t[0].z) >= 1]
+        noise = noise_tail(sig.prepared, sig.spikes)
+        tail = [t for t in sized if tail_expected(noise, t[0].z) >= 1]
         if len(tail) == len(sized) and len(sized) < noisy:
             largest = max(ratio for _, _, ratio in tail)
             return Detection(

@@ -256,28 +256,37 @@ def despike(prep: Prepared, spikes: list[Spike]) -> Prepared:
 _TAIL_MIN = 5  # points of the noise at a robust z of 6 or more before its tail's slope is estimated
 
 
-def tail_expected(prep: Prepared, spikes: list[Spike], z: float, lag: int = 9) -> float:
-    """How many points the series' own noise would be expected to put at a robust z-score of `z` or more.
-
-    Its points outside every excursion (spikes, level shifts) that reach 4 and 6 give its tail's slope on a log-log
-    scale (a power law, the heavier of the usual tails), extrapolated to `z`. A loss averaged over few samples of a
-    skewed distribution (a small batch of hard and easy images) is heavy-tailed: excursions that a Gaussian would
-    put once in 1e15 points come every few hundred, and its other points show it. 0 when fewer than `_TAIL_MIN` of
-    them reach 6 (a light tail, or one seen only in the excursions: nothing to extrapolate from)."""
+def noise_tail(prep: Prepared, spikes: list[Spike], lag: int = 9) -> tuple[int, int]:
+    """How many of the series' points outside every excursion (spikes, level shifts) stand at a robust z-score of 4
+    or more, and of 6 or more, against the detector's own lagged baseline: the tail of its noise (`tail_expected`).
+    One pass over the series."""
     values = prep.values
     n = len(values)
     block = int(np.clip(n // 100, 8, 32))
     if n < 2 * block:
-        return 0.0
+        return 0, 0
     base_b, scale_b = block_baseline(values, block, lag, prep.noise)
     at = np.arange(block, n)
     scores = (values[block:] - base_b[at // block]) / scale_b[at // block]
-    keep = np.ones(len(scores), dtype=bool)
+    keep = np.isfinite(scores)
     for s in spikes:
         keep[max(s.index - block, 0) : max(s.stop - block, 0)] = False
-    scores = scores[keep & np.isfinite(scores)]
-    over4, over6 = int((scores >= 4).sum()), int((scores >= 6).sum())
-    if over6 < _TAIL_MIN or over4 <= over6:
-        return 0.0 if over6 < _TAIL_MIN else float(over6)
+    scores = scores[keep]
+    return int((scores >= 4).sum()), int((scores >= 6).sum())
+
+
+def tail_expected(tail: tuple[int, int], z: float) -> float:
+    """How many points the series' own noise would be expected to put at a robust z-score of `z` or more.
+
+    Its points outside the excursions that reach 4 and 6 (`noise_tail`) give its tail's slope on a log-log scale
+    (a power law, the heavier of the usual tails), extrapolated to `z`. A loss averaged over few samples of a
+    skewed distribution (a small batch of hard and easy images) is heavy-tailed: excursions that a Gaussian would
+    put once in 1e15 points come every few hundred, and its other points show it. 0 when fewer than `_TAIL_MIN` of
+    them reach 6 (a light tail, or one seen only in the excursions: nothing to extrapolate from)."""
+    over4, over6 = tail
+    if over6 < _TAIL_MIN:
+        return 0.0
+    if over4 <= over6:
+        return float(over6)
     slope = np.log(over4 / over6) / np.log(6 / 4)
     return float(over6 * (6 / max(z, 6)) ** slope)
