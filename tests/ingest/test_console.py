@@ -328,7 +328,9 @@ def test_a_bare_number_then_a_counter_that_starts_again_are_losses_in_printed_or
     assert frames.meta["console_log"]["stdout.log"]["step_axis"] == "record"
 
 
-@pytest.mark.parametrize("line", ["{v:.15f}, {i}", "iter: {i} loss: {v:.4f}", "loss {v:.4f} at batch {i}"])
+@pytest.mark.parametrize(
+    "line", ["{v:.15f}, {i}", "iter: {i} loss: {v:.4f}", "loss {v:.4f} at batch {i}", "[{i}] loss={v:.4f}"]
+)
 def test_a_counter_that_starts_again_under_epoch_headers_counts_the_epoch_s_batches(line: str) -> None:
     """`Epoch: N` above each epoch's lines, whose counter starts again from 0: epoch x (largest + 1) + counter (new
     log 4507: BERT4Rec's `10.1941, 0` ... `10.1862, 800` under `Epoch: 0`)."""
@@ -342,10 +344,12 @@ def test_a_counter_that_starts_again_under_epoch_headers_counts_the_epoch_s_batc
     assert frames.meta["console_log"]["stdout.log"]["step_axis"] == "batch_in_epoch"
 
 
-def test_an_event_under_epoch_headers_takes_the_step_of_the_record_before_it() -> None:
-    """The traceback after epoch 2's last record sits at that record's step, not at the header's epoch (2)."""
+@pytest.mark.parametrize("line", ["iter: {i} loss: {v:.4f}", "[{i}] loss={v:.4f}"])
+def test_an_event_under_epoch_headers_takes_the_step_of_the_record_before_it(line: str) -> None:
+    """The traceback after epoch 2's last record sits at that record's step, not at the header's epoch (2) nor at
+    the counter as first read (800, a run relaunched at each header)."""
     rows = [
-        f"Epoch: {e}\n" + "".join(f"iter: {100 * b} loss: {3 - e / 10 - b / 100:.4f}\n" for b in range(9))
+        f"Epoch: {e}\n" + "".join(line.format(i=100 * b, v=3 - e / 10 - b / 100) + "\n" for b in range(9))
         for e in range(3)
     ]
     crash = 'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\nRuntimeError: boom\n'

@@ -1759,6 +1759,7 @@ def finish(
         )
     _one_axis(plans)
     header_lines: list[int] = []
+    epoch_heads: list[tuple[int, int]] = []  # (line, epoch) of every line that counts epochs and holds no metric
     # Headers: lines that carry a counter and no metric (Keras `Epoch 3/30`, `Epoch 1 of 500 took 494s`)
     # place the records printed under them.
     for tpl in merged.values():
@@ -1768,6 +1769,8 @@ def finish(
             and not any(s.role == "value" and s.metric and _metric_like(s.metric) for s in tpl.slots)
         ):
             steps, axis, _ = _steps(tpl, np.asarray(tpl.rows, dtype=np.float64))
+            if steps is not None and axis == "epoch":  # headers of epochs, whatever the records count (_under_headers)
+                epoch_heads += [(line, step) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
             if plans and _behind(plans[0], tpl, steps, among=False) is not None:
                 continue  # `Filling up shuffle buffer: 213 of 500` after step 249: it counts something else
             if steps is not None:
@@ -1796,6 +1799,10 @@ def finish(
             # mmengine's `Epoch(val) [10][2/2]` under their train lines): the eval's epoch, and its batches
             # counted over the eval set, are no training steps; the step the log was at is.
             steps = None
+        if steps is not None and axis == "step" and epoch_heads and _starts_again(steps.astype(np.float64)):
+            # `[0] loss=..` ... `[800] loss=..` under `Epoch: 3`: a counter that starts again exactly where the
+            # epoch header above it goes up counts that epoch's batches (not a run relaunched at each header)
+            steps, axis, why = _under_headers(tpl, steps, sorted(epoch_heads)) or (steps, axis, why)
         counted = steps is not None  # by a counter of its own
         if steps is None:
             context = np.asarray(tpl.context, dtype=np.int64)
@@ -1942,18 +1949,16 @@ def finish(
         _hints_under_main(builder, hinted_epochs, plans[0][0], emitted_steps, emitted_axes)
 
     head = plans[0][0] if plans else None
-    if (
-        head is not None
-        and emitted_axes.get(id(head)) == "batch_in_epoch"
-        and head.lines
-        and not bool(np.isin(np.asarray(head.lines[:1]), known_lines).any())
-    ):
-        # The main records were counted only once placed under their headers (`Epoch: 3` above `iter: 0`): an event
-        # takes the step of the record before it, not the epoch of the header.
-        lines = np.concatenate([known_lines, np.asarray(head.lines, dtype=np.int64)])
+    if head is not None and emitted_axes.get(id(head)) == "batch_in_epoch" and head.lines:
+        # The main records were counted only once placed under their headers (`Epoch: 3` above `iter: 0`, or `[0]`
+        # read at first as a run relaunched at each header): an event takes the step of the record before it, not
+        # the epoch of the header nor the counter as first read.
+        mine = np.asarray(head.lines, dtype=np.int64)
+        others = ~np.isin(known_lines, mine)
+        lines = np.concatenate([known_lines[others], mine])
         order = np.argsort(lines, kind="stable")
         known_lines = lines[order]
-        known_steps = np.concatenate([known_steps, emitted_steps[id(head)].astype(np.int64)])[order]
+        known_steps = np.concatenate([known_steps[others], emitted_steps[id(head)].astype(np.int64)])[order]
 
     # Events and loss scales read before any step was known take the step of the last counted line.
     def place(line: int) -> int | None:
@@ -2015,6 +2020,24 @@ def _record_order(ranks: np.ndarray) -> np.ndarray:
         where = np.flatnonzero(ranks == rank)
         order[where] = np.arange(1, len(where) + 1)
     return order
+
+
+def _under_headers(
+    tpl: Template, counter: np.ndarray, heads: list[tuple[int, int]]
+) -> tuple[np.ndarray, str, str] | None:
+    """Steps epoch x (largest + 1) + counter for records whose counter starts again exactly where the epoch header
+    above each of them goes up; None when some record has no header above it or the two do not turn together."""
+    lines = np.asarray([line for line, _ in heads], dtype=np.int64)
+    values = np.asarray([epoch for _, epoch in heads], dtype=np.int64)
+    at = np.searchsorted(lines, np.asarray(tpl.lines, dtype=np.int64), side="right") - 1
+    if not len(at) or bool((at < 0).any()):
+        return None
+    epochs = values[at].astype(np.float64)
+    if not _restarts_with_epochs(counter.astype(np.float64), epochs):
+        return None
+    per = int(counter.max()) + 1
+    steps = (epochs - epochs.min()).astype(np.int64) * per + counter.astype(np.int64)
+    return steps, "batch_in_epoch", f"the header above it x {per} (largest counter + 1: it starts again) + the counter"
 
 
 def _inner_counter(tpl: Template, data: np.ndarray, epochs: np.ndarray) -> int | None:
