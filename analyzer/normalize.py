@@ -522,12 +522,12 @@ def loss_from_perplexity(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
         values = rows["value"].to_numpy(dtype="float64")
         with np.errstate(divide="ignore", invalid="ignore"):
             loss = np.where(values > 0, np.log(np.where(values > 0, values, 1.0)), np.nan)
-        parts.append(_as_loss(rows, loss))
+        parts.append(_as_series(rows, loss))
         derived[f"{split}/loss"] = f"ln({split}/{ppl}): no loss was logged"
     return (_concat(parts), derived) if derived else (metrics, {})
 
 
-def _as_loss(rows: pd.DataFrame, values: np.ndarray, metric: str = "loss") -> pd.DataFrame:
+def _as_series(rows: pd.DataFrame, values: np.ndarray, metric: str = "loss") -> pd.DataFrame:
     """Copies of metric rows as the split's `loss` (or `metric`) with these values, at the same steps and cited
     at the same lines (every column keeps its dtype: rank's Int64, line's Int64)."""
     added = rows.reset_index(drop=True)
@@ -554,7 +554,9 @@ def loss_scale_from_log2(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
     with np.errstate(over="ignore"):
         scale = np.exp2(rows["value"].to_numpy(dtype="float64"))
     split = str(rows["split"].iloc[0])
-    return _concat([metrics, _as_loss(rows, scale, "loss_scale")]), {f"{split}/loss_scale": f"2 ** {split}/{logged[0]}"}
+    return _concat([metrics, _as_series(rows, scale, "loss_scale")]), {
+        f"{split}/loss_scale": f"2 ** {split}/{logged[0]}"
+    }
 
 
 # An objective some loops call an error (deepnl's `avg. error`, Torch7's `current error`, a tutorial's `Error:`).
@@ -581,7 +583,7 @@ def loss_from_error(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]
         rows = mine[mine["metric"] == name]
         if not bool((rows["value"].to_numpy(dtype="float64") > 1).any()):
             continue
-        parts.append(_as_loss(rows, rows["value"].to_numpy()))
+        parts.append(_as_series(rows, rows["value"].to_numpy()))
         derived[f"{split}/loss"] = f"{split}/{name}: an objective named error, no loss was logged"
     return (_concat(parts), derived) if derived else (metrics, {})
 

@@ -2373,7 +2373,8 @@ def _bare_loss(templates: list[Template]) -> Template | None:
         )
         return tpl
     # `10.1941, 0` ... `10.1862, 500`: the number first and the loop's counter after it (`print(loss.item(), i)`),
-    # nothing named; the counter may start again (each epoch's batches), then the records are in printed order
+    # nothing named; the counter may start again (each epoch's batches: placed under their epoch headers if any,
+    # else in printed order)
     value, after = table[:, 0], table[:, 1]
     whole = bool(np.all(np.isfinite(after) & (after == np.round(after)) & (after >= 0)))
     if (
