@@ -125,21 +125,36 @@ def _first_after_evaluation(run: Run, metric: str, steps: np.ndarray, spike: Spi
     i = spike.index
     if spike.points != 1 or spike.stop != i + 1 or not 0 < i < len(steps) - 1:
         return False
-    # By the lines they were printed on (an evaluation may count epochs while the loss counts batches)
-    rows = run.series_rows()
-    lines = run.metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
-    evals = np.unique(np.concatenate([lines[r] for (split, _), r in rows.items() if split == "eval"] or [[]]))
-    evals = evals[np.isfinite(evals)]
-    loss = rows.get(("train", metric), np.array([], dtype=np.int64))
-    # Evaluations counted by the gaps between train records they sit in, not by their lines (a table of 21 per-class
-    # IoUs is one evaluation)
-    trained = np.sort(lines[loss][np.isfinite(lines[loss])])
-    evaluations = len(np.unique(np.searchsorted(trained, evals)))
+    evals, evaluations, loss_steps, loss_lines = _evaluation_lines(run, metric)
     if not evaluations or len(steps) < 3 * evaluations:
         return False  # evaluated about as often as the loss is logged: every record is the first after one
-    at = dict(zip(run.metrics["step"].to_numpy()[loss].tolist(), lines[loss].tolist(), strict=True))
-    before, peak = at.get(int(steps[i - 1]), np.nan), at.get(int(steps[i]), np.nan)
+
+    def line_at(step: int) -> float:  # the line of the loss's record at a step (the last one printed there)
+        k = int(np.searchsorted(loss_steps, step, side="right")) - 1
+        return float(loss_lines[k]) if k >= 0 and loss_steps[k] == step else math.nan
+
+    before, peak = line_at(int(steps[i - 1])), line_at(int(steps[i]))
     return bool(np.isfinite(before) and np.isfinite(peak) and ((evals > before) & (evals < peak)).any())
+
+
+def _evaluation_lines(run: Run, metric: str) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """The lines evaluations were printed on, how many evaluations they are (counted by the gaps between train
+    records they sit in, not by their lines: a table of 21 per-class IoUs is one evaluation), and the loss's steps
+    in order with the line of each (by the lines: an evaluation may count epochs while the loss counts batches).
+    Worked out once per run and series: a long log has millions of records and a spike test asks for each spike."""
+    cache = run.__dict__.setdefault("_evaluation_lines", {})
+    if metric not in cache:
+        rows = run.series_rows()
+        lines = run.metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
+        evals = np.unique(np.concatenate([lines[r] for (split, _), r in rows.items() if split == "eval"] or [[]]))
+        evals = evals[np.isfinite(evals)]
+        loss = rows.get(("train", metric), np.array([], dtype=np.int64))
+        loss_lines, loss_steps = lines[loss], run.metrics["step"].to_numpy()[loss]
+        trained = np.sort(loss_lines[np.isfinite(loss_lines)])
+        evaluations = len(np.unique(np.searchsorted(trained, evals))) if len(evals) else 0
+        order = np.argsort(loss_steps, kind="stable")
+        cache[metric] = (evals, evaluations, loss_steps[order], loss_lines[order])
+    return cast(tuple[np.ndarray, int, np.ndarray, np.ndarray], cache[metric])
 
 
 def _returned(values: np.ndarray, steps: np.ndarray, spike: Spike, min_ratio: float) -> Spike:
