@@ -966,7 +966,7 @@ def _label_slots(labels: tuple[str, ...], tail: str) -> tuple[tuple[tuple[str, s
             if role == "total" and prev.role in ("value", "unnamed"):
                 prev.role = "counter"
             continue
-        if raw.strip().lower() == "v_num":  # Lightning's logger version in every bar: an id, never a metric
+        if raw.strip().lower() in RECORD_IDS:  # who printed the line and from where: an id, never a metric
             slots.append(Slot(raw, "", "train", "skip"))
             continue
         if raw and role == "value" and _TIME_UNIT.match(following[i]) and not _TIMED_NAME.search(raw):
@@ -1081,6 +1081,14 @@ def _judge_slots(tpl: Template, slots: list[Slot], splits: tuple[str, ...], foll
             words = _tokens(slot.raw)
             if slot.role == "value" and slot.metric == "loss" and words and words[-1] == "cost":
                 slot.metric = canonical_metric("_".join(words))
+
+
+# Fields that say who printed a record and from where, never a measurement: Lightning's logger version in every bar
+# (`v_num`), and the attributes Python's logging puts in a JSON log record or an MLPerf MLLOG line (the source line,
+# the process and thread ids, the clock's milliseconds). A bare `process` or `thread` is one only as a JSON record's
+# key (`JSON_RECORD_IDS`): printed in a line it may count the batches (Kaldi's `Process 100/3161`).
+RECORD_IDS = {"v_num", "lineno", "line_no", "pid", "tid", "process_id", "thread_id", "msecs", "relativecreated"}
+JSON_RECORD_IDS = RECORD_IDS | {"process", "thread"}
 
 
 _TEST_WORDS = {"test", "testing", "tst"}

@@ -8,7 +8,7 @@ from typing import Any
 
 from analyzer.ingest import hf_state
 from analyzer.ingest.base import to_float
-from analyzer.ingest.console.generic import field_name, rounded_zero, unwrap_numbers
+from analyzer.ingest.console.generic import JSON_RECORD_IDS, field_name, rounded_zero, unwrap_numbers
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import NUM
 
@@ -198,6 +198,8 @@ def _emit(state: State, row: dict[str, Any], lineno: int, step: int, rank: int |
     """One dict record's metrics at `step`, printed by `rank`."""
     kind, columns = hf_state.layout_plan(tuple(row))
     for key, split, metric in columns:
+        if key.lower() in JSON_RECORD_IDS:  # a JSON log record's source line, process, thread: no metric
+            continue
         value = value_of(row[key])
         if value is not None:
             rounded = rounded_zero(str(row[key])) if value == 0 else 0.0
