@@ -270,20 +270,20 @@ def loss_spike(
                 sized.append((s, base, s.peak / base))
         if not sized:
             return None
-        # Spikes the series' own heavy tail accounts for (at least one point that high expected among its noise)
-        # are how this loss moves, not events: said as information when they are all there is.
-        noise = noise_tail(sig.prepared, sig.spikes)
-        tail = [t for t in sized if tail_expected(noise, t[0].z) >= 1]
-        if len(tail) == len(sized) and len(sized) < noisy:
-            largest = max(ratio for _, _, ratio in tail)
-            return Detection(
-                tail[0][0].step,
-                f"the loss is heavy-tailed: {len(tail)} excursion(s) of up to {round(largest, 2)}× its baseline, each "
-                "of which came back, no higher than its own noise reaches elsewhere",
-                {"pattern": "heavy_tailed", "count": len(tail), "largest_ratio": round(largest, 2)},
-                severity="info",
-            )
         if len(sized) < noisy:  # (five or more excursions are the noisy case below, whatever the tail says)
+            # Spikes the series' own heavy tail accounts for (at least one point that high expected among its noise)
+            # are how this loss moves, not events: said as information when they are all there is.
+            noise = noise_tail(sig.prepared, sig.spikes)
+            tail = [t for t in sized if tail_expected(noise, t[0].z) >= 1]
+            if len(tail) == len(sized):
+                largest = max(ratio for _, _, ratio in tail)
+                return Detection(
+                    tail[0][0].step,
+                    f"the loss is heavy-tailed: {len(tail)} excursion(s) of up to {round(largest, 2)}× its baseline, "
+                    "each of which came back, no higher than its own noise reaches elsewhere",
+                    {"pattern": "heavy_tailed", "count": len(tail), "largest_ratio": round(largest, 2)},
+                    severity="info",
+                )
             sized = [t for t in sized if t not in tail]
         first = sized[0][0]
         listed = [

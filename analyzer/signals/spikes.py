@@ -144,6 +144,11 @@ def _hot(
     return hot
 
 
+def default_block(n: int) -> int:
+    """The block length for a series of `n` points: a hundredth of it, from 8 to 32 points."""
+    return int(np.clip(n // 100, 8, 32))
+
+
 def find_spikes(
     series: Prepared | object,
     z_min: float = 8.0,
@@ -163,7 +168,7 @@ def find_spikes(
     prep = series if isinstance(series, Prepared) else prepare(series)  # type: ignore[arg-type]
     values, steps = prep.values, prep.steps
     n = len(values)
-    block = block if block is not None else int(np.clip(n // 100, 8, 32))
+    block = block if block is not None else default_block(n)
     if n < 2 * block:
         return []
     base_b, scale_b = block_baseline(values, block, lag, prep.noise)
@@ -262,7 +267,7 @@ def noise_tail(prep: Prepared, spikes: list[Spike], lag: int = 9) -> tuple[int, 
     One pass over the series."""
     values = prep.values
     n = len(values)
-    block = int(np.clip(n // 100, 8, 32))
+    block = default_block(n)  # the detector's own blocks (find_spikes' default)
     if n < 2 * block:
         return 0, 0
     base_b, scale_b = block_baseline(values, block, lag, prep.noise)

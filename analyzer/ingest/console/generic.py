@@ -885,9 +885,10 @@ def _split_letter_pairs(labels: list[str]) -> set[str]:
 
 
 def _name_slots(tpl: Template) -> None:
-    named, splits = _label_slots(tuple(tpl.labels), tpl.key.rsplit("\x01", 1)[-1])
+    tail = tpl.key.rsplit("\x01", 1)[-1]
+    named, splits = _label_slots(tuple(tpl.labels), tail)
     slots = [Slot(*fields) for fields in named]
-    following = [*tpl.labels[1:], tpl.key.rsplit("\x01", 1)[-1]]
+    following = [*tpl.labels[1:], tail]
     _judge_slots(tpl, slots, splits, following)
     tpl.slots = slots
 
@@ -934,7 +935,8 @@ def _label_slots(labels: tuple[str, ...], tail: str) -> tuple[tuple[tuple[str, s
             group, raw = opened["group"], opened["field"]
         if group and raw and role == "value" and group.lower() != "loss":  # `loss[...]` holds the batch's own
             raw = group if raw.lower() == "loss" else f"{group} {raw}"
-        named_group = _COLON_GROUP.search(_CUT.split(label)[-1]) or _split_group(_CUT.split(label)[-1])
+        last_piece = _CUT.split(label)[-1]
+        named_group = _COLON_GROUP.search(last_piece) or _split_group(last_piece)
         if named_group:  # `Accs: Train: 0.73, Val: 0.70`: the fields after a group's name are its split's
             colon_group, raw = named_group["group"], named_group["field"]
         if colon_group and raw and all(w.lower() in _SPLIT_WORDS or w.lower() == "best" for w in raw.split()):
@@ -1471,6 +1473,13 @@ def _differ_at_same_step(steps: np.ndarray, data: np.ndarray) -> bool:
     return any(not np.array_equal(rows[i], rows[i + 1], equal_nan=True) for i in same)
 
 
+def _epoch_major(epochs: np.ndarray, counter: np.ndarray) -> tuple[np.ndarray, int]:
+    """Steps numbered epoch after epoch, (epoch - the first epoch) x per + counter, for a counter with no total that
+    starts again each epoch: per is its largest value + 1. Returns the steps and per."""
+    per = int(np.nanmax(counter)) + 1
+    return ((epochs - np.nanmin(epochs)) * per + counter).astype(np.int64), per
+
+
 def _restarts_with_epochs(counter: np.ndarray, epoch: np.ndarray) -> bool:
     """A counter that goes back down at every place the epoch goes up, and nowhere else."""
     known = np.isfinite(counter) & np.isfinite(epoch)
@@ -1537,10 +1546,9 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     ):
         # `Epoch 2, Step 0, Loss: ..`: a step counter that starts again with each epoch counts its batches.
         i = ranked[0]
-        per = int(np.nanmax(data[:, i])) + 1
-        steps = (data[:, epoch] - np.nanmin(data[:, epoch])) * per + data[:, i]
+        steps, per = _epoch_major(data[:, epoch], data[:, i])
         return (
-            steps.astype(np.int64),
+            steps,
             "batch_in_epoch",
             f"epoch `{named(epoch)}` x {per} (largest `{named(i)}` + 1: it starts again each epoch) + `{named(i)}`",
         )
@@ -1570,10 +1578,9 @@ def _steps(tpl: Template, data: np.ndarray) -> tuple[np.ndarray | None, str, str
     )
     if epoch is not None and plain_batch is not None and np.all(data[:, epoch] == np.round(data[:, epoch])):
         # No total printed: (epoch, batch) in order, with the largest batch seen + 1 as the epoch's length.
-        per = int(np.nanmax(data[:, plain_batch])) + 1
-        steps = (data[:, epoch] - np.nanmin(data[:, epoch])) * per + data[:, plain_batch]
+        steps, per = _epoch_major(data[:, epoch], data[:, plain_batch])
         return (
-            steps.astype(np.int64),
+            steps,
             "batch_in_epoch",
             (f"epoch `{named(epoch)}` x {per} (largest batch + 1: no total printed) + batch `{named(plain_batch)}`"),
         )
@@ -1693,10 +1700,9 @@ def _unnamed_pair(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray | N
     turns = np.diff(first) > 0
     if not bool(np.all(np.diff(second)[~turns] > 0)) or (turns.any() and not _restarts_with_epochs(second, first)):
         return None, "", ""
-    per = int(second.max()) + 1
-    steps = (first - first.min()) * per + second
+    steps, per = _epoch_major(first, second)
     why = f"the two leading numbers of each line: epoch x {per} (largest second + 1) + the second, which starts again"
-    return steps.astype(np.int64), "batch_in_epoch", why if turns.any() else "the second leading number of each line"
+    return steps, "batch_in_epoch", why if turns.any() else "the second leading number of each line"
 
 
 def finish(
@@ -1785,6 +1791,7 @@ def finish(
                 stepped_lines += [(line, step, axis) for line, step in zip(tpl.lines, steps.tolist(), strict=True)]
                 header_lines += tpl.lines
     stepped_lines.sort()
+    epoch_heads.sort()
     headers = np.asarray(header_lines, dtype=np.int64)
     known_lines = np.asarray([line for line, _, _ in stepped_lines], dtype=np.int64)
     known_steps = np.asarray([s for _, s, _ in stepped_lines], dtype=np.int64)
@@ -1810,7 +1817,7 @@ def finish(
         if steps is not None and axis == "step" and epoch_heads and _starts_again(steps.astype(np.float64)):
             # `[0] loss=..` ... `[800] loss=..` under `Epoch: 3`: a counter that starts again exactly where the
             # epoch header above it goes up counts that epoch's batches (not a run relaunched at each header)
-            steps, axis, why = _under_headers(tpl, steps, sorted(epoch_heads)) or (steps, axis, why)
+            steps, axis, why = _under_headers(tpl, steps, epoch_heads) or (steps, axis, why)
         counted = steps is not None  # by a counter of its own
         if steps is None:
             context = np.asarray(tpl.context, dtype=np.int64)
@@ -1851,8 +1858,7 @@ def finish(
                     elif axis == "epoch" and several and (inner := _inner_counter(tpl, data, steps)) is not None:
                         # `Epoch: 3` above `iter: 0 loss: ..` ... `iter: 800 loss: ..`: a counter with no total that
                         # starts again under each header counts that epoch's batches
-                        per = int(np.nanmax(data[:, inner])) + 1
-                        steps = (steps - int(steps.min())) * per + data[:, inner].astype(np.int64)
+                        steps, per = _epoch_major(steps.astype(np.float64), data[:, inner])
                         name = f"`{tpl.slots[inner].raw}`" if tpl.slots[inner].raw else "the counter"
                         axis = "batch_in_epoch"
                         why = f"the epoch of the header above it x {per} (largest {name} + 1: it starts again) + {name}"
@@ -2043,8 +2049,7 @@ def _under_headers(
     epochs = values[at].astype(np.float64)
     if not _restarts_with_epochs(counter.astype(np.float64), epochs):
         return None
-    per = int(counter.max()) + 1
-    steps = (epochs - epochs.min()).astype(np.int64) * per + counter.astype(np.int64)
+    steps, per = _epoch_major(epochs, counter.astype(np.float64))
     return steps, "batch_in_epoch", f"the header above it x {per} (largest counter + 1: it starts again) + the counter"
 
 
