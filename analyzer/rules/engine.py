@@ -6,11 +6,11 @@ evidence. The file format is analyzer.rules.schema; `when` matching is analyzer.
 from __future__ import annotations
 
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from analyzer.errors import Problem
+from analyzer.library import builtin_rules_dir
 from analyzer.model import Cause, Finding, Run
 from analyzer.rules import curves, generic, rewards  # noqa: F401  (register their checks)
 from analyzer.rules.checks import CHECKS, Detection
@@ -18,14 +18,6 @@ from analyzer.rules.conditions import evaluate as holds_condition
 from analyzer.rules.conditions import positive_names
 from analyzer.rules.matching import holds, lookup, matches
 from analyzer.rules.schema import Rule, RuleError, load_rule
-
-
-def builtin_rules_dir() -> Path:
-    """The rule library: rules/ at the top of a checkout, or its copy inside an installed wheel."""
-    checkout = Path(__file__).resolve().parents[2] / "rules"
-    if checkout.is_dir() and any(checkout.glob("*.yaml")):
-        return checkout
-    return Path(str(resources.files("analyzer.builtin_rules")))
 
 
 def load_rules(dirs: list[Path] | None = None) -> tuple[list[Rule], list[Problem]]:

@@ -86,11 +86,14 @@ def triage(
 
     start = time.perf_counter()
     local = scheduler is None and analyse is None
+    first = local and not Path(db).exists()
+    if first:
+        start_fork_server()  # a first triage: the workers' imports overlap the index's and discovery's
     index = Index(db)
     try:
         known = index.known()
-        if local and not known:
-            start_fork_server()  # a first triage: the workers' imports overlap discovery
+        if local and not known and not first:
+            start_fork_server()
         fp = fingerprint(rules_dirs or [])
         targets = discover(roots, {key: row[0] for key, row in known.items() if row[0]})
         outcome = Outcome(found=len(targets), roots=sorted({t.root for t in targets}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from pathlib import Path
 
 from rich.console import Console
@@ -24,6 +25,13 @@ def inside(path: Path, roots: list[Path]) -> Path | None:
     return within(path, roots)
 
 
+def _preimport(plots: bool) -> None:
+    import analyzer.triage.summary  # noqa: F401  (pandas)
+
+    if plots:
+        import matplotlib.figure  # noqa: F401
+
+
 def run_triage(
     folders: list[Path],
     jobs: int,
@@ -42,7 +50,6 @@ def run_triage(
     """Triage the folders; returns the exit code (0 all healthy, 1 failing or unreadable runs, 2 usage)."""
     from analyzer.triage import triage
     from analyzer.triage.index import Index
-    from analyzer.triage.summary import collect, render_markdown, render_text, write_plots
 
     if fmt == "parquet" and sys.stdout.isatty():
         _say(err, "error: --format parquet writes binary to stdout: redirect it (> runs.parquet) or use --export")
@@ -60,6 +67,9 @@ def run_triage(
         return 2
     from analyzer.triage.progress import progress
 
+    # The summary's libraries load while the workers' fork server imports the analysis (one core each):
+    # not after the runs, when both cores are the workers'.
+    threading.Thread(target=_preimport, args=(output is not None and plots,), daemon=True).start()
     try:
         with progress(err) as start:
             outcome = triage(
@@ -88,6 +98,8 @@ def run_triage(
         f"{outcome.found} run(s) found, {outcome.analysed} analysed, {outcome.unchanged} unchanged "
         f"(skipped), {outcome.pruned} gone from the index, in {outcome.seconds:.1f} s; index: {db}",
     )
+    from analyzer.triage.summary import collect, render_markdown, render_text, write_plots
+
     index = Index(db)
     try:
         summary = collect(index, outcome.roots)

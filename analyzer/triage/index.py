@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: `import analyzer.triage` stays light, so the workers' fork server starts first
+    import pandas as pd
 
 SCHEMA_VERSION = "2"
 
@@ -106,7 +107,7 @@ def grammar_file() -> Path:
 def fingerprint(rules_dirs: Iterable[Path] = ()) -> Fingerprint:
     """Digests of the tool version and rules, and of the line grammars."""
     import analyzer
-    from analyzer.rules import builtin_rules_dir
+    from analyzer.library import builtin_rules_dir
 
     core = hashlib.sha256(f"{analyzer.__version__}\0{SCHEMA_VERSION}".encode())
     files = sorted(builtin_rules_dir().glob("*.yaml"))
@@ -164,6 +165,8 @@ class Index:
         index holds none of them, so there is nothing to delete)."""
         if not results:
             return
+        import pandas as pd
+
         runs = pd.DataFrame([r["run"] for r in results])
         runs["fingerprint"] = fp.core
         console = runs["console"].astype(bool) if "console" in runs else pd.Series(True, index=runs.index)
