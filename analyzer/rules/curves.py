@@ -2067,6 +2067,28 @@ def _peak_grew(name: str, values: np.ndarray, peak_rise: float) -> bool:
     return start > 0 and float(values[-1]) / start - 1 >= peak_rise
 
 
+def _after_setup(run: Run, split: str, metric: str, series: pd.Series) -> pd.Series:
+    """The points of a series printed after its file's first train-loss record: what a framework prints while it
+    sets up (DeepSpeed's `see_memory_usage` as ZeRO allocates the parameters, then the optimizer states) climbs
+    by construction, and says nothing of a leak. A file with no train loss, or no lines, keeps every point."""
+    rows = run.series_rows().get((split, metric))
+    loss = run.series_rows().get(("train", "loss"))
+    if rows is None or loss is None or not len(series):
+        return series
+    lines = run.metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
+    sources = run.metrics["source"].to_numpy()
+    first: dict[Any, float] = {}
+    for row in loss.tolist():
+        if np.isfinite(lines[row]) and lines[row] < first.get(sources[row], np.inf):
+            first[sources[row]] = float(lines[row])
+    setup = {
+        int(step)
+        for row, step in zip(rows.tolist(), run.metrics["step"].to_numpy()[rows].tolist(), strict=True)
+        if sources[row] in first and lines[row] < first[sources[row]]
+    }
+    return series[~series.index.isin(list(setup))] if setup else series
+
+
 @check("memory_growth")
 def memory_growth(
     run: Run, *, min_points: int = 4, min_rise: float = 0.03, min_up: float = 0.75, peak_rise: float = 0.25
@@ -2075,7 +2097,7 @@ def memory_growth(
     `min_rise` (relative), and still rising in the second half of the run (a warm-up plateau is not a leak);
     a running peak must also rise by `peak_rise` after the run's first quarter."""
     for split, metric in _memory_series(run):
-        series = finite(run.series(metric, split=split))
+        series = _after_setup(run, split, metric, finite(run.series(metric, split=split)))
         if len(series) < min_points or float(series.iloc[0]) <= 0:
             continue
         values = series.to_numpy()

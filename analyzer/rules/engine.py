@@ -12,7 +12,7 @@ from typing import Any
 from analyzer.errors import Problem
 from analyzer.library import builtin_rules_dir
 from analyzer.model import Cause, Finding, Run
-from analyzer.rules import curves, generic, rewards  # noqa: F401  (register their checks)
+from analyzer.rules import curves, gan, generic, rewards  # noqa: F401  (register their checks)
 from analyzer.rules.checks import CHECKS, Detection
 from analyzer.rules.conditions import evaluate as holds_condition
 from analyzer.rules.conditions import positive_names

@@ -211,6 +211,16 @@ FIRES: dict[str, Case] = {
         ),
         onset=0,
     ),
+    "discriminator_wins": Case(  # D's losses fall to about 0 by batch 12 and stay there; G's loss climbs
+        lambda: make_run(
+            {
+                "train/d_real": [0.4 - 0.03 * i for i in range(12)] + [0.002 + 0.001 * (i % 3) for i in range(20)],
+                "train/d_fake": [0.5 - 0.04 * i for i in range(12)] + [0.003, 0.04] * 10,
+                "train/g_gan": [2.0 + 0.2 * i for i in range(32)],
+            }
+        ),
+        onset=13,  # the first of the twenty points at about 0 (steps count from 1)
+    ),
     "policy_frozen": Case(  # a first PPO update that clipped 97% of the samples, then updates that move nothing
         lambda: make_run(
             {
@@ -351,6 +361,9 @@ SILENT: dict[str, Case] = {
                 "train/episode_reward": {1000 + i: 5.0 + ((i * 7) % 5 - 2) for i in range(80)},
             }
         )
+    ),
+    "discriminator_wins": Case(  # D near its equilibrium, dipping under 0.01 now and then
+        lambda: make_run({"train/d_loss": [0.6, 0.004, 0.7, 0.5, 0.008, 0.65] * 6, "train/g_loss": [1.0] * 36})
     ),
     "policy_frozen": Case(  # a healthy PPO: a few percent clipped, the KL moved by about 1e-2
         lambda: make_run(
@@ -1490,3 +1503,24 @@ def test_a_loss_driven_to_minus_infinity_diverged() -> None:
     # a negative loss that settles (a policy-gradient term, an ELBO's bound) did not run away
     settled = {e: -2.0 - 1.0 / (1 + e) for e in range(70)}
     assert CHECKS["divergence"](make_run({"train/loss": settled})) is None
+
+
+def test_a_discriminator_at_zero_is_judged_only_in_a_gan_that_had_something_to_lose() -> None:
+    """D's loss at 0 with a generator beside it fires; the same at 0 from its first point (a hinge loss whose
+    margins hold), a critic's loss that goes negative (WGAN), or a `d_loss` with no generator logged does not."""
+    check = CHECKS["discriminator_wins"]
+    fell = [0.5 - 0.04 * i for i in range(10)] + [0.001] * 20
+    assert check(make_run({"train/d_loss": fell, "train/g_loss": [2.0] * 30})) is not None
+    assert check(make_run({"train/d_loss": [0.0] * 30, "train/g_loss": [2.0] * 30})) is None
+    assert check(make_run({"train/d_loss": [-0.2] + fell[1:], "train/g_loss": [2.0] * 30})) is None
+    assert check(make_run({"train/d_loss": fell})) is None
+
+
+def test_memory_printed_while_the_framework_sets_up_is_no_leak() -> None:
+    """DeepSpeed's `see_memory_usage` climbs while ZeRO allocates parameters and optimizer states, before the
+    first train record: those points are no leak. The same values printed among the train records are one."""
+    check = CHECKS["memory_growth"]
+    setup = [2.19, 2.19, 5.56, 5.56, 12.31, 14.93]
+    loss = [2.0 - 0.05 * i for i in range(10)]
+    assert check(make_run({"train/see_memory_usage_ma": setup, "train/loss": loss})) is None  # lines 1-6, then 7-16
+    assert check(make_run({"train/loss": loss, "train/see_memory_usage_ma": setup})) is not None
