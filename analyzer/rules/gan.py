@@ -34,10 +34,10 @@ def discriminator_wins(
     run: Run, *, floor: float = 0.01, most: float = 0.5, share: float = 0.25, min_points: int = 3
 ) -> Detection | None:
     """Every discriminator loss of a GAN (a generator's loss logged beside it) ends at about 0: under `floor`
-    (a cross-entropy of 0.01 is a confidence of 99% on every sample) at `most` of its points (half: its median) from some point to
-    the end, over the last `share` of them and `min_points` at least, after it had been above it. A critic's loss
-    that goes negative (WGAN) measures a distance, not a confidence, and is left alone; a loss at 0 from its
-    first point (a hinge loss whose margins hold) has lost nothing."""
+    (a cross-entropy of 0.01 is a confidence of 99% on every sample) at `most` of its points (half: its median)
+    from some point to the end, over the last `share` of them and `min_points` at least, after it had been above.
+    A critic's loss that goes negative (WGAN) measures a distance, not a confidence, and is left alone; a loss at
+    0 from its first point (a hinge loss whose margins hold) has lost nothing."""
     names, generators = players(run)
     if not names or not generators:
         return None

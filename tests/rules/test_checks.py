@@ -1512,7 +1512,7 @@ def test_a_discriminator_at_zero_is_judged_only_in_a_gan_that_had_something_to_l
     fell = [0.5 - 0.04 * i for i in range(10)] + [0.001] * 20
     assert check(make_run({"train/d_loss": fell, "train/g_loss": [2.0] * 30})) is not None
     assert check(make_run({"train/d_loss": [0.0] * 30, "train/g_loss": [2.0] * 30})) is None
-    assert check(make_run({"train/d_loss": [-0.2] + fell[1:], "train/g_loss": [2.0] * 30})) is None
+    assert check(make_run({"train/d_loss": [-0.2, *fell[1:]], "train/g_loss": [2.0] * 30})) is None
     assert check(make_run({"train/d_loss": fell})) is None
 
 
