@@ -93,6 +93,9 @@ def unwrap_numbers(text: str) -> str:
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s*(?=[A-Za-z])|^\s*\]\s*")  # `(Time per iter: 0.92s)train iter`
 _WORDS = re.compile(r"([A-Za-z_][\w./@-]*(?:\s+\(?[A-Za-z_][\w./@-]*\)?){0,3})\s*$")  # `ndcg@10`, `mAP@0.5`
 _LEADING_UNIT = re.compile(r"^(?:[A-Za-z%]+(?:/[A-Za-z]+)?|/[A-Za-z]{1,5})(?=[\s(|,;\]]|$)")
+# A unit printed after its number and a space, before the next field's name (MatConvNet's `3.3 Hz obj:0.69`,
+# `mem 3.2 GB loss: 2.1`): the number's, not a word of the name after it.
+_SPACED_UNIT = re.compile(r"^\s+(?:[kMG]?Hz|[KMGT]i?B|ms|s|secs?|mins?)(?=\s+[A-Za-z])")
 _RATE = re.compile(
     r"^\s*(samples?|tokens?|toks?|img|imgs|images?|words?|sents?|sentences|seqs?|sequences|examples?|it|iters?|"
     r"iterations?|frames?|steps?|batches)\s*/\s*(?:s|sec|second)\b",
@@ -698,6 +701,7 @@ def _name(label: str, previous: Slot | None, before: str, after: str, inner: boo
     closes = after.lstrip().startswith(")")  # `loss=1.27 (1.50)`: a running mean in parentheses
     if previous is not None:
         label = _LEADING_UNIT.sub("", label)  # 49.66GiB(52%): the unit belongs to the number before
+        label = _SPACED_UNIT.sub("", label)
         label = label[rate_before.end() :] if (rate_before := _RATE.match(label)) else label  # `1.99 iters/s loss 5.39`
     bare = label.strip()
     if not bare and (rate_after := _RATE.match(after)):  # `iter 86 1.99 iters/s loss ..`: the unit names it
@@ -2216,13 +2220,25 @@ def _name_the_loss(records: list[Template]) -> None:
             if s.role == "value" and s.metric == "loss" and s.split in named and s.raw.lower() != "loss":
                 s.metric = "_".join(_tokens(s.raw))
     values = [s for t in records for s in t.slots if s.role == "value"]
+    signed = {id(s) for t in records for i, s in enumerate(t.slots) if s.role == "value" and _ever_negative(t, i)}
+    # the objective named on its own line (`obj:0.69`), not a table's column under a header (YOLO's `box obj cls`)
+    inline = {id(s) for t in records for s in t.slots if s.metric in _OBJECTIVE and _OBJECTIVE_WORD.search(t.example)}
     for split in {s.split for s in values}:
         fields = [s for s in values if s.split == split]
         if any(s.metric == "loss" for s in fields):
             continue
+        # MatConvNet's `obj:`, a solver's `objective`: the quantity minimised, when nothing else is named a loss and
+        # no field is the total of parts (YOLO's `box obj cls total`: there `obj` is the objectness part); never
+        # below 0 (EESEN's `Obj(log[Pzx])` is a log-likelihood, its negative)
+        objectives = (
+            set()
+            if any(s.metric in _TOTAL_WORDS for s in fields)
+            else {s.metric for s in fields if id(s) in inline} - {s.metric for s in fields if id(s) in signed}
+        )
         for test in (
             lambda m: m.endswith("loss") and not _auxiliary_term(m) and not _extremum(m),
             lambda m: m in LOSS_FUNCTIONS,
+            objectives.__contains__,
         ):
             lossy = {s.metric for s in fields if test(s.metric)}
             totals = {m for m in lossy if set(m.split("_")) & _TOTAL_WORDS}
@@ -2244,6 +2260,15 @@ def _name_the_loss(records: list[Template]) -> None:
                 for s in both:
                     if s is not keep:
                         s.metric = "_".join(_tokens(s.raw))
+
+
+_OBJECTIVE = {"obj", "objective"}
+_OBJECTIVE_WORD = re.compile(r"(?i)\bobj(?:ective)?\b")
+
+
+def _ever_negative(tpl: Template, i: int) -> bool:
+    """Whether slot `i` of a template holds a value below 0 in any row."""
+    return any(len(row) > i and row[i] < 0 for row in tpl.rows)
 
 
 _TOTAL_WORDS = {"total", "tot", "all", "overall", "sum", "full", "combined"}  # the loss of which the others are parts
