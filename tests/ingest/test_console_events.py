@@ -72,6 +72,11 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
         ("2019-06-13 02:30:01,545 (e2e_asr:302) WARNING: loss (=nan) is not correct", "warning"),
         ("WARNING: Detected inf values in gradients, skipping this step", "nonfinite_grad"),
         ("gradient norm is inf at iteration 12", "nonfinite_grad"),
+        # tf.clip_by_global_norm's check (keithito Tacotron, new log 5163): the gradients' global norm
+        (
+            "InvalidArgumentError (see above for traceback): Found Inf or NaN global norm. : Tensor had Inf values",
+            "nonfinite_grad",
+        ),
         ("Got non-finite value of losses -- bad!", "loss_nonfinite"),  # baselines' TRPO line search
         ("WARNING: NaN values in the loss at step 300, skipping", "loss_nonfinite"),
         (
