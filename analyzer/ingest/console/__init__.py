@@ -22,7 +22,7 @@ from analyzer.errors import InputError, NotARun
 from analyzer.ingest.base import FrameBuilder
 from analyzer.ingest.console import columnar
 from analyzer.ingest.console.bulk import read_bulk
-from analyzer.ingest.console.epochs import restep_by_epoch
+from analyzer.ingest.console.epochs import restep_by_epoch, restep_unprinted_epochs
 from analyzer.ingest.console.generic import close, finish
 from analyzer.ingest.console.lines import BLOCK, blocks, end_traceback, read_text, unwrap_rest
 from analyzer.ingest.console.records import flush
@@ -167,6 +167,8 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: Mo
         _clock_rows(frames.metrics, np.frombuffer(state.stamp_lines, dtype=np.int64), np.frombuffer(state.stamps))
     if axis == "guessed" and restep_by_epoch(frames, state.epoch_lines):
         axis = "epoch_x_steps"  # exact again: step = epoch x update steps per epoch
+    elif axis in ("logged", "step") and restep_unprinted_epochs(frames):
+        axis = "batch_in_epoch"  # epochs counted where the step counter starts again, the loss going on
     frames.meta["console_log"] = {
         source: {
             "lines": lines,

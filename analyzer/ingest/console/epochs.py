@@ -1,9 +1,13 @@
-"""Steps from the printed epoch, for Trainer dicts whose progress bars cannot be trusted.
+"""Steps from the epochs, printed or counted.
 
 When stdout is block-buffered apart from the bars on stderr (a `nohup.out`, or W&B's console capture),
 the dicts arrive in bursts and their bar-derived steps are guesses. The Trainer logs
 `epoch = step / steps_per_epoch` in every dict, so where the console also says how many update steps an
 epoch has (its INFO banner, or `logging_steps` with the epoch increments), the step is exact again.
+
+A loop that counts each epoch's batches and prints no epoch (`Iteration 0` .. `Iteration 700`, then
+`Iteration 0` again) has its epochs counted where the counter starts again, when the loss goes on from where
+it was there (a run started again takes its loss back up).
 """
 
 from __future__ import annotations
@@ -88,3 +92,62 @@ def _lookup(known: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np
     """(found, value) of each key in the sorted `known` keys."""
     at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
     return known[at] == keys, values[at]
+
+
+def restarts_each_epoch(counter: np.ndarray, loss: np.ndarray) -> bool:
+    """A step counter that starts again from its first value two times or more, every stretch but the last running
+    to the same last value (an epoch's batches, counted with no epoch printed), where the train loss goes on from
+    where it was at every fall: not back halfway up to where the stretch before began (a run started again:
+    folds, repeats, a relaunch, which the run split in normalize reads as such)."""
+    known = np.isfinite(counter) & np.isfinite(loss)
+    counter, loss = counter[known], loss[known]
+    falls = np.flatnonzero(np.diff(counter) < 0) + 1
+    if len(falls) < 2 or not bool(np.all(counter[falls] == counter[0])):
+        return False
+    ends = counter[falls - 1]
+    if not bool(np.all(ends == ends[0])) or float(counter[falls[-1] :].max()) > float(ends[0]):
+        return False
+    starts = np.concatenate(([0], falls))
+    if int(np.diff(starts).min()) < 2:
+        return False
+    for begin, fall in zip(starts[:-1], falls, strict=True):
+        first, before, after = loss[begin], loss[fall - 1], loss[fall]
+        if first > before and after >= before + 0.5 * (first - before):
+            return False
+    return True
+
+
+def restep_unprinted_epochs(frames: Frames) -> bool:
+    """Every row of a file whose train-loss counter starts again at each epoch (restarts_each_epoch) re-stepped
+    epoch after epoch: (epochs before its line) x (largest counter + 1) + its step. False, the frames unchanged,
+    when the file's loss does not count that way."""
+    m = frames.metrics
+    lines = m["line"].to_numpy(dtype=np.float64, na_value=np.nan)
+    loss = _equals(m["split"], "train") & _equals(m["metric"], "loss") & np.isfinite(lines)
+    if int(loss.sum()) < 6:
+        return False
+    order = np.argsort(lines[loss], kind="stable")
+    steps = m["step"].to_numpy(dtype=np.float64)[loss][order]
+    values = m["value"].to_numpy(dtype=np.float64)[loss][order]
+    if not restarts_each_epoch(steps, values):
+        return False
+    finite = np.isfinite(values)
+    kept, kept_lines = steps[finite], lines[loss][order][finite]
+    falls = kept_lines[np.flatnonzero(np.diff(kept) < 0) + 1]  # the line each epoch after the first starts on
+    per = int(np.nanmax(steps)) + 1
+    frames.metrics["step"] = _restep(m["step"].to_numpy(dtype=np.int64), lines, falls, per)
+    ev = frames.events
+    if not ev.empty:
+        event_lines = ev["line"].to_numpy(dtype=np.float64, na_value=np.nan)
+        stepped = ev["step"].to_numpy(dtype=np.float64, na_value=np.nan)
+        known = np.isfinite(stepped) & np.isfinite(event_lines)
+        new = ev["step"].array.copy()
+        new[known] = _restep(stepped[known].astype(np.int64), event_lines[known], falls, per)
+        frames.events["step"] = new
+    return True
+
+
+def _restep(steps: np.ndarray, lines: np.ndarray, falls: np.ndarray, per: int) -> np.ndarray:
+    """Each step moved to its epoch: the epochs started at or before its line (none for a row with no line)."""
+    epochs = np.where(np.isfinite(lines), np.searchsorted(falls, np.nan_to_num(lines, nan=-1.0), side="right"), 0)
+    return (epochs * per + steps).astype(np.int64)
