@@ -21,3 +21,17 @@ def test_a_memory_size_before_a_score() -> None:
     text = "".join(f"step {i} mem 3.{i} GB acc: 0.{i + 4}\n" for i in range(1, 6))
     read = series(text)
     assert [v for _, v in read["train/acc"]] == [0.5, 0.6, 0.7, 0.8, 0.9]
+
+
+PYMARL = "[INFO 11:{m:02d}:57] my_main Estimated time left: {left}. Time passed: {passed}\n"
+
+
+def test_a_duration_spelled_out_in_words_is_one_value_in_seconds() -> None:
+    # PyMARL's `Estimated time left: 1 days, 7 hours, 32 minutes, 14 seconds` had read as 1 (its first number)
+    lefts = ["1 days, 7 hours, 32 minutes, 14 seconds", "1 days, 6 hours, 28 minutes, 0 seconds", "23 hours, 2 minutes"]
+    passed = ["3 minutes, 55 seconds", "7 minutes, 33 seconds", "11 minutes, 2 seconds"]
+    read = series(
+        "".join(PYMARL.format(m=m, left=a, passed=b) for m, (a, b) in enumerate(zip(lefts, passed, strict=True)))
+    )
+    assert [v for _, v in read["train/my_main_estimated_time_left"]] == [113534.0, 109680.0, 82920.0]
+    assert [v for _, v in read["train/time_passed"]] == [235.0, 453.0, 662.0]

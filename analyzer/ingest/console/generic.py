@@ -92,7 +92,7 @@ def unwrap_numbers(text: str) -> str:
 
 _CUT = re.compile(r"\||,|;|\t| - |\s{2,}|\)\s*(?=[A-Za-z])|^\s*\]\s*")  # `(Time per iter: 0.92s)train iter`
 _WORDS = re.compile(r"([A-Za-z_][\w./@-]*(?:\s+\(?[A-Za-z_][\w./@-]*\)?){0,3})\s*$")  # `ndcg@10`, `mAP@0.5`
-_LEADING_UNIT = re.compile(r"^(?:[A-Za-z%]+(?:/[A-Za-z]+)?|/[A-Za-z]{1,5})(?=[\s(|,;\]]|$)")
+_LEADING_UNIT = re.compile(r"^(?:[A-Za-z%]+(?:/[A-Za-z]+)?|/[A-Za-z]{1,5})(?=[\s(|,;\]]|\.\s|$)")
 # A unit printed after its number and a space, before the next field's name (MatConvNet's `3.3 Hz obj:0.69`,
 # `mem 3.2 GB loss: 2.1`): the number's, not a word of the name after it.
 _SPACED_UNIT = re.compile(r"^\s+(?:[kMG]?Hz|[KMGT]i?B|ms|s|secs?|mins?)(?=\s+[A-Za-z])")
@@ -1212,6 +1212,12 @@ _UNIT_DURATION = re.compile(
     r"|(?P<m>\d+)\s?m\s?(?P<ms>\d+(?:\.\d+)?)\s?s)(?![\w])"
 )
 _NAMED_UNIT = re.compile(r"(?i)(\b(?:total|remaining|eta|elapsed|left|took|time)[\s:=]+)(\d+)\s?([hm])(?![\w])")
+# A duration spelled out in words, two units or more (`1 days, 7 hours, 32 minutes, 14 seconds`, `2 hours and 5
+# minutes`): one value in seconds too, not its first number (PyMARL's `Estimated time left:` had read as 1).
+_WORD_UNIT = r"(\d+(?:\.\d+)?)\s*(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)\b"
+_WORD_DURATION = re.compile(rf"(?i)(?<![\w.]){_WORD_UNIT}(?:(?:,\s*|\s+and\s+|\s+){_WORD_UNIT})+")
+_WORD_PART = re.compile(rf"(?i){_WORD_UNIT}")
+_WORD_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 def _unit_seconds(text: str) -> str:
@@ -1221,6 +1227,11 @@ def _unit_seconds(text: str) -> str:
         hours, minutes = int(match["h"] or 0), int(match["hm"] or match["m"] or 0)
         return f"{hours * 3600 + minutes * 60 + float(match['hms'] or match['ms'] or 0):g}s"
 
+    def spelled(match: re.Match[str]) -> str:
+        parts = _WORD_PART.findall(match.group(0))
+        return f"{sum(float(n) * _WORD_SECONDS[unit[0].lower()] for n, unit in parts):g}s"
+
+    text = _WORD_DURATION.sub(spelled, text)
     text = _UNIT_DURATION.sub(compound, text)
     return _NAMED_UNIT.sub(lambda m: f"{m[1]}{int(m[2]) * (3600 if m[3].lower() == 'h' else 60)}s", text)
 
@@ -1963,8 +1974,9 @@ def finish(
             }
         )
 
-    if hinted_epochs and plans:
-        _hints_under_main(builder, hinted_epochs, plans[0][0], emitted_steps, emitted_axes)
+    if hinted_epochs and plans:  # under the record of training: the kind that carries the train loss, if any
+        main = next((plan[0] for plan in plans if _carries_train_loss(plan[0])), plans[0][0])
+        _hints_under_main(builder, hinted_epochs, main, emitted_steps, emitted_axes)
 
     head = plans[0][0] if plans else None
     if head is not None and emitted_axes.get(id(head)) == "batch_in_epoch" and head.lines:

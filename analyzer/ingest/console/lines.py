@@ -118,6 +118,9 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         state.note_axis("logged")
     else:
         step = state.step if state.step is not None else state.counter + 1
+        if state.step is None:  # a record with no step of its own in a log no step line has set (COCOeval's
+            # summary after an epoch the generic reader counts): placed under that reader's record before it
+            state.hinted_epochs[lineno] = step
     state.step = step
     state.frameworks[grammar.framework] = state.frameworks.get(grammar.framework, 0) + 1
     used = state.hints.get(grammar.name)
