@@ -189,6 +189,10 @@ def infer_trainer_kind(keys: set[str]) -> str:
         "surrogate",
         "entropy_loss",
         "approx_kl",
+        # value-based and multi-agent loops (PyMARL's QMIX: `return_mean`, `td_error_abs`, `q_taken_mean`)
+        "return_mean",
+        "td_error",
+        "q_taken",
     )
     if any(k.startswith(rl_keys) or (k.endswith(rl_keys) and not _loss_function_loss(k)) for k in keys):
         return "rl"

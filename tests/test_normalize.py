@@ -158,6 +158,13 @@ def test_a_cross_entropy_loss_is_no_rl_entropy_bonus() -> None:
     assert infer_trainer_kind({"entropy_loss", "value_loss", "policy_gradient_loss"}) == "rl"
 
 
+def test_a_value_based_multi_agent_loop_is_rl() -> None:
+    # PyMARL's QMIX (new log 5282): a TD loss that grows with the Q-values as the returns rise, beside
+    # `return_mean`, `td_error_abs`, `q_taken_mean`; read as a plain loss, its rise had been a divergence
+    assert infer_trainer_kind({"loss", "grad_norm", "return_mean", "td_error_abs", "q_taken_mean", "epsilon"}) == "rl"
+    assert infer_trainer_kind({"loss", "accuracy", "mean"}) == "trainer"
+
+
 def _epochs(numbers: range, start: float, fall: float) -> str:
     return "".join(
         f"epoch {e:3d}\nloss: {start - fall * i:.6f}\n"

@@ -2232,7 +2232,19 @@ _THROUGHPUT = ("per_second", "throughput", "tokens_per_s", "samples_per_s", "it/
 _DURATION = re.compile(r"time|duration|(?<![a-z0-9])(?:dt|s_per|sec_per)(?![a-z])")
 # A name that says the value is one interval's (`time delta`, `time_per_iter`), never a clock since the start.
 _INTERVAL = ("delta", "per_")
-_NOT_DURATION = ("elapsed", "total", "eta", "data", "remaining", "wall", "since", "timestep", "per_second")
+_NOT_DURATION = (
+    "elapsed",
+    "total",
+    "eta",
+    "data",
+    "remaining",
+    "left",  # PyMARL's `Estimated time left: 15 hours, 46 minutes`: the time to the end, not a step's
+    "passed",  # `Time passed: 39 seconds`: since the start
+    "wall",
+    "since",
+    "timestep",
+    "per_second",
+)
 
 
 SUSTAINED = 5  # logged points in a row that make a rate the run held
@@ -2331,6 +2343,17 @@ def _slow_stretch(values: np.ndarray, below: float, least: int) -> tuple[int, in
 SMOOTH_CLOCK = 30  # logged points in a row, each above the one before, that no measured time per step makes
 
 
+def _whole_clock(values: np.ndarray, rises: int = 3) -> bool:
+    """A clock printed in whole units (`Train time 00h 00m 01s`): whole numbers that never go down and climb by
+    one unit or two at a time, `rises` times or more, the same reading printed at the points in between. A time
+    per step printed in whole seconds goes up and down, or jumps once to a new level."""
+    if len(values) < 2 * rises or not bool(np.all(values == np.round(values))):
+        return False
+    moves = np.diff(values)
+    up = moves[moves > 0]
+    return bool(np.all(moves >= 0)) and len(up) >= rises and bool(np.all(up <= 2))
+
+
 def _cumulative(times: pd.Series) -> bool:
     """A clock since the start (`Time 4981.4s` at epoch 5, `9074.8s` at epoch 10), not a time per step:
     it rises at every logged point and grows about as fast as the step count does, or rises at every one of
@@ -2344,6 +2367,8 @@ def _cumulative(times: pd.Series) -> bool:
         bounds = [0, *(falls + 1).tolist(), len(values)]
         start, stop = max(itertools.pairwise(bounds), key=lambda b: b[1] - b[0])
         return _cumulative(times.iloc[start:stop])
+    if _whole_clock(values):
+        return True
     if len(values) < 3 or len(falls):
         return False
     if len(values) >= SMOOTH_CLOCK:  # a measured time per step goes up and down; this many rises in a row

@@ -1524,3 +1524,24 @@ def test_memory_printed_while_the_framework_sets_up_is_no_leak() -> None:
     loss = [2.0 - 0.05 * i for i in range(10)]
     assert check(make_run({"train/see_memory_usage_ma": setup, "train/loss": loss})) is None  # lines 1-6, then 7-16
     assert check(make_run({"train/loss": loss, "train/see_memory_usage_ma": setup})) is not None
+
+
+def test_the_time_left_to_the_end_is_no_step_time() -> None:
+    """PyMARL's `Estimated time left: 15 hours, 46 minutes` shrinks as the run goes on: no step grew faster (its
+    inverse had read as a rate falling to 6%), and `Time passed` only grows."""
+    check = CHECKS["throughput_drop"]
+    left = [1.0] * 10 + [17.0] * 10  # the hours of `1 hours, 22 minutes`, then of `1 days, 17 hours`
+    loss = [2.0 - 0.01 * k for k in range(20)]
+    assert check(make_run({"train/loss": loss, "train/estimated_time_left": left})) is None
+    assert check(make_run({"train/loss": loss, "train/seconds_time_passed": [30.0 * k for k in range(1, 21)]})) is None
+    assert check(make_run({"train/loss": loss, "train/step_time": [0.5] * 10 + [2.0] * 10})) is not None
+
+
+def test_a_clock_printed_in_whole_seconds_is_no_step_time() -> None:
+    """DenseFusion's `Train time 00h 00m 01s` (new log 5190) is the time since the start in whole seconds: the same
+    reading at neighbouring records, then one second more. Its inverse had read as a rate falling to a quarter."""
+    check = CHECKS["throughput_drop"]
+    clock = [0.0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4]
+    loss = [11.5, 10.9, 14.7, 7.4, 9.5, 11.7, 9.8, 9.1, 12.0, 8.8, 9.9, 10.1]
+    assert check(make_run({"train/loss": loss, "train/time": clock})) is None
+    assert check(make_run({"train/loss": loss, "train/time": [1.0] * 6 + [4.0] * 6})) is not None
