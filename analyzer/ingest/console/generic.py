@@ -2232,7 +2232,12 @@ def _name_the_loss(records: list[Template]) -> None:
             if s.role == "value" and s.metric == "loss" and s.split in named and s.raw.lower() != "loss":
                 s.metric = "_".join(_tokens(s.raw))
     values = [s for t in records for s in t.slots if s.role == "value"]
-    signed = {id(s) for t in records for i, s in enumerate(t.slots) if s.role == "value" and _ever_negative(t, i)}
+    signed = {  # (read only for the objective's slots: a long log's rows are many)
+        id(s)
+        for t in records
+        for i, s in enumerate(t.slots)
+        if s.role == "value" and s.metric in _OBJECTIVE and _ever_negative(t, i)
+    }
     # the objective named on its own line (`obj:0.69`), not a table's column under a header (YOLO's `box obj cls`)
     inline = {id(s) for t in records for s in t.slots if s.metric in _OBJECTIVE and _OBJECTIVE_WORD.search(t.example)}
     for split in {s.split for s in values}:
