@@ -2115,8 +2115,8 @@ def memory_growth(
         if rise < min_rise or not still_rising or implausible:
             continue
         g = growth(series)  # a Theil-Sen fit: paid only by a series that rose
-        if g is None or g.up_fraction < min_up:
-            continue
+        if g is None or g.up_fraction < min_up or g.slope <= 0:
+            continue  # a slope of 0: the level held between a few steps up (an allocator's pool growing once)
         return Detection(
             int(series.index[0]),
             f"{metric} rose from {fmt(float(values[0]))} to "

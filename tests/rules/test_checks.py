@@ -1545,3 +1545,12 @@ def test_a_clock_printed_in_whole_seconds_is_no_step_time() -> None:
     loss = [11.5, 10.9, 14.7, 7.4, 9.5, 11.7, 9.8, 9.1, 12.0, 8.8, 9.9, 10.1]
     assert check(make_run({"train/loss": loss, "train/time": clock})) is None
     assert check(make_run({"train/loss": loss, "train/time": [1.0] * 6 + [4.0] * 6})) is not None
+
+
+def test_memory_that_held_its_level_then_stepped_up_once_is_no_leak() -> None:
+    """YOLOv8's `GPU_mem` (new log 5372): 1.0G at every record, then 2.32G at the last one. It never falls, so its
+    one move is upward, but its Theil-Sen slope is 0: a level held and one step up, not a steady climb."""
+    check = CHECKS["memory_growth"]
+    loss = [2.0 - 0.02 * k for k in range(22)]
+    assert check(make_run({"train/loss": loss, "train/gpu_mem": [1.0] * 21 + [2.32]})) is None
+    assert check(make_run({"train/loss": loss, "train/gpu_mem": [1.0 + 0.05 * k for k in range(22)]})) is not None
