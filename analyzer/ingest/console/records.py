@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -194,12 +195,18 @@ def _is_log_row(row: dict[str, Any]) -> bool:
     return any(k.startswith("eval_") and k.endswith(("_runtime", "_loss")) for k in row)
 
 
+@functools.lru_cache(maxsize=4096)
+def _record_plan(keys: tuple[str, ...]) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+    """hf_state.layout_plan for a dict record of the console, less the keys that say who printed it and from
+    where (a JSON log record's source line, process, thread: no metric); worked out once per layout."""
+    kind, columns = hf_state.layout_plan(keys)
+    return kind, tuple(column for column in columns if column[0].lower() not in JSON_RECORD_IDS)
+
+
 def _emit(state: State, row: dict[str, Any], lineno: int, step: int, rank: int | None) -> None:
     """One dict record's metrics at `step`, printed by `rank`."""
-    kind, columns = hf_state.layout_plan(tuple(row))
+    kind, columns = _record_plan(tuple(row))
     for key, split, metric in columns:
-        if key.lower() in JSON_RECORD_IDS:  # a JSON log record's source line, process, thread: no metric
-            continue
         value = value_of(row[key])
         if value is not None:
             rounded = rounded_zero(str(row[key])) if value == 0 else 0.0
