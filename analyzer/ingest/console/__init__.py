@@ -151,7 +151,7 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: Mo
         state.generic,
         state.builder,
         stepped=state.axis in ("logged", "progress_bar"),
-        hinted_epochs=state.hinted_epochs,
+        hinted_unplaced=state.hinted_unplaced,
     )
     if read["templates"] and not state.axis:
         state.axis = read["templates"][0]["step_axis"]

@@ -1721,13 +1721,14 @@ def _unnamed_pair(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray | N
 
 
 def finish(
-    collector: Collector, builder: FrameBuilder, stepped: bool, hinted_epochs: dict[int, int] | None = None
+    collector: Collector, builder: FrameBuilder, stepped: bool, hinted_unplaced: dict[int, int] | None = None
 ) -> dict[str, Any]:
     """Judge every template, emit the records as metrics, and describe what was read (for `inspect`).
 
     `stepped`: the other readers of this file placed records on a step axis already (HF dict lines,
     grammars): a record with no counter of its own then takes the step the reader had at its line.
-    `hinted_epochs`: line -> epoch of the records a hint counted by epoch (a Keras epoch line)."""
+    `hinted_unplaced`: line -> the stand-in step of a hint's records to place under the main record: an epoch the
+    hint counted (a Keras epoch line), or the step of a record with none of its own (COCOeval's summary)."""
     readers_rows = len(builder)  # observations the other readers of the file made
     merged: dict[tuple[tuple[str, str, str], ...], Template] = {}
     for tpl in collector.templates.values():
@@ -1974,9 +1975,9 @@ def finish(
             }
         )
 
-    if hinted_epochs and plans:  # under the record of training: the kind that carries the train loss, if any
+    if hinted_unplaced and plans:  # under the record of training: the kind that carries the train loss, if any
         main = next((plan[0] for plan in plans if _carries_train_loss(plan[0])), plans[0][0])
-        _hints_under_main(builder, hinted_epochs, main, emitted_steps, emitted_axes)
+        _hints_under_main(builder, hinted_unplaced, main, emitted_steps, emitted_axes)
 
     head = plans[0][0] if plans else None
     if head is not None and emitted_axes.get(id(head)) == "batch_in_epoch" and head.lines:
@@ -2181,10 +2182,11 @@ def _hints_under_main(
     axes: dict[int, str],
 ) -> None:
     """A hint's records counted by epoch (Keras' `390/390 [===] - loss: .. - val_loss: ..` after its per-batch
-    lines) beside per-batch records the generic reader counted by batch: the hint's records, and what was
-    placed at their epoch after them (a traceback in that epoch), move to the main record's step at or before
-    their line, as the generic reader places an evaluation (_under_main). Left as they are when the main
-    record is no per-batch kind or is not printed before them."""
+    lines), or with no step of their own (COCOeval's summary after an epoch), beside per-batch records the generic
+    reader counted by batch: the hint's records, and what was placed at their stand-in step after them (a
+    traceback in that epoch), move to the main record's step at or before their line, as the generic reader places
+    an evaluation (_under_main). Left as they are when the main record is no per-batch kind or is not printed
+    before them."""
     main_steps = emitted.get(id(main))
     if main_steps is None or axes.get(id(main)) not in ("step", "batch_in_epoch") or len(main.rows) < COUNTED_MIN:
         return

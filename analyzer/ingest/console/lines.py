@@ -109,7 +109,7 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
             state.headless_from = state.builder.rows_added()
         state.epoch_counter += 1
         step = state.epoch_counter
-        state.hinted_epochs[lineno] = step
+        state.hinted_unplaced[lineno] = step
         state.note_axis("epoch")  # the epoch number (from its header, else counted)
     elif "step" in groups:
         step = int(groups["step"])
@@ -120,7 +120,7 @@ def _grammar_line(state: State, grammar: LineGrammar, match: re.Match[str], text
         step = state.step if state.step is not None else state.counter + 1
         if state.step is None:  # a record with no step of its own in a log no step line has set (COCOeval's
             # summary after an epoch the generic reader counts): placed under that reader's record before it
-            state.hinted_epochs[lineno] = step
+            state.hinted_unplaced[lineno] = step
     state.step = step
     state.frameworks[grammar.framework] = state.frameworks.get(grammar.framework, 0) + 1
     used = state.hints.get(grammar.name)

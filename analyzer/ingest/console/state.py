@@ -58,7 +58,9 @@ class State:
     clock: Clock = field(default_factory=Clock)  # the time of day the lines begin with (console.clock)
     stamp_lines: array[int] = field(default_factory=lambda: array("q"))  # lines that began with a timestamp
     stamps: array[float] = field(default_factory=lambda: array("d"))  # and their clock readings
-    hinted_epochs: dict[int, int] = field(default_factory=dict)  # line -> epoch of the records a hint counted
+    # line -> the stand-in step of a hint's record the generic reader places (an epoch the hint counted, a Keras
+    # epoch line; or a record with no step of its own, COCOeval's summary): console.generic._hints_under_main
+    hinted_unplaced: dict[int, int] = field(default_factory=dict)
 
     def note_axis(self, axis: str) -> None:
         order = ("", "ordinal", "epoch", "progress_bar", "logged")
