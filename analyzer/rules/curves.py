@@ -2077,16 +2077,15 @@ def _after_setup(run: Run, split: str, metric: str, series: pd.Series) -> pd.Ser
         return series
     lines = run.metrics["line"].to_numpy(dtype="float64", na_value=np.nan)
     sources = run.metrics["source"].to_numpy()
-    first: dict[Any, float] = {}
-    for row in loss.tolist():
-        if np.isfinite(lines[row]) and lines[row] < first.get(sources[row], np.inf):
-            first[sources[row]] = float(lines[row])
-    setup = {
-        int(step)
-        for row, step in zip(rows.tolist(), run.metrics["step"].to_numpy()[rows].tolist(), strict=True)
-        if sources[row] in first and lines[row] < first[sources[row]]
-    }
-    return series[~series.index.isin(list(setup))] if setup else series
+    loss_lines, loss_sources = lines[loss], sources[loss]
+    printed = np.isfinite(loss_lines)
+    before = np.zeros(len(rows), dtype=bool)  # a memory row printed before its file's first train-loss record
+    for source in set(loss_sources[printed].tolist()):  # a run has a handful of files: no loop over its rows
+        first = float(loss_lines[printed & (loss_sources == source)].min())
+        before |= (sources[rows] == source) & (lines[rows] < first)
+    if not before.any():
+        return series
+    return series[~series.index.isin(run.metrics["step"].to_numpy()[rows][before])]
 
 
 @check("memory_growth")
