@@ -118,3 +118,24 @@ def test_an_auxiliary_term_is_not_taken_for_the_missing_loss() -> None:
         2.8,
         2.7,
     ]
+
+
+def test_a_loss_layer_s_instance_number_is_part_of_its_name() -> None:
+    # Caffe names an unnamed layer by its type and a number (new log 5466: `Test net output #1: SoftmaxWithLoss1 =
+    # 3.43009 (* 1 = 3.43009 loss)`): the test net's only loss output is its loss
+    text = ""
+    for it in range(0, 600, 100):
+        text += f"I1101 13:43:42.418579  4164 solver.cpp:330] Iteration {it}, Testing net (#0)\n"
+        text += f"I1101 13:44:21.286895  4164 solver.cpp:397]     Test net output #0: Accuracy1 = {0.02 + it / 1e3:g}\n"
+        loss = 4.5 - it / 200
+        text += (
+            f"I1101 13:44:21.286916  4164 solver.cpp:397]     Test net output #1: SoftmaxWithLoss1 = {loss:g} "
+            f"(* 1 = {loss:g} loss)\n"
+        )
+        for k in range(0, 100, 20):
+            text += (
+                f"I1101 13:43:49.452596  4164 solver.cpp:218] Iteration {it + k} (2.84341 iter/s, 7.03382s/20 iters), "
+                f"loss = {5 - (it + k) / 150:g}\n"
+            )
+    read = series(text)
+    assert read["eval/loss"] == [4.5 - it / 200 for it in range(0, 600, 100)]

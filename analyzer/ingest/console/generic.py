@@ -29,6 +29,7 @@ import functools
 import itertools
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,6 +231,7 @@ class Template:
     percent: list[int] = field(default_factory=list)  # slots printed with a `%` (in its first line)
     rounded: dict[int, dict[int, float]] = field(default_factory=dict)  # line -> slot -> unit, printed `0.000`
     fill: bool = False  # its NaNs fill the cells a row does not measure (train and eval rows in one table)
+    items: dict[int, str] = field(default_factory=dict)  # line -> the words in a table row's first cell (_named_items)
 
 
 @dataclass
@@ -483,6 +485,16 @@ def _zipped(match: re.Match[str]) -> str:
 _MULTILINE_STRING = re.compile(r""""(?:[^"\\\n]|\\.)*\\n(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*\\n(?:[^'\\\n]|\\.)*'""")
 
 
+# A measure's setting in brackets between its name and its value (`Val Acc (sample=500): 77.40%`, `Recall (k=10): 0.5`,
+# `Avg Reward (last 10): 2853.27`): how the measure was taken, no value of its own. A counter there is the record's
+# (`Loss (epoch 3): 0.52`).
+_QUALIFIER = re.compile(
+    r"(?<=[A-Za-z0-9_])\s*\(\s*(?!(?:epoch|step|iter|iteration|batch|update|round|episode|ep|it)\b)"
+    r"[A-Za-z_][\w.@]*(?:\s*=\s*|\s+)[-+]?\d[\d.,]*\s*\)(?=\s*[:=])",
+    re.IGNORECASE,
+)
+
+
 def _observe_line(collector: Collector, text: str, lineno: int, step: int | None, rank: int | None) -> None:
     if "\\n" in text:
         text = _MULTILINE_STRING.sub('""', text)
@@ -496,6 +508,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
             text = f"{text[: change.start()]}{change['name']}: {change['to'] or change['arrow']}"
     if collector.gutter and collector.header:  # the rows' own bracketed column: progress, not a field
         text = _GUTTER.sub("", text, count=1)
+    text = _QUALIFIER.sub("", text) if "(" in text and ")" in text else text
     text = unwrap_numbers(text)
     text = _FORMAT_FIELD.sub("{}", text) if ":" in text and "{" in text else text
     text = _ARRAY.sub(r" \1", text) if "[" in text else text
@@ -540,6 +553,7 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
             begin = 0 if k == 0 else spans[k][0] - head
             _observe_line(collector, text[begin : spans[k + period - 1][1]].lstrip(), lineno, step, rank)
         return
+    item = ""
     if collector.header:  # a row under a table header: each number takes its column's name
         row = text
         if collector.header_prefix and row.lstrip().startswith(collector.header_prefix):
@@ -550,6 +564,8 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
             trimmed = _under_header(collector.header, row[: mark.start()], labels, collector.header_words)
             if trimmed != labels:
                 named, text = trimmed, text[: len(text) - (len(row) - mark.start())]
+        if named != labels:
+            item = _item_cell(row)
         labels = named
     # Indentation is no content: a header centred in a fixed width (`Learning iteration 9/101` one space further
     # in than `Learning iteration 10/101`) is one template
@@ -565,9 +581,47 @@ def _observe_line(collector: Collector, text: str, lineno: int, step: int | None
     tpl.rows.append(values)
     if rounded:
         tpl.rounded[lineno] = rounded
+    if item:
+        tpl.items[lineno] = item
     tpl.lines.append(lineno)
     tpl.context.append(-1 if step is None else step)
     tpl.ranks.append(-1 if rank is None else rank)
+
+
+def _item_cell(row: str) -> str:
+    """The words of a table row's first cell when they name what the row is about (`| Pedestrian | 13 | 0.81 |`,
+    `person  0.72`), else "": a number, or a split's name (`train`, `val`), which says which records the row is."""
+    first = next((c for c in _CELLS.split(row.strip().strip("|")) if c), "").strip()
+    if not first or _DIGIT.search(first) or not re.fullmatch(r"[A-Za-z_][\w -]*", first):
+        return ""
+    return "" if first.split()[0].lower() in _SPLIT_WORDS else first
+
+
+def _named_items(collector: Collector) -> None:
+    """A table whose rows are items, not moments (a per-class AP table: `| Pedestrian | 13 | 510 | 0.923 |`, then
+    `| Truck | ...`): its rows are left unread, not a series over time. Such rows name two items or more in their
+    first cell. An item printed more often than every other one is a summary row printed at each evaluation
+    (YOLO's `all` above its per-class rows at the end): its rows stay the template's records."""
+    for tpl in collector.templates.values():
+        if not tpl.items:
+            continue
+        counts = Counter(tpl.items.values())
+        if len(counts) < 2:
+            continue
+        (top, most), (_, second) = counts.most_common(2)
+        keep = [
+            i for i, line in enumerate(tpl.lines) if line not in tpl.items or (most > second and tpl.items[line] == top)
+        ]
+        if len(keep) == len(tpl.lines):
+            continue
+        collector.unread += len(tpl.lines) - len(keep)
+        for name in ("rows", "lines", "context", "ranks"):
+            values = getattr(tpl, name)
+            setattr(tpl, name, [values[i] for i in keep])
+        tpl.items = {}
+        tpl.first_line = tpl.lines[0] if tpl.lines else tpl.first_line
+    for key in [k for k, t in collector.templates.items() if not t.rows]:
+        del collector.templates[key]
 
 
 def _glued_period(labels: list[str], values: list[float]) -> int:
@@ -671,7 +725,10 @@ def _under_header(
             if len(cells) != len(header):
                 return (_aligned(text, words, labels) if words else None) or labels
     named: list[str] = []
+    # a first cell that names the row's split (`| val | 1.05 | 0.45 |` under `| phase | loss | acc |`): its values
+    split = cells[0].strip() if not _DIGIT.search(cells[0]) and cells[0].strip().lower() in _SPLIT_WORDS else ""
     for i, (name, cell) in enumerate(zip(header, cells, strict=True)):
+        name = f"{split} {name}" if split and i else name
         numbers = [m for m in _NUMBER.finditer(cell) if _value(m) is not None]
         rest = _NUMBER.sub("", cell)
         if len(numbers) == 1 and len(re.findall(r"[A-Za-z]", rest)) <= 3:  # a unit at most (G, MB, it/s)
@@ -1730,6 +1787,7 @@ def finish(
     `hinted_unplaced`: line -> the stand-in step of a hint's records to place under the main record: an epoch the
     hint counted (a Keras epoch line), or the step of a record with none of its own (COCOeval's summary)."""
     readers_rows = len(builder)  # observations the other readers of the file made
+    _named_items(collector)
     merged: dict[tuple[tuple[str, str, str], ...], Template] = {}
     for tpl in collector.templates.values():
         _name_slots(tpl)
@@ -2255,7 +2313,8 @@ def _name_the_loss(records: list[Template]) -> None:
             else {s.metric for s in fields if id(s) in inline} - {s.metric for s in fields if id(s) in signed}
         )
         for test in (
-            lambda m: m.endswith("loss") and not _auxiliary_term(m) and not _extremum(m),
+            # a layer's instance number after it is still its name (Caffe's `SoftmaxWithLoss1 = 3.43 (* 1 = 3.43 loss)`)
+            lambda m: m.rstrip("0123456789").endswith("loss") and not _auxiliary_term(m) and not _extremum(m),
             lambda m: m in LOSS_FUNCTIONS,
             objectives.__contains__,
         ):
@@ -2300,12 +2359,13 @@ def _auxiliary_term(metric: str) -> bool:
     return metric.removesuffix("loss").rstrip("_") in _AUXILIARY
 
 
-# A loss's value at one point of the run, not the loss as it goes (MLPerf's `final_loss`, `best_loss`): no series.
+# A loss's value at one point of the run, not the loss as it goes (MLPerf's `final_loss`, `best_loss`, a checkpoint
+# saver's `Saved best (loss: 0.24)`): no series.
 _ENDPOINTS = {"final", "best", "min", "minimum", "max", "lowest", "initial"}
 
 
 def _extremum(metric: str) -> bool:
-    return metric.split("_")[0] in _ENDPOINTS
+    return not _ENDPOINTS.isdisjoint(metric.split("_"))
 
 
 HEADERLESS_MIN_COLUMNS = 2  # unnamed columns beside the counter that make a row of a table with no header

@@ -1,0 +1,19 @@
+"""A measure's setting in brackets between its name and its value (OxideJS's `Val Acc (sample=500): 77.40%`, new
+log 5550) says how the measure was taken: it had been read as a metric of its own (`acc_sample` at 500 at every
+epoch, a frozen eval score) and the accuracy itself left unnamed."""
+
+from __future__ import annotations
+
+from tests.ingest.console_series import values
+
+LINE = "[RNN R1] Epoch {e}/30 | Loss: {loss:.4f} | Val Acc ({how}): {acc:.2f}% | Best: 79.80%\n"
+
+
+def test_a_bracketed_setting_is_no_metric() -> None:
+    text = "".join(
+        LINE.format(e=e, loss=0.7 / e, how="full=2200" if e % 5 == 0 else "sample=500", acc=70 + e)
+        for e in range(1, 11)
+    )
+    read = values(text)
+    assert read["eval/acc"] == [(70 + e) / 100 for e in range(1, 11)]
+    assert not any("sample" in name or "full" in name for name in read), sorted(read)
