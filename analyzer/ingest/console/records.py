@@ -192,7 +192,13 @@ def _is_log_row(row: dict[str, Any]) -> bool:
         return False
     if {"loss", "eval_loss", "train_runtime"} & row.keys():
         return True
-    return any(k.startswith("eval_") and k.endswith(("_runtime", "_loss")) for k in row)
+    # `trainer.evaluate(metric_key_prefix="test")` logs its set's results under that prefix, timed (`test_runtime`); a
+    # loop's own JSON line with `train_loss` and `test_loss` (MAE's log.txt) is read by the generic reader
+    return any(
+        (k.startswith("eval_") and k.endswith(("_runtime", "_loss")))
+        or (k.startswith(("test_", "predict_")) and k.endswith("_runtime"))
+        for k in row
+    )
 
 
 @functools.lru_cache(maxsize=4096)
