@@ -56,6 +56,12 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
             "oom",
         ),
         ("hipErrorOutOfMemory in hipMalloc", "oom"),  # ROCm's name for the same error
+        (  # Torch7's TH allocator (new log 5465), the same words PyTorch's CPU allocator prints
+            "/root/torch/install/bin/lua: $ Torch: not enough memory: you tried to allocate 0GB. Buy new RAM! at "
+            "/root/torch/pkg/torch/lib/TH/THGeneral.c:210",
+            "oom",
+        ),
+        ("/usr/local/bin/luajit: train.lua:131: attempt to index local 'model' (a nil value)", "exception"),  # Lua
         (
             "[rank2]:[E816 00:34:01.133910474 ProcessGroupNCCL.cpp:629] [Rank 2] Watchdog caught collective operation "
             "timeout: WorkNCCL(SeqNum=137429, OpType=_ALLGATHER_BA",
