@@ -47,3 +47,26 @@ def test_a_counter_that_starts_again_with_the_loss_is_runs_one_after_another() -
     again = [[2.33, 1.62, 1.17, 0.99, 0.91, 0.88], [2.31, 1.58, 1.20, 1.01, 0.93, 0.86], [2.35, 1.6, 1.1, 0.95]]
     steps = [s for s, _ in series(_log(again))["train/loss"]]
     assert max(steps) == 500  # the runs keep their own steps (normalize analyses one of them)
+
+
+def test_a_slow_start_s_noise_is_no_run_started_again() -> None:
+    """Each epoch's batches counted from 0, then the epoch's mean on a line of its own (new log 5580, a course's
+    intent classifier): over the slow first epochs the loss hovers, and one epoch's last batch (2.26) reads below
+    the next one's first (2.43). A loss that has not fallen by a fifth yet says nothing of a relaunch: the 50
+    epochs had been 50 runs, and the last one's noise a divergence."""
+    per_epoch = [
+        [2.51, 2.48, 2.47, 2.45],
+        [2.44, 2.44, 2.41, 2.41],
+        [2.43, 2.36, 2.40, 2.26],
+        [2.42, 2.34, 2.31, 2.30],
+        [2.11, 1.62, 1.27, 0.95],
+        [0.61, 0.40, 0.31, 0.22],
+        [0.15, 0.12, 0.19, 0.11],
+        [0.13, 0.09, 0.10, 0.08],
+    ]
+    text = ""
+    for e, losses in enumerate(per_epoch, start=1):
+        text += "".join(f"Batch 个数 {50 * k}, 当前Batch Loss: {loss}\n" for k, loss in enumerate(losses))
+        text += f"Epoch [{e}/8], Loss: {sum(losses) / 4:.4f}\n"
+    steps = [s for s, _ in series(text)["train/loss"]]
+    assert steps == sorted(steps) and len(set(steps)) == 32  # one run, its epochs one after another

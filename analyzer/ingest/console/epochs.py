@@ -97,8 +97,8 @@ def _lookup(known: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np
 def restarts_each_epoch(counter: np.ndarray, loss: np.ndarray) -> bool:
     """A step counter that starts again from its first value two times or more, every stretch but the last running
     to the same last value (an epoch's batches, counted with no epoch printed), where the train loss goes on from
-    where it was at every fall: not back halfway up to where the stretch before began (a run started again:
-    folds, repeats, a relaunch, which the run split in normalize reads as such)."""
+    where it was at every fall: not back halfway up to where the run began once it had fallen by a fifth (a run
+    started again: folds, repeats, a relaunch, which the run split in normalize reads as such)."""
     known = np.isfinite(counter) & np.isfinite(loss)
     counter, loss = counter[known], loss[known]
     falls = np.flatnonzero(np.diff(counter) < 0) + 1
@@ -110,9 +110,12 @@ def restarts_each_epoch(counter: np.ndarray, loss: np.ndarray) -> bool:
     starts = np.concatenate(([0], falls))
     if int(np.diff(starts).min()) < 2:
         return False
-    for begin, fall in zip(starts[:-1], falls, strict=True):
-        first, before, after = loss[begin], loss[fall - 1], loss[fall]
-        if first > before and after >= before + 0.5 * (first - before):
+    # Judged against the run's first loss, once it has fallen by a fifth (as generic._runs_again judges a relaunch):
+    # one batch's loss is noise about its level, and an epoch's first batch may well read above the last one before
+    first = loss[0]
+    for fall in falls:
+        before, after = loss[fall - 1], loss[fall]
+        if before <= 0.8 * first and after >= before + 0.5 * (first - before):
             return False
     return True
 
