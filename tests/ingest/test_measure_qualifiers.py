@@ -17,3 +17,12 @@ def test_a_bracketed_setting_is_no_metric() -> None:
     read = values(text)
     assert read["eval/acc"] == [(70 + e) / 100 for e in range(1, 11)]
     assert not any("sample" in name or "full" in name for name in read), sorted(read)
+
+
+def test_a_value_followed_by_a_time_unit_is_a_time() -> None:
+    # AMFormer's banners (new log 5614): `cost 6.450 seconds` had been the train loss (`cost` names a loss)
+    text = "================       cost 6.450 seconds       ================\n" * 2
+    text += "".join(f"Training - Step: {s} - Acc: {0.5 + s / 1000:.4f} - GPU: 7\n" for s in range(0, 200, 20))
+    read = values(text)
+    assert "train/loss" not in read
+    assert read["train/cost_time"] == [6.45, 6.45]

@@ -103,6 +103,7 @@ _RATE = re.compile(
     re.I,
 )
 _DURATION = re.compile(r"^\s*(s|sec|secs|seconds|ms)\s*[)\]]")
+_TIME_AFTER = re.compile(r"\s*(?:seconds?|secs?|minutes?|mins|hours?|hrs?|milliseconds?)\b", re.IGNORECASE)
 _OPENS = re.compile(r"[)\]]?\s*[(\[]")  # a bracket opened after the value before (or after its bracket closed)
 _LEVEL = re.compile(r"\b(?:WARNING|WARN|ERROR|CRITICAL|FATAL)\b|\[[WE]\s|\b[WE]\d{4} |\b[A-Z]\w*Warning: ")
 _POSTFIX_NAME = re.compile(r"^\s+([A-Za-z_][\w./-]*(?:\s+[A-Za-z_][\w./-]*){0,2})\s*$")
@@ -806,6 +807,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str, inner: boo
             if _RANKED_STEM.fullmatch(words[0]):
                 break  # `Top1 error`, `Acc5 err`, `Hits10 score`: a metric's own cut-off k, not a counter
             words.pop(0)  # "E5 iter[": the glued counter is no part of the name; nor `P590 INFO Train loss`'s level
+        if _TIME_AFTER.match(after):  # `cost 6.450 seconds`: how long it took, whatever the word before
+            words.append("time")
         return " ".join(words) + ("." if short else ""), "value"
     if label.rstrip().endswith("|"):  # | name | value |: the name is the cell before
         cells = [c for c in (before + label).rstrip().rstrip("|").split("|")]
