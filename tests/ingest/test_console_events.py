@@ -62,6 +62,12 @@ def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
             "oom",
         ),
         ("/usr/local/bin/luajit: train.lua:131: attempt to index local 'model' (a nil value)", "exception"),  # Lua
+        (  # burn's learner (new log 5643) and the standard library's own line
+            "2024-12-17T21:59:42.132600Z ERROR burn_train::learner::application_logger: PANIC => panicked at "
+            "/home/u/.cargo/registry/src/index.crates.io-6f17d22bba15001f/burn-tensor-0.15.0/src/tensor/api/base.rs:722:9:",
+            "exception",
+        ),
+        ("thread 'main' panicked at 'called `Option::unwrap()` on a `None` value', src/train.rs:88:41", "exception"),
         (
             "[rank2]:[E816 00:34:01.133910474 ProcessGroupNCCL.cpp:629] [Rank 2] Watchdog caught collective operation "
             "timeout: WorkNCCL(SeqNum=137429, OpType=_ALLGATHER_BA",
