@@ -326,6 +326,15 @@ class FrameBuilder:
             m[2] == split and m[3] == metric for m in self._m
         )
 
+    def steps_of(self, split: str, metric: str) -> set[int]:
+        """The steps of the observations of this series added so far."""
+        steps = {int(x) for b in self._bulk if b[0] == split and b[1] == metric for x in b[2].tolist()}
+        return steps | {int(m[0]) for m in self._m if m[2] == split and m[3] == metric and m[0] is not None}
+
+    def metrics_of(self, split: str) -> set[str]:
+        """The metrics of this split observed so far."""
+        return {b[1] for b in self._bulk if b[0] == split} | {m[3] for m in self._m if m[2] == split}
+
     def last_step(self, split: str, metric: str) -> int | None:
         """The highest step of the observations of this series added so far, if any."""
         steps = [int(b[2].max()) for b in self._bulk if b[0] == split and b[1] == metric and len(b[2])]

@@ -152,6 +152,7 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: Mo
         state.builder,
         stepped=state.axis in ("logged", "progress_bar"),
         hinted_unplaced=state.hinted_unplaced,
+        reader_axis=state.axis,
     )
     if read["templates"] and not state.axis:
         state.axis = read["templates"][0]["step_axis"]

@@ -1781,14 +1781,19 @@ def _unnamed_pair(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray | N
 
 
 def finish(
-    collector: Collector, builder: FrameBuilder, stepped: bool, hinted_unplaced: dict[int, int] | None = None
+    collector: Collector,
+    builder: FrameBuilder,
+    stepped: bool,
+    hinted_unplaced: dict[int, int] | None = None,
+    reader_axis: str = "",
 ) -> dict[str, Any]:
     """Judge every template, emit the records as metrics, and describe what was read (for `inspect`).
 
     `stepped`: the other readers of this file placed records on a step axis already (HF dict lines,
     grammars): a record with no counter of its own then takes the step the reader had at its line.
     `hinted_unplaced`: line -> the stand-in step of a hint's records to place under the main record: an epoch the
-    hint counted (a Keras epoch line), or the step of a record with none of its own (COCOeval's summary)."""
+    hint counted (a Keras epoch line), or the step of a record with none of its own (COCOeval's summary).
+    `reader_axis`: the step axis the other readers placed their records on."""
     readers_rows = len(builder)  # observations the other readers of the file made
     _named_items(collector)
     merged: dict[tuple[tuple[str, str, str], ...], Template] = {}
@@ -1885,6 +1890,8 @@ def finish(
         steps is not None and any(s.metric == "loss" for s in tpl.slots) for tpl, _, steps, _, _ in plans
     )
     primary_loss = builder.has("train", "loss")  # a train loss from a hint or a dict line is the primary one
+    # the epochs a hint read the train loss at: a record of the same fields at other epochs is more of that kind
+    hinted_epochs = builder.steps_of("train", "loss") if primary_loss and reader_axis == "epoch" else set()
     for tpl, data, steps, axis, why in plans:
         if stepped and axis in ("epoch", "batch_in_epoch") and _eval_only(tpl) and min(tpl.context, default=-1) >= 0:
             # Evaluations under training records that other readers placed on global steps (mmcv's and
@@ -1981,6 +1988,14 @@ def finish(
             and axis == plans[0][3]
             and (_fields(main) <= _fields(tpl) or _starts_like(tpl, main) or _first_of(tpl, main, steps, main_steps))
             and not np.isin(steps, main_steps).any()
+        )
+        # Keras' epoch line read by its hint where it ends with validation fields (`- val_loss: ..` every fifth
+        # epoch), by the generic reader where it does not: one kind of record, read at epochs of its own by each
+        more = more or (
+            bool(hinted_epochs)
+            and axis == "epoch"
+            and not hinted_epochs.intersection(steps.tolist())
+            and {s.metric for s in tpl.slots if s.role == "value" and s.split == "train"} <= builder.metrics_of("train")
         )
         main_axis = emitted_axes.get(id(main))
         if cut and counted and tpl is not main and main_axis not in (None, axis) and len(known_lines):
