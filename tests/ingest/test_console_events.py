@@ -254,6 +254,22 @@ def test_a_nan_field_before_a_loss_field_named_with_a_slash_is_no_loss_report(tm
     assert "loss_nonfinite" in [k for k, _ in events(tmp_path, "step 5: got nan loss, skipping the batch\n")]
 
 
+def test_a_warning_that_something_may_cause_an_oom_is_no_oom(tmp_path: Path) -> None:
+    # MindSpore's dataset warning, printed on a healthy run (new log 5794)
+    line = (
+        "[WARNING] ME(8379:140121727778944,MainProcess):2022-11-09-03:06:53.754.37 [mindspore/dataset/engine/"
+        "datasets_user_defined.py:766] GeneratorDataset's num_parallel_workers: 4 is too large which may cause a lot "
+        "of memory occupation (>85%) or out of memory(OOM) during multiprocessing. Therefore, it is recommended to "
+        "reduce num_parallel_workers to 2 or smaller.\n"
+    )
+    assert "oom" not in [k for k, _ in events(tmp_path, line)]
+    said = (
+        "RuntimeError: CUDA out of memory. If reserved memory is >> allocated memory try setting max_split_size_mb "
+        "to avoid fragmentation.\n"
+    )
+    assert "oom" in [k for k, _ in events(tmp_path, said)]  # advice after the error leaves it one
+
+
 def test_an_exception_in_paddle_fluid_s_reader_thread_is_a_dataloader_error(tmp_path: Path) -> None:
     # Paddle 1.x keeps its DataLoader and PyReader in paddle/fluid/reader.py (Knover's reader thread, new log 4605)
     text = (
