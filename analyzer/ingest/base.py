@@ -287,6 +287,15 @@ class FrameBuilder:
         e["message"].append(message)
         e["line"].append(line)
 
+    def events_added(self) -> int:
+        """How many events were added so far (the next one's index, for `drop_events`)."""
+        return len(self._e["kind"])
+
+    def drop_events(self, indices: set[int]) -> None:
+        """Remove the events added at these indices."""
+        for key, column in self._e.items():
+            self._e[key] = [v for i, v in enumerate(column) if i not in indices]
+
     def place_events(self, place: Callable[[int], int | None], every: bool = False) -> None:
         """Give the events added before any step was known (step None, line known) the step `place(line)`; with
         `every`, each event with a line that `place` can place (the step a reader had then was no record's)."""

@@ -56,6 +56,7 @@ class EventGrammar:
     pattern: re.Pattern[str]
     message: str
     prefilter: tuple[str, ...] = ()
+    repeats: int = 1  # lines of a file it must match before it counts (weak evidence alone, said by repetition)
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,9 @@ def load_grammars(path: Path) -> Grammars:
         prefilter = entry.get("prefilter") or []
         if not isinstance(prefilter, list) or not all(isinstance(p, str) and p for p in prefilter):
             raise GrammarError(f"{where}: `prefilter` must be a list of literal strings")
+        repeats = entry.get("repeats", 1)
+        if type(repeats) is not int or repeats < 1:
+            raise GrammarError(f"{where}: `repeats` must be a whole number of 1 or more")
         out.events.append(
             EventGrammar(
                 str(entry["kind"]),
@@ -254,6 +258,7 @@ def load_grammars(path: Path) -> Grammars:
                 _compile(entry["pattern"], where),
                 str(entry.get("message", entry["kind"])),
                 tuple(p.lower() for p in prefilter),
+                repeats,
             )
         )
     for i, entry in _entries(doc, "meta", path):

@@ -9,6 +9,7 @@ import pytest
 
 from analyzer.errors import NotARun
 from analyzer.ingest import console
+from analyzer.ingest.grammars import GrammarError, load_grammars
 
 
 def events(tmp_path: Path, text: str) -> list[tuple[str, str]]:
@@ -252,6 +253,24 @@ def test_a_nan_field_before_a_loss_field_named_with_a_slash_is_no_loss_report(tm
     )
     assert "loss_nonfinite" not in [k for k, _ in events(tmp_path, line + "\n")]
     assert "loss_nonfinite" in [k for k, _ in events(tmp_path, "step 5: got nan loss, skipping the batch\n")]
+
+
+def test_one_bare_nan_after_a_fit_is_no_loss_report(tmp_path: Path) -> None:
+    # Keras' grid search printing a score after each fit (new log 5821): a bare `nan` once is some other value; a
+    # loop's print of its loss recurs (`repeats: 2` in grammars.yaml)
+    fit = "".join(
+        f"60192/60192 [==============================] - 1s 19us/sample - loss: 0.04{e} - val_loss: 0.0490\n"
+        for e in range(80, 90)
+    )
+    assert "loss_nonfinite" not in [k for k, _ in events(tmp_path, fit + "nan\n100\n0:00:26.616673\n")]
+    assert [k for k, _ in events(tmp_path, "epoch 1\nnan\nepoch 2\nnan\n")].count("loss_nonfinite") == 2
+
+
+def test_a_repeats_count_must_be_a_whole_number(tmp_path: Path) -> None:
+    grammar = tmp_path / "g.yaml"
+    grammar.write_text("events:\n  - {kind: warning, severity: info, pattern: 'x', repeats: 0}\n")
+    with pytest.raises(GrammarError, match=r"g\.yaml.*repeats"):
+        load_grammars(grammar)
 
 
 def test_a_warning_that_something_may_cause_an_oom_is_no_oom(tmp_path: Path) -> None:

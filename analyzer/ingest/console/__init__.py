@@ -24,7 +24,7 @@ from analyzer.ingest.console import columnar
 from analyzer.ingest.console.bulk import read_bulk
 from analyzer.ingest.console.epochs import restep_by_epoch, restep_unprinted_epochs
 from analyzer.ingest.console.generic import close, finish
-from analyzer.ingest.console.lines import BLOCK, blocks, end_traceback, read_text, unwrap_rest
+from analyzer.ingest.console.lines import BLOCK, blocks, drop_unrepeated, end_traceback, read_text, unwrap_rest
 from analyzer.ingest.console.records import flush
 from analyzer.ingest.console.state import State
 from analyzer.ingest.grammars import Grammars, active_grammars
@@ -146,6 +146,7 @@ def _read(chunks: Iterable[str], source: str, extra: Grammars | None, engine: Mo
     unwrap_rest(state)
     flush(state)
     end_traceback(state)
+    drop_unrepeated(state)
     close(state.generic)
     read = finish(
         state.generic,

@@ -465,6 +465,8 @@ def _events_and_meta(state: State, text: str, lineno: int) -> bool:
                 # taken for the failure its words name
                 state.builder.event("warning", "info", f"logged at info level: {message}", state.step, lineno)
                 break
+            if event.repeats > 1:
+                state.repeated.setdefault(i, []).append(state.builder.events_added())
             state.builder.event(event.kind, event.severity, message, state.step, lineno)
             scale = _scale(groups) if event.kind == "overflow_skip" else None
             if scale is not None and state.step is not None:
@@ -485,6 +487,16 @@ def _events_and_meta(state: State, text: str, lineno: int) -> bool:
                 if value is not None and key not in section:
                     section[key] = _fact(value)
     return matched
+
+
+def drop_unrepeated(state: State) -> None:
+    """The end of the file: the events of a signature that counts only when it repeats (`repeats` in the grammar),
+    where it matched fewer lines than that, are none (a single bare `nan` a script printed after its fit is some
+    other value, where a loop's print of its loss recurs)."""
+    events = state.grammars.events
+    drop = {k for i, added in state.repeated.items() if len(added) < events[i].repeats for k in added}
+    if drop:
+        state.builder.drop_events(drop)
 
 
 def _fact(text: str) -> Any:
