@@ -55,7 +55,7 @@ class State:
     info_level: bool = False  # the line's logger prefix marked it informational (glog's `I0912 ...]`)
     warned: bool = False  # the line was a Python warning: an indented line after it is its source line
     hints: dict[str, dict[str, Any]] = field(default_factory=dict)  # grammar hint -> the lines it read (inspect)
-    # event signature (its index) that counts only when it repeats -> the events it added so far (lines.unrepeated)
+    # event signature (its index) that counts only when it repeats -> the events it added so far (lines.drop_unrepeated)
     repeated: dict[int, list[int]] = field(default_factory=dict)
     clock: Clock = field(default_factory=Clock)  # the time of day the lines begin with (console.clock)
     stamp_lines: array[int] = field(default_factory=lambda: array("q"))  # lines that began with a timestamp
