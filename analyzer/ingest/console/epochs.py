@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analyzer.ingest.console.generic import loss_back_up
 from analyzer.model import Frames
 
 _TOLERANCE = 0.1  # epoch x steps_per_epoch must land this close to a whole step, for every dict
@@ -110,14 +111,9 @@ def restarts_each_epoch(counter: np.ndarray, loss: np.ndarray) -> bool:
     starts = np.concatenate(([0], falls))
     if int(np.diff(starts).min()) < 2:
         return False
-    # Judged against the run's first loss, once it has fallen by a fifth (as generic._runs_again judges a relaunch):
+    # Judged against the run's first loss, not each stretch's (generic._runs_again judges a relaunch the same way):
     # one batch's loss is noise about its level, and an epoch's first batch may well read above the last one before
-    first = loss[0]
-    for fall in falls:
-        before, after = loss[fall - 1], loss[fall]
-        if before <= 0.8 * first and after >= before + 0.5 * (first - before):
-            return False
-    return True
+    return not any(loss_back_up(loss[0], loss[fall - 1], loss[fall]) for fall in falls)
 
 
 def restep_unprinted_epochs(frames: Frames) -> bool:

@@ -1519,10 +1519,17 @@ def _runs_again(counter: np.ndarray, loss: np.ndarray | None, epochs: bool = Fal
     loss = loss[known]
     starts = np.concatenate(([0], falls))
     for begin, fall in zip(starts[:-1], falls, strict=True):
-        first, before, after = loss[begin], loss[fall - 1], loss[fall]
-        if not (first > 0 and before <= 0.8 * first and after >= before + 0.5 * (first - before)):
+        first = loss[begin]
+        if not (first > 0 and loss_back_up(first, loss[fall - 1], loss[fall])):
             return False
     return True
+
+
+def loss_back_up(first: float, before: float, after: float) -> bool:
+    """Where a counter falls back: the loss had fallen by a fifth or more from `first` (`before`, the last value
+    of the stretch) and is back at least halfway up to it (`after`, the first value after the fall), as when a run
+    starts again; the batches of the next epoch go on from where the loss was."""
+    return bool(before <= 0.8 * first and after >= before + 0.5 * (first - before))
 
 
 def _shortest_stretch(falls: np.ndarray, length: int) -> int:
