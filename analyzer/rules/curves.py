@@ -1388,6 +1388,59 @@ def auc_at_chance(run: Run, *, min_points: int = 4, tolerance: float = 0.01) -> 
     )
 
 
+# A recogniser's error rates: word, character (and phone) error rates, as printed alone or with a qualifier
+# (`batch_wer`, `sample_wer`, `raw_wer`); a best-so-far tracker or a spread is no reading of the model now.
+_RECOGNITION_ERROR = re.compile(r"(?:^|_)(?:wer|cer)$", re.I)
+
+
+@check("error_rate_at_full")
+def error_rate_at_full(
+    run: Run, *, min_points: int = 4, tolerance: float = 0.01, below: float = 0.05, long: int = 8
+) -> Detection | None:
+    """A word or character error rate at 100% (every word wrong: the recogniser emits nothing, as after a CTC
+    model collapses onto its blank) at each of its last `min_points` records or more, after it had been `below`
+    (a share) under 100% earlier: it had learned something and lost it. At 100% from its first record it says
+    so only over `long` records: a recogniser fine-tuned from a pretrained encoder prints 100% at its first
+    evaluations before it learns to emit anything, as it should. Read on the fraction scale (1.0) when the
+    series never goes above 1 (within `tolerance`), else on the percent scale (100)."""
+    hits: list[tuple[int, str, str, int, int, float | None, float, float]] = []
+    for split, metric in run.series_names():
+        if not _RECOGNITION_ERROR.search(metric) or _AUC_SPREAD.search(metric):
+            continue
+        series = finite(run.series(metric, split=split))
+        values = series.to_numpy()
+        if len(values) < min_points:
+            continue
+        full = 1.0 if float(values.max()) <= 1 + tolerance else 100.0
+        at_full = np.abs(values - full) <= tolerance * full
+        pinned = len(values) - int(np.flatnonzero(~at_full)[-1]) - 1 if not at_full.all() else len(values)
+        before = values[: len(values) - pinned]
+        learned = float(before.min()) if len(before) and float(before.min()) <= (1 - below) * full else None
+        if pinned >= min_points and (learned is not None or pinned >= long):
+            at = len(values) - pinned
+            hits.append((int(series.index[at]), split, metric, pinned, len(values), learned, full, float(values[at])))
+    if not hits:
+        return None
+    step, split, metric, pinned, points, learned, full, value = min(
+        hits, key=lambda h: (h[5] is None, h[1] != "eval", h[0])
+    )
+    full_text = "100%" if full == 100.0 else "1.0 (100%)"
+    how = f"after reaching {fmt(learned)}" if learned is not None else "from its first record"
+    return Detection(
+        step,
+        f"{split} {metric} is {full_text} at the last {pinned} of its {points} records ({how}): the score of a "
+        "model that emits nothing, every word of the reference missed",
+        {
+            "series": f"{split}/{metric}",
+            "records_at_full": pinned,
+            "points": points,
+            "lowest_before": learned,
+            "first": cite_point(run, split, metric, step, value),
+            "others": sorted({f"{s}/{m}" for _, s, m, *_ in hits} - {f"{split}/{metric}"}),
+        },
+    )
+
+
 @check("score_frozen")
 def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection | None:
     """A classifier whose predictions stopped changing: an accuracy-type score (accuracy, F1, AUC, hit

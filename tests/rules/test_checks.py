@@ -248,6 +248,9 @@ FIRES: dict[str, Case] = {
     "auc_at_chance": Case(  # PNN's CTR model: AUC 0.5 at every epoch, train and eval
         lambda: make_run({"train/auc": [0.5] * 5, "eval/auc": [0.5, 0.5, 0.5, 0.5, 0.5]}), onset=1
     ),
+    "error_rate_at_full": Case(  # a lip reader's CER falls to 0.917, then is 1.000 at every step after
+        lambda: make_run({"eval/cer": [0.967, 0.890, 0.917, 1.0, 1.0, 1.0, 1.0, 1.0]}), onset=4
+    ),
     "no_learning_signal": Case(  # GRPO: every prompt's completions got one reward at every step
         lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="grpo"), onset=1
     ),
@@ -389,6 +392,12 @@ SILENT: dict[str, Case] = {
     ),
     "auc_at_chance": Case(  # a federated model's first round near chance, then learning
         lambda: make_run({"eval/averaged_auc": [0.5071, 0.61, 0.68, 0.7141], "eval/std_auc": [0.5, 0.5, 0.5, 0.5]})
+    ),
+    "error_rate_at_full": Case(  # a fine-tuned recogniser at 100% for its first evaluations, then learning: and
+        # a percent-scale WER of 1.0% (an excellent model), which is no fraction at its full
+        lambda: make_run(
+            {"eval/wer": [100.0, 100.0, 100.0, 100.0, 54.1, 31.0], "train/cer": [2.0, 1.4, 1.0, 1.0, 1.0, 1.0]}
+        )
     ),
     "no_learning_signal": Case(  # the same flat reward outside a group-relative method: a critic still differs
         lambda: make_run({"train/reward": [0.0] * 6, "train/reward_std": [0.0] * 6}, trainer_kind="rl")
