@@ -443,13 +443,17 @@ def zero_loss_part(run: Run, *, least: int = 4) -> Detection | None:
 @check("nonfinite_train_metrics")
 def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | None:
     """With no series named the train loss, or one that reads exactly 0 at every record (a logger's 0 that
-    shows no NaN: `loss: 0.00000 | Train mse: nan`): its parts (`value_function_loss`, `d_loss`, an `mse`)
-    NaN or ±inf, or several train metrics the model computes turning non-finite at the same step (a table
-    of loss parts whose header never says `loss`: YOLO's `box obj cls`). With a train loss printed: a part
-    that turns non-finite after the loss's last record (the total was no longer printed)."""
+    shows no NaN: `loss: 0.00000 | Train mse: nan`) or from some record to its end while the metrics are
+    non-finite there (a trainer's NaN filter: a DPO run's `loss: 0.0` beside NaN `logps` and `rewards`): its
+    parts (`value_function_loss`, `d_loss`, an `mse`) NaN or ±inf, or several train metrics the model computes
+    turning non-finite at the same step (a table of loss parts whose header never says `loss`: YOLO's `box obj
+    cls`). With a train loss printed: a part that turns non-finite after the loss's last record (the total was
+    no longer printed)."""
     loss = run.series("loss")
     printed = loss.to_numpy()
     zero = bool(len(printed)) and bool((printed == 0).all())
+    tail = None if zero else zero_tail(loss)  # 0 from this step on, after values that were not
+    zero = zero or tail is not None
     # A loss printed and moving: loss-becomes-nan reads it; only a part that turns NaN after the loss's last
     # record is this check's (the total stopped being printed: a federated round's workers' own losses).
     since = int(loss.index[-1]) if run.has("loss") and not zero else None
@@ -462,7 +466,9 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
     broken = {
         m: scan
         for m, scan in scans.items()
-        if scan.count and (since is None or (scan.first_step is not None and scan.first_step > since))
+        if scan.count
+        and (since is None or (scan.first_step is not None and scan.first_step > since))
+        and (tail is None or bool((scan.steps >= tail).any()))  # non-finite where the loss reads 0
     }
     if not broken:
         return None
@@ -495,6 +501,8 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
         f"({fmt(value)}); "
         + (
             "the train loss reads exactly 0 at every record, a NaN it does not show"
+            if zero and tail is None
+            else f"the train loss reads exactly 0 from step {tail} on, a NaN it does not show"
             if zero
             else f"the train loss was last printed at step {since}, finite"
             if since is not None

@@ -1563,3 +1563,27 @@ def test_memory_that_held_its_level_then_stepped_up_once_is_no_leak() -> None:
     loss = [2.0 - 0.02 * k for k in range(22)]
     assert check(make_run({"train/loss": loss, "train/gpu_mem": [1.0] * 21 + [2.32]})) is None
     assert check(make_run({"train/loss": loss, "train/gpu_mem": [1.0 + 0.05 * k for k in range(22)]})) is not None
+
+
+def _dpo_line(loss: float, nan: bool, epoch: float) -> str:
+    """One of TRL's DPOTrainer log dicts, as `print(logs)` shows it."""
+    value = "nan" if nan else "-0.1523"
+    return (
+        f"{{'loss': {loss}, 'learning_rate': 0.0005, 'rewards/chosen': {value}, 'rewards/rejected': {value}, "
+        f"'rewards/accuracies': 0.0, 'rewards/margins': {value}, 'logps/rejected': {value}, "
+        f"'logps/chosen': {value}, 'logits/rejected': {value}, 'logits/chosen': {value}, 'epoch': {epoch}}}\n"
+    )
+
+
+def test_a_loss_that_reads_0_where_the_models_outputs_are_nan_hides_a_nan(tmp_path: Path) -> None:
+    """A DPO run in fp16 (new log 6006): its log-probabilities turn NaN and the Trainer's NaN filter prints the
+    loss as 0.0 from there on. The loss is NaN, not 0: said with the outputs' NaN, where no grad_norm is logged."""
+    lines = [_dpo_line(0.6931, False, 0.28), _dpo_line(0.6212, False, 0.57)]
+    (tmp_path / "train.log").write_text("".join(lines + [_dpo_line(0.0, True, e) for e in (0.85, 1.13, 1.42)]))
+    found = {f.rule_id: f for f in analyze(tmp_path).findings}
+    hidden = found["train-metrics-become-nan"]
+    assert hidden.onset_step == 3 and "reads exactly 0 from record 3 on" in hidden.message
+    # the same outputs NaN while the loss moves on, finite: loss-becomes-nan's to judge, not this rule's
+    lines = [_dpo_line(0.6931, False, 0.28)] + [_dpo_line(0.62 - 0.01 * k, True, 0.57 + k) for k in range(4)]
+    (tmp_path / "train.log").write_text("".join(lines))
+    assert "train-metrics-become-nan" not in {f.rule_id for f in analyze(tmp_path).findings}
