@@ -26,3 +26,13 @@ def test_a_value_followed_by_a_time_unit_is_a_time() -> None:
     read = values(text)
     assert "train/loss" not in read
     assert read["train/cost_time"] == [6.45, 6.45]
+
+    # Athena's absl lines (new log 6067): `sec/iter` is the next key, no unit of the accuracy before it
+    text = "".join(
+        f"INFO:absl:global_steps: {11700 + 10 * k}   learning_rate: 5.7651e-04       loss: {7.5 - k / 10:.4f}    "
+        f"Accuracy: 0.91{k}5        CTCAccuracy: 0.86{k}0     sec/iter: 0.40{k}3\n"
+        for k in range(5)
+    )
+    read = values(text)
+    assert read["train/ctcaccuracy"] == [0.86, 0.861, 0.862, 0.863, 0.864]
+    assert not any(name.endswith("_time") for name in read), sorted(read)
