@@ -200,6 +200,8 @@ def infer_trainer_kind(keys: set[str]) -> str:
         return "reward"
     if any("reward" in k for k in keys):  # a loop of its own that logs a reward (`average_reward`): a policy's
         return "rl"  # loss, near 0 at first and growing with its KL term by design
+    if any({"return", "returns"} & set(re.split(r"[^a-z]+", k.lower())) for k in keys):
+        return "rl"  # or the return its episodes earn (TF-Agents' `Average Return`, `episodic_return`): a TD loss
     if {"mean_token_accuracy", "num_tokens"} & keys:
         return "sft"
     return "trainer"

@@ -165,6 +165,14 @@ def test_a_value_based_multi_agent_loop_is_rl() -> None:
     assert infer_trainer_kind({"loss", "accuracy", "mean"}) == "trainer"
 
 
+def test_a_loop_that_logs_the_return_its_episodes_earn_is_rl() -> None:
+    # TF-Agents' DQN tutorial (new logs 6152, 5254): `step = 1000: Average Return = 1.79` beside the TD loss it
+    # prints as `loss`, which rises with the Q-values as the return grows (read as a plain loss, a divergence)
+    assert infer_trainer_kind({"loss", "average_return"}) == "rl"
+    assert infer_trainer_kind({"loss", "episodic_return", "learning_rate"}) == "rl"
+    assert infer_trainer_kind({"loss", "returned_samples"}) == "trainer"  # a word of its own, not `return`
+
+
 def _epochs(numbers: range, start: float, fall: float) -> str:
     return "".join(
         f"epoch {e:3d}\nloss: {start - fall * i:.6f}\n"

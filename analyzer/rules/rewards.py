@@ -265,7 +265,8 @@ def value_loss_diverges(run: Run, *, growth: float = 100.0, min_points: int = 8)
     quarter = max(1, len(reward) // 4)
     r_first = float(np.median(np.abs(reward.to_numpy()[:quarter])))
     r_last = float(np.median(np.abs(reward.to_numpy()[-quarter:])))
-    explained = max(1.0, r_last / r_first) ** 2 if r_first > 0 else math.inf
+    # (a reward at 0 from first to last grew by nothing: it explains no growth; one that left 0 explains any)
+    explained = max(1.0, r_last / r_first) ** 2 if r_first > 0 else 1.0 if r_last == 0 else math.inf
     for name in _value_losses(run):
         series = finite(run.series(name))
         values = series.to_numpy()

@@ -1565,6 +1565,20 @@ def test_memory_that_held_its_level_then_stepped_up_once_is_no_leak() -> None:
     assert check(make_run({"train/loss": loss, "train/gpu_mem": [1.0 + 0.05 * k for k in range(22)]})) is not None
 
 
+def test_a_value_loss_that_runs_away_while_the_return_stays_at_0_diverged() -> None:
+    # TF-Agents' DQN on a fisheries task (new log 5254): the TD loss climbs from 2.2 to 1e11 while the evaluation
+    # return is exactly 0 at every record. A return that never left 0 explains no growth of the loss at all.
+    run = make_run({"train/loss": [2.2 * 10 ** (k / 2) for k in range(12)], "train/average_return": [0.0] * 12})
+    run.meta["trainer_kind"] = "rl"
+    found = CHECKS["value_loss_diverges"](run)
+    assert found is not None and found.onset_step == 3
+    run = make_run(
+        {"train/loss": [2.2 * 10 ** (k / 2) for k in range(12)], "train/average_return": [0.0] * 6 + [9.0] * 6}
+    )
+    run.meta["trainer_kind"] = "rl"  # a return that left 0: no ratio to weigh the loss's growth against
+    assert CHECKS["value_loss_diverges"](run) is None
+
+
 def _dpo_line(loss: float, nan: bool, epoch: float) -> str:
     """One of TRL's DPOTrainer log dicts, as `print(logs)` shows it."""
     value = "nan" if nan else "-0.1523"
