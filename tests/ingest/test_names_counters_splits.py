@@ -333,3 +333,16 @@ def test_a_verb_that_ends_a_name_takes_no_place_among_its_words() -> None:
         for e in range(1, 6)
     )
     assert any("best" in name for name in series(text))
+
+
+def test_the_held_out_set_is_an_evaluation() -> None:
+    # UDPipe's tagger (new log 6064): the training accuracy and the held-out accuracy on one line per iteration
+    text = "".join(
+        f"Iteration {i}: done, accuracy {74.9 + i * 0.8:.2f}%, heldout accuracy {78.5 - i * 0.15:.2f}%t/98.6%l/76.7%b\n"
+        for i in range(1, 7)
+    )
+    read = values(text)
+    assert read["eval/accuracy"][0] == pytest.approx(0.7835) and len(read["train/accuracy"]) == 6
+    # Vowpal Wabbit's `average loss = 0.3 h`-style holdout rows aside, a `holdout loss` named so is the eval's
+    text = "".join(f"epoch {e} train loss {1.0 / e:.4f} holdout loss {1.2 / e + 0.1:.4f}\n" for e in range(1, 6))
+    assert values(text)["eval/loss"][0] == pytest.approx(1.3)
