@@ -1388,7 +1388,7 @@ def auc_at_chance(run: Run, *, min_points: int = 4, tolerance: float = 0.01) -> 
     )
 
 
-# A recogniser's error rates: word, character (and phone) error rates, as printed alone or with a qualifier
+# A recogniser's error rates: word and character error rates, as printed alone or with a qualifier
 # (`batch_wer`, `sample_wer`, `raw_wer`); a best-so-far tracker or a spread is no reading of the model now.
 _RECOGNITION_ERROR = re.compile(r"(?:^|_)(?:wer|cer)$", re.I)
 
@@ -1429,7 +1429,7 @@ def error_rate_at_full(
     return Detection(
         step,
         f"{split} {metric} is {full_text} at the last {pinned} of its {points} records ({how}): the score of a "
-        "model that emits nothing, every word of the reference missed",
+        "model that emits nothing, no word or character of the reference matched",
         {
             "series": f"{split}/{metric}",
             "records_at_full": pinned,
