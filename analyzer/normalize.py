@@ -516,7 +516,7 @@ def loss_from_perplexity(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
     parts, derived = [metrics], {}
     for split in sorted({a for a, _ in pairs}):
         ppl = next((p for p in _PERPLEXITY if (split, p) in pairs), None)
-        if ppl is None or (split, "loss") in pairs:
+        if ppl is None or (split, "loss") in pairs or any(_minimised(m) for s, m in pairs if s == split):
             continue
         rows = metrics[(metrics["split"] == split) & (metrics["metric"] == ppl)]
         values = rows["value"].to_numpy(dtype="float64")
@@ -525,6 +525,14 @@ def loss_from_perplexity(metrics: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
         parts.append(_as_series(rows, loss))
         derived[f"{split}/loss"] = f"ln({split}/{ppl}): no loss was logged"
     return (_concat(parts), derived) if derived else (metrics, {})
+
+
+def _minimised(metric: str) -> bool:
+    """An error the run minimises beside a perplexity (a VQ-VAE's `recon_error`): the perplexity is then no language
+    model's, whose log would be the loss, but a measure of its own (a codebook's usage, which rises as more codes are
+    used)."""
+    words = metric.lower().split("_")
+    return len(words) > 1 and words[-1] in ("error", "err")
 
 
 def _as_series(rows: pd.DataFrame, values: np.ndarray, metric: str = "loss") -> pd.DataFrame:

@@ -204,3 +204,20 @@ def test_a_second_run_from_the_first_epoch_is_another_run_and_the_longer_one_is_
     (tmp_path / "train_log.txt").write_text(_epochs(range(1, 4), 2.4, 0.1) + _epochs(range(1, 16), 2.5, 0.1))
     loss = analyze(tmp_path / "train_log.txt").run.series("loss")
     assert loss.index.tolist() == list(range(1, 16)) and loss[1] == pytest.approx(2.5)
+
+
+def test_a_perplexity_beside_an_error_the_run_minimises_is_no_language_models(tmp_path: Path) -> None:
+    # A VQ-VAE's notebook loop (new log 6272): `recon_error` is what it minimises, `perplexity` its codebook's usage,
+    # which rises from 1.8 as more codes are used; read as ln(perplexity), that rise had been a divergence
+    blocks = [
+        f"{100 * k} iterations\nrecon_error: {2.8 / k:.3f}\nperplexity: {1.8 + 0.1 * k:.3f}\n\n" for k in range(1, 41)
+    ]
+    (tmp_path / "train.log").write_text("".join(blocks))
+    report = analyze(tmp_path)
+    assert not report.run.has("loss") and report.run.has("recon_error")
+    assert "divergence" not in {f.failure_mode for f in report.findings}
+    # a perplexity alone (a Sockeye or torch7 loop) is still the loss it is the exponential of
+    (tmp_path / "train.log").write_text(
+        "".join(f"{100 * k} iterations\nperplexity: {90 / k:.3f}\n\n" for k in range(1, 41))
+    )
+    assert analyze(tmp_path).run.has("loss")
