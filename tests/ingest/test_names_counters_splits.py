@@ -343,6 +343,3 @@ def test_the_held_out_set_is_an_evaluation() -> None:
     )
     read = values(text)
     assert read["eval/accuracy"][0] == pytest.approx(0.7835) and len(read["train/accuracy"]) == 6
-    # Vowpal Wabbit's `average loss = 0.3 h`-style holdout rows aside, a `holdout loss` named so is the eval's
-    text = "".join(f"epoch {e} train loss {1.0 / e:.4f} holdout loss {1.2 / e + 0.1:.4f}\n" for e in range(1, 6))
-    assert values(text)["eval/loss"][0] == pytest.approx(1.3)
