@@ -130,7 +130,7 @@ _SPLIT_WORDS = {
     "tr": "train",  # LIBMF/LIBFFM's `tr_rmse va_rmse`, `tr_logloss va_logloss`
     "va": "eval",
     "cv": "eval",  # Kaldi/WeNet/ESPnet's cross-validation set: `Epoch 0 [CV] progress 290/341 loss ..`
-    "heldout": "eval",  # the held-out set: UDPipe's `heldout accuracy 77.33%`, Vowpal Wabbit's `holdout`
+    "heldout": "eval",  # the held-out set: UDPipe's `heldout accuracy 77.33%`
     "holdout": "eval",
     "learn": "train",  # CatBoost: `learn: 0.17  test: 0.15`
 }
