@@ -156,6 +156,12 @@ def _loss_function_loss(key: str) -> bool:
     return any(stem == f or stem.endswith("_" + f) for f in LOSS_FUNCTIONS)
 
 
+def name_words(name: str) -> set[str]:
+    """The lower-case words of a series name (`rewards/chosen` -> {rewards, chosen}, `Average_Return` -> {average,
+    return})."""
+    return set(re.split(r"[^a-z]+", name.lower())) - {""}
+
+
 def infer_trainer_kind(keys: set[str]) -> str:
     """Guess the trainer from the keys it logs: grpo (GRPO/RLOO), rl (other reinforcement learning), dpo, kto,
     reward, sft or trainer.
@@ -200,7 +206,7 @@ def infer_trainer_kind(keys: set[str]) -> str:
         return "reward"
     if any("reward" in k for k in keys):  # a loop of its own that logs a reward (`average_reward`): a policy's
         return "rl"  # loss, near 0 at first and growing with its KL term by design
-    if any({"return", "returns"} & set(re.split(r"[^a-z]+", k.lower())) for k in keys):
+    if any({"return", "returns"} & name_words(k) for k in keys):
         return "rl"  # or the return its episodes earn (TF-Agents' `Average Return`, `episodic_return`): a TD loss
     if {"mean_token_accuracy", "num_tokens"} & keys:
         return "sft"

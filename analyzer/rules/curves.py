@@ -1355,7 +1355,8 @@ def loss_at_clamp(run: Run, *, min_points: int = 2, reached: bool = True) -> Det
 
 
 _AUC = re.compile(r"(?:^|[^a-z])(?:roc_)?auc(?:[^a-z]|$)", re.I)
-_AUC_SPREAD = re.compile(r"(?:^|[^a-z])(?:std|var|best|max|min)(?:[^a-z]|$)", re.I)
+# a spread or an extreme of a score, not the score now (`std_auc`, `best_wer`): auc_at_chance, error_rate_at_full
+_SPREAD_OR_EXTREME = re.compile(r"(?:^|[^a-z])(?:std|var|best|max|min)(?:[^a-z]|$)", re.I)
 
 
 @check("auc_at_chance")
@@ -1365,7 +1366,7 @@ def auc_at_chance(run: Run, *, min_points: int = 4, tolerance: float = 0.01) -> 
     data set, unlike an accuracy or a loss, whose chance level depends on the number of classes)."""
     hits: list[tuple[int, str, str, int, float, float]] = []
     for split, metric in run.series_names():
-        if not _AUC.search(metric) or _AUC_SPREAD.search(metric):
+        if not _AUC.search(metric) or _SPREAD_OR_EXTREME.search(metric):
             continue
         series = finite(run.series(metric, split=split))
         values = series.to_numpy()
@@ -1405,7 +1406,7 @@ def error_rate_at_full(
     series never goes above 1 (within `tolerance`), else on the percent scale (100)."""
     hits: list[tuple[int, str, str, int, int, float | None, float, float]] = []
     for split, metric in run.series_names():
-        if not _RECOGNITION_ERROR.search(metric) or _AUC_SPREAD.search(metric):
+        if not _RECOGNITION_ERROR.search(metric) or _SPREAD_OR_EXTREME.search(metric):
             continue
         series = finite(run.series(metric, split=split))
         values = series.to_numpy()

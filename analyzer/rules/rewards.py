@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.model import Run
+from analyzer.names import name_words
 from analyzer.rules.checks import Detection, check, cite_point, finite, fmt, per_episode, warming_up
 
 # Group-relative methods normalise each prompt's rewards by the group's: equal rewards, zero advantages.
@@ -143,11 +144,6 @@ _NOT_THE_REWARD = {
 }  # fmt: skip
 
 
-def _words(name: str) -> set[str]:
-    """The lower-case words of a series name (`rewards/chosen` -> {rewards, chosen})."""
-    return set(re.split(r"[^a-z]+", name.lower())) - {""}
-
-
 def _reward_series(run: Run) -> list[str]:
     """Train series that hold the reward a run optimises: named reward or return (or, in a run that logs
     rewards, a policy's `score`), whose other words name no spread, count or implicit DPO reward."""
@@ -156,7 +152,7 @@ def _reward_series(run: Run) -> list[str]:
         return []
     out, totals = [], []
     for split, name in run.series_names():
-        words = _words(name)
+        words = name_words(name)
         # a policy's `score`: in a run that logs rewards, or in records counted in episodes (`Episode 100  Average
         # Score: 13.2`, the episode's return)
         scored = "score" in words and (kind in ("rl", "grpo") or (split == "train" and per_episode(run, name)))
@@ -241,7 +237,7 @@ def _value_losses(run: Run) -> list[str]:
     `loss`)."""
     named = []
     for split, name in run.series_names():
-        words = _words(name)
+        words = name_words(name)
         if split == "train" and "loss" in words and words & _VALUE_WORDS and not words & _NOT_THE_REWARD:
             named.append(name)
     return named or (["loss"] if run.has("loss") else [])
@@ -301,7 +297,7 @@ def _eval_rewards(run: Run) -> list[str]:
     """Eval series that hold a policy's reward on its test episodes (`test_reward`, `eval/mean_reward`)."""
     out = []
     for split, name in run.series_names():
-        words = _words(name)
+        words = name_words(name)
         if split == "eval" and words & _REWARD_WORDS and not words & _NOT_THE_REWARD:
             out.append(name)
     return out
