@@ -1429,7 +1429,9 @@ def _counted(tpl: Template, values: list[Slot]) -> bool:
     data = np.array(tpl.rows, dtype=float)
     slots = tpl.slots
     counters = [
-        i for i, s in enumerate(slots) if s.role in ("step", "epoch", "batch") or (i == 0 and s.role == "unnamed")
+        i
+        for i, s in enumerate(slots)
+        if s.role in ("step", "epoch", "batch") or (i == 0 and (s.role == "unnamed" or _data_counter(tpl)))
     ]
     if not any(bool(np.all(np.diff(data[:, i]) > 0)) and _counts(data[:, i]) for i in counters):
         return False
@@ -1457,6 +1459,19 @@ _SPACED_NAME = re.compile(r" +[A-Za-z_][\w./-]*(?: [A-Za-z_][\w./-]*){0,2} +")  
 _EXPLICIT = re.compile(
     r"""[:=]\s*["']?$|(?:^|[|,;]\s*|\s-\s+)[A-Za-z_][\w./-]*\s+$|(?:^|[|,;]\s*)[A-Za-z_][\w./]*\s+-\s+$"""
 )
+
+
+def _data_counter(tpl: Template) -> bool:
+    """The line opens on a number named by a word no metric has, whole and one more at every line, with no
+    counter of its own: a counter whatever its name (`E:    1, TrL: nan`, `after cycle=0 avg(utility)=270.0`),
+    as the data shows it."""
+    slots = tpl.slots
+    if len(tpl.rows) < COUNTED_MIN or not slots or any(s.role in ("step", "epoch", "batch") for s in slots):
+        return False
+    if slots[0].role != "value" or _metric_like(slots[0].metric):
+        return False
+    column = np.array([row[0] for row in tpl.rows], dtype=float)
+    return bool(np.all(column == np.round(column)) and np.all(np.diff(column) == 1))
 
 
 def _counts(column: np.ndarray, again: np.ndarray | None = None) -> bool:
@@ -1830,6 +1845,9 @@ def finish(
     records += [t for t in merged.values() if t not in records and _cut_record(t, records, last_numbered)]
     for tpl in records:
         _drop_reprint(tpl)
+        if _data_counter(tpl):
+            tpl.note = tpl.note or f"step from `{tpl.slots[0].raw}`, a name no list knows: one more at every line"
+            tpl.slots[0].role = tpl.slots[0].metric = "step"
     _name_the_loss(records)
     if not builder.has("train", "loss") and not any(s.metric == "loss" for t in records for s in t.slots):
         bare = _bare_loss([t for t in merged.values() if t not in records])
