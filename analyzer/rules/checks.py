@@ -133,6 +133,17 @@ def _last_finite_before(series: pd.Series, step: int) -> dict[str, Any] | None:
     return {"step": int(before.index[-1]), "value": fmt(float(before.iloc[-1]))} if len(before) else None
 
 
+def _stays_nonfinite(run: Run, metric: str, least: int = 3) -> bool:
+    """A train metric finite over `least` records or more, then non-finite at every record to its end, `least` or
+    more: a quantity the model computes broke and never came back (one column alone, `L: nan C: 7.52`)."""
+    values = run.series(metric).to_numpy(dtype="float64")
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return False
+    first = int(np.argmax(bad))
+    return first >= least and len(values) - first >= least and bool(bad[first:].all())
+
+
 def _train_broken_by(run: Run, step: int) -> bool:
     """The train loss was non-finite, or 0 with a non-finite grad_norm, at or before `step`."""
     loss, grad = run.series("loss"), run.series("grad_norm")
@@ -488,7 +499,9 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
             if _last_finite_before(run.series(m), onset) is not None
             or (len(values := run.series(m).to_numpy()) >= 3 and not np.isfinite(values).any())
         ]
-        if len(finite_before) < min_together:
+        # one alone, where no loss is printed at all (beside a loss of 0, a NaN grad_norm is loss-zero-grad-norm-nan's)
+        alone = len(finite_before) == 1 and not run.has("loss") and finite_before[0] != "grad_norm"
+        if len(finite_before) < min_together and not (alone and _stays_nonfinite(run, finite_before[0])):
             return None
         together = finite_before
     first = together[0]

@@ -832,6 +832,22 @@ def test_a_series_named_after_a_loss_function_is_a_loss_part() -> None:
     assert CHECKS["nonfinite_train_metrics"](run) is not None
 
 
+@pytest.mark.parametrize(
+    ("values", "fires"),
+    [
+        ([4.0, 3.7, 4.2, 3.6, NAN, NAN, NAN], True),  # finite, then NaN at every record to its end
+        ([4.0, 3.7, 4.2, 3.6, NAN, NAN, 3.1], False),  # came back: a NaN now and then, no broken quantity
+        ([4.0, 3.7, NAN, NAN, NAN, NAN, NAN], False),  # two finite records: too few to say it ever worked
+        ([4.0, 3.7, 4.2, 3.6, 3.3, NAN, NAN], False),  # two NaN records at the end of a paste
+    ],
+)
+def test_one_unnamed_train_metric_that_breaks_and_stays_broken_is_a_nan(values: list[float], fires: bool) -> None:
+    # RFBNet prints `L: nan C: 7.5253` (its localisation and confidence losses by one letter each), DenseFusion
+    # `avg_dis: nan`: one column alone turns NaN, the others stay finite
+    run = make_run({"train/l": values, "train/c": [10.7, 9.1, 9.2, 8.7, 8.9, 6.9, 7.5]})
+    assert (CHECKS["nonfinite_train_metrics"](run) is not None) == fires
+
+
 def test_a_running_peak_that_creeps_up_is_no_leak() -> None:
     # torchvision's MetricLogger and detectron2 print `max_mem`, torch's running peak: it never falls and
     # creeps up by a few percent as larger images come; a leak carries it far beyond (mlx's peak 28 -> 73 GB).
