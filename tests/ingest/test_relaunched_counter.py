@@ -25,3 +25,16 @@ def test_a_bare_counter_relaunched_from_one_checkpoint_is_the_step() -> None:
 def test_a_bare_column_with_uneven_rises_is_no_counter_when_it_falls_back() -> None:
     text = "".join(f"{n} train {0.5 + 0.01 * i:.3f}\n" for i, n in enumerate([3, 7, 8, 15, 16, 2, 9, 11, 30, 31]))
     assert [s for s, _ in series(text)["train/loss"]] != [3, 7, 8, 15, 16, 2, 9, 11, 30, 31]
+
+
+def test_an_epoch_end_bar_that_stays_put_within_each_fit_counts_no_runs() -> None:
+    # Keras 2.3 prints `10613/10613 [===] - 0s 15us/step - loss: ..` at each epoch's end: three model.fit calls one
+    # after another (benchmarks/new_real_logs 6425) keep each fit's sample count, which counts nothing; before, the
+    # three counts were the step axis and every fit's 200 epochs fell on one step
+    bar = "{n}/{n} [==============================] - 0s 15us/step - loss: {v:.4f} - accuracy: 0.5885\n"
+    text = ""
+    for n, first in ((10613, 2.71), (10105, 2.73), (9762, 2.75)):
+        for epoch in range(1, 31):
+            text += f"Epoch {epoch}/30\n" + bar.format(n=n, v=first * 0.97**epoch)
+    steps = [s for s, _ in series(text)["train/loss"]]
+    assert len(set(steps)) >= 30

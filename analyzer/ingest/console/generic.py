@@ -17,9 +17,10 @@ of one template are one kind of record. At the end of the file each template is 
   prose: a number in a sentence is not a metric.
 - The step axis comes from the template's counters: a global step (`step`, `iter`, `iteration`,
   `global step`, `num_updates`, `total_timesteps`...) first; else an epoch with a batch `i/n` in it
-  (step = (epoch - first epoch) x n + i); else an epoch alone; else a record with no counter takes the
-  step of the last stepped record before it (an eval line after its train line), or its order in the
-  file. The axis is stated (`meta.console_log[file].step_axis` and per template).
+  (step = (epoch - first epoch) x n + i); else an epoch alone; else a first number named by a word no
+  list knows, one more at every line (`E:    1, TrL: nan`: a counter the data shows); else a record with
+  no counter takes the step of the last stepped record before it (an eval line after its train line),
+  or its order in the file. The axis is stated (`meta.console_log[file].step_axis` and per template).
 - Records printed twice (two ranks, a paste repeated) are kept once per step and value.
 """
 
@@ -1534,6 +1535,8 @@ def _runs_again(counter: np.ndarray, loss: np.ndarray | None, epochs: bool = Fal
         return False
     if _shortest_stretch(falls, len(counter)) < _RUN_RECORDS:
         return False  # runs too short to be judged one at a time: read as one series (their common trend shows)
+    if not all(_counts(stretch) for stretch in np.split(counter, falls)):
+        return False  # a column that stays put within each run counts nothing (Keras's `10613/10613` epoch end)
     if epochs or loss is None:
         return True
     loss = loss[known]
