@@ -1442,8 +1442,18 @@ def error_rate_at_full(
     )
 
 
+def _fell_over(loss: pd.Series, first: int, last: int, by: float) -> bool:
+    """The train loss over steps `first`..`last` ended at least `by` (a share) below where it began, and not near 0: a
+    loss that falls to the prior's entropy (one class predicted for all) stays well above it, while one at ~0 has
+    every train prediction right, so a score frozen below its best was measured on other data."""
+    since = loss[(loss.index >= first) & (loss.index <= last)].to_numpy()
+    if len(since) < 2 or not since[0] > 0:
+        return False
+    return 0.01 * float(since[0]) < float(since[-1]) <= (1 - by) * float(since[0])
+
+
 @check("score_frozen")
-def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection | None:
+def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4, loss_fall: float = 0.25) -> Detection | None:
     """A classifier whose predictions stopped changing: an accuracy-type score (accuracy, F1, AUC, hit
     rate...) the same to all its printed digits over its last `min_points` records or more, and over half
     its records at least, whatever the loss does (a loss keeps moving while the argmax of every prediction
@@ -1464,14 +1474,21 @@ def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4) -> Detection
             frozen.append((split, metric, tail, len(values), last, int(series.index[len(values) - tail])))
     sure = [f for f in frozen if _significant_digits(f[4]) > digits]
     both = [f for f in frozen if _significant_digits(f[4]) >= digits]
-    chosen = sure or (both if len({f[0] for f in both}) >= 2 else [])
+    loss = finite(run.series("loss"))
+    # or a train score frozen while the train loss fell by a quarter over the same records: a loss that learns that
+    # much moves some prediction across, unless every prediction stays on one class (a converged run's loss creeps)
+    fell = [
+        f
+        for f in both
+        if f[0] == "train" and _fell_over(loss, f[5], int(run.series(f[1], split=f[0]).index[-1]), loss_fall)
+    ]
+    chosen = sure or (both if len({f[0] for f in both}) >= 2 else fell)
     if not chosen:
         return None
     said = "; ".join(
         f"{split} {metric} {fmt(value)} at the last {tail} of {count}"
         for split, metric, tail, count, value, _ in chosen
     )
-    loss = finite(run.series("loss"))
     moved = (
         f", while the train loss moved by {float(np.ptp(loss.to_numpy())) / abs(float(loss.mean())):.1%}"
         if len(loss) >= 2 and loss.mean()

@@ -689,6 +689,23 @@ def test_score_frozen_needs_digits_and_length(series: dict[str, Series], onset: 
 
 
 @pytest.mark.parametrize(
+    ("loss", "onset"),
+    [
+        ([2.71, 2.47, 2.18, 1.94, 1.76, 1.63, 1.3, 1.11], 2),  # fell by half: predictions that never change
+        ([2.71, 2.47, 2.46, 2.45, 2.44, 2.43, 2.42, 2.41], None),  # a loss that creeps: a converged score repeats
+        ([21.1, 1.34, 6e-4, 2e-4, 1e-4, 1e-4, 1e-4, 1e-5], None),  # every train prediction right: measured elsewhere
+    ],
+)
+def test_one_frozen_train_score_counts_where_the_loss_fell_by_a_quarter_over_it(
+    loss: list[float], onset: int | None
+) -> None:
+    # Keras' `loss: 2.4653 - accuracy: 0.5885` at every epoch from the second (a pitch-type model predicting the
+    # majority class) while its loss halves
+    found = CHECKS["score_frozen"](make_run({"train/loss": loss, "train/accuracy": [0.5339] + [0.5885] * 7}))
+    assert (found.onset_step if found else None) == onset
+
+
+@pytest.mark.parametrize(
     ("series", "onset"),
     [
         ({"eval/ap": [0.047, 0.166, 0.21, 0.00015, 0.00015, 0.00015]}, 4),  # AP gone at the 4th evaluation
