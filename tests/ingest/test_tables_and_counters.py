@@ -115,6 +115,20 @@ def test_another_tables_row_under_a_header_is_not_read_by_its_columns() -> None:
     assert frame[frame["metric"] == "box_loss"]["value"].tolist() == [0.1729]
 
 
+def test_a_word_under_a_counter_column_makes_the_row_another_tables() -> None:
+    # YOLOv8's validation row has as many cells as the train header has names (`all  7866  9060  0.694 ..` under
+    # `Epoch GPU_mem box_loss ..`; its own header is glued to a progress bar): a word where the epoch goes
+    text = (
+        "      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size\n"
+        "      3/100      2.29G      1.018      1.203     0.8975         21        640\n"
+        "                   all       7866       9060      0.694      0.879      0.731      0.555\n"
+        "      Epoch    GPU_mem   box_loss   cls_loss   dfl_loss  Instances       Size\n"
+        "      4/100      2.29G      1.002      1.151     0.8931         25        640\n"
+    )
+    frame = parse_text(text, "train.log").metrics
+    assert frame[frame["metric"] == "box_loss"]["value"].tolist() == [1.018, 1.002]
+
+
 MATLAB = """\
 |======================================================================================================================|
 |  Epoch  |  Iteration  |  Time Elapsed  |  Mini-batch  |  Validation  |  Mini-batch  |  Validation  |  Base Learning  |

@@ -743,6 +743,8 @@ def _under_header(
         elif len(numbers) == 2 and _COUNTER_CELL.fullmatch(cell):
             named += [("" if i == 0 else " | ") + name + ": ", "/"]
         elif not numbers and (re.fullmatch(r"[A-Za-z_][\w -]*", cell.strip()) or cell.strip() == "\x00T"):
+            if _counter_role(name.strip()):
+                return labels  # a word under `Epoch`: another table's row (Ultralytics' `all  7866  9060 ..` summary)
             continue  # a text column (`train` under `Mode`, the Trainer's `No log`), a clock (fastai's `00:03`)
         else:
             return labels
