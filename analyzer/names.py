@@ -162,6 +162,10 @@ def name_words(name: str) -> set[str]:
     return set(re.split(r"[^a-z]+", name.lower())) - {""}
 
 
+# The length of a generated completion (`avg_resp_len`, `response_length/mean`, `completion_len`)
+_GENERATED_LENGTH = re.compile(r"(?:^|_)(?:completions?|responses?|resp)_?(?:len|length)(?:$|_)")
+
+
 def infer_trainer_kind(keys: set[str]) -> str:
     """Guess the trainer from the keys it logs: grpo (GRPO/RLOO), rl (other reinforcement learning), dpo, kto,
     reward, sft or trainer.
@@ -180,6 +184,8 @@ def infer_trainer_kind(keys: set[str]) -> str:
     rl_markers = {"reward", "reward_std", "frac_reward_zero_std", "completion_length"}
     if rl_markers & keys or any(k.startswith(("completions/", "rewards/", "clip_ratio/")) for k in keys):
         return "grpo"
+    if any("reward" in k for k in keys) and any(_GENERATED_LENGTH.search(k) for k in keys):
+        return "grpo"  # a reward beside the length of what the policy generated: a loop of its own like GRPO's
     # Reinforcement learning outside LLMs (Stable-Baselines3, RSL-RL, CleanRL): a TD or value loss that
     # moves with the policy's data, spiky and rising by design, logged beside episode returns.
     rl_keys = (

@@ -158,6 +158,15 @@ def test_a_cross_entropy_loss_is_no_rl_entropy_bonus() -> None:
     assert infer_trainer_kind({"entropy_loss", "value_loss", "policy_gradient_loss"}) == "rl"
 
 
+def test_a_reward_beside_the_length_of_generated_responses_is_a_grpo_like_loop() -> None:
+    # a GRPO loop of its own (new log 6562: `[Step 9/50] loss=-0.0000 reward_avg=0.000 avg_resp_len=405.5`), whose
+    # loss is 0 wherever a group's rewards are all equal; verl's `response_length/mean` beside its rewards
+    assert infer_trainer_kind({"loss", "reward_avg", "avg_resp_len"}) == "grpo"
+    assert infer_trainer_kind({"pg_loss", "critic_rewards_mean", "response_length_mean"}) == "grpo"
+    assert infer_trainer_kind({"loss", "gen_len", "rouge1"}) == "trainer"  # a summariser's generated length, no reward
+    assert infer_trainer_kind({"loss", "average_reward"}) == "rl"
+
+
 def test_a_value_based_multi_agent_loop_is_rl() -> None:
     # PyMARL's QMIX (new log 5282): a TD loss that grows with the Q-values as the returns rise, beside
     # `return_mean`, `td_error_abs`, `q_taken_mean`; read as a plain loss, its rise had been a divergence
