@@ -1030,6 +1030,23 @@ def loss_not_moving(
             evidence(pattern="tiny_learning_rate", peak_learning_rate=peak_lr),
             confidence=0.6,
         )
+    if (
+        updates is not None
+        and updates >= _FLAT_UPDATES
+        and 0 <= int(loss.index[0]) <= 0.01 * updates
+        and spread <= _FLAT_FOR_GOOD * abs(mean)
+        and not warming
+    ):
+        # Seen near the run's first step and again thousands of updates later at the same value (within 1%),
+        # however few lines the paste kept between them (a Caffe log's first and last iterations at 4.615): a
+        # loss that learns moves far more than that over so many updates.
+        return Detection(
+            int(loss.index[0]),
+            f"loss stays within {spread / abs(mean):.2%} of {fmt(mean)} from step {int(loss.index[0])} to step "
+            f"{int(loss.index[-1])}, over {updates} updates: it is not learning",
+            evidence(pattern="flat_over_many_updates", updates=updates),
+            confidence=0.6,
+        )
     # A loss that exploded is not flat, whatever its trend says: the explosion inflates the noise estimate
     # it is compared with (an absurd learning rate read as "not learning from step 1").
     moved = float(np.ptp(values)) > 10 * abs(float(np.median(values)))
@@ -1739,6 +1756,9 @@ _LONG_CHANCE = 8  # points a flat loss at ln(k) needs when nothing else in the r
 # Optimizer updates such a flat series must span: ten batches into training (warmup, a small learning
 # rate) a classifier still predicts about uniformly, as it should.
 _MIN_UPDATES = 100
+_FLAT_UPDATES = 10_000  # updates over which a loss seen from its start at one value (within 1%) has not learned: an
+# order of magnitude past the slow start a large classifier may take at ln(k) (1,200 updates at ln 1000 say nothing)
+_FLAT_FOR_GOOD = 0.01
 
 
 # Eval scores where higher is better, by a word of their name (`eval/accuracy`, `eval/stsb_spearman`, `val_f1`).

@@ -865,6 +865,25 @@ def test_one_unnamed_train_metric_that_breaks_and_stays_broken_is_a_nan(values: 
     assert (CHECKS["nonfinite_train_metrics"](run) is not None) == fires
 
 
+@pytest.mark.parametrize(
+    ("loss", "fires"),
+    [
+        ({20: 4.61511, 40: 4.61494, 60: 4.61493, 19820: 4.61208, 19840: 4.60292}, True),  # Caffe's first and last
+        ({20: 4.61511, 40: 4.52, 60: 4.41, 19820: 3.12, 19840: 3.10}, False),  # learned between the two blocks
+        ({5020: 1.2051, 5040: 1.2049, 19820: 1.2032, 19840: 1.2040}, False),  # a tail far into its run: converged
+        (
+            {20: 4.61511, 40: 4.61494, 60: 4.61493, 1800: 4.61208},
+            False,
+        ),  # a slow start: a large classifier may sit at ln(k)
+    ],
+)
+def test_a_loss_seen_at_one_value_from_the_start_over_thousands_of_updates_is_not_learning(
+    loss: dict[int, float], fires: bool
+) -> None:
+    # a pasted Caffe log: iterations 20-60, then 19,820-19,840, the loss at 4.615 in both (ln 101, UCF101's classes)
+    assert (CHECKS["loss_not_moving"](make_run({"train/loss": loss})) is not None) == fires
+
+
 def test_a_running_peak_that_creeps_up_is_no_leak() -> None:
     # torchvision's MetricLogger and detectron2 print `max_mem`, torch's running peak: it never falls and
     # creeps up by a few percent as larger images come; a leak carries it far beyond (mlx's peak 28 -> 73 GB).
