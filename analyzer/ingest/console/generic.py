@@ -1464,6 +1464,36 @@ _EXPLICIT = re.compile(
 )
 
 
+def _counter_after_name(tpl: Template) -> None:
+    """`Train loss 130948 0.412345 Grad Norm 1.23` (NVIDIA's Tacotron 2 and its forks): a name, then a whole number
+    that rises at every line, then a number with nothing before it (unnamed, or named by the next field's words):
+    the first number is the step the value was logged at, and the name is the second's. Only where the template
+    has no counter of its own."""
+    slots = tpl.slots
+    if len(tpl.rows) < COUNTED_MIN or any(s.role in ("step", "epoch", "batch") for s in slots):
+        return
+    data = np.array(tpl.rows, dtype=float)
+    for i in range(len(slots) - 1):
+        named, after = slots[i], slots[i + 1]
+        # nothing between the two numbers: the second is unnamed, or named by the words after it (the next field's)
+        if (
+            named.role != "value"
+            or not named.metric
+            or after.role not in ("value", "unnamed")
+            or tpl.labels[i + 1].strip()
+        ):
+            continue
+        column = data[:, i]
+        if not (bool(np.all(np.diff(column) > 0)) and _counts(column)) or _counts(data[:, i + 1]):
+            continue
+        slots[i + 1] = Slot(named.raw, named.metric, named.split)
+        slots[i] = Slot(named.raw, "step", named.split, "step")
+        tpl.note = (
+            tpl.note or f"step from the whole number after `{named.raw}`, rising at every line; its value after it"
+        )
+        return
+
+
 def _data_counter(tpl: Template) -> bool:
     """The line opens on a number named by a word no metric has, whole and one more at every line, with no
     counter of its own: a counter whatever its name (`E:    1, TrL: nan`, `after cycle=0 avg(utility)=270.0`),
@@ -1853,6 +1883,7 @@ def finish(
         if _data_counter(tpl):
             tpl.note = tpl.note or f"step from `{tpl.slots[0].raw}`, a name no list knows: one more at every line"
             tpl.slots[0].role = tpl.slots[0].metric = "step"
+        _counter_after_name(tpl)
     _name_the_loss(records)
     if not builder.has("train", "loss") and not any(s.metric == "loss" for t in records for s in t.slots):
         bare = _bare_loss([t for t in merged.values() if t not in records])
