@@ -2347,7 +2347,10 @@ def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) ->
     logged train-loss points, from the wall-clock times TensorBoard or W&B recorded."""
     names = [(split, metric) for split, metric in run.series_names() if split in ("train", "system")]
     logged = [(split, metric) for split, metric in names if any(t in metric.lower() for t in _THROUGHPUT)]
-    candidates = [(f"{split}/{metric}", metric, finite(run.series(metric, split=split))) for split, metric in logged]
+    # (name, label, rates, the printed unit of the durations they invert: 0 for a rate logged as one)
+    candidates = [
+        (f"{split}/{metric}", metric, finite(run.series(metric, split=split)), 0.0) for split, metric in logged
+    ]
     if not logged:  # a time per step or per epoch (`time: 0.37`, `time this epoch= 1.7`) is a rate upside down
         for split, metric in names:
             low = metric.lower()
@@ -2355,11 +2358,12 @@ def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) ->
                 durations = finite(run.series(metric, split=split))
                 durations = durations[durations > 0]
                 if any(t in low for t in _INTERVAL) or not _cumulative(durations):
-                    candidates.append((f"{split}/{metric}", f"1 / {metric}", 1.0 / durations))
+                    unit = printed_unit(durations.to_numpy())
+                    candidates.append((f"{split}/{metric}", f"1 / {metric}", 1.0 / durations, unit))
     if not candidates:
-        candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run)))
+        candidates.append(("train/loss wall-clock", "steps per second", _steps_per_second(run), 0.0))
     loss = finite(run.series("loss"))
-    for name, label, series in candidates:
+    for name, label, series, unit in candidates:
         if len(loss):  # a rate printed before the first train-loss record is the set-up's (features extracted
             series = series[series.index >= loss.index[0]]  # for pseudo-labels, a data scan), not training's
         if len(series) < min_points:
@@ -2377,10 +2381,17 @@ def throughput_drop(run: Run, *, min_points: int = 8, max_ratio: float = 0.5) ->
         after = float(np.median(values[-max(2, len(values) // 4) :]))
         if before <= 0:
             continue
-        if after > max_ratio * before:
+        judged_before, judged_after = before, after
+        if unit:
+            # Times printed to a unit (Keras' whole seconds): each may be half a unit off, so the rates are judged
+            # at their least different (`1s` then `2s` may be 1.49 s and 1.51 s); the message says them as printed
+            if 1 / after - unit / 2 <= 0:
+                continue
+            judged_before, judged_after = 1 / (1 / before + unit / 2), 1 / (1 / after - unit / 2)
+        if judged_after > max_ratio * judged_before:
             # Back to its rate at the end, after a long slow stretch (a quarter of the run or more, at under
             # max_ratio of the earlier rate): the slowdown happened all the same.
-            stretch = _slow_stretch(values, max_ratio * before, max(min_points, len(values) // 4))
+            stretch = _slow_stretch(values, max_ratio * judged_before, max(min_points, len(values) // 4))
             if stretch is None:
                 continue
             i, j = stretch

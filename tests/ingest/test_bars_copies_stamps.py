@@ -276,3 +276,22 @@ def test_styling_that_alone_parts_two_numbers_parts_them(tmp_path: Path) -> None
     (tmp_path / "output.txt").write_text(text)
     run = analyze(tmp_path / "output.txt").run
     assert run.series("loss").tolist() == pytest.approx([0.45, 0.4, 0.35])
+
+
+def test_keras_epoch_time_in_whole_seconds_is_read_beside_the_epochs_loss() -> None:
+    # `10/10 [===] - 13s 1s/step - loss: ..` (new log 6620): the epoch took 13 s; `0s 47us/step` says no time
+    rows = [(13, "0.9378"), (11, "0.6021"), (1808, "0.5122")]
+    text = "".join(
+        f"Epoch {e}/3\n10/10 [==============================] - {t}s 1s/step - loss: {v} - accuracy: 0.5724"
+        f" - val_loss: 0.5133 - val_accuracy: 0.8056\n"
+        for e, (t, v) in enumerate(rows, start=1)
+    )
+    assert values(text)["train/epoch_time"] == [13.0, 11.0, 1808.0]
+    # model.evaluate()'s bar after the last epoch (new log 1192) is no epoch of training: its time, read, must not make
+    # the hint take the line
+    evaluated = values(
+        text + "157/157 [==============================] - 0s 1ms/step - loss: 1.4780 - accuracy: 0.4982\n"
+    )
+    assert evaluated["train/loss"] == [0.9378, 0.6021, 0.5122]
+    fast = "Epoch 1/2\n10613/10613 [==============================] - 0s 47us/step - loss: 2.7108 - accuracy: 0.5339\n"
+    assert "train/epoch_time" not in values(fast)

@@ -978,6 +978,20 @@ def test_a_time_named_an_interval_is_never_a_clock_since_the_start() -> None:
     assert CHECKS["throughput_drop"](make_run({"train/loss": [0.2] * 9, "train/time": clock})) is None
 
 
+@pytest.mark.parametrize(
+    ("seconds", "fires"),
+    [
+        ([13, 11, 11, 12, 11, 12, 11, 11, 11, 12, 11, 11, 33, 31, 36, 35], True),  # 11-13 s an epoch, then 31-36 s
+        ([1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2], False),  # whole seconds of 1 or 2: one unit of resolution
+    ],
+)
+def test_an_epoch_time_says_a_slowdown_only_well_above_its_printed_resolution(seconds: list[int], fires: bool) -> None:
+    # Keras prints each epoch's time in whole seconds (`- 13s 1s/step - loss: ..`): new log 6620's epochs went from
+    # 11-13 s to 18-40 s; a tiny model's `1s` and `2s` say nothing of its speed
+    run = make_run({"train/loss": [0.5] * 16, "train/epoch_time": seconds})
+    assert (CHECKS["throughput_drop"](run) is not None) == fires
+
+
 def test_a_loss_with_many_excursions_that_each_came_back_is_noisy_not_spiking() -> None:
     # A per-batch loss with hard batches (a Paddle retrieval fine-tune, 3D Gaussian splatting's resets): a
     # dozen 2-3x excursions over a long run are how that loss moves; one such excursion is a spike.
@@ -997,7 +1011,7 @@ def test_a_loss_with_many_excursions_that_each_came_back_is_noisy_not_spiking() 
 def test_a_name_holding_dt_or_s_per_inside_a_word_is_no_time() -> None:
     # A CycleGAN variant's identity loss `idt_aux` (new log 1784) doubling is no slowdown; `loss_per_token` is
     # no time either. `dt` and `s_per_iter` as words of the name are.
-    rising = {k: 0.1 if k < 6 else 0.3 for k in range(12)}
+    rising = {k: 0.12 if k < 6 else 0.36 for k in range(12)}  # tripled, well above the printed unit
     for name in ("idt_aux", "loss_per_token"):
         assert CHECKS["throughput_drop"](make_run({"train/loss": [1.0] * 12, f"train/{name}": rising})) is None
     for name in ("dt", "s_per_iter"):

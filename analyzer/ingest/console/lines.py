@@ -187,7 +187,9 @@ def _covers(grammar: LineGrammar, match: re.Match[str], text: str) -> bool:
     """A hint is trusted for a line when it reads more than half of the line's numbers: an entry written
     for one version of a format (Megatron's `lm loss: x`) must not hide the fields of another version
     (`lm loss x`) from the generic reader."""
-    fields = sum(v is not None for v in match.groupdict().values())
+    # a time the hint also reads (Keras' epoch seconds) is no field of the format's records: not counted, so that the
+    # time does not make a hint take a line it would otherwise leave (an evaluate() bar after the last epoch)
+    fields = sum(v is not None for k, v in match.groupdict().items() if not k.endswith("_time"))
     if grammar.pairs is not None:
         fields += sum(1 for _ in grammar.pairs.finditer(text))
     return 2 * fields > count_numbers(text)
