@@ -184,7 +184,8 @@ def infer_trainer_kind(keys: set[str]) -> str:
     rl_markers = {"reward", "reward_std", "frac_reward_zero_std", "completion_length"}
     if rl_markers & keys or any(k.startswith(("completions/", "rewards/", "clip_ratio/")) for k in keys):
         return "grpo"
-    if any("reward" in k for k in keys) and any(_GENERATED_LENGTH.search(k) for k in keys):
+    rewarded = any("reward" in k for k in keys)
+    if rewarded and any(_GENERATED_LENGTH.search(k) for k in keys):
         return "grpo"  # a reward beside the length of what the policy generated: a loop of its own like GRPO's
     # Reinforcement learning outside LLMs (Stable-Baselines3, RSL-RL, CleanRL): a TD or value loss that
     # moves with the policy's data, spiky and rising by design, logged beside episode returns.
@@ -210,7 +211,7 @@ def infer_trainer_kind(keys: set[str]) -> str:
         return "rl"
     if {"margin", "mean_reward"} <= keys or ({"accuracy", "margin"} <= keys):
         return "reward"
-    if any("reward" in k for k in keys):  # a loop of its own that logs a reward (`average_reward`): a policy's
+    if rewarded:  # a loop of its own that logs a reward (`average_reward`): a policy's
         return "rl"  # loss, near 0 at first and growing with its KL term by design
     if any({"return", "returns"} & name_words(k) for k in keys):
         return "rl"  # or the return its episodes earn (TF-Agents' `Average Return`, `episodic_return`): a TD loss

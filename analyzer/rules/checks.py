@@ -19,7 +19,7 @@ import pandas as pd
 
 from analyzer.model import SEVERITIES, Run, severity_rank
 from analyzer.names import LOSS_FUNCTIONS, is_eval_split, loss_variant
-from analyzer.signals.toolkit import nonfinite_scan, true_runs
+from analyzer.signals.toolkit import NonFinite, nonfinite_scan, true_runs
 
 
 @dataclass
@@ -133,15 +133,12 @@ def _last_finite_before(series: pd.Series, step: int) -> dict[str, Any] | None:
     return {"step": int(before.index[-1]), "value": fmt(float(before.iloc[-1]))} if len(before) else None
 
 
-def _stays_nonfinite(run: Run, metric: str, least: int = 3) -> bool:
-    """A train metric finite over `least` records or more, then non-finite at every record to its end, `least` or
-    more: a quantity the model computes broke and never came back (one column alone, `L: nan C: 7.52`)."""
-    values = run.series(metric).to_numpy(dtype="float64")
-    bad = ~np.isfinite(values)
-    if not bad.any():
-        return False
-    first = int(np.argmax(bad))
-    return first >= least and len(values) - first >= least and bool(bad[first:].all())
+def _stays_nonfinite(scan: NonFinite, least: int = 3) -> bool:
+    """A series finite over `least` records or more, then non-finite at every record to its end, `least` or more
+    (one run of non-finite points, the last one): a quantity the model computes broke and never came back (one
+    column alone, `L: nan C: 7.52`)."""
+    to_the_end = scan.last_is_nonfinite and scan.longest_run == scan.count
+    return to_the_end and scan.count >= least and scan.total - scan.count >= least
 
 
 def _train_broken_by(run: Run, step: int) -> bool:
@@ -501,7 +498,7 @@ def nonfinite_train_metrics(run: Run, *, min_together: int = 2) -> Detection | N
         ]
         # one alone, where no loss is printed at all (beside a loss of 0, a NaN grad_norm is loss-zero-grad-norm-nan's)
         alone = len(finite_before) == 1 and not run.has("loss") and finite_before[0] != "grad_norm"
-        if len(finite_before) < min_together and not (alone and _stays_nonfinite(run, finite_before[0])):
+        if len(finite_before) < min_together and not (alone and _stays_nonfinite(scans[finite_before[0]])):
             return None
         together = finite_before
     first = together[0]

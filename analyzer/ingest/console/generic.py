@@ -1483,8 +1483,7 @@ def _counter_after_name(tpl: Template) -> None:
             or tpl.labels[i + 1].strip()
         ):
             continue
-        column = data[:, i]
-        if not (bool(np.all(np.diff(column) > 0)) and _counts(column)) or _counts(data[:, i + 1]):
+        if not _rising(tpl, i) or _counts(data[:, i + 1]):
             continue
         slots[i + 1] = Slot(named.raw, named.metric, named.split)
         slots[i] = Slot(named.raw, "step", named.split, "step")
