@@ -1478,7 +1478,8 @@ def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4, loss_fall: f
     scores (train and eval) are frozen with `digits` each: a score printed with two digits repeats at
     convergence, one over thousands of samples to five digits does not. A score at 0 (nothing predicted
     yet) or at its maximum (everything right), and a best-so-far tracker, are no frozen prediction."""
-    frozen: list[tuple[str, str, int, int, float, int]] = []  # split, metric, frozen points, points, value, from
+    # split, metric, frozen points, points, value, first frozen step, last step (of the finite points)
+    frozen: list[tuple[str, str, int, int, float, int, int]] = []
     for split, metric in run.series_names():
         if split not in ("train", "eval") or not _is_score(metric):
             continue
@@ -1488,23 +1489,21 @@ def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4, loss_fall: f
             continue
         tail, last = _identical_tail(values), float(values[-1])
         if tail >= max(min_points, (len(values) + 1) // 2) and last > 0 and last not in (1.0, 100.0):
-            frozen.append((split, metric, tail, len(values), last, int(series.index[len(values) - tail])))
+            frozen.append(
+                (split, metric, tail, len(values), last, int(series.index[len(values) - tail]), int(series.index[-1]))
+            )
     sure = [f for f in frozen if _significant_digits(f[4]) > digits]
     both = [f for f in frozen if _significant_digits(f[4]) >= digits]
     loss = finite(run.series("loss"))
     # or a train score frozen while the train loss fell by a quarter over the same records: a loss that learns that
     # much moves some prediction across, unless every prediction stays on one class (a converged run's loss creeps)
-    fell = [
-        f
-        for f in both
-        if f[0] == "train" and _fell_over(loss, f[5], int(run.series(f[1], split=f[0]).index[-1]), loss_fall)
-    ]
+    fell = [f for f in both if f[0] == "train" and _fell_over(loss, f[5], f[6], loss_fall)]
     chosen = sure or (both if len({f[0] for f in both}) >= 2 else fell)
     if not chosen:
         return None
     said = "; ".join(
         f"{split} {metric} {fmt(value)} at the last {tail} of {count}"
-        for split, metric, tail, count, value, _ in chosen
+        for split, metric, tail, count, value, _, _ in chosen
     )
     moved = (
         f", while the train loss moved by {float(np.ptp(loss.to_numpy())) / abs(float(loss.mean())):.1%}"
@@ -1519,7 +1518,7 @@ def score_frozen(run: Run, *, min_points: int = 4, digits: int = 4, loss_fall: f
             "pattern": "score_frozen",
             "scores": [
                 {"series": f"{split}/{metric}", "value": value, "frozen_points": tail, "points": count}
-                for split, metric, tail, count, value, _ in chosen
+                for split, metric, tail, count, value, _, _ in chosen
             ],
         },
         confidence=0.6,

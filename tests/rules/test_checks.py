@@ -705,6 +705,15 @@ def test_one_frozen_train_score_counts_where_the_loss_fell_by_a_quarter_over_it(
     assert (found.onset_step if found else None) == onset
 
 
+def test_a_frozen_score_is_judged_against_the_loss_over_its_own_finite_records() -> None:
+    # The accuracy turns NaN at the last two records while the loss climbs back: over the records where the score
+    # was printed (1-8) the loss halved; its rise after them says nothing about the frozen score
+    loss = [2.71, 2.47, 2.18, 1.94, 1.76, 1.63, 1.3, 1.11, 2.6, 2.7]
+    accuracy = [0.5339] + [0.5885] * 7 + [float("nan")] * 2
+    found = CHECKS["score_frozen"](make_run({"train/loss": loss, "train/accuracy": accuracy}))
+    assert found is not None and found.onset_step == 2
+
+
 @pytest.mark.parametrize(
     ("series", "onset"),
     [
