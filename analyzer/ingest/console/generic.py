@@ -1436,7 +1436,7 @@ def _counted(tpl: Template, values: list[Slot]) -> bool:
         for i, s in enumerate(slots)
         if s.role in ("step", "epoch", "batch") or (i == 0 and (s.role == "unnamed" or _data_counter(tpl)))
     ]
-    if not any(bool(np.all(np.diff(data[:, i]) > 0)) and _counts(data[:, i]) for i in counters):
+    if not any(_rising(tpl, i) for i in counters):
         return False
     named = [
         i
