@@ -778,7 +778,8 @@ def _name(label: str, previous: Slot | None, before: str, after: str, inner: boo
         return previous.raw, "mean"
     rate = _RATE.match(after)
     if previous is not None and bare == "(" and rate:  # `loss = 0.86 (8468.2 examples/sec; ...)`
-        return rate.group(1), "value"
+        # named with its unit, so that Caffe's `Iteration 9400 (11.67 iter/s, ..)` is a rate, not a counter `iter`
+        return rate.group(0).strip(), "value"
     duration = _DURATION.match(after)
     if previous is not None and _OPENS.fullmatch(bare) and duration:
         # `loss=0.455 (1.349622s)`: the step's time; `loss=0.6418 [125.8 s]`, `dev=(...) [8.3 s]`: each part's
@@ -817,7 +818,10 @@ def _name(label: str, previous: Slot | None, before: str, after: str, inner: boo
             words.pop(0)  # "E5 iter[": the glued counter is no part of the name; nor `P590 INFO Train loss`'s level
         if _TIME_AFTER.match(after):  # `cost 6.450 seconds`: how long it took, whatever the word before
             words.append("time")
-        return " ".join(words) + ("." if short else ""), "value"
+        name = " ".join(words) + ("." if short else "")
+        if label.endswith("#") and not _counter_role(name):
+            return "", "value"  # `Test net output #0`, `Process #1`: a number after `#` is an ordinal, not a measure
+        return name, "value"
     if label.rstrip().endswith("|"):  # | name | value |: the name is the cell before
         cells = [c for c in (before + label).rstrip().rstrip("|").split("|")]
         cell = re.sub(r"[^\w\s./-]", " ", cells[-1] if cells else "").strip()
@@ -1493,6 +1497,14 @@ def _counter_after_name(tpl: Template) -> None:
         return
 
 
+def _outnumbers(tpl: Template, steps: np.ndarray, primary: set[int]) -> bool:
+    """A record that outnumbers the train loss read before it (by a hint, a dict line) at steps that loss never had
+    is the main kind read in another shape, not a summary beside it: Caffe's solver prints `Iteration 9400 (11.7
+    iter/s, 8.6s/100 iters), loss = 0.14` at every display, which its hint leaves to this reader for the rate, and
+    `Iteration 14000, loss = 0.019` once at the end, which the hint reads."""
+    return len(tpl.rows) > len(primary) and not np.isin(steps, np.fromiter(primary, dtype=np.int64)).any()
+
+
 def _data_counter(tpl: Template) -> bool:
     """The line opens on a number named by a word no metric has, whole and one more at every line, with no
     counter of its own: a counter whatever its name (`E:    1, TrL: nan`, `after cycle=0 avg(utility)=270.0`),
@@ -2084,6 +2096,7 @@ def finish(
             and not cut
             and not more
             and (axis in ("epoch", "context", "record") or has_loss_counter)
+            and not (counted and _outnumbers(tpl, steps, builder.steps_of("train", "loss")))
             else ""
         )
         primary_loss = primary_loss or carries_loss
