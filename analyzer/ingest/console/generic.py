@@ -1498,11 +1498,13 @@ def _counter_after_name(tpl: Template) -> None:
 
 
 def _outnumbers(tpl: Template, steps: np.ndarray, primary: set[int]) -> bool:
-    """A record that outnumbers the train loss read before it (by a hint, a dict line) at steps that loss never had
-    is the main kind read in another shape, not a summary beside it: Caffe's solver prints `Iteration 9400 (11.7
+    """A record that outnumbers the train loss read before it (by a hint, a dict line) and shares one step with it at
+    most is the main kind read in another shape, not a summary beside it: Caffe's solver prints `Iteration 9400 (11.7
     iter/s, 8.6s/100 iters), loss = 0.14` at every display, which its hint leaves to this reader for the rate, and
-    `Iteration 14000, loss = 0.019` once at the end, which the hint reads."""
-    return len(tpl.rows) > len(primary) and not np.isin(steps, np.fromiter(primary, dtype=np.int64)).any()
+    `Iteration 14000, loss = 0.019` once at the end, which the hint reads (at the step of the last display, when the
+    run ends on one). A summary shares step after step with the main record (a dict line's mean every ten steps
+    beside each batch's own loss)."""
+    return len(tpl.rows) > len(primary) and int(np.isin(steps, np.fromiter(primary, dtype=np.int64)).sum()) <= 1
 
 
 def _data_counter(tpl: Template) -> bool:
