@@ -138,10 +138,14 @@ def split_and_metric(key: str, default_split: str = "train") -> tuple[str, str]:
     return default_split, canonical_metric(key)
 
 
+# `mem`, `mem_alloc`, `memory`, `gpu_mem`; not a word that only begins so (`member`, Indonesian `memulai`, starting)
+_MEMORY = re.compile(r"mem(?![a-np-z])")
+
+
 def is_memory_metric(metric: str) -> bool:
     """Memory series (allocated, reserved, used...): names with 'mem' in them, except a one-off total peak."""
     low = metric.lower()
-    return "mem" in low and "total_peak" not in low
+    return bool(_MEMORY.search(low)) and "total_peak" not in low
 
 
 def is_eval_split(split: str) -> bool:

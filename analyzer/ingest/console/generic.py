@@ -196,7 +196,7 @@ _KNOWN = {
 }
 _METRIC_WORD = re.compile(
     r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|elbo|likelihood|"
-    r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem|time|speed|per_second|"
+    r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem(?![a-np-z])|time|speed|per_second|"
     # evaluation measures by their usual names: segmentation's overlap, image quality, ranking, correlation
     r"dice|psnr|ssim|recall|precision|ndcg|mrr|hits?(?:_|@|$)|pearson|spearman|"
     r"(?:^|_)(?:l1|l2|r?mse|mae|xent|nll|huber)(?:_|$)"
