@@ -143,7 +143,8 @@ _MEMORY = re.compile(r"mem(?![a-np-z])")
 
 
 def is_memory_metric(metric: str) -> bool:
-    """Memory series (allocated, reserved, used...): names with 'mem' in them, except a one-off total peak."""
+    """Memory series (allocated, reserved, used...): names with `mem` or `memory` in them as a word of their own
+    (`gpu_mem`, `mem_alloc`, `max_memory_allocated`), except a one-off total peak."""
     low = metric.lower()
     return bool(_MEMORY.search(low)) and "total_peak" not in low
 

@@ -11,7 +11,7 @@ from tests.ingest.console_series import series
 
 
 @pytest.mark.parametrize("word", ["Memulai", "Starting"])
-def test_a_line_that_announces_an_epoch_is_no_metric_in_any_language(word: str) -> None:
+def test_a_line_that_announces_an_epoch_is_no_metric_in_another_language_either(word: str) -> None:
     text = "".join(f"{word} Epoch {e}...\nEpoch {e} | Loss: {5 - e / 10:.1f}\n" for e in range(1, 6))
     read = series(text)
     assert sorted(read) == ["train/epoch", "train/loss"]
