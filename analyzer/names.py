@@ -138,8 +138,10 @@ def split_and_metric(key: str, default_split: str = "train") -> tuple[str, str]:
     return default_split, canonical_metric(key)
 
 
-# `mem`, `mem_alloc`, `memory`, `gpu_mem`; not a word that only begins so (`member`, Indonesian `memulai`, starting)
-_MEMORY = re.compile(r"mem(?![a-np-z])")
+# `mem`, `mem_alloc`, `memory`, `gpu_mem`; not a word that only begins so (`member`, Indonesian `memulai`, starting).
+# The console reader's metric words name memory with the same pattern.
+MEMORY_WORD = r"mem(?![a-np-z])"
+_MEMORY = re.compile(MEMORY_WORD)
 
 
 def is_memory_metric(metric: str) -> bool:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.ingest.base import TIMEDELTA, FrameBuilder, timedelta_seconds, to_float
-from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, canonical_metric, is_eval_split
+from analyzer.names import LOSS_FUNCTIONS, LOSS_QUALIFIERS, MEMORY_WORD, canonical_metric, is_eval_split
 
 # A number that stands alone (not inside an identifier like fp16 or conv1): 1,234  -3.5e-05  .5  12%  nan  -inf
 # A number right after `word/` is part of a path (`./cache/8834/model_cache`), no value; `5/100`'s total is one.
@@ -196,7 +196,7 @@ _KNOWN = {
 }
 _METRIC_WORD = re.compile(
     r"loss|acc|err|f1|bleu|rouge|wer|cer|ppl|perplex|reward|score|norm|^lr$|learning_rate|elbo|likelihood|"
-    r"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|mem(?![a-np-z])|time|speed|per_second|"
+    rf"grad|auc|map|iou|kl|entropy|return|throughput|tok|samples_per|it_s|mfu|tflops|{MEMORY_WORD}|time|speed|per_second|"
     # evaluation measures by their usual names: segmentation's overlap, image quality, ranking, correlation
     r"dice|psnr|ssim|recall|precision|ndcg|mrr|hits?(?:_|@|$)|pearson|spearman|"
     r"(?:^|_)(?:l1|l2|r?mse|mae|xent|nll|huber)(?:_|$)"
